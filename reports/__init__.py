@@ -1,0 +1,1 @@
+"""Research reports (HTML, PDF, DOCX, XLSX), charts and data exports."""

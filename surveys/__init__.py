@@ -1,0 +1,1 @@
+"""Questionnaire model, scale library, distribution (waves, invitations) and responses."""
