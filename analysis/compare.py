@@ -1,0 +1,388 @@
+"""Comparing construct scores between segments and waves.
+
+Two groups: Welch's t-test and Hedges' g. More groups: Welch's ANOVA with Games-Howell
+post hoc tests. Eta and omega squared for every comparison; noncentral-distribution
+confidence intervals for g and eta squared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+from scipy import optimize, special, stats
+
+from analysis._checks import check_confidence, require_columns
+
+__all__ = ["GroupComparison", "compare_groups", "hedges_g", "wave_change"]
+
+_MIN_GROUP_SIZE = 2
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """Result of :func:`compare_groups`.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        ``variable, group, n, mean, sd`` per variable and group.
+    tests : pandas.DataFrame
+        One row per variable: ``test`` (``"welch_t"`` or ``"welch_anova"``), ``k``, ``n``,
+        ``statistic`` (t or F), ``df1`` (NaN for t), ``df2``, ``pvalue``, ``hedges_g`` with
+        ``hedges_g_ci_lower/upper`` (two groups only; first minus second group),
+        ``eta_squared`` with ``eta_squared_ci_lower/upper``, ``omega_squared``.
+    posthoc : pandas.DataFrame
+        Games-Howell pairs for variables with three or more groups: ``variable, group_a,
+        group_b, mean_a, mean_b, diff, se, t, df, pvalue, hedges_g, hedges_g_ci_lower,
+        hedges_g_ci_upper`` (``diff`` and g are a minus b).
+    """
+
+    summary: pd.DataFrame
+    tests: pd.DataFrame
+    posthoc: pd.DataFrame
+
+
+def _bracket_root(function, target: float, lower: float) -> float:
+    """Smallest root above ``lower`` of ``function(x) = target`` for a decreasing function."""
+    upper = max(1.0, abs(lower)) * 2
+    while function(upper) > target:
+        upper *= 2
+        if upper > 1e7:
+            return np.nan
+    return optimize.brentq(lambda x: function(x) - target, lower, upper, xtol=1e-10)
+
+
+def _noncentral_t_interval(t: float, df: float, confidence: float) -> tuple[float, float]:
+    """Confidence interval of the noncentrality parameter of an observed t (Steiger, 2004)."""
+    alpha = 1 - confidence
+    cdf = lambda ncp: stats.nct.cdf(t, df, ncp)  # noqa: E731 - decreasing in ncp
+    start = t - 10 - 2 * abs(t)
+    return _bracket_root(cdf, 1 - alpha / 2, start), _bracket_root(cdf, alpha / 2, start)
+
+
+def _noncentral_f_interval(f: float, df1: float, df2: float, confidence: float) -> tuple:
+    """Confidence interval of the noncentrality parameter of an observed F (Steiger, 2004)."""
+    alpha = 1 - confidence
+
+    def cdf(ncp: float) -> float:
+        return stats.ncf.cdf(f, df1, df2, ncp) if ncp > 0 else stats.f.cdf(f, df1, df2)
+
+    lower = 0.0 if cdf(0.0) <= 1 - alpha / 2 else _bracket_root(cdf, 1 - alpha / 2, 0.0)
+    upper = 0.0 if cdf(0.0) <= alpha / 2 else _bracket_root(cdf, alpha / 2, 0.0)
+    return lower, upper
+
+
+def hedges_g(
+    x: Sequence[float], y: Sequence[float], *, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Hedges' g of ``mean(x) - mean(y)`` with a noncentral-t confidence interval.
+
+    ``g = J · (mean_x - mean_y) / s_pooled`` with the exact small-sample correction
+    ``J = Γ(ν/2) / (sqrt(ν/2) Γ((ν-1)/2))``, ``ν = n_x + n_y - 2``. The interval inverts the
+    noncentral t distribution of the pooled t statistic and is scaled the same way, as R's
+    ``effectsize::hedges_g``. Missing values are dropped.
+
+    Parameters
+    ----------
+    x, y : sequence of float
+        The two samples.
+    confidence : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(g, ci_lower, ci_upper)``; NaN when a sample has fewer than two values or no spread.
+
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and related
+    estimators. *Journal of Educational Statistics*, 6(2), 107-128.
+
+    Steiger, J. H. (2004). Beyond the F test: Effect size confidence intervals and tests of
+    close fit in the analysis of variance and contrast analysis. *Psychological Methods*, 9(2),
+    164-182.
+
+    Examples
+    --------
+    >>> g, lower, upper = hedges_g([5, 6, 7, 6, 5], [4, 5, 4, 3, 5])
+    >>> round(float(g), 3), bool(lower < g < upper)
+    (1.726, True)
+    """
+    check_confidence(confidence)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    nx, ny = x.size, y.size
+    if nx < _MIN_GROUP_SIZE or ny < _MIN_GROUP_SIZE:
+        return np.nan, np.nan, np.nan
+    df = nx + ny - 2
+    pooled_sd = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / df)
+    if pooled_sd == 0:
+        return np.nan, np.nan, np.nan
+    d = (x.mean() - y.mean()) / pooled_sd
+    correction = np.exp(
+        special.gammaln(df / 2) - np.log(np.sqrt(df / 2)) - special.gammaln((df - 1) / 2)
+    )
+    scale = np.sqrt(1 / nx + 1 / ny)
+    ncp_lower, ncp_upper = _noncentral_t_interval(d / scale, df, confidence)
+    return correction * d, correction * ncp_lower * scale, correction * ncp_upper * scale
+
+
+def _anova_effect_sizes(groups: list[np.ndarray], confidence: float) -> dict[str, float]:
+    """Eta squared (with a noncentral-F interval) and omega squared of a one-way layout."""
+    values = np.concatenate(groups)
+    n, k = values.size, len(groups)
+    grand_mean = values.mean()
+    ss_between = sum(g.size * (g.mean() - grand_mean) ** 2 for g in groups)
+    ss_total = ((values - grand_mean) ** 2).sum()
+    df1, df2 = k - 1, n - k
+    ms_within = (ss_total - ss_between) / df2
+    if ss_total == 0 or ms_within == 0:
+        return dict.fromkeys(
+            ("eta_squared", "eta_squared_ci_lower", "eta_squared_ci_upper", "omega_squared"),
+            np.nan,
+        )
+    f = (ss_between / df1) / ms_within
+    lower, upper = _noncentral_f_interval(f, df1, df2, confidence)
+    return {
+        "eta_squared": ss_between / ss_total,
+        "eta_squared_ci_lower": lower / (lower + n),
+        "eta_squared_ci_upper": upper / (upper + n),
+        "omega_squared": max((ss_between - df1 * ms_within) / (ss_total + ms_within), 0.0),
+    }
+
+
+def _test_groups(
+    frame: pd.DataFrame, variable: str, group: str, confidence: float
+) -> tuple[dict, pd.DataFrame]:
+    samples = {
+        name: values.to_numpy(dtype=float)
+        for name, values in frame.groupby(group, sort=True, observed=True)[variable]
+    }
+    samples = {name: s for name, s in samples.items() if s.size >= _MIN_GROUP_SIZE}
+    row = {"variable": variable, "k": len(samples), "n": sum(s.size for s in samples.values())}
+    no_posthoc = pd.DataFrame()
+    if len(samples) < 2:
+        return row | {"test": None}, no_posthoc
+    groups = list(samples.values())
+    row |= _anova_effect_sizes(groups, confidence)
+    if len(samples) == 2:
+        x, y = groups
+        welch = stats.ttest_ind(x, y, equal_var=False)
+        g, g_lower, g_upper = hedges_g(x, y, confidence=confidence)
+        row |= {
+            "test": "welch_t",
+            "statistic": float(welch.statistic),
+            "df1": np.nan,
+            "df2": float(welch.df),
+            "pvalue": float(welch.pvalue),
+            "hedges_g": g,
+            "hedges_g_ci_lower": g_lower,
+            "hedges_g_ci_upper": g_upper,
+        }
+        return row, no_posthoc
+    long = pd.DataFrame(
+        {"group": np.repeat(list(samples), [s.size for s in groups]), "y": np.concatenate(groups)}
+    )
+    anova = pg.welch_anova(long, dv="y", between="group").iloc[0]
+    row |= {
+        "test": "welch_anova",
+        "statistic": float(anova["F"]),
+        "df1": float(anova["ddof1"]),
+        "df2": float(anova["ddof2"]),
+        "pvalue": float(anova["p_unc"]),
+    }
+    posthoc = pg.pairwise_gameshowell(long, dv="y", between="group").rename(
+        columns={
+            "A": "group_a",
+            "B": "group_b",
+            "mean_A": "mean_a",
+            "mean_B": "mean_b",
+            "T": "t",
+            "pval": "pvalue",
+        }
+    )
+    effect_sizes = [
+        hedges_g(samples[a], samples[b], confidence=confidence)
+        for a, b in zip(posthoc["group_a"], posthoc["group_b"], strict=True)
+    ]
+    posthoc[["hedges_g", "hedges_g_ci_lower", "hedges_g_ci_upper"]] = effect_sizes
+    posthoc.insert(0, "variable", variable)
+    return row, posthoc
+
+
+def compare_groups(
+    data: pd.DataFrame,
+    *,
+    group: str,
+    variables: Sequence[str],
+    confidence: float = 0.95,
+) -> GroupComparison:
+    """Compare the means of ``variables`` between the groups in column ``group``.
+
+    Two groups get Welch's t-test and Hedges' g; three or more get Welch's ANOVA and
+    Games-Howell pairwise tests (neither assumes equal variances). Every comparison reports
+    eta squared ``SS_between / SS_total`` with a noncentral-F interval (Steiger, 2004) and
+    omega squared ``(SS_between - (k-1) MS_within) / (SS_total + MS_within)``, floored at 0.
+    Groups with fewer than two values of a variable are listed in ``summary`` but left out of
+    its test; rows without a group are left out.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Construct scores (or items) and the grouping column.
+    group : str
+        Column holding the segment or wave.
+    variables : sequence of str
+        Numeric columns to compare.
+    confidence : float
+        Confidence level of the effect-size intervals.
+
+    Returns
+    -------
+    GroupComparison
+
+    References
+    ----------
+    Welch, B. L. (1951). On the comparison of several mean values: an alternative approach.
+    *Biometrika*, 38(3/4), 330-336.
+
+    Games, P. A., & Howell, J. F. (1976). Pairwise multiple comparison procedures with unequal
+    n's and/or variances. *Journal of Educational Statistics*, 1(2), 113-125.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"tier": list("aaabbb"), "SAT": [5, 6, 7, 3, 4, 4]})
+    >>> result = compare_groups(df, group="tier", variables=["SAT"])
+    >>> result.tests.loc[0, "test"], round(float(result.tests.loc[0, "statistic"]), 3)
+    ('welch_t', 3.5)
+    """
+    variables = list(variables)
+    if not variables:
+        raise ValueError("variables must name at least one column")
+    require_columns(data, variables)
+    require_columns(data, [group], numeric=False)
+    if group in variables:
+        raise ValueError(f"column {group!r} cannot be both the group and a compared variable")
+    check_confidence(confidence)
+    frame = data[data[group].notna()]
+    summary = pd.concat(
+        [
+            frame.groupby(group, sort=True, observed=True)[variable]
+            .agg(n="count", mean="mean", sd="std")
+            .rename_axis("group")
+            .reset_index()
+            .assign(variable=variable)
+            for variable in variables
+        ],
+        ignore_index=True,
+    )[["variable", "group", "n", "mean", "sd"]]
+    rows, posthocs = [], []
+    for variable in variables:
+        row, posthoc = _test_groups(frame[[group, variable]].dropna(), variable, group, confidence)
+        rows.append(row)
+        posthocs.append(posthoc)
+    columns = [
+        "variable", "test", "k", "n", "statistic", "df1", "df2", "pvalue", "hedges_g",
+        "hedges_g_ci_lower", "hedges_g_ci_upper", "eta_squared", "eta_squared_ci_lower",
+        "eta_squared_ci_upper", "omega_squared",
+    ]  # fmt: skip
+    posthoc_columns = [
+        "variable", "group_a", "group_b", "mean_a", "mean_b", "diff", "se", "t", "df", "pvalue",
+        "hedges_g", "hedges_g_ci_lower", "hedges_g_ci_upper",
+    ]  # fmt: skip
+    nonempty = [p for p in posthocs if not p.empty]
+    return GroupComparison(
+        summary=summary,
+        tests=pd.DataFrame(rows).reindex(columns=columns),
+        posthoc=(pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame()).reindex(
+            columns=posthoc_columns
+        ),
+    )
+
+
+def wave_change(
+    data: pd.DataFrame,
+    *,
+    wave: str,
+    variables: Sequence[str],
+    order: Sequence[object] | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Change of each variable's mean from one wave to the next, with Welch's t-test.
+
+    Waves are independent samples (different respondents), so each step is a Welch t-test of
+    the later against the earlier wave, with Hedges' g (later minus earlier).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Scores and the wave column.
+    wave : str
+        Column identifying the wave.
+    variables : sequence of str
+        Numeric columns.
+    order : sequence, optional
+        Waves in time order; by default the sorted distinct values of ``wave``.
+    confidence : float
+        Confidence level of g's interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variable, wave_from, wave_to, n_from, n_to, mean_from, mean_to, change, t, df,
+        pvalue, hedges_g, hedges_g_ci_lower, hedges_g_ci_upper``, one row per variable and
+        consecutive pair of waves.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"wave": [1, 1, 1, 2, 2, 2], "SAT": [4, 5, 6, 5, 6, 7]})
+    >>> float(wave_change(df, wave="wave", variables=["SAT"]).loc[0, "change"])
+    1.0
+    """
+    variables = list(variables)
+    require_columns(data, variables)
+    require_columns(data, [wave], numeric=False)
+    check_confidence(confidence)
+    present = list(pd.unique(data[wave].dropna()))
+    if order is None:
+        order = sorted(present)
+    else:
+        order = list(order)
+        unknown = [w for w in order if w not in present]
+        if unknown:
+            raise ValueError(f"wave(s) not in column {wave!r}: {', '.join(map(str, unknown))}")
+    if len(order) < 2:
+        raise ValueError("wave_change needs at least two waves")
+    rows = []
+    for variable in variables:
+        for earlier, later in pairwise(order):
+            before = data.loc[data[wave] == earlier, variable].dropna().to_numpy(dtype=float)
+            after = data.loc[data[wave] == later, variable].dropna().to_numpy(dtype=float)
+            row = {
+                "variable": variable,
+                "wave_from": earlier,
+                "wave_to": later,
+                "n_from": before.size,
+                "n_to": after.size,
+                "mean_from": before.mean() if before.size else np.nan,
+                "mean_to": after.mean() if after.size else np.nan,
+            }
+            row["change"] = row["mean_to"] - row["mean_from"]
+            t = df = pvalue = np.nan
+            if min(before.size, after.size) >= _MIN_GROUP_SIZE:
+                welch = stats.ttest_ind(after, before, equal_var=False)
+                t, df, pvalue = float(welch.statistic), float(welch.df), float(welch.pvalue)
+            g, g_lower, g_upper = hedges_g(after, before, confidence=confidence)
+            rows.append(
+                row
+                | {"t": t, "df": df, "pvalue": pvalue, "hedges_g": g}
+                | {"hedges_g_ci_lower": g_lower, "hedges_g_ci_upper": g_upper}
+            )
+    return pd.DataFrame(rows)

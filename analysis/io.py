@@ -1,0 +1,153 @@
+"""Reading survey data files (CSV, Excel, SPSS) defensively."""
+
+from __future__ import annotations
+
+import csv
+import os
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "DataFileError", "read_table"]
+
+MAX_BYTES = 100 * 1024 * 1024
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 5_000
+# An XLSX is a zip; its unpacked size is bounded so a small "zip bomb" cannot exhaust memory.
+_MAX_UNPACKED_RATIO = 100
+_SNIFF_BYTES = 64 * 1024
+_FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".sav": "sav", ".zsav": "sav"}
+
+
+class DataFileError(ValueError):
+    """A data file cannot be read: wrong type, too large, malformed or empty."""
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the sniffing limit is not an encoding problem.
+        if error.start < len(head) - 4:
+            raise DataFileError(
+                f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
+            ) from None
+        text = head[: error.start].decode("utf-8-sig")
+    if not text.strip():
+        raise DataFileError(f"{path.name} is empty")
+    header_line = text.splitlines()[0]
+    try:
+        delimiter = csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        frame = pd.read_csv(
+            path, sep=delimiter, encoding="utf-8-sig", nrows=MAX_ROWS + 1, low_memory=False
+        )
+    except UnicodeDecodeError:
+        raise DataFileError(
+            f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{path.name} has no header row") from None
+    except (pd.errors.ParserError, csv.Error) as error:
+        raise DataFileError(f"{path.name} is not a well-formed CSV file: {error}") from None
+    return frame, header
+
+
+def _read_xlsx(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise DataFileError(f"{path.name} is not an Excel .xlsx workbook") from None
+    if unpacked > _MAX_UNPACKED_RATIO * max(path.stat().st_size, 1) or unpacked > 4 * MAX_BYTES:
+        raise DataFileError(f"{path.name} unpacks to more than the allowed size")
+    try:
+        header = pd.read_excel(path, sheet_name=0, engine="openpyxl", header=None, nrows=1)
+        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", nrows=MAX_ROWS + 1)
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
+        raise DataFileError(f"{path.name} cannot be read as an Excel workbook: {error}") from None
+    return frame, ["" if pd.isna(v) else str(v) for v in header.iloc[0]] if len(header) else []
+
+
+def _read_sav(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    import pyreadstat
+
+    try:
+        frame, _ = pyreadstat.read_sav(str(path), row_limit=MAX_ROWS + 1)
+    except pyreadstat.ReadstatError as error:
+        raise DataFileError(f"{path.name} cannot be read as an SPSS file: {error}") from None
+    return frame, list(frame.columns)
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a respondents-by-variables table from CSV, Excel (.xlsx) or SPSS (.sav).
+
+    CSV must be UTF-8 (a byte-order mark, as Excel writes, is fine); the delimiter (comma,
+    semicolon or tab) is detected from the header line. Excel: the first sheet, header in the
+    first row. SPSS: numeric codes, not value labels (the codes are what is analysed).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; its extension (``.csv``, ``.txt``, ``.xlsx``, ``.sav``, ``.zsav``) decides how
+        it is read.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataFileError
+        (a ``ValueError``) if the file is missing, larger than ``MAX_BYTES``, of another type,
+        malformed, without rows, with more than ``MAX_ROWS`` rows or ``MAX_COLUMNS`` columns,
+        or with duplicate or blank column names. The message names the file and the problem.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     csv_path = Path(folder) / "wave1.csv"
+    ...     _ = csv_path.write_text("sat1;sat2\\n5;6\\n7;4\\n", encoding="utf-8")
+    ...     read_table(csv_path).shape
+    (2, 2)
+    """
+    path = Path(path)
+    kind = _FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise DataFileError(
+            f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; "
+            "use .csv, .xlsx or .sav"
+        )
+    if not path.is_file():
+        raise DataFileError(f"{path} does not exist or is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise DataFileError(f"{path.name} is empty")
+    if size > MAX_BYTES:
+        raise DataFileError(f"{path.name} is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    frame, header = {"csv": _read_csv, "xlsx": _read_xlsx, "sav": _read_sav}[kind](path)
+    name = path.name
+    if frame.shape[1] > MAX_COLUMNS:
+        raise DataFileError(f"{name} has more than {MAX_COLUMNS} columns")
+    if len(frame) > MAX_ROWS:
+        raise DataFileError(f"{name} has more than {MAX_ROWS} rows")
+    header = [str(column).strip() for column in header]
+    if not header or len(header) != frame.shape[1]:
+        raise DataFileError(f"{name}: the header row does not match the data")
+    if "" in header:
+        raise DataFileError(f"{name}: column {header.index('') + 1} has no name in the header row")
+    repeated = sorted(column for column, count in Counter(header).items() if count > 1)
+    if repeated:
+        raise DataFileError(f"{name}: column name(s) used more than once: {', '.join(repeated)}")
+    if frame.empty:
+        raise DataFileError(f"{name} has a header but no data rows")
+    frame.columns = header
+    return frame
