@@ -1,0 +1,1 @@
+"""Organisations, users, memberships and everything about signing in."""

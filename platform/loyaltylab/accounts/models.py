@@ -1,0 +1,109 @@
+"""Tables of the accounts domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from loyaltylab.timeutil import utcnow
+
+
+def timestamp_column(*, nullable: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def enum_column(enum: type[StrEnum]) -> Column:
+    """Stored as VARCHAR (no native enum types to migrate), read back as the enum."""
+    return Column(
+        SAEnum(enum, native_enum=False, length=20, values_callable=_values), nullable=False
+    )
+
+
+def _values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
+class OrganisationKind(StrEnum):
+    research = "research"
+    client = "client"
+
+
+class Role(StrEnum):
+    owner = "owner"
+    researcher = "researcher"
+    client = "client"
+
+    @property
+    def can_edit(self) -> bool:
+        return self is not Role.client
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    kind: OrganisationKind = Field(
+        default=OrganisationKind.research, sa_column=enum_column(OrganisationKind)
+    )
+    # A client organisation is set up by the research organisation that runs its studies.
+    managing_organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", index=True, ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=10)
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    role: Role = Field(sa_column=enum_column(Role))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class Invitation(SQLModel, table=True):
+    """A link that lets someone join an organisation with a role; usable once."""
+
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=320)
+    role: Role = Field(sa_column=enum_column(Role))
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=timestamp_column())
+    accepted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed sign-ins, kept briefly for throttling by account and client address."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, index=True)
+    ip: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -1,0 +1,171 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from loyaltylab import i18n
+from loyaltylab.db import make_engine
+from loyaltylab.errors import CsrfFailed, DomainError, LoginRequired, Throttled
+from loyaltylab.middleware import (
+    BodySizeLimitMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+)
+from loyaltylab.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
+from loyaltylab.settings import Settings, get_settings
+from loyaltylab.web import redirect, render
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SESSION_COOKIE = "loyaltylab_session"
+
+logger = logging.getLogger("loyaltylab")
+
+
+class LocaleMiddleware:
+    """Sets the UI language for the request from the session, else Accept-Language."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            session = scope.get("session") or {}
+            accept = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), ""
+            )
+            i18n.set_locale(
+                i18n.negotiate_locale(
+                    user_locale=session.get(i18n.SESSION_KEY), cookie=None, accept_language=accept
+                )
+            )
+        await self.app(scope, receive, send)
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every state-changing request carries the session's CSRF token (form field or header)."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            submitted = value if isinstance(value, str) else None
+    if not csrf_matches(request.session, submitted):
+        raise CsrfFailed("This form has expired. Please reload the page and try again.")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status_code)
+    return render(
+        request,
+        "error.html",
+        {"status_code": status_code, "message": message},
+        status_code=status_code,
+    )
+
+
+async def handle_domain_error(request: Request, exc: DomainError) -> Response:
+    message = i18n.gettext(exc.message, **exc.params) if exc.message else ""
+    if isinstance(exc, LoginRequired) and not _wants_json(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(f"/login?next={quote(target)}")
+    response = _error_page(request, exc.status_code, message)
+    if isinstance(exc, Throttled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def handle_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    messages = {
+        404: i18n.gettext("This page does not exist."),
+        405: i18n.gettext("This action is not allowed here."),
+    }
+    return _error_page(
+        request, exc.status_code, messages.get(exc.status_code, str(exc.detail or ""))
+    )
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
+    return _error_page(request, 400, i18n.gettext("The submitted data was incomplete or invalid."))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="LoyaltyLab",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(verify_csrf)],
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.dependency_overrides[get_settings] = lambda: settings
+
+    app.add_exception_handler(DomainError, handle_domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+
+    # Added innermost first: the request passes log -> size limit -> headers -> session -> locale.
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.https,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from loyaltylab.accounts.routes import router as accounts_router
+    from loyaltylab.pages import router as pages_router
+    from loyaltylab.studies.routes import router as studies_router
+
+    app.include_router(pages_router)
+    app.include_router(accounts_router)
+    app.include_router(studies_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(request: Request) -> PlainTextResponse:
+        try:
+            with request.app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            logger.exception("readiness check failed")
+            return PlainTextResponse("database unreachable", status_code=503)
+        return PlainTextResponse("ok")

@@ -1,0 +1,15 @@
+"""Every table of the application, imported once so that SQLModel.metadata knows them all."""
+
+from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
+from loyaltylab.mail import OutboxMessage
+from loyaltylab.studies.models import Study
+
+__all__ = [
+    "Invitation",
+    "LoginFailure",
+    "Membership",
+    "Organisation",
+    "OutboxMessage",
+    "Study",
+    "User",
+]

@@ -1,0 +1,78 @@
+"""Password hashing (argon2), signed single-purpose tokens and CSRF tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+# Verified against when the e-mail is unknown, so that timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    """An unguessable URL-safe token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """Tokens are stored hashed: a leaked database does not leak usable links."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+class SignedTokens:
+    """Timed, purpose-bound signatures (e.g. password reset links)."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._secret_key = secret_key
+
+    def dumps(self, purpose: str, payload: Any) -> str:
+        return URLSafeTimedSerializer(self._secret_key, salt=purpose).dumps(payload)
+
+    def loads(self, purpose: str, token: str, *, max_age: int) -> Any | None:
+        """The payload, or None when the token is forged, tampered with or expired."""
+        try:
+            return URLSafeTimedSerializer(self._secret_key, salt=purpose).loads(
+                token, max_age=max_age
+            )
+        except (SignatureExpired, BadSignature):
+            return None
+
+
+CSRF_SESSION_KEY = "csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def csrf_token(session: dict[str, Any]) -> str:
+    token = session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_matches(session: dict[str, Any], submitted: str | None) -> bool:
+    expected = session.get(CSRF_SESSION_KEY)
+    return bool(expected and submitted) and hmac.compare_digest(expected, submitted)

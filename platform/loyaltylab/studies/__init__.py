@@ -1,0 +1,1 @@
+"""Studies: the research projects that questionnaires, waves and reports hang on."""

@@ -1,0 +1,27 @@
+"""Tables of the studies domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from loyaltylab.accounts.models import timestamp_column
+from loyaltylab.timeutil import utcnow
+
+
+class Study(SQLModel, table=True):
+    """A research project of a research organisation, optionally commissioned by a client."""
+
+    __tablename__ = "study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    client_organisation_id: int | None = Field(
+        default=None, foreign_key="organisation.id", index=True, ondelete="SET NULL"
+    )
+    name: str = Field(max_length=200)
+    company_name: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -1,0 +1,164 @@
+"""Study pages: list, create, view, edit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
+
+from loyaltylab import i18n
+from loyaltylab.db import SessionDep
+from loyaltylab.deps import EditorDep, OrgDep
+from loyaltylab.errors import InvalidInput
+from loyaltylab.studies import service
+from loyaltylab.studies.models import Study
+from loyaltylab.web import flash, redirect, render
+
+router = APIRouter()
+
+
+class StudyForm(BaseModel):
+    """The fields of the study form, as submitted."""
+
+    name: str = ""
+    company_name: str = ""
+    description: str = ""
+    client: str = ""
+    new_client: str = ""
+
+
+def _client_id(session: SessionDep, ctx: EditorDep, form: StudyForm) -> int | None:
+    if form.new_client.strip():
+        return service.add_client_organisation(session, ctx, name=form.new_client).id
+    if not form.client:
+        return None
+    try:
+        return int(form.client)
+    except ValueError:
+        raise InvalidInput("Choose a client organisation from the list.", field="client") from None
+
+
+def _form_page(
+    request: Request,
+    session: SessionDep,
+    ctx: EditorDep,
+    *,
+    study: Study | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "studies/form.html",
+        {
+            "study": study,
+            "values": values,
+            "errors": errors,
+            "clients": service.client_organisations(session, ctx),
+        },
+        status_code=status_code,
+    )
+
+
+def _error(exc: InvalidInput) -> dict[str, str]:
+    params = {k: v for k, v in exc.params.items() if k != "field"}
+    return {exc.params.get("field", "name"): i18n.gettext(exc.message, **params)}
+
+
+@router.get("/studies", response_class=HTMLResponse)
+def list_studies(request: Request, session: SessionDep, ctx: OrgDep) -> HTMLResponse:
+    return render(
+        request,
+        "studies/list.html",
+        {"studies": service.list_studies(session, ctx), "ctx": ctx},
+    )
+
+
+@router.get("/studies/new", response_class=HTMLResponse)
+def new_study(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResponse:
+    return _form_page(request, session, ctx, study=None, values={}, errors={})
+
+
+@router.post("/studies", response_class=HTMLResponse)
+def create_study(
+    request: Request, session: SessionDep, ctx: EditorDep, form: Annotated[StudyForm, Form()]
+) -> Response:
+    try:
+        study = service.create_study(
+            session,
+            ctx,
+            name=form.name,
+            company_name=form.company_name,
+            description=form.description,
+            client_organisation_id=_client_id(session, ctx, form),
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        return _form_page(
+            request,
+            session,
+            ctx,
+            study=None,
+            values=form.model_dump(),
+            errors=_error(exc),
+            status_code=400,
+        )
+    flash(request, "The study has been created.", "success")
+    return redirect(f"/studies/{study.id}")
+
+
+@router.get("/studies/{study_id}", response_class=HTMLResponse)
+def show_study(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
+    study = service.get_visible_study(session, ctx, study_id)
+    return render(request, "studies/detail.html", {"study": study, "ctx": ctx})
+
+
+@router.get("/studies/{study_id}/edit", response_class=HTMLResponse)
+def edit_study(
+    request: Request, session: SessionDep, ctx: EditorDep, study_id: int
+) -> HTMLResponse:
+    study = service.get_editable_study(session, ctx, study_id)
+    values = {
+        "name": study.name,
+        "company_name": study.company_name,
+        "description": study.description,
+        "client": str(study.client_organisation_id or ""),
+    }
+    return _form_page(request, session, ctx, study=study, values=values, errors={})
+
+
+@router.post("/studies/{study_id}", response_class=HTMLResponse)
+def update_study(
+    request: Request,
+    session: SessionDep,
+    ctx: EditorDep,
+    study_id: int,
+    form: Annotated[StudyForm, Form()],
+) -> Response:
+    study = service.get_editable_study(session, ctx, study_id)
+    try:
+        service.update_study(
+            session,
+            ctx,
+            study,
+            name=form.name,
+            company_name=form.company_name,
+            description=form.description,
+            client_organisation_id=_client_id(session, ctx, form),
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        return _form_page(
+            request,
+            session,
+            ctx,
+            study=study,
+            values=form.model_dump(),
+            errors=_error(exc),
+            status_code=400,
+        )
+    flash(request, "The study has been saved.", "success")
+    return redirect(f"/studies/{study.id}")

@@ -1,0 +1,7 @@
+"""Timezone-aware UTC timestamps everywhere."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

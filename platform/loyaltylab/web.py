@@ -1,0 +1,77 @@
+"""Server-rendered pages: the Jinja2 environment, rendering and flash messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from loyaltylab import i18n
+from loyaltylab.security import CSRF_FIELD, csrf_token
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+)
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+templates.env.globals.update(
+    LOCALE_NAMES=i18n.LOCALE_NAMES,
+    CSRF_FIELD=CSRF_FIELD,
+    get_locale=i18n.get_locale,
+    html_lang=i18n.html_lang,
+)
+
+
+def flash(request: Request, message: str, category: str = "info", **params: Any) -> None:
+    """Queue a message (an English msgid, translated when shown) for the next page."""
+    request.session.setdefault("flash", []).append(
+        {"message": message, "category": category, "params": params}
+    )
+
+
+def _pop_flashes(request: Request) -> list[dict[str, str]]:
+    queued = request.session.pop("flash", [])
+    return [
+        {"category": item["category"], "text": i18n.gettext(item["message"], **item["params"])}
+        for item in queued
+    ]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = dict(context or {})
+    context.setdefault("current_user", getattr(request.state, "user", None))
+    context.setdefault("current_membership", getattr(request.state, "membership", None))
+    context["csrf_token"] = csrf_token(request.session)
+    context["flashes"] = _pop_flashes(request)
+    context["locale"] = i18n.get_locale()
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def redirect(url: str, *, status_code: int = 303) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status_code)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

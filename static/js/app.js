@@ -1,0 +1,1 @@
+/* LoyaltyLab progressive enhancement: everything works without this file. */
