@@ -1,0 +1,314 @@
+"""The scale library and the model templates.
+
+The content lives in ``scales.json`` (constructs with their items in English and Chinese, the
+NPS item, screening and attention-check items, the demographics/customer block) and
+``templates.json`` (four complete questionnaires with a structural model). ``[Co.]`` stands for
+the company a study is about and is replaced when an entry is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from surveys.conditions import Condition
+from surveys.definition import (
+    Construct,
+    Item,
+    LikertScale,
+    MatrixItem,
+    MatrixRow,
+    QuestionnaireDefinition,
+    Section,
+    Texts,
+)
+
+COMPANY_PLACEHOLDER = "[Co.]"
+LIBRARY_LANGUAGES = ("zh-CN", "en")
+DEFAULT_TEMPLATE = "svl"
+AGREE_SCALE = "agree7"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LibraryItem(_Data):
+    code: str
+    label: Texts
+    reverse: bool = False
+
+
+class LibraryConstruct(_Data):
+    code: str
+    name: Texts
+    definition: Texts
+    items: list[LibraryItem]
+
+
+class LibraryBlock(_Data):
+    code: str
+    title: Texts
+    description: Texts = Field(default_factory=dict)
+    items: list[Item]
+
+
+class _Scales(_Data):
+    scales: dict[str, LikertScale]
+    matrix_label: Texts
+    constructs: list[LibraryConstruct]
+    items: list[Item]
+    blocks: list[LibraryBlock]
+
+
+class TemplateSection(_Data):
+    code: str
+    title: Texts | None = None
+    entries: list[str]
+    condition: Condition | None = None
+
+
+class Template(_Data):
+    code: str
+    default: bool = False
+    name: Texts
+    description: Texts
+    title: Texts
+    model: str
+    sections: list[TemplateSection]
+
+
+class _Templates(_Data):
+    introduction: Texts
+    templates: list[Template]
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """Something the designer can add: a construct (as a matrix), a single item or a block."""
+
+    code: str
+    kind: Literal["construct", "item", "block"]
+    title: Texts
+    construct: str | None = None
+
+
+@dataclass(frozen=True)
+class LibraryInsert:
+    """What adding an entry puts into a questionnaire."""
+
+    items: list[Item]
+    constructs: list[Construct]
+    title: Texts | None = None
+    description: Texts | None = None
+
+
+@cache
+def _scales() -> _Scales:
+    text = resources.files(__package__).joinpath("scales.json").read_text("utf-8")
+    return _Scales.model_validate_json(text)
+
+
+@cache
+def _templates() -> _Templates:
+    text = resources.files(__package__).joinpath("templates.json").read_text("utf-8")
+    return _Templates.model_validate_json(text)
+
+
+def constructs() -> list[LibraryConstruct]:
+    """Every library construct with its items (English and Chinese, reverse-keyed marked)."""
+    return list(_scales().constructs)
+
+
+def templates() -> list[Template]:
+    """The model templates, the default (satisfaction -> value -> loyalty) first."""
+    return sorted(_templates().templates, key=lambda template: not template.default)
+
+
+def entries() -> list[LibraryEntry]:
+    """Everything that can be added from the library, for the designer's picker."""
+    data = _scales()
+    result: list[LibraryEntry] = []
+    for construct in data.constructs:
+        result.append(LibraryEntry(construct.code, "construct", construct.name, construct.code))
+        result.extend(
+            LibraryEntry(item.code, "item", item.label, construct.code) for item in construct.items
+        )
+    result.extend(LibraryEntry(item.code, "item", item.label) for item in data.items)
+    result.extend(LibraryEntry(block.code, "block", block.title) for block in data.blocks)
+    return result
+
+
+def localise(texts: Texts, *, company_name: str, languages: Sequence[str]) -> Texts:
+    """``texts`` restricted to ``languages`` with ``[Co.]`` replaced by the company name."""
+    return {
+        language: texts[language].replace(COMPANY_PLACEHOLDER, company_name)
+        for language in languages
+        if language in texts
+    }
+
+
+def _localise_tree(value: Any, *, company_name: str, languages: Sequence[str]) -> Any:
+    """Localise every text dict (a dict keyed by library languages) inside a JSON tree."""
+    if isinstance(value, dict):
+        if value and set(value) <= set(LIBRARY_LANGUAGES):
+            return localise(value, company_name=company_name, languages=languages)
+        return {
+            key: _localise_tree(child, company_name=company_name, languages=languages)
+            for key, child in value.items()
+        }
+    if isinstance(value, list):
+        return [_localise_tree(v, company_name=company_name, languages=languages) for v in value]
+    return value
+
+
+_ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
+
+
+def _localised_item(item: Item, *, company_name: str, languages: Sequence[str]) -> Item:
+    data = _localise_tree(item.model_dump(), company_name=company_name, languages=languages)
+    return _ITEM_ADAPTER.validate_python(data)
+
+
+def _construct(source: LibraryConstruct, **options: Any) -> Construct:
+    return Construct(
+        code=source.code,
+        name=localise(source.name, **options),
+        definition=localise(source.definition, **options),
+    )
+
+
+def agree_scale(*, languages: Sequence[str]) -> LikertScale:
+    """The library's 7-point agree scale in ``languages``."""
+    scale = _scales().scales[AGREE_SCALE]
+    data = _localise_tree(scale.model_dump(), company_name="", languages=languages)
+    return LikertScale.model_validate(data)
+
+
+def build_entry(code: str, *, company_name: str, languages: Sequence[str]) -> LibraryInsert:
+    """The items (and constructs) that adding library entry ``code`` inserts.
+
+    A construct becomes a matrix of all its items on the 7-point agree scale; a construct's
+    single item becomes a Likert item; a block becomes its items (with a section title).
+
+    Raises
+    ------
+    KeyError
+        When ``code`` is not a library entry.
+    """
+    if not company_name.strip():
+        raise ValueError("a company name is needed to fill in [Co.]")
+    options: dict[str, Any] = {"company_name": company_name.strip(), "languages": languages}
+    data = _scales()
+    scale = agree_scale(languages=languages)
+    for construct in data.constructs:
+        rows = [
+            MatrixRow(
+                code=item.code,
+                label=localise(item.label, **options),
+                construct_code=construct.code,
+                reverse=item.reverse,
+            )
+            for item in construct.items
+        ]
+        if construct.code == code:
+            matrix = MatrixItem(
+                code=construct.code.lower(),
+                label=localise(data.matrix_label, **options),
+                required=True,
+                scale=scale,
+                rows=rows,
+            )
+            return LibraryInsert([matrix], [_construct(construct, **options)])
+        for row in rows:
+            if row.code == code:
+                likert = {
+                    "type": "likert",
+                    "code": row.code,
+                    "label": row.label,
+                    "required": True,
+                    "construct": construct.code,
+                    "reverse": row.reverse,
+                    "scale": scale.model_dump(),
+                }
+                return LibraryInsert(
+                    [_ITEM_ADAPTER.validate_python(likert)], [_construct(construct, **options)]
+                )
+    for item in data.items:
+        if item.code == code:
+            return LibraryInsert([_localised_item(item, **options)], [])
+    for block in data.blocks:
+        if block.code == code:
+            return LibraryInsert(
+                [_localised_item(item, **options) for item in block.items],
+                [],
+                title=localise(block.title, **options),
+                description=localise(block.description, **options),
+            )
+    raise KeyError(code)
+
+
+def _merge_constructs(target: list[Construct], new: Iterable[Construct]) -> None:
+    known = {construct.code for construct in target}
+    for construct in new:
+        if construct.code not in known:
+            target.append(construct)
+            known.add(construct.code)
+
+
+def create_from_template(
+    template_code: str = DEFAULT_TEMPLATE,
+    *,
+    company_name: str,
+    languages: Sequence[str] = LIBRARY_LANGUAGES,
+) -> QuestionnaireDefinition:
+    """A complete questionnaire (sections, constructs, model) from a model template.
+
+    With the library languages (``zh-CN``, ``en``) the result passes the publish checks.
+
+    Raises
+    ------
+    KeyError
+        When ``template_code`` is not a template.
+    ValueError
+        When ``company_name`` is empty or no language is given.
+    """
+    if not languages:
+        raise ValueError("at least one language is needed")
+    template = next((t for t in _templates().templates if t.code == template_code), None)
+    if template is None:
+        raise KeyError(template_code)
+    options: dict[str, Any] = {"company_name": company_name.strip(), "languages": languages}
+    constructs_used: list[Construct] = []
+    sections = []
+    for section in template.sections:
+        items: list[Item] = []
+        title, description = section.title, None
+        for entry in section.entries:
+            insert = build_entry(entry, **options)
+            items.extend(insert.items)
+            _merge_constructs(constructs_used, insert.constructs)
+            title = title or insert.title
+            description = description or insert.description
+        sections.append(
+            Section(
+                code=section.code,
+                title=localise(title or {}, **options),
+                description=description or {},
+                items=items,
+                condition=section.condition,
+            )
+        )
+    return QuestionnaireDefinition(
+        title=localise(template.title, **options),
+        introduction=localise(_templates().introduction, **options),
+        languages=list(languages),
+        constructs=constructs_used,
+        model=template.model,
+        sections=sections,
+    )
