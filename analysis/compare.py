@@ -47,22 +47,34 @@ class GroupComparison:
     posthoc: pd.DataFrame
 
 
-def _bracket_root(function, target: float, lower: float) -> float:
-    """Smallest root above ``lower`` of ``function(x) = target`` for a decreasing function."""
-    upper = max(1.0, abs(lower)) * 2
-    while function(upper) > target:
-        upper *= 2
-        if upper > 1e7:
-            return np.nan
-    return optimize.brentq(lambda x: function(x) - target, lower, upper, xtol=1e-10)
+def _invert_decreasing(cdf, p: float, lower: float, upper: float, floor: float = -np.inf):
+    """Solve ``cdf(x) = p`` for a function decreasing in ``x``, widening ``[lower, upper]``.
+
+    Widening in steps of the current width (not by large jumps) keeps the noncentral
+    distributions away from the far tails where their numerics break down.
+    """
+    for _ in range(200):
+        if cdf(lower) < p and lower > floor:
+            lower = max(lower - (upper - lower), floor)
+        elif cdf(upper) > p:
+            upper += upper - lower
+        else:
+            return optimize.brentq(lambda x: cdf(x) - p, lower, upper, xtol=1e-12)
+    return np.nan
 
 
 def _noncentral_t_interval(t: float, df: float, confidence: float) -> tuple[float, float]:
     """Confidence interval of the noncentrality parameter of an observed t (Steiger, 2004)."""
     alpha = 1 - confidence
-    cdf = lambda ncp: stats.nct.cdf(t, df, ncp)  # noqa: E731 - decreasing in ncp
-    start = t - 10 - 2 * abs(t)
-    return _bracket_root(cdf, 1 - alpha / 2, start), _bracket_root(cdf, alpha / 2, start)
+    spread = 3 * np.sqrt(1 + t * t / (2 * df))
+
+    def cdf(ncp: float) -> float:
+        return stats.nct.cdf(t, df, ncp)
+
+    return (
+        _invert_decreasing(cdf, 1 - alpha / 2, t - 2 * spread, t),
+        _invert_decreasing(cdf, alpha / 2, t, t + 2 * spread),
+    )
 
 
 def _noncentral_f_interval(f: float, df1: float, df2: float, confidence: float) -> tuple:
@@ -72,9 +84,11 @@ def _noncentral_f_interval(f: float, df1: float, df2: float, confidence: float) 
     def cdf(ncp: float) -> float:
         return stats.ncf.cdf(f, df1, df2, ncp) if ncp > 0 else stats.f.cdf(f, df1, df2)
 
-    lower = 0.0 if cdf(0.0) <= 1 - alpha / 2 else _bracket_root(cdf, 1 - alpha / 2, 0.0)
-    upper = 0.0 if cdf(0.0) <= alpha / 2 else _bracket_root(cdf, alpha / 2, 0.0)
-    return lower, upper
+    centre = max(f * df1 - df1, 1.0)
+    bounds = []
+    for p in (1 - alpha / 2, alpha / 2):
+        bounds.append(0.0 if cdf(0.0) <= p else _invert_decreasing(cdf, p, 0.0, 2 * centre, 0.0))
+    return bounds[0], bounds[1]
 
 
 def hedges_g(
