@@ -100,5 +100,24 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark a msgid for extraction without translating it yet (it is translated when shown)."""
+    return message
+
+
+# Enum values are stable identifiers; these are their msgids, visible to extraction.
+ROLE_LABELS = {
+    "owner": N_("Owner"),
+    "researcher": N_("Researcher"),
+    "client": N_("Client"),
+}
+
+
+def role_label(role: str) -> str:
+    """The translated name of a membership role (``Role`` member or its value)."""
+    value = str(role)
+    return gettext(ROLE_LABELS[value]) if value in ROLE_LABELS else value
+
+
 def locale_display(locale: str) -> Locale:
     return Locale.parse(locale)

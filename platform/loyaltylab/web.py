@@ -29,6 +29,7 @@ templates.env.globals.update(
     CSRF_FIELD=CSRF_FIELD,
     get_locale=i18n.get_locale,
     html_lang=i18n.html_lang,
+    role_label=i18n.role_label,
 )
 
 
@@ -41,10 +42,13 @@ def flash(request: Request, message: str, category: str = "info", **params: Any)
 
 def _pop_flashes(request: Request) -> list[dict[str, str]]:
     queued = request.session.pop("flash", [])
-    return [
-        {"category": item["category"], "text": i18n.gettext(item["message"], **item["params"])}
-        for item in queued
-    ]
+    return [{"category": item["category"], "text": _flash_text(item)} for item in queued]
+
+
+def _flash_text(item: dict[str, Any]) -> str:
+    # Bound to names first: in gettext(item["message"]) babel would extract "message" as a msgid.
+    message, params = item["message"], item["params"]
+    return i18n.gettext(message, **params)
 
 
 def render(
