@@ -80,6 +80,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield postgres_url(_worker_schema())
 
 
+@pytest.fixture(params=DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL to a database with no tables at all (for migrations and the CLI)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    schema = f"empty_{_worker_schema()}"
+    recreate_schema(schema)
+    return postgres_url(schema)
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(

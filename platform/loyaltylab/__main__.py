@@ -1,0 +1,3 @@
+from loyaltylab.cli import main
+
+main()

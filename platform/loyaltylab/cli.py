@@ -1,0 +1,118 @@
+"""The ``loyaltylab`` command."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import typer
+from sqlmodel import Session
+
+from loyaltylab.settings import get_settings
+
+app = typer.Typer(help="LoyaltyLab: survey and loyalty research platform.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Number of worker processes."),
+) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    from loyaltylab.logging_setup import configure_logging
+
+    configure_logging()
+    settings = get_settings()
+    typer.echo(f"LoyaltyLab on http://{host}:{port} (links use {settings.base_url})")
+    uvicorn.run(
+        "loyaltylab.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+        log_config=None,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from loyaltylab.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def demo() -> None:
+    """Create (or refresh) the demo organisations, users and study. Safe to run again."""
+    from loyaltylab.demo import DEMO_PASSWORDS, seed_demo
+
+    settings = get_settings()
+    if settings.env == "production":
+        typer.echo("Refusing to create demo accounts in production.", err=True)
+        raise typer.Exit(2)
+    from loyaltylab.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        summary = seed_demo(session)
+        session.commit()
+    typer.echo(f"Demo study: {summary.study_name}")
+    typer.echo("Demo logins:")
+    for email, role in summary.users:
+        typer.echo(f"  {role:<10} {email:<34} password: {DEMO_PASSWORDS[role]}")
+
+
+@app.command("create-user")
+def create_user(
+    email: str = typer.Argument(..., help="E-mail address to sign in with."),
+    organisation: str = typer.Option(..., "--organisation", "-o", help="Organisation name."),
+    name: str = typer.Option("", help="Display name."),
+    role: str = typer.Option("owner", help="owner, researcher or client."),
+) -> None:
+    """Create a user in an organisation (the organisation is created when new)."""
+    from sqlmodel import select
+
+    from loyaltylab.accounts import service
+    from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
+    from loyaltylab.db import make_engine
+    from loyaltylab.errors import InvalidInput
+
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        typer.echo("role must be one of: owner, researcher, client", err=True)
+        raise typer.Exit(2) from None
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\n")
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as session:
+        org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
+        if org is None:
+            kind = OrganisationKind.client if parsed_role is Role.client else OrganisationKind.research
+            org = Organisation(name=organisation, kind=kind)
+            session.add(org)
+            session.flush()
+        try:
+            service.create_user_with_membership(
+                session,
+                email=email,
+                name=name or email.split("@")[0],
+                password=password,
+                organisation=org,
+                role=parsed_role,
+            )
+        except InvalidInput as exc:
+            typer.echo(exc.message % {k: v for k, v in exc.params.items()}, err=True)
+            raise typer.Exit(2) from None
+        session.commit()
+    typer.echo(f"Created {email} ({parsed_role.value}) in {organisation}.")
+
+
+def main() -> None:
+    app()

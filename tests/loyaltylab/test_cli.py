@@ -1,0 +1,128 @@
+"""The ``loyaltylab`` command, run for real in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, func, select
+
+from loyaltylab.accounts.models import Membership, Organisation, User
+from loyaltylab.db import make_engine
+from loyaltylab.demo import DEMO_PASSWORDS
+from loyaltylab.security import verify_password
+from loyaltylab.studies.models import Study
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def loyaltylab(*args: str, env: dict[str, str], stdin: str | None = None):
+    executable = shutil.which("loyaltylab", path=str(Path(sys.executable).parent))
+    command = [executable] if executable else [sys.executable, "-m", "loyaltylab"]
+    return subprocess.run(
+        [*command, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def cli_env(empty_database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LOYALTYLAB_DATABASE_URL": empty_database_url,
+        "LOYALTYLAB_VAR_DIR": str(tmp_path / "var"),
+        "LOYALTYLAB_ENV": "development",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_migrate_then_serve_answers_healthz(cli_env: dict[str, str]) -> None:
+    migrated = loyaltylab("migrate", env=cli_env)
+    assert migrated.returncode == 0, migrated.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "loyaltylab", "serve", "--port", str(port)],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert health.status_code == 200
+        assert ready.status_code == 200
+        assert login.status_code == 200 and 'name="password"' in login.text
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+    # The access log names the route and the request id.
+    assert "GET /healthz 200" in output
+
+
+def test_demo_is_idempotent_and_prints_working_logins(cli_env: dict[str, str]) -> None:
+    assert loyaltylab("migrate", env=cli_env).returncode == 0
+    first = loyaltylab("demo", env=cli_env)
+    second = loyaltylab("demo", env=cli_env)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    for role, password in DEMO_PASSWORDS.items():
+        assert password in second.stdout and role in second.stdout
+    engine = make_engine(cli_env["LOYALTYLAB_DATABASE_URL"])
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Organisation)).one() == 2
+        assert session.exec(select(func.count()).select_from(Membership)).one() == 3
+        assert session.exec(select(func.count()).select_from(Study)).one() == 1
+        owner = session.exec(select(User).where(User.email == "owner@northwind.example")).one()
+        assert verify_password(owner.password_hash, DEMO_PASSWORDS["owner"])
+    engine.dispose()
+
+
+def test_demo_refused_in_production(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "LOYALTYLAB_ENV": "production", "LOYALTYLAB_SECRET_KEY": "k" * 48}
+    result = loyaltylab("demo", env=env)
+    assert result.returncode == 2
+    assert "production" in result.stderr
+
+
+def test_create_user_reads_the_password_from_stdin(cli_env: dict[str, str]) -> None:
+    assert loyaltylab("migrate", env=cli_env).returncode == 0
+    created = loyaltylab(
+        "create-user",
+        "ana@agency.example",
+        "--organisation",
+        "Agency",
+        env=cli_env,
+        stdin="a long enough password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    too_short = loyaltylab(
+        "create-user", "bo@agency.example", "-o", "Agency", env=cli_env, stdin="short\n"
+    )
+    assert too_short.returncode == 2
+    engine = make_engine(cli_env["LOYALTYLAB_DATABASE_URL"])
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.email == "ana@agency.example")).one()
+        assert verify_password(user.password_hash, "a long enough password")
+        assert session.exec(select(User).where(User.email == "bo@agency.example")).first() is None
+    engine.dispose()
