@@ -103,10 +103,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The option value '{value}' is used more than once.",
         "zh-CN": "选项值“{value}”重复。",
     },
-    "choice.value_reserved": {
-        "en": "The option value '{value}' is reserved for 'not applicable'.",
-        "zh-CN": "选项值“{value}”保留给“不适用”。",
-    },
     "choice.label_duplicate": {
         "en": "Two options have the same {language} label '{label}'.",
         "zh-CN": "两个选项的 {language} 标签相同:“{label}”。",
@@ -141,10 +137,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "构念“{construct}”未在本问卷中定义。",
     },
     # Constructs and model
-    "construct.unused": {
-        "en": "The construct {construct} has no item.",
-        "zh-CN": "构念 {construct} 没有任何题目。",
-    },
     "model.syntax": {
         "en": "The structural model has a syntax error: {error}",
         "zh-CN": "结构模型存在语法错误:{error}",
@@ -254,10 +246,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This question is not shown for your earlier answers and must be left empty.",
         "zh-CN": "根据您之前的回答,此题不显示,应留空。",
     },
-    "answer.unknown_field": {
-        "en": "'{field}' is not a question of this questionnaire.",
-        "zh-CN": "“{field}”不是本问卷中的题目。",
-    },
     # Imports
     "import.too_large": {
         "en": "The file is {size} bytes; the limit is {limit} bytes (5 MB).",
@@ -284,8 +272,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "“{filename}”既不是 .json 文件也不是 .xlsx 文件。",
     },
     "import.schema": {
-        "en": "{error}",
-        "zh-CN": "{error}",
+        "en": "The file does not follow the questionnaire format: {error}",
+        "zh-CN": "文件不符合问卷格式:{error}",
     },
     "import.too_many_rows": {
         "en": "The sheet has more than {limit} rows.",

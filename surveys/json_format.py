@@ -1,0 +1,114 @@
+"""The native JSON format: a questionnaire definition as JSON, described by a JSON Schema.
+
+The schema is generated from the pydantic models and committed as
+``docs/questionnaire.schema.json`` (a test keeps the two equal). Export then import gives back
+an equal definition, and exporting that again gives the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from surveys.definition import QuestionnaireDefinition
+from surveys.problems import Problem
+from surveys.validation import validate_definition
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@dataclass
+class ImportResult:
+    """A whole definition, or every problem found (and then no definition)."""
+
+    definition: QuestionnaireDefinition | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.definition is not None and not self.problems
+
+
+def size_problem(data: bytes) -> Problem | None:
+    """A problem when an upload is empty or larger than the 5 MB limit."""
+    if not data:
+        return Problem("import.empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        return Problem("import.too_large", (), {"size": len(data), "limit": MAX_UPLOAD_BYTES})
+    return None
+
+
+def export_json(definition: QuestionnaireDefinition) -> str:
+    """The definition as indented UTF-8 JSON text."""
+    data = definition.model_dump(mode="json")
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def validation_problems(error: ValidationError) -> list[Problem]:
+    """pydantic's errors as problems located by their JSON path."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        path = "/".join(str(part) for part in detail["loc"])
+        where = (("path", path),) if path else ()
+        problems.append(Problem("import.schema", where, {"error": detail["msg"]}))
+    return problems
+
+
+def parse_definition(data: Any) -> ImportResult:
+    """Check decoded JSON data: shape first, then the save rules."""
+    try:
+        definition = QuestionnaireDefinition.model_validate(data)
+    except ValidationError as error:
+        return ImportResult(problems=validation_problems(error))
+    problems = validate_definition(definition)
+    return ImportResult(None, problems) if problems else ImportResult(definition)
+
+
+def import_json(data: bytes) -> ImportResult:
+    """Read a questionnaire from native JSON bytes, whole or not at all."""
+    problem = size_problem(data)
+    if problem:
+        return ImportResult(problems=[problem])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ImportResult(problems=[Problem("import.not_utf8")])
+    try:
+        decoded = json.loads(text)
+    except json.JSONDecodeError as error:
+        where = (("line", error.lineno),)
+        return ImportResult(problems=[Problem("import.not_json", where, {"error": error.msg})])
+    except RecursionError:
+        return ImportResult(
+            problems=[Problem("import.not_json", (), {"error": "nested too deeply"})]
+        )
+    return parse_definition(decoded)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the native format."""
+    schema = QuestionnaireDefinition.model_json_schema()
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "LoyaltyLab questionnaire",
+        "description": (
+            "A questionnaire definition: multilingual texts keyed by BCP-47 tag, sections of "
+            "items (a union discriminated by 'type'), constructs, the structural model in "
+            "lavaan syntax and display conditions. Generated from surveys.definition."
+        ),
+        **{key: value for key, value in schema.items() if key not in ("title", "description")},
+    }
+
+
+def json_schema_text() -> str:
+    """The schema as committed in ``docs/questionnaire.schema.json``."""
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    # Regenerate: python -m surveys.json_format > docs/questionnaire.schema.json
+    print(json_schema_text(), end="")
