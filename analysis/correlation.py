@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis._checks import check_confidence, require_columns
+from analysis._tables import square_from_pairs
 
 __all__ = ["correlation_matrix", "correlations"]
 
@@ -159,11 +160,6 @@ def correlation_matrix(
     rows = table[table["method"] == method]
     if rows.empty:
         raise ValueError(f"table has no {method!r} correlations")
-    names = list(dict.fromkeys([*rows["x"], *rows["y"]]))
-    position = {name: i for i, name in enumerate(names)}
-    matrix = np.full((len(names), len(names)), np.nan)
-    for x, y, v in zip(rows["x"], rows["y"], rows[value], strict=True):
-        matrix[position[x], position[y]] = matrix[position[y], position[x]] = v
-    if value == "r":
-        np.fill_diagonal(matrix, 1.0)
-    return pd.DataFrame(matrix, index=names, columns=names)
+    return square_from_pairs(
+        rows["x"], rows["y"], rows[value], diagonal=1.0 if value == "r" else np.nan
+    )
