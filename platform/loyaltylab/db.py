@@ -49,4 +49,6 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the handler returns, before the response is sent, so
+# nothing is acknowledged that was not committed (a failed commit becomes an error response).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
