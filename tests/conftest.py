@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -15,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 import loyaltylab.models  # noqa: F401  (registers every table)
+import loyaltylab.security
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.app import create_app
 from loyaltylab.db import make_engine
@@ -48,6 +51,15 @@ def recreate_schema(schema: str) -> None:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Real argon2 with its cheapest parameters: ~0.2 s per hash would dominate the suite."""
+    production_hasher = loyaltylab.security._hasher
+    loyaltylab.security._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    yield
+    loyaltylab.security._hasher = production_hasher
 
 
 @pytest.fixture(scope="session")

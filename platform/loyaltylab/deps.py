@@ -66,6 +66,18 @@ def sign_in(request: Request, user: User, organisation_id: int | None = None) ->
         request.session[SESSION_ORG] = organisation_id
 
 
+def _keep_readable(session: Session, *objects: SQLModel) -> None:
+    """Detach what every page shows (who is signed in, where) from the request's session.
+
+    A failed request rolls back, which expires every loaded object, and the session is closed
+    before the error page is rendered: attached, these would raise DetachedInstanceError there.
+    A route that changes one of them adds it back with ``session.add``.
+    """
+    for obj in objects:
+        if obj in session:
+            session.expunge(obj)
+
+
 def optional_user(request: Request, session: SessionDep) -> User | None:
     user_id = request.session.get(SESSION_USER)
     if user_id is None:
@@ -78,6 +90,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     ):
         request.session.clear()
         return None
+    _keep_readable(session, user)
     request.state.user = user
     return user
 
@@ -109,6 +122,7 @@ def org_context(request: Request, session: SessionDep, user: CurrentUserDep) -> 
         rows[0],
     )
     request.session[SESSION_ORG] = organisation.id
+    _keep_readable(session, *(obj for row in rows for obj in row))
     request.state.membership = membership
     request.state.organisation = organisation
     request.state.memberships = rows

@@ -1,0 +1,447 @@
+"""Every route of the app, enumerated: sign-in required, CSRF enforced, other tenants get 404.
+
+The routes are read from the application itself, so routes added later are covered without
+editing this file, except for two maps a new route may need: ``PATH_PARAM_FIXTURES`` (which
+fixture creates organisation A's object for a path parameter) and ``FORM_VALUES`` (a valid value
+for a form field, so the request reaches the tenancy check instead of stopping at validation).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select as select_rows
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+from starlette.routing import Mount, Route
+
+from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from loyaltylab.app import create_app
+from loyaltylab.settings import Settings
+from loyaltylab.studies.models import Study
+
+# Reachable without signing in, by design. Anything else must send anonymous users to log in.
+PUBLIC_ROUTES = frozenset(
+    {
+        ("GET", "/signup"),
+        ("POST", "/signup"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("POST", "/language"),
+        ("GET", "/password/forgot"),
+        ("POST", "/password/forgot"),
+        ("GET", "/password/reset/{token}"),
+        ("POST", "/password/reset/{token}"),
+        ("GET", "/invite/{token}"),
+        ("POST", "/invite/{token}"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/api/openapi.json"),
+    }
+)
+PUBLIC_MOUNTS = frozenset({"/static"})
+# POST routes that legitimately work without a CSRF token: none.
+CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
+
+# Path parameter -> fixture creating organisation A's object (with an ``id``) for it.
+PATH_PARAM_FIXTURES = {
+    "study_id": "study",
+    "membership_id": "researcher_membership",
+}
+# Path parameters of public routes: secrets in the link, not object ids.
+PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token"}
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    route: APIRoute | Route
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def is_public(self) -> bool:
+        return (self.method, self.path) in PUBLIC_ROUTES
+
+    @property
+    def path_params(self) -> list[str]:
+        return list(getattr(self.route, "param_convertors", {}))
+
+
+def _walk(routes: list[Any], prefix: str) -> Iterator[Endpoint]:
+    for route in routes:
+        if hasattr(route, "original_router"):  # FastAPI 0.165: an include_router() branch
+            yield from _walk(route.original_router.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, Mount):
+            if prefix + route.path not in PUBLIC_MOUNTS:
+                raise AssertionError(
+                    f"Mount {prefix + route.path} is not covered: enumerate its routes here "
+                    "or list it in PUBLIC_MOUNTS if it is public."
+                )
+        elif isinstance(route, APIRoute | Route):
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                yield Endpoint(method, prefix + route.path, route)
+        else:
+            raise AssertionError(f"Unknown kind of route {route!r}: teach _walk about it.")
+
+
+def app_endpoints(app: FastAPI) -> list[Endpoint]:
+    return list(_walk(app.routes, ""))
+
+
+def _enumerated() -> list[Endpoint]:
+    probe = create_app(
+        Settings(env="test", database_url="sqlite://", secret_key="k" * 40, base_url="https://x")
+    )
+    try:
+        return app_endpoints(probe)
+    finally:
+        probe.state.engine.dispose()
+
+
+ENDPOINTS = _enumerated()
+
+
+def test_the_enumeration_sees_the_routes_of_every_router() -> None:
+    labels = {endpoint.label for endpoint in ENDPOINTS}
+    assert {"GET /studies/{study_id}", "POST /org/members/{membership_id}/role"} <= labels
+    assert {"GET /api/v1/studies", "GET /healthz", "POST /login"} <= labels
+    public = {f"{method} {path}" for method, path in PUBLIC_ROUTES}
+    assert labels >= public, "a public route listed here no longer exists"
+
+
+def test_the_enumeration_includes_router_prefixes() -> None:
+    from fastapi import APIRouter
+
+    inner = APIRouter(prefix="/waves")
+
+    @inner.get("/{wave_id}")
+    def wave(wave_id: int) -> dict[str, int]:
+        return {"id": wave_id}
+
+    outer = APIRouter()
+    outer.include_router(inner, prefix="/studies/{study_id}")
+    app = FastAPI()
+    app.include_router(outer)
+    assert [e.label for e in app_endpoints(app)][-1] == "GET /studies/{study_id}/waves/{wave_id}"
+
+
+# --- the two tenants --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def researcher_membership(
+    session: Session, organisation: Organisation, make_member: Callable[..., User]
+) -> Membership:
+    user = make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
+    return session.exec(select(Membership).where(Membership.user_id == user.id)).one()
+
+
+# Strings that only organisation A's data contains: none may show up in B's responses.
+A_STUDY_NAME = "Northwind private tracker"
+A_MARKERS = (A_STUDY_NAME, "owner@northwind.example", "Northwind Research", "Contoso Retail")
+
+
+@pytest.fixture
+def tenant_a(
+    request: pytest.FixtureRequest,
+    owner: User,
+    study: Study,
+    organisation: Organisation,
+    client_organisation: Organisation,
+) -> dict[str, Any]:
+    """Organisation A with an owner, a client it manages, a study and whatever routes need."""
+    client_organisation.managing_organisation_id = organisation.id
+    study.name = A_STUDY_NAME
+    session: Session = request.getfixturevalue("session")
+    session.add_all([client_organisation, study])
+    session.commit()
+    return {"organisation": organisation, "client": client_organisation, "owner": owner}
+
+
+@pytest.fixture
+def member_of_b(
+    app: FastAPI, session: Session, make_member: Callable[..., User], login: Callable[..., None]
+) -> TestClient:
+    """A signed-in test client of the owner of another research organisation, B."""
+    org_b = Organisation(name="Fabrikam Insights", kind=OrganisationKind.research)
+    session.add(org_b)
+    session.commit()
+    make_member(org_b, email="owner@fabrikam.example", role=Role.owner)
+    client = TestClient(app, base_url="https://testserver")
+    login(client, "owner@fabrikam.example")
+    return client
+
+
+def _path_values(endpoint: Endpoint, request: pytest.FixtureRequest) -> dict[str, str] | str:
+    """Organisation A's object id for each path parameter, or an explanation of what's missing."""
+    values = {}
+    for name in endpoint.path_params:
+        if endpoint.is_public and name in PUBLIC_PATH_PARAMS:
+            values[name] = PUBLIC_PATH_PARAMS[name]
+        elif name in PATH_PARAM_FIXTURES:
+            values[name] = str(request.getfixturevalue(PATH_PARAM_FIXTURES[name]).id)
+        else:
+            return (
+                f"{endpoint.label}: unknown path parameter {{{name}}}. Add it to "
+                "PATH_PARAM_FIXTURES in tests/loyaltylab/test_tenancy.py with a fixture that "
+                "creates organisation A's object, so that the tenancy tests cover this route."
+            )
+    return values
+
+
+def _url(endpoint: Endpoint, values: dict[str, str]) -> str:
+    return endpoint.path.format(**values)
+
+
+# A valid value per form field name, so that a request gets past validation.
+FORM_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "email": lambda a: "someone.new@fabrikam.example",
+    "password": lambda a: "a brand new passphrase",
+    "name": lambda a: "Probe",
+    "organisation": lambda a: "Probe Ltd",
+    "role": lambda a: Role.client.value,
+    "lang": lambda a: "en",
+    "next": lambda a: "/studies",
+    "organisation_id": lambda a: str(a["organisation"].id),
+    "client": lambda a: str(a["client"].id),
+    "company_name": lambda a: "Probe",
+    "description": lambda a: "Probe",
+    "new_client": lambda a: "",
+}
+
+
+def _form(endpoint: Endpoint, tenant: dict[str, Any]) -> dict[str, str]:
+    """Every form field the route reads, filled with a valid value (ids of organisation A)."""
+    fields: dict[str, str] = {}
+    dependant = getattr(endpoint.route, "dependant", None)
+    for param in getattr(dependant, "body_params", []):
+        annotation = param.field_info.annotation
+        names = list(getattr(annotation, "model_fields", {})) or [param.alias]
+        for name in names:
+            fields[name] = FORM_VALUES[name](tenant) if name in FORM_VALUES else "probe"
+    return fields
+
+
+# --- organisation A's footprint in the database -----------------------------------------------
+
+
+def footprint(engine: Engine, organisation_ids: set[int]) -> dict[str, dict[Any, tuple]]:
+    """Every row belonging to these organisations, followed through foreign keys.
+
+    A row belongs to them if a foreign key leads to a row that does (a study of A, a question of
+    that study, ...), plus the rows such rows refer to (A's members' accounts).
+    """
+    tables = SQLModel.metadata.sorted_tables
+    with engine.connect() as connection:
+        rows = {
+            table.name: {
+                tuple(row._mapping[c.name] for c in table.primary_key.columns): dict(row._mapping)
+                for row in connection.execute(select_rows(table))
+            }
+            for table in tables
+        }
+    owned: dict[str, set[Any]] = defaultdict(set)
+    owned["organisation"] = {(org_id,) for org_id in organisation_ids}
+
+    def refers_to_owned(table: Any, row: dict[str, Any]) -> bool:
+        return any(
+            (row[fk.parent.name],) in owned[fk.column.table.name]
+            for fk in table.foreign_keys
+            if row[fk.parent.name] is not None
+        )
+
+    grew = True
+    while grew:
+        grew = False
+        for table in tables:
+            for key, row in rows[table.name].items():
+                if key not in owned[table.name] and refers_to_owned(table, row):
+                    owned[table.name].add(key)
+                    grew = True
+    referenced: dict[str, set[Any]] = defaultdict(set)
+    for table in tables:
+        for key in owned[table.name]:
+            for fk in table.foreign_keys:
+                value = rows[table.name][key][fk.parent.name]
+                if value is not None:
+                    referenced[fk.column.table.name].add((value,))
+    return {
+        table.name: {
+            key: tuple(sorted(rows[table.name][key].items()))
+            for key in (owned[table.name] | referenced[table.name]) & rows[table.name].keys()
+        }
+        for table in tables
+    }
+
+
+def test_footprint_follows_foreign_keys(
+    engine: Engine, tenant_a: dict[str, Any], researcher_membership: Membership, session: Session
+) -> None:
+    before = footprint(engine, {tenant_a["organisation"].id})
+    assert len(before["study"]) == 1
+    assert len(before["membership"]) == 2
+    assert len(before["user_account"]) == 2
+    assert len(before["organisation"]) == 2  # A and the client it manages
+    user = session.get(User, researcher_membership.user_id)
+    user.locale = "zh_CN"
+    session.add(user)
+    session.commit()
+    assert footprint(engine, {tenant_a["organisation"].id}) != before
+
+
+# --- the enumerated checks ----------------------------------------------------------------------
+
+
+def _is_login_redirect(response: Any) -> bool:
+    location = response.headers.get("location", "")
+    return response.status_code in (302, 303, 307) and urlsplit(location).path == "/login"
+
+
+def test_anonymous_users_are_sent_to_log_in_or_get_401(
+    client: TestClient, tenant_a: dict[str, Any], request: pytest.FixtureRequest, csrf: Callable
+) -> None:
+    token = csrf(client, "/login")  # a valid token, so that POSTs reach the sign-in check
+    problems = []
+    for endpoint in ENDPOINTS:
+        if endpoint.is_public:
+            continue
+        values = _path_values(endpoint, request)
+        if isinstance(values, str):
+            problems.append(values)
+            continue
+        url = _url(endpoint, values)
+        if endpoint.method in UNSAFE_METHODS:
+            data = {**_form(endpoint, tenant_a), "csrf_token": token}
+            response = client.request(endpoint.method, url, data=data, follow_redirects=False)
+        else:
+            response = client.get(url, follow_redirects=False)
+        if endpoint.path.startswith("/api/"):
+            if response.status_code != 401:
+                problems.append(f"{endpoint.label}: {response.status_code}, expected 401")
+        elif not _is_login_redirect(response):
+            problems.append(
+                f"{endpoint.label}: {response.status_code} "
+                f"{response.headers.get('location')}, expected a redirect to /login"
+            )
+        elif (
+            endpoint.method == "GET"
+            and url != "/"
+            and urlsplit(response.headers["location"]).query != f"next={url}"
+        ):
+            problems.append(f"{endpoint.label}: the login redirect does not come back here")
+        if any(marker in response.text for marker in A_MARKERS):
+            problems.append(f"{endpoint.label}: shows organisation A's data to anonymous users")
+    assert not problems, "\n".join(problems)
+
+
+def test_another_organisation_cannot_read_or_change_anything(
+    app: FastAPI,
+    engine: Engine,
+    tenant_a: dict[str, Any],
+    member_of_b: TestClient,
+    request: pytest.FixtureRequest,
+    csrf: Callable,
+) -> None:
+    a_ids = {tenant_a["organisation"].id, tenant_a["client"].id}
+    problems = []
+    checked_with_ids = 0
+    # Unsafe methods last: a POST such as /logout ends B's session.
+    ordered = sorted(ENDPOINTS, key=lambda e: (e.method in UNSAFE_METHODS, e.path == "/logout"))
+    for endpoint in ordered:
+        if endpoint.is_public:
+            continue
+        values = _path_values(endpoint, request)
+        if isinstance(values, str):
+            problems.append(values)
+            continue
+        url = _url(endpoint, values)
+        before = footprint(engine, a_ids)
+        if endpoint.method in UNSAFE_METHODS:
+            data = {**_form(endpoint, tenant_a), "csrf_token": csrf(member_of_b, "/studies")}
+            response = member_of_b.request(endpoint.method, url, data=data, follow_redirects=False)
+        else:
+            response = member_of_b.get(url, follow_redirects=False)
+        if values and response.status_code != 404:
+            problems.append(f"{endpoint.label} with A's ids: {response.status_code}, expected 404")
+        checked_with_ids += bool(values)
+        if response.status_code in (401, 403) or _is_login_redirect(response):
+            problems.append(f"{endpoint.label}: B was not treated as signed in")
+        leaked = [marker for marker in A_MARKERS if marker in response.text]
+        if leaked:
+            problems.append(f"{endpoint.label}: shows organisation A's data {leaked} to B")
+        if footprint(engine, a_ids) != before:
+            problems.append(f"{endpoint.label}: changed organisation A's data")
+    assert checked_with_ids >= 4
+    assert not problems, "\n".join(problems)
+
+
+def test_every_state_changing_route_rejects_a_missing_or_forged_csrf_token(
+    tenant_a: dict[str, Any],
+    app: FastAPI,
+    engine: Engine,
+    request: pytest.FixtureRequest,
+    login: Callable,
+    csrf: Callable,
+) -> None:
+    """Signed in as A's owner, who may do everything: only the CSRF check can refuse."""
+    a_ids = {tenant_a["organisation"].id, tenant_a["client"].id}
+    signed_in = TestClient(app, base_url="https://testserver")
+    login(signed_in, tenant_a["owner"].email)
+    problems = []
+    unsafe = [e for e in ENDPOINTS if e.method in UNSAFE_METHODS and e.label not in CSRF_EXEMPT]
+    assert len(unsafe) >= 10
+    for endpoint in unsafe:
+        values = _path_values(endpoint, request)
+        if isinstance(values, str):
+            problems.append(values)
+            continue
+        url = _url(endpoint, values)
+        form = _form(endpoint, tenant_a)
+        other_session = TestClient(app, base_url="https://testserver")
+        attempts = {
+            "missing": ({}, form),
+            "forged": ({}, {**form, "csrf_token": "forged-" + "x" * 36}),
+            "forged header": ({"X-CSRF-Token": "forged"}, form),
+            "another session's": ({}, {**form, "csrf_token": csrf(other_session, "/login")}),
+        }
+        for kind, (headers, data) in attempts.items():
+            before = footprint(engine, a_ids)
+            response = signed_in.request(
+                endpoint.method, url, data=data, headers=headers, follow_redirects=False
+            )
+            if response.status_code != 403:
+                problems.append(f"{endpoint.label}, {kind} token: {response.status_code}")
+            if footprint(engine, a_ids) != before:
+                problems.append(f"{endpoint.label}, {kind} token: changed data")
+        response = signed_in.request(
+            endpoint.method, url, json={"csrf_token": "x"}, follow_redirects=False
+        )
+        if response.status_code != 403:
+            problems.append(f"{endpoint.label}, JSON body without header: {response.status_code}")
+    assert not problems, "\n".join(problems)
+    # Still signed in: a rejected request changes nothing about the session.
+    assert signed_in.get("/studies", follow_redirects=False).status_code == 200
+
+
+def test_an_unknown_path_parameter_fails_with_instructions(
+    request: pytest.FixtureRequest,
+) -> None:
+    route = APIRoute("/waves/{wave_id}/report", endpoint=lambda: None)
+    message = _path_values(Endpoint("GET", route.path, route), request)
+    assert isinstance(message, str)
+    assert "{wave_id}" in message and "PATH_PARAM_FIXTURES" in message
