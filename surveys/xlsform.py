@@ -1,0 +1,984 @@
+"""XLSForm import and export (the format of forms written in Excel, KoboToolbox and ODK).
+
+Sheets: ``survey`` (type, name, ``label::Language (tag)``, ``hint::...``, required, relevant,
+constraint, appearance, parameters), ``choices`` (list_name, name, ``label::...``), ``settings``
+(form_title, form_id, version, default_language) and, written by LoyaltyLab and optional on
+import, ``loyaltylab_constructs`` (code, ``name::...``, ``definition::...``).
+
+Mapping (survey ``type`` -> item type):
+
+- ``begin_group``/``end_group`` at the top level -> a section; a group with appearance
+  ``table-list`` inside a section -> a matrix whose rows are the group's ``select_one``
+  questions on one likert list; other nested groups are flattened (their ``relevant`` is
+  combined with each question's).
+- ``select_one L`` -> single choice; with appearance ``minimal`` -> dropdown; with appearance
+  ``likert`` (list values 1..k, optionally ``na`` last) -> Likert item (choice labels are the
+  anchors; labels that are just the number mean "unlabelled"); with column
+  ``loyaltylab_type`` = ``nps`` (list 0..10, labels of 0 and 10 are the end labels) -> NPS; with
+  ``loyaltylab_expected`` -> attention check.
+- ``select_multiple L`` -> multiple choice, ``count-selected(.)`` constraints -> min/max.
+- ``integer``/``decimal``/``range`` -> numeric, ``. >= a and . <= b`` -> min/max.
+- ``text`` -> short text (appearance ``multiline`` -> long text), ``string-length(.) <= n``
+  -> maximum length. ``note`` -> instruction.
+- Columns ``loyaltylab_construct``, ``loyaltylab_reverse`` and ``loyaltylab_randomize`` carry the
+  construct, reverse keying and random order; other tools ignore them.
+- Language columns ``label::English (en)`` and ``label::Chinese (zh)`` map to ``en`` and
+  ``zh-CN``; any other ``(tag)`` is kept as the BCP-47 tag.
+
+Metadata questions (start, end, today, deviceid ...) are skipped; anything else unsupported
+(calculate, repeats, geopoints, ``or_other`` ...) is reported. Defensive reading: at most 5 MB,
+a real XLSX (zip) file, at most 50 MB uncompressed, 20 sheets, 2,000 rows and 200 columns per
+sheet (:data:`MAX_ROWS`, :data:`MAX_COLUMNS`); openpyxl reads in read-only mode. Every problem
+is reported with its sheet and row, and nothing is returned unless the whole form converts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import ValidationError
+
+from surveys.conditions import AllOf, Condition
+from surveys.definition import (
+    NOT_APPLICABLE,
+    NPS_MAX,
+    NPS_MIN,
+    AttentionCheckItem,
+    Construct,
+    DropdownItem,
+    InstructionItem,
+    Item,
+    LikertItem,
+    LikertScale,
+    LongTextItem,
+    MatrixItem,
+    MatrixRow,
+    MultipleChoiceItem,
+    NpsItem,
+    NumericItem,
+    Option,
+    QuestionnaireDefinition,
+    Section,
+    Settings,
+    ShortTextItem,
+    SingleChoiceItem,
+    Texts,
+    unique_code,
+)
+from surveys.json_format import ImportResult, size_problem, validation_problems
+from surveys.problems import Problem, Where
+from surveys.relevant import RelevantError, parse_relevant, to_relevant
+from surveys.validation import validate_definition
+
+MAX_ROWS = 2000
+MAX_COLUMNS = 200
+MAX_SHEETS = 20
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+MAX_CELL_LENGTH = 10_000
+CONSTRUCTS_SHEET = "loyaltylab_constructs"
+METADATA_TYPES = frozenset(
+    [
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "phonenumber",
+        "username",
+        "email",
+        "audit",
+        "simserial",
+        "subscriberid",
+    ]
+)
+_TRUE = {"yes", "true", "true()", "1", "y"}
+_FALSE = {"no", "false", "false()", "0", "n", ""}
+_LANGUAGE_COLUMN = re.compile(r"^(?P<name>.*?)\s*\((?P<tag>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)\s*$")
+_LANGUAGE_NAMES = {"english": "en", "chinese": "zh-CN", "中文": "zh-CN", "简体中文": "zh-CN"}
+_XLSFORM_TAGS = {"zh": "zh-CN"}  # XLSForm's conventional tag -> LoyaltyLab's
+_CLAUSE_SPLIT = re.compile(r"\s+and\s+")
+_BOUND = re.compile(
+    r"^(?P<subject>\.|count-selected\(\s*\.\s*\)|string-length\(\s*\.\s*\))\s*"
+    r"(?P<op><=|>=|=)\s*(?P<number>-?\d+(?:\.\d+)?)$"
+)
+
+
+# Languages ------------------------------------------------------------------------------------
+
+
+def language_from_column(suffix: str) -> str | None:
+    """``English (en)`` -> ``en``, ``Chinese (zh)`` -> ``zh-CN``; None if not recognisable."""
+    match = _LANGUAGE_COLUMN.match(suffix)
+    if match:
+        tag = match.group("tag")
+        return _XLSFORM_TAGS.get(tag, tag)
+    return _LANGUAGE_NAMES.get(suffix.strip().lower())
+
+
+def language_column(tag: str) -> str:
+    """``zh-CN`` -> ``Chinese (zh)``, ``en`` -> ``English (en)``."""
+    xlsform_tag = next((key for key, value in _XLSFORM_TAGS.items() if value == tag), tag)
+    try:
+        name = Locale.parse(xlsform_tag.replace("-", "_")).english_name or xlsform_tag
+    except (ValueError, UnknownLocaleError):
+        name = xlsform_tag
+    return f"{name} ({xlsform_tag})"
+
+
+# Reading sheets -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    number: int
+    cells: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.cells.get(column, "").strip()
+
+
+@dataclass
+class _Sheet:
+    name: str
+    columns: list[str]
+    rows: list[_Row]
+
+    def texts(self, row: _Row, prefix: str, default_language: str) -> Texts:
+        result: Texts = {}
+        for column in self.columns:
+            if column == prefix:
+                language: str | None = default_language
+            elif column.startswith(prefix + "::"):
+                language = language_from_column(column[len(prefix) + 2 :])
+            else:
+                continue
+            value = row.cells.get(column, "").strip()
+            if language and value:
+                result[language] = value
+        return result
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)[:MAX_CELL_LENGTH]
+
+
+def _read_sheet(worksheet: Worksheet, problems: list[Problem]) -> _Sheet | None:
+    where: Where = (("sheet", worksheet.title),)
+    declared_rows, declared_columns = worksheet.max_row, worksheet.max_column
+    if declared_rows and declared_rows > MAX_ROWS + 1:
+        problems.append(Problem("import.too_many_rows", where, {"limit": MAX_ROWS}))
+        return None
+    if declared_columns and declared_columns > MAX_COLUMNS:
+        problems.append(Problem("import.too_many_columns", where, {"limit": MAX_COLUMNS}))
+        return None
+    header: list[str] = []
+    rows: list[_Row] = []
+    # The declared dimension may be missing or wrong, so the limits are enforced while reading.
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        if number > MAX_ROWS + 1:
+            problems.append(Problem("import.too_many_rows", where, {"limit": MAX_ROWS}))
+            return None
+        if len(values) > MAX_COLUMNS and any(v is not None for v in values[MAX_COLUMNS:]):
+            problems.append(Problem("import.too_many_columns", where, {"limit": MAX_COLUMNS}))
+            return None
+        texts = [_cell_text(value) for value in values[:MAX_COLUMNS]]
+        if not header:
+            header = [text.strip() for text in texts]
+            continue
+        cells = {header[i]: t for i, t in enumerate(texts) if i < len(header) and header[i]}
+        if any(text.strip() for text in cells.values()):
+            rows.append(_Row(number, cells))
+    return _Sheet(worksheet.title, [column for column in header if column], rows)
+
+
+def _open_workbook(data: bytes, problems: list[Problem]) -> dict[str, _Sheet] | None:
+    problem = size_problem(data)
+    if problem:
+        problems.append(problem)
+        return None
+    if not data.startswith(b"PK\x03\x04"):
+        problems.append(Problem("import.not_xlsx", (), {"detail": ""}))
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            names = {member.filename for member in members}
+            uncompressed = sum(member.file_size for member in members)
+    except zipfile.BadZipFile:
+        problems.append(Problem("import.not_xlsx", (), {"detail": ""}))
+        return None
+    if uncompressed > MAX_UNCOMPRESSED_BYTES:
+        problems.append(
+            Problem("import.uncompressed_too_large", (), {"limit": MAX_UNCOMPRESSED_BYTES})
+        )
+        return None
+    if "xl/workbook.xml" not in names:
+        problems.append(Problem("import.not_xlsx", (), {"detail": ""}))
+        return None
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds on malformed files
+        detail = f": {type(error).__name__}"
+        problems.append(Problem("import.not_xlsx", (), {"detail": detail}))
+        return None
+    try:
+        if len(workbook.sheetnames) > MAX_SHEETS:
+            problems.append(Problem("import.too_many_sheets", (), {"limit": MAX_SHEETS}))
+            return None
+        sheets = {}
+        for name in workbook.sheetnames:
+            key = name.strip().lower()
+            if key in ("survey", "choices", "settings", CONSTRUCTS_SHEET):
+                sheet = _read_sheet(workbook[name], problems)
+                if sheet is not None:
+                    sheets[key] = sheet
+        return sheets
+    except Exception as error:  # malformed sheet XML surfaces only while iterating
+        problems.append(Problem("import.not_xlsx", (), {"detail": f": {type(error).__name__}"}))
+        return None
+    finally:
+        workbook.close()
+
+
+# Import ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """An item or section whose ``relevant`` is converted once every question is known."""
+
+    target: Any
+    relevant: list[tuple[str, int]]
+
+
+@dataclass
+class _Importer:
+    sheets: dict[str, _Sheet]
+    problems: list[Problem] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    default_language: str = "en"
+    choice_rows: dict[str, list[_Row]] = field(default_factory=dict)
+    code_rows: dict[str, int] = field(default_factory=dict)
+    section_rows: list[int] = field(default_factory=list)
+    construct_rows: dict[str, int] = field(default_factory=dict)
+    pending: list[_Pending] = field(default_factory=list)
+
+    def problem(self, code: str, sheet: str, row: int | None = None, **params: Any) -> None:
+        where: Where = (("sheet", sheet),) + ((("line", row),) if row else ())
+        self.problems.append(Problem(code, where, params))
+
+    # Languages, settings, choices, constructs ------------------------------------------------
+
+    def detect_languages(self) -> None:
+        settings = self.settings_row()
+        default = settings.get("default_language") if settings else ""
+        found: list[str] = []
+        if default:
+            found.append(language_from_column(default) or default)
+        for key in ("survey", "choices"):
+            sheet = self.sheets.get(key)
+            for column in sheet.columns if sheet else []:
+                base, _, suffix = column.partition("::")
+                if base not in ("label", "hint") or not suffix:
+                    continue
+                language = language_from_column(suffix)
+                if language is None:
+                    self.problem("xlsform.language_column", sheet.name, 1, column=column)
+                elif language not in found:
+                    found.append(language)
+        self.languages = found or ["en"]
+        self.default_language = self.languages[0]
+
+    def settings_row(self) -> _Row | None:
+        sheet = self.sheets.get("settings")
+        return sheet.rows[0] if sheet and sheet.rows else None
+
+    def read_choices(self) -> None:
+        sheet = self.sheets.get("choices")
+        if sheet is None:
+            return
+        for column in ("list_name", "name"):
+            if column not in sheet.columns:
+                self.problem("xlsform.missing_column", sheet.name, 1, column=column)
+        for row in sheet.rows:
+            self.choice_rows.setdefault(row.get("list_name"), []).append(row)
+
+    def options(self, list_name: str, row_number: int) -> list[Option] | None:
+        rows = self.choice_rows.get(list_name)
+        if not rows:
+            self.problem("xlsform.unknown_list", "survey", row_number, list=list_name)
+            return None
+        sheet = self.sheets["choices"]
+        return [
+            Option(value=row.get("name"), label=sheet.texts(row, "label", self.default_language))
+            for row in rows
+        ]
+
+    def read_constructs(self) -> list[Construct]:
+        sheet = self.sheets.get(CONSTRUCTS_SHEET)
+        if sheet is None:
+            return []
+        constructs = []
+        for row in sheet.rows:
+            code = row.get("code")
+            self.construct_rows[code] = row.number
+            constructs.append(
+                Construct(
+                    code=code,
+                    name=sheet.texts(row, "name", self.default_language),
+                    definition=sheet.texts(row, "definition", self.default_language),
+                )
+            )
+        return constructs
+
+    # Survey rows -----------------------------------------------------------------------------
+
+    def flag(self, row: _Row, column: str) -> bool:
+        value = row.get(column).lower()
+        if value in _TRUE:
+            return True
+        if value not in _FALSE:
+            self.problem(
+                "xlsform.bad_value",
+                "survey",
+                row.number,
+                value=row.get(column),
+                column=column,
+                expected="yes or no",
+            )
+        return False
+
+    def bounds(self, row: _Row, subject: str) -> dict[str, float | int]:
+        """min/max from a constraint of the form ``subject >= a and subject <= b``."""
+        text = row.get("constraint")
+        if not text:
+            return {}
+        result: dict[str, float | int] = {}
+        for clause in _CLAUSE_SPLIT.split(text.strip()):
+            match = _BOUND.match(clause.strip())
+            if not match or re.sub(r"\s", "", match.group("subject")) != subject:
+                self.problem("xlsform.constraint", "survey", row.number, expression=text)
+                return {}
+            number = float(match.group("number"))
+            value: float | int = int(number) if number.is_integer() else number
+            if match.group("op") in (">=", "="):
+                result["min"] = value
+            if match.group("op") in ("<=", "="):
+                result["max"] = value
+        return result
+
+    def common(self, row: _Row, survey: _Sheet) -> dict[str, Any]:
+        self.code_rows.setdefault(row.get("name"), row.number)
+        return {
+            "code": row.get("name"),
+            "label": survey.texts(row, "label", self.default_language),
+            "help": survey.texts(row, "hint", self.default_language),
+            "required": self.flag(row, "required"),
+        }
+
+    def scale_fields(self, row: _Row) -> dict[str, Any]:
+        construct = row.get("loyaltylab_construct")
+        return {
+            "construct_code": construct or None,
+            "reverse": self.flag(row, "loyaltylab_reverse"),
+        }
+
+    def likert_scale(self, list_name: str, row: _Row) -> LikertScale | None:
+        options = self.options(list_name, row.number)
+        if options is None:
+            return None
+        not_applicable = None
+        if options and options[-1].value == NOT_APPLICABLE:
+            not_applicable = options.pop().label
+        values = [option.value for option in options]
+        if values != [str(point) for point in range(1, len(values) + 1)]:
+            self.problem("xlsform.likert_choices", "survey", row.number, list=list_name)
+            return None
+        middle = options[1:-1]
+        unlabelled = all(
+            all(text == option.value for text in option.label.values()) for option in middle
+        )
+        anchors = (
+            [options[0].label, options[-1].label]
+            if unlabelled and middle
+            else [option.label for option in options]
+        )
+        return LikertScale(points=len(options), anchors=anchors, not_applicable=not_applicable)
+
+    def select_item(self, kind: str, list_name: str, row: _Row, survey: _Sheet) -> Item | None:
+        common = self.common(row, survey)
+        appearance = row.get("appearance").lower()
+        if kind == "select_multiple":
+            options = self.options(list_name, row.number)
+            if options is None:
+                return None
+            limits = self.bounds(row, "count-selected(.)")
+            return MultipleChoiceItem(
+                **common,
+                options=options,
+                min_selections=limits.get("min"),
+                max_selections=limits.get("max"),
+            )
+        if row.get("loyaltylab_type").lower() == "nps":
+            options = self.options(list_name, row.number)
+            if options is None:
+                return None
+            if [o.value for o in options] != [str(v) for v in range(NPS_MIN, NPS_MAX + 1)]:
+                self.problem(
+                    "xlsform.bad_value",
+                    "choices",
+                    None,
+                    value=list_name,
+                    column="list_name",
+                    expected="an NPS list has the values 0 to 10",
+                )
+                return None
+            return NpsItem(
+                **common,
+                **self.scale_fields(row),
+                low_label=options[0].label,
+                high_label=options[-1].label,
+            )
+        if "likert" in appearance:
+            scale = self.likert_scale(list_name, row)
+            return LikertItem(**common, **self.scale_fields(row), scale=scale) if scale else None
+        options = self.options(list_name, row.number)
+        if options is None:
+            return None
+        if row.get("loyaltylab_expected"):
+            return AttentionCheckItem(
+                **common, options=options, expected=row.get("loyaltylab_expected")
+            )
+        if "minimal" in appearance:
+            return DropdownItem(**common, options=options)
+        return SingleChoiceItem(**common, options=options)
+
+    def item(self, row: _Row, survey: _Sheet) -> Item | None:
+        kind, _, argument = re.sub(
+            r"^select (one|multiple)\b", r"select_\1", row.get("type")
+        ).partition(" ")
+        argument = argument.strip()
+        if kind in ("select_one", "select_multiple") and argument and " " not in argument:
+            return self.select_item(kind, argument, row, survey)
+        if kind in ("integer", "decimal", "range"):
+            limits = self.bounds(row, ".") if kind != "range" else self.range_bounds(row)
+            integer = kind == "integer" or (kind == "range" and self.range_is_integer(row))
+            return NumericItem(**self.common(row, survey), integer=integer, **limits)
+        if kind in ("text", "string"):
+            limit = self.bounds(row, "string-length(.)").get("max")
+            long = "multiline" in row.get("appearance").lower()
+            cls = LongTextItem if long else ShortTextItem
+            extra = {"max_length": int(limit)} if limit is not None else {}
+            return cls(**self.common(row, survey), **extra)
+        if kind == "note":
+            common = self.common(row, survey)
+            common["required"] = False
+            return InstructionItem(**common)
+        self.problem("xlsform.unsupported_type", "survey", row.number, type=row.get("type"))
+        return None
+
+    def range_parameters(self, row: _Row) -> dict[str, float]:
+        result = {}
+        for part in row.get("parameters").split():
+            key, _, value = part.partition("=")
+            try:
+                result[key.strip()] = float(value)
+            except ValueError:
+                self.problem(
+                    "xlsform.bad_value",
+                    "survey",
+                    row.number,
+                    value=part,
+                    column="parameters",
+                    expected="start=, end= and step= numbers",
+                )
+        return result
+
+    def range_bounds(self, row: _Row) -> dict[str, float | int]:
+        parameters = self.range_parameters(row)
+        result: dict[str, float | int] = {}
+        for key, name in (("start", "min"), ("end", "max")):
+            if key in parameters:
+                value = parameters[key]
+                result[name] = int(value) if value.is_integer() else value
+        return result
+
+    def range_is_integer(self, row: _Row) -> bool:
+        parameters = self.range_parameters(row)
+        return all(parameters.get(k, 1.0).is_integer() for k in ("start", "end", "step"))
+
+    # Groups ------------------------------------------------------------------------------------
+
+    def walk(self, survey: _Sheet) -> list[Section]:
+        sections: list[Section] = []
+        section: Section | None = None
+        matrix: MatrixItem | None = None
+        matrix_list = ""
+        stack: list[tuple[str, _Row]] = []  # ("section" | "matrix" | "flat", begin row)
+        flat_relevant: list[tuple[str, int]] = []
+        form_title = self.title()
+
+        def open_section(code: str, title: Texts, row_number: int) -> Section:
+            new = Section(code=code, title=title)
+            sections.append(new)
+            self.section_rows.append(row_number)
+            self.code_rows.setdefault(code, row_number)
+            return new
+
+        for row in survey.rows:
+            kind = re.sub(r"\s+", "_", row.get("type").lower())
+            if kind in METADATA_TYPES or not kind:
+                continue
+            if kind == "begin_group":
+                if not stack:
+                    section = open_section(
+                        row.get("name"),
+                        survey.texts(row, "label", self.default_language),
+                        row.number,
+                    )
+                    section.description = survey.texts(row, "hint", self.default_language)
+                    section.randomize = self.flag(row, "loyaltylab_randomize")
+                    if row.get("relevant"):
+                        self.pending.append(_Pending(section, [(row.get("relevant"), row.number)]))
+                    stack.append(("section", row))
+                elif matrix is not None:
+                    self.problem("xlsform.nested_group", "survey", row.number)
+                    stack.append(("flat", row))
+                elif "table-list" in row.get("appearance").lower():
+                    common = self.common(row, survey)
+                    matrix = MatrixItem(
+                        **common,
+                        scale=LikertScale(points=2, anchors=[]),
+                        rows=[],
+                        randomize=self.flag(row, "loyaltylab_randomize"),
+                    )
+                    matrix_list = ""
+                    if section is None:
+                        section = open_section(
+                            unique_code("section", set(self.code_rows)),
+                            form_title,
+                            row.number,
+                        )
+                    section.items.append(matrix)
+                    self.pending.append(_Pending(matrix, [*flat_relevant, *self.relevant_of(row)]))
+                    stack.append(("matrix", row))
+                else:
+                    stack.append(("flat", row))
+                    flat_relevant.extend(self.relevant_of(row))
+                continue
+            if kind == "end_group":
+                if not stack:
+                    self.problem(
+                        "xlsform.unbalanced_group",
+                        "survey",
+                        row.number,
+                        type="end_group",
+                        other="begin_group",
+                    )
+                    continue
+                role, begin = stack.pop()
+                if role == "section":
+                    section = None
+                elif role == "matrix":
+                    matrix = None
+                elif role == "flat":
+                    flat_relevant = [r for r in flat_relevant if r[1] != begin.number]
+                continue
+            if kind.startswith("begin_") or kind.startswith("end_"):
+                self.problem("xlsform.unsupported_type", "survey", row.number, type=row.get("type"))
+                continue
+            if matrix is not None:
+                matrix_list = self.matrix_row(matrix, matrix_list, row, survey)
+                continue
+            item = self.item(row, survey)
+            if item is None:
+                continue
+            if section is None:  # ungrouped questions share one implicit section
+                section = open_section(
+                    unique_code("section", set(self.code_rows)), form_title, row.number
+                )
+            section.items.append(item)
+            relevant = [*flat_relevant, *self.relevant_of(row)]
+            if relevant:
+                self.pending.append(_Pending(item, relevant))
+        for _role, begin in stack:
+            self.problem(
+                "xlsform.unbalanced_group",
+                "survey",
+                begin.number,
+                type=begin.get("type"),
+                other="end_group",
+            )
+        return sections
+
+    @staticmethod
+    def relevant_of(row: _Row) -> list[tuple[str, int]]:
+        return [(row.get("relevant"), row.number)] if row.get("relevant") else []
+
+    def matrix_row(self, matrix: MatrixItem, list_name: str, row: _Row, survey: _Sheet) -> str:
+        kind, _, argument = row.get("type").partition(" ")
+        argument = argument.strip()
+        if row.get("appearance").lower() == "label":
+            return list_name or argument  # ODK's header row of a table-list
+        if kind.replace(" ", "_") != "select_one" or (list_name and argument != list_name):
+            self.problem("xlsform.matrix_row", "survey", row.number, list=list_name or argument)
+            return list_name
+        if not matrix.rows:
+            scale = self.likert_scale(argument, row)
+            if scale is not None:
+                matrix.scale = scale
+        self.code_rows.setdefault(row.get("name"), row.number)
+        matrix.required = matrix.required or self.flag(row, "required")
+        fields = self.scale_fields(row)
+        matrix.rows.append(
+            MatrixRow(
+                code=row.get("name"),
+                label=survey.texts(row, "label", self.default_language),
+                **fields,
+            )
+        )
+        return argument
+
+    def title(self) -> Texts:
+        settings = self.settings_row()
+        sheet = self.sheets.get("settings")
+        if settings is None or sheet is None:
+            return {}
+        texts = sheet.texts(settings, "loyaltylab_title", self.default_language)
+        if not texts and settings.get("form_title"):
+            texts = {self.default_language: settings.get("form_title")}
+        return texts
+
+    # Logic -------------------------------------------------------------------------------------
+
+    def resolve_logic(self, definition: QuestionnaireDefinition) -> None:
+        variables = {variable.code: variable for variable in definition.variables()}
+
+        def coerce(code: str, value: Any) -> Any:
+            variable = variables.get(code)
+            if variable is None:
+                return value
+            if isinstance(variable.item, (LikertItem, MatrixItem, NpsItem, NumericItem)):
+                if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value):
+                    number = float(value)
+                    return int(number) if number.is_integer() else number
+                return value
+            return _cell_text(value)
+
+        for pending in self.pending:
+            conditions: list[Condition] = []
+            for expression, row_number in pending.relevant:
+                try:
+                    conditions.append(parse_relevant(expression, coerce))
+                except RelevantError as error:
+                    self.problem(
+                        "xlsform.relevant",
+                        "survey",
+                        row_number,
+                        expression=expression,
+                        error=str(error),
+                    )
+            if conditions:
+                pending.target.condition = (
+                    conditions[0] if len(conditions) == 1 else AllOf(all=conditions)
+                )
+
+    # Whole form ------------------------------------------------------------------------------
+
+    def run(self) -> QuestionnaireDefinition | None:
+        survey = self.sheets.get("survey")
+        if survey is None:
+            self.problem("xlsform.missing_sheet", "survey", sheet="survey")
+            return None
+        for column in ("type", "name"):
+            if column not in survey.columns:
+                self.problem("xlsform.missing_column", survey.name, 1, column=column)
+        if self.problems:
+            return None
+        self.detect_languages()
+        self.read_choices()
+        settings = self.settings_row()
+        try:
+            constructs = self.read_constructs()
+            sections = self.walk(survey)
+            definition = QuestionnaireDefinition(
+                title=self.title(),
+                introduction=(
+                    self.sheets["settings"].texts(
+                        settings, "loyaltylab_introduction", self.default_language
+                    )
+                    if settings
+                    else {}
+                ),
+                languages=self.languages,
+                constructs=constructs,
+                model=settings.get("loyaltylab_model") if settings else "",
+                sections=sections,
+                settings=Settings(
+                    show_progress=not settings
+                    or settings.get("loyaltylab_show_progress").lower() not in _FALSE - {""}
+                ),
+            )
+        except ValidationError as error:
+            self.problems.extend(validation_problems(error))
+            return None
+        self.resolve_logic(definition)
+        if self.problems:
+            return None
+        return definition
+
+    def locate(self, problem: Problem) -> Problem:
+        """Place a definition problem at the sheet and row it comes from."""
+        parts = dict(problem.where)
+        if "construct" in parts and parts["construct"] in self.construct_rows:
+            return problem.located(
+                ("sheet", CONSTRUCTS_SHEET), ("line", self.construct_rows[str(parts["construct"])])
+            )
+        for key in ("row", "item"):
+            code = parts.get(key)
+            if code in self.code_rows:
+                return problem.located(("sheet", "survey"), ("line", self.code_rows[str(code)]))
+        section = parts.get("section")
+        if isinstance(section, int) and section <= len(self.section_rows):
+            return problem.located(("sheet", "survey"), ("line", self.section_rows[section - 1]))
+        if "model" in parts or "title" in parts or "introduction" in parts:
+            return problem.located(("sheet", "settings"), ("line", 2))
+        return problem
+
+
+def import_xlsform(data: bytes) -> ImportResult:
+    """Read a questionnaire from XLSForm bytes, whole or with every problem and its row."""
+    problems: list[Problem] = []
+    sheets = _open_workbook(data, problems)
+    if sheets is None or problems:
+        return ImportResult(problems=problems)
+    importer = _Importer(sheets)
+    definition = importer.run()
+    if definition is None:
+        return ImportResult(problems=importer.problems)
+    found = [importer.locate(problem) for problem in validate_definition(definition)]
+    return ImportResult(None, found) if found else ImportResult(definition)
+
+
+# Export ---------------------------------------------------------------------------------------
+
+
+def _choice_lists(definition: QuestionnaireDefinition) -> tuple[dict[int, str], list[tuple]]:
+    """Choice list name for each list-bearing item (by id) and the choices sheet rows."""
+    names: dict[int, str] = {}
+    rows: list[tuple[str, str, Texts]] = []
+    shared: dict[str, str] = {}
+
+    def add(owner: Any, base: str, choices: list[tuple[str, Texts]], share: bool) -> None:
+        key = repr(choices)
+        if share and key in shared:
+            names[id(owner)] = shared[key]
+            return
+        name = unique_code(base, set(shared.values()) | set(names.values()))
+        names[id(owner)] = name
+        if share:
+            shared[key] = name
+        rows.extend((name, value, label) for value, label in choices)
+
+    for _s, _i, item in definition.items():
+        if isinstance(item, (LikertItem, MatrixItem)):
+            scale = item.scale
+            choices = [
+                (str(p), scale.anchor_for(p) or dict.fromkeys(definition.languages, str(p)))
+                for p in range(1, scale.points + 1)
+            ]
+            if scale.not_applicable is not None:
+                choices.append((NOT_APPLICABLE, scale.not_applicable))
+            add(item, f"scale{scale.points}", choices, share=True)
+        elif isinstance(item, NpsItem):
+            choices = [(str(p), dict.fromkeys(definition.languages, str(p))) for p in range(11)]
+            choices[0], choices[-1] = ("0", item.low_label), ("10", item.high_label)
+            add(item, f"{item.code}_scale", choices, share=False)
+        elif hasattr(item, "options"):
+            add(item, item.code, [(o.value, o.label) for o in item.options], share=False)
+    return names, rows
+
+
+def _constraint(item: Item) -> str:
+    pairs: list[tuple[str, Any, Any]] = []
+    if isinstance(item, NumericItem):
+        pairs = [(".", item.min, item.max)]
+    elif isinstance(item, MultipleChoiceItem):
+        pairs = [("count-selected(.)", item.min_selections, item.max_selections)]
+    elif isinstance(item, (ShortTextItem, LongTextItem)):
+        pairs = [("string-length(.)", None, item.max_length)]
+    clauses = []
+    for subject, low, high in pairs:
+        if low is not None:
+            clauses.append(f"{subject} >= {low}")
+        if high is not None:
+            clauses.append(f"{subject} <= {high}")
+    return " and ".join(clauses)
+
+
+class _Writer:
+    def __init__(self, definition: QuestionnaireDefinition) -> None:
+        self.definition = definition
+        self.languages = definition.languages
+        self.multiple = {
+            item.code for _s, _i, item in definition.items() if isinstance(item, MultipleChoiceItem)
+        }
+        self.list_names, self.choice_rows = _choice_lists(definition)
+        self.rows: list[dict[str, Any]] = []
+
+    def texts(self, prefix: str, texts: Texts) -> dict[str, str]:
+        return {
+            f"{prefix}::{language_column(lang)}": texts.get(lang, "") for lang in self.languages
+        }
+
+    def relevant(self, condition: Condition | None) -> str:
+        return to_relevant(condition, self.multiple.__contains__) if condition else ""
+
+    def add(self, **cells: Any) -> None:
+        self.rows.append(cells)
+
+    def question(self, item: Item) -> None:
+        cells: dict[str, Any] = {
+            "name": item.code,
+            **self.texts("label", item.label),
+            **self.texts("hint", item.help),
+            "required": "yes" if item.required else "",
+            "relevant": self.relevant(item.condition),
+            "constraint": _constraint(item),
+        }
+        if getattr(item, "construct_code", None):
+            cells["loyaltylab_construct"] = item.construct_code  # type: ignore[union-attr]
+        if getattr(item, "reverse", False):
+            cells["loyaltylab_reverse"] = "yes"
+        list_name = self.list_names.get(id(item), "")
+        if isinstance(item, MatrixItem):
+            self.add(
+                type="begin_group",
+                appearance="table-list",
+                loyaltylab_randomize="yes" if item.randomize else "",
+                **cells,
+            )
+            for row in item.rows:
+                self.add(
+                    type=f"select_one {list_name}",
+                    name=row.code,
+                    **self.texts("label", row.label),
+                    required=cells["required"],
+                    appearance="likert",
+                    loyaltylab_construct=row.construct_code or "",
+                    loyaltylab_reverse="yes" if row.reverse else "",
+                )
+            self.add(type="end_group", name=item.code)
+            return
+        kind = {
+            LikertItem: (f"select_one {list_name}", "likert"),
+            NpsItem: (f"select_one {list_name}", "likert"),
+            SingleChoiceItem: (f"select_one {list_name}", ""),
+            DropdownItem: (f"select_one {list_name}", "minimal"),
+            AttentionCheckItem: (f"select_one {list_name}", ""),
+            MultipleChoiceItem: (f"select_multiple {list_name}", ""),
+            ShortTextItem: ("text", ""),
+            LongTextItem: ("text", "multiline"),
+            InstructionItem: ("note", ""),
+        }
+        if isinstance(item, NumericItem):
+            xls_type, appearance = ("integer" if item.integer else "decimal"), ""
+        else:
+            xls_type, appearance = kind[type(item)]
+        if isinstance(item, NpsItem):
+            cells["loyaltylab_type"] = "nps"
+        if isinstance(item, AttentionCheckItem):
+            cells["loyaltylab_expected"] = item.expected
+        self.add(type=xls_type, appearance=appearance, **cells)
+
+    def build(self) -> bytes:
+        for section in self.definition.sections:
+            self.add(
+                type="begin_group",
+                name=section.code,
+                **self.texts("label", section.title),
+                **self.texts("hint", section.description),
+                relevant=self.relevant(section.condition),
+                loyaltylab_randomize="yes" if section.randomize else "",
+            )
+            for item in section.items:
+                self.question(item)
+            self.add(type="end_group", name=section.code)
+        workbook = Workbook()
+        survey = workbook.active
+        survey.title = "survey"
+        extra = [
+            "loyaltylab_construct",
+            "loyaltylab_reverse",
+            "loyaltylab_randomize",
+            "loyaltylab_type",
+            "loyaltylab_expected",
+        ]
+        columns = [
+            "type",
+            "name",
+            *self.texts("label", {}),
+            *self.texts("hint", {}),
+            "required",
+            "relevant",
+            "constraint",
+            "appearance",
+            *extra,
+        ]
+        _write(survey, columns, self.rows)
+        choice_columns = ["list_name", "name", *self.texts("label", {})]
+        choice_rows = [
+            {"list_name": name, "name": value, **self.texts("label", label)}
+            for name, value, label in self.choice_rows
+        ]
+        _write(workbook.create_sheet("choices"), choice_columns, choice_rows)
+        definition = self.definition
+        settings = {
+            "form_title": definition.title.get(self.languages[0], ""),
+            "form_id": "loyaltylab_questionnaire",
+            "default_language": language_column(self.languages[0]),
+            "loyaltylab_model": definition.model,
+            "loyaltylab_show_progress": "yes" if definition.settings.show_progress else "no",
+            **self.texts("loyaltylab_title", definition.title),
+            **self.texts("loyaltylab_introduction", definition.introduction),
+        }
+        _write(workbook.create_sheet("settings"), list(settings), [settings])
+        construct_rows = [
+            {"code": c.code, **self.texts("name", c.name), **self.texts("definition", c.definition)}
+            for c in definition.constructs
+        ]
+        construct_columns = ["code", *self.texts("name", {}), *self.texts("definition", {})]
+        _write(workbook.create_sheet(CONSTRUCTS_SHEET), construct_columns, construct_rows)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+
+def _write(sheet: Worksheet, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    sheet.append(list(columns))
+    for number, row in enumerate(rows, start=2):
+        for index, column in enumerate(columns, start=1):
+            value = row.get(column, "")
+            if value == "" or value is None:
+                continue
+            cell = sheet.cell(row=number, column=index, value=str(value))
+            # Text stays text: a label starting with '=' must not become a formula.
+            cell.data_type = "s"
+
+
+def export_xlsform(definition: QuestionnaireDefinition) -> bytes:
+    """The questionnaire as an XLSForm workbook (XLSX bytes)."""
+    return _Writer(definition).build()
