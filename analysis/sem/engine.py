@@ -1,0 +1,368 @@
+"""Numerical core: RAM model matrices, ML discrepancy functions and Fisher scoring.
+
+The model is written in RAM form (McArdle & McDonald, 1984): all observed and latent variables
+``v = A v + u`` with ``Cov(u) = S`` and ``E(u) = m``, so ``Sigma = G S G'`` and ``mu = G m``
+with ``G = F (I - A)^-1``. Both fit functions are scaled as ``-2 logL / N`` (plus a constant):
+
+* complete data: ``log|Sigma| + tr(S_obs Sigma^-1) + (ybar - mu)' Sigma^-1 (ybar - mu)``;
+* missing data (FIML): the same, summed over missing-data patterns on the observed parts.
+
+Both are minimised by Fisher scoring with step halving, using analytic first derivatives and
+the expected information.
+
+References
+----------
+McArdle, J. J., & McDonald, R. P. (1984). Some algebraic properties of the reticular action
+model for moment structures. *British Journal of Mathematical and Statistical Psychology*,
+37(2), 234-251.
+
+Lee, S.-Y., & Jennrich, R. I. (1979). A study of algorithms for covariance structure analysis
+with specific comparisons using factor analysis. *Psychometrika*, 44(1), 99-113.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.sem.partable import ParameterTable
+
+__all__ = ["CompleteData", "MissingData", "Moments", "RamModel", "fisher_scoring"]
+
+_LOG_2PI = np.log(2 * np.pi)
+
+
+@dataclass
+class Moments:
+    """Model-implied quantities at one parameter vector."""
+
+    A: np.ndarray
+    S: np.ndarray
+    m: np.ndarray
+    E: np.ndarray  # (I - A)^-1, all variables
+    G: np.ndarray  # observed rows of E
+    sigma: np.ndarray  # implied covariance of the observed variables
+    mu: np.ndarray  # implied means of the observed variables
+    K: np.ndarray  # E S G': covariances of all variables with the observed ones
+    mean_all: np.ndarray  # E m: implied means of all variables
+
+    def covariance_all(self) -> np.ndarray:
+        """Implied covariance matrix of observed and latent variables."""
+        return self.E @ self.S @ self.E.T
+
+
+class RamModel:
+    """A parameter table laid out as RAM matrices, with derivatives of the implied moments."""
+
+    def __init__(self, table: ParameterTable) -> None:
+        self.table = table
+        self.p = len(table.observed)
+        self.t = len(table.variables)
+        position = {name: i for i, name in enumerate(table.variables)}
+        rows = [i for i, op in enumerate(table.op) if op != ":="]
+        kind, target, source = [], [], []
+        for i in rows:
+            op, lhs, rhs = table.op[i], table.lhs[i], table.rhs[i]
+            if op == "=~":
+                kind.append(0), target.append(position[rhs]), source.append(position[lhs])
+            elif op == "~":
+                kind.append(0), target.append(position[lhs]), source.append(position[rhs])
+            elif op == "~~":
+                kind.append(1), target.append(position[lhs]), source.append(position[rhs])
+            else:
+                kind.append(2), target.append(position[lhs]), source.append(position[lhs])
+        self.rows = np.array(rows, dtype=int)
+        self.kind = np.array(kind, dtype=int)
+        self.target = np.array(target, dtype=int)
+        self.source = np.array(source, dtype=int)
+        self.n_free = table.n_free
+        free = table.free[self.rows]
+        self.is_free = free >= 0
+        self.free_of_row = free
+        is_free = self.is_free
+        self._a = (self.kind == 0) & is_free
+        self._s = (self.kind == 1) & is_free
+        self._m = (self.kind == 2) & is_free
+        # Free-parameter index of each derivative block, in the order they are stacked.
+        self._order = np.concatenate([free[self._a], free[self._s], free[self._m]])
+        self._simple = len(np.unique(self._order)) == len(self._order) == self.n_free
+        self._s_diag = self.target[self._s] == self.source[self._s]
+        self._eye = np.eye(self.t)
+
+    # -- parameter vectors ----------------------------------------------------------------
+    def row_values(self, theta: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+        """Value of every (non-``:=``) row: ``fixed`` with the free rows taken from ``theta``."""
+        values = fixed[self.rows].copy()
+        values[self.is_free] = theta[self.free_of_row[self.is_free]]
+        return values
+
+    def moments(self, theta: np.ndarray, fixed: np.ndarray) -> Moments:
+        values = self.row_values(theta, fixed)
+        t = self.t
+        A = np.zeros((t, t))
+        S = np.zeros((t, t))
+        m = np.zeros(t)
+        a, s, mm = self.kind == 0, self.kind == 1, self.kind == 2
+        A[self.target[a], self.source[a]] = values[a]
+        S[self.target[s], self.source[s]] = values[s]
+        S[self.source[s], self.target[s]] = values[s]
+        m[self.target[mm]] = values[mm]
+        E = np.linalg.inv(self._eye - A)
+        G = E[: self.p]
+        GS = G @ S
+        sigma = GS @ G.T
+        sigma = (sigma + sigma.T) / 2
+        K = E @ GS.T
+        mean_all = E @ m
+        return Moments(A, S, m, E, G, sigma, mean_all[: self.p], K, mean_all)
+
+    def jacobian(self, mom: Moments) -> tuple[np.ndarray, np.ndarray]:
+        """Derivatives of the implied covariance (q, p, p) and means (q, p) by free parameter."""
+        G, K = mom.G, mom.K
+        ta, sa = self.target[self._a], self.source[self._a]
+        GA = G[:, ta].T
+        dA = GA[:, :, None] * K[sa][:, None, :]
+        dA = dA + dA.transpose(0, 2, 1)
+        ts, ss = self.target[self._s], self.source[self._s]
+        dS = G[:, ts].T[:, :, None] * G[:, ss].T[:, None, :]
+        dS = dS + dS.transpose(0, 2, 1)
+        dS[self._s_diag] *= 0.5
+        dM = G[:, self.target[self._m]].T
+        d_sigma = np.concatenate([dA, dS, np.zeros((len(dM), self.p, self.p))])
+        d_mu = np.concatenate([GA * mom.mean_all[sa][:, None], np.zeros((len(ts), self.p)), dM])
+        if self._simple:
+            out_sigma = np.empty_like(d_sigma)
+            out_mu = np.empty_like(d_mu)
+            out_sigma[self._order] = d_sigma
+            out_mu[self._order] = d_mu
+            return out_sigma, out_mu
+        out_sigma = np.zeros((self.n_free, self.p, self.p))
+        out_mu = np.zeros((self.n_free, self.p))
+        np.add.at(out_sigma, self._order, d_sigma)
+        np.add.at(out_mu, self._order, d_mu)
+        return out_sigma, out_mu
+
+
+class CompleteData:
+    """Sample moments of complete data (covariance with N divisor)."""
+
+    def __init__(self, cov: np.ndarray, mean: np.ndarray, n: int, *, meanstructure: bool):
+        self.cov = cov
+        self.mean = mean
+        self.n = n
+        self.meanstructure = meanstructure
+        sign, logdet = np.linalg.slogdet(cov)
+        self.logdet = logdet if sign > 0 else np.nan
+        self.p = cov.shape[0]
+
+    def saturated_value(self) -> float:
+        return self.logdet + self.p
+
+    def evaluate(self, mom: Moments, *, derivatives: bool):
+        """Fit function (and the pieces of its gradient); ``inf`` if Sigma is not positive
+        definite."""
+        try:
+            chol = np.linalg.cholesky(mom.sigma)
+        except np.linalg.LinAlgError:
+            return np.inf, None
+        inv_chol = np.linalg.inv(chol)
+        sigma_inv = inv_chol.T @ inv_chol
+        logdet = 2 * np.log(np.diag(chol)).sum()
+        cross = self.cov
+        resid = None
+        if self.meanstructure:
+            resid = self.mean - mom.mu
+            cross = cross + np.outer(resid, resid)
+        value = logdet + np.sum(sigma_inv * cross)
+        if not derivatives:
+            return value, None
+        W = sigma_inv - sigma_inv @ cross @ sigma_inv
+        v = 2 * sigma_inv @ resid if resid is not None else None
+        return value, (W, v, sigma_inv)
+
+    def gradient(self, parts, d_sigma: np.ndarray, d_mu: np.ndarray) -> np.ndarray:
+        W, v, _ = parts
+        grad = np.tensordot(d_sigma, W, axes=([1, 2], [0, 1]))
+        if v is not None:
+            grad -= d_mu @ v
+        return grad
+
+    def information(self, parts, d_sigma: np.ndarray, d_mu: np.ndarray) -> np.ndarray:
+        """Expected information of the fit function (half the Hessian's expectation x 2)."""
+        sigma_inv = parts[2]
+        q = d_sigma.shape[0]
+        U = np.matmul(sigma_inv, d_sigma)
+        info = U.reshape(q, -1) @ U.transpose(0, 2, 1).reshape(q, -1).T
+        if self.meanstructure:
+            info += 2 * d_mu @ sigma_inv @ d_mu.T
+        return info
+
+
+class MissingData:
+    """Raw data with missing values, grouped by missing-data pattern (for FIML)."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        observed = ~np.isnan(data)
+        patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        self.n, self.p = data.shape
+        self.meanstructure = True
+        self.patterns = []
+        for k, pattern in enumerate(patterns):
+            idx = np.flatnonzero(pattern)
+            block = data[inverse == k][:, idx]
+            mean = block.mean(axis=0)
+            centered = block - mean
+            cov = centered.T @ centered / len(block)
+            self.patterns.append((idx, len(block), mean, cov))
+        self.complete = all(len(idx) == self.p for idx, *_ in self.patterns)
+
+    def evaluate(self, mom: Moments, *, derivatives: bool):
+        return self.evaluate_moments(mom.sigma, mom.mu, derivatives=derivatives)
+
+    def evaluate_moments(self, sigma: np.ndarray, mu: np.ndarray, *, derivatives: bool):
+        value = 0.0
+        W = np.zeros((self.p, self.p)) if derivatives else None
+        v = np.zeros(self.p) if derivatives else None
+        inverses = []
+        for idx, n_k, mean, cov in self.patterns:
+            sub = sigma[np.ix_(idx, idx)]
+            try:
+                chol = np.linalg.cholesky(sub)
+            except np.linalg.LinAlgError:
+                return np.inf, None
+            inv_chol = np.linalg.inv(chol)
+            sub_inv = inv_chol.T @ inv_chol
+            resid = mean - mu[idx]
+            cross = cov + np.outer(resid, resid)
+            value += n_k * (
+                len(idx) * _LOG_2PI + 2 * np.log(np.diag(chol)).sum() + np.sum(sub_inv * cross)
+            )
+            if derivatives:
+                W[np.ix_(idx, idx)] += n_k * (sub_inv - sub_inv @ cross @ sub_inv)
+                v[idx] += 2 * n_k * (sub_inv @ resid)
+                inverses.append(sub_inv)
+        value /= self.n
+        if not derivatives:
+            return value, None
+        return value, (W / self.n, v / self.n, inverses)
+
+    def loglik(self, sigma: np.ndarray, mu: np.ndarray) -> float:
+        return -self.n / 2 * self.evaluate_moments(sigma, mu, derivatives=False)[0]
+
+    def gradient(self, parts, d_sigma: np.ndarray, d_mu: np.ndarray) -> np.ndarray:
+        W, v, _ = parts
+        return np.tensordot(d_sigma, W, axes=([1, 2], [0, 1])) - d_mu @ v
+
+    def information(self, parts, d_sigma: np.ndarray, d_mu: np.ndarray) -> np.ndarray:
+        q = d_sigma.shape[0]
+        info = np.zeros((q, q))
+        for (idx, n_k, _, _), sub_inv in zip(self.patterns, parts[2], strict=True):
+            sub = d_sigma[:, idx][:, :, idx]
+            U = np.matmul(sub_inv, sub)
+            info += n_k * (U.reshape(q, -1) @ U.transpose(0, 2, 1).reshape(q, -1).T)
+            dm = d_mu[:, idx]
+            info += 2 * n_k * (dm @ sub_inv @ dm.T)
+        return info / self.n
+
+    def saturated_moments(self, *, tol: float = 1e-11, max_iter: int = 5000):
+        """ML estimates of the unrestricted mean vector and covariance matrix by EM."""
+        mu = np.zeros(self.p)
+        counts = np.zeros(self.p)
+        for idx, n_k, mean, _ in self.patterns:
+            mu[idx] += n_k * mean
+            counts[idx] += n_k
+        mu /= counts
+        sigma = np.zeros((self.p, self.p))
+        for idx, n_k, mean, cov in self.patterns:
+            dev = mean - mu[idx]
+            sigma[idx, idx] += n_k * (np.diag(cov) + dev**2)
+        sigma = np.diag(np.diag(sigma) / counts)
+        previous = np.inf
+        for _ in range(max_iter):
+            T1 = np.zeros(self.p)
+            T2 = np.zeros((self.p, self.p))
+            for idx, n_k, mean, cov in self.patterns:
+                if len(idx) == self.p:
+                    T1 += n_k * mean
+                    T2 += n_k * (cov + np.outer(mean, mean))
+                    continue
+                miss = np.setdiff1d(np.arange(self.p), idx)
+                B = np.linalg.solve(sigma[np.ix_(idx, idx)], sigma[np.ix_(idx, miss)]).T
+                const = mu[miss] - B @ mu[idx]
+                second = cov + np.outer(mean, mean)
+                fitted_mean = const + B @ mean
+                T1[idx] += n_k * mean
+                T1[miss] += n_k * fitted_mean
+                T2[np.ix_(idx, idx)] += n_k * second
+                cross = n_k * (np.outer(mean, const) + second @ B.T)
+                T2[np.ix_(idx, miss)] += cross
+                T2[np.ix_(miss, idx)] += cross.T
+                residual_cov = sigma[np.ix_(miss, miss)] - B @ sigma[np.ix_(idx, miss)]
+                T2[np.ix_(miss, miss)] += n_k * (
+                    residual_cov
+                    + np.outer(const, const)
+                    + np.outer(const, B @ mean)
+                    + np.outer(B @ mean, const)
+                    + B @ second @ B.T
+                )
+            mu = T1 / self.n
+            sigma = T2 / self.n - np.outer(mu, mu)
+            sigma = (sigma + sigma.T) / 2
+            value = self.evaluate_moments(sigma, mu, derivatives=False)[0]
+            if abs(previous - value) < tol:
+                break
+            previous = value
+        return sigma, mu
+
+
+def fisher_scoring(
+    model: RamModel,
+    data: CompleteData | MissingData,
+    theta: np.ndarray,
+    fixed: np.ndarray,
+    *,
+    max_iter: int = 500,
+    tol: float = 1e-10,
+    metric: np.ndarray | None = None,
+) -> tuple[np.ndarray, int, bool, float]:
+    """Minimise the fit function from ``theta``.
+
+    Returns the estimate, the number of iterations, whether it converged, and the minimum.
+    ``metric`` replaces the expected information by a fixed matrix (cheaper per iteration; used
+    for bootstrap refits, where it is the information at the full-sample estimate).
+    """
+    mom = model.moments(theta, fixed)
+    value, parts = data.evaluate(mom, derivatives=True)
+    if not np.isfinite(value):
+        return theta, 0, False, value
+    for iteration in range(1, max_iter + 1):
+        d_sigma, d_mu = model.jacobian(mom)
+        grad = data.gradient(parts, d_sigma, d_mu)
+        info = metric if metric is not None else data.information(parts, d_sigma, d_mu)
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(info, grad, rcond=None)[0]
+        decrement = float(grad @ step)
+        if not np.isfinite(decrement):
+            return theta, iteration, False, value
+        if decrement < 0:  # not a descent direction (info not positive definite): use gradient
+            step = grad * (1.0 / max(np.abs(grad).max(), 1.0))
+            decrement = float(grad @ step)
+        if decrement < tol:
+            return theta, iteration, True, value
+        alpha = 1.0
+        while True:
+            candidate = theta - alpha * step
+            new_mom = model.moments(candidate, fixed)
+            new_value, new_parts = data.evaluate(new_mom, derivatives=True)
+            if np.isfinite(new_value) and new_value <= value + 1e-12 * abs(value):
+                break
+            alpha /= 2
+            if alpha < 1e-10:
+                converged = decrement < 1e-6
+                return theta, iteration, converged, value
+        theta, mom, value, parts = candidate, new_mom, new_value, new_parts
+    return theta, max_iter, False, value
