@@ -52,8 +52,15 @@ reliability_reference <- function(data, constructs) {
   fit <- cfa(model, data = complete)
   std <- standardizedSolution(fit)
   loadings <- std[std$op == "=~", ]
-  ave_observed <- AVE(fit)
-  ave_implied <- AVE(fit, obs.var = FALSE)
+  # CR and AVE are defined on standardized loadings. semTools computes them from the
+  # unstandardized solution (items weighted by their variances), so they are taken here from a
+  # fit to z-scored items, where both agree with the standardized definitions; the raw-metric
+  # values are kept to document the difference.
+  standardized_fit <- cfa(model, data = as.data.frame(scale(complete)))
+  ave_standardized <- AVE(standardized_fit, obs.var = FALSE)
+  cr_standardized <- compRelSEM(standardized_fit, obs.var = FALSE)
+  ave_raw <- AVE(fit)
+  cr_raw <- compRelSEM(fit, obs.var = FALSE)
   per_construct <- lapply(names(constructs), function(name) {
     construct_items <- constructs[[name]]
     a <- psych::alpha(complete[, construct_items], warnings = FALSE)
@@ -67,10 +74,13 @@ reliability_reference <- function(data, constructs) {
       alpha_ci_lower = a$feldt$lower.ci$raw_alpha,
       alpha_ci_upper = a$feldt$upper.ci$raw_alpha,
       omega = unname(compRelSEM(one_factor, obs.var = FALSE)[[name]]),
-      # Composite reliability from lavaan's standardized loadings (Fornell & Larcker, 1981).
-      cr = sum(lambda)^2 / (sum(lambda)^2 + sum(1 - lambda^2)),
-      ave = unname(ave_implied[[name]]),
-      ave_observed_variance = unname(ave_observed[[name]]),
+      cr = unname(cr_standardized[[name]]),
+      ave = unname(ave_standardized[[name]]),
+      # The same formulas (Fornell & Larcker, 1981) on lavaan's standardized loadings.
+      cr_formula = sum(lambda)^2 / (sum(lambda)^2 + sum(1 - lambda^2)),
+      ave_formula = mean(lambda^2),
+      cr_raw_metric = unname(cr_raw[[name]]),
+      ave_raw_metric = unname(ave_raw[[name]]),
       items = data.frame(item = construct_items,
                          r_drop = a$item.stats$r.drop,
                          alpha_if_deleted = a$alpha.drop$raw_alpha,
