@@ -159,7 +159,10 @@ def reset_form(
         service.user_for_reset_token(session, settings, token)
     except InvalidInput as exc:
         return render(
-            request, "error.html", {"status_code": 400, "message": i18n.gettext(exc.message)}, 400
+            request,
+            "error.html",
+            {"status_code": 400, "message": i18n.gettext(exc.message)},
+            status_code=400,
         )
     return render(request, "accounts/password_reset.html", {"token": token, "errors": {}})
 

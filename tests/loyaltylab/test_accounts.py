@@ -1,0 +1,503 @@
+"""Accounts through the real app: sign-up, sign-in, throttling, reset, invitations, roles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import itsdangerous.timed
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from loyaltylab.accounts.models import Invitation, Membership, Organisation, Role, User
+from loyaltylab.mail import OutboxMessage
+from loyaltylab.settings import Settings
+from loyaltylab.studies.models import Study
+from loyaltylab.timeutil import utcnow
+
+PASSWORD = "correct horse battery staple"  # conftest's TEST_PASSWORD
+NEW_PASSWORD = "a completely new passphrase"
+
+
+def new_client(app: FastAPI, ip: str = "203.0.113.7") -> TestClient:
+    return TestClient(app, base_url="https://testserver", client=(ip, 50000))
+
+
+def post_form(client: TestClient, csrf: Callable, page: str, action: str, **data: str):
+    return client.post(
+        action, data={**data, "csrf_token": csrf(client, page)}, follow_redirects=False
+    )
+
+
+def attempt_login(client: TestClient, csrf: Callable, email: str, password: str):
+    return post_form(client, csrf, "/login", "/login", email=email, password=password)
+
+
+def is_signed_in(client: TestClient) -> bool:
+    return client.get("/api/v1/me").status_code == 200
+
+
+def membership_of(session: Session, user: User, organisation: Organisation) -> Membership:
+    session.expire_all()
+    return session.exec(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == organisation.id
+        )
+    ).one()
+
+
+def outbox_links(session: Session, to: str, path: str) -> list[str]:
+    session.expire_all()
+    bodies = session.exec(select(OutboxMessage.body).where(OutboxMessage.to == to)).all()
+    return [link for body in bodies for link in re.findall(r"https?://\S+", body) if path in link]
+
+
+# --- sign-up, sign-in, sign-out ---------------------------------------------------------------
+
+
+def test_sign_up_creates_an_organisation_owned_by_the_new_account(
+    client: TestClient, session: Session, csrf: Callable
+) -> None:
+    response = post_form(
+        client,
+        csrf,
+        "/signup",
+        "/signup",
+        email="Ada@Example.org ",
+        name="Ada Lovelace",
+        password=PASSWORD,
+        organisation="Analytical Research",
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/studies"
+    user = session.exec(select(User).where(User.email == "ada@example.org")).one()
+    organisation = session.exec(
+        select(Organisation).where(Organisation.name == "Analytical Research")
+    ).one()
+    assert membership_of(session, user, organisation).role == Role.owner
+    assert user.password_hash.startswith("$argon2") and PASSWORD not in user.password_hash
+    me = client.get("/api/v1/me").json()
+    assert me["organisation"]["name"] == "Analytical Research" and me["role"] == "owner"
+
+
+def test_sign_up_refuses_a_taken_address_and_a_short_password(
+    client: TestClient, owner: User, csrf: Callable, session: Session
+) -> None:
+    taken = post_form(
+        client, csrf, "/signup", "/signup",
+        email=owner.email, name="X", password=PASSWORD, organisation="Y",
+    )  # fmt: skip
+    assert taken.status_code == 400
+    assert "An account with this e-mail address already exists." in taken.text
+    short = post_form(
+        client, csrf, "/signup", "/signup",
+        email="new@example.org", name="X", password="short", organisation="Y",
+    )  # fmt: skip
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+    assert session.exec(select(Organisation).where(Organisation.name == "Y")).first() is None
+
+
+def test_log_in_and_log_out(
+    client: TestClient, owner: User, csrf: Callable, settings: Settings
+) -> None:
+    assert not is_signed_in(client)
+    response = attempt_login(client, csrf, owner.email.upper(), PASSWORD)
+    assert response.status_code == 303 and response.headers["location"] == "/studies"
+    assert is_signed_in(client)
+    response = post_form(client, csrf, "/studies", "/logout")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert not is_signed_in(client)
+    assert client.get("/studies", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_a_wrong_password_is_refused_with_a_message(
+    client: TestClient, owner: User, csrf: Callable
+) -> None:
+    response = attempt_login(client, csrf, owner.email, "not the password")
+    assert response.status_code == 400
+    assert "The e-mail address or password is not right." in response.text
+    assert not is_signed_in(client)
+    unknown = attempt_login(client, csrf, "nobody@example.org", PASSWORD)
+    assert unknown.status_code == 400
+    assert "The e-mail address or password is not right." in unknown.text
+
+
+def test_signing_in_starts_a_new_session(
+    client: TestClient, owner: User, csrf: Callable, login: Callable
+) -> None:
+    before = csrf(client, "/login")
+    login(client, owner.email)
+    after = csrf(client, "/studies")
+    assert before != after  # nothing from before authentication survives (session fixation)
+
+
+# --- throttling -------------------------------------------------------------------------------
+
+
+def test_five_failures_throttle_the_account_from_that_address(
+    app: FastAPI, owner: User, csrf: Callable, settings: Settings
+) -> None:
+    attacker = new_client(app, "198.51.100.1")
+    for _ in range(settings.login_max_failures):
+        assert attempt_login(attacker, csrf, owner.email, "wrong password").status_code == 400
+    throttled = attempt_login(attacker, csrf, owner.email, PASSWORD)  # even the right password
+    assert throttled.status_code == 429
+    assert 1 <= int(throttled.headers["retry-after"]) <= settings.login_window_seconds + 1
+    assert "Too many failed attempts" in throttled.text
+    assert not is_signed_in(attacker)
+    elsewhere = new_client(app, "198.51.100.2")
+    assert attempt_login(elsewhere, csrf, owner.email, PASSWORD).status_code == 303
+
+
+def test_throttling_counts_only_failures_within_the_window(
+    app: FastAPI, owner: User, csrf: Callable, settings: Settings, session: Session
+) -> None:
+    from loyaltylab.accounts.models import LoginFailure
+
+    user = new_client(app)
+    for _ in range(settings.login_max_failures):
+        attempt_login(user, csrf, owner.email, "wrong password")
+    session.expire_all()
+    for failure in session.exec(select(LoginFailure)).all():
+        failure.at = utcnow() - timedelta(seconds=settings.login_window_seconds + 1)
+        session.add(failure)
+    session.commit()
+    assert attempt_login(user, csrf, owner.email, PASSWORD).status_code == 303
+
+
+def test_a_successful_sign_in_clears_the_failures(
+    app: FastAPI, owner: User, csrf: Callable, settings: Settings
+) -> None:
+    user = new_client(app)
+    almost = settings.login_max_failures - 1
+    for _ in range(almost):
+        attempt_login(user, csrf, owner.email, "wrong password")
+    assert attempt_login(user, csrf, owner.email, PASSWORD).status_code == 303
+    post_form(user, csrf, "/studies", "/logout")
+    for _ in range(almost):
+        assert attempt_login(user, csrf, owner.email, "wrong password").status_code == 400
+    assert attempt_login(user, csrf, owner.email, PASSWORD).status_code == 303
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+
+def request_reset(client: TestClient, csrf: Callable, email: str, **headers: str):
+    token = csrf(client, "/password/forgot")
+    return client.post(
+        "/password/forgot",
+        data={"email": email, "csrf_token": token},
+        headers=headers,
+        follow_redirects=False,
+    )
+
+
+def test_the_reset_link_is_built_from_base_url_not_the_host_header(
+    client: TestClient, owner: User, csrf: Callable, session: Session, settings: Settings
+) -> None:
+    response = request_reset(client, csrf, owner.email, host="evil.example")
+    assert response.status_code == 303
+    links = outbox_links(session, owner.email, "/password/reset/")
+    assert len(links) == 1
+    assert links[0].startswith(settings.base_url + "/password/reset/")
+    assert "evil.example" not in links[0]
+
+
+def test_asking_for_an_unknown_address_sends_nothing_and_says_the_same(
+    client: TestClient, owner: User, csrf: Callable, session: Session
+) -> None:
+    known = request_reset(client, csrf, owner.email)
+    unknown = request_reset(client, csrf, "nobody@example.org")
+    assert known.status_code == unknown.status_code == 303
+    assert known.headers["location"] == unknown.headers["location"]
+    assert outbox_links(session, "nobody@example.org", "/password/reset/") == []
+
+
+def _reset_path(
+    client: TestClient, csrf: Callable, session: Session, settings: Settings, email: str
+) -> str:
+    request_reset(client, csrf, email)
+    (link,) = outbox_links(session, email, "/password/reset/")
+    return link.removeprefix(settings.base_url)
+
+
+def test_a_reset_link_works_once_and_signs_out_other_sessions(
+    app: FastAPI,
+    client: TestClient,
+    owner: User,
+    csrf: Callable,
+    login: Callable,
+    session: Session,
+    settings: Settings,
+) -> None:
+    elsewhere = new_client(app, "192.0.2.50")
+    login(elsewhere, owner.email)
+    assert is_signed_in(elsewhere)
+    path = _reset_path(client, csrf, session, settings, owner.email)
+    assert client.get(path).status_code == 200
+    response = client.post(
+        path, data={"password": NEW_PASSWORD, "csrf_token": csrf(client, path)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303 and response.headers["location"] == "/studies"
+    assert is_signed_in(client)
+    assert not is_signed_in(elsewhere)  # the old session ends with the old password
+
+    again = client.get(path)
+    assert again.status_code == 400 and "invalid, expired or already used" in again.text
+    reuse = client.post(
+        path, data={"password": "yet another passphrase", "csrf_token": csrf(client, "/studies")}
+    )
+    assert reuse.status_code == 400
+    fresh = new_client(app, "192.0.2.51")
+    assert attempt_login(fresh, csrf, owner.email, PASSWORD).status_code == 400
+    assert attempt_login(fresh, csrf, owner.email, NEW_PASSWORD).status_code == 303
+
+
+def test_an_expired_or_tampered_reset_link_is_refused(
+    client: TestClient,
+    owner: User,
+    csrf: Callable,
+    session: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _reset_path(client, csrf, session, settings, owner.email)
+    assert client.get(path[:-2] + ("AA" if not path.endswith("AA") else "BB")).status_code == 400
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(
+        itsdangerous.timed.time, "time", lambda: real_time() + settings.password_reset_max_age + 5
+    )
+    expired = client.get(path)
+    assert expired.status_code == 400
+    response = client.post(path, data={"password": NEW_PASSWORD, "csrf_token": csrf(client, path)})
+    assert response.status_code == 400
+    monkeypatch.undo()
+    assert client.get(path).status_code == 200  # the same link, in time, still works
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def invite(client: TestClient, csrf: Callable, email: str, role: str):
+    return post_form(client, csrf, "/org/members", "/org/invitations", email=email, role=role)
+
+
+@pytest.fixture
+def owner_client(app: FastAPI, owner: User, login: Callable) -> TestClient:
+    signed_in = new_client(app, "192.0.2.10")
+    login(signed_in, owner.email)
+    return signed_in
+
+
+def test_an_invitation_link_creates_an_account_with_the_role_once(
+    app: FastAPI,
+    make_member: Callable,
+    login: Callable,
+    owner_client: TestClient,
+    organisation: Organisation,
+    csrf: Callable,
+    session: Session,
+    settings: Settings,
+) -> None:
+    response = invite(owner_client, csrf, "Grace@Example.org", "researcher")
+    assert response.status_code == 303
+    (link,) = outbox_links(session, "grace@example.org", "/invite/")
+    assert link.startswith(settings.base_url + "/invite/")
+    assert link in owner_client.get("/org/members").text  # shown once to copy
+    path = link.removeprefix(settings.base_url)
+
+    # Someone signed in elsewhere sees which organisation invites them, not their own.
+    stranger_org = Organisation(name="Stranger Lab")
+    session.add(stranger_org)
+    session.commit()
+    make_member(stranger_org, email="stranger@example.org")
+    stranger = new_client(app, "192.0.2.19")
+    login(stranger, "stranger@example.org")
+    shown = stranger.get(path).text
+    assert organisation.name in shown and "Join Stranger Lab" not in shown
+
+    invitee = new_client(app, "192.0.2.20")
+    page = invitee.get(path)
+    assert page.status_code == 200 and "grace@example.org" in page.text
+    accepted = post_form(invitee, csrf, path, path, name="Grace Hopper", password=PASSWORD)
+    assert accepted.status_code == 303
+    user = session.exec(select(User).where(User.email == "grace@example.org")).one()
+    assert membership_of(session, user, organisation).role == Role.researcher
+    assert invitee.get("/api/v1/me").json()["role"] == "researcher"
+
+    second = new_client(app, "192.0.2.21")
+    assert second.get(path).status_code == 404
+    token = csrf(second, "/login")
+    reused = second.post(path, data={"name": "X", "password": PASSWORD, "csrf_token": token})
+    assert reused.status_code == 404
+
+
+def test_an_expired_invitation_is_refused(
+    app: FastAPI,
+    owner_client: TestClient,
+    csrf: Callable,
+    session: Session,
+    settings: Settings,
+) -> None:
+    invite(owner_client, csrf, "late@example.org", "client")
+    (link,) = outbox_links(session, "late@example.org", "/invite/")
+    invitation = session.exec(select(Invitation)).one()
+    invitation.expires_at = utcnow() - timedelta(minutes=1)
+    session.add(invitation)
+    session.commit()
+    invitee = new_client(app, "192.0.2.22")
+    path = link.removeprefix(settings.base_url)
+    assert invitee.get(path).status_code == 404
+    token = csrf(invitee, "/login")
+    response = invitee.post(path, data={"name": "L", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 404
+    assert session.exec(select(User).where(User.email == "late@example.org")).first() is None
+
+
+@pytest.mark.parametrize("role", [Role.researcher, Role.client])
+def test_only_owners_invite(
+    app: FastAPI,
+    organisation: Organisation,
+    make_member: Callable,
+    login: Callable,
+    csrf: Callable,
+    session: Session,
+    role: Role,
+) -> None:
+    make_member(organisation, email="member@northwind.example", role=role)
+    member = new_client(app)
+    login(member, "member@northwind.example")
+    assert invite(member, csrf, "friend@example.org", "owner").status_code == 403
+    assert session.exec(select(Invitation)).first() is None
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+def set_role(client: TestClient, csrf: Callable, membership: Membership, role: str):
+    action = f"/org/members/{membership.id}/role"
+    return post_form(client, csrf, "/org/members", action, role=role)
+
+
+def test_an_owner_changes_roles_but_never_leaves_the_organisation_without_an_owner(
+    owner_client: TestClient,
+    owner: User,
+    organisation: Organisation,
+    make_member: Callable,
+    csrf: Callable,
+    session: Session,
+) -> None:
+    researcher = make_member(organisation, email="r@northwind.example", role=Role.researcher)
+    researcher_membership = membership_of(session, researcher, organisation)
+    assert set_role(owner_client, csrf, researcher_membership, "client").status_code == 303
+    assert membership_of(session, researcher, organisation).role == Role.client
+
+    own = membership_of(session, owner, organisation)
+    demote = set_role(owner_client, csrf, own, "researcher")
+    assert demote.status_code == 403 and "at least one owner" in demote.text
+    remove = post_form(owner_client, csrf, "/org/members", f"/org/members/{own.id}/remove")
+    assert remove.status_code == 403
+    assert membership_of(session, owner, organisation).role == Role.owner
+    assert set_role(owner_client, csrf, researcher_membership, "nonsense").status_code == 400
+
+    # With a second owner, the first may step down.
+    assert set_role(owner_client, csrf, researcher_membership, "owner").status_code == 303
+    assert set_role(owner_client, csrf, own, "researcher").status_code == 303
+    assert membership_of(session, owner, organisation).role == Role.researcher
+
+
+def test_an_owner_removes_a_member(
+    owner_client: TestClient,
+    organisation: Organisation,
+    make_member: Callable,
+    csrf: Callable,
+    session: Session,
+) -> None:
+    member = make_member(organisation, email="leaver@northwind.example", role=Role.researcher)
+    membership_id = membership_of(session, member, organisation).id
+    action = f"/org/members/{membership_id}/remove"
+    assert post_form(owner_client, csrf, "/org/members", action).status_code == 303
+    session.expire_all()
+    assert session.exec(select(Membership).where(Membership.id == membership_id)).first() is None
+
+
+def test_a_researcher_cannot_change_roles(
+    app: FastAPI,
+    owner: User,
+    organisation: Organisation,
+    make_member: Callable,
+    login: Callable,
+    csrf: Callable,
+    session: Session,
+) -> None:
+    researcher = make_member(organisation, email="r@northwind.example", role=Role.researcher)
+    client = new_client(app)
+    login(client, researcher.email)
+    own = membership_of(session, researcher, organisation)
+    owners = membership_of(session, owner, organisation)
+    assert set_role(client, csrf, own, "owner").status_code == 403
+    assert set_role(client, csrf, owners, "client").status_code == 403
+    removal = post_form(client, csrf, "/org/members", f"/org/members/{owners.id}/remove")
+    assert removal.status_code == 403
+    assert membership_of(session, researcher, organisation).role == Role.researcher
+    assert membership_of(session, owner, organisation).role == Role.owner
+
+
+# --- switching organisation -------------------------------------------------------------------
+
+
+def test_switching_organisation_only_to_ones_own_memberships(
+    owner_client: TestClient,
+    owner: User,
+    organisation: Organisation,
+    session: Session,
+    csrf: Callable,
+) -> None:
+    second = Organisation(name="Second Lab")
+    foreign = Organisation(name="Foreign Lab")
+    session.add_all([second, foreign])
+    session.commit()
+    session.add(Membership(user_id=owner.id, organisation_id=second.id, role=Role.researcher))
+    session.commit()
+
+    def switch(organisation_id: int):
+        return post_form(
+            owner_client, csrf, "/studies", "/org/switch", organisation_id=str(organisation_id)
+        )
+
+    assert owner_client.get("/api/v1/me").json()["organisation"]["id"] == organisation.id
+    assert switch(second.id).status_code == 303
+    me = owner_client.get("/api/v1/me").json()
+    assert me["organisation"]["id"] == second.id and me["role"] == "researcher"
+    assert switch(foreign.id).status_code == 404
+    assert owner_client.get("/api/v1/me").json()["organisation"]["id"] == second.id
+
+
+def test_a_client_sees_commissioned_studies_read_only(
+    app: FastAPI,
+    study: Study,
+    client_organisation: Organisation,
+    make_member: Callable,
+    login: Callable,
+    csrf: Callable,
+    session: Session,
+) -> None:
+    make_member(client_organisation, email="buyer@contoso.example", role=Role.client)
+    client = new_client(app)
+    login(client, "buyer@contoso.example")
+    assert [s["name"] for s in client.get("/api/v1/studies").json()] == [study.name]
+    assert client.get(f"/studies/{study.id}").status_code == 200
+    assert client.get("/studies/new").status_code == 403
+    assert client.get(f"/studies/{study.id}/edit").status_code == 403
+    token = csrf(client, "/studies")
+    created = client.post("/studies", data={"name": "Mine", "csrf_token": token})
+    assert created.status_code == 403
+    changed = client.post(f"/studies/{study.id}", data={"name": "Renamed", "csrf_token": token})
+    assert changed.status_code == 403
+    session.expire_all()
+    assert session.get(Study, study.id).name == study.name
+    assert session.exec(select(Study).where(Study.name == "Mine")).first() is None
