@@ -79,8 +79,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.seen_codes: dict[str, str] = {}
 
-    def add(self, code: str, where: Where = (), **params: Any) -> None:
-        self.problems.append(Problem(code, where, params))
+    def add(self, message_id: str, where: Where = (), /, **params: Any) -> None:
+        self.problems.append(Problem(message_id, where, params))
 
     # Codes and texts -----------------------------------------------------------------------
 
@@ -296,6 +296,7 @@ class _Checker:
             return
         if spec.latent:
             self.add("model.measurement_given", where)
+            return
         items = self.definition.construct_items()
         names = list(dict.fromkeys((*spec.latent_variables, *spec.observed_variables)))
         used = {}
@@ -306,7 +307,7 @@ class _Checker:
                 self.add("model.too_few_items", where, construct=name, count=len(items[name]))
             else:
                 used[name] = items[name]
-        if len(used) == len(names) and not spec.latent:
+        if len(used) == len(names):
             # The full model (derived measurement part + structure) must parse too, e.g. a
             # parameter label may not clash with an item code.
             try:
