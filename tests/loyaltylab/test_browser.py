@@ -113,6 +113,12 @@ def test_foundation_journey(browser, live_server: str) -> None:
     context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(5000)
+    # CSP violations (inline style or script) and script errors show up in the console.
+    console_errors: list[str] = []
+    page.on(
+        "console", lambda message: message.type == "error" and console_errors.append(message.text)
+    )
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
 
     # Sign up: a new account with its own organisation.
     page.goto("/signup")
@@ -162,11 +168,19 @@ def test_foundation_journey(browser, live_server: str) -> None:
 
     # Create studies (the third one is what the README screenshot shows).
     studies = [
-        ("Customer loyalty 2026", "Contoso", "Contoso Retail",
-         "Annual satisfaction, perceived value, trust and loyalty survey of Contoso's "
-         "loyalty-card members, ACSI-style model."),
-        ("Hotel guest experience Q3", "Fabrikam Hotels", "",
-         "Post-stay questionnaire for business and leisure guests; NPS and drivers."),
+        (
+            "Customer loyalty 2026",
+            "Contoso",
+            "Contoso Retail",
+            "Annual satisfaction, perceived value, trust and loyalty survey of Contoso's "
+            "loyalty-card members, ACSI-style model.",
+        ),
+        (
+            "Hotel guest experience Q3",
+            "Fabrikam Hotels",
+            "",
+            "Post-stay questionnaire for business and leisure guests; NPS and drivers.",
+        ),
         ("App onboarding pulse", "", "", ""),
     ]
     for name, company, new_client, description in studies:
@@ -195,6 +209,7 @@ def test_foundation_journey(browser, live_server: str) -> None:
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
     expect(page.locator(".plain-list")).to_contain_text("Client")
     shot(page, "08-members")
+    assert console_errors == []
 
     # Phone: the same pages at 390 px, navigation wrapping without JS, no sideways scrolling.
     phone = browser.new_context(
