@@ -52,15 +52,25 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
             access_log.info(
                 "%s %s %s %.1fms request_id=%s",
                 scope["method"],
-                getattr(route, "path", None) or scope["path"],
+                route_template(scope),
                 status,
                 (time.perf_counter() - started) * 1000,
                 request_id,
             )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (``/studies/{study_id}``), else the raw path.
+
+    FastAPI 0.165 puts the route of an included router into ``scope["route"]`` without the
+    prefixes it was included under; the full template is on its effective route context.
+    """
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    return template or scope["path"]
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -107,19 +117,33 @@ class BodySizeLimitMiddleware:
             await _too_large(scope, receive, send)
             return
         received = 0
+        too_large = False
+        response_started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            # FastAPI turns a failed body read into its own 400: that answer is replaced by 413.
+            if too_large and not response_started:
+                return
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large or response_started:
+                raise
+        if too_large and not response_started:
             await _too_large(scope, receive, send)
 
 
