@@ -91,6 +91,8 @@ reliability_reference <- function(data, constructs) {
   latent_cor <- lavInspect(fit, "cor.lv")
   list(
     n = nrow(complete),
+    measurement_fit = as.list(fitMeasures(fit, c("chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+                                                 "srmr", "aic", "bic"))),
     constructs = per_construct,
     latent_correlations = unclass(latent_cor),
     latent_names = rownames(latent_cor),

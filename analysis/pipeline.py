@@ -1,0 +1,390 @@
+"""The whole loyalty analysis in one call: from responses and a lavaan model to every table.
+
+:func:`analyze` prepares the data, fits the measurement model (all constructs, freely
+correlated) and the structural model, and computes reliability, discriminant validity,
+construct-score correlations, descriptives, the NPS, group comparisons, the
+importance-performance map and, on request, bootstrap intervals.
+:meth:`AnalysisResult.to_dict` turns it into the JSON document the web app, the reports and
+``loyaltylab analyze --json`` share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis._checks import require_columns
+from analysis.compare import GroupComparison, compare_groups
+from analysis.correlation import correlations
+from analysis.descriptives import construct_scores, describe, net_promoter_score
+from analysis.drivers import importance_performance
+from analysis.prepare import prepare
+from analysis.reliability import item_total, reliability
+from analysis.sem import SemResult, fit_sem
+from analysis.syntax import measurement_syntax, parse_model
+from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
+
+__all__ = ["AnalysisResult", "analyze"]
+
+ESTIMATE_COLUMNS = (
+    "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all",
+)  # fmt: skip
+RELIABILITY_KEYS = ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items")
+_REPORTED_OPS = ("=~", "~", "~~", ":=")
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything :func:`analyze` computed.
+
+    Attributes
+    ----------
+    n_rows, n_used : int
+        Rows read and rows analysed.
+    dropped : pandas.DataFrame
+        ``reason, n`` for the rows left out (see :class:`analysis.prepare.PreparedData`).
+    missing : str
+        Missing-data method.
+    constructs : dict
+        Construct -> items, from the model's ``=~`` lines (indicators that are data columns).
+    model, measurement_model : SemResult
+        The structural model as given, and the CFA of all constructs freely correlated.
+    reliability : pandas.DataFrame
+        Alpha with Feldt's interval, omega, CR, AVE and their flags, per construct.
+    item_total : pandas.DataFrame
+        Item-rest correlation and alpha if deleted, per item.
+    htmt : pandas.DataFrame
+        HTMT per pair of constructs.
+    fornell_larcker : pandas.DataFrame
+        Fornell-Larcker comparison per pair of constructs.
+    fornell_larcker_matrix : pandas.DataFrame
+        √AVE on the diagonal, latent correlations off it.
+    scores : pandas.DataFrame
+        Construct scores (mean of the recoded items) of the rows analysed.
+    correlations : pandas.DataFrame
+        Pearson and Spearman correlations of the construct scores.
+    descriptives : pandas.DataFrame
+        Items and construct scores (column ``kind``: ``"item"`` or ``"construct"``).
+    nps : pandas.DataFrame or None
+        NPS overall (``group`` NaN) and, with a group column, per group.
+    groups : GroupComparison or None
+        Construct scores compared across the groups of ``group``.
+    group_column : str or None
+        The grouping column.
+    importance_performance : pandas.DataFrame or None
+        Drivers of the model's final outcome (needs the scale range).
+    target : str or None
+        That outcome: the only latent variable regressed on others and predicting none.
+    bootstrap : pandas.DataFrame or None
+        Percentile intervals per parameter, when ``bootstrap > 0``.
+    """
+
+    n_rows: int
+    n_used: int
+    dropped: pd.DataFrame
+    missing: str
+    constructs: dict[str, list[str]]
+    model: SemResult
+    measurement_model: SemResult
+    reliability: pd.DataFrame
+    item_total: pd.DataFrame
+    htmt: pd.DataFrame
+    fornell_larcker: pd.DataFrame
+    fornell_larcker_matrix: pd.DataFrame
+    scores: pd.DataFrame
+    correlations: pd.DataFrame
+    descriptives: pd.DataFrame
+    nps: pd.DataFrame | None
+    groups: GroupComparison | None
+    group_column: str | None
+    importance_performance: pd.DataFrame | None
+    target: str | None
+    bootstrap: pd.DataFrame | None
+
+    def to_dict(self) -> dict:
+        """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN)."""
+        estimates = self.model.estimates
+        estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
+        document = {
+            "n_rows": self.n_rows,
+            "n_used": self.n_used,
+            "dropped": _records(self.dropped),
+            "missing": self.missing,
+            "warnings": [*self.measurement_model.warnings, *self.model.warnings],
+            "fit": dict(self.model.fit),
+            "measurement_fit": dict(self.measurement_model.fit),
+            "estimates": _records(estimates.reindex(columns=list(ESTIMATE_COLUMNS))),
+            "r2": dict(self.model.r2),
+            "reliability": {
+                row["construct"]: {key: row[key] for key in RELIABILITY_KEYS}
+                for row in self.reliability.to_dict("records")
+            },
+            "htmt": _nested(self.htmt, "htmt"),
+            "fornell_larcker": {
+                a: dict(row) for a, row in self.fornell_larcker_matrix.to_dict("index").items()
+            },
+            "correlations": _records(self.correlations),
+            "descriptives": _records(self.descriptives),
+        }
+        if self.nps is not None:
+            overall = self.nps[self.nps["group"].isna()].drop(columns="group")
+            document["nps"] = _records(overall)[0] | {
+                "by_group": _records(self.nps[self.nps["group"].notna()])
+            }
+        if self.groups is not None:
+            document["groups"] = {
+                "column": self.group_column,
+                "summary": _records(self.groups.summary),
+                "tests": _records(self.groups.tests),
+                "posthoc": _records(self.groups.posthoc),
+            }
+        if self.bootstrap is not None:
+            document["bootstrap"] = {
+                str(parameter): {
+                    "ci_lower": row["ci_lower"],
+                    "ci_upper": row["ci_upper"],
+                    "n_ok": row["n_ok"],
+                }
+                for parameter, row in self.bootstrap.iterrows()
+            }
+        return _json_safe(document)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.to_dict("records")
+
+
+def _nested(pairs: pd.DataFrame, value: str) -> dict[str, dict[str, float]]:
+    nested: dict[str, dict[str, float]] = {}
+    for a, b, v in zip(pairs["construct_a"], pairs["construct_b"], pairs[value], strict=True):
+        nested.setdefault(a, {})[b] = v
+        nested.setdefault(b, {})[a] = v
+    return nested
+
+
+def _json_safe(value):
+    """Recursively replace numpy scalars with Python ones and NaN/inf/NA with None."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _final_outcome(spec) -> str | None:
+    """The single latent variable that is regressed on others and predicts none."""
+    predictors = {p for outcome in spec.regressions for p in spec.regressions[outcome]}
+    outcomes = [o for o in spec.regressions if o in spec.latent_variables and o not in predictors]
+    return outcomes[0] if len(outcomes) == 1 else None
+
+
+def _report(progress: Callable[[str], None] | None, stage: str) -> None:
+    if progress is not None:
+        progress(stage)
+
+
+def analyze(
+    data: pd.DataFrame,
+    *,
+    model: str,
+    reverse: Sequence[str] = (),
+    scale_min: float | None = None,
+    scale_max: float | None = None,
+    missing: str = "listwise",
+    bootstrap: int = 0,
+    seed: int | None = None,
+    group: str | None = None,
+    nps: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AnalysisResult:
+    """Run the complete analysis of a loyalty survey.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Responses, one row per respondent.
+    model : str
+        lavaan model syntax; its ``=~`` lines define the constructs.
+    reverse : sequence of str
+        Reverse-worded items, recoded as ``scale_min + scale_max - x``.
+    scale_min, scale_max : float, optional
+        Ends of the response scale; needed for ``reverse``, top/bottom-2-box and the
+        importance-performance map.
+    missing : {"listwise", "fiml"}
+        Missing-data handling of the model fits. Alpha, omega, item-total and HTMT always use
+        the complete cases of their items; construct scores average the answered items.
+    bootstrap : int
+        Number of bootstrap resamples for percentile intervals (0: none).
+    seed : int, optional
+        Seed of the bootstrap.
+    group : str, optional
+        Column of segments or waves to compare construct scores (and the NPS) across.
+    nps : str, optional
+        0-10 likelihood-to-recommend column. The NPS uses every respondent who answered it,
+        whether or not their items were complete.
+    progress : callable, optional
+        Called with the name of each stage as it starts (``"prepare"``, ``"measurement
+        model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Raises
+    ------
+    ValueError
+        Subclasses from :mod:`analysis.errors` for syntax errors, unknown or non-numeric
+        columns, unidentified models and non-convergence; plain ``ValueError`` for bad options.
+    """
+    spec = parse_model(model)
+    if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise ValueError(f"bootstrap must be a whole number of resamples >= 0, not {bootstrap!r}")
+    for column, role in ((group, "group"), (nps, "nps")):
+        if column is not None:
+            require_columns(data, [column], numeric=role == "nps")
+    observed = set(spec.observed_variables)
+    constructs = {
+        factor: list(items)
+        for factor, items in spec.latent.items()
+        if len(items) >= 2 and all(item in observed for item in items)
+    }
+    if not constructs:
+        raise ValueError("the model defines no construct with two or more observed items")
+
+    _report(progress, "prepare")
+    prepared = prepare(
+        data,
+        spec.observed_variables,
+        reverse=reverse,
+        scale_min=scale_min,
+        scale_max=scale_max,
+        missing=missing,
+    )
+    items = prepared.data
+
+    _report(progress, "measurement model")
+    measurement_text = measurement_syntax(constructs)
+    measurement = fit_sem(items, measurement_text, missing=missing)
+    _report(progress, "structural model")
+    only_measurement = not (spec.regressions or spec.covariances or spec.defined) and set(
+        spec.latent
+    ) == set(constructs)
+    structural = measurement if only_measurement else fit_sem(items, model, missing=missing)
+
+    _report(progress, "reliability")
+    reliability_table = reliability(
+        items, constructs=constructs, loadings=measurement.standardized_loadings()
+    )
+    ave = reliability_table.set_index("construct")["ave"]
+    latent_correlations = measurement.latent_correlations()
+
+    _report(progress, "validity")
+    many = len(constructs) > 1
+    htmt_table = (
+        htmt(items, constructs=constructs)
+        if many
+        else pd.DataFrame(columns=["construct_a", "construct_b", "htmt", "exceeds"])
+    )
+
+    _report(progress, "scores")
+    scores = construct_scores(items, constructs)
+    correlation_table = (
+        correlations(scores)
+        if many
+        else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
+    )
+    item_columns = [item for members in constructs.values() for item in members]
+    descriptives = pd.concat(
+        [
+            describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
+                kind="item"
+            ),
+            describe(scores, scale_min=scale_min, scale_max=scale_max).assign(kind="construct"),
+        ],
+        ignore_index=True,
+    )
+
+    groups = None
+    if group is not None:
+        _report(progress, "groups")
+        groups = compare_groups(
+            scores.assign(**{group: data.loc[items.index, group]}),
+            group=group,
+            variables=list(constructs),
+        )
+
+    nps_table = None
+    if nps is not None:
+        nps_table = net_promoter_score(data, column=nps).assign(group=np.nan)
+        if group is not None:
+            by_group = [
+                net_promoter_score(members, column=nps).assign(group=name)
+                for name, members in data.groupby(group, sort=True)
+                if members[nps].notna().any()
+            ]
+            nps_table = pd.concat([nps_table, *by_group], ignore_index=True)
+
+    target = _final_outcome(spec)
+    ipa = None
+    if target is not None and scale_min is not None and target in constructs:
+        effects = structural.total_effects(target, standardized=True)
+        drivers = effects[[c for c in effects.index if c in constructs and c != target]]
+        if not drivers.empty:
+            ipa = importance_performance(
+                scores, importance=drivers, scale_min=scale_min, scale_max=scale_max
+            )
+
+    boot = None
+    if bootstrap:
+        _report(progress, "bootstrap")
+        # Imported on request only: the one stage that starts worker processes.
+        from analysis.bootstrap import bootstrap_sem
+
+        boot = bootstrap_sem(
+            items,
+            model,
+            n_boot=int(bootstrap),
+            seed=seed,
+            missing=missing,
+            progress=None
+            if progress is None
+            else lambda done, total: progress(f"bootstrap {done}/{total}"),
+        )
+
+    return AnalysisResult(
+        n_rows=prepared.n_rows,
+        n_used=prepared.n_used,
+        dropped=prepared.dropped,
+        missing=missing,
+        constructs=constructs,
+        model=structural,
+        measurement_model=measurement,
+        reliability=reliability_table,
+        item_total=item_total(items, constructs=constructs),
+        htmt=htmt_table,
+        fornell_larcker=fornell_larcker(ave, latent_correlations),
+        fornell_larcker_matrix=fornell_larcker_matrix(ave, latent_correlations),
+        scores=scores,
+        correlations=correlation_table,
+        descriptives=descriptives,
+        nps=nps_table,
+        groups=groups,
+        group_column=group,
+        importance_performance=ipa,
+        target=target,
+        bootstrap=boot,
+    )

@@ -1,0 +1,183 @@
+"""The whole analysis against lavaan, psych, semTools and base R; the JSON document's shape."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import NonNumericDataError, UnknownVariableError
+from analysis.pipeline import analyze
+
+HERE = Path(__file__).parent
+STATS = json.loads((HERE / "reference" / "stats_reference.json").read_text())
+LAVAAN = json.loads((HERE / "reference" / "loyalty_listwise.json").read_text())
+LAVAAN_FIML = json.loads((HERE / "reference" / "loyalty_fiml.json").read_text())
+MODEL = LAVAAN["model"]
+AGREEMENT = 0.002
+TOP_LEVEL = {
+    "n_rows", "n_used", "dropped", "missing", "warnings", "fit", "measurement_fit", "estimates",
+    "r2", "reliability", "htmt", "fornell_larcker", "correlations", "descriptives",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    return pd.read_csv(HERE / "data" / "loyalty_segments.csv")
+
+
+@pytest.fixture(scope="module")
+def result(survey):
+    return analyze(
+        survey, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7, group="tier", nps="ltr"
+    )
+
+
+@pytest.fixture(scope="module")
+def document(result) -> dict:
+    # Round-trips through strict JSON: no NaN, no numpy types.
+    return json.loads(json.dumps(result.to_dict(), allow_nan=False))
+
+
+def test_document_shape(document):
+    assert set(document) == TOP_LEVEL | {"nps", "groups"}
+    assert document["n_rows"] == 800
+    assert document["n_used"] == LAVAAN["nobs"] == 538
+    assert sum(row["n"] for row in document["dropped"]) == 800 - 538
+    assert {row["op"] for row in document["estimates"]} == {"=~", "~", "~~", ":="}
+    assert all(
+        set(row) == {"lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
+                     "ci_upper", "std_all"}
+        for row in document["estimates"]
+    )  # fmt: skip
+    assert set(document["reliability"]["SAT"]) == {
+        "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items",
+    }  # fmt: skip
+    assert set(document["htmt"]) == {"SAT", "VAL", "TRU", "LOY"}
+    assert document["htmt"]["SAT"]["VAL"] == document["htmt"]["VAL"]["SAT"]
+
+
+def test_model_fit_and_estimates_agree_with_lavaan(document):
+    for name in ("chisq", "df", "cfi", "tli", "rmsea", "srmr"):
+        assert document["fit"][name] == pytest.approx(LAVAAN["fit"][name], abs=AGREEMENT), name
+    measurement = STATS["reliability"]["loyalty"]["measurement_fit"]
+    for name in ("chisq", "df", "cfi", "tli", "rmsea", "srmr"):
+        assert document["measurement_fit"][name] == pytest.approx(
+            measurement[name], abs=AGREEMENT
+        ), name
+    ours = {(r["lhs"], r["op"], r["rhs"]): r for r in document["estimates"]}
+    for expected in LAVAAN["estimates"]:
+        row = ours[(expected["lhs"], expected["op"], expected["rhs"])]
+        assert row["est"] == pytest.approx(expected["est"], abs=AGREEMENT)
+        assert row["std_all"] == pytest.approx(expected["std.all"], abs=AGREEMENT)
+    for variable, value in LAVAAN["r2"].items():
+        assert document["r2"][variable] == pytest.approx(value, abs=AGREEMENT)
+
+
+def test_reliability_and_validity_agree_with_psych_and_semtools(document):
+    reference = STATS["reliability"]["loyalty"]
+    for construct, expected in reference["constructs"].items():
+        ours = document["reliability"][construct]
+        assert ours["n_items"] == expected["n_items"]
+        for key in ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave"):
+            assert ours[key] == pytest.approx(expected[key], abs=AGREEMENT), (construct, key)
+    names = reference["htmt_names"]
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if i != j:
+                assert document["htmt"][a][b] == pytest.approx(reference["htmt"][i][j], abs=1e-9)
+    latent = reference["latent_names"]
+    for i, a in enumerate(latent):
+        assert document["fornell_larcker"][a][a] == pytest.approx(
+            math.sqrt(reference["constructs"][a]["ave"]), abs=AGREEMENT
+        )
+        for j, b in enumerate(latent):
+            if i != j:
+                assert document["fornell_larcker"][a][b] == pytest.approx(
+                    reference["latent_correlations"][i][j], abs=AGREEMENT
+                )
+
+
+def test_scores_correlations_descriptives_use_the_rows_analysed(result, survey):
+    used = survey.loc[result.scores.index]
+    assert len(used) == 538
+    sat = (used[["sat1", "sat2", "sat3"]].sum(axis=1) + 8 - used["sat4"]) / 4
+    assert result.scores["SAT"].to_numpy() == pytest.approx(sat.to_numpy())
+    pearson = result.correlations.set_index(["method", "x", "y"]).loc[("pearson", "SAT", "LOY")]
+    assert pearson["r"] == pytest.approx(np.corrcoef(sat, result.scores["LOY"])[0, 1])
+    descriptives = result.descriptives.set_index(["kind", "variable"])
+    assert descriptives.loc[("item", "sat4"), "mean"] == pytest.approx(8 - used["sat4"].mean())
+    assert descriptives.loc[("construct", "LOY"), "n"] == 538
+
+
+def test_nps_and_groups(document):
+    for key in ("n", "nps", "ci_lower", "ci_upper"):
+        assert document["nps"][key] == pytest.approx(STATS["nps"][key], abs=1e-9)
+    assert {row["group"] for row in document["nps"]["by_group"]} == {"bronze", "silver", "gold"}
+    groups = document["groups"]
+    assert groups["column"] == "tier"
+    assert {row["variable"] for row in groups["tests"]} == {"SAT", "VAL", "TRU", "LOY"}
+    assert all(row["test"] == "welch_anova" for row in groups["tests"])
+    assert len(groups["posthoc"]) == 4 * 3
+
+
+def test_importance_performance_uses_total_effects(result):
+    ipa = result.importance_performance.set_index("construct")
+    assert result.target == "LOY"
+    estimates = result.model.estimates.set_index(["lhs", "op", "rhs"])["std_all"]
+    direct = estimates[("LOY", "~", "SAT")]
+    indirect = estimates[("VAL", "~", "SAT")] * estimates[("LOY", "~", "VAL")]
+    assert ipa.loc["SAT", "importance"] == pytest.approx(direct + indirect, abs=1e-9)
+    assert ipa.loc["VAL", "importance"] == pytest.approx(estimates[("LOY", "~", "VAL")])
+    assert "TRU" not in ipa.index  # no path from TRU to LOY in this model
+    assert ipa.loc["SAT", "performance"] == pytest.approx(
+        (result.scores["SAT"].mean() - 1) / 6 * 100
+    )
+
+
+def test_fiml_uses_every_answered_row(survey):
+    result = analyze(survey, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
+                     missing="fiml")  # fmt: skip
+    assert result.n_used == LAVAAN_FIML["nobs"] == 800
+    assert result.model.fit["chisq"] == pytest.approx(LAVAAN_FIML["fit"]["chisq"], abs=0.01)
+    document = result.to_dict()
+    assert document["missing"] == "fiml" and "nps" not in document and "groups" not in document
+
+
+def test_nan_becomes_null_and_two_item_constructs_have_no_omega(survey):
+    model = "SAT =~ sat1 + sat2 + sat3\nVAL =~ val1 + val2\nVAL ~ SAT"
+    document = analyze(survey, model=model).to_dict()
+    assert document["reliability"]["VAL"]["omega"] is None
+    assert document["reliability"]["SAT"]["omega"] is not None
+    json.dumps(document, allow_nan=False)
+    top2 = [row["top2_pct"] for row in document["descriptives"]]
+    assert top2 and all(value is None for value in top2)  # no scale range given
+
+
+def test_bootstrap_intervals_are_reported(survey):
+    stages = []
+    result = analyze(survey, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
+                     bootstrap=30, seed=5, progress=stages.append)  # fmt: skip
+    boot = result.to_dict()["bootstrap"]
+    assert {"ind", "total", "LOY~SAT"} <= set(boot)
+    assert boot["ind"]["n_ok"] == 30
+    assert boot["ind"]["ci_lower"] < boot["ind"]["ci_upper"]
+    assert stages[:3] == ["prepare", "measurement model", "structural model"]
+    assert stages[-1] == "bootstrap 30/30"
+
+
+def test_bad_input(survey):
+    with pytest.raises(UnknownVariableError, match="sat9"):
+        analyze(survey, model="SAT =~ sat1 + sat2 + sat9")
+    with pytest.raises(NonNumericDataError, match="tier"):
+        analyze(survey, model="SAT =~ sat1 + sat2 + tier")
+    with pytest.raises(ValueError, match="scale_min and scale_max"):
+        analyze(survey, model=MODEL, reverse=["sat4"])
+    with pytest.raises(ValueError, match="unknown column"):
+        analyze(survey, model=MODEL, group="segment")
+    with pytest.raises(ValueError, match="no construct"):
+        analyze(survey, model="loy1 ~ sat1 + val1")
+    with pytest.raises(ValueError, match="bootstrap"):
+        analyze(survey, model=MODEL, bootstrap=-1)
