@@ -1,0 +1,1223 @@
+"""Build a :class:`~reports.document.ReportDocument` from data and analysis results.
+
+The SEM numbers (fit, estimates, R², reliability, HTMT, Fornell–Larcker, bootstrap intervals)
+come from :func:`analysis.pipeline.analyze`'s ``AnalysisResult.to_dict()``; descriptives,
+distributions, correlations with p-values, NPS, drivers and group comparisons are computed here
+with the same ``analysis`` functions the reproducibility script calls.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import compare, correlation, descriptives, drivers
+from analysis.prepare import prepare
+from analysis.syntax import ModelSpec, parse_model
+from reports import charts
+from reports.document import (
+    Column,
+    Figure,
+    Paragraph,
+    ReportDocument,
+    Section,
+    Table,
+    format_number,
+    stars,
+)
+from reports.i18n import has_key, translate
+
+Progress = Callable[[float, str], None]
+"""``progress(fraction_done, message)``, called as the report is built and rendered."""
+
+_LANGUAGE_TAGS = {"en": ("en", "en-US", "en-GB"), "zh": ("zh-CN", "zh", "zh-Hans")}
+_SATISFACTION = "SAT"
+_LOYALTY_OUTCOMES = ("LOY", "BHL", "ATL", "WOM")
+
+
+@dataclass(frozen=True)
+class Fieldwork:
+    """Fieldwork figures, when the study's distribution records them."""
+
+    invitations: int | None = None
+    responses: int | None = None
+    completes: int | None = None
+    exclusions: Mapping[str, int] = field(default_factory=dict)
+    """Quality flag (e.g. "speeding", "straight-lining") -> respondents excluded."""
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What to analyse and how to present it; the analysis options mirror ``analyze``."""
+
+    model: str
+    language: str = "en"
+    reverse: tuple[str, ...] = ()
+    scale_min: float = 1
+    scale_max: float = 7
+    missing: str = "listwise"
+    bootstrap: int = 0
+    seed: int = 20240611
+    group: str | None = None
+    nps: str | None = None
+    wave: str | None = None
+    study: str = ""
+    client: str = ""
+    waves_label: str = ""
+    fieldwork_dates: str = ""
+    author: str = ""
+    created: datetime | None = None
+    fieldwork: Fieldwork | None = None
+    definition: Any = None
+    """A :class:`surveys.definition.QuestionnaireDefinition` for item wording and names."""
+
+    def analysis_options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`analysis.pipeline.analyze`."""
+        return {
+            "model": self.model,
+            "reverse": tuple(self.reverse),
+            "scale_min": self.scale_min,
+            "scale_max": self.scale_max,
+            "missing": self.missing,
+            "bootstrap": self.bootstrap,
+            "seed": self.seed,
+            "group": self.group,
+            "nps": self.nps,
+        }
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not math.isnan(float(value))
+
+
+def _p_text(pvalue: float, language: str) -> str:
+    del language
+    if not _finite(pvalue):
+        return "p = –"
+    return "p < .001" if pvalue < 0.001 else f"p = {format_number(pvalue, 'p')}"
+
+
+def _join(parts: Sequence[str], language: str) -> str:
+    return ("、" if language == "zh" else ", ").join(parts)
+
+
+class _Builder:
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        result: Mapping[str, Any],
+        request: ReportRequest,
+        progress: Progress,
+    ) -> None:
+        self.request = request
+        self.language = request.language
+        self.t("table")  # validates the language early
+        self.result = result
+        self.progress = progress
+        self.spec: ModelSpec = parse_model(request.model)
+        self.constructs = {k: list(v) for k, v in self.spec.latent.items()}
+        self.items = [item for items in self.constructs.values() for item in items]
+        missing = "fiml" if request.missing in ("fiml", "ml") else "listwise"
+        self.raw = data
+        self.prepared = prepare(
+            data,
+            self.items,
+            reverse=request.reverse,
+            scale_min=request.scale_min,
+            scale_max=request.scale_max,
+            missing=missing,
+        )
+        self.data = self.prepared.data
+        self.scores = descriptives.construct_scores(self.data, self.constructs)
+        self.estimates = list(result.get("estimates") or [])
+        self.latent = set(self.constructs)
+
+    # -- words -------------------------------------------------------------------------
+    def t(self, key: str, **values: object) -> str:
+        return translate(key, self.language, **values)
+
+    def _texts(self, texts: Mapping[str, str] | None) -> str:
+        for tag in _LANGUAGE_TAGS[self.language]:
+            if texts and texts.get(tag, "").strip():
+                return texts[tag]
+        return ""
+
+    def name(self, construct: str) -> str:
+        definition = self.request.definition
+        if definition is not None:
+            for entry in definition.constructs:
+                if entry.code == construct and (text := self._texts(entry.name)):
+                    return text
+        key = f"c_{construct}"
+        return self.t(key) if has_key(key) else construct
+
+    def item_label(self, code: str) -> str:
+        definition = self.request.definition
+        if definition is not None:
+            for variable in definition.variables():
+                if variable.code == code:
+                    return self._texts(variable.label)
+        return ""
+
+    def item_display(self, code: str) -> str:
+        mark = " (R)" if code in self.request.reverse else ""
+        label = self.item_label(code)
+        return f"{code}{mark} {label}".strip() if label else f"{code}{mark}"
+
+    def index(self, mean: float) -> float:
+        request = self.request
+        return (mean - request.scale_min) / (request.scale_max - request.scale_min) * 100
+
+    # -- estimates ---------------------------------------------------------------------
+    def rows(self, op: str) -> list[dict[str, Any]]:
+        return [row for row in self.estimates if row.get("op") == op]
+
+    def structural_paths(self) -> list[dict[str, Any]]:
+        return [
+            row for row in self.rows("~") if row["lhs"] in self.latent and row["rhs"] in self.latent
+        ]
+
+    def total_effects(self, target: str) -> dict[str, float]:
+        """Standardized total effect of every construct on ``target``: (I − B)⁻¹ − I."""
+        order = list(self.constructs)
+        position = {name: i for i, name in enumerate(order)}
+        beta = np.zeros((len(order), len(order)))
+        for row in self.structural_paths():
+            beta[position[row["lhs"]], position[row["rhs"]]] = row.get("std_all") or 0.0
+        total = np.linalg.inv(np.eye(len(order)) - beta) - np.eye(len(order))
+        effects = total[position[target]]
+        return {
+            name: float(effects[position[name]])
+            for name in order
+            if abs(effects[position[name]]) > 1e-12
+        }
+
+    def outcome(self) -> str | None:
+        endogenous = [row["lhs"] for row in self.structural_paths()]
+        if not endogenous:
+            return None
+        for preferred in _LOYALTY_OUTCOMES:
+            if preferred in endogenous:
+                return preferred
+        sources = {row["rhs"] for row in self.structural_paths()}
+        final = [name for name in dict.fromkeys(endogenous) if name not in sources]
+        return (final or endogenous)[-1]
+
+    # -- sections ----------------------------------------------------------------------
+    def build(self) -> ReportDocument:
+        steps: list[tuple[str, Callable[[], Section | None]]] = [
+            ("sec_summary", self.summary),
+            ("sec_sample", self.sample),
+            ("sec_descriptives", self.indices),
+            ("sec_items", self.item_results),
+            ("sec_nps", self.nps_section),
+            ("sec_measurement", self.measurement),
+            ("sec_cfa", self.cfa),
+            ("sec_structural", self.structural),
+            ("sec_drivers", self.driver_section),
+            ("sec_groups", self.groups),
+            ("sec_methods", self.methods),
+        ]
+        sections = []
+        for done, (key, make) in enumerate(steps):
+            self.progress(done / len(steps), self.t(key))
+            section = make()
+            if section is not None and section.blocks:
+                sections.append(section)
+        request = self.request
+        created = request.created or datetime.now(UTC)
+        facts = [
+            (self.t("fact_client"), request.client),
+            (self.t("fact_waves"), request.waves_label),
+            (self.t("fact_fieldwork"), request.fieldwork_dates),
+            (
+                self.t("fact_sample"),
+                self.t("sample_value", n_used=self.n_used, n_rows=self.n_rows),
+            ),
+            (self.t("fact_author"), request.author),
+            (self.t("fact_date"), created.date().isoformat()),
+        ]
+        document = ReportDocument(
+            language=self.language,
+            title=request.study or self.t("report_title"),
+            subtitle=self.t("report_subtitle"),
+            facts=[(label, value) for label, value in facts if value],
+            sections=sections,
+            created=created,
+            labels={key: self.t(key) for key in ("table", "figure", "note", "contents", "page")},
+        )
+        document.number_blocks()
+        return document
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.result.get("n_rows") or self.prepared.n_rows)
+
+    @property
+    def n_used(self) -> int:
+        return int(self.result.get("n_used") or self.prepared.n_used)
+
+    def summary(self) -> Section:
+        section = Section("summary", self.t("sec_summary"))
+        blocks = section.blocks
+        blocks.append(Paragraph(self.t("sum_intro", n_used=self.n_used), "lead"))
+        for row in self.structural_paths():
+            beta, pvalue = row.get("std_all"), row.get("pvalue")
+            values = {
+                "src": self.name(row["rhs"]),
+                "dst": self.name(row["lhs"]),
+                "beta": format_number(beta, "coef"),
+                "p": _p_text(pvalue, self.language),
+            }
+            if _finite(pvalue) and pvalue < 0.05 and _finite(beta):
+                size = abs(beta)
+                strength = self.t(
+                    "strong" if size >= 0.5 else "moderate" if size >= 0.3 else "weak"
+                )
+                key = "sum_path_pos" if beta > 0 else "sum_path_neg"
+                blocks.append(Paragraph(self.t(key, strength=strength, **values), "bullet"))
+            else:
+                blocks.append(Paragraph(self.t("sum_path_ns", **values), "bullet"))
+        for row in self.indirect_rows():
+            lo, hi = row["ci"]
+            significant = _finite(lo) and _finite(hi) and (lo > 0 or hi < 0)
+            blocks.append(
+                Paragraph(
+                    self.t(
+                        "sum_indirect",
+                        name=row["name"],
+                        est=format_number(row["est"], "dec3"),
+                        lo=format_number(lo, "dec3"),
+                        hi=format_number(hi, "dec3"),
+                        verdict=self.t("indirect_sig" if significant else "indirect_ns"),
+                    ),
+                    "bullet",
+                )
+            )
+        r2 = self.result.get("r2") or {}
+        outcome = self.outcome()
+        if outcome is not None and _finite(r2.get(outcome)):
+            blocks.append(
+                Paragraph(
+                    self.t("sum_r2", pct=f"{100 * r2[outcome]:.0f}", name=self.name(outcome)),
+                    "bullet",
+                )
+            )
+        indices = [
+            f"{self.name(c)} {self.index(self.scores[c].mean()):.0f}" for c in self.constructs
+        ]
+        blocks.append(
+            Paragraph(self.t("sum_indices", list=_join(indices, self.language)), "bullet")
+        )
+        if _SATISFACTION in self.constructs:
+            described = self.item_descriptives().set_index("variable")
+            items = self.constructs[_SATISFACTION]
+            facets = [
+                f"{self.item_label(item) or item} {described.loc[item, 'top2_pct']:.0f}%"
+                for item in items[1:]
+            ]
+            blocks.append(
+                Paragraph(
+                    self.t(
+                        "sum_topbox",
+                        pct=f"{described.loc[items[0], 'top2_pct']:.0f}",
+                        name=self.item_label(items[0]) or items[0],
+                        list=_join(facets, self.language),
+                    ),
+                    "bullet",
+                )
+            )
+        nps = self.nps_values()
+        if nps is not None:
+            blocks.append(
+                Paragraph(
+                    self.t(
+                        "sum_nps",
+                        nps=f"{nps['nps']:+.0f}",
+                        promoters=f"{nps['promoters_pct']:.0f}",
+                        detractors=f"{nps['detractors_pct']:.0f}",
+                        lo=f"{nps['ci_lower']:.0f}",
+                        hi=f"{nps['ci_upper']:.0f}",
+                    ),
+                    "bullet",
+                )
+            )
+        fit = self.result.get("fit") or {}
+        if fit:
+            blocks.append(
+                Paragraph(
+                    self.t(
+                        "sum_fit",
+                        verdict=self.t(_overall_fit(fit)),
+                        cfi=format_number(fit.get("cfi"), "coef3"),
+                        rmsea=format_number(fit.get("rmsea"), "coef3"),
+                        srmr=format_number(fit.get("srmr"), "coef3"),
+                    ),
+                    "bullet",
+                )
+            )
+        reliability = self.result.get("reliability") or {}
+        weak = [
+            self.name(c)
+            for c, values in reliability.items()
+            if not (_ok(values.get("alpha"), 0.7) and _ok(values.get("cr"), 0.7))
+        ]
+        if reliability:
+            text = (
+                self.t("sum_reliability_weak", list=_join(weak, self.language))
+                if weak
+                else self.t("sum_reliability_ok")
+            )
+            blocks.append(Paragraph(text, "bullet"))
+        trap = self.trap()
+        if trap is not None and trap.diminishing_returns:
+            quadratic = trap.coefficients.set_index("term").loc["quadratic"]
+            blocks.append(
+                Paragraph(
+                    self.t(
+                        "sum_trap",
+                        b=format_number(quadratic["estimate"], "dec3"),
+                        p=_p_text(quadratic["pvalue"], self.language),
+                    ),
+                    "bullet",
+                )
+            )
+        return section
+
+    def sample(self) -> Section:
+        section = Section("sample", self.t("sec_sample"))
+        missing_key = "missing_fiml" if self.prepared.missing == "fiml" else "missing_listwise"
+        section.blocks.append(
+            Paragraph(
+                self.t(
+                    "sample_text",
+                    n_rows=self.n_rows,
+                    n_used=self.n_used,
+                    missing=self.t(missing_key),
+                )
+            )
+        )
+        section.blocks.extend(Paragraph(line, "bullet") for line in self.prepared.drop_summary())
+        fieldwork = self.request.fieldwork
+        if fieldwork is not None:
+            rows: list[list[object]] = []
+            if fieldwork.invitations is not None:
+                rows.append([self.t("invitations"), f"{fieldwork.invitations:,}"])
+            if fieldwork.responses is not None:
+                rows.append([self.t("responses"), f"{fieldwork.responses:,}"])
+                if fieldwork.invitations:
+                    rate = 100 * fieldwork.responses / fieldwork.invitations
+                    rows.append([self.t("response_rate"), f"{rate:.1f}"])
+            if fieldwork.completes is not None:
+                rows.append([self.t("completes"), f"{fieldwork.completes:,}"])
+            rows.extend(
+                [self.t("excluded", flag=flag), f"{n:,}"]
+                for flag, n in fieldwork.exclusions.items()
+            )
+            rows.append([self.t("analysed"), f"{self.n_used:,}"])
+            section.blocks.append(
+                Table(
+                    "fieldwork",
+                    self.t("tab_fieldwork"),
+                    [Column(self.t("measure")), Column(self.t("value"))],
+                    rows,
+                )
+            )
+        return section
+
+    def item_descriptives(self) -> pd.DataFrame:
+        return descriptives.describe(
+            self.data,
+            columns=self.items,
+            scale_min=self.request.scale_min,
+            scale_max=self.request.scale_max,
+        )
+
+    def indices(self) -> Section:
+        section = Section("indices", self.t("sec_descriptives"))
+        described = descriptives.describe(
+            self.scores,
+            scale_min=self.request.scale_min,
+            scale_max=self.request.scale_max,
+        )
+        top2 = {
+            c: float((self.scores[c].dropna() >= self.request.scale_max - 1).mean() * 100)
+            for c in self.constructs
+        }
+        section.blocks.append(
+            Table(
+                "indices",
+                self.t("tab_indices"),
+                [
+                    Column(self.t("construct")),
+                    Column(self.t("n"), "int"),
+                    Column(self.t("mean"), "dec2"),
+                    Column(self.t("sd"), "dec2"),
+                    Column(self.t("index"), "dec1"),
+                    Column(self.t("top2"), "pct"),
+                ],
+                [
+                    [
+                        self.name(row["variable"]),
+                        row["n"],
+                        row["mean"],
+                        row["sd"],
+                        self.index(row["mean"]),
+                        top2[row["variable"]],
+                    ]
+                    for row in described.to_dict("records")
+                ],
+                note=self.t("note_indices"),
+            )
+        )
+        return section
+
+    def item_results(self) -> Section:
+        section = Section("items", self.t("sec_items"))
+        described = self.item_descriptives()
+        rows = []
+        for row in described.to_dict("records"):
+            code = row["variable"]
+            rows.append(
+                [
+                    code + (" (R)" if code in self.request.reverse else ""),
+                    self.item_label(code),
+                    row["n"],
+                    row["mean"],
+                    row["sd"],
+                    row["skew"],
+                    row["kurtosis"],
+                    row["top2_pct"],
+                ]
+            )
+        section.blocks.append(
+            Table(
+                "items",
+                self.t("tab_items"),
+                [
+                    Column(self.t("code")),
+                    Column(self.t("text")),
+                    Column(self.t("n"), "int"),
+                    Column(self.t("mean"), "dec2"),
+                    Column(self.t("sd"), "dec2"),
+                    Column(self.t("skew"), "dec2"),
+                    Column(self.t("kurtosis"), "dec2"),
+                    Column(self.t("top2"), "pct"),
+                ],
+                rows,
+                note=self.t(
+                    "note_items", lo=f"{self.request.scale_min:g}", hi=f"{self.request.scale_max:g}"
+                ),
+            )
+        )
+        low, high = int(self.request.scale_min), int(self.request.scale_max)
+        counts = descriptives.answer_counts(
+            self.data, columns=self.items, scale_min=low, scale_max=high
+        )
+        counts = counts[counts["value"].between(low, high)]
+        shares = (
+            counts.pivot_table(index="variable", columns="value", values="pct", sort=False)
+            .reindex(self.items)
+            .fillna(0.0)
+        )
+        section.blocks.append(
+            Figure(
+                "distributions",
+                self.t("fig_distributions"),
+                charts.distribution_chart(
+                    [self.item_display(code) for code in self.items],
+                    shares.to_numpy(),
+                    self.category_labels(low, high),
+                ),
+            )
+        )
+        return section
+
+    def category_labels(self, low: int, high: int) -> list[str]:
+        labels = [str(point) for point in range(low, high + 1)]
+        definition = self.request.definition
+        if definition is None:
+            return labels
+        from surveys.definition import LikertItem, MatrixItem
+
+        for variable in definition.variables():
+            item = variable.item
+            if variable.code in self.items and isinstance(item, LikertItem | MatrixItem):
+                for index, point in enumerate(range(low, high + 1)):
+                    anchor = (
+                        item.scale.anchor_for(point - low + 1)
+                        if item.scale.points == high - low + 1
+                        else None
+                    )
+                    if anchor and (text := self._texts(anchor)):
+                        labels[index] = f"{point} {text}"
+                break
+        return labels
+
+    def nps_values(self) -> dict[str, float] | None:
+        if not self.request.nps:
+            return None
+        table = descriptives.net_promoter_score(self.raw, column=self.request.nps)
+        return {key: float(value) for key, value in table.iloc[0].items()}
+
+    def nps_section(self) -> Section | None:
+        nps = self.nps_values()
+        if nps is None:
+            return None
+        section = Section("nps", self.t("sec_nps"))
+        section.blocks.append(
+            Figure(
+                "nps",
+                self.t("fig_nps"),
+                charts.nps_chart(
+                    nps["detractors_pct"],
+                    nps["passives_pct"],
+                    nps["promoters_pct"],
+                    [self.t("detractors"), self.t("passives"), self.t("promoters")],
+                    f"NPS {nps['nps']:+.0f}",
+                ),
+                width_cm=14,
+            )
+        )
+        section.blocks.append(
+            Table(
+                "nps",
+                self.t("tab_nps"),
+                [
+                    Column(self.t("n"), "int"),
+                    Column(self.t("promoters"), "pct"),
+                    Column(self.t("passives"), "pct"),
+                    Column(self.t("detractors"), "pct"),
+                    Column(self.t("nps"), "dec1"),
+                    Column(self.t("ci_lower"), "dec1"),
+                    Column(self.t("ci_upper"), "dec1"),
+                ],
+                [
+                    [
+                        nps["n"],
+                        nps["promoters_pct"],
+                        nps["passives_pct"],
+                        nps["detractors_pct"],
+                        nps["nps"],
+                        nps["ci_lower"],
+                        nps["ci_upper"],
+                    ]
+                ],
+                note=self.t("note_nps"),
+            )
+        )
+        return section
+
+    def measurement(self) -> Section:
+        section = Section("measurement", self.t("sec_measurement"))
+        reliability = self.result.get("reliability") or {}
+        if reliability:
+            rows = []
+            for construct, values in reliability.items():
+                verdicts = []
+                alpha, cr, ave = values.get("alpha"), values.get("cr"), values.get("ave")
+                good = _ok(alpha, 0.7) and _ok(cr, 0.7) and _ok(ave, 0.5)
+                verdicts.append(self.t("ok" if good else "not_ok"))
+                if _finite(cr) and cr > 0.95:
+                    verdicts.append(self.t("redundant"))
+                ci = (
+                    f"[{format_number(values.get('alpha_ci_lower'), 'coef')}, "
+                    f"{format_number(values.get('alpha_ci_upper'), 'coef')}]"
+                )
+                rows.append(
+                    [
+                        self.name(construct),
+                        values.get("n_items"),
+                        alpha,
+                        ci,
+                        values.get("omega"),
+                        cr,
+                        ave,
+                        "; ".join(verdicts),
+                    ]
+                )
+            section.blocks.append(
+                Table(
+                    "reliability",
+                    self.t("tab_reliability"),
+                    [
+                        Column(self.t("construct")),
+                        Column("k", "int"),
+                        Column(self.t("alpha"), "coef"),
+                        Column(self.t("alpha_ci")),
+                        Column(self.t("omega"), "coef"),
+                        Column(self.t("cr"), "coef"),
+                        Column(self.t("ave"), "coef"),
+                        Column(self.t("verdict")),
+                    ],
+                    rows,
+                    note=self.t("note_reliability"),
+                )
+            )
+        fornell = _square(self.result.get("fornell_larcker"))
+        if fornell is not None:
+            section.blocks.append(
+                self.lower_triangle("fornell_larcker", "tab_fl", fornell, diagonal=True)
+            )
+            violations = [
+                f"{self.name(a)}–{self.name(b)}"
+                for i, a in enumerate(fornell.index)
+                for b in fornell.index[:i]
+                if abs(fornell.loc[a, b]) >= min(fornell.loc[a, a], fornell.loc[b, b])
+            ]
+            note = self.t("note_fl")
+            if violations:
+                note += " " + self.t("note_fl_violations", list=_join(violations, self.language))
+            section.blocks[-1].note = note  # type: ignore[union-attr]
+        htmt = _square(self.result.get("htmt"))
+        if htmt is not None:
+            table = self.lower_triangle("htmt", "tab_htmt", htmt, diagonal=False)
+            table.note = self.t("note_htmt")
+            section.blocks.append(table)
+        section.blocks.append(self.correlation_table())
+        return section
+
+    def lower_triangle(
+        self, key: str, title: str, matrix: pd.DataFrame, *, diagonal: bool
+    ) -> Table:
+        order = [c for c in self.constructs if c in matrix.index]
+        rows: list[list[object]] = []
+        for i, a in enumerate(order):
+            row: list[object] = [f"{i + 1}. {self.name(a)}"]
+            for j, b in enumerate(order):
+                if j < i or (diagonal and j == i):
+                    row.append(matrix.loc[a, b])
+                else:
+                    row.append("")
+            rows.append(row)
+        return Table(
+            key,
+            self.t(title),
+            [Column(self.t("construct"))] + [Column(str(j + 1), "coef") for j in range(len(order))],
+            rows,
+        )
+
+    def correlation_table(self) -> Table:
+        long = correlation.correlations(self.scores, methods=("pearson",))
+        lookup = {(row["x"], row["y"]): row for row in long.to_dict("records")}
+        order = list(self.constructs)
+        described = self.scores.agg(["mean", "std"])
+        rows: list[list[object]] = []
+        for i, a in enumerate(order):
+            row: list[object] = [
+                f"{i + 1}. {self.name(a)}",
+                described.loc["mean", a],
+                described.loc["std", a],
+            ]
+            for j, b in enumerate(order):
+                if j < i:
+                    pair = lookup.get((b, a)) or lookup.get((a, b))
+                    row.append(f"{format_number(pair['r'], 'coef')}{stars(pair['pvalue'])}")
+                else:
+                    row.append("—" if j == i else "")
+            rows.append(row)
+        return Table(
+            "correlations",
+            self.t("tab_corr"),
+            [
+                Column(self.t("construct")),
+                Column(self.t("mean"), "dec2"),
+                Column(self.t("sd"), "dec2"),
+            ]
+            + [Column(str(j + 1)) for j in range(len(order))],
+            rows,
+            note=self.t("note_corr"),
+        )
+
+    def cfa(self) -> Section:
+        section = Section("cfa", self.t("sec_cfa"))
+        rows = []
+        for row in self.rows("=~"):
+            beta = row.get("std_all")
+            verdict = (
+                "good" if _ok(beta, 0.7) else "acceptable" if _ok(beta, 0.5) else "weak_loading"
+            )
+            rows.append(
+                [
+                    self.name(row["lhs"]),
+                    row["rhs"] + (" (R)" if row["rhs"] in self.request.reverse else ""),
+                    self.item_label(row["rhs"]),
+                    row.get("est"),
+                    row.get("se") if row.get("se") else None,
+                    beta,
+                    row.get("pvalue"),
+                    self.t(verdict),
+                ]
+            )
+        if rows:
+            section.blocks.append(
+                Table(
+                    "loadings",
+                    self.t("tab_loadings"),
+                    [
+                        Column(self.t("construct")),
+                        Column(self.t("item")),
+                        Column(self.t("text")),
+                        Column("B", "dec3"),
+                        Column("SE", "dec3"),
+                        Column("β", "coef3"),
+                        Column("p", "p"),
+                        Column(self.t("verdict")),
+                    ],
+                    rows,
+                    note=self.t("note_loadings"),
+                )
+            )
+        fits = [
+            (self.t("measurement_model"), self.result.get("measurement_fit") or {}),
+            (self.t("structural_model"), self.result.get("fit") or {}),
+        ]
+        fits = [(label, fit) for label, fit in fits if fit]
+        if fits:
+            section.blocks.append(self.fit_table(fits))
+        return section
+
+    def fit_table(self, fits: list[tuple[str, Mapping[str, float]]]) -> Table:
+        specs = [
+            ("χ²", "chisq", "", None),
+            ("df", "df", "", None),
+            ("p", "pvalue", "", None),
+            ("CFI", "cfi", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
+            ("TLI", "tli", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
+            ("RMSEA", "rmsea", "≤ .06 / ≤ .08", (0.06, 0.08, False)),
+            ("RMSEA 90% CI", None, "", None),
+            ("SRMR", "srmr", "≤ .08", (0.08, 0.08, False)),
+            ("AIC", "aic", "", None),
+            ("BIC", "bic", "", None),
+        ]
+        columns = [Column(self.t("index_fit")), Column(self.t("threshold"))]
+        for label, _fit in fits:
+            columns += [Column(label), Column(self.t("verdict"))]
+        rows = []
+        for name, key, threshold, rule in specs:
+            row: list[object] = [name, threshold]
+            for _label, fit in fits:
+                if key is None:
+                    value = (
+                        f"[{format_number(fit.get('rmsea_ci_lower'), 'coef3')}, "
+                        f"{format_number(fit.get('rmsea_ci_upper'), 'coef3')}]"
+                    )
+                elif key in ("chisq", "aic", "bic"):
+                    value = format_number(fit.get(key), "dec2")
+                elif key == "df":
+                    value = format_number(fit.get(key), "int")
+                else:
+                    value = format_number(fit.get(key), "p" if key == "pvalue" else "coef3")
+                row += [value, self.t(_verdict(fit.get(key), rule)) if rule and key else ""]
+            rows.append(row)
+        return Table("fit", self.t("tab_fit"), columns, rows, note=self.t("note_fit"))
+
+    def structural(self) -> Section:
+        section = Section("structural", self.t("sec_structural"))
+        paths = self.structural_paths()
+        r2 = self.result.get("r2") or {}
+        if paths:
+            nodes = [c for c in self.constructs if any(c in (p["lhs"], p["rhs"]) for p in paths)]
+            edges = [
+                charts.PathEdge(
+                    p["rhs"], p["lhs"], float(p.get("std_all") or 0), float(p.get("pvalue") or 1)
+                )
+                for p in paths
+            ]
+            section.blocks.append(
+                Figure(
+                    "path_diagram",
+                    self.t("fig_path"),
+                    charts.path_diagram(
+                        nodes,
+                        {c: self.name(c) for c in nodes},
+                        edges,
+                        {c: float(v) for c, v in r2.items() if c in self.latent and _finite(v)},
+                    ),
+                    width_cm=15,
+                    note=self.t("note_path_figure"),
+                )
+            )
+            r2_list = [
+                f"{self.name(c)} = {format_number(v, 'coef')}"
+                for c, v in r2.items()
+                if c in self.latent
+            ]
+            section.blocks.append(
+                Table(
+                    "paths",
+                    self.t("tab_paths"),
+                    [
+                        Column(self.t("path")),
+                        Column("B", "dec3"),
+                        Column("SE", "dec3"),
+                        Column("z", "dec2"),
+                        Column("p", "p"),
+                        Column("β", "coef3"),
+                        Column(self.t("ci_lower"), "dec3"),
+                        Column(self.t("ci_upper"), "dec3"),
+                    ],
+                    [
+                        [
+                            f"{self.name(p['rhs'])} → {self.name(p['lhs'])}",
+                            p.get("est"),
+                            p.get("se"),
+                            p.get("z"),
+                            p.get("pvalue"),
+                            p.get("std_all"),
+                            p.get("ci_lower"),
+                            p.get("ci_upper"),
+                        ]
+                        for p in paths
+                    ],
+                    note=self.t("note_paths", list=_join(r2_list, self.language)),
+                )
+            )
+        indirect = self.indirect_rows()
+        if indirect:
+            boot = self.result.get("bootstrap") or {}
+            note = (
+                self.t("note_indirect_boot", n=self.request.bootstrap)
+                if boot and self.request.bootstrap
+                else self.t("note_indirect_delta")
+            )
+            section.blocks.append(
+                Table(
+                    "indirect",
+                    self.t("tab_indirect"),
+                    [
+                        Column(self.t("effect")),
+                        Column(self.t("estimate"), "dec3"),
+                        Column("SE", "dec3"),
+                        Column("p", "p"),
+                        Column("β", "coef3"),
+                        Column(self.t("ci_lower"), "dec3"),
+                        Column(self.t("ci_upper"), "dec3"),
+                    ],
+                    [
+                        [row["name"], row["est"], row["se"], row["pvalue"], row["std"], *row["ci"]]
+                        for row in indirect
+                    ],
+                    note=note,
+                )
+            )
+        elif paths:
+            section.blocks.append(Paragraph(self.t("no_indirect"), "note"))
+        return section
+
+    def indirect_rows(self) -> list[dict[str, Any]]:
+        expressions = {d.name: d.expression.text for d in self.spec.defined}
+        boot = self.result.get("bootstrap") or {}
+        rows = []
+        for row in self.rows(":="):
+            name = row.get("lhs") or row.get("label")
+            interval = boot.get(name) or {}
+            rows.append(
+                {
+                    "name": f"{name} = {expressions.get(name, row.get('rhs', ''))}",
+                    "est": row.get("est"),
+                    "se": row.get("se"),
+                    "pvalue": row.get("pvalue"),
+                    "std": row.get("std_all"),
+                    "ci": (
+                        interval.get("ci_lower", row.get("ci_lower")),
+                        interval.get("ci_upper", row.get("ci_upper")),
+                    ),
+                }
+            )
+        return rows
+
+    def trap(self) -> drivers.SatisfactionTrap | None:
+        loyalty = next((c for c in _LOYALTY_OUTCOMES if c in self.constructs), None)
+        if _SATISFACTION not in self.constructs or loyalty is None:
+            return None
+        return drivers.satisfaction_trap(self.scores, satisfaction=_SATISFACTION, loyalty=loyalty)
+
+    def driver_section(self) -> Section:
+        section = Section("drivers", self.t("sec_drivers"))
+        outcome = self.outcome()
+        if outcome is not None:
+            importance = self.total_effects(outcome)
+            if importance:
+                ipa = drivers.importance_performance(
+                    self.scores,
+                    importance=importance,
+                    scale_min=self.request.scale_min,
+                    scale_max=self.request.scale_max,
+                )
+                quadrant_names = {key: self.t(key) for key in charts.IPA_QUADRANTS}
+                section.blocks.append(
+                    Figure(
+                        "ipa",
+                        self.t("fig_ipa"),
+                        charts.ipa_chart(
+                            [self.name(c) for c in ipa["construct"]],
+                            ipa["importance"].tolist(),
+                            ipa["performance"].tolist(),
+                            (self.t("importance"), self.t("performance")),
+                            quadrant_names,
+                        ),
+                        width_cm=14,
+                    )
+                )
+                section.blocks.append(
+                    Table(
+                        "ipa",
+                        self.t("tab_ipa", name=self.name(outcome)),
+                        [
+                            Column(self.t("construct")),
+                            Column(self.t("importance"), "coef3"),
+                            Column(self.t("performance"), "dec1"),
+                            Column(self.t("quadrant")),
+                        ],
+                        [
+                            [
+                                self.name(r["construct"]),
+                                r["importance"],
+                                r["performance"],
+                                self.t(r["quadrant"]),
+                            ]
+                            for r in ipa.to_dict("records")
+                        ],
+                        note=self.t("note_ipa", name=self.name(outcome)),
+                    )
+                )
+        if "ATL" in self.constructs and "BHL" in self.constructs:
+            quadrants = drivers.loyalty_quadrants(
+                self.scores,
+                attitudinal="ATL",
+                behavioural="BHL",
+                scale_min=self.request.scale_min,
+                scale_max=self.request.scale_max,
+            )
+            records = quadrants.to_dict("records")
+            section.blocks.append(
+                Figure(
+                    "griffin",
+                    self.t("fig_griffin"),
+                    charts.quadrant_chart(
+                        {
+                            (r["attitudinal"] == "high", r["behavioural"] == "high"): (
+                                self.t(r["segment"]),
+                                float(r["pct"]),
+                            )
+                            for r in records
+                        },
+                        (self.name("ATL"), self.name("BHL")),
+                        (self.t("low"), self.t("high")),
+                    ),
+                    width_cm=10,
+                )
+            )
+            section.blocks.append(
+                Table(
+                    "griffin",
+                    self.t("tab_griffin"),
+                    [
+                        Column(self.t("segment")),
+                        Column(self.t("attitudinal")),
+                        Column(self.t("behavioural")),
+                        Column(self.t("n"), "int"),
+                        Column(self.t("pct"), "pct"),
+                    ],
+                    [
+                        [
+                            self.t(r["segment"]),
+                            self.t(r["attitudinal"]),
+                            self.t(r["behavioural"]),
+                            r["n"],
+                            r["pct"],
+                        ]
+                        for r in records
+                    ],
+                    note=self.t("note_griffin"),
+                )
+            )
+        elif section.blocks:
+            section.blocks.append(Paragraph(self.t("griffin_missing"), "note"))
+        trap = self.trap()
+        if trap is not None:
+            quadratic = trap.coefficients.set_index("term").loc["quadratic"]
+            loyalty = next(c for c in _LOYALTY_OUTCOMES if c in self.constructs)
+            section.blocks.append(
+                Paragraph(
+                    self.t(
+                        "trap_text",
+                        loy=self.name(loyalty),
+                        sat=self.name(_SATISFACTION),
+                        n=trap.n,
+                        b=format_number(quadratic["estimate"], "dec3"),
+                        p=_p_text(quadratic["pvalue"], self.language),
+                        verdict=self.t("trap_yes" if trap.diminishing_returns else "trap_no"),
+                    )
+                )
+            )
+        return section
+
+    def groups(self) -> Section:
+        section = Section("groups", self.t("sec_groups"))
+        names = list(self.constructs)
+        indexed = self.scores.apply(self.index)
+        for column, key in ((self.request.group, "group"), (self.request.wave, "wave")):
+            if not column or column not in self.data.columns:
+                continue
+            frame = indexed.assign(**{column: self.data[column].to_numpy()}).dropna(subset=[column])
+            levels = sorted(frame[column].unique(), key=_natural)
+            if len(levels) < 2:
+                continue
+            comparison = compare.compare_groups(frame, group=column, variables=names)
+            summary = comparison.summary.set_index(["variable", "group"])
+            tests = comparison.tests.set_index("variable")
+            labels = [str(level) for level in levels]
+            rows = []
+            for construct in names:
+                test = tests.loc[construct]
+                statistic = "t" if test["test"] == "welch_t" else "F"
+                rows.append(
+                    [self.name(construct)]
+                    + [summary.loc[(construct, level), "mean"] for level in levels]
+                    + [f"{statistic} = {format_number(test['statistic'], 'dec2')}", test["pvalue"]]
+                )
+            title = self.t("tab_groups", group=column) if key == "group" else self.t("tab_waves")
+            if key == "wave":
+                section.blocks.append(
+                    Figure(
+                        "waves",
+                        self.t("fig_waves"),
+                        charts.trend_chart(
+                            labels,
+                            {
+                                self.name(c): [summary.loc[(c, level), "mean"] for level in levels]
+                                for c in names
+                            },
+                            self.t("index"),
+                        ),
+                        width_cm=15,
+                    )
+                )
+            section.blocks.append(
+                Table(
+                    key,
+                    title,
+                    [Column(self.t("construct"))]
+                    + [Column(label, "dec1") for label in labels]
+                    + [Column(self.t("test")), Column("p", "p")],
+                    rows,
+                    note=self.t("note_groups" if key == "group" else "note_waves"),
+                )
+            )
+        return section
+
+    def methods(self) -> Section:
+        section = Section("methods", self.t("sec_methods"))
+        request = self.request
+        section.blocks.append(Paragraph(self.t("methods_model"), "lead"))
+        section.blocks.append(Paragraph(request.model.strip(), "code"))
+        missing_key = "missing_fiml" if self.prepared.missing == "fiml" else "missing_listwise"
+        section.blocks.append(
+            Paragraph(
+                self.t(
+                    "methods_estimation",
+                    missing=self.t(missing_key),
+                    lo=f"{request.scale_min:g}",
+                    hi=f"{request.scale_max:g}",
+                    reverse=_join(list(request.reverse), self.language) or self.t("none"),
+                )
+            )
+        )
+        if request.bootstrap:
+            section.blocks.append(
+                Paragraph(self.t("methods_bootstrap", n=request.bootstrap, seed=request.seed))
+            )
+        else:
+            section.blocks.append(Paragraph(self.t("methods_no_bootstrap")))
+        section.blocks.append(
+            Paragraph(self.t("methods_software", list=_join(software_versions(), self.language)))
+        )
+        section.blocks.append(Paragraph(self.t("methods_repro")))
+        return section
+
+
+def software_versions() -> list[str]:
+    """``name version`` of the software that produced the numbers and the document."""
+    versions = [f"Python {platform.python_version()}"]
+    for package in ("loyaltylab", "numpy", "scipy", "pandas", "matplotlib"):
+        try:
+            versions.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _natural(value: object) -> tuple[int, object]:
+    return (0, float(value)) if isinstance(value, int | float | np.number) else (1, str(value))
+
+
+def _ok(value: object, threshold: float) -> bool:
+    return _finite(value) and float(value) >= threshold  # type: ignore[arg-type]
+
+
+def _verdict(value: object, rule: tuple[float, float, bool] | None) -> str:
+    if rule is None or not _finite(value):
+        return ""
+    good, acceptable, higher_is_better = rule
+    number = float(value)  # type: ignore[arg-type]
+    if higher_is_better:
+        return "good" if number >= good else "acceptable" if number >= acceptable else "poor"
+    return "good" if number <= good else "acceptable" if number <= acceptable else "poor"
+
+
+def _overall_fit(fit: Mapping[str, float]) -> str:
+    verdicts = [
+        _verdict(fit.get("cfi"), (0.95, 0.90, True)),
+        _verdict(fit.get("rmsea"), (0.06, 0.08, False)),
+        _verdict(fit.get("srmr"), (0.08, 0.08, False)),
+    ]
+    verdicts = [v for v in verdicts if v]
+    if not verdicts or "poor" in verdicts:
+        return "poor"
+    return "good" if all(v == "good" for v in verdicts) else "acceptable"
+
+
+def _square(value: object) -> pd.DataFrame | None:
+    """A symmetric construct × construct matrix from ``{a: {b: v}}`` (either triangle)."""
+    if not isinstance(value, Mapping) or not value:
+        return None
+    names = list(dict.fromkeys([*value, *(b for inner in value.values() for b in inner)]))
+    matrix = pd.DataFrame(np.nan, index=names, columns=names)
+    for a, inner in value.items():
+        for b, number in inner.items():
+            if _finite(number):
+                matrix.loc[a, b] = matrix.loc[b, a] = float(number)
+    return matrix
+
+
+def build_report(
+    data: pd.DataFrame,
+    result: Mapping[str, Any],
+    request: ReportRequest,
+    *,
+    progress: Progress | None = None,
+) -> ReportDocument:
+    """Turn responses and ``AnalysisResult.to_dict()`` into a language-specific report model.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The responses as analysed (raw answers; reverse-keying happens here as in ``analyze``).
+    result : mapping
+        ``analyze(data, **request.analysis_options()).to_dict()``.
+    request : ReportRequest
+        Analysis options, language and title-page facts.
+    progress : callable, optional
+        ``progress(fraction, message)`` as sections are built.
+    """
+    return _Builder(data, result, request, progress or (lambda fraction, message: None)).build()

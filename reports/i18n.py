@@ -1,0 +1,341 @@
+# ruff: noqa: E501  (catalog strings stay on one line each, for translators)
+"""The report's own strings in English and Chinese (the web app's Babel catalogs are separate)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "zh")
+
+_CATALOG: dict[str, tuple[str, str]] = {
+    # renderer words
+    "table": ("Table", "表"),
+    "figure": ("Figure", "图"),
+    "note": ("Note.", "注:"),
+    "contents": ("Contents", "目录"),
+    "page": ("Page", "第"),
+    "report_title": ("Customer satisfaction and loyalty study", "顾客满意度与忠诚度研究"),
+    "report_subtitle": ("Research report", "研究报告"),
+    "fact_client": ("Client", "委托方"),
+    "fact_waves": ("Waves", "调查轮次"),
+    "fact_fieldwork": ("Fieldwork", "调查时间"),
+    "fact_sample": ("Sample", "样本"),
+    "fact_author": ("Prepared by", "撰写"),
+    "fact_date": ("Report date", "报告日期"),
+    "sample_value": (
+        "{n_used:,} of {n_rows:,} respondents analysed",
+        "分析 {n_used:,} 名受访者(共 {n_rows:,} 名)",
+    ),
+    # section titles
+    "sec_summary": ("Executive summary", "摘要"),
+    "sec_sample": ("Sample and fieldwork", "样本与调查执行"),
+    "sec_descriptives": ("Satisfaction and loyalty indices", "满意度与忠诚度指数"),
+    "sec_items": ("Item results", "题项结果"),
+    "sec_nps": ("Net Promoter Score", "净推荐值(NPS)"),
+    "sec_measurement": ("Reliability and validity", "信度与效度"),
+    "sec_cfa": ("Confirmatory factor analysis", "验证性因子分析"),
+    "sec_structural": ("Structural model", "结构模型"),
+    "sec_drivers": ("Drivers of loyalty", "忠诚度驱动因素"),
+    "sec_groups": ("Segments and waves", "细分群体与调查轮次"),
+    "sec_methods": ("Methods appendix", "方法附录"),
+    # summary
+    "sum_intro": (
+        "{n_used:,} customers' answers were analysed. The main findings:",
+        "本次共分析 {n_used:,} 名顾客的回答。主要发现如下:",
+    ),
+    "sum_path_pos": (
+        "{src} raises {dst} {strength} (β = {beta}, {p}).",
+        "{src}{strength}提升{dst}(β = {beta},{p})。",
+    ),
+    "sum_path_neg": (
+        "{src} lowers {dst} {strength} (β = {beta}, {p}).",
+        "{src}{strength}降低{dst}(β = {beta},{p})。",
+    ),
+    "sum_path_ns": (
+        "{src} has no significant effect on {dst} (β = {beta}, {p}).",
+        "{src}对{dst}没有显著影响(β = {beta},{p})。",
+    ),
+    "strong": ("strongly", "显著且强烈地"),
+    "moderate": ("moderately", "显著且中等程度地"),
+    "weak": ("weakly", "显著但较弱地"),
+    "sum_indirect": (
+        "{name}: indirect effect {est} (95% bootstrap CI [{lo}, {hi}]){verdict}.",
+        "{name}:间接效应 {est}(95% bootstrap 置信区间 [{lo}, {hi}]){verdict}。",
+    ),
+    "indirect_sig": (", the mediation is significant", ",中介效应显著"),
+    "indirect_ns": (", not significant", ",不显著"),
+    "sum_r2": (
+        "The model explains {pct}% of the variance in {name}.",
+        "模型解释了{name} {pct}% 的方差。",
+    ),
+    "sum_indices": ("Indices (0–100): {list}.", "指数(0–100):{list}。"),
+    "sum_topbox": (
+        "{pct}% are satisfied overall (top-two box of {name}); by facet: {list}.",
+        "总体满意比例为 {pct}%({name}的前两项比例);分项:{list}。",
+    ),
+    "sum_nps": (
+        "Net Promoter Score: {nps} ({promoters}% promoters, {detractors}% detractors; 95% CI [{lo}, {hi}]).",
+        "净推荐值(NPS):{nps}(推荐者 {promoters}%,贬损者 {detractors}%;95% 置信区间 [{lo}, {hi}])。",
+    ),
+    "sum_fit": (
+        "Model fit: {verdict} (CFI = {cfi}, RMSEA = {rmsea}, SRMR = {srmr}).",
+        "模型拟合:{verdict}(CFI = {cfi},RMSEA = {rmsea},SRMR = {srmr})。",
+    ),
+    "sum_reliability_ok": (
+        "All scales are reliable (Cronbach's α ≥ .70, CR ≥ .70).",
+        "所有量表均具有良好的信度(Cronbach's α ≥ .70,CR ≥ .70)。",
+    ),
+    "sum_reliability_weak": (
+        "Scales below the reliability threshold (α or CR < .70): {list}.",
+        "信度未达标的量表(α 或 CR < .70):{list}。",
+    ),
+    "sum_trap": (
+        "Satisfaction trap: loyalty rises ever less as satisfaction rises (quadratic term {b}, {p}).",
+        "满意度陷阱:满意度越高,忠诚度的增幅越小(二次项 {b},{p})。",
+    ),
+    # verdicts
+    "good": ("good", "良好"),
+    "acceptable": ("acceptable", "可接受"),
+    "poor": ("poor", "较差"),
+    "ok": ("meets criterion", "达标"),
+    "not_ok": ("below criterion", "未达标"),
+    "redundant": ("redundant items (> .95)", "题项冗余(> .95)"),
+    "weak_loading": ("weak", "偏弱"),
+    # sample
+    "sample_text": (
+        "The data file holds {n_rows:,} respondents; {n_used:,} were analysed ({missing}).",
+        "数据文件共有 {n_rows:,} 名受访者,其中 {n_used:,} 名进入分析({missing})。",
+    ),
+    "missing_listwise": (
+        "listwise deletion of incomplete answers",
+        "剔除有缺失回答的个案(列表删除)",
+    ),
+    "missing_fiml": (
+        "full-information maximum likelihood for missing answers",
+        "缺失回答采用全信息最大似然估计(FIML)",
+    ),
+    "tab_fieldwork": ("Fieldwork", "调查执行情况"),
+    "invitations": ("Invitations sent", "发出邀请"),
+    "responses": ("Responses", "回收问卷"),
+    "completes": ("Completes", "完成问卷"),
+    "response_rate": ("Response rate (%)", "回复率(%)"),
+    "excluded": ("Excluded: {flag}", "剔除:{flag}"),
+    "analysed": ("Analysed", "进入分析"),
+    "measure": ("Measure", "指标"),
+    "value": ("Value", "数值"),
+    # tables
+    "tab_indices": ("Construct indices", "构念指数"),
+    "tab_items": ("Item descriptives", "题项描述统计"),
+    "tab_nps": ("Net Promoter Score", "净推荐值"),
+    "tab_reliability": ("Reliability and convergent validity", "信度与收敛效度"),
+    "tab_fl": ("Fornell–Larcker criterion", "Fornell–Larcker 判别效度检验"),
+    "tab_htmt": ("Heterotrait–monotrait ratios (HTMT)", "异质-单质比率(HTMT)"),
+    "tab_corr": ("Correlations between construct scores", "构念得分相关矩阵"),
+    "tab_loadings": ("CFA loadings", "验证性因子分析载荷"),
+    "tab_fit": ("Model fit", "模型拟合指标"),
+    "tab_paths": ("Structural paths", "结构路径"),
+    "tab_indirect": ("Indirect and total effects", "间接效应与总效应"),
+    "tab_ipa": (
+        "Importance–performance of the drivers of {name}",
+        "{name}驱动因素的重要性-表现分析",
+    ),
+    "tab_griffin": ("Griffin loyalty types", "Griffin 忠诚类型"),
+    "tab_groups": ("Construct indices by {group}", "按{group}划分的构念指数"),
+    "tab_waves": ("Construct indices by wave", "各轮次构念指数"),
+    "fig_distributions": ("Answer distributions", "题项回答分布"),
+    "fig_nps": ("Promoters, passives and detractors", "推荐者、被动者与贬损者"),
+    "fig_path": ("Structural model with standardized coefficients", "结构模型(标准化系数)"),
+    "fig_ipa": ("Importance–performance map", "重要性-表现矩阵"),
+    "fig_griffin": ("Griffin loyalty quadrants", "Griffin 忠诚四象限"),
+    "fig_waves": ("Indices by wave", "各轮次指数趋势"),
+    # columns
+    "construct": ("Construct", "构念"),
+    "item": ("Item", "题项"),
+    "code": ("Code", "代码"),
+    "text": ("Wording", "题项内容"),
+    "n": ("n", "n"),
+    "mean": ("M", "M"),
+    "sd": ("SD", "SD"),
+    "skew": ("Skew", "偏度"),
+    "kurtosis": ("Kurtosis", "峰度"),
+    "index": ("Index", "指数"),
+    "top2": ("Top-2 %", "前两项 %"),
+    "alpha": ("α", "α"),
+    "alpha_ci": ("α 95% CI", "α 95% 置信区间"),
+    "omega": ("ω", "ω"),
+    "cr": ("CR", "CR"),
+    "ave": ("AVE", "AVE"),
+    "verdict": ("Verdict", "评价"),
+    "pair": ("Pair", "构念对"),
+    "htmt": ("HTMT", "HTMT"),
+    "index_fit": ("Index", "指标"),
+    "threshold": ("Threshold", "标准"),
+    "measurement_model": ("Measurement model", "测量模型"),
+    "structural_model": ("Structural model", "结构模型"),
+    "path": ("Path", "路径"),
+    "effect": ("Effect", "效应"),
+    "estimate": ("Estimate", "估计值"),
+    "ci_lower": ("95% CI lower", "95% CI 下限"),
+    "ci_upper": ("95% CI upper", "95% CI 上限"),
+    "importance": ("Importance (total β)", "重要性(总效应 β)"),
+    "performance": ("Performance (0–100)", "表现(0–100)"),
+    "quadrant": ("Quadrant", "象限"),
+    "segment": ("Type", "类型"),
+    "attitudinal": ("Attitudinal", "态度忠诚"),
+    "behavioural": ("Behavioural", "行为忠诚"),
+    "pct": ("%", "%"),
+    "high": ("high", "高"),
+    "low": ("low", "低"),
+    "promoters": ("Promoters (9–10)", "推荐者(9–10)"),
+    "passives": ("Passives (7–8)", "被动者(7–8)"),
+    "detractors": ("Detractors (0–6)", "贬损者(0–6)"),
+    "nps": ("NPS", "NPS"),
+    "wave": ("Wave", "轮次"),
+    "test": ("Test", "检验"),
+    "change": ("Change", "变化"),
+    # notes
+    "note_indices": (
+        "Index = (M − scale minimum) / (scale range) × 100. Top-2 % = share answering the two highest scale points.",
+        "指数 = (M − 量表最小值) / 量表全距 × 100。前两项 % = 选择量表最高两个选项的比例。",
+    ),
+    "note_reverse": (
+        "(R) reverse-worded item, reported after recoding.",
+        "(R) 反向题,已反向计分后报告。",
+    ),
+    "note_items": (
+        "Item answers on a {lo}–{hi} scale; reverse-worded items (R) are shown after recoding.",
+        "题项采用 {lo}–{hi} 分量表;反向题(R)已反向计分。",
+    ),
+    "note_nps": (
+        "NPS = % promoters − % detractors; 95% Wald confidence interval (Rocks, 2016).",
+        "NPS = 推荐者 % − 贬损者 %;95% Wald 置信区间(Rocks, 2016)。",
+    ),
+    "note_reliability": (
+        "Criteria: α and CR ≥ .70 (CR > .95 suggests redundant items), AVE ≥ .50 (Nunnally, 1978; Fornell & Larcker, 1981). α CI after Feldt.",
+        "标准:α 与 CR ≥ .70(CR > .95 提示题项冗余),AVE ≥ .50(Nunnally, 1978;Fornell & Larcker, 1981)。α 置信区间采用 Feldt 方法。",
+    ),
+    "note_fl": (
+        "Diagonal: √AVE; below the diagonal: latent correlations. Discriminant validity holds when each √AVE exceeds the construct's correlations (Fornell & Larcker, 1981).",
+        "对角线为 √AVE,下三角为潜变量相关。若每个 √AVE 均大于该构念与其他构念的相关,则判别效度成立(Fornell & Larcker, 1981)。",
+    ),
+    "note_fl_violations": ("Violated for: {list}.", "未满足的构念对:{list}。"),
+    "note_htmt": (
+        "HTMT < .85 supports discriminant validity (< .90 for conceptually similar constructs; Henseler et al., 2015).",
+        "HTMT < .85 支持判别效度(概念相近的构念 < .90;Henseler et al., 2015)。",
+    ),
+    "note_corr": (
+        "Pearson correlations of construct scores (item means). * p < .05. ** p < .01. *** p < .001.",
+        "构念得分(题项均值)的 Pearson 相关。* p < .05,** p < .01,*** p < .001。",
+    ),
+    "note_loadings": (
+        "B unstandardized, β standardized loading; the first item of each construct is the marker (fixed to 1). β ≥ .70 good, ≥ .50 acceptable.",
+        "B 为非标准化载荷,β 为标准化载荷;每个构念的第一个题项为标定题项(固定为 1)。β ≥ .70 为良好,≥ .50 为可接受。",
+    ),
+    "note_fit": (
+        "Criteria: CFI/TLI ≥ .95 good, ≥ .90 acceptable; RMSEA ≤ .06 good, ≤ .08 acceptable; SRMR ≤ .08 (Hu & Bentler, 1999).",
+        "标准:CFI/TLI ≥ .95 为良好,≥ .90 为可接受;RMSEA ≤ .06 为良好,≤ .08 为可接受;SRMR ≤ .08(Hu & Bentler, 1999)。",
+    ),
+    "note_paths": (
+        "B unstandardized, β standardized coefficient. R²: {list}. * p < .05. ** p < .01. *** p < .001.",
+        "B 为非标准化系数,β 为标准化系数。R²:{list}。* p < .05,** p < .01,*** p < .001。",
+    ),
+    "note_indirect_boot": (
+        "Defined parameters of the model; 95% percentile bootstrap CIs from {n} resamples.",
+        "模型中定义的参数;95% 百分位 bootstrap 置信区间(重抽样 {n} 次)。",
+    ),
+    "note_indirect_delta": (
+        "Defined parameters of the model; 95% CIs by the delta method (no bootstrap requested).",
+        "模型中定义的参数;95% 置信区间采用 delta 方法(未进行 bootstrap)。",
+    ),
+    "no_indirect": (
+        "The model defines no indirect effects (add e.g. `ind := a*b` to the model syntax).",
+        "模型未定义间接效应(可在模型语法中加入如 `ind := a*b`)。",
+    ),
+    "note_path_figure": (
+        "Standardized coefficients; R² inside the endogenous constructs. * p < .05. ** p < .01. *** p < .001; dashed: not significant.",
+        "标准化系数;内生构念内标注 R²。* p < .05,** p < .01,*** p < .001;虚线表示不显著。",
+    ),
+    "note_ipa": (
+        "Importance: standardized total effect on {name}; performance: construct index. Quadrants split at the means (Martilla & James, 1977).",
+        "重要性:对{name}的标准化总效应;表现:构念指数。象限以均值划分(Martilla & James, 1977)。",
+    ),
+    "note_griffin": (
+        "High = score above the scale midpoint (Griffin, 2002).",
+        "高 = 得分高于量表中点(Griffin, 2002)。",
+    ),
+    "note_groups": (
+        "Construct indices (0–100) by group; Welch's F test of the mean differences.",
+        "按群体划分的构念指数(0–100);均值差异采用 Welch F 检验。",
+    ),
+    "note_waves": (
+        "Construct indices (0–100) by wave; change between the last two waves tested with Welch's t.",
+        "各轮次构念指数(0–100);最近两轮之间的变化采用 Welch t 检验。",
+    ),
+    "trap_text": (
+        "Satisfaction-trap test (quadratic regression of {loy} on {sat}, n = {n}): quadratic term {b} ({p}); {verdict}",
+        "满意度陷阱检验({loy}对{sat}的二次回归,n = {n}):二次项 {b}({p});{verdict}",
+    ),
+    "trap_yes": ("loyalty levels off at high satisfaction.", "高满意度下忠诚度趋于平缓。"),
+    "trap_no": ("no sign of diminishing returns.", "未发现边际效应递减。"),
+    "griffin_missing": (
+        "Griffin quadrants need attitudinal (ATL) and behavioural (BHL) loyalty constructs; this model has none.",
+        "Griffin 忠诚四象限需要态度忠诚(ATL)与行为忠诚(BHL)构念,本模型未包含。",
+    ),
+    # IPA quadrants and Griffin segments (the analysis library's English keys)
+    "concentrate here": ("concentrate here", "重点改进"),
+    "keep up the good work": ("keep up the good work", "继续保持"),
+    "low priority": ("low priority", "次要改进"),
+    "possible overkill": ("possible overkill", "可能过度投入"),
+    "absolute loyalty": ("absolute loyalty", "绝对忠诚"),
+    "latent loyalty": ("latent loyalty", "潜在忠诚"),
+    "inertia loyalty": ("inertia loyalty", "惰性忠诚"),
+    "no loyalty": ("no loyalty", "不忠诚"),
+    # methods
+    "methods_model": ("Model syntax (lavaan)", "模型语法(lavaan)"),
+    "methods_estimation": (
+        "Estimator: maximum likelihood (lavaan-compatible), {missing}. Scale {lo}–{hi}; reverse-worded items recoded as (min + max − x): {reverse}.",
+        "估计方法:最大似然估计(与 lavaan 一致),{missing}。量表 {lo}–{hi};反向题按(最小值 + 最大值 − x)重新计分:{reverse}。",
+    ),
+    "methods_bootstrap": (
+        "Indirect effects: {n} bootstrap resamples, seed {seed}, percentile intervals.",
+        "间接效应:bootstrap 重抽样 {n} 次,随机种子 {seed},百分位置信区间。",
+    ),
+    "methods_no_bootstrap": ("No bootstrap resampling was requested.", "未进行 bootstrap 重抽样。"),
+    "methods_software": ("Software: {list}.", "软件:{list}。"),
+    "methods_repro": (
+        "The reproducibility bundle (data, codebook, model syntax and a Python script) re-creates every number in this report.",
+        "可复现数据包(数据、编码手册、模型语法与 Python 脚本)可重现本报告中的所有数值。",
+    ),
+    "none": ("none", "无"),
+    # construct names for common codes when no questionnaire definition is given
+    "c_SAT": ("Satisfaction", "满意度"),
+    "c_VAL": ("Perceived value", "感知价值"),
+    "c_PV": ("Perceived value", "感知价值"),
+    "c_SQ": ("Service quality", "服务质量"),
+    "c_PQ": ("Perceived quality", "感知质量"),
+    "c_QUAL": ("Perceived quality", "感知质量"),
+    "c_TRU": ("Trust", "信任"),
+    "c_CH": ("Complaint handling", "投诉处理"),
+    "c_SWC": ("Switching costs", "转换成本"),
+    "c_ATL": ("Attitudinal loyalty", "态度忠诚"),
+    "c_BHL": ("Behavioural loyalty", "行为忠诚"),
+    "c_LOY": ("Loyalty", "忠诚度"),
+    "c_WOM": ("Word of mouth", "口碑"),
+    "c_ENG": ("Engagement", "顾客契合"),
+    "c_CE": ("Customer expectations", "顾客期望"),
+    "c_EXPE": ("Customer expectations", "顾客期望"),
+    "c_COMP": ("Complaints", "顾客抱怨"),
+    "c_IMAGE": ("Image", "企业形象"),
+    "c_IMAG": ("Image", "企业形象"),
+}
+
+
+def translate(key: str, language: str, /, **values: object) -> str:
+    """The ``key`` string in ``language`` (``en`` or ``zh``), formatted with ``values``."""
+    if language not in LANGUAGES:
+        raise ValueError(f"report language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    english, chinese = _CATALOG[key]
+    template = chinese if language == "zh" else english
+    return template.format(**values) if values else template
+
+
+def has_key(key: str) -> bool:
+    return key in _CATALOG
