@@ -11,23 +11,35 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-VAR_DIR = Path(os.environ.get("LOYALTYLAB_VAR_DIR", "var"))
 _PLACEHOLDER_KEYS = {"changeme", "change-me", "secret", "dev", "development", "insecure"}
 MIN_SECRET_KEY_LENGTH = 32
 
 
+def var_dir() -> Path:
+    """Where local state lives (SQLite database, generated key): ``LOYALTYLAB_VAR_DIR`` or ``var``.
+
+    Read when settings are built, not at import, so every process and test can point it elsewhere.
+    """
+    return Path(os.environ.get("LOYALTYLAB_VAR_DIR", "var"))
+
+
 def _default_database_url() -> str:
-    return f"sqlite:///{(VAR_DIR / 'loyaltylab.db').resolve()}"
+    return f"sqlite:///{(var_dir() / 'loyaltylab.db').resolve()}"
 
 
 def _stored_secret_key() -> str:
     """Generate the signing key once and keep it in ``var/`` readable by the owner only."""
-    path = VAR_DIR / "secret_key"
+    directory = var_dir()
+    path = directory / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process (a second worker starting at the same moment) wrote it first.
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key

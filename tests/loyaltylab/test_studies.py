@@ -1,0 +1,112 @@
+"""Studies through the real app: create, list, view, edit, client organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from loyaltylab.accounts.models import Organisation, OrganisationKind, Role, User
+from loyaltylab.studies.models import Study
+
+
+@pytest.fixture
+def researcher_client(
+    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
+) -> TestClient:
+    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
+    login(client, "researcher@northwind.example")
+    return client
+
+
+def submit(browser: TestClient, csrf: Callable, page: str, action: str, /, **data: str):
+    return browser.post(
+        action, data={**data, "csrf_token": csrf(browser, page)}, follow_redirects=False
+    )
+
+
+def test_a_researcher_creates_views_and_edits_a_study(
+    researcher_client: TestClient, csrf: Callable, session: Session, organisation: Organisation
+) -> None:
+    created = submit(
+        researcher_client, csrf, "/studies/new", "/studies",
+        name="  Hotel   loyalty 2026 ", company_name="Fabrikam Hotels", description="Wave one",
+    )  # fmt: skip
+    assert created.status_code == 303
+    study = session.exec(select(Study)).one()
+    assert created.headers["location"] == f"/studies/{study.id}"
+    assert study.name == "Hotel loyalty 2026" and study.organisation_id == organisation.id
+    assert "Hotel loyalty 2026" in researcher_client.get("/studies").text
+    assert "Fabrikam Hotels" in researcher_client.get(f"/studies/{study.id}").text
+
+    updated = submit(
+        researcher_client, csrf, f"/studies/{study.id}/edit", f"/studies/{study.id}",
+        name="Hotel loyalty 2027", company_name="", description="",
+    )  # fmt: skip
+    assert updated.status_code == 303
+    session.expire_all()
+    assert session.get(Study, study.id).name == "Hotel loyalty 2027"
+
+
+def test_a_study_needs_a_name_and_keeps_what_was_typed(
+    researcher_client: TestClient, csrf: Callable, session: Session
+) -> None:
+    response = submit(
+        researcher_client, csrf, "/studies/new", "/studies",
+        name="   ", company_name="Kept company",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "This field is required." in response.text
+    assert 'value="Kept company"' in response.text
+    assert session.exec(select(Study)).first() is None
+
+
+def test_a_new_client_organisation_is_managed_by_the_research_organisation(
+    researcher_client: TestClient, csrf: Callable, session: Session, organisation: Organisation
+) -> None:
+    response = submit(
+        researcher_client, csrf, "/studies/new", "/studies", name="Retail", new_client="Tailspin"
+    )
+    assert response.status_code == 303
+    client_org = session.exec(select(Organisation).where(Organisation.name == "Tailspin")).one()
+    assert client_org.kind == OrganisationKind.client
+    assert client_org.managing_organisation_id == organisation.id
+    assert session.exec(select(Study)).one().client_organisation_id == client_org.id
+    assert "Tailspin" in researcher_client.get("/studies/new").text  # offered next time
+
+
+def test_a_study_cannot_be_commissioned_by_another_organisations_client(
+    researcher_client: TestClient, csrf: Callable, session: Session
+) -> None:
+    other = Organisation(name="Other research")
+    session.add(other)
+    session.commit()
+    foreign_client = Organisation(
+        name="Foreign client", kind=OrganisationKind.client, managing_organisation_id=other.id
+    )
+    session.add(foreign_client)
+    session.commit()
+    for value in (str(foreign_client.id), str(other.id), "not-a-number"):
+        response = submit(
+            researcher_client, csrf, "/studies/new", "/studies", name="Sneaky", client=value
+        )
+        assert response.status_code == 400, value
+        assert "Choose a client organisation from the list." in response.text
+    assert "Foreign client" not in researcher_client.get("/studies/new").text
+    assert session.exec(select(Study)).first() is None
+
+
+def test_the_api_lists_the_organisations_studies_only(
+    client: TestClient, owner: User, study: Study, session: Session, login: Callable
+) -> None:
+    other = Organisation(name="Other research")
+    session.add(other)
+    session.commit()
+    session.add(Study(organisation_id=other.id, name="Not ours"))
+    session.commit()
+    login(client, owner.email)
+    assert [item["name"] for item in client.get("/api/v1/studies").json()] == [study.name]
+    me = client.get("/api/v1/me").json()
+    assert me["email"] == owner.email and me["role"] == "owner"
