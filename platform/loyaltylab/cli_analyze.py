@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -245,18 +246,21 @@ def analyze(
     model_text = _read_model(model)
     try:
         frame = read_table(data)
-        result = run_analysis(
-            frame,
-            model=model_text,
-            reverse=reverse_items,
-            scale_min=scale_min,
-            scale_max=scale_max,
-            missing=missing,
-            bootstrap=bootstrap,
-            seed=seed,
-            group=group,
-            nps=nps,
-        )
+        # The engine's warnings (Heywood cases) are part of the report; not Python noise.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = run_analysis(
+                frame,
+                model=model_text,
+                reverse=reverse_items,
+                scale_min=scale_min,
+                scale_max=scale_max,
+                missing=missing,
+                bootstrap=bootstrap,
+                seed=seed,
+                group=group,
+                nps=nps,
+            )
     except ValueError as error:
         _fail(str(error))
     if json_out is None:

@@ -1,0 +1,152 @@
+"""``loyaltylab analyze`` run for real on CSV, XLSX and SPSS files written here."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from loyaltylab.cli_analyze import analyze
+
+DATA = Path(__file__).resolve().parents[1] / "analysis" / "data" / "loyalty_segments.csv"
+MODEL = """
+SAT =~ sat1 + sat2 + sat3 + sat4
+VAL =~ val1 + val2 + val3
+LOY =~ loy1 + loy2 + loy3
+VAL ~ a*SAT
+LOY ~ c*SAT + b*VAL
+ind := a*b
+"""
+SCALE = ["--scale-min", "1", "--scale-max", "7"]
+
+
+def _app() -> typer.Typer:
+    # As registered in loyaltylab.cli: app.command("analyze")(analyze).
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    app.command("analyze")(analyze)
+    return app
+
+
+APP = _app()
+
+
+def run(*args: str):
+    return CliRunner().invoke(APP, ["analyze", *map(str, args)])
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    return pd.read_csv(DATA)
+
+
+@pytest.fixture
+def model_file(tmp_path) -> Path:
+    path = tmp_path / "model.lavaan"
+    path.write_text(MODEL, encoding="utf-8")
+    return path
+
+
+def _write(survey: pd.DataFrame, path: Path) -> Path:
+    if path.suffix == ".csv":
+        survey.to_csv(path, index=False)
+    elif path.suffix == ".xlsx":
+        survey.to_excel(path, index=False)
+    else:
+        pyreadstat.write_sav(survey, str(path))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".sav"])
+def test_json_output_for_every_file_type(survey, tmp_path, model_file, suffix):
+    data = _write(survey, tmp_path / f"wave{suffix}")
+    out = tmp_path / "result.json"
+    result = run(data, "--model", model_file, "--json", out, "--reverse", "sat4", *SCALE,
+                 "--group", "tier", "--nps", "ltr")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    complete = survey.dropna(subset=[c for c in survey.columns if c[:3] in ("sat", "val", "loy")])
+    assert document["n_rows"] == len(survey)
+    assert document["n_used"] == len(complete)
+    sat = complete[["sat1", "sat2", "sat3"]].assign(sat4=8 - complete["sat4"])
+    covariance = sat.cov().to_numpy()
+    alpha = 4 / 3 * (1 - covariance.trace() / covariance.sum())
+    assert document["reliability"]["SAT"]["alpha"] == pytest.approx(alpha, abs=1e-9)
+    assert document["groups"]["column"] == "tier"
+    assert document["nps"]["n"] == survey["ltr"].notna().sum()
+
+
+def test_readable_tables_without_json(survey, tmp_path, model_file):
+    data = _write(survey, tmp_path / "wave.csv")
+    result = run(data, "--model", model_file, "--reverse", "sat4,val3", *SCALE)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    for heading in ("Model fit", "Reliability", "Fornell-Larcker", "HTMT", "Paths", "R-squared"):
+        assert heading in text
+    reliability = text.split("Reliability")[1].split("\n\n")[0]
+    assert any(line.startswith("SAT ") for line in reliability.splitlines())
+    assert "ind  :=  a*b" in text
+
+
+def test_fiml_and_bootstrap_options(survey, tmp_path, model_file):
+    data = _write(survey, tmp_path / "wave.csv")
+    out = tmp_path / "result.json"
+    result = run(data, "--model", model_file, "--json", out, "--reverse", "sat4", *SCALE,
+                 "--missing", "fiml", "--bootstrap", "20", "--seed", "3")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert document["n_used"] == len(survey)
+    assert document["bootstrap"]["ind"]["n_ok"] == 20
+
+
+BAD_MODELS = {
+    "unknown column": ("SAT =~ sat1 + sat2 + satX", "satX"),
+    "non-numeric item": ("SAT =~ sat1 + sat2 + tier", "tier"),
+    "unidentified": ("SAT =~ sat1 + sat2", "df = -1"),
+    "syntax": ("SAT =~ sat1 + sat2 + sat3\nLOY loy1", "line 2"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_MODELS))
+def test_bad_models_exit_2_with_one_line(survey, tmp_path, case):
+    text, named = BAD_MODELS[case]
+    model = tmp_path / "bad.lavaan"
+    model.write_text(text, encoding="utf-8")
+    data = _write(survey, tmp_path / "wave.csv")
+    _assert_one_line_error(run(data, "--model", model), named)
+
+
+def test_bad_inputs_exit_2_with_one_line(survey, tmp_path, model_file):
+    data = _write(survey, tmp_path / "wave.csv")
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("满意度,sat1\n5,6\n".encode("gbk"))
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"not a workbook")
+    cases = [
+        ((tmp_path / "absent.csv", "--model", model_file), "does not exist"),
+        ((gbk, "--model", model_file), "not UTF-8"),
+        ((empty, "--model", model_file), "not an Excel"),
+        ((tmp_path / "data.json", "--model", model_file), "unsupported file type"),
+        ((data, "--model", tmp_path / "absent.lavaan"), "model file"),
+        ((data, "--model", model_file, "--reverse", "sat4"), "--scale-min"),
+        ((data, "--model", model_file, "--missing", "pairwise"), "listwise or fiml"),
+        ((data, "--model", model_file, "--group", "segment"), "segment"),
+        ((data, "--model", model_file, "--nps", "tier"), "tier"),
+        ((data, "--model", model_file, "--reverse", "sat4", "--scale-min", "7",
+          "--scale-max", "1"), "scale_min"),
+    ]  # fmt: skip
+    (tmp_path / "data.json").write_text("{}")
+    for args, named in cases:
+        _assert_one_line_error(run(*args), named)
+
+
+def _assert_one_line_error(result, named: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert named in lines[0]
+    assert "Traceback" not in result.output
