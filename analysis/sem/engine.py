@@ -23,6 +23,7 @@ with specific comparisons using factor analysis. *Psychometrika*, 44(1), 99-113.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -200,53 +201,76 @@ class CompleteData:
 
 
 class MissingData:
-    """Raw data with missing values, grouped by missing-data pattern (for FIML)."""
+    """Raw data with missing values, grouped by missing-data pattern (for FIML).
+
+    Patterns are held as stacked arrays embedded in the full variable space (zeros where a
+    pattern is missing), so that the casewise likelihood of all patterns is computed with a
+    few batched matrix operations: a pattern's covariance matrix gets ones on the diagonal of
+    its missing variables, whose inverse then holds the observed block's inverse.
+    """
 
     def __init__(self, data: np.ndarray) -> None:
-        observed = ~np.isnan(data)
-        patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
         self.n, self.p = data.shape
         self.meanstructure = True
-        self.patterns = []
-        for k, pattern in enumerate(patterns):
-            idx = np.flatnonzero(pattern)
-            block = data[inverse == k][:, idx]
-            mean = block.mean(axis=0)
-            centered = block - mean
-            cov = centered.T @ centered / len(block)
-            self.patterns.append((idx, len(block), mean, cov))
-        self.complete = all(len(idx) == self.p for idx, *_ in self.patterns)
+        observed = ~np.isnan(data)
+        codes = observed @ (1 << np.arange(self.p, dtype=np.int64)) if self.p < 63 else None
+        if codes is None:
+            _, inverse = np.unique(observed, axis=0, return_inverse=True)
+        else:
+            _, inverse = np.unique(codes, return_inverse=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        starts = np.flatnonzero(np.diff(inverse[order], prepend=-1))
+        filled = np.where(observed, data, 0.0)[order]
+        self.counts = np.diff(np.append(starts, self.n)).astype(float)
+        self.masks = observed[order][starts]
+        self.means = np.add.reduceat(filled, starts, axis=0) / self.counts[:, None]
+        second = np.add.reduceat(
+            (filled[:, :, None] * filled[:, None, :]).reshape(self.n, -1), starts, axis=0
+        )
+        n_patterns = len(starts)
+        second = second.reshape(n_patterns, self.p, self.p) / self.counts[:, None, None]
+        self.covs = second - self.means[:, :, None] * self.means[:, None, :]
+        mask = self.masks.astype(float)
+        self._outer_mask = mask[:, :, None] * mask[:, None, :]
+        self._filler = np.zeros_like(self._outer_mask)
+        diagonal = np.arange(self.p)
+        self._filler[:, diagonal, diagonal] = 1 - mask
+        self._n_observed = self.masks.sum(axis=1)
+        self.complete = bool(self.masks.all())
+
+    @cached_property
+    def patterns(self) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+        """Per pattern: observed indices, count, mean and covariance (N divisor)."""
+        out = []
+        for mask, n_k, mean, cov in zip(
+            self.masks, self.counts, self.means, self.covs, strict=True
+        ):
+            idx = np.flatnonzero(mask)
+            out.append((idx, int(n_k), mean[idx], cov[np.ix_(idx, idx)]))
+        return out
 
     def evaluate(self, mom: Moments, *, derivatives: bool):
         return self.evaluate_moments(mom.sigma, mom.mu, derivatives=derivatives)
 
     def evaluate_moments(self, sigma: np.ndarray, mu: np.ndarray, *, derivatives: bool):
-        value = 0.0
-        W = np.zeros((self.p, self.p)) if derivatives else None
-        v = np.zeros(self.p) if derivatives else None
-        inverses = []
-        for idx, n_k, mean, cov in self.patterns:
-            sub = sigma[np.ix_(idx, idx)]
-            try:
-                chol = np.linalg.cholesky(sub)
-            except np.linalg.LinAlgError:
-                return np.inf, None
-            inv_chol = np.linalg.inv(chol)
-            sub_inv = inv_chol.T @ inv_chol
-            resid = mean - mu[idx]
-            cross = cov + np.outer(resid, resid)
-            value += n_k * (
-                len(idx) * _LOG_2PI + 2 * np.log(np.diag(chol)).sum() + np.sum(sub_inv * cross)
-            )
-            if derivatives:
-                W[np.ix_(idx, idx)] += n_k * (sub_inv - sub_inv @ cross @ sub_inv)
-                v[idx] += 2 * n_k * (sub_inv @ resid)
-                inverses.append(sub_inv)
-        value /= self.n
+        stacked = sigma[None] * self._outer_mask + self._filler
+        try:
+            chol = np.linalg.cholesky(stacked)
+        except np.linalg.LinAlgError:
+            return np.inf, None
+        logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        inverse = np.linalg.inv(stacked) - self._filler
+        resid = (self.means - mu) * self.masks
+        cross = self.covs + resid[:, :, None] * resid[:, None, :]
+        trace = np.einsum("kij,kij->k", inverse, cross)
+        value = self.counts @ (self._n_observed * _LOG_2PI + logdet + trace) / self.n
         if not derivatives:
             return value, None
-        return value, (W / self.n, v / self.n, inverses)
+        weights = self.counts / self.n
+        W = np.tensordot(weights, inverse - inverse @ cross @ inverse, axes=1)
+        v = 2 * weights @ np.einsum("kij,kj->ki", inverse, resid)
+        return value, (W, v, inverse)
 
     def loglik(self, sigma: np.ndarray, mu: np.ndarray) -> float:
         return -self.n / 2 * self.evaluate_moments(sigma, mu, derivatives=False)[0]
@@ -256,15 +280,15 @@ class MissingData:
         return np.tensordot(d_sigma, W, axes=([1, 2], [0, 1])) - d_mu @ v
 
     def information(self, parts, d_sigma: np.ndarray, d_mu: np.ndarray) -> np.ndarray:
+        inverse = parts[2]
         q = d_sigma.shape[0]
-        info = np.zeros((q, q))
-        for (idx, n_k, _, _), sub_inv in zip(self.patterns, parts[2], strict=True):
-            sub = d_sigma[:, idx][:, :, idx]
-            U = np.matmul(sub_inv, sub)
-            info += n_k * (U.reshape(q, -1) @ U.transpose(0, 2, 1).reshape(q, -1).T)
-            dm = d_mu[:, idx]
-            info += 2 * n_k * (dm @ sub_inv @ dm.T)
-        return info / self.n
+        weights = self.counts / self.n
+        U = np.matmul(inverse[:, None], d_sigma[None])
+        flat = U.reshape(len(inverse), q, -1)
+        flat_t = U.transpose(0, 1, 3, 2).reshape(len(inverse), q, -1)
+        info = np.einsum("k,kaj,kbj->ab", weights, flat, flat_t, optimize=True)
+        info += 2 * d_mu @ np.tensordot(weights, inverse, axes=1) @ d_mu.T
+        return info
 
     def saturated_moments(self, *, tol: float = 1e-11, max_iter: int = 5000):
         """ML estimates of the unrestricted mean vector and covariance matrix by EM."""

@@ -175,6 +175,8 @@ class SemResult:
     missing: str
     _estimator: Estimator = field(repr=False)
     _moments: Moments = field(repr=False)
+    _theta: np.ndarray = field(repr=False)
+    _metric: np.ndarray = field(repr=False)  # information of the fit function at the estimate
 
     @property
     def spec(self) -> ModelSpec:
@@ -456,6 +458,8 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
         missing=missing,
         _estimator=estimator,
         _moments=mom,
+        _theta=theta,
+        _metric=2 * information / n,
     )
 
 
