@@ -276,7 +276,7 @@ class _Importer:
     construct_rows: dict[str, int] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
 
-    def problem(self, code: str, sheet: str, row: int | None = None, **params: Any) -> None:
+    def problem(self, code: str, sheet: str, row: int | None = None, /, **params: Any) -> None:
         where: Where = (("sheet", sheet),) + ((("line", row),) if row else ())
         self.problems.append(Problem(code, where, params))
 
@@ -657,10 +657,9 @@ class _Importer:
         sheet = self.sheets.get("settings")
         if settings is None or sheet is None:
             return {}
-        texts = sheet.texts(settings, "loyaltylab_title", self.default_language)
-        if not texts and settings.get("form_title"):
-            texts = {self.default_language: settings.get("form_title")}
-        return texts
+        texts = {self.default_language: settings.get("form_title")}
+        texts.update(sheet.texts(settings, "loyaltylab_title", self.default_language))
+        return {language: text for language, text in texts.items() if text}
 
     # Logic -------------------------------------------------------------------------------------
 
@@ -701,7 +700,7 @@ class _Importer:
     def run(self) -> QuestionnaireDefinition | None:
         survey = self.sheets.get("survey")
         if survey is None:
-            self.problem("xlsform.missing_sheet", "survey", sheet="survey")
+            self.problem("xlsform.missing_sheet", "survey", None, sheet="survey")
             return None
         for column in ("type", "name"):
             if column not in survey.columns:
