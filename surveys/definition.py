@@ -177,7 +177,6 @@ Item = Annotated[
     | AttentionCheckItem,
     Field(discriminator="type"),
 ]
-ChoiceItem = SingleChoiceItem | MultipleChoiceItem | DropdownItem | AttentionCheckItem
 CHOICE_TYPES = (SingleChoiceItem, MultipleChoiceItem, DropdownItem, AttentionCheckItem)
 ITEM_TYPES: tuple[str, ...] = (
     "likert",

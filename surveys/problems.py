@@ -8,7 +8,7 @@ from the catalogue below so that every caller has a clear message without furthe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -457,8 +457,3 @@ class Problem:
             "location": self.location(locale),
             "message": self.message(locale),
         }
-
-
-def find(problems: Sequence[Problem], code: str) -> list[Problem]:
-    """The problems with message id ``code``."""
-    return [problem for problem in problems if problem.code == code]
