@@ -3,6 +3,7 @@
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.studies.models import Study
+from surveys.fieldwork import models as fieldwork_models  # noqa: F401
 
 __all__ = [
     "Invitation",

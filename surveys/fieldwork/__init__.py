@@ -1,0 +1,1 @@
+"""Fieldwork: waves, contacts, invitations and responses (storage and the respondent flow)."""

@@ -1,0 +1,632 @@
+"""Fieldwork services: waves, contacts, invitations and the respondent flow.
+
+Services flush and never commit: the caller's transaction (one per request) commits. Every
+state-changing respondent step is keyed by a *submission key* inserted first in its
+transaction: a repeated submit hits the UNIQUE key, the caller rolls back, and
+:func:`stored_outcome` returns what the first submit led to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from surveys.answers import RawValue, validate_answers
+from surveys.conditions import evaluate
+from surveys.definition import InstructionItem, MatrixItem, QuestionnaireDefinition
+from surveys.fieldwork.models import (
+    Channel,
+    Contact,
+    Response,
+    ResponseStatus,
+    StudyConsent,
+    SubmissionKey,
+    Wave,
+    WaveInvitation,
+    WaveStatus,
+    utcnow,
+)
+from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from surveys.problems import Problem
+
+SUBMISSION_KEY_LENGTH = 32
+DONE = "done"
+
+
+class FieldworkError(Exception):
+    """A fieldwork rule was broken; ``reason`` is a stable id the web layer turns into a page."""
+
+    reason = "invalid"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.reason)
+
+
+class WaveNotOpen(FieldworkError):
+    reason = "closed"
+
+
+class QuotaFull(FieldworkError):
+    reason = "full"
+
+
+class LinkUsed(FieldworkError):
+    reason = "used"
+
+
+class LinkExpired(FieldworkError):
+    reason = "expired"
+
+
+class InvalidTransition(FieldworkError):
+    reason = "invalid_transition"
+
+
+class RepeatedSubmission(FieldworkError):
+    """The submission key was used before: roll back and answer with the stored outcome."""
+
+    reason = "repeated"
+
+
+def token_hash(token: str) -> str:
+    """Only hashes of tokens are stored: a leaked database yields no usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+# --- questionnaire versions -------------------------------------------------------------------
+
+_definitions: dict[int, QuestionnaireDefinition] = {}
+
+
+def definition_for(session: Session, version_id: int) -> QuestionnaireDefinition:
+    """The parsed definition of a version; published versions are frozen, so cached."""
+    cached = _definitions.get(version_id)
+    if cached is not None:
+        return cached
+    version = session.get(QuestionnaireVersion, version_id)
+    if version is None:
+        raise LookupError(f"questionnaire version {version_id} does not exist")
+    definition = QuestionnaireDefinition.model_validate(version.definition)
+    if version.status == VersionStatus.published:
+        _definitions[version_id] = definition
+    return definition
+
+
+# --- waves -------------------------------------------------------------------------------------
+
+
+def create_wave(
+    session: Session,
+    *,
+    study_id: int,
+    organisation_id: int,
+    version_id: int,
+    name: str,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    target: int | None = None,
+    quota_attribute: str | None = None,
+    quotas: Mapping[str, int] | None = None,
+) -> Wave:
+    """A draft wave fielding a published version of one of the study's questionnaires."""
+    version = session.get(QuestionnaireVersion, version_id)
+    questionnaire = session.get(Questionnaire, version.questionnaire_id) if version else None
+    if (
+        version is None
+        or questionnaire is None
+        or questionnaire.study_id != study_id
+        or questionnaire.organisation_id != organisation_id
+    ):
+        raise FieldworkError("the questionnaire version does not belong to this study")
+    if version.status != VersionStatus.published:
+        raise FieldworkError("only a published questionnaire version can be fielded")
+    name = name.strip()
+    if not name:
+        raise FieldworkError("a wave needs a name")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise FieldworkError("a wave must close after it opens")
+    if target is not None and target < 1:
+        raise FieldworkError("the target sample size must be positive")
+    quotas = dict(quotas or {})
+    if quotas and not quota_attribute:
+        raise FieldworkError("quotas need the contact attribute they are set on")
+    if any(not isinstance(n, int) or n < 1 for n in quotas.values()):
+        raise FieldworkError("every quota must be a positive number of responses")
+    wave = Wave(
+        organisation_id=organisation_id,
+        study_id=study_id,
+        questionnaire_version_id=version_id,
+        name=name,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        target=target,
+        quota_attribute=quota_attribute or None,
+        quotas={str(value): count for value, count in quotas.items()},
+        public_slug=secrets.token_urlsafe(16),
+    )
+    session.add(wave)
+    session.flush()
+    return wave
+
+
+def open_wave(session: Session, wave: Wave) -> Wave:
+    if wave.status != WaveStatus.draft:
+        raise InvalidTransition("only a draft wave can be opened")
+    wave.status = WaveStatus.open
+    session.add(wave)
+    session.flush()
+    return wave
+
+
+def close_wave(session: Session, wave: Wave) -> Wave:
+    if wave.status != WaveStatus.open:
+        raise InvalidTransition("only an open wave can be closed")
+    wave.status = WaveStatus.closed
+    session.add(wave)
+    session.flush()
+    return wave
+
+
+def is_accepting(wave: Wave, now: datetime | None = None) -> bool:
+    """Open, and within its dates."""
+    now = now or utcnow()
+    return (
+        wave.status == WaveStatus.open
+        and (wave.opens_at is None or _aware(wave.opens_at) <= now)
+        and (wave.closes_at is None or now < _aware(wave.closes_at))
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def wave_by_slug(session: Session, slug: str) -> Wave | None:
+    if not slug or len(slug) > 64:
+        return None
+    return session.exec(select(Wave).where(Wave.public_slug == slug)).first()
+
+
+def quota_cell(wave: Wave, contact: Contact | None) -> str | None:
+    if not wave.quota_attribute or contact is None:
+        return None
+    value = contact.attributes.get(wave.quota_attribute)
+    return None if value is None else str(value)
+
+
+def completes_by_cell(session: Session, wave_id: int) -> dict[str | None, int]:
+    rows = session.exec(
+        select(Response.quota_cell, func.count())
+        .where(Response.wave_id == wave_id, Response.status == ResponseStatus.complete)
+        .group_by(Response.quota_cell)
+    ).all()
+    return {cell: count for cell, count in rows}
+
+
+def check_entry(session: Session, wave: Wave, contact: Contact | None = None) -> None:
+    """Raise unless a respondent (of ``contact``'s quota cell) may start now."""
+    if not is_accepting(wave):
+        raise WaveNotOpen()
+    cell = quota_cell(wave, contact)
+    if cell is not None and cell in wave.quotas:
+        done = session.exec(
+            select(func.count()).where(
+                Response.wave_id == wave.id,
+                Response.status == ResponseStatus.complete,
+                Response.quota_cell == cell,
+            )
+        ).one()
+        if done >= wave.quotas[cell]:
+            raise QuotaFull()
+
+
+# --- contacts and invitations --------------------------------------------------------------
+
+
+def add_contacts(
+    session: Session, *, study_id: int, organisation_id: int, rows: Iterable[Mapping[str, Any]]
+) -> list[Contact]:
+    """Insert or update contacts by ``external_id``; a contact keeps its pseudonym for good.
+
+    Each row has ``external_id`` and optionally ``email``, ``phone`` and ``attributes``.
+    """
+    rows = list(rows)
+    ids = [str(row["external_id"]).strip() for row in rows]
+    if any(not external_id for external_id in ids):
+        raise FieldworkError("every contact needs an id")
+    existing = {
+        contact.external_id: contact
+        for contact in session.exec(
+            select(Contact).where(Contact.study_id == study_id, Contact.external_id.in_(ids))
+        )
+    }
+    result = []
+    for external_id, row in zip(ids, rows, strict=True):
+        contact = existing.get(external_id)
+        if contact is None:
+            contact = existing[external_id] = Contact(
+                organisation_id=organisation_id,
+                study_id=study_id,
+                external_id=external_id,
+                pseudonym=secrets.token_hex(8),
+            )
+        contact.email = row.get("email") or contact.email
+        contact.phone = row.get("phone") or contact.phone
+        contact.attributes = {**contact.attributes, **dict(row.get("attributes") or {})}
+        session.add(contact)
+        result.append(contact)
+    session.flush()
+    return result
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: WaveInvitation
+    contact: Contact
+    token: str
+    """The raw token: shown (or mailed) once, never stored."""
+
+
+def issue_invitations(
+    session: Session,
+    wave: Wave,
+    contacts: Sequence[Contact],
+    *,
+    expires_at: datetime | None = None,
+) -> list[IssuedInvitation]:
+    """A personal link per contact; issuing again replaces an unused link's token."""
+    if any(contact.study_id != wave.study_id for contact in contacts):
+        raise FieldworkError("contacts must belong to the wave's study")
+    existing = {
+        invitation.contact_id: invitation
+        for invitation in session.exec(
+            select(WaveInvitation).where(
+                WaveInvitation.wave_id == wave.id,
+                WaveInvitation.contact_id.in_([contact.id for contact in contacts]),
+            )
+        )
+    }
+    issued = []
+    for contact in contacts:
+        invitation = existing.get(contact.id)
+        if invitation is not None and invitation.used_at is not None:
+            continue
+        token = secrets.token_urlsafe(32)
+        if invitation is None:
+            invitation = WaveInvitation(
+                organisation_id=wave.organisation_id, wave_id=wave.id, contact_id=contact.id
+            )
+        invitation.token_hash = token_hash(token)
+        invitation.expires_at = expires_at
+        session.add(invitation)
+        issued.append(IssuedInvitation(invitation, contact, token))
+    session.flush()
+    return issued
+
+
+def invitation_by_token(session: Session, token: str) -> WaveInvitation | None:
+    """The invitation of a raw token; None for a tampered or unknown one."""
+    if not token or len(token) > 100:
+        return None
+    return session.exec(
+        select(WaveInvitation).where(WaveInvitation.token_hash == token_hash(token))
+    ).first()
+
+
+def check_invitation(invitation: WaveInvitation) -> None:
+    if invitation.used_at is not None:
+        raise LinkUsed()
+    if invitation.expires_at is not None and _aware(invitation.expires_at) <= utcnow():
+        raise LinkExpired()
+
+
+# --- consent -------------------------------------------------------------------------------
+
+
+def set_consent_texts(
+    session: Session, *, study_id: int, organisation_id: int, texts: Mapping[str, str]
+) -> StudyConsent:
+    consent = session.exec(select(StudyConsent).where(StudyConsent.study_id == study_id)).first()
+    if consent is None:
+        consent = StudyConsent(study_id=study_id, organisation_id=organisation_id)
+    consent.texts = {language: text.strip() for language, text in texts.items() if text.strip()}
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def consent_texts(session: Session, study_id: int) -> dict[str, str]:
+    consent = session.exec(select(StudyConsent).where(StudyConsent.study_id == study_id)).first()
+    return dict(consent.texts) if consent else {}
+
+
+# --- submission keys -----------------------------------------------------------------------
+
+
+def claim_submission(session: Session, key: str, *, organisation_id: int) -> SubmissionKey:
+    """Insert ``key`` as the transaction's first write, or raise RepeatedSubmission.
+
+    Concurrent submits of one key serialise on its UNIQUE index; all but the first fail here.
+    The caller must roll back on RepeatedSubmission (PostgreSQL aborts the transaction).
+    """
+    if not key or len(key) > 64:
+        raise FieldworkError("missing submission key")
+    claim = SubmissionKey(key=key, organisation_id=organisation_id)
+    session.add(claim)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise RepeatedSubmission() from None
+    return claim
+
+
+def stored_outcome(session: Session, key: str) -> SubmissionKey | None:
+    """The committed record of a key's first submit (after rolling back the repeat)."""
+    return session.exec(select(SubmissionKey).where(SubmissionKey.key == key)).first()
+
+
+# --- the respondent flow -----------------------------------------------------------------
+
+
+def start_response(
+    session: Session,
+    wave: Wave,
+    *,
+    channel: Channel,
+    language: str,
+    claim: SubmissionKey,
+    contact: Contact | None = None,
+    invitation: WaveInvitation | None = None,
+    interviewer_id: int | None = None,
+    resume_token: str | None = None,
+) -> Response:
+    """Create the (partial) response when the respondent consents; nothing is stored before.
+
+    ``claim`` (from :func:`claim_submission`) records the outcome; a second response for one
+    invitation fails on the UNIQUE ``invitation_id``.
+    """
+    definition = definition_for(session, wave.questionnaire_version_id)
+    if language not in definition.languages:
+        language = definition.languages[0]
+    check_entry(session, wave, contact)
+    if invitation is not None:
+        check_invitation(invitation)
+    now = utcnow()
+    response = Response(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        channel=channel,
+        contact_id=contact.id if contact else None,
+        invitation_id=invitation.id if invitation else None,
+        interviewer_id=interviewer_id,
+        language=language,
+        quota_cell=quota_cell(wave, contact),
+        resume_token_hash=token_hash(resume_token) if resume_token else None,
+        current_page=first_page(definition, {}),
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(response)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise LinkUsed("this personal link already has a response") from None
+    claim.response_id = response.id
+    claim.outcome = f"page:{response.current_page}"
+    session.add(claim)
+    session.flush()
+    return response
+
+
+def variable_codes(definition: QuestionnaireDefinition) -> list[str]:
+    """The order of a response's ``answer_values``."""
+    return [variable.code for variable in definition.variables()]
+
+
+def answers_of(response: Response, definition: QuestionnaireDefinition) -> dict[str, Any]:
+    """A response's answers as variable code -> typed answer (unanswered left out)."""
+    return {
+        code: value
+        for code, value in zip(variable_codes(definition), response.answer_values, strict=False)
+        if value is not None
+    }
+
+
+def _store_answers(
+    response: Response, definition: QuestionnaireDefinition, answers: Mapping[str, Any]
+) -> None:
+    response.answer_values = [answers.get(code) for code in variable_codes(definition)]
+
+
+def response_for_invitation(session: Session, invitation_id: int) -> Response | None:
+    return session.exec(select(Response).where(Response.invitation_id == invitation_id)).first()
+
+
+def response_by_resume_token(session: Session, wave_id: int, token: str) -> Response | None:
+    if not token or len(token) > 100:
+        return None
+    return session.exec(
+        select(Response).where(
+            Response.resume_token_hash == token_hash(token), Response.wave_id == wave_id
+        )
+    ).first()
+
+
+def _walk(
+    definition: QuestionnaireDefinition, answers: Mapping[str, Any]
+) -> tuple[list[int], dict[str, Any]]:
+    """Display logic in questionnaire order: the shown sections and the answers that count.
+
+    An answer to a question that is hidden (e.g. after an earlier answer changed) never counts.
+    """
+    context: dict[str, Any] = {}
+    shown = []
+    for index, section in enumerate(definition.sections):
+        section_visible = evaluate(section.condition, context)
+        if section_visible:
+            shown.append(index)
+        for item in section.items:
+            if isinstance(item, InstructionItem):
+                continue
+            visible = section_visible and evaluate(item.condition, context)
+            codes = [row.code for row in item.rows] if isinstance(item, MatrixItem) else [item.code]
+            for code in codes:
+                if visible and code in answers:
+                    context[code] = answers[code]
+    return shown, context
+
+
+def shown_pages(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> list[int]:
+    """Indexes of the sections shown for ``answers``."""
+    return _walk(definition, answers)[0]
+
+
+def first_page(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> int:
+    pages = shown_pages(definition, answers)
+    return pages[0] if pages else 0
+
+
+def page_codes(definition: QuestionnaireDefinition, page: int) -> set[str]:
+    """The variable codes asked on a page."""
+    return {v.code for v in definition.variables() if v.section_index == page}
+
+
+@dataclass
+class PageResult:
+    """What saving a page led to: the next page, completion, or the problems to show."""
+
+    outcome: str = ""
+    errors: dict[str, Problem] = field(default_factory=dict)
+    values: dict[str, RawValue] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def lock_response(session: Session, response_id: int) -> Response:
+    """Re-read a response under a row lock (PostgreSQL; SQLite already holds the write lock)."""
+    return session.exec(
+        select(Response)
+        .where(Response.id == response_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def save_page(
+    session: Session,
+    response: Response,
+    *,
+    page: int,
+    raw: Mapping[str, RawValue],
+    action: str,
+    claim: SubmissionKey,
+) -> PageResult:
+    """Validate and store one page's answers, then move back, forward or complete.
+
+    Call after :func:`claim_submission` (so the response is read under the write lock). On
+    problems nothing is written: the caller rolls back and shows them. Going back stores what
+    is valid on the page without insisting on required answers.
+    """
+    definition = definition_for(session, response.questionnaire_version_id)
+    response = lock_response(session, response.id)
+    if response.status == ResponseStatus.complete:
+        raise LinkUsed("this response is already complete")
+    known = answers_of(response, definition)
+    pages = shown_pages(definition, known)
+    if page not in pages or page > response.current_page:
+        return PageResult(outcome=f"page:{response.current_page}")
+    check = validate_answers(definition, raw, sections=[page], known=known)
+    on_page = page_codes(definition, page)
+    errors = dict(check.errors)
+    if action == "back":
+        errors = {c: p for c, p in errors.items() if p.code != "answer.required"}
+    if errors:
+        return PageResult(errors=errors, values={code: raw.get(code) for code in on_page})
+    answers = {c: v for c, v in known.items() if c not in on_page} | check.answers
+    pages, answers = _walk(definition, answers)
+    position = pages.index(page)
+    now = utcnow()
+    _store_answers(response, definition, answers)
+    response.updated_at = now
+    if action == "back":
+        outcome_page = pages[max(position - 1, 0)]
+        outcome = f"page:{outcome_page}"
+    elif position + 1 < len(pages):
+        outcome_page = pages[position + 1]
+        response.current_page = max(response.current_page, outcome_page)
+        outcome = f"page:{outcome_page}"
+    else:
+        _complete(session, response, now)
+        outcome = DONE
+    session.add(response)
+    claim.response_id = response.id
+    claim.outcome = outcome
+    session.add(claim)
+    session.flush()
+    return PageResult(outcome=outcome)
+
+
+def _complete(session: Session, response: Response, now: datetime) -> None:
+    if response.invitation_id is not None:
+        # Conditional update: of concurrent completions only one finds used_at still empty.
+        claimed = session.execute(
+            update(WaveInvitation)
+            .where(WaveInvitation.id == response.invitation_id, WaveInvitation.used_at.is_(None))
+            .values(used_at=now, response_id=response.id)
+        ).rowcount
+        if claimed != 1:
+            raise LinkUsed("this personal link has already been used")
+    response.status = ResponseStatus.complete
+    response.submitted_at = now
+    response.duration_seconds = (now - _aware(response.started_at)).total_seconds()
+
+
+def set_language(session: Session, response: Response, language: str) -> bool:
+    definition = definition_for(session, response.questionnaire_version_id)
+    if language not in definition.languages:
+        return False
+    response.language = language
+    session.add(response)
+    session.flush()
+    return True
+
+
+# --- researcher-side reads ----------------------------------------------------------------
+
+
+def list_responses(
+    session: Session,
+    wave_id: int,
+    *,
+    status: ResponseStatus | None = None,
+    include_excluded: bool = True,
+) -> list[Response]:
+    query = select(Response).where(Response.wave_id == wave_id)
+    if status is not None:
+        query = query.where(Response.status == status)
+    if not include_excluded:
+        query = query.where(Response.excluded.is_(False))
+    return list(session.exec(query.order_by(Response.id)))
+
+
+def set_excluded(session: Session, response: Response, excluded: bool) -> Response:
+    response.excluded = excluded
+    session.add(response)
+    session.flush()
+    return response
