@@ -213,6 +213,34 @@ def test_foundation_journey(browser, live_server: str) -> None:
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
     expect(page.locator(".plain-list")).to_contain_text("Client")
     shot(page, "08-members")
+
+    # The invited client joins; removing them asks first (data-confirm), and "no" keeps them.
+    invited = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
+    invitee = invited.new_page()
+    invitee.goto(page.get_by_label("Invitation link").input_value())
+    invitee.get_by_label("Your name").fill("Zhang Min")
+    invitee.get_by_label("Password").fill(PASSWORD)
+    invitee.get_by_role("button", name="Accept the invitation").click()
+    expect(invitee.get_by_role("status")).to_have_text("You have joined Northwind Research.")
+    expect(invitee.get_by_role("link", name="New study")).to_have_count(0)  # clients only read
+    invited.close()
+
+    page.reload()
+    remove = page.get_by_role("button", name="Remove Zhang Min")
+    questions: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    remove.click()
+    expect(remove).to_be_visible()
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    remove.click()
+    expect(page.get_by_role("status")).to_have_text("The member has been removed.")
+    expect(page.get_by_role("cell", name="Zhang Min")).to_have_count(0)
+    assert questions == ["Remove Zhang Min from Northwind Research?"] * 2
     assert console_errors == []
 
     # Phone: the same pages at 390 px, navigation wrapping without JS, no sideways scrolling.
