@@ -3,7 +3,8 @@
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import models as fieldwork_models  # noqa: F401
+from surveys.fieldwork import models as fieldwork_models
+from surveys.models import Questionnaire, QuestionnaireVersion
 
 __all__ = [
     "Invitation",
@@ -11,6 +12,9 @@ __all__ = [
     "Membership",
     "Organisation",
     "OutboxMessage",
+    "Questionnaire",
+    "QuestionnaireVersion",
     "Study",
     "User",
+    "fieldwork_models",
 ]
