@@ -41,6 +41,8 @@ Progress = Callable[[float, str], None]
 _LANGUAGE_TAGS = {"en": ("en", "en-US", "en-GB"), "zh": ("zh-CN", "zh", "zh-Hans")}
 _SATISFACTION = "SAT"
 _LOYALTY_OUTCOMES = ("LOY", "BHL", "ATL", "WOM")
+_NPS_KEYS = ("n", "promoters_pct", "passives_pct", "detractors_pct", "nps", "ci_lower", "ci_upper")
+_DROP_LINES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,8 @@ class _Builder:
             created=created,
             labels={key: self.t(key) for key in ("table", "figure", "note", "contents", "page")},
         )
+        for table in document.tables():
+            table.without_empty_text_columns()
         document.number_blocks()
         return document
 
@@ -294,6 +298,7 @@ class _Builder:
                     self.t(
                         "sum_indirect",
                         name=row["name"],
+                        ci=self.t("ci_bootstrap" if row["bootstrap"] else "ci_delta"),
                         est=format_number(row["est"], "dec3"),
                         lo=format_number(lo, "dec3"),
                         hi=format_number(hi, "dec3"),
@@ -405,7 +410,11 @@ class _Builder:
                 )
             )
         )
-        section.blocks.extend(Paragraph(line, "bullet") for line in self.prepared.drop_summary())
+        lines = self.prepared.drop_summary()
+        section.blocks.extend(Paragraph(line, "bullet") for line in lines[:_DROP_LINES_SHOWN])
+        if len(lines) > _DROP_LINES_SHOWN:
+            rest = int(self.prepared.dropped["n"].iloc[_DROP_LINES_SHOWN:].sum())
+            section.blocks.append(Paragraph(self.t("more_drops", n=rest), "bullet"))
         fieldwork = self.request.fieldwork
         if fieldwork is not None:
             rows: list[list[object]] = []
@@ -433,21 +442,25 @@ class _Builder:
             )
         return section
 
-    def item_descriptives(self) -> pd.DataFrame:
+    def described(self, kind: str) -> pd.DataFrame:
+        """Descriptives of items or construct scores: the analysis result's, else computed."""
+        stored = pd.DataFrame(self.result.get("descriptives") or [])
+        if not stored.empty and "kind" in stored:
+            return stored[stored["kind"] == kind].reset_index(drop=True)
+        frame, columns = (self.data, self.items) if kind == "item" else (self.scores, None)
         return descriptives.describe(
-            self.data,
-            columns=self.items,
+            frame,
+            columns=columns,
             scale_min=self.request.scale_min,
             scale_max=self.request.scale_max,
         )
 
+    def item_descriptives(self) -> pd.DataFrame:
+        return self.described("item")
+
     def indices(self) -> Section:
         section = Section("indices", self.t("sec_descriptives"))
-        described = descriptives.describe(
-            self.scores,
-            scale_min=self.request.scale_min,
-            scale_max=self.request.scale_max,
-        )
+        described = self.described("construct")
         top2 = {
             c: float((self.scores[c].dropna() >= self.request.scale_max - 1).mean() * 100)
             for c in self.constructs
@@ -565,8 +578,11 @@ class _Builder:
     def nps_values(self) -> dict[str, float] | None:
         if not self.request.nps:
             return None
+        stored = self.result.get("nps")
+        if stored:
+            return {key: stored[key] for key in _NPS_KEYS}
         table = descriptives.net_promoter_score(self.raw, column=self.request.nps)
-        return {key: float(value) for key, value in table.iloc[0].items()}
+        return {key: float(table.iloc[0][key]) for key in _NPS_KEYS}
 
     def nps_section(self) -> Section | None:
         nps = self.nps_values()
@@ -706,7 +722,10 @@ class _Builder:
         )
 
     def correlation_table(self) -> Table:
-        long = correlation.correlations(self.scores, methods=("pearson",))
+        long = pd.DataFrame(self.result.get("correlations") or [])
+        if long.empty:
+            long = correlation.correlations(self.scores, methods=("pearson",))
+        long = long[long["method"] == "pearson"]
         lookup = {(row["x"], row["y"]): row for row in long.to_dict("records")}
         order = list(self.constructs)
         described = self.scores.agg(["mean", "std"])
@@ -927,6 +946,7 @@ class _Builder:
                     "se": row.get("se"),
                     "pvalue": row.get("pvalue"),
                     "std": row.get("std_all"),
+                    "bootstrap": bool(interval),
                     "ci": (
                         interval.get("ci_lower", row.get("ci_lower")),
                         interval.get("ci_upper", row.get("ci_upper")),
@@ -1070,13 +1090,11 @@ class _Builder:
             if not column or column not in self.data.columns:
                 continue
             frame = indexed.assign(**{column: self.data[column].to_numpy()}).dropna(subset=[column])
-            levels = sorted(frame[column].unique(), key=_natural)
+            levels = [str(level) for level in sorted(frame[column].unique(), key=_natural)]
             if len(levels) < 2:
                 continue
-            comparison = compare.compare_groups(frame, group=column, variables=names)
-            summary = comparison.summary.set_index(["variable", "group"])
-            tests = comparison.tests.set_index("variable")
-            labels = [str(level) for level in levels]
+            summary, tests = self.comparison(frame, column)
+            labels = levels
             rows = []
             for construct in names:
                 test = tests.loc[construct]
@@ -1115,6 +1133,22 @@ class _Builder:
                 )
             )
         return section
+
+    def comparison(self, indexed: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Group means of the indices and Welch tests: the analysis result's when it compared
+        this column (tests are unchanged by the linear rescaling to 0–100), else computed."""
+        stored = self.result.get("groups") or {}
+        if stored.get("column") == column and stored.get("summary") and stored.get("tests"):
+            summary = pd.DataFrame(stored["summary"])
+            summary["mean"] = summary["mean"].map(self.index)
+            tests = pd.DataFrame(stored["tests"])
+        else:
+            comparison = compare.compare_groups(
+                indexed, group=column, variables=list(self.constructs)
+            )
+            summary, tests = comparison.summary, comparison.tests
+        summary["group"] = summary["group"].map(str)
+        return summary.set_index(["variable", "group"]), tests.set_index("variable")
 
     def methods(self) -> Section:
         section = Section("methods", self.t("sec_methods"))

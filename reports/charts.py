@@ -73,6 +73,15 @@ def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _wrap(text: str, width: int = 13) -> str:
+    """Split a construct name over at most two lines at a space (CJK names at any character)."""
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width + 1)
+    cut = cut if cut > 0 else width
+    return text[:cut].rstrip() + "\n" + _short(text[cut:].strip(), width)
+
+
 def distribution_chart(
     labels: Sequence[str],
     shares: np.ndarray,
@@ -219,7 +228,7 @@ def path_diagram(
             )
             y = (len(members) - 1) / 2 - rank + offset
             position[node] = (index * 3.2, y * 1.7)
-    width, height = 1.9, 0.85
+    width, height = 2.1, 1.0
 
     ellipses: dict[str, Ellipse] = {}
 
@@ -240,7 +249,7 @@ def path_diagram(
             )
             axes.add_patch(ellipse)
             ellipses[node] = ellipse
-            name = _short(names.get(node, node), 14)
+            name = _wrap(names.get(node, node))
             if endogenous:
                 axes.text(
                     x,

@@ -77,6 +77,17 @@ class Table:
     note: str = ""
     number: int = 0
 
+    def without_empty_text_columns(self) -> Table:
+        """Drop text columns with no content (e.g. item wording when no questionnaire is known)."""
+        keep = [
+            i
+            for i, column in enumerate(self.columns)
+            if column.fmt != "text" or any(row[i] not in ("", None) for row in self.rows)
+        ]
+        self.columns = [self.columns[i] for i in keep]
+        self.rows = [[row[i] for i in keep] for row in self.rows]
+        return self
+
     def formatted_rows(self) -> list[list[str]]:
         return [
             [

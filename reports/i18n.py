@@ -57,10 +57,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "moderate": ("moderately", "显著且中等程度地"),
     "weak": ("weakly", "显著但较弱地"),
     "sum_indirect": (
-        "{name}: indirect effect {est} (95% bootstrap CI [{lo}, {hi}]){verdict}.",
-        "{name}:间接效应 {est}(95% bootstrap 置信区间 [{lo}, {hi}]){verdict}。",
+        "{name} = {est} ({ci} [{lo}, {hi}]){verdict}.",
+        "{name} = {est}({ci} [{lo}, {hi}]){verdict}。",
     ),
-    "indirect_sig": (", the mediation is significant", ",中介效应显著"),
+    "ci_bootstrap": ("95% bootstrap CI", "95% bootstrap 置信区间"),
+    "ci_delta": ("95% CI", "95% 置信区间"),
+    "indirect_sig": (", significant", ",显著"),
     "indirect_ns": (", not significant", ",不显著"),
     "sum_r2": (
         "The model explains {pct}% of the variance in {name}.",
@@ -111,6 +113,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "missing_fiml": (
         "full-information maximum likelihood for missing answers",
         "缺失回答采用全信息最大似然估计(FIML)",
+    ),
+    "more_drops": (
+        "{n} more rows with other combinations of missing answers",
+        "另有 {n} 行因其他缺失组合被剔除",
     ),
     "tab_fieldwork": ("Fieldwork", "调查执行情况"),
     "invitations": ("Invitations sent", "发出邀请"),

@@ -6,7 +6,7 @@ import logging
 
 from reports.document import ReportDocument
 from reports.fonts import report_font
-from reports.html import render_html
+from reports.htmlpage import render_html
 
 
 def render_pdf(document: ReportDocument) -> bytes:
