@@ -139,3 +139,9 @@ def test_validation(scores):
         compare_groups(scores, group="SAT", variables=["SAT"])
     with pytest.raises(ValueError, match="confidence"):
         compare_groups(scores, group="tier", variables=["SAT"], confidence=95)
+
+
+def test_a_group_without_spread_gives_nan_not_an_error():
+    data = pd.DataFrame({"g": list("aaabbbccc"), "y": [1, 2, 3, 4, 4, 4, 5, 7, 6]})
+    row = compare_groups(data, group="g", variables=["y"]).tests.iloc[0]
+    assert row["test"] == "welch_anova" and np.isnan(row["statistic"])
