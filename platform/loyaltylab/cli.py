@@ -94,7 +94,9 @@ def create_user(
     with Session(engine) as session:
         org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
         if org is None:
-            kind = OrganisationKind.client if parsed_role is Role.client else OrganisationKind.research
+            kind = (
+                OrganisationKind.client if parsed_role is Role.client else OrganisationKind.research
+            )
             org = Organisation(name=organisation, kind=kind)
             session.add(org)
             session.flush()
@@ -112,6 +114,11 @@ def create_user(
             raise typer.Exit(2) from None
         session.commit()
     typer.echo(f"Created {email} ({parsed_role.value}) in {organisation}.")
+
+
+from loyaltylab.cli_report import report  # noqa: E402  (after the built-in commands)
+
+app.command("report")(report)
 
 
 def main() -> None:

@@ -1,0 +1,90 @@
+"""``loyaltylab report``: a research report (PDF, Word, Excel or HTML) from a data file.
+
+Registered on the main app in :mod:`loyaltylab.cli` as ``app.command("report")(report)``. Takes
+the options of ``loyaltylab analyze``; bad input ends with exit code 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from loyaltylab.cli_analyze import _fail, _read_model, _split_items
+from reports.i18n import LANGUAGES
+from reports.render import FORMATS
+
+
+def _progress(fraction: float, message: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r{fraction:4.0%} {message[:60]:<60}")
+        sys.stderr.flush()
+
+
+def report(
+    data: Path = typer.Argument(..., help="Responses: .csv (UTF-8), .xlsx or .sav."),
+    model: Path = typer.Option(..., "--model", help="lavaan model syntax file (.lavaan)."),
+    fmt: str = typer.Option("pdf", "--format", help="pdf, docx, xlsx or html."),
+    lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+    reverse: list[str] | None = typer.Option(
+        None, "--reverse", help="Reverse-worded item (repeat, or separate with commas)."
+    ),
+    scale_min: float = typer.Option(1, "--scale-min", help="Lowest answer code."),
+    scale_max: float = typer.Option(7, "--scale-max", help="Highest answer code."),
+    missing: str = typer.Option("listwise", "--missing", help="listwise or fiml."),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples (0: none)."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
+    group: str | None = typer.Option(None, "--group", help="Column to compare groups by."),
+    nps: str | None = typer.Option(None, "--nps", help="0-10 likelihood-to-recommend column."),
+    wave: str | None = typer.Option(None, "--wave", help="Column of survey waves (trends)."),
+    title: str = typer.Option("", "--title", help="Study name on the title page."),
+    client: str = typer.Option("", "--client", help="Client on the title page."),
+) -> None:
+    """Write a research report on a survey data file."""
+    # Imported here: matplotlib and WeasyPrint are not needed by the other commands.
+    from analysis.io import read_table
+    from reports.build import ReportRequest
+    from reports.fonts import FontMissingError
+    from reports.run import make_report
+
+    if fmt not in FORMATS:
+        _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if lang not in LANGUAGES:
+        _fail(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    if missing not in ("listwise", "fiml"):
+        _fail(f"--missing must be listwise or fiml, not {missing!r}")
+    if bootstrap < 0:
+        _fail("--bootstrap must be 0 or more")
+    if not output.parent.is_dir():
+        _fail(f"folder {output.parent} does not exist")
+    request = ReportRequest(
+        model=_read_model(model),
+        language=lang,
+        reverse=tuple(_split_items(reverse)),
+        scale_min=scale_min,
+        scale_max=scale_max,
+        missing=missing,
+        bootstrap=bootstrap,
+        seed=seed if seed is not None else ReportRequest.seed,
+        group=group,
+        nps=nps,
+        wave=wave,
+        study=title,
+        client=client,
+    )
+    try:
+        frame = read_table(data)
+        if wave is not None and wave not in frame.columns:
+            _fail(f"--wave column {wave!r} is not in {data.name}")
+        content = make_report(frame, request, fmt, progress=_progress).content
+    except (ValueError, FontMissingError) as error:
+        _fail(str(error))
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror or error}")
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    typer.echo(f"wrote {output}")
