@@ -290,7 +290,7 @@ class MissingData:
         info += 2 * d_mu @ np.tensordot(weights, inverse, axes=1) @ d_mu.T
         return info
 
-    def saturated_moments(self, *, tol: float = 1e-11, max_iter: int = 5000):
+    def saturated_moments(self, *, tol: float = 1e-10, max_iter: int = 5000):
         """ML estimates of the unrestricted mean vector and covariance matrix by EM."""
         mu = np.zeros(self.p)
         counts = np.zeros(self.p)
@@ -303,7 +303,6 @@ class MissingData:
             dev = mean - mu[idx]
             sigma[idx, idx] += n_k * (np.diag(cov) + dev**2)
         sigma = np.diag(np.diag(sigma) / counts)
-        previous = np.inf
         for _ in range(max_iter):
             T1 = np.zeros(self.p)
             T2 = np.zeros((self.p, self.p))
@@ -331,13 +330,13 @@ class MissingData:
                     + np.outer(B @ mean, const)
                     + B @ second @ B.T
                 )
-            mu = T1 / self.n
-            sigma = T2 / self.n - np.outer(mu, mu)
-            sigma = (sigma + sigma.T) / 2
-            value = self.evaluate_moments(sigma, mu, derivatives=False)[0]
-            if abs(previous - value) < tol:
+            new_mu = T1 / self.n
+            new_sigma = T2 / self.n - np.outer(new_mu, new_mu)
+            new_sigma = (new_sigma + new_sigma.T) / 2
+            change = max(np.abs(new_mu - mu).max(), np.abs(new_sigma - sigma).max())
+            mu, sigma = new_mu, new_sigma
+            if change < tol:
                 break
-            previous = value
         return sigma, mu
 
 

@@ -61,6 +61,11 @@ CASES = {
     "holzinger_swineford": ("holzinger_swineford", {}),
     "holzinger_swineford_stdlv": ("holzinger_swineford", {"std_lv": True}),
     "holzinger_swineford_covariates": ("holzinger_swineford", {}),
+    "holzinger_swineford_missing_fiml": ("holzinger_swineford_missing", {"missing": "fiml"}),
+    "holzinger_swineford_missing_covariates_fiml": (
+        "holzinger_swineford_missing",
+        {"missing": "fiml"},
+    ),
     "loyalty_listwise": ("loyalty_sim", {}),
     "loyalty_fiml": ("loyalty_sim", {"missing": "fiml"}),
 }

@@ -110,6 +110,19 @@ hs_covariate_model <- "
 "
 export("holzinger_swineford_covariates", hs_covariate_model, HolzingerSwineford1939)
 
+# Incomplete items (deterministic holes) for FIML, with and without exogenous covariates.
+hs_missing <- HolzingerSwineford1939
+rows <- seq_len(nrow(hs_missing))
+hs_missing$x2[rows %% 7 == 0] <- NA
+hs_missing$x5[rows %% 11 == 3] <- NA
+hs_missing$x9[rows %% 5 == 1 & hs_missing$x1 > 5] <- NA
+hs_missing[rows %% 29 == 0, paste0("x", 1:9)] <- NA
+write.csv(hs_missing, file.path(data_dir, "holzinger_swineford_missing.csv"),
+          row.names = FALSE, na = "")
+export("holzinger_swineford_missing_fiml", hs_model, hs_missing, missing = "ml")
+export("holzinger_swineford_missing_covariates_fiml", hs_covariate_model, hs_missing,
+       missing = "ml")
+
 loyalty_model <- "
   SAT =~ sat1 + sat2 + sat3 + sat4
   VAL =~ val1 + val2 + val3
