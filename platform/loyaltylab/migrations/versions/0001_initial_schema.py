@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:59:20.456077
+Create Date: 2026-11-23
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -156,11 +157,290 @@ def upgrade() -> None:
             batch_op.f("ix_study_organisation_id"), ["organisation_id"], unique=False
         )
 
+    op.create_table(
+        "contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("pseudonym", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column(
+            "attributes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("study_id", "external_id", name="uq_contact_study_external_id"),
+    )
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_contact_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_contact_pseudonym"), ["pseudonym"], unique=True)
+        batch_op.create_index(batch_op.f("ix_contact_study_id"), ["study_id"], unique=False)
+
+    op.create_table(
+        "questionnaire",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("questionnaire", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_questionnaire_study_id"), ["study_id"], unique=False)
+
+    op.create_table(
+        "study_consent",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "texts",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("study_id"),
+    )
+    with op.batch_alter_table("study_consent", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_study_consent_organisation_id"), ["organisation_id"], unique=False
+        )
+
+    op.create_table(
+        "questionnaire_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("questionnaire_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("published_by", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('draft', 'published')", name="ck_questionnaire_version_status"
+        ),
+        sa.ForeignKeyConstraint(["published_by"], ["user_account.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["questionnaire_id"], ["questionnaire.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("questionnaire_id", "number", name="uq_questionnaire_version_number"),
+    )
+    with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_questionnaire_version_questionnaire_id"),
+            ["questionnaire_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "wave",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("questionnaire_version_id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("opens_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closes_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("target", sa.Integer(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum("draft", "open", "closed", name="wavestatus", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("public_slug", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("quota_attribute", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column(
+            "quotas",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_version_id"], ["questionnaire_version.id"], ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("study_id", "name", name="uq_wave_study_name"),
+    )
+    with op.batch_alter_table("wave", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_wave_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_wave_public_slug"), ["public_slug"], unique=True)
+        batch_op.create_index(
+            batch_op.f("ix_wave_questionnaire_version_id"),
+            ["questionnaire_version_id"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_wave_study_id"), ["study_id"], unique=False)
+
+    op.create_table(
+        "wave_invitation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("wave_id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("response_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["contact_id"], ["contact.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["wave_id"], ["wave.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("wave_id", "contact_id", name="uq_invitation_wave_contact"),
+    )
+    with op.batch_alter_table("wave_invitation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_wave_invitation_contact_id"), ["contact_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_wave_invitation_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_wave_invitation_response_id"), ["response_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_wave_invitation_token_hash"), ["token_hash"], unique=True
+        )
+        batch_op.create_index(batch_op.f("ix_wave_invitation_wave_id"), ["wave_id"], unique=False)
+
+    op.create_table(
+        "response",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("wave_id", sa.Integer(), nullable=False),
+        sa.Column("questionnaire_version_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "channel",
+            sa.Enum("web", "invitation", "phone", name="channel", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("contact_id", sa.Integer(), nullable=True),
+        sa.Column("invitation_id", sa.Integer(), nullable=True),
+        sa.Column("interviewer_id", sa.Integer(), nullable=True),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("partial", "complete", name="responsestatus", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("excluded", sa.Boolean(), nullable=False),
+        sa.Column("current_page", sa.Integer(), nullable=False),
+        sa.Column("resume_token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("quota_cell", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("answer_values", sa.JSON(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("duration_seconds", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["contact_id"], ["contact.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["interviewer_id"], ["user_account.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["invitation_id"], ["wave_invitation.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_version_id"], ["questionnaire_version.id"], ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(["wave_id"], ["wave.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("invitation_id"),
+        sa.UniqueConstraint("resume_token_hash"),
+    )
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_response_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_response_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index("ix_response_wave_status", ["wave_id", "status"], unique=False)
+
+    op.create_table(
+        "submission_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("response_id", sa.Integer(), nullable=True),
+        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["response_id"], ["response.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
+    with op.batch_alter_table("submission_key", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_submission_key_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_submission_key_response_id"), ["response_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("submission_key", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submission_key_response_id"))
+        batch_op.drop_index(batch_op.f("ix_submission_key_organisation_id"))
+
+    op.drop_table("submission_key")
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.drop_index("ix_response_wave_status")
+        batch_op.drop_index(batch_op.f("ix_response_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_response_contact_id"))
+
+    op.drop_table("response")
+    with op.batch_alter_table("wave_invitation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_wave_invitation_wave_id"))
+        batch_op.drop_index(batch_op.f("ix_wave_invitation_token_hash"))
+        batch_op.drop_index(batch_op.f("ix_wave_invitation_response_id"))
+        batch_op.drop_index(batch_op.f("ix_wave_invitation_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_wave_invitation_contact_id"))
+
+    op.drop_table("wave_invitation")
+    with op.batch_alter_table("wave", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_wave_study_id"))
+        batch_op.drop_index(batch_op.f("ix_wave_questionnaire_version_id"))
+        batch_op.drop_index(batch_op.f("ix_wave_public_slug"))
+        batch_op.drop_index(batch_op.f("ix_wave_organisation_id"))
+
+    op.drop_table("wave")
+    with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_version_questionnaire_id"))
+
+    op.drop_table("questionnaire_version")
+    with op.batch_alter_table("study_consent", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_study_consent_organisation_id"))
+
+    op.drop_table("study_consent")
+    with op.batch_alter_table("questionnaire", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_questionnaire_study_id"))
+        batch_op.drop_index(batch_op.f("ix_questionnaire_organisation_id"))
+
+    op.drop_table("questionnaire")
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_study_id"))
+        batch_op.drop_index(batch_op.f("ix_contact_pseudonym"))
+        batch_op.drop_index(batch_op.f("ix_contact_organisation_id"))
+
+    op.drop_table("contact")
     with op.batch_alter_table("study", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_study_organisation_id"))
         batch_op.drop_index(batch_op.f("ix_study_client_organisation_id"))
