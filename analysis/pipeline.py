@@ -251,6 +251,9 @@ def analyze(
         columns, unidentified models and non-convergence; plain ``ValueError`` for bad options.
     """
     spec = parse_model(model)
+    require_columns(data, [], numeric=False)
+    # Positional rows: a caller's duplicate index labels must not misalign groups and scores.
+    data = data.reset_index(drop=True)
     if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a whole number of resamples >= 0, not {bootstrap!r}")
     for column, role in ((group, "group"), (nps, "nps")):

@@ -123,6 +123,13 @@ def test_nps_and_groups(document):
     assert len(groups["posthoc"]) == 4 * 3
 
 
+def test_duplicate_index_labels_do_not_misalign_groups(survey, result):
+    shuffled = survey.set_index(pd.Index([0] * len(survey)))
+    again = analyze(shuffled, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
+                    group="tier")  # fmt: skip
+    assert again.groups.summary.equals(result.groups.summary)
+
+
 def test_importance_performance_uses_total_effects(result):
     ipa = result.importance_performance.set_index("construct")
     assert result.target == "LOY"
