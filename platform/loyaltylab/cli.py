@@ -8,9 +8,13 @@ import sys
 import typer
 from sqlmodel import Session
 
+from loyaltylab.cli_analyze import analyze
+from loyaltylab.cli_report import report
 from loyaltylab.settings import get_settings
 
 app = typer.Typer(help="LoyaltyLab: survey and loyalty research platform.", no_args_is_help=True)
+app.command("analyze")(analyze)
+app.command("report")(report)
 
 
 @app.command()
@@ -115,10 +119,6 @@ def create_user(
         session.commit()
     typer.echo(f"Created {email} ({parsed_role.value}) in {organisation}.")
 
-
-from loyaltylab.cli_report import report  # noqa: E402  (after the built-in commands)
-
-app.command("report")(report)
 
 
 def main() -> None:
