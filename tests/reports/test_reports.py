@@ -1,0 +1,379 @@
+"""Reports and exports, checked by opening the files produced (PDF, DOCX, XLSX, HTML, SAV, zip)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from analysis.pipeline import analyze
+from reports.build import Fieldwork, ReportRequest, build_report
+from reports.document import format_number, stars
+from reports.exports import csv_bytes, reproducibility_bundle, write_sav, xlsx_bytes
+from reports.render import render
+from surveys.definition import QuestionnaireDefinition
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "analysis" / "data" / "loyalty_segments.csv"
+ARTIFACTS = ROOT / "var" / "test-artifacts" / "reports"
+MODEL = """
+SAT =~ sat1 + sat2 + sat3 + sat4
+VAL =~ val1 + val2 + val3
+TRU =~ tru1 + tru2 + tru3
+LOY =~ loy1 + loy2 + loy3
+VAL ~ a*SAT
+LOY ~ c*SAT + b*VAL
+ind := a*b
+total := c + a*b
+"""
+SCRIPT = "<script>alert('x')</script>"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+RTL = "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627"
+EMOJI = "\U0001f600\U0001f44d"
+HOSTILE_LABEL = f"{SCRIPT} {RTL} {EMOJI}"
+
+
+def _definition() -> QuestionnaireDefinition:
+    anchors = [
+        {"en": "Strongly disagree", "zh-CN": "非常不同意"},
+        {"en": "Strongly agree", "zh-CN": "非常同意"},
+    ]
+    rows = [
+        {
+            "code": "sat1",
+            "construct": "SAT",
+            "label": {"en": HOSTILE_LABEL, "zh-CN": HOSTILE_LABEL},
+        },
+        {"code": "sat2", "construct": "SAT", "label": {"en": FORMULA, "zh-CN": FORMULA}},
+        {
+            "code": "sat3",
+            "construct": "SAT",
+            "label": {"en": "Service", "zh-CN": "我对服务感到满意。"},
+        },
+        {
+            "code": "sat4",
+            "construct": "SAT",
+            "reverse": True,
+            "label": {"en": "Fell short", "zh-CN": "体验没有达到预期。"},
+        },
+    ]
+    for construct, prefix in (("VAL", "val"), ("TRU", "tru"), ("LOY", "loy")):
+        rows += [
+            {
+                "code": f"{prefix}{i}",
+                "construct": construct,
+                "label": {"en": f"{construct} item {i}", "zh-CN": f"{construct} 题项 {i}"},
+            }
+            for i in (1, 2, 3)
+        ]
+    return QuestionnaireDefinition.model_validate(
+        {
+            "title": {"en": "Survey", "zh-CN": "调查"},
+            "languages": ["zh-CN", "en"],
+            "constructs": [
+                {"code": "SAT", "name": {"en": "Satisfaction", "zh-CN": "满意度"}},
+                {"code": "VAL", "name": {"en": "Perceived value", "zh-CN": "感知价值"}},
+                {"code": "TRU", "name": {"en": "Trust", "zh-CN": "信任"}},
+                {"code": "LOY", "name": {"en": "Loyalty", "zh-CN": "忠诚度"}},
+            ],
+            "sections": [
+                {
+                    "code": "main",
+                    "title": {"en": "Main", "zh-CN": "主要"},
+                    "items": [
+                        {
+                            "type": "matrix",
+                            "code": "m1",
+                            "label": {"en": "Agree?", "zh-CN": "同意吗?"},
+                            "scale": {"points": 7, "anchors": anchors},
+                            "rows": rows,
+                        },
+                        {
+                            "type": "nps",
+                            "code": "ltr",
+                            "label": {"en": "Recommend?", "zh-CN": "推荐?"},
+                            "low_label": {"en": "Not at all likely", "zh-CN": "完全不可能"},
+                            "high_label": {"en": "Extremely likely", "zh-CN": "极有可能"},
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return pd.read_csv(DATA)
+
+
+def _request(language: str) -> ReportRequest:
+    return ReportRequest(
+        model=MODEL,
+        language=language,
+        reverse=("sat4",),
+        nps="ltr",
+        group="tier",
+        wave="wave",
+        seed=7,
+        study="Acme 2026 忠诚度研究" if language == "zh" else "Acme 2026 loyalty study",
+        client=f"Acme {SCRIPT}",
+        created=datetime(2026, 4, 1, tzinfo=UTC),
+        fieldwork=Fieldwork(
+            invitations=2000, responses=850, completes=800, exclusions={"speeding": 9}
+        ),
+        definition=_definition(),
+    )
+
+
+@pytest.fixture(scope="module")
+def result(data: pd.DataFrame) -> dict:
+    return analyze(data, **_request("en").analysis_options()).to_dict()
+
+
+@pytest.fixture(scope="module")
+def reports(data: pd.DataFrame, result: dict) -> dict[tuple[str, str], bytes]:
+    """One report per format and language, written under var/test-artifacts/reports."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    produced = {}
+    for language in ("en", "zh"):
+        document = build_report(data, result, _request(language))
+        for fmt in ("html", "pdf", "docx", "xlsx"):
+            content = render(document, fmt)
+            (ARTIFACTS / f"report_{language}.{fmt}").write_bytes(content)
+            produced[(language, fmt)] = content
+    return produced
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_chinese_pdf_has_embedded_cjk_font_glyphs_and_pages(reports: dict) -> None:
+    path = ARTIFACTS / "report_zh.pdf"
+    text = _pdf_text(path)
+    for heading in ("摘要", "信度与效度", "结构模型", "方法附录", "满意度"):
+        assert heading in text
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
+    assert cjk and all(" yes " in line for line in cjk)  # embedded
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1])
+    assert pages >= 5
+    for old in ARTIFACTS.glob("page_zh-*.png"):
+        old.unlink()
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", str(path), str(ARTIFACTS / "page_zh")], check=True
+    )
+    assert len(list(ARTIFACTS.glob("page_zh-*.png"))) == pages
+
+
+def test_pdf_reports_the_analysis_numbers(reports: dict, result: dict) -> None:
+    text = _pdf_text(ARTIFACTS / "report_en.pdf")
+    assert f"CFI = {format_number(result['fit']['cfi'], 'coef3')}" in text
+    path = next(r for r in result["estimates"] if r["op"] == "~" and r["lhs"] == "VAL")
+    assert f"β = {format_number(path['std_all'], 'coef')}" in text
+    assert f"{result['nps']['nps']:+.0f}" in text
+    assert "Acme <script>" in text  # shown as text, not run
+
+
+def test_docx_holds_real_tables_and_charts(reports: dict, data: pd.DataFrame, result: dict) -> None:
+    import docx
+
+    word = docx.Document(io.BytesIO(reports[("en", "docx")]))
+    document = build_report(data, result, _request("en"))
+    # The title page's facts table plus one Word table per report table.
+    assert len(word.tables) == len(document.tables()) + 1
+    paths = next(t for t in word.tables if t.rows[0].cells[0].text == "Path")
+    first = [cell.text for cell in paths.rows[1].cells]
+    beta = next(r for r in result["estimates"] if r["op"] == "~")["std_all"]
+    assert format_number(beta, "coef3") in first
+    assert len(word.inline_shapes) == len(document.figures())
+    texts = "\n".join(
+        cell.text for table in word.tables for row in table.rows for cell in row.cells
+    )
+    assert HOSTILE_LABEL in texts and FORMULA in texts
+
+
+def test_chinese_docx_uses_the_cjk_font(reports: dict) -> None:
+    import docx
+    from docx.oxml.ns import qn
+
+    word = docx.Document(io.BytesIO(reports[("zh", "docx")]))
+    fonts = word.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    assert fonts.get(qn("w:eastAsia")) == "Noto Sans CJK SC"
+    assert any("结构路径" in p.text for p in word.paragraphs)
+
+
+def test_xlsx_has_a_sheet_per_table_with_numbers_and_inert_text(
+    reports: dict, data, result
+) -> None:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(reports[("en", "xlsx")]))
+    document = build_report(data, result, _request("en"))
+    assert len(workbook.sheetnames) == len(document.tables()) + 1
+    paths = workbook[next(name for name in workbook.sheetnames if "Structural paths" in name)]
+    beta = next(r for r in result["estimates"] if r["op"] == "~")["std_all"]
+    header = [cell.value for cell in paths[3]]
+    assert paths.cell(4, header.index("β") + 1).value == pytest.approx(beta)
+    items = workbook[next(name for name in workbook.sheetnames if "Item descriptives" in name)]
+    cells = [cell for row in items.iter_rows() for cell in row if cell.value == FORMULA]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+def test_html_escapes_user_text_and_keeps_it_intact(reports: dict) -> None:
+    html = reports[("en", "html")].decode("utf-8")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert RTL in html and EMOJI in html
+    assert html.count("data:image/png;base64,") >= 5
+
+
+def test_csv_export_has_bom_and_neutralises_formulas() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "comment": [FORMULA, "@SUM(A1)", f"ok {EMOJI}"],
+            "score": [-1.5, 2.0, 3.0],
+        }
+    )
+    content = csv_bytes(frame)
+    assert content.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig")
+    assert back["comment"].tolist() == ["'" + FORMULA, "'@SUM(A1)", f"ok {EMOJI}"]
+    assert back["score"].tolist() == [-1.5, 2.0, 3.0]
+
+
+def test_xlsx_export_keeps_text_literal(data: pd.DataFrame) -> None:
+    from openpyxl import load_workbook
+
+    frame = data.head(3).assign(comment=[FORMULA, RTL, EMOJI])
+    workbook = load_workbook(io.BytesIO(xlsx_bytes(frame, definition=_definition())))
+    sheet = workbook["data"]
+    column = [cell.value for cell in sheet[1]].index("comment") + 1
+    assert [sheet.cell(r, column).value for r in (2, 3, 4)] == [FORMULA, RTL, EMOJI]
+    assert sheet.cell(2, column).data_type == "s"
+    codebook = workbook["codebook"]
+    labels = {row[0].value: row[1].value for row in codebook.iter_rows(min_row=2)}
+    assert labels["sat2"] == FORMULA
+
+
+def test_sav_export_carries_variable_and_value_labels(tmp_path: Path, data: pd.DataFrame) -> None:
+    import pyreadstat
+
+    path = tmp_path / "survey.sav"
+    write_sav(data, path, definition=_definition(), language="zh")
+    frame, meta = pyreadstat.read_sav(str(path))
+    assert meta.column_names_to_labels["sat3"] == "我对服务感到满意。"
+    assert meta.column_names_to_labels["sat1"] == HOSTILE_LABEL
+    assert meta.variable_value_labels["sat1"] == {1.0: "非常不同意", 7.0: "非常同意"}
+    assert meta.variable_value_labels["ltr"][10.0] == "极有可能"
+    assert frame["sat1"].tolist()[:5] == data["sat1"].tolist()[:5]
+    assert frame["tier"].tolist() == data["tier"].tolist()
+
+
+def test_reproducibility_bundle_reproduces_the_numbers(tmp_path: Path, data, result) -> None:
+    bundle = reproducibility_bundle(data, _request("en"), result)
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path)
+    folder = tmp_path / "reproducibility"
+    expected = {
+        "data.csv",
+        "codebook.csv",
+        "model.lavaan",
+        "options.json",
+        "results.json",
+        "reproduce.py",
+        "README.md",
+    }
+    assert {f"reproducibility/{name}" for name in expected} == names
+    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.run(
+        [sys.executable, "reproduce.py"],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "all numbers match" in run.stdout
+    reproduced = json.loads((folder / "reproduced.json").read_text(encoding="utf-8"))
+    assert reproduced["fit"]["cfi"] == pytest.approx(result["fit"]["cfi"], rel=1e-9)
+
+
+def test_cli_writes_a_report_and_rejects_bad_input(tmp_path: Path) -> None:
+    from loyaltylab.cli import app
+
+    model = tmp_path / "model.lavaan"
+    model.write_text(MODEL, encoding="utf-8")
+    output = tmp_path / "report.xlsx"
+    runner = CliRunner()
+    ok = runner.invoke(
+        app,
+        [
+            "report",
+            str(DATA),
+            "--model",
+            str(model),
+            "--format",
+            "xlsx",
+            "--lang",
+            "zh",
+            "-o",
+            str(output),
+            "--reverse",
+            "sat4",
+            "--nps",
+            "ltr",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert zipfile.is_zipfile(output)
+    for arguments in (
+        ["--nps", "nonexistent"],
+        ["--format", "pptx"],
+        ["--lang", "fr"],
+    ):
+        bad = runner.invoke(
+            app,
+            ["report", str(DATA), "--model", str(model), "-o", str(tmp_path / "x.pdf"), *arguments],
+        )
+        assert bad.exit_code == 2
+        lines = [line for line in bad.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error:")
+        assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "printed"),
+    [
+        (0.0004, "p", "< .001"),
+        (0.0213, "p", ".021"),
+        (-0.514, "coef", "\u2212.51"),
+        (12.345, "pct", "12.3"),
+        (float("nan"), "dec2", "\u2013"),
+        (1234, "int", "1,234"),
+    ],
+)
+def test_apa_number_format(value: float, fmt: str, printed: str) -> None:
+    assert format_number(value, fmt) == printed
+
+
+def test_significance_stars() -> None:
+    assert [stars(p) for p in (0.0005, 0.005, 0.03, 0.2)] == ["***", "**", "*", ""]
