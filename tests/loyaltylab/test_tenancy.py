@@ -199,7 +199,9 @@ def _path_values(endpoint: Endpoint, request: pytest.FixtureRequest) -> dict[str
             return (
                 f"{endpoint.label}: unknown path parameter {{{name}}}. Add it to "
                 "PATH_PARAM_FIXTURES in tests/loyaltylab/test_tenancy.py with a fixture that "
-                "creates organisation A's object, so that the tenancy tests cover this route."
+                "creates organisation A's object, so that the tenancy tests cover this route. "
+                "If the route is public by design (no sign-in), list it in PUBLIC_ROUTES and "
+                "give its parameters a value in PUBLIC_PATH_PARAMS instead."
             )
     return values
 
