@@ -1,0 +1,125 @@
+"""Benchmarks of the statistics engine, reported as ratios measured in one run.
+
+Bootstrap: 1,000 nonparametric resamples of the 4-construct, 13-item loyalty SEM
+(SAT -> VAL -> LOY with TRU, N = 800) with ``analysis.bootstrap.bootstrap_sem`` versus lavaan
+``sem(..., se = "bootstrap", bootstrap = 1000)`` on the same data (when ``Rscript`` with lavaan
+is installed; lavaan's time is measured inside R with ``system.time``, so R's start-up is not
+counted against it).
+
+Run: ``.venv/bin/python bench/analysis.py [--n-boot 1000] [--jobs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SIMULATION = ROOT / "tests" / "analysis" / "reference" / "make_loyalty_sim.py"
+
+LOYALTY_MODEL = """
+SAT =~ sat1 + sat2 + sat3 + sat4
+VAL =~ val1 + val2 + val3
+TRU =~ tru1 + tru2 + tru3
+LOY =~ loy1 + loy2 + loy3
+VAL ~ a*SAT
+LOY ~ c*SAT + b*VAL
+ind := a*b
+total := c + a*b
+"""
+
+
+def loyalty_survey(n: int = 800) -> pd.DataFrame:
+    """The simulated loyalty survey (complete answers, reverse-keyed item recoded)."""
+    spec = importlib.util.spec_from_file_location("make_loyalty_sim", SIMULATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = module.simulate(n=n, missing_share=0.0).drop(columns="respondent")
+    data["sat4"] = 8 - data["sat4"]
+    return data
+
+
+def _analysis_module(name: str):
+    """Import ``analysis.<name>``; run as a script, this file's folder would shadow the package."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module(f"analysis.{name}")
+
+
+def time_ours(data: pd.DataFrame, n_boot: int, n_jobs: int | None) -> float:
+    bootstrap_sem = _analysis_module("bootstrap").bootstrap_sem
+    start = time.perf_counter()
+    result = bootstrap_sem(data, LOYALTY_MODEL, n_boot=n_boot, seed=2024, n_jobs=n_jobs)
+    elapsed = time.perf_counter() - start
+    ind = result.loc["ind"]
+    print(
+        f"  ind = {ind['est']:.4f}, 95% percentile CI [{ind['ci_lower']:.4f}, "
+        f"{ind['ci_upper']:.4f}], {int(ind['n_ok'])}/{n_boot} resamples converged"
+    )
+    return elapsed
+
+
+def time_lavaan(data: pd.DataFrame, n_boot: int) -> float | None:
+    """Seconds lavaan needs for the same bootstrap, or None without R/lavaan."""
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        csv = Path(folder) / "loyalty.csv"
+        data.to_csv(csv, index=False)
+        script = (
+            "suppressPackageStartupMessages(library(lavaan)); set.seed(2024);"
+            f"d <- read.csv('{csv}'); model <- '{LOYALTY_MODEL}';"
+            "t <- system.time(fit <- sem(model, data = d, se = 'bootstrap', "
+            f"bootstrap = {n_boot}));"
+            "cat(t[['elapsed']], '\\n')"
+        )
+        run = subprocess.run(
+            ["Rscript", "-e", script], capture_output=True, text=True, check=False, timeout=3600
+        )
+    if run.returncode != 0:
+        print("  lavaan not available:", run.stderr.strip().splitlines()[-1:])
+        return None
+    return float(run.stdout.split()[-1])
+
+
+# --- Full pipeline slot ---------------------------------------------------------------------
+# Owned by the analysis.pipeline engineer: time the complete analysis (descriptives,
+# reliability, validity, CFA, SEM, bootstrap) of a 10,000-respondent survey here and return
+# the seconds it takes, or None while the pipeline does not exist yet.
+def time_full_pipeline(n: int = 10_000) -> float | None:
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all)")
+    args = parser.parse_args()
+    data = loyalty_survey()
+    cores = args.jobs or os.cpu_count()
+    print(f"SEM bootstrap: {args.n_boot} resamples, N = {len(data)}, 13 items, {cores} core(s)")
+    ours = time_ours(data, args.n_boot, args.jobs)
+    print(f"  LoyaltyLab: {ours:.2f} s")
+    lavaan = time_lavaan(data, args.n_boot)
+    if lavaan is not None:
+        print(f"  lavaan:     {lavaan:.2f} s")
+        print(f"  ratio (lavaan / LoyaltyLab): {lavaan / ours:.1f}x")
+    pipeline = time_full_pipeline()
+    if pipeline is not None:
+        print(f"Full pipeline (N = 10,000): {pipeline:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
