@@ -149,12 +149,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
+    from loyaltylab.designer.routes import router as designer_router
     from loyaltylab.pages import router as pages_router
+    from loyaltylab.respond.routes import install as install_respondent_pages
     from loyaltylab.studies.routes import router as studies_router
 
     app.include_router(pages_router)
     app.include_router(accounts_router)
     app.include_router(studies_router)
+    app.include_router(designer_router)
+    install_respondent_pages(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from surveys.answers import RawValue, validate_answers
 from surveys.conditions import evaluate
-from surveys.definition import InstructionItem, MatrixItem, QuestionnaireDefinition
+from surveys.definition import InstructionItem, Item, MatrixItem, QuestionnaireDefinition
 from surveys.fieldwork.models import (
     Channel,
     Contact,
@@ -493,6 +493,11 @@ def _walk(
 def shown_pages(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> list[int]:
     """Indexes of the sections shown for ``answers``."""
     return _walk(definition, answers)[0]
+
+
+def item_shown(item: Item, answers: Mapping[str, Any]) -> bool:
+    """Whether an item of a shown page is displayed, given the answers that count so far."""
+    return evaluate(item.condition, answers)
 
 
 def first_page(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> int:

@@ -1,0 +1,1 @@
+"""The respondent side of fieldwork: public and personal links, page by page."""

@@ -1,0 +1,406 @@
+"""Respondent pages: ``/s/{slug}`` (a wave's public link) and ``/i/{token}`` (a personal link).
+
+Both links share one flow: consent -> pages with back and next -> thank-you. Every POST carries
+the CSRF token and a submission key; the key is inserted first in the request's transaction,
+so a repeated submit is rolled back and redirected where the first one led. Answers are
+validated and display logic evaluated on the server; a page with problems is shown again with
+an error summary and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from loyaltylab.db import SessionDep
+from loyaltylab.middleware import BodySizeLimitMiddleware
+from loyaltylab.respond.texts import LANGUAGE_NAMES, text
+from loyaltylab.web import redirect, render
+from surveys.definition import MatrixItem, QuestionnaireDefinition, display_order, text_for
+from surveys.fieldwork import service
+from surveys.fieldwork.models import Channel, Contact, ResponseStatus, Wave, WaveInvitation
+from surveys.fieldwork.models import Response as SurveyResponse
+
+RESPONDENT_PREFIXES = ("/s/", "/i/")
+MAX_RESPONDENT_BODY = 256 * 1024
+SESSION_LANGUAGE = "respond_lang"
+STATUS_CODES = {"closed": 410, "full": 410, "used": 409, "expired": 410, "invalid": 404}
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass
+class Access:
+    """Who is answering which wave through which link."""
+
+    wave: Wave
+    base: str
+    channel: Channel
+    key: str
+    invitation: WaveInvitation | None = None
+    contact: Contact | None = None
+    response: SurveyResponse | None = None
+
+    @property
+    def resume_cookie(self) -> str:
+        return f"loyaltylab_resume_{self.wave.id}"
+
+
+class LinkInvalid(service.FieldworkError):
+    reason = "invalid"
+
+
+def public_access(request: Request, session: SessionDep, key: str) -> Access:
+    wave = service.wave_by_slug(session, key)
+    if wave is None:
+        raise LinkInvalid()
+    access = Access(wave=wave, base=f"/s/{key}", channel=Channel.web, key=key)
+    token = request.cookies.get(access.resume_cookie)
+    if token:
+        access.response = service.response_by_resume_token(session, wave.id, token)
+    return access
+
+
+def personal_access(session: SessionDep, key: str) -> Access:
+    invitation = service.invitation_by_token(session, key)
+    if invitation is None:
+        raise LinkInvalid()
+    return Access(
+        wave=session.get(Wave, invitation.wave_id),
+        base=f"/i/{key}",
+        channel=Channel.invitation,
+        key=key,
+        invitation=invitation,
+        contact=session.get(Contact, invitation.contact_id),
+        response=service.response_for_invitation(session, invitation.id),
+    )
+
+
+def resume_token(request: Request, submission_key: str) -> str:
+    """The public link's resume cookie, derived from the consent form's submission key.
+
+    Derived, not stored: a repeated consent submit gets the same cookie back.
+    """
+    secret = request.app.state.settings.secret_key.encode()
+    return hmac.new(secret, f"resume:{submission_key}".encode(), hashlib.sha256).hexdigest()
+
+
+def _language(request: Request, access: Access, definition: QuestionnaireDefinition) -> str:
+    if access.response is not None:
+        return access.response.language
+    chosen = request.session.get(SESSION_LANGUAGE)
+    if chosen in definition.languages:
+        return chosen
+    accept = request.headers.get("accept-language", "").lower()
+    for language in definition.languages:
+        if accept.startswith(language.lower().split("-")[0]):
+            return language
+    return definition.languages[0]
+
+
+def _context(request: Request, session: Session, access: Access, **extra: Any) -> dict[str, Any]:
+    definition = service.definition_for(session, access.wave.questionnaire_version_id)
+    language = _language(request, access, definition)
+    fallbacks = definition.languages
+
+    def t(texts: dict[str, str]) -> str:
+        return text_for(texts, language, fallbacks)
+
+    def ui(key: str, **params: object) -> str:
+        return text(key, language, **params)
+
+    return {
+        "access": access,
+        "definition": definition,
+        "language": language,
+        "t": t,
+        "ui": ui,
+        "title": t(definition.title),
+        "language_names": LANGUAGE_NAMES,
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    response = render(request, template, context, status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def status_page(
+    request: Request, session: Session, access: Access | None, reason: str
+) -> HTMLResponse:
+    """Closed, full, used, expired or invalid: a clear page in the respondent's language."""
+    reason = reason if reason in STATUS_CODES else "invalid"
+    if access is None:
+        language = request.session.get(SESSION_LANGUAGE) or "en"
+        context = {"language": language, "ui": lambda key, **p: text(key, language, **p)}
+    else:
+        context = _context(request, session, access)
+    context["reason"] = reason
+    return _page(request, "respond/status.html", context, status_code=STATUS_CODES[reason])
+
+
+async def handle_fieldwork_error(request: Request, exc: service.FieldworkError) -> Response:
+    return status_page(request, None, None, exc.reason)
+
+
+def _go(access: Access, outcome: str) -> Response:
+    if outcome == service.DONE:
+        return redirect(f"{access.base}/done")
+    page = outcome.removeprefix("page:")
+    return redirect(f"{access.base}/page/{page}" if page.isdigit() else access.base)
+
+
+def _entry(request: Request, session: Session, access: Access) -> Response:
+    response = access.response
+    if response is not None:
+        if response.status == ResponseStatus.complete:
+            return status_page(request, session, access, "used")
+        return redirect(f"{access.base}/page/{response.current_page}")
+    try:
+        if access.invitation is not None:
+            service.check_invitation(access.invitation)
+        service.check_entry(session, access.wave, access.contact)
+    except service.FieldworkError as error:
+        return status_page(request, session, access, error.reason)
+    return _consent_page(request, session, access)
+
+
+def _consent_page(
+    request: Request, session: Session, access: Access, *, error: bool = False
+) -> HTMLResponse:
+    context = _context(request, session, access, submission_key=service.new_submission_key())
+    consent = service.consent_texts(session, access.wave.study_id)
+    context["consent_text"] = context["t"](consent) or context["ui"]("consent_default")
+    if error:
+        context["errors"] = {"consent": context["ui"]("consent_required")}
+    return _page(request, "respond/consent.html", context, status_code=400 if error else 200)
+
+
+async def _start(request: Request, session: Session, access: Access) -> Response:
+    form = await request.form()
+    key = str(form.get("submission_key", ""))
+    if form.get("consent") != "yes":
+        return _consent_page(request, session, access, error=True)
+    definition = service.definition_for(session, access.wave.questionnaire_version_id)
+    try:
+        claim = service.claim_submission(session, key, organisation_id=access.wave.organisation_id)
+    except service.RepeatedSubmission:
+        session.rollback()
+        stored = service.stored_outcome(session, key)
+        result = _go(access, stored.outcome if stored else "")
+    else:
+        token = resume_token(request, key) if access.channel == Channel.web else None
+        try:
+            response = service.start_response(
+                session,
+                access.wave,
+                channel=access.channel,
+                language=_language(request, access, definition),
+                claim=claim,
+                contact=access.contact,
+                invitation=access.invitation,
+                resume_token=token,
+            )
+        except service.LinkUsed:
+            # Another tab started first: continue with that response.
+            session.rollback()
+            return redirect(access.base)
+        result = _go(access, f"page:{response.current_page}")
+    if access.channel == Channel.web:
+        result.set_cookie(
+            access.resume_cookie,
+            resume_token(request, key),
+            max_age=90 * 24 * 3600,
+            path=access.base,
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.https,
+        )
+    return result
+
+
+def _page_context(
+    request: Request, session: Session, access: Access, page: int, **extra: Any
+) -> dict[str, Any]:
+    context = _context(request, session, access, **extra)
+    definition: QuestionnaireDefinition = context["definition"]
+    response = access.response
+    known = service.answers_of(response, definition)
+    pages = service.shown_pages(definition, known)
+    section = definition.sections[page]
+    seed = f"{response.id}:{section.code}"
+    items = []
+    for item in display_order(section.items, randomize=section.randomize, seed=seed):
+        if not service.item_shown(item, known):
+            continue
+        rows = None
+        if isinstance(item, MatrixItem):
+            rows = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
+        items.append({"item": item, "rows": rows})
+    values = extra.get("values") or known
+
+    def chosen(code: str, option: object) -> bool:
+        current = values.get(code)
+        if isinstance(current, list):
+            return str(option) in {str(value) for value in current}
+        return current is not None and str(current) == str(option)
+
+    def shown(code: str) -> str:
+        current = values.get(code)
+        return "" if current is None or isinstance(current, list) else str(current)
+
+    context.update(
+        section=section,
+        page=page,
+        items=items,
+        values=values,
+        position=pages.index(page) + 1,
+        total=len(pages),
+        first=pages.index(page) == 0,
+        last=pages.index(page) == len(pages) - 1,
+        submission_key=service.new_submission_key(),
+        chosen=chosen,
+        shown=shown,
+    )
+    return context
+
+
+def _show_page(request: Request, session: Session, access: Access, page: int) -> Response:
+    response = access.response
+    if response is None:
+        return redirect(access.base)
+    if response.status == ResponseStatus.complete:
+        return redirect(f"{access.base}/done")
+    definition = service.definition_for(session, access.wave.questionnaire_version_id)
+    known = service.answers_of(response, definition)
+    if page not in service.shown_pages(definition, known) or page > response.current_page:
+        return redirect(f"{access.base}/page/{response.current_page}")
+    return _page(request, "respond/page.html", _page_context(request, session, access, page))
+
+
+async def _save_page(request: Request, session: Session, access: Access, page: int) -> Response:
+    response = access.response
+    if response is None:
+        return redirect(access.base)
+    if response.status == ResponseStatus.complete:
+        return redirect(f"{access.base}/done")
+    if not service.is_accepting(access.wave):
+        raise service.WaveNotOpen()
+    form = await request.form()
+    key = str(form.get("submission_key", ""))
+    action = "back" if form.get("action") == "back" else "next"
+    raw = {}
+    for name in form:
+        values = [str(value) for value in form.getlist(name)]
+        raw[name] = values[0] if len(values) == 1 else values
+    try:
+        claim = service.claim_submission(session, key, organisation_id=access.wave.organisation_id)
+    except service.RepeatedSubmission:
+        session.rollback()
+        stored = service.stored_outcome(session, key)
+        return _go(access, stored.outcome if stored else "")
+    try:
+        result = service.save_page(
+            session, response, page=page, raw=raw, action=action, claim=claim
+        )
+    except service.FieldworkError:
+        session.rollback()
+        raise
+    if result.ok:
+        return _go(access, result.outcome)
+    session.rollback()
+    session.refresh(response)
+    language = response.language
+    errors = {code: problem.message(language) for code, problem in result.errors.items()}
+    context = _page_context(request, session, access, page, errors=errors, values=result.values)
+    return _page(request, "respond/page.html", context, status_code=400)
+
+
+def _done(request: Request, session: Session, access: Access) -> Response:
+    if access.response is None or access.response.status != ResponseStatus.complete:
+        return redirect(access.base)
+    return _page(request, "respond/done.html", _context(request, session, access))
+
+
+async def _switch_language(request: Request, session: Session, access: Access) -> Response:
+    form = await request.form()
+    language = str(form.get("language", ""))
+    if access.response is not None:
+        service.set_language(session, access.response, language)
+    else:
+        request.session[SESSION_LANGUAGE] = language
+    target = str(form.get("next", ""))
+    return redirect(target if target.startswith(access.base) else access.base)
+
+
+def _register(prefix: str, resolve: Callable[..., Access]) -> None:
+    # A default, not Annotated: string annotations could not see a local alias.
+    resolved = Depends(resolve)
+
+    @router.get(prefix)
+    def entry(request: Request, session: SessionDep, access: Access = resolved) -> Response:
+        return _entry(request, session, access)
+
+    @router.post(prefix + "/start")
+    async def start(request: Request, session: SessionDep, access: Access = resolved) -> Response:
+        return await _start(request, session, access)
+
+    @router.get(prefix + "/page/{page}")
+    def show_page(
+        request: Request, session: SessionDep, page: int, access: Access = resolved
+    ) -> Response:
+        return _show_page(request, session, access, page)
+
+    @router.post(prefix + "/page/{page}")
+    async def save_page(
+        request: Request, session: SessionDep, page: int, access: Access = resolved
+    ) -> Response:
+        return await _save_page(request, session, access, page)
+
+    @router.get(prefix + "/done")
+    def done(request: Request, session: SessionDep, access: Access = resolved) -> Response:
+        return _done(request, session, access)
+
+    @router.post(prefix + "/language")
+    async def switch_language(
+        request: Request, session: SessionDep, access: Access = resolved
+    ) -> Response:
+        return await _switch_language(request, session, access)
+
+
+_register("/s/{key}", public_access)
+_register("/i/{key}", personal_access)
+
+
+class RespondentBodyLimit:
+    """256 KB for respondent posts (the app-wide limit is far larger)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.limited = BodySizeLimitMiddleware(app, max_body_bytes=MAX_RESPONDENT_BODY)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(RESPONDENT_PREFIXES):
+            await self.limited(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the respondent pages on the app."""
+    app.include_router(router)
+    app.add_exception_handler(service.FieldworkError, handle_fieldwork_error)  # type: ignore[arg-type]
+    app.add_middleware(RespondentBodyLimit)

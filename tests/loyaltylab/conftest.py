@@ -1,0 +1,192 @@
+"""Fieldwork fixtures: a published bilingual questionnaire (every item type, display logic)
+and an open wave fielding it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from loyaltylab.studies.models import Study
+from surveys import service as questionnaires
+from surveys.definition import QuestionnaireDefinition
+from surveys.fieldwork import service as fieldwork
+from surveys.fieldwork.models import Wave
+from surveys.models import QuestionnaireVersion
+
+
+def texts(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh-CN": zh}
+
+
+def options(*values: str) -> list[dict[str, Any]]:
+    return [{"value": v, "label": texts(v.title(), f"选项{v}")} for v in values]
+
+
+SCALE = {"points": 5, "anchors": [texts("Disagree", "不同意"), texts("Agree", "同意")]}
+
+FIELDWORK_QUESTIONNAIRE: dict[str, Any] = {
+    "title": texts("Contoso customer survey", "Contoso 顾客调查"),
+    "introduction": texts("Welcome", "欢迎参与"),
+    "languages": ["zh-CN", "en"],
+    "sections": [
+        {
+            "code": "about",
+            "title": texts("About you", "关于您"),
+            "items": [
+                {"type": "instruction", "code": "intro", "label": texts("Hello", "您好")},
+                {
+                    "type": "single_choice",
+                    "code": "complained",
+                    "label": texts(
+                        "Did you complain in the last 12 months?", "过去12个月您投诉过吗?"
+                    ),
+                    "required": True,
+                    "options": options("yes", "no"),
+                },
+                {
+                    "type": "numeric",
+                    "code": "visits",
+                    "label": texts("Visits per year", "每年到访次数"),
+                    "min": 0,
+                    "max": 100,
+                },
+            ],
+        },
+        {
+            "code": "complaint",
+            "title": texts("Your complaint", "您的投诉"),
+            "condition": {"item": "complained", "op": "eq", "value": "yes"},
+            "items": [
+                {
+                    "type": "matrix",
+                    "code": "ch",
+                    "label": texts("Complaint handling", "投诉处理"),
+                    "required": True,
+                    "scale": SCALE,
+                    "rows": [
+                        {"code": "ch1", "label": texts("It was easy to complain", "投诉很方便")},
+                        {"code": "ch2", "label": texts("The remedy was fair", "解决方案合理")},
+                    ],
+                }
+            ],
+        },
+        {
+            "code": "loyalty",
+            "title": texts("Loyalty", "忠诚"),
+            "items": [
+                {
+                    "type": "nps",
+                    "code": "nps",
+                    "label": texts("How likely are you to recommend us?", "您向他人推荐的可能性?"),
+                    "required": True,
+                    "low_label": texts("Not at all", "完全不可能"),
+                    "high_label": texts("Extremely", "极有可能"),
+                },
+                {
+                    "type": "likert",
+                    "code": "sat1",
+                    "label": texts("Overall I am satisfied", "总体而言我很满意"),
+                    "scale": SCALE,
+                },
+                {
+                    "type": "multiple_choice",
+                    "code": "channels",
+                    "label": texts("Channels used", "使用的渠道"),
+                    "options": options("web", "app", "store"),
+                    "max_selections": 2,
+                },
+                {
+                    "type": "dropdown",
+                    "code": "region",
+                    "label": texts("Region", "地区"),
+                    "options": options("north", "south"),
+                },
+                {
+                    "type": "attention_check",
+                    "code": "attn",
+                    "label": texts("Please choose 'app' here", "此题请选择“app”"),
+                    "options": options("web", "app"),
+                    "expected": "app",
+                },
+                {
+                    "type": "short_text",
+                    "code": "why",
+                    "label": texts("Why so often?", "为什么这么频繁?"),
+                    "condition": {"item": "visits", "op": "ge", "value": 50},
+                },
+                {"type": "long_text", "code": "improve", "label": texts("Suggestions", "建议")},
+            ],
+        },
+    ],
+}
+
+
+def publish(session: Session, study: Study, data: dict[str, Any]) -> QuestionnaireVersion:
+    questionnaire = questionnaires.create_questionnaire(
+        session, organisation_id=study.organisation_id, study_id=study.id, template=None
+    )
+    definition = QuestionnaireDefinition.model_validate(data)
+    questionnaires.save_definition(session, study.organisation_id, questionnaire.id, definition)
+    version = questionnaires.publish(session, study.organisation_id, questionnaire.id, user_id=None)
+    session.commit()
+    return version
+
+
+@pytest.fixture
+def version(session: Session, study: Study) -> QuestionnaireVersion:
+    return publish(session, study, FIELDWORK_QUESTIONNAIRE)
+
+
+@pytest.fixture
+def wave(session: Session, study: Study, version: QuestionnaireVersion) -> Wave:
+    created = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        version_id=version.id,
+        name="2026-Q3",
+        quota_attribute="tier",
+        quotas={"gold": 1},
+    )
+    fieldwork.open_wave(session, created)
+    session.commit()
+    return created
+
+
+FORM_FIELD = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
+
+
+class Respondent:
+    """Drives a test client through the respondent pages as a browser without JavaScript."""
+
+    def __init__(self, client: Any, base: str) -> None:
+        self.client = client
+        self.base = base
+        self.last_form: dict[str, str] = {}
+
+    def get(self, path: str = "") -> Any:
+        response = self.client.get(self.base + path)
+        self.last_form = dict(FORM_FIELD.findall(response.text))
+        return response
+
+    def post(self, path: str, data: dict[str, Any], *, form: dict[str, str] | None = None) -> Any:
+        return self.client.post(
+            self.base + path, data={**(form or self.last_form), **data}, follow_redirects=False
+        )
+
+    def consent(self) -> Any:
+        self.get()
+        return self.post("/start", {"consent": "yes"})
+
+    def answer(self, page: int, data: dict[str, Any], action: str = "next") -> Any:
+        self.get(f"/page/{page}")
+        return self.post(f"/page/{page}", {**data, "action": action})
+
+
+@pytest.fixture
+def respondent():
+    """``respondent(client, "/s/slug")`` -> a :class:`Respondent`."""
+    return Respondent
