@@ -361,7 +361,7 @@ def ipa_chart(
                 va=va,
                 fontsize=7.5,
                 color=PALETTE["muted"],
-                style="italic",
+                style="normal",
             )
         axes.set_xlabel(axis_labels[0])
         axes.set_ylabel(axis_labels[1])
