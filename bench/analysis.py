@@ -27,26 +27,22 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATION = ROOT / "tests" / "analysis" / "reference" / "make_loyalty_sim.py"
 
-LOYALTY_MODEL = """
-SAT =~ sat1 + sat2 + sat3 + sat4
-VAL =~ val1 + val2 + val3
-TRU =~ tru1 + tru2 + tru3
-LOY =~ loy1 + loy2 + loy3
-VAL ~ a*SAT
-LOY ~ c*SAT + b*VAL
-ind := a*b
-total := c + a*b
-"""
+
+def _simulation():
+    spec = importlib.util.spec_from_file_location("make_loyalty_sim", SIMULATION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def loyalty_survey(n: int = 800) -> pd.DataFrame:
     """The simulated loyalty survey (complete answers, reverse-keyed item recoded)."""
-    spec = importlib.util.spec_from_file_location("make_loyalty_sim", SIMULATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data = module.simulate(n=n, missing_share=0.0).drop(columns="respondent")
+    data = _simulation().simulate(n=n, missing_share=0.0).drop(columns="respondent")
     data["sat4"] = 8 - data["sat4"]
     return data
+
+
+LOYALTY_MODEL = _simulation().MODEL
 
 
 def _analysis_module(name: str):

@@ -58,6 +58,8 @@ CASES = {
     "political_democracy": ("political_democracy", {}),
     "political_democracy_equal": ("political_democracy", {}),
     "political_democracy_fiml": ("political_democracy", {"missing": "fiml"}),
+    "political_democracy_path": ("political_democracy", {}),
+    "holzinger_swineford_second_order": ("holzinger_swineford", {}),
     "holzinger_swineford": ("holzinger_swineford", {}),
     "holzinger_swineford_stdlv": ("holzinger_swineford", {"std_lv": True}),
     "holzinger_swineford_covariates": ("holzinger_swineford", {}),

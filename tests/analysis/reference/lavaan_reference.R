@@ -93,6 +93,14 @@ pd_equal_model <- "
 "
 export("political_democracy_equal", pd_equal_model, PoliticalDemocracy)
 
+pd_path_model <- "
+  y1 ~ x1 + x2
+  y5 ~ b1*x1 + x2 + y2
+  y1 ~ 1
+  dif := b1 - 1
+"
+export("political_democracy_path", pd_path_model, PoliticalDemocracy)
+
 hs_model <- "
   visual  =~ x1 + x2 + x3
   textual =~ x4 + x5 + x6
@@ -100,6 +108,8 @@ hs_model <- "
 "
 export("holzinger_swineford", hs_model, HolzingerSwineford1939)
 export("holzinger_swineford_stdlv", hs_model, HolzingerSwineford1939, std.lv = TRUE)
+export("holzinger_swineford_second_order",
+       paste(hs_model, "g =~ visual + textual + speed", sep = "\n"), HolzingerSwineford1939)
 
 hs_covariate_model <- "
   visual  =~ x1 + x2 + x3

@@ -23,6 +23,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# The analysis model fitted to the survey (also in lavaan_reference.R and bench/analysis.py).
+MODEL = """
+SAT =~ sat1 + sat2 + sat3 + sat4
+VAL =~ val1 + val2 + val3
+TRU =~ tru1 + tru2 + tru3
+LOY =~ loy1 + loy2 + loy3
+VAL ~ a*SAT
+LOY ~ c*SAT + b*VAL
+ind := a*b
+total := c + a*b
+"""
 SEED = 20240611
 N = 800
 DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "loyalty_sim.csv"
