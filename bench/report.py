@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import sys
 import tempfile
 import time
@@ -18,16 +19,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this folder comes first on sys.path and its analysis.py would shadow the package.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
-MODEL = """
-SAT =~ sat1 + sat2 + sat3 + sat4
-VAL =~ val1 + val2 + val3
-TRU =~ tru1 + tru2 + tru3
-LOY =~ loy1 + loy2 + loy3
-VAL ~ a*SAT
-LOY ~ c*SAT + b*VAL
-ind := a*b
-total := c + a*b
-"""
+# The lavaan reference model of the simulated survey (with the indirect and total effects).
+MODEL = json.loads(
+    (ROOT / "tests" / "analysis" / "reference" / "loyalty_listwise.json").read_text("utf-8")
+)["model"]
 
 
 def _simulate(n: int) -> Any:

@@ -250,38 +250,26 @@ def path_diagram(
             axes.add_patch(ellipse)
             ellipses[node] = ellipse
             name = _wrap(names.get(node, node))
+            axes.text(
+                x,
+                y + (0.14 if endogenous else 0),
+                name,
+                ha="center",
+                va="center",
+                fontsize=9.5,
+                fontweight="bold",
+                color=PALETTE["ink"],
+                zorder=4,
+            )
             if endogenous:
                 axes.text(
                     x,
-                    y + 0.13,
-                    name,
-                    ha="center",
-                    va="center",
-                    fontsize=9.5,
-                    fontweight="bold",
-                    color=PALETTE["ink"],
-                    zorder=4,
-                )
-                axes.text(
-                    x,
-                    y - 0.2,
+                    y - 0.27,
                     f"R² = {format_number(r2[node], 'coef')}",
                     ha="center",
                     va="center",
                     fontsize=8,
                     color=PALETTE["accent"],
-                    zorder=4,
-                )
-            else:
-                axes.text(
-                    x,
-                    y,
-                    name,
-                    ha="center",
-                    va="center",
-                    fontsize=9.5,
-                    fontweight="bold",
-                    color=PALETTE["ink"],
                     zorder=4,
                 )
         for edge in edges:

@@ -25,16 +25,10 @@ from surveys.definition import QuestionnaireDefinition
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "analysis" / "data" / "loyalty_segments.csv"
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "reports"
-MODEL = """
-SAT =~ sat1 + sat2 + sat3 + sat4
-VAL =~ val1 + val2 + val3
-TRU =~ tru1 + tru2 + tru3
-LOY =~ loy1 + loy2 + loy3
-VAL ~ a*SAT
-LOY ~ c*SAT + b*VAL
-ind := a*b
-total := c + a*b
-"""
+# The lavaan reference model of the simulated survey (with the indirect and total effects).
+MODEL = json.loads(
+    (ROOT / "tests" / "analysis" / "reference" / "loyalty_listwise.json").read_text("utf-8")
+)["model"]
 SCRIPT = "<script>alert('x')</script>"
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 RTL = "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627"
