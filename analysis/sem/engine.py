@@ -90,6 +90,20 @@ class RamModel:
         self._simple = len(np.unique(self._order)) == len(self._order) == self.n_free
         self._s_diag = self.target[self._s] == self.source[self._s]
         self._eye = np.eye(self.t)
+        # Index arrays used on every evaluation.
+        kinds = [self.kind == k for k in range(3)]
+        self._kinds = kinds
+        self._a_index = (self.target[kinds[0]], self.source[kinds[0]])
+        self._s_index = (self.target[kinds[1]], self.source[kinds[1]])
+        self._m_index = self.target[kinds[2]]
+        self._free_a = (self.target[self._a], self.source[self._a])
+        self._free_s = (self.target[self._s], self.source[self._s])
+        self._free_m = self.target[self._m]
+        n_a, n_s = int(self._a.sum()), int(self._s.sum())
+        self._order_a = self._order[:n_a]
+        self._order_s = self._order[n_a : n_a + n_s]
+        self._order_m = self._order[n_a + n_s :]
+        self._has_means = bool(kinds[2].any())
 
     # -- parameter vectors ----------------------------------------------------------------
     def row_values(self, theta: np.ndarray, fixed: np.ndarray) -> np.ndarray:
@@ -104,11 +118,12 @@ class RamModel:
         A = np.zeros((t, t))
         S = np.zeros((t, t))
         m = np.zeros(t)
-        a, s, mm = self.kind == 0, self.kind == 1, self.kind == 2
-        A[self.target[a], self.source[a]] = values[a]
-        S[self.target[s], self.source[s]] = values[s]
-        S[self.source[s], self.target[s]] = values[s]
-        m[self.target[mm]] = values[mm]
+        a, s, mm = self._kinds
+        A[self._a_index] = values[a]
+        S[self._s_index] = values[s]
+        S[self._s_index[::-1]] = values[s]
+        if self._has_means:
+            m[self._m_index] = values[mm]
         E = np.linalg.inv(self._eye - A)
         G = E[: self.p]
         GS = G @ S
@@ -121,28 +136,30 @@ class RamModel:
     def jacobian(self, mom: Moments) -> tuple[np.ndarray, np.ndarray]:
         """Derivatives of the implied covariance (q, p, p) and means (q, p) by free parameter."""
         G, K = mom.G, mom.K
-        ta, sa = self.target[self._a], self.source[self._a]
+        ta, sa = self._free_a
         GA = G[:, ta].T
         dA = GA[:, :, None] * K[sa][:, None, :]
-        dA = dA + dA.transpose(0, 2, 1)
-        ts, ss = self.target[self._s], self.source[self._s]
+        dA += dA.transpose(0, 2, 1)
+        ts, ss = self._free_s
         dS = G[:, ts].T[:, :, None] * G[:, ss].T[:, None, :]
-        dS = dS + dS.transpose(0, 2, 1)
+        dS += dS.transpose(0, 2, 1)
         dS[self._s_diag] *= 0.5
-        dM = G[:, self.target[self._m]].T
-        d_sigma = np.concatenate([dA, dS, np.zeros((len(dM), self.p, self.p))])
-        d_mu = np.concatenate([GA * mom.mean_all[sa][:, None], np.zeros((len(ts), self.p)), dM])
+        q, p = self.n_free, self.p
+        d_sigma = np.zeros((q, p, p))
+        d_mu = np.zeros((q, p))
         if self._simple:
-            out_sigma = np.empty_like(d_sigma)
-            out_mu = np.empty_like(d_mu)
-            out_sigma[self._order] = d_sigma
-            out_mu[self._order] = d_mu
-            return out_sigma, out_mu
-        out_sigma = np.zeros((self.n_free, self.p, self.p))
-        out_mu = np.zeros((self.n_free, self.p))
-        np.add.at(out_sigma, self._order, d_sigma)
-        np.add.at(out_mu, self._order, d_mu)
-        return out_sigma, out_mu
+            d_sigma[self._order_a] = dA
+            d_sigma[self._order_s] = dS
+            if self._has_means:
+                d_mu[self._order_a] = GA * mom.mean_all[sa][:, None]
+                d_mu[self._order_m] = G[:, self._free_m].T
+            return d_sigma, d_mu
+        np.add.at(d_sigma, self._order_a, dA)
+        np.add.at(d_sigma, self._order_s, dS)
+        if self._has_means:
+            np.add.at(d_mu, self._order_a, GA * mom.mean_all[sa][:, None])
+            np.add.at(d_mu, self._order_m, G[:, self._free_m].T)
+        return d_sigma, d_mu
 
 
 class CompleteData:
