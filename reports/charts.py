@@ -28,7 +28,7 @@ PALETTE = {
     "neutral": "#b0b7c3",
     "grid": "#e5e7eb",
 }
-DPI = 200
+DPI = 160
 IPA_QUADRANTS = ("concentrate here", "keep up the good work", "low priority", "possible overkill")
 
 
