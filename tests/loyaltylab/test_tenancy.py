@@ -46,6 +46,19 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/api/openapi.json"),
+        # Respondents answer through a public (/s/) or personal (/i/) link, without an account.
+        *(
+            (method, prefix + page)
+            for prefix in ("/s/{key}", "/i/{key}")
+            for method, page in (
+                ("GET", ""),
+                ("POST", "/start"),
+                ("GET", "/page/{page}"),
+                ("POST", "/page/{page}"),
+                ("GET", "/done"),
+                ("POST", "/language"),
+            )
+        ),
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})
@@ -58,7 +71,7 @@ PATH_PARAM_FIXTURES = {
     "membership_id": "researcher_membership",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
-PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token"}
+PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
