@@ -1,0 +1,377 @@
+"""Designer forms: read submitted fields into questionnaire objects, and back for editing.
+
+Texts come in one field per questionnaire language (``label-en``, ``label-zh-CN``); lists
+(options, matrix rows, constructs) come as repeated fields read by position. Parsing never
+raises: what cannot be read becomes a message keyed by the field, in the reader's language,
+and the domain validation in :mod:`surveys.validation` checks the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import FormData
+
+from loyaltylab import i18n
+from surveys.conditions import Comparison, Condition
+from surveys.definition import (
+    CHOICE_TYPES,
+    Construct,
+    Item,
+    LikertItem,
+    MatrixItem,
+    NpsItem,
+    NumericItem,
+    QuestionnaireDefinition,
+    Texts,
+    Variable,
+)
+
+ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
+CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition)
+SCALE_TYPES = ("likert", "matrix")
+OPTION_TYPES = ("single_choice", "multiple_choice", "dropdown", "attention_check")
+NUMERIC_ANSWER_TYPES = ("likert", "matrix", "nps", "numeric")
+OPERATORS = ("eq", "ne", "in", "gt", "ge", "lt", "le", "answered")
+BLANK_ROWS = 3
+"""Empty option / row / construct lines offered for adding more without JavaScript."""
+
+
+@dataclass
+class Parsed:
+    """What a form yielded: the value (None when unusable) and messages by field name."""
+
+    value: Any = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def field_text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def field_texts(form: FormData, prefix: str, languages: list[str]) -> Texts:
+    texts = {language: field_text(form, f"{prefix}-{language}") for language in languages}
+    return {language: text for language, text in texts.items() if text}
+
+
+def _list(form: FormData, name: str) -> list[str]:
+    return [value.strip() if isinstance(value, str) else "" for value in form.getlist(name)]
+
+
+def _column(form: FormData, name: str, length: int) -> list[str]:
+    values = _list(form, name)
+    return values + [""] * (length - len(values))
+
+
+def _checked(form: FormData, name: str) -> bool:
+    return form.get(name) is not None
+
+
+def _number(
+    form: FormData, name: str, errors: dict[str, str], *, integer: bool
+) -> int | float | None:
+    raw = field_text(form, name)
+    if not raw:
+        return None
+    try:
+        return int(raw) if integer else _plain_number(float(raw))
+    except ValueError:
+        errors[name] = (
+            i18n.gettext("Enter a whole number.") if integer else i18n.gettext("Enter a number.")
+        )
+        return None
+
+
+def _plain_number(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+def _lines(texts: Texts) -> dict[str, list[str]]:
+    return {
+        language: [line for line in text.splitlines() if line.strip()]
+        for language, text in texts.items()
+    }
+
+
+def _options(form: FormData, languages: list[str]) -> list[dict[str, Any]]:
+    values = _list(form, "option_value")
+    labels = {
+        language: _column(form, f"option_label-{language}", len(values)) for language in languages
+    }
+    options = []
+    for index, value in enumerate(values):
+        label = {
+            language: labels[language][index] for language in languages if labels[language][index]
+        }
+        if value or label:
+            options.append({"value": value or str(len(options) + 1), "label": label})
+    return options
+
+
+def _rows(form: FormData, languages: list[str]) -> list[dict[str, Any]]:
+    codes = _list(form, "row_code")
+    labels = {
+        language: _column(form, f"row_label-{language}", len(codes)) for language in languages
+    }
+    constructs = _column(form, "row_construct", len(codes))
+    reverse = set(_list(form, "row_reverse"))
+    rows = []
+    for index, code in enumerate(codes):
+        label = {
+            language: labels[language][index] for language in languages if labels[language][index]
+        }
+        if code or label:
+            rows.append(
+                {
+                    "code": code,
+                    "label": label,
+                    "construct": constructs[index] or None,
+                    "reverse": str(index) in reverse,
+                }
+            )
+    return rows
+
+
+def _scale(form: FormData, languages: list[str], errors: dict[str, str]) -> dict[str, Any]:
+    anchors_by_language = _lines(field_texts(form, "anchors", languages))
+    count = max((len(lines) for lines in anchors_by_language.values()), default=0)
+    anchors = [
+        {
+            language: lines[index]
+            for language, lines in anchors_by_language.items()
+            if index < len(lines)
+        }
+        for index in range(count)
+    ]
+    not_applicable = field_texts(form, "not_applicable", languages)
+    return {
+        "points": _number(form, "points", errors, integer=True) or 0,
+        "anchors": anchors,
+        "not_applicable": not_applicable or None,
+    }
+
+
+def item_data(form: FormData, item_type: str, languages: list[str]) -> Parsed:
+    """The item form as item data (not yet validated), with messages for unreadable numbers."""
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {
+        "type": item_type,
+        "code": field_text(form, "code"),
+        "label": field_texts(form, "label", languages),
+        "help": field_texts(form, "help", languages),
+        "required": _checked(form, "required"),
+    }
+    if item_type in ("likert", "nps"):
+        data["construct"] = field_text(form, "construct") or None
+        data["reverse"] = _checked(form, "reverse")
+    if item_type in SCALE_TYPES:
+        data["scale"] = _scale(form, languages, errors)
+    if item_type == "matrix":
+        data["rows"] = _rows(form, languages)
+        data["randomize"] = _checked(form, "randomize")
+    if item_type == "nps":
+        data["low_label"] = field_texts(form, "low_label", languages)
+        data["high_label"] = field_texts(form, "high_label", languages)
+    if item_type in OPTION_TYPES:
+        data["options"] = _options(form, languages)
+    if item_type == "multiple_choice":
+        data["min_selections"] = _number(form, "min_selections", errors, integer=True)
+        data["max_selections"] = _number(form, "max_selections", errors, integer=True)
+    if item_type == "attention_check":
+        data["expected"] = field_text(form, "expected")
+    if item_type == "numeric":
+        data["integer"] = _checked(form, "integer")
+        data["min"] = _number(form, "min", errors, integer=False)
+        data["max"] = _number(form, "max", errors, integer=False)
+    if item_type in ("short_text", "long_text"):
+        length = _number(form, "max_length", errors, integer=True)
+        if length is not None:
+            data["max_length"] = length
+    return Parsed(data, errors)
+
+
+def parse_item(
+    form: FormData, item_type: str, languages: list[str], *, condition: Condition | None = None
+) -> Parsed:
+    """An item of ``item_type`` from the item form (its display condition is kept as given)."""
+    data = item_data(form, item_type, languages)
+    if data.errors:
+        return Parsed(None, data.errors)
+    stored = condition.model_dump(by_alias=True) if condition else None
+    try:
+        return Parsed(ITEM_ADAPTER.validate_python({**data.value, "condition": stored}))
+    except ValidationError:
+        return Parsed(None, {"form": i18n.gettext("Some fields could not be read; check them.")})
+
+
+def item_values(data: dict[str, Any] | None, item_type: str) -> dict[str, Any]:
+    """The item form's values from item data, or the defaults of a new item of ``item_type``."""
+    if data is None:
+        return {"type": item_type, "points": 7, "integer": True, "required": True}
+    values = dict(data)
+    scale = data.get("scale")
+    if scale:
+        anchors = scale.get("anchors") or []
+        languages = {language for anchor in anchors for language in anchor}
+        values["points"] = scale.get("points")
+        values["anchors"] = {
+            language: "\n".join(anchor.get(language, "") for anchor in anchors)
+            for language in languages
+        }
+        values["not_applicable"] = scale.get("not_applicable") or {}
+    return values
+
+
+def construct_rows(constructs: list[Construct]) -> list[dict[str, Any]]:
+    """Rows of the constructs form: the existing constructs and a few empty ones."""
+    rows = [construct.model_dump() for construct in constructs]
+    return rows + [{"code": "", "name": {}, "definition": {}}] * BLANK_ROWS
+
+
+def parse_constructs(form: FormData, languages: list[str]) -> list[Construct]:
+    """The constructs submitted (empty rows and rows marked for removal dropped)."""
+    codes = _list(form, "construct_code")
+    removed = set(_list(form, "construct_remove"))
+    columns = {
+        (part, language): _column(form, f"construct_{part}-{language}", len(codes))
+        for part in ("name", "definition")
+        for language in languages
+    }
+    constructs = []
+    for index, code in enumerate(codes):
+        texts = {
+            part: {
+                language: columns[part, language][index]
+                for language in languages
+                if columns[part, language][index]
+            }
+            for part in ("name", "definition")
+        }
+        if str(index) in removed or not (code or texts["name"] or texts["definition"]):
+            continue
+        constructs.append(Construct(code=code, name=texts["name"], definition=texts["definition"]))
+    return constructs
+
+
+def with_constructs(
+    definition: QuestionnaireDefinition, constructs: list[Construct], model: str
+) -> QuestionnaireDefinition:
+    return definition.model_copy(update={"constructs": constructs, "model": model.strip()})
+
+
+def with_section_texts(
+    definition: QuestionnaireDefinition, code: str, title: Texts, description: Texts
+) -> QuestionnaireDefinition:
+    """The definition with section ``code``'s title and description replaced."""
+    data = definition.model_dump(by_alias=True)
+    for section in data["sections"]:
+        if section["code"] == code:
+            section["title"], section["description"] = title, description
+    return QuestionnaireDefinition.model_validate(data)
+
+
+def with_condition(
+    definition: QuestionnaireDefinition, code: str, condition: Condition | None
+) -> QuestionnaireDefinition:
+    """The definition with the display condition of section or item ``code`` replaced."""
+    data = definition.model_dump(by_alias=True)
+    stored = condition.model_dump(by_alias=True) if condition else None
+    for section in data["sections"]:
+        if section["code"] == code:
+            section["condition"] = stored
+        for item in section["items"]:
+            if item["code"] == code:
+                item["condition"] = stored
+    return QuestionnaireDefinition.model_validate(data)
+
+
+def earlier_variables(definition: QuestionnaireDefinition, code: str) -> list[Variable]:
+    """The answers a condition on section or item ``code`` may use: those asked before it."""
+    for section_index, section in enumerate(definition.sections):
+        if section.code == code:
+            limit = (section_index, -1)
+            break
+        position = next((i for i, item in enumerate(section.items) if item.code == code), None)
+        if position is not None:
+            limit = (section_index, position)
+            break
+    else:
+        return []
+    return [v for v in definition.variables() if (v.section_index, v.item_index) < limit]
+
+
+def _answer_value(raw: str, variable: Variable | None) -> str | int | float:
+    if variable is not None and variable.item.type in NUMERIC_ANSWER_TYPES:
+        try:
+            return _plain_number(float(raw))
+        except ValueError:
+            return raw
+    return raw
+
+
+def parse_condition(form: FormData, variables: list[Variable]) -> Parsed:
+    """A condition from the simple fields (question, operator, value) or the JSON field."""
+    written = field_text(form, "condition_json")
+    if written:
+        try:
+            return Parsed(CONDITION_ADAPTER.validate_python(json.loads(written)))
+        except (ValueError, ValidationError):
+            message = i18n.gettext(
+                'Write the condition as JSON, e.g. {"item": "sat1", "op": "ge", "value": 5}.'
+            )
+            return Parsed(None, {"condition_json": message})
+    code, operator, raw = (
+        field_text(form, "item"),
+        field_text(form, "op"),
+        field_text(form, "value"),
+    )
+    errors: dict[str, str] = {}
+    by_code = {variable.code: variable for variable in variables}
+    if code not in by_code:
+        errors["item"] = i18n.gettext("Choose an earlier question.")
+    if operator not in OPERATORS:
+        errors["op"] = i18n.gettext("Choose a comparison.")
+    elif operator != "answered" and not raw:
+        errors["value"] = i18n.gettext("Enter the answer value to compare with.")
+    if errors:
+        return Parsed(None, errors)
+    variable = by_code[code]
+    value: Any = None
+    if operator == "in":
+        value = [_answer_value(part.strip(), variable) for part in raw.split(",") if part.strip()]
+    elif operator != "answered":
+        value = _answer_value(raw, variable)
+    return Parsed(Comparison(item=code, op=operator, value=value))
+
+
+def condition_values(condition: Condition | None) -> dict[str, str]:
+    """The condition form's fields for an existing condition."""
+    if condition is None:
+        return {}
+    if isinstance(condition, Comparison):
+        value = condition.value
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        return {
+            "item": condition.item,
+            "op": condition.op,
+            "value": "" if shown is None else str(shown),
+        }
+    return {"condition_json": json.dumps(condition.model_dump(by_alias=True), ensure_ascii=False)}
+
+
+def answer_values(variable: Variable) -> list[str]:
+    """The values an answer to ``variable`` can take, for the condition form's hints."""
+    item = variable.item
+    if isinstance(item, CHOICE_TYPES):
+        return [option.value for option in item.options]
+    if isinstance(item, (LikertItem, MatrixItem)):
+        return [f"1–{item.scale.points}"]
+    if isinstance(item, NpsItem):
+        return ["0–10"]
+    if isinstance(item, NumericItem):
+        return [i18n.gettext("a number")]
+    return [i18n.gettext("a text")]

@@ -1,0 +1,874 @@
+"""Questionnaire designer pages: create, edit, preview, publish, compare, import and export.
+
+Handlers parse the form (:mod:`loyaltylab.designer.forms`), call :mod:`surveys.service` and
+render. A refused change (:class:`~surveys.errors.InvalidQuestionnaire`) is rolled back and the
+page is shown again with every problem in the reader's language; nothing partial is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
+from starlette.datastructures import FormData, UploadFile
+
+from loyaltylab import i18n
+from loyaltylab.db import SessionDep
+from loyaltylab.deps import EditorDep, OrgContext, OrgDep, load_owned
+from loyaltylab.designer import forms
+from loyaltylab.errors import NotFound
+from loyaltylab.studies.models import Study
+from loyaltylab.web import flash, redirect, render
+from surveys import library, service
+from surveys.definition import ITEM_TYPES, QuestionnaireDefinition, Section, text_for
+from surveys.errors import InvalidQuestionnaire
+from surveys.errors import NotFound as SurveyNotFound
+from surveys.json_format import MAX_UPLOAD_BYTES
+from surveys.models import Questionnaire
+from surveys.problems import Problem
+
+LANGUAGE_NAMES = {"en": "English", "zh-CN": "简体中文"}
+MAX_MOVE_STEPS = 500
+
+
+class DesignerRoute(APIRoute):
+    """Questionnaire lookups that find nothing (another tenant's included) answer 404."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SurveyNotFound:
+                raise NotFound("Not found.") from None
+
+        return route
+
+
+router = APIRouter(route_class=DesignerRoute, include_in_schema=False)
+
+
+def owned_study(session: SessionDep, ctx: OrgDep, study_id: int) -> Study:
+    return load_owned(session, Study, study_id, ctx)
+
+
+def owned_questionnaire(session: SessionDep, ctx: OrgDep, questionnaire_id: int) -> Questionnaire:
+    try:
+        return service.get_questionnaire(session, ctx.organisation_id, questionnaire_id)
+    except SurveyNotFound:
+        raise NotFound("Not found.") from None
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+StudyDep = Annotated[Study, Depends(owned_study)]
+QuestionnaireDep = Annotated[Questionnaire, Depends(owned_questionnaire)]
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+# Helpers -------------------------------------------------------------------------------------
+
+
+def language_name(tag: str) -> str:
+    return LANGUAGE_NAMES.get(tag, tag)
+
+
+def display_language(definition: QuestionnaireDefinition) -> str:
+    """The questionnaire language closest to the UI language (texts are shown in it)."""
+    wanted = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    return wanted if wanted in definition.languages else definition.languages[0]
+
+
+def _translator(definition: QuestionnaireDefinition, language: str) -> Callable[[dict], str]:
+    return lambda texts: text_for(texts or {}, language, definition.languages)
+
+
+def _problem_lines(problems: list[Problem]) -> list[dict[str, str]]:
+    locale = i18n.get_locale()
+    return [
+        {"location": problem.location(locale), "message": problem.message(locale)}
+        for problem in problems
+    ]
+
+
+def _context(
+    session: SessionDep, ctx: OrgContext, questionnaire: Questionnaire, **extra: Any
+) -> dict[str, Any]:
+    version = service.get_version(session, ctx.organisation_id, questionnaire.id)
+    definition = service.definition_of(version)
+    language = display_language(definition)
+    return {
+        "ctx": ctx,
+        "can_edit": ctx.role.can_edit,
+        "questionnaire": questionnaire,
+        "study": session.get(Study, questionnaire.study_id),
+        "version": version,
+        "definition": definition,
+        "languages": definition.languages,
+        "language_name": language_name,
+        "tr": _translator(definition, language),
+        "problems": [],
+        "errors": {},
+        **extra,
+    }
+
+
+def _designer(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    *,
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The designer page, with the refused change's problems when given."""
+    if problems is not None:
+        session.rollback()
+    context = _context(session, ctx, questionnaire, problems=_problem_lines(problems or []))
+    context["publication_problems"] = _problem_lines(
+        service.publication_problems(session, ctx.organisation_id, questionnaire.id)
+    )
+    context["item_types"] = ITEM_TYPES
+    return render(request, "designer/designer.html", context, status_code=status_code)
+
+
+def _back(questionnaire: Questionnaire, code: str | None = None) -> Response:
+    anchor = f"#part-{code}" if code else ""
+    return redirect(f"/questionnaires/{questionnaire.id}{anchor}")
+
+
+def _find(definition: QuestionnaireDefinition, code: str) -> Any:
+    """The section or item ``code`` of the definition, else 404."""
+    for section in definition.sections:
+        if section.code == code:
+            return section
+        for item in section.items:
+            if item.code == code:
+                return item
+    raise NotFound("Not found.")
+
+
+def _upload(form: FormData) -> tuple[bytes, str] | None:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    # One byte over the limit is enough for the importer to report the size.
+    return upload.file.read(MAX_UPLOAD_BYTES + 1), upload.filename
+
+
+# Study level: list, start, import --------------------------------------------------------------
+
+
+@router.get("/studies/{study_id}/questionnaires", response_class=HTMLResponse)
+def list_questionnaires(
+    request: Request, session: SessionDep, study: StudyDep, ctx: OrgDep
+) -> HTMLResponse:
+    questionnaires = service.list_questionnaires(session, ctx.organisation_id, study_id=study.id)
+    latest = {q.id: service.get_version(session, ctx.organisation_id, q.id) for q in questionnaires}
+    return render(
+        request,
+        "designer/list.html",
+        {"study": study, "ctx": ctx, "questionnaires": questionnaires, "latest": latest},
+    )
+
+
+def _start_page(
+    request: Request,
+    study: Study,
+    *,
+    values: dict[str, str] | None = None,
+    problems: list[Problem] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    locale_language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    return render(
+        request,
+        "designer/new.html",
+        {
+            "study": study,
+            "templates": library.templates(),
+            "tr": lambda texts: text_for(texts, locale_language, library.LIBRARY_LANGUAGES),
+            "values": values or {"start": library.DEFAULT_TEMPLATE},
+            "problems": _problem_lines(problems or []),
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/studies/{study_id}/questionnaires/new", response_class=HTMLResponse)
+def new_questionnaire(request: Request, study: StudyDep, ctx: EditorDep) -> HTMLResponse:
+    return _start_page(request, study)
+
+
+@router.post("/studies/{study_id}/questionnaires")
+def create_questionnaire(
+    request: Request, session: SessionDep, study: StudyDep, ctx: EditorDep, form: FormDep
+) -> Response:
+    start = forms.field_text(form, "start")
+    title = forms.field_text(form, "title")
+    templates = {template.code for template in library.templates()}
+    if start not in templates and start != "blank":
+        errors = {"start": i18n.gettext("Choose a template or a blank questionnaire.")}
+        return _start_page(request, study, values=dict(form), errors=errors, status_code=400)
+    if len(title) > service.TITLE_MAX_LENGTH:
+        errors = {"title": i18n.gettext("Use at most %(max)s characters.", max=200)}
+        return _start_page(request, study, values=dict(form), errors=errors, status_code=400)
+    questionnaire = service.create_questionnaire(
+        session,
+        organisation_id=ctx.organisation_id,
+        study_id=study.id,
+        template=None if start == "blank" else start,
+        title=title or None,
+    )
+    flash(request, "The questionnaire has been created.", "success")
+    return _back(questionnaire)
+
+
+@router.post("/studies/{study_id}/questionnaires/import")
+def import_questionnaire(
+    request: Request, session: SessionDep, study: StudyDep, ctx: EditorDep, form: FormDep
+) -> Response:
+    upload = _upload(form)
+    if upload is None:
+        errors = {"file": i18n.gettext("Choose a .json or .xlsx file to upload.")}
+        return _start_page(request, study, errors=errors, status_code=400)
+    data, filename = upload
+    try:
+        questionnaire = service.import_questionnaire(
+            session,
+            organisation_id=ctx.organisation_id,
+            study_id=study.id,
+            data=data,
+            filename=filename,
+        )
+    except InvalidQuestionnaire as exc:
+        session.rollback()
+        return _start_page(request, study, problems=exc.problems, status_code=400)
+    flash(request, "The questionnaire has been imported.", "success")
+    return _back(questionnaire)
+
+
+# The designer ----------------------------------------------------------------------------------
+
+
+@router.get("/questionnaires/{questionnaire_id}", response_class=HTMLResponse)
+def designer(
+    request: Request, session: SessionDep, questionnaire: QuestionnaireDep, ctx: OrgDep
+) -> HTMLResponse:
+    return _designer(request, session, ctx, questionnaire)
+
+
+def _item_page(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    *,
+    item_type: str,
+    values: dict[str, Any],
+    code: str | None = None,
+    section: int | None = None,
+    problems: list[Problem] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if problems is not None or errors:
+        session.rollback()
+    context = _context(
+        session,
+        ctx,
+        questionnaire,
+        problems=_problem_lines(problems or []),
+        errors=errors or {},
+        item_type=item_type,
+        values=values,
+        code=code,
+        section=section,
+        blank_rows=forms.BLANK_ROWS,
+    )
+    return render(request, "designer/item.html", context, status_code=status_code)
+
+
+def _section_index(definition: QuestionnaireDefinition, raw: str | None) -> int:
+    try:
+        index = int(raw or "")
+    except ValueError:
+        raise NotFound("Not found.") from None
+    if not 0 <= index < len(definition.sections):
+        raise NotFound("Not found.")
+    return index
+
+
+@router.get("/questionnaires/{questionnaire_id}/items/new", response_class=HTMLResponse)
+def new_item(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    section: str = "",
+    type: str = "likert",
+) -> HTMLResponse:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    index = _section_index(definition, section)
+    item_type = type if type in ITEM_TYPES else "likert"
+    values = forms.item_values(None, item_type)
+    return _item_page(
+        request, session, ctx, questionnaire, item_type=item_type, values=values, section=index
+    )
+
+
+@router.post("/questionnaires/{questionnaire_id}/items")
+def add_item(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    index = _section_index(definition, forms.field_text(form, "section"))
+    item_type = forms.field_text(form, "type")
+    if item_type not in ITEM_TYPES:
+        raise NotFound("Not found.")
+    parsed = forms.parse_item(form, item_type, definition.languages)
+    submitted = forms.item_data(form, item_type, definition.languages).value
+    page = {
+        "item_type": item_type,
+        "values": forms.item_values(submitted, item_type),
+        "section": index,
+    }
+    if parsed.value is None:
+        return _item_page(
+            request, session, ctx, questionnaire, errors=parsed.errors, status_code=400, **page
+        )
+    try:
+        service.add_item(
+            session, ctx.organisation_id, questionnaire.id, parsed.value, section=index
+        )
+    except InvalidQuestionnaire as exc:
+        return _item_page(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400, **page
+        )
+    flash(request, "The question has been added.", "success")
+    return _back(questionnaire, parsed.value.code)
+
+
+def _section_page(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    section: Section,
+    *,
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if problems is not None:
+        session.rollback()
+    context = _context(
+        session, ctx, questionnaire, problems=_problem_lines(problems or []), section=section
+    )
+    return render(request, "designer/section.html", context, status_code=status_code)
+
+
+@router.get("/questionnaires/{questionnaire_id}/items/{code}", response_class=HTMLResponse)
+def edit_item(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+) -> HTMLResponse:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    part = _find(definition, code)
+    if isinstance(part, Section):
+        return _section_page(request, session, ctx, questionnaire, part)
+    values = forms.item_values(part.model_dump(by_alias=True), part.type)
+    return _item_page(
+        request, session, ctx, questionnaire, item_type=part.type, values=values, code=code
+    )
+
+
+@router.post("/questionnaires/{questionnaire_id}/items/{code}")
+def save_item(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    part = _find(definition, code)
+    languages = definition.languages
+    try:
+        if isinstance(part, Section):
+            changed = forms.with_section_texts(
+                definition,
+                code,
+                forms.field_texts(form, "title", languages),
+                forms.field_texts(form, "description", languages),
+            )
+            service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
+            flash(request, "The section has been saved.", "success")
+            return _back(questionnaire, code)
+        parsed = forms.parse_item(form, part.type, languages, condition=part.condition)
+        submitted = forms.item_data(form, part.type, languages).value
+        page = {
+            "item_type": part.type,
+            "values": forms.item_values(submitted, part.type),
+            "code": code,
+        }
+        if parsed.value is None:
+            return _item_page(
+                request, session, ctx, questionnaire, errors=parsed.errors, status_code=400, **page
+            )
+        service.replace_item(session, ctx.organisation_id, questionnaire.id, code, parsed.value)
+    except InvalidQuestionnaire as exc:
+        if isinstance(part, Section):
+            section = part.model_copy(
+                update={
+                    "title": forms.field_texts(form, "title", languages),
+                    "description": forms.field_texts(form, "description", languages),
+                }
+            )
+            return _section_page(
+                request,
+                session,
+                ctx,
+                questionnaire,
+                section,
+                problems=exc.problems,
+                status_code=400,
+            )
+        return _item_page(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400, **page
+        )
+    flash(request, "The question has been saved.", "success")
+    return _back(questionnaire, parsed.value.code)
+
+
+@router.post("/questionnaires/{questionnaire_id}/items/{code}/duplicate")
+def duplicate_item(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+) -> Response:
+    try:
+        new_code = service.duplicate_item(session, ctx.organisation_id, questionnaire.id, code)
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+    flash(request, "Duplicated as %(code)s.", "success", code=new_code)
+    return _back(questionnaire, new_code)
+
+
+@router.get("/questionnaires/{questionnaire_id}/items/{code}/delete", response_class=HTMLResponse)
+def confirm_delete(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+) -> HTMLResponse:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    context = _context(session, ctx, questionnaire, part=_find(definition, code))
+    return render(request, "designer/delete.html", context)
+
+
+@router.post("/questionnaires/{questionnaire_id}/items/{code}/delete")
+def delete_item(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+) -> Response:
+    try:
+        service.delete_item(session, ctx.organisation_id, questionnaire.id, code)
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+    flash(request, "%(code)s has been deleted.", "success", code=code)
+    return _back(questionnaire)
+
+
+@router.post("/questionnaires/{questionnaire_id}/items/{code}/move")
+def move_item(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+    form: FormDep,
+) -> Response:
+    direction = forms.field_text(form, "direction")
+    if direction not in ("up", "down"):
+        return _back(questionnaire, code)
+    # A drag and drop (designer.js) moves several places at once.
+    steps = forms.field_text(form, "steps")
+    count = min(int(steps), MAX_MOVE_STEPS) if steps.isdigit() else 1
+    try:
+        for _ in range(count):
+            service.move_item(session, ctx.organisation_id, questionnaire.id, code, direction)
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+    return _back(questionnaire, code)
+
+
+# Display logic ----------------------------------------------------------------------------------
+
+
+def _condition_page(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    code: str,
+    *,
+    values: dict[str, str],
+    problems: list[Problem] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if problems is not None or errors:
+        session.rollback()
+    context = _context(
+        session,
+        ctx,
+        questionnaire,
+        problems=_problem_lines(problems or []),
+        errors=errors or {},
+        values=values,
+        code=code,
+        operators=forms.OPERATORS,
+        answer_values=forms.answer_values,
+    )
+    definition = context["definition"]
+    context["part"] = _find(definition, code)
+    context["variables"] = forms.earlier_variables(definition, code)
+    return render(request, "designer/condition.html", context, status_code=status_code)
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/items/{code}/condition", response_class=HTMLResponse
+)
+def edit_condition(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+) -> HTMLResponse:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    values = forms.condition_values(_find(definition, code).condition)
+    return _condition_page(request, session, ctx, questionnaire, code, values=values)
+
+
+@router.post("/questionnaires/{questionnaire_id}/items/{code}/condition")
+def save_condition(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    code: str,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    _find(definition, code)
+    if forms.field_text(form, "action") == "remove":
+        condition = None
+    else:
+        parsed = forms.parse_condition(form, forms.earlier_variables(definition, code))
+        if parsed.value is None:
+            return _condition_page(
+                request,
+                session,
+                ctx,
+                questionnaire,
+                code,
+                values=dict(form),
+                errors=parsed.errors,
+                status_code=400,
+            )
+        condition = parsed.value
+    changed = forms.with_condition(definition, code, condition)
+    try:
+        service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
+    except InvalidQuestionnaire as exc:
+        return _condition_page(
+            request,
+            session,
+            ctx,
+            questionnaire,
+            code,
+            values=dict(form),
+            problems=exc.problems,
+            status_code=400,
+        )
+    message = (
+        "The display condition has been removed."
+        if condition is None
+        else ("The display condition has been saved.")
+    )
+    flash(request, message, "success")
+    return _back(questionnaire, code)
+
+
+# Sections and the library ----------------------------------------------------------------------
+
+
+@router.post("/questionnaires/{questionnaire_id}/sections")
+def add_section(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    title = forms.field_texts(form, "title", definition.languages)
+    try:
+        code = service.add_section(session, ctx.organisation_id, questionnaire.id, title=title)
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+    flash(request, "The section has been added.", "success")
+    return _back(questionnaire, code)
+
+
+@router.get("/questionnaires/{questionnaire_id}/library", response_class=HTMLResponse)
+def library_page(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    section: str = "",
+) -> HTMLResponse:
+    context = _context(session, ctx, questionnaire)
+    definition = context["definition"]
+    target = _section_index(definition, section) if section else None
+    locale_language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    context.update(
+        section=target,
+        constructs=library.constructs(),
+        entries=library.entries(),
+        ltr=lambda texts: text_for(texts, locale_language, library.LIBRARY_LANGUAGES),
+    )
+    return render(request, "designer/library.html", context)
+
+
+@router.post("/questionnaires/{questionnaire_id}/library")
+def add_from_library(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    raw_section = forms.field_text(form, "section")
+    section = _section_index(definition, raw_section) if raw_section else None
+    try:
+        added = service.add_from_library(
+            session,
+            ctx.organisation_id,
+            questionnaire.id,
+            forms.field_text(form, "entry"),
+            section=section,
+        )
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+    flash(request, "Added from the library: %(codes)s.", "success", codes=", ".join(added))
+    return _back(questionnaire, added[0] if added else None)
+
+
+# Constructs and model ---------------------------------------------------------------------------
+
+
+@router.get("/questionnaires/{questionnaire_id}/model", response_class=HTMLResponse)
+def model_page(
+    request: Request, session: SessionDep, questionnaire: QuestionnaireDep, ctx: OrgDep
+) -> HTMLResponse:
+    context = _context(session, ctx, questionnaire)
+    definition = context["definition"]
+    context.update(
+        rows=forms.construct_rows(definition.constructs),
+        model=definition.model,
+        construct_items=definition.construct_items(),
+    )
+    return render(request, "designer/model.html", context)
+
+
+@router.post("/questionnaires/{questionnaire_id}/model")
+def save_model(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    constructs = forms.parse_constructs(form, definition.languages)
+    model = forms.field_text(form, "model")
+    changed = forms.with_constructs(definition, constructs, model)
+    try:
+        service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
+    except InvalidQuestionnaire as exc:
+        session.rollback()
+        context = _context(
+            session,
+            ctx,
+            questionnaire,
+            problems=_problem_lines(exc.problems),
+            rows=forms.construct_rows(constructs),
+            model=model,
+            construct_items=changed.construct_items(),
+        )
+        return render(request, "designer/model.html", context, status_code=400)
+    flash(request, "The constructs and the model have been saved.", "success")
+    return redirect(f"/questionnaires/{questionnaire.id}/model")
+
+
+# Preview, publishing, versions ------------------------------------------------------------------
+
+
+def _version_number(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None
+
+
+@router.get("/questionnaires/{questionnaire_id}/preview", response_class=HTMLResponse)
+def preview(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: OrgDep,
+    lang: str = "",
+    version: str = "",
+) -> HTMLResponse:
+    context = _context(session, ctx, questionnaire)
+    shown = service.get_version(
+        session, ctx.organisation_id, questionnaire.id, _version_number(version)
+    )
+    definition = service.definition_of(shown)
+    language = lang if lang in definition.languages else display_language(definition)
+    context.update(
+        shown=shown,
+        definition=definition,
+        preview_language=language,
+        tr=_translator(definition, language),
+    )
+    return render(request, "designer/preview.html", context)
+
+
+@router.post("/questionnaires/{questionnaire_id}/publish")
+def publish(
+    request: Request, session: SessionDep, questionnaire: QuestionnaireDep, ctx: EditorDep
+) -> Response:
+    try:
+        version = service.publish(
+            session, ctx.organisation_id, questionnaire.id, user_id=ctx.user.id
+        )
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+    flash(request, "Version %(number)s has been published.", "success", number=version.number)
+    return _back(questionnaire)
+
+
+@router.get("/questionnaires/{questionnaire_id}/versions", response_class=HTMLResponse)
+def versions(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: OrgDep,
+    old: str = "",
+    new: str = "",
+) -> HTMLResponse:
+    context = _context(session, ctx, questionnaire)
+    all_versions = service.list_versions(session, ctx.organisation_id, questionnaire.id)
+    old_number, new_number = _version_number(old), _version_number(new)
+    diff = None
+    if old_number is not None and new_number is not None:
+        diff = service.diff_versions(
+            session, ctx.organisation_id, questionnaire.id, old_number, new_number
+        )
+    elif len(all_versions) > 1:
+        old_number, new_number = all_versions[-2].number, all_versions[-1].number
+    context.update(
+        versions=all_versions,
+        diff=diff,
+        old_number=old_number,
+        new_number=new_number,
+        locale=i18n.get_locale(),
+    )
+    return render(request, "designer/versions.html", context)
+
+
+# Import and export ------------------------------------------------------------------------------
+
+
+@router.get("/questionnaires/{questionnaire_id}/export")
+def export(
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: OrgDep,
+    format: str = "json",
+    version: str = "",
+) -> Response:
+    content, filename, media_type = service.export_questionnaire(
+        session,
+        ctx.organisation_id,
+        questionnaire.id,
+        file_format="xlsx" if format == "xlsx" else "json",
+        number=_version_number(version),
+    )
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/questionnaires/{questionnaire_id}/import")
+def import_into(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    form: FormDep,
+) -> Response:
+    upload = _upload(form)
+    if upload is None:
+        problem = Problem("import.empty")
+        return _designer(request, session, ctx, questionnaire, problems=[problem], status_code=400)
+    data, filename = upload
+    try:
+        service.import_into(
+            session, ctx.organisation_id, questionnaire.id, data=data, filename=filename
+        )
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+    flash(request, "The draft has been replaced by the imported file.", "success")
+    return _back(questionnaire)

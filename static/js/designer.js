@@ -1,0 +1,134 @@
+/* Questionnaire designer enhancements: drag and drop reordering, focus kept on move buttons.
+   Without this file every action works through the up/down buttons and plain forms. */
+(function () {
+  "use strict";
+
+  var FOCUS_KEY = "designer-focus";
+
+  // After an up/down move the page reloads; put focus back on the same button so that a
+  // keyboard user can press it again.
+  function rememberMoveButtons(root) {
+    root.addEventListener("click", function (event) {
+      var button = event.target.closest(".move-form button");
+      if (button) {
+        var item = button.closest("[data-code]");
+        window.sessionStorage.setItem(FOCUS_KEY, item.dataset.code + ":" + button.value);
+      }
+    });
+    var remembered = window.sessionStorage.getItem(FOCUS_KEY);
+    window.sessionStorage.removeItem(FOCUS_KEY);
+    if (!remembered) {
+      return;
+    }
+    var parts = remembered.split(":");
+    var part = document.getElementById("part-" + parts[0]);
+    if (!part) {
+      return;
+    }
+    var buttons = part.querySelectorAll(":scope > .part-actions .move-form button, :scope > .section-head .move-form button");
+    var wanted = Array.prototype.find.call(buttons, function (b) { return b.value === parts[1] && !b.disabled; });
+    var fallback = Array.prototype.find.call(buttons, function (b) { return !b.disabled; });
+    if (wanted || fallback) {
+      (wanted || fallback).focus();
+    }
+  }
+
+  // The order the server's one-step moves walk through: each section boundary, then its items.
+  // Moving an item by one step swaps it with its neighbour in this sequence.
+  function sequence(root) {
+    var result = [];
+    root.querySelectorAll(".section-card").forEach(function (section) {
+      result.push(section);
+      section.querySelectorAll(".items > .item").forEach(function (item) {
+        result.push(item);
+      });
+    });
+    return result;
+  }
+
+  function submitMove(item, steps) {
+    var form = item.querySelector(".move-form");
+    if (!form || steps === 0) {
+      return;
+    }
+    [["direction", steps < 0 ? "up" : "down"], ["steps", String(Math.abs(steps))]].forEach(function (pair) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = pair[0];
+      input.value = pair[1];
+      form.appendChild(input);
+    });
+    form.submit();
+  }
+
+  function enableDragging(root) {
+    var dragged = null;
+    var label = root.getAttribute("data-drag-label") || "";
+
+    root.querySelectorAll(".item").forEach(function (item) {
+      var handle = document.createElement("span");
+      handle.className = "drag-handle";
+      handle.textContent = "⋮⋮";
+      handle.title = label;
+      handle.setAttribute("aria-hidden", "true");
+      item.insertBefore(handle, item.firstChild);
+      handle.addEventListener("mousedown", function () { item.draggable = true; });
+      item.addEventListener("dragstart", function (event) {
+        dragged = item;
+        item.classList.add("dragging");
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", item.dataset.code);
+      });
+      item.addEventListener("dragend", function () {
+        item.draggable = false;
+        item.classList.remove("dragging");
+        clearMarks();
+      });
+      item.addEventListener("dragover", function (event) {
+        if (!dragged || dragged === item) {
+          return;
+        }
+        event.preventDefault();
+        clearMarks();
+        item.classList.add(isAfter(item, event) ? "drop-after" : "drop-before");
+      });
+      item.addEventListener("drop", function (event) {
+        if (!dragged || dragged === item) {
+          return;
+        }
+        event.preventDefault();
+        var before = sequence(root).indexOf(dragged);
+        item.parentNode.insertBefore(dragged, isAfter(item, event) ? item.nextSibling : item);
+        var after = sequence(root).indexOf(dragged);
+        clearMarks();
+        submitMove(dragged, after - before);
+      });
+    });
+
+    function isAfter(item, event) {
+      var box = item.getBoundingClientRect();
+      return event.clientY > box.top + box.height / 2;
+    }
+
+    function clearMarks() {
+      root.querySelectorAll(".drop-before, .drop-after").forEach(function (el) {
+        el.classList.remove("drop-before", "drop-after");
+      });
+    }
+  }
+
+  function start() {
+    var root = document.querySelector("[data-designer][data-editable]");
+    if (!root) {
+      return;
+    }
+    rememberMoveButtons(root);
+    enableDragging(root);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
