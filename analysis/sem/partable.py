@@ -225,7 +225,8 @@ def _check_single_indicator_factors(spec: ModelSpec, table: list[_Row]) -> None:
         if len(items) != 1:
             continue
         involved = any(
-            factor in (row.lhs, row.rhs) and row.op in ("~", "~~") and row.lhs != row.rhs
+            (factor in (row.lhs, row.rhs) and row.op in ("~", "~~") and row.lhs != row.rhs)
+            or (row.op == "=~" and row.rhs == factor)
             for row in table
         )
         if not involved:

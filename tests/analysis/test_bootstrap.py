@@ -30,6 +30,7 @@ def boot(loyalty) -> pd.DataFrame:
     return bootstrap_sem(loyalty, MODEL, n_boot=1000, seed=11)
 
 
+@pytest.mark.slow
 def test_layout(boot, loyalty):
     paths = ["VAL~SAT", "LOY~SAT", "LOY~VAL"]
     loadings = [f"SAT=~sat{i}" for i in range(1, 5)]
@@ -47,6 +48,7 @@ def test_layout(boot, loyalty):
     )
 
 
+@pytest.mark.slow
 def test_percentile_intervals_agree_with_lavaan(boot):
     # lavaan: se = "bootstrap", bootstrap = 2000, boot.ci.type = "perc" (Monte Carlo error of a
     # 2.5% quantile from 1,000 resamples is about .004 here).

@@ -17,6 +17,9 @@ from analysis.errors import (
 )
 from analysis.sem import fit_sem
 
+# The covariate fixture drops a row with a missing covariate (tested in test_fiml.py).
+pytestmark = pytest.mark.filterwarnings("ignore:.*exogenous covariates:RuntimeWarning")
+
 HERE = Path(__file__).parent
 REFERENCE = HERE / "reference"
 DATA = HERE / "data"
