@@ -18,6 +18,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from loyaltylab.db import SessionDep
 from loyaltylab.middleware import BodySizeLimitMiddleware
@@ -189,8 +191,7 @@ def _consent_page(
     return _page(request, "respond/consent.html", context, status_code=400 if error else 200)
 
 
-async def _start(request: Request, session: Session, access: Access) -> Response:
-    form = await request.form()
+def _start(request: Request, session: Session, access: Access, form: FormData) -> Response:
     key = str(form.get("submission_key", ""))
     if form.get("consent") != "yes":
         return _consent_page(request, session, access, error=True)
@@ -291,7 +292,9 @@ def _show_page(request: Request, session: Session, access: Access, page: int) ->
     return _page(request, "respond/page.html", _page_context(request, session, access, page))
 
 
-async def _save_page(request: Request, session: Session, access: Access, page: int) -> Response:
+def _save_page(
+    request: Request, session: Session, access: Access, page: int, form: FormData
+) -> Response:
     response = access.response
     if response is None:
         return redirect(access.base)
@@ -299,7 +302,6 @@ async def _save_page(request: Request, session: Session, access: Access, page: i
         return redirect(f"{access.base}/done")
     if not service.is_accepting(access.wave):
         raise service.WaveNotOpen()
-    form = await request.form()
     key = str(form.get("submission_key", ""))
     action = "back" if form.get("action") == "back" else "next"
     raw = {}
@@ -335,8 +337,9 @@ def _done(request: Request, session: Session, access: Access) -> Response:
     return _page(request, "respond/done.html", _context(request, session, access))
 
 
-async def _switch_language(request: Request, session: Session, access: Access) -> Response:
-    form = await request.form()
+def _switch_language(
+    request: Request, session: Session, access: Access, form: FormData
+) -> Response:
     language = str(form.get("language", ""))
     if access.response is not None:
         service.set_language(session, access.response, language)
@@ -344,6 +347,16 @@ async def _switch_language(request: Request, session: Session, access: Access) -
         request.session[SESSION_LANGUAGE] = language
     target = str(form.get("next", ""))
     return redirect(target if target.startswith(access.base) else access.base)
+
+
+async def _in_thread(handler: Callable[..., Response], request: Request, *args: Any) -> Response:
+    """Parse the form here, then run the database work in a worker thread.
+
+    A SQLite writer waiting for the lock must never block the event loop: the transaction it
+    waits for commits in a worker thread scheduled by this very loop.
+    """
+    form = await request.form()
+    return await run_in_threadpool(handler, request, *args, form)
 
 
 def _register(prefix: str, resolve: Callable[..., Access]) -> None:
@@ -356,7 +369,7 @@ def _register(prefix: str, resolve: Callable[..., Access]) -> None:
 
     @router.post(prefix + "/start")
     async def start(request: Request, session: SessionDep, access: Access = resolved) -> Response:
-        return await _start(request, session, access)
+        return await _in_thread(_start, request, session, access)
 
     @router.get(prefix + "/page/{page}")
     def show_page(
@@ -368,7 +381,7 @@ def _register(prefix: str, resolve: Callable[..., Access]) -> None:
     async def save_page(
         request: Request, session: SessionDep, page: int, access: Access = resolved
     ) -> Response:
-        return await _save_page(request, session, access, page)
+        return await _in_thread(_save_page, request, session, access, page)
 
     @router.get(prefix + "/done")
     def done(request: Request, session: SessionDep, access: Access = resolved) -> Response:
@@ -378,7 +391,7 @@ def _register(prefix: str, resolve: Callable[..., Access]) -> None:
     async def switch_language(
         request: Request, session: SessionDep, access: Access = resolved
     ) -> Response:
-        return await _switch_language(request, session, access)
+        return await _in_thread(_switch_language, request, session, access)
 
 
 _register("/s/{key}", public_access)
