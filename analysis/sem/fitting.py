@@ -340,6 +340,9 @@ def prepare_data(data: pd.DataFrame, spec: ModelSpec, *, missing: str) -> Prepar
             "latent variable name(s) also used by data columns: " + ", ".join(clash)
         )
     frame = data[names]
+    empty = [name for name in names if frame[name].isna().all()]
+    if empty:
+        raise AnalysisError("these model variables have no values: " + ", ".join(empty))
     bad = [
         name
         for name in names

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import (
+    AnalysisError,
     IdentificationError,
     ModelSyntaxError,
     NonNumericDataError,
@@ -213,6 +214,12 @@ def test_unknown_variables_are_listed():
 def test_non_numeric_columns_are_rejected():
     data = load_data("holzinger_swineford").assign(x2=lambda d: d["x2"].astype(str))
     with pytest.raises(NonNumericDataError, match="x2"):
+        fit_sem(data, HS_MODEL)
+
+
+def test_empty_columns_are_named():
+    data = load_data("holzinger_swineford").assign(x2=np.nan)
+    with pytest.raises(AnalysisError, match="no values: x2"):
         fit_sem(data, HS_MODEL)
 
 
