@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 import loyaltylab.models  # noqa: F401  (registers every table)
-import loyaltylab.security
+from loyaltylab import security
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.app import create_app
 from loyaltylab.db import make_engine
@@ -56,10 +56,10 @@ def recreate_schema(schema: str) -> None:
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing() -> Iterator[None]:
     """Real argon2 with its cheapest parameters: ~0.2 s per hash would dominate the suite."""
-    production_hasher = loyaltylab.security._hasher
-    loyaltylab.security._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    production_hasher = security._hasher
+    security._hasher = PasswordHasher.from_parameters(CHEAPEST)
     yield
-    loyaltylab.security._hasher = production_hasher
+    security._hasher = production_hasher
 
 
 @pytest.fixture(scope="session")
