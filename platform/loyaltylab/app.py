@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
     from loyaltylab.designer.routes import router as designer_router
+    from loyaltylab.fieldwork.routes import router as fieldwork_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.respond.routes import install as install_respondent_pages
     from loyaltylab.studies.routes import router as studies_router
@@ -157,6 +158,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages_router)
     app.include_router(accounts_router)
     app.include_router(studies_router)
+    app.include_router(fieldwork_router)
     app.include_router(designer_router)
     install_respondent_pages(app)
 

@@ -11,6 +11,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loyaltylab import i18n
+
 access_log = logging.getLogger("loyaltylab.access")
 
 CONTENT_SECURITY_POLICY = (
@@ -114,7 +116,7 @@ class BodySizeLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await _too_large(scope, receive, send)
+            await _too_large(scope, receive, send, self.max_body_bytes)
             return
         received = 0
         too_large = False
@@ -144,7 +146,7 @@ class BodySizeLimitMiddleware:
             if not too_large or response_started:
                 raise
         if too_large and not response_started:
-            await _too_large(scope, receive, send)
+            await _too_large(scope, receive, send, self.max_body_bytes)
 
 
 class _BodyTooLarge(Exception):
@@ -161,6 +163,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(scope: Scope, receive: Receive, send: Send) -> Any:
-    response = PlainTextResponse("Request body too large.", status_code=413)
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> Any:
+    # Refused before the session is read: the browser's languages choose the message's.
+    accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), "")
+    locale = i18n.negotiate_locale(user_locale=None, cookie=None, accept_language=accept)
+    message = i18n.translations(locale).gettext(
+        "The upload is too large: at most %(max_mb)s MB are accepted."
+    ) % {"max_mb": f"{limit / (1024 * 1024):g}"}
+    response = PlainTextResponse(message, status_code=413)
     await response(scope, receive, send)

@@ -1,0 +1,364 @@
+"""Researcher fieldwork pages on the real app and database: waves, channels, quality, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from loyaltylab.accounts.models import Organisation, Role, User
+from loyaltylab.mail import OutboxMessage
+from loyaltylab.studies.models import Study
+from surveys.fieldwork import service as fieldwork
+from surveys.fieldwork.models import (
+    Channel,
+    Contact,
+    Response,
+    ResponseStatus,
+    Wave,
+    WaveInvitation,
+    WaveStatus,
+)
+from surveys.models import QuestionnaireVersion
+
+CONTACTS_CSV = (
+    "external_id,email,phone,tier,region\n"
+    "C1,c1@example.com,+86 10 1234 5678,gold,north\n"
+    "C2,c2@example.com,,silver,south\n"
+    "C3,,,bronze,south\n"
+).encode("utf-8-sig")
+
+
+@pytest.fixture
+def researcher(
+    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
+) -> TestClient:
+    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
+    login(client, "researcher@northwind.example")
+    return client
+
+
+def _post(client: TestClient, csrf: Callable, page: str, url: str, **kwargs) -> object:
+    data = {"csrf_token": csrf(client, page), **kwargs.pop("data", {})}
+    return client.post(url, data=data, follow_redirects=False, **kwargs)
+
+
+def _upload(client: TestClient, csrf: Callable, study: Study, content: bytes, name: str):
+    page = f"/studies/{study.id}/contacts"
+    return _post(client, csrf, page, page, files={"file": (name, content, "text/csv")})
+
+
+def _complete(
+    session: Session, wave: Wave, *, contact: Contact | None = None, **values
+) -> Response:
+    now = fieldwork.utcnow()
+    response = Response(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        channel=Channel.web,
+        contact_id=contact.id if contact else None,
+        language="en",
+        status=ResponseStatus.complete,
+        quota_cell=fieldwork.quota_cell(wave, contact),
+        started_at=now - timedelta(seconds=values.pop("duration", 300)),
+        submitted_at=now,
+        duration_seconds=None,
+        answer_values=[],
+    )
+    response.duration_seconds = (now - response.started_at).total_seconds()
+    definition = fieldwork.definition_for(session, wave.questionnaire_version_id)
+    response.answer_values = [values.get(code) for code in fieldwork.variable_codes(definition)]
+    session.add(response)
+    session.commit()
+    return response
+
+
+def test_wave_lifecycle_pages(
+    researcher: TestClient,
+    csrf: Callable,
+    study: Study,
+    version: QuestionnaireVersion,
+    session: Session,
+) -> None:
+    page = f"/studies/{study.id}/waves"
+    assert "/studies/%d/waves" % study.id in researcher.get(f"/studies/{study.id}").text
+    bad = _post(
+        researcher,
+        csrf,
+        page,
+        page,
+        data={"name": "2026-Q3", "version_id": str(version.id), "quotas": "gold 200"},
+    )
+    assert bad.status_code == 400 and "tier=gold: 200" in bad.text
+    assert session.exec(select(Wave)).all() == []
+    created = _post(
+        researcher,
+        csrf,
+        page,
+        page,
+        data={
+            "name": "2026-Q3",
+            "version_id": str(version.id),
+            "target": "400",
+            "opens_at": "2026-07-01T09:00",
+            "quotas": "tier=gold: 200\nsilver: 150",
+        },
+    )
+    assert created.status_code == 303
+    wave = session.exec(select(Wave)).one()
+    assert (wave.status, wave.target, wave.quota_attribute) == (WaveStatus.draft, 400, "tier")
+    assert wave.quotas == {"gold": 200, "silver": 150}
+    detail = researcher.get(f"/waves/{wave.id}")
+    assert "http-equiv" not in detail.text and f"/s/{wave.public_slug}" in detail.text
+    _post(
+        researcher, csrf, f"/waves/{wave.id}", f"/waves/{wave.id}/status", data={"action": "open"}
+    )
+    session.refresh(wave)
+    assert wave.status == WaveStatus.open
+    assert 'http-equiv="refresh"' in researcher.get(f"/waves/{wave.id}").text
+    _post(
+        researcher, csrf, f"/waves/{wave.id}", f"/waves/{wave.id}/status", data={"action": "close"}
+    )
+    session.refresh(wave)
+    assert wave.status == WaveStatus.closed
+    again = _post(researcher, csrf, page, f"/waves/{wave.id}/status", data={"action": "open"})
+    session.refresh(wave)
+    assert again.status_code == 303 and wave.status == WaveStatus.closed
+
+
+def test_qr_codes(researcher: TestClient, wave: Wave) -> None:
+    png = researcher.get(f"/waves/{wave.id}/qr.png")
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    svg = researcher.get(f"/waves/{wave.id}/qr.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    assert researcher.get(f"/waves/{wave.id}/qr.gif").status_code == 404
+
+
+def test_contact_upload_good_bad_and_refused(
+    researcher: TestClient, csrf: Callable, study: Study, session: Session
+) -> None:
+    bad = _upload(
+        researcher,
+        csrf,
+        study,
+        b"external_id,email\nC1,nope\n,x@example.com\nC1,y@example.com\n",
+        "c.csv",
+    )
+    assert bad.status_code == 400
+    assert all(f"Row {n}" in bad.text for n in (2, 3, 4))
+    assert session.exec(select(Contact)).all() == []
+    too_big = _upload(researcher, csrf, study, b"a" * (5 * 1024 * 1024 + 10), "c.csv")
+    assert too_big.status_code == 413 and "5 MB" in too_big.text
+    fake = _upload(researcher, csrf, study, b"PK\x03\x04garbage", "c.xlsx")
+    assert fake.status_code == 400 and "damaged" in fake.text
+    researcher.headers["accept-language"] = "zh-CN"
+    fake_zh = _upload(researcher, csrf, study, b"PK\x03\x04garbage", "c.xlsx")
+    assert "XLSX" in fake_zh.text and "damaged" not in fake_zh.text
+    del researcher.headers["accept-language"]
+    good = _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
+    assert good.status_code == 303
+    contacts = {c.external_id: c for c in session.exec(select(Contact))}
+    assert contacts["C1"].attributes == {"tier": "gold", "region": "north"}
+    pseudonym = contacts["C1"].pseudonym
+    _upload(researcher, csrf, study, b"external_id,tier\nC1,silver\n", "again.csv")
+    session.expire_all()
+    again = session.exec(select(Contact).where(Contact.external_id == "C1")).one()
+    assert again.pseudonym == pseudonym and again.attributes["tier"] == "silver"
+
+
+def test_invitation_links_outbox_and_reminders(
+    researcher: TestClient,
+    csrf: Callable,
+    study: Study,
+    wave: Wave,
+    session: Session,
+    respondent: Callable,
+    app,
+) -> None:
+    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
+    page = f"/waves/{wave.id}"
+    download = _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/links")
+    assert download.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert [row["external_id"] for row in rows] == ["C1", "C2", "C3"]
+    link = rows[0]["link"]
+    assert link.startswith("https://loyaltylab.example/i/")
+    # the contact answers through the personal link: single use
+    person = respondent(TestClient(app, base_url="https://testserver"), urlpath(link))
+    assert person.consent().status_code == 303
+    invitation = session.exec(select(WaveInvitation)).first()
+    session.execute(
+        WaveInvitation.__table__.update()
+        .where(WaveInvitation.id == invitation.id)
+        .values(used_at=fieldwork.utcnow())
+    )
+    session.commit()
+    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
+    outbox = researcher.get("/outbox").text
+    # C1 answered, C3 has no e-mail: only C2 is mailed, with a working personal link
+    mailed = session.exec(select(OutboxMessage)).all()
+    assert [m.to for m in mailed] == ["c2@example.com"]
+    token = re.search(r"/i/([\w-]+)", mailed[0].body).group(1)
+    assert fieldwork.invitation_by_token(session, token) is not None
+    assert "c2@example.com" in outbox
+    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/remind")
+    reminders = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()[1:]
+    assert [m.to for m in reminders] == ["c2@example.com"] and "Reminder" in reminders[0].subject
+    assert fieldwork.invitation_by_token(session, token) is None  # replaced by the reminder's
+
+
+def urlpath(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+def test_phone_entry_reuses_the_respondent_form(
+    researcher: TestClient,
+    csrf: Callable,
+    study: Study,
+    wave: Wave,
+    session: Session,
+) -> None:
+    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
+    search = researcher.get(f"/waves/{wave.id}/phone?q=C2")
+    assert "C2" in search.text
+    contact = session.exec(select(Contact).where(Contact.external_id == "C2")).one()
+    key = re.search(r'name="submission_key" value="([^"]+)"', search.text).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', search.text).group(1)
+    started = researcher.post(
+        f"/waves/{wave.id}/phone",
+        data={"csrf_token": token, "submission_key": key, "contact_id": str(contact.id)},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    response = session.exec(select(Response)).one()
+    assert (response.channel, response.contact_id) == (Channel.phone, contact.id)
+    base = f"/waves/{wave.id}/phone/{response.id}"
+    form_page = researcher.get(f"{base}/page/0")
+    assert form_page.status_code == 200 and f'action="{base}/page/0"' in form_page.text
+    fields = dict(re.findall(r'name="(csrf_token|submission_key)" value="([^"]+)"', form_page.text))
+    saved = researcher.post(
+        f"{base}/page/0",
+        data={**fields, "complained": "no", "action": "next"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and saved.headers["location"].startswith(f"{base}/page/")
+    session.refresh(response)
+    definition = fieldwork.definition_for(session, wave.questionnaire_version_id)
+    assert fieldwork.answers_of(response, definition)["complained"] == "no"
+
+
+def test_quality_flags_exclude_and_include(
+    researcher: TestClient, csrf: Callable, wave: Wave, session: Session
+) -> None:
+    careful = [_complete(session, wave, duration=600, attn="app") for _ in range(3)]
+    speeder = _complete(session, wave, duration=30, attn="app")
+    inattentive = _complete(session, wave, duration=600, attn="web")
+    page = researcher.get(f"/waves/{wave.id}/responses?flagged=1").text
+    assert f"r-{speeder.id}" in page and f"r-{inattentive.id}" in page
+    assert f"r-{careful[0].id}" not in page
+    assert "Speeding" in page and "Failed attention check" in page
+    url = f"/waves/{wave.id}/responses/{speeder.id}/exclusion"
+    _post(researcher, csrf, f"/waves/{wave.id}/responses", url, data={"excluded": "1"})
+    session.refresh(speeder)
+    assert speeder.excluded
+    from surveys.fieldwork.data import responses_dataframe
+
+    assert speeder.id not in responses_dataframe(session, [wave.id])["response_id"].tolist()
+    _post(researcher, csrf, f"/waves/{wave.id}/responses", url, data={"excluded": "0"})
+    session.refresh(speeder)
+    assert not speeder.excluded
+
+
+def test_monitoring_numbers(
+    researcher: TestClient, wave: Wave, session: Session, study: Study
+) -> None:
+    [gold] = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "G1", "attributes": {"tier": "gold"}}],
+    )
+    fieldwork.issue_invitations(session, wave, [gold])
+    session.commit()
+    for seconds in (100, 200, 600):
+        _complete(session, wave, duration=seconds)
+    _complete(session, wave, contact=gold, duration=300)
+    partial = Response(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        channel=Channel.web,
+        language="en",
+        answer_values=[],
+    )
+    session.add(partial)
+    session.commit()
+    text = researcher.get(f"/waves/{wave.id}").text
+    number = lambda name: re.search(rf'id="n-{name}">([^<]*)<', text).group(1).strip()  # noqa: E731
+    assert (number("started"), number("completed"), number("partial")) == ("5", "4", "1")
+    assert number("invited") == "1" and number("rate") == "0.0%"
+    assert number("median") == "4.2 min"  # median of 100, 200, 300, 600 s = 250 s
+    assert re.search(r"<th scope=\"row\">gold</th><td>1</td><td>1</td>", text)
+
+
+def test_exports_neutralise_formula_cells(
+    researcher: TestClient, wave: Wave, session: Session, study: Study
+) -> None:
+    [contact] = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "X", "attributes": {"tier": "=cmd|' /C calc'!A0"}}],
+    )
+    session.commit()
+    response = _complete(
+        session,
+        wave,
+        contact=contact,
+        improve='=HYPERLINK("http://evil")',
+        complained="no",
+        channels=["web", "app"],
+    )
+    raw = researcher.get(f"/waves/{wave.id}/export.csv").content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert row["response_id"] == str(response.id) and row["complained"] == "no"
+    assert row["improve"] == '\'=HYPERLINK("http://evil")'
+    assert row["contact_tier"] == "'=cmd|' /C calc'!A0" and row["channels"] == "web;app"
+    workbook = load_workbook(io.BytesIO(researcher.get(f"/waves/{wave.id}/export.xlsx").content))
+    sheet = workbook["data"]
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(2, header.index("improve") + 1)
+    assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://evil")'
+    assert sheet.cell(2, header.index("contact_tier") + 1).value.startswith("'=")
+
+
+def test_clients_read_but_cannot_change(
+    client: TestClient,
+    csrf: Callable,
+    wave: Wave,
+    client_organisation: Organisation,
+    make_member: Callable,
+    login: Callable,
+    session: Session,
+) -> None:
+    make_member(client_organisation, email="client@contoso.example", role=Role.client)
+    login(client, "client@contoso.example")
+    assert client.get(f"/waves/{wave.id}").status_code == 200
+    assert client.get(f"/waves/{wave.id}/responses").status_code == 200
+    for url, data in (
+        (f"/waves/{wave.id}/status", {"action": "close"}),
+        (f"/waves/{wave.id}/invitations/links", {}),
+    ):
+        assert _post(client, csrf, f"/waves/{wave.id}/responses", url, data=data).status_code == 403
+    assert client.get(f"/waves/{wave.id}/phone").status_code == 403
+    session.refresh(wave)
+    assert wave.status == WaveStatus.open
