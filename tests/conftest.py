@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,8 +32,14 @@ TEST_PASSWORD = "correct horse battery staple"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"
 
 
+# Schemas are named per run and worker, so concurrent runs on one server never collide.
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+_CREATED_SCHEMAS: set[str] = set()
+
+
 def _worker_schema() -> str:
-    return "test_" + re.sub(r"\W", "_", os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    worker = re.sub(r"\W", "_", os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    return f"test_{_RUN_ID}_{worker}"
 
 
 def postgres_url(schema: str) -> str:
@@ -51,6 +58,18 @@ def recreate_schema(schema: str) -> None:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
+    _CREATED_SCHEMAS.add(schema)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    if POSTGRES_URL and _CREATED_SCHEMAS:
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as connection:
+            for schema in _CREATED_SCHEMAS:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(autouse=True, scope="session")

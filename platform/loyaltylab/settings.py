@@ -11,8 +11,19 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_PLACEHOLDER_KEYS = {"changeme", "change-me", "secret", "dev", "development", "insecure"}
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "insecure", "example")
 MIN_SECRET_KEY_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 12
+
+
+def _looks_random(key: str) -> bool:
+    """Long, varied and not built from a placeholder word (e.g. ``changeme`` repeated)."""
+    lowered = key.lower()
+    return (
+        len(key) >= MIN_SECRET_KEY_LENGTH
+        and len(set(key)) >= MIN_DISTINCT_CHARACTERS
+        and not any(word in lowered for word in _PLACEHOLDER_WORDS)
+    )
 
 
 def var_dir() -> Path:
@@ -65,11 +76,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_secret_key(self) -> Settings:
         if self.env == "production":
-            if (
-                not self.secret_key
-                or self.secret_key.lower() in _PLACEHOLDER_KEYS
-                or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
-            ):
+            if not _looks_random(self.secret_key):
                 raise ValueError(
                     "LOYALTYLAB_SECRET_KEY must be set to a random value of at least "
                     f"{MIN_SECRET_KEY_LENGTH} characters in production"

@@ -22,7 +22,19 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return var
 
 
-@pytest.mark.parametrize("key", ["", "changeme", "secret", "short-but-random-Zx81", "x" * 31])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "changeme",
+        "secret",
+        "short-but-random-Zx81",
+        "x" * 31,
+        "k" * 48,
+        "changeme-changeme-changeme-changeme",
+        "my-Super-secret-production-key-2026",
+    ],
+)
 def test_production_refuses_a_missing_placeholder_or_short_key(
     key: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
