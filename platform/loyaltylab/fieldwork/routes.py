@@ -22,6 +22,7 @@ from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork import texts
+from loyaltylab.i18n import N_
 from loyaltylab.mail import OutboxMessage, deliver, queue_mail
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
@@ -48,6 +49,11 @@ from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
 router = APIRouter()
 REFRESH_SECONDS = 30
 CONTACTS_SHOWN = 200
+STATUS_MESSAGES = {"open": N_("The wave is open."), "close": N_("The wave is closed.")}
+EXCLUSION_MESSAGES = {
+    True: N_("The response is excluded from analyses."),
+    False: N_("The response is included in analyses again."),
+}
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -265,7 +271,7 @@ def change_status(
         session.rollback()
         flash(request, "The wave cannot change to this status now.", "error")
         return redirect(f"/waves/{wave.id}")
-    flash(request, "The wave is open." if action == "open" else "The wave is closed.", "success")
+    flash(request, STATUS_MESSAGES[action], "success")
     return redirect(f"/waves/{wave.id}")
 
 
@@ -563,9 +569,9 @@ def set_exclusion(
     response = session.get(SurveyResponse, response_id)
     if response is None or response.wave_id != wave.id:
         raise NotFound("Not found.")
-    service.set_excluded(session, response, excluded == "1")
-    message = "The response is excluded." if excluded == "1" else "The response is included."
-    flash(request, message, "success")
+    exclude = excluded == "1"
+    service.set_excluded(session, response, exclude)
+    flash(request, EXCLUSION_MESSAGES[exclude], "success")
     return redirect(f"/waves/{wave.id}/responses#r-{response.id}")
 
 
