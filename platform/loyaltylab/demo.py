@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.security import hash_password, verify_password
 from loyaltylab.studies.models import Study
+from surveys import service as questionnaires
 
 RESEARCH_ORG = "Northwind Research"
 CLIENT_ORG = "Contoso Retail"
@@ -74,8 +75,11 @@ def seed_demo(session: Session) -> DemoSummary:
     )
     organisations = {RESEARCH_ORG: research, CLIENT_ORG: client}
     summary = DemoSummary(study_name=STUDY_NAME)
+    users = {}
     for email, name, role, org_name in DEMO_USERS:
-        _user(session, email=email, name=name, role=role, organisation=organisations[org_name])
+        users[role] = _user(
+            session, email=email, name=name, role=role, organisation=organisations[org_name]
+        )
         summary.users.append((email, role.value))
     study = session.exec(
         select(Study).where(Study.organisation_id == research.id, Study.name == STUDY_NAME)
@@ -93,4 +97,17 @@ def seed_demo(session: Session) -> DemoSummary:
         )
         session.add(study)
         session.flush()
+    _questionnaire(session, study, published_by=users[Role.owner])
     return summary
+
+
+def _questionnaire(session: Session, study: Study, *, published_by: User) -> None:
+    """A published bilingual satisfaction -> value -> loyalty questionnaire, unless one exists."""
+    if questionnaires.list_questionnaires(session, study.organisation_id, study_id=study.id):
+        return
+    questionnaire = questionnaires.create_questionnaire(
+        session, organisation_id=study.organisation_id, study_id=study.id, template="svl"
+    )
+    questionnaires.publish(
+        session, study.organisation_id, questionnaire.id, user_id=published_by.id
+    )

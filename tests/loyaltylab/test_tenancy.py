@@ -69,6 +69,8 @@ CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
 PATH_PARAM_FIXTURES = {
     "study_id": "study",
     "membership_id": "researcher_membership",
+    "questionnaire_id": "questionnaire",
+    "code": "questionnaire_item",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
 PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
@@ -154,6 +156,25 @@ def test_the_enumeration_includes_router_prefixes() -> None:
 
 
 # --- the two tenants --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def questionnaire(session: Session, study: Study) -> Any:
+    from surveys import service
+
+    created = service.create_questionnaire(
+        session, organisation_id=study.organisation_id, study_id=study.id
+    )
+    session.commit()
+    return created
+
+
+@pytest.fixture
+def questionnaire_item(questionnaire: Any) -> Any:
+    """The code of an item of organisation A's questionnaire, as the ``{code}`` path value."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id="sat")
 
 
 @pytest.fixture
