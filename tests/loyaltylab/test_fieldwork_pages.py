@@ -139,7 +139,7 @@ def test_qr_codes(researcher: TestClient, wave: Wave) -> None:
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
     svg = researcher.get(f"/waves/{wave.id}/qr.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
-    assert researcher.get(f"/waves/{wave.id}/qr.gif").status_code == 404
+    assert researcher.get(f"/waves/{wave.id}/qr.gif").status_code == 404  # no such route
 
 
 def test_contact_upload_good_bad_and_refused(

@@ -69,6 +69,9 @@ CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
 PATH_PARAM_FIXTURES = {
     "study_id": "study",
     "membership_id": "researcher_membership",
+    "wave_id": "wave",
+    "response_id": "phone_response",
+    "page": "first_page",
     "questionnaire_id": "questionnaire",
     "code": "questionnaire_item",
 }
@@ -156,6 +159,30 @@ def test_the_enumeration_includes_router_prefixes() -> None:
 
 
 # --- the two tenants --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def phone_response(session: Session, wave: Any) -> Any:
+    """A telephone interview of organisation A's wave (``wave`` from tests/loyaltylab/conftest)."""
+    from surveys.fieldwork import service as fieldwork
+    from surveys.fieldwork.models import Channel
+
+    claim = fieldwork.claim_submission(
+        session, "tenancy-phone", organisation_id=wave.organisation_id
+    )
+    response = fieldwork.start_response(
+        session, wave, channel=Channel.phone, language="en", claim=claim
+    )
+    session.commit()
+    return response
+
+
+@pytest.fixture
+def first_page() -> Any:
+    """A page index, not an object: the route's wave and response are A's."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=0)
 
 
 @pytest.fixture
@@ -258,6 +285,9 @@ FORM_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
     "company_name": lambda a: "Probe",
     "description": lambda a: "Probe",
     "new_client": lambda a: "",
+    "version_id": lambda a: "1",
+    "action": lambda a: "close",
+    "excluded": lambda a: "1",
 }
 
 
@@ -477,7 +507,7 @@ def test_every_state_changing_route_rejects_a_missing_or_forged_csrf_token(
 def test_an_unknown_path_parameter_fails_with_instructions(
     request: pytest.FixtureRequest,
 ) -> None:
-    route = APIRoute("/waves/{wave_id}/report", endpoint=lambda: None)
+    route = APIRoute("/surveys/{survey_id}/report", endpoint=lambda: None)
     message = _path_values(Endpoint("GET", route.path, route), request)
     assert isinstance(message, str)
-    assert "{wave_id}" in message and "PATH_PARAM_FIXTURES" in message
+    assert "{survey_id}" in message and "PATH_PARAM_FIXTURES" in message

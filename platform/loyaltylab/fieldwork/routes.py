@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from loyaltylab import i18n
 from loyaltylab.db import SessionDep
@@ -275,13 +276,18 @@ def change_status(
     return redirect(f"/waves/{wave.id}")
 
 
-@router.get("/waves/{wave_id}/qr.{kind}")
-def wave_qr(
-    session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id: int, kind: str
-) -> Response:
+@router.get("/waves/{wave_id}/qr.png")
+def wave_qr_png(session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id: int) -> Response:
+    return _qr(session, ctx, settings, wave_id, "png")
+
+
+@router.get("/waves/{wave_id}/qr.svg")
+def wave_qr_svg(session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id: int) -> Response:
+    return _qr(session, ctx, settings, wave_id, "svg")
+
+
+def _qr(session: Session, ctx: OrgContext, settings: Settings, wave_id: int, kind: str) -> Response:
     wave, _study = _wave(session, ctx, wave_id)
-    if kind not in ("png", "svg"):
-        raise NotFound("Not found.")
     code = segno.make(settings.absolute_url(f"/s/{wave.public_slug}"), error="m")
     buffer = io.BytesIO()
     code.save(buffer, kind=kind, scale=8, border=2)
@@ -340,14 +346,11 @@ def _contacts_page(
 
 @router.post("/studies/{study_id}/contacts", response_class=HTMLResponse)
 async def upload_contacts(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    study_id: int,
-    file: Annotated[UploadFile | None, File()] = None,
+    request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> Response:
     study = studies.get_editable_study(session, ctx, study_id)
-    if file is None or not file.filename:
+    file = (await request.form()).get("file")
+    if not isinstance(file, StarletteUploadFile) or not file.filename:
         error = i18n.gettext("Choose a CSV or XLSX file to upload.")
         return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
     content = await file.read(5 * 1024 * 1024 + 1)
@@ -575,11 +578,18 @@ def set_exclusion(
     return redirect(f"/waves/{wave.id}/responses#r-{response.id}")
 
 
-@router.get("/waves/{wave_id}/export.{kind}")
-def export_wave(session: SessionDep, ctx: OrgDep, wave_id: int, kind: str) -> Response:
+@router.get("/waves/{wave_id}/export.csv")
+def export_csv(session: SessionDep, ctx: OrgDep, wave_id: int) -> Response:
+    return _export(session, ctx, wave_id, "csv")
+
+
+@router.get("/waves/{wave_id}/export.xlsx")
+def export_xlsx(session: SessionDep, ctx: OrgDep, wave_id: int) -> Response:
+    return _export(session, ctx, wave_id, "xlsx")
+
+
+def _export(session: Session, ctx: OrgContext, wave_id: int, kind: str) -> Response:
     wave, _study = _wave(session, ctx, wave_id)
-    if kind not in ("csv", "xlsx"):
-        raise NotFound("Not found.")
     frame = raw_frame(session, wave)
     if kind == "csv":
         content, media_type = csv_bytes(frame), "text/csv; charset=utf-8"
