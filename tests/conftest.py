@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
-import loyaltylab.models  # registers every table
+from loyaltylab import models as _all_tables  # noqa: F401  (registers every table)
 from loyaltylab import security
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.app import create_app

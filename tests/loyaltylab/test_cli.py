@@ -100,7 +100,11 @@ def test_demo_is_idempotent_and_prints_working_logins(cli_env: dict[str, str]) -
 
 
 def test_demo_refused_in_production(cli_env: dict[str, str]) -> None:
-    env = {**cli_env, "LOYALTYLAB_ENV": "production", "LOYALTYLAB_SECRET_KEY": secrets.token_urlsafe(48)}
+    env = {
+        **cli_env,
+        "LOYALTYLAB_ENV": "production",
+        "LOYALTYLAB_SECRET_KEY": secrets.token_urlsafe(48),
+    }
     result = loyaltylab("demo", env=env)
     assert result.returncode == 2
     assert "production" in result.stderr
