@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Organisation, Role, User
+from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import service as fieldwork
@@ -89,7 +89,7 @@ def test_wave_lifecycle_pages(
     session: Session,
 ) -> None:
     page = f"/studies/{study.id}/waves"
-    assert "/studies/%d/waves" % study.id in researcher.get(f"/studies/{study.id}").text
+    assert f"/studies/{study.id}/waves" in researcher.get(f"/studies/{study.id}").text
     bad = _post(
         researcher,
         csrf,
