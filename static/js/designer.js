@@ -28,8 +28,18 @@
     var buttons = part.querySelectorAll(":scope > .part-actions .move-form button, :scope > .section-head .move-form button");
     var wanted = Array.prototype.find.call(buttons, function (b) { return b.value === parts[1] && !b.disabled; });
     var fallback = Array.prototype.find.call(buttons, function (b) { return !b.disabled; });
-    if (wanted || fallback) {
-      (wanted || fallback).focus();
+    var button = wanted || fallback;
+    if (!button) {
+      return;
+    }
+    // After the load event: scrolling to the URL's #fragment would otherwise take focus away.
+    var focus = function () {
+      window.setTimeout(function () { button.focus(); }, 0);
+    };
+    if (document.readyState === "complete") {
+      focus();
+    } else {
+      window.addEventListener("load", focus);
     }
   }
 
@@ -72,15 +82,15 @@
       handle.title = label;
       handle.setAttribute("aria-hidden", "true");
       item.insertBefore(handle, item.firstChild);
-      handle.addEventListener("mousedown", function () { item.draggable = true; });
-      item.addEventListener("dragstart", function (event) {
+      handle.draggable = true;
+      handle.addEventListener("dragstart", function (event) {
         dragged = item;
         item.classList.add("dragging");
         event.dataTransfer.effectAllowed = "move";
         event.dataTransfer.setData("text/plain", item.dataset.code);
+        event.dataTransfer.setDragImage(item, 16, 16);
       });
-      item.addEventListener("dragend", function () {
-        item.draggable = false;
+      handle.addEventListener("dragend", function () {
         item.classList.remove("dragging");
         clearMarks();
       });
