@@ -139,6 +139,28 @@ def _designer(
     return render(request, "designer/designer.html", context, status_code=status_code)
 
 
+def _form_context(
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    *,
+    problems: list[Problem] | None,
+    errors: dict[str, str] | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A form page's context; a refused submission is rolled back before reading again."""
+    if problems is not None or errors:
+        session.rollback()
+    return _context(
+        session,
+        ctx,
+        questionnaire,
+        problems=_problem_lines(problems or []),
+        errors=errors or {},
+        **extra,
+    )
+
+
 def _back(questionnaire: Questionnaire, code: str | None = None) -> Response:
     anchor = f"#part-{code}" if code else ""
     return redirect(f"/questionnaires/{questionnaire.id}{anchor}")
@@ -281,14 +303,12 @@ def _item_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    if problems is not None or errors:
-        session.rollback()
-    context = _context(
+    context = _form_context(
         session,
         ctx,
         questionnaire,
-        problems=_problem_lines(problems or []),
-        errors=errors or {},
+        problems=problems,
+        errors=errors,
         item_type=item_type,
         values=values,
         code=code,
@@ -372,10 +392,8 @@ def _section_page(
     problems: list[Problem] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    if problems is not None:
-        session.rollback()
-    context = _context(
-        session, ctx, questionnaire, problems=_problem_lines(problems or []), section=section
+    context = _form_context(
+        session, ctx, questionnaire, problems=problems, errors=None, section=section
     )
     return render(request, "designer/section.html", context, status_code=status_code)
 
@@ -546,14 +564,12 @@ def _condition_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    if problems is not None or errors:
-        session.rollback()
-    context = _context(
+    context = _form_context(
         session,
         ctx,
         questionnaire,
-        problems=_problem_lines(problems or []),
-        errors=errors or {},
+        problems=problems,
+        errors=errors,
         values=values,
         code=code,
         operators=forms.OPERATORS,
@@ -733,12 +749,12 @@ def save_model(
     try:
         service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
     except InvalidQuestionnaire as exc:
-        session.rollback()
-        context = _context(
+        context = _form_context(
             session,
             ctx,
             questionnaire,
-            problems=_problem_lines(exc.problems),
+            problems=exc.problems,
+            errors=None,
             rows=forms.construct_rows(constructs),
             model=model,
             construct_items=changed.construct_items(),
