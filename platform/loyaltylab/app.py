@@ -149,9 +149,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
+    from loyaltylab.audit.routes import router as audit_router
+    from loyaltylab.dashboard.routes import router as dashboard_router
     from loyaltylab.designer.routes import router as designer_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
     from loyaltylab.pages import router as pages_router
+    from loyaltylab.privacy.routes import router as privacy_router
     from loyaltylab.respond.routes import install as install_respondent_pages
     from loyaltylab.studies.routes import router as studies_router
 
@@ -160,6 +163,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(studies_router)
     app.include_router(fieldwork_router)
     app.include_router(designer_router)
+    app.include_router(audit_router)
+    app.include_router(privacy_router)
+    app.include_router(dashboard_router)
     install_respondent_pages(app)
 
     @app.get("/healthz", include_in_schema=False)

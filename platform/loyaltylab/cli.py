@@ -67,6 +67,8 @@ def demo() -> None:
         summary = seed_demo(session)
         session.commit()
     typer.echo(f"Demo study: {summary.study_name}")
+    for wave_name, completes in summary.waves:
+        typer.echo(f"  wave {wave_name}: {completes} complete responses")
     typer.echo("Demo logins:")
     for email, role in summary.users:
         typer.echo(f"  {role:<10} {email:<34} password: {DEMO_PASSWORDS[role]}")
@@ -119,6 +121,25 @@ def create_user(
         session.commit()
     typer.echo(f"Created {email} ({parsed_role.value}) in {organisation}.")
 
+
+@app.command("apply-retention")
+def apply_retention_command() -> None:
+    """Remove contact data past each study's retention period; responses stay anonymous."""
+    from sqlmodel import select
+
+    from loyaltylab.db import make_engine
+    from loyaltylab.studies.models import Study
+    from loyaltylab.timeutil import utcnow
+    from surveys.fieldwork.privacy import apply_retention
+
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as session:
+        studies = session.exec(
+            select(Study.id, Study.retention_months).where(Study.retention_months.is_not(None))
+        ).all()
+        done = apply_retention(session, dict(studies), now=utcnow())
+        session.commit()
+    typer.echo(f"Anonymised {sum(done.values())} contacts in {len(done)} studies with retention.")
 
 
 def main() -> None:

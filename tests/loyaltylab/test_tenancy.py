@@ -74,6 +74,7 @@ PATH_PARAM_FIXTURES = {
     "page": "first_page",
     "questionnaire_id": "questionnaire",
     "code": "questionnaire_item",
+    "contact_id": "contact",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
 PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
@@ -175,6 +176,32 @@ def phone_response(session: Session, wave: Any) -> Any:
     )
     session.commit()
     return response
+
+
+@pytest.fixture
+def contact(session: Session, study: Study) -> Any:
+    """A contact of organisation A's study, with personal data a client must never see."""
+    from surveys.fieldwork import service as fieldwork
+
+    (created,) = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[
+            {
+                "external_id": "C-0001",
+                "email": CONTACT_EMAIL,
+                "phone": CONTACT_PHONE,
+                "attributes": {"tier": "gold"},
+            }
+        ],
+    )
+    session.commit()
+    return created
+
+
+CONTACT_EMAIL = "maria.lopez@customer.example"
+CONTACT_PHONE = "+86 138 0013 8000"
 
 
 @pytest.fixture
@@ -288,6 +315,9 @@ FORM_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
     "version_id": lambda a: "1",
     "action": lambda a: "close",
     "excluded": lambda a: "1",
+    "confirm": lambda a: "erase",
+    "release_open_text": lambda a: "1",
+    "retention_months": lambda a: "12",
 }
 
 

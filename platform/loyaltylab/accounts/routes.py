@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from loyaltylab import i18n
 from loyaltylab.accounts import service
 from loyaltylab.accounts.models import Role
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import (
     SESSION_ORG,
@@ -326,6 +327,16 @@ def set_role(
         membership_id=membership_id,
         role=_parse_role(role),
     )
+    member = audit.member_email(session, membership_id)
+    audit.record(
+        session,
+        ctx,
+        "member.role",
+        object_type="membership",
+        object_id=membership_id,
+        member=member,
+        role=role,
+    )
     flash(request, "The role has been changed.", "success")
     return redirect("/org/members")
 
@@ -334,7 +345,16 @@ def set_role(
 def remove(
     request: Request, session: SessionDep, ctx: OwnerDep, membership_id: int
 ) -> RedirectResponse:
+    member = audit.member_email(session, membership_id)
     service.remove_member(session, organisation_id=ctx.organisation_id, membership_id=membership_id)
+    audit.record(
+        session,
+        ctx,
+        "member.remove",
+        object_type="membership",
+        object_id=membership_id,
+        member=member,
+    )
     flash(request, "The member has been removed.", "success")
     return redirect("/org/members")
 

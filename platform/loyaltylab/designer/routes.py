@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import FormData, UploadFile
 
 from loyaltylab import i18n
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, load_owned
 from loyaltylab.designer import forms
@@ -807,6 +808,14 @@ def publish(
         return _designer(
             request, session, ctx, questionnaire, problems=exc.problems, status_code=400
         )
+    audit.record(
+        session,
+        ctx,
+        "questionnaire.publish",
+        object_type="questionnaire",
+        object_id=questionnaire.id,
+        version=version.number,
+    )
     flash(request, "Version %(number)s has been published.", "success", number=version.number)
     return _back(questionnaire)
 

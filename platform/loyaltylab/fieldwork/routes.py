@@ -19,6 +19,7 @@ from sqlmodel import Session, func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from loyaltylab import i18n
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
@@ -579,18 +580,22 @@ def set_exclusion(
 
 
 @router.get("/waves/{wave_id}/export.csv")
-def export_csv(session: SessionDep, ctx: OrgDep, wave_id: int) -> Response:
+def export_csv(session: SessionDep, ctx: EditorDep, wave_id: int) -> Response:
     return _export(session, ctx, wave_id, "csv")
 
 
 @router.get("/waves/{wave_id}/export.xlsx")
-def export_xlsx(session: SessionDep, ctx: OrgDep, wave_id: int) -> Response:
+def export_xlsx(session: SessionDep, ctx: EditorDep, wave_id: int) -> Response:
     return _export(session, ctx, wave_id, "xlsx")
 
 
 def _export(session: Session, ctx: OrgContext, wave_id: int, kind: str) -> Response:
-    wave, _study = _wave(session, ctx, wave_id)
+    # Raw data (contact attributes, open text) is the research organisation's, never a client's.
+    wave, _study = _editable_wave(session, ctx, wave_id)
     frame = raw_frame(session, wave)
+    audit.record(
+        session, ctx, "export.responses", object_type="wave", object_id=wave.id, format=kind
+    )
     if kind == "csv":
         content, media_type = csv_bytes(frame), "text/csv; charset=utf-8"
     else:

@@ -23,5 +23,10 @@ class Study(SQLModel, table=True):
     name: str = Field(max_length=200)
     company_name: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=4000)
+    release_open_text: bool = False
+    """Set by researchers: the client's users may read open-text answers."""
+    retention_months: int | None = Field(default=None, ge=1)
+    """Months after a contact's last response (or creation) before their personal data is
+    removed by ``loyaltylab apply-retention``; None keeps it."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

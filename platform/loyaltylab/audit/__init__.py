@@ -1,0 +1,1 @@
+"""Audit log: who published, exported, deleted or changed a role, and when."""

@@ -1,0 +1,70 @@
+"""Recording and reading audit events. Routes call :func:`record` in one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from loyaltylab.accounts.models import Membership, User
+from loyaltylab.audit.models import AuditEvent
+from loyaltylab.deps import OrgContext
+from loyaltylab.i18n import N_
+
+# Action -> readable label (an English msgid, translated on the page).
+ACTIONS = {
+    "questionnaire.publish": N_("Published a questionnaire version"),
+    "export.responses": N_("Exported raw responses"),
+    "export.report": N_("Downloaded a report"),
+    "member.role": N_("Changed a member's role"),
+    "member.remove": N_("Removed a member"),
+    "contact.erase": N_("Erased a contact and their responses"),
+    "study.privacy": N_("Changed a study's privacy settings"),
+}
+PAGE_SIZE = 100
+
+
+def record(
+    session: Session,
+    ctx: OrgContext,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: object = "",
+    **details: Any,
+) -> AuditEvent:
+    """Add an event to the request's transaction: it is kept exactly when the action is."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    event = AuditEvent(
+        organisation_id=ctx.organisation_id,
+        user_id=ctx.user.id,
+        user_email=ctx.user.email,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        details=details,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(
+    session: Session, organisation_id: int, *, before_id: int | None = None
+) -> list[AuditEvent]:
+    """The organisation's events, newest first, one page at a time (keyset on the id)."""
+    query = select(AuditEvent).where(AuditEvent.organisation_id == organisation_id)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return list(session.exec(query.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE)).all())
+
+
+def member_email(session: Session, membership_id: int) -> str:
+    """Whom a membership belongs to, for the log (read before the membership is removed)."""
+    email = session.exec(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.id == membership_id)
+    ).first()
+    return email or ""

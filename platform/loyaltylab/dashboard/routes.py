@@ -1,0 +1,99 @@
+"""The trend dashboard page: researchers of the study and its client's users."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from analysis.trends import NPS_MEASURE
+from loyaltylab import i18n
+from loyaltylab.dashboard.charts import Series, trend_chart
+from loyaltylab.dashboard.service import build_dashboard, segment_attributes
+from loyaltylab.db import SessionDep
+from loyaltylab.deps import OrgDep
+from loyaltylab.studies import service as studies
+from loyaltylab.web import render
+
+router = APIRouter(include_in_schema=False)
+SIGNIFICANCE = 0.05
+
+
+def _point(row: Any) -> tuple[float, float, float] | None:
+    return None if row is None else (row.value, row.ci_lower, row.ci_upper)
+
+
+def _blocks(dashboard: Any) -> list[dict[str, Any]]:
+    results: pd.DataFrame = dashboard.results
+    if results.empty:
+        return []
+    blocks = []
+    titles = {**dashboard.constructs, NPS_MEASURE: i18n.gettext("Net Promoter Score")}
+    for measure in [*dashboard.constructs, NPS_MEASURE]:
+        rows = results[results["measure"] == measure]
+        if rows.empty:
+            continue
+        groups = [(None, i18n.gettext("All respondents"))]
+        groups += [(segment, segment) for segment in dashboard.segments]
+        series, table = [], []
+        for key, name in groups:
+            part = rows[rows["segment"].isna()] if key is None else rows[rows["segment"] == key]
+            by_wave = {row.wave: row for row in part.itertuples(index=False)}
+            if not by_wave:
+                continue
+            series.append(Series(name, [_point(by_wave.get(w)) for w in dashboard.waves]))
+            table += [
+                {
+                    "group": name,
+                    "wave": wave,
+                    "row": by_wave[wave],
+                    "significant": not math.isnan(by_wave[wave].pvalue)
+                    and by_wave[wave].pvalue < SIGNIFICANCE,
+                }
+                for wave in dashboard.waves
+                if wave in by_wave
+            ]
+        low = -100.0 if measure == NPS_MEASURE else 0.0
+        blocks.append(
+            {
+                "code": measure,
+                "title": titles.get(measure, measure),
+                "chart": trend_chart(dashboard.waves, series, low=low, high=100.0),
+                "rows": table,
+            }
+        )
+    return blocks
+
+
+@router.get("/studies/{study_id}/dashboard", response_class=HTMLResponse)
+def dashboard_page(
+    request: Request, session: SessionDep, ctx: OrgDep, study_id: int, segment: str = ""
+) -> HTMLResponse:
+    study = studies.get_visible_study(session, ctx, study_id)
+    owner = ctx.organisation_id == study.organisation_id and ctx.role.can_edit
+    segments = segment_attributes(session, study)
+    chosen = segment if segment in segments else None
+    language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    dashboard = build_dashboard(
+        session,
+        study,
+        segment=chosen,
+        with_open_text=owner or study.release_open_text,
+        language=language,
+    )
+    return render(
+        request,
+        "dashboard/study.html",
+        {
+            "study": study,
+            "dashboard": dashboard,
+            "blocks": _blocks(dashboard),
+            "segment_options": segments,
+            "segment": chosen,
+            "alpha": SIGNIFICANCE,
+            "researcher": owner,
+        },
+    )

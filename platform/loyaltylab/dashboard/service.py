@@ -1,0 +1,189 @@
+"""Gathering a study's waves and responses for :func:`analysis.trends.trend_indices`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from analysis.trends import trend_indices
+from loyaltylab.studies.models import Study
+from surveys.definition import LongTextItem, NpsItem, QuestionnaireDefinition, ShortTextItem
+from surveys.fieldwork.data import responses_dataframe
+from surveys.fieldwork.models import Contact, Wave, WaveStatus
+from surveys.fieldwork.monitoring import wave_progress
+from surveys.fieldwork.service import definition_for
+from surveys.versions import diff_definitions
+
+OPEN_TEXTS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class WaveRate:
+    wave: str
+    completed: int
+    invited: int
+    response_rate: float | None
+
+
+@dataclass(frozen=True)
+class VersionWarning:
+    wave_from: str
+    wave_to: str
+    construct: str
+    changes: tuple[str, ...]
+
+
+@dataclass
+class Dashboard:
+    waves: list[str]
+    results: pd.DataFrame
+    constructs: dict[str, str]
+    segment: str | None
+    segments: list[str]
+    rates: list[WaveRate]
+    warnings: list[VersionWarning]
+    open_texts: list[tuple[str, str, str]] = field(default_factory=list)
+    """(wave, item label, answer) of the latest waves, when the viewer may read them."""
+
+
+def _fielded_waves(session: Session, study: Study) -> list[Wave]:
+    return list(
+        session.exec(
+            select(Wave)
+            .where(Wave.study_id == study.id, Wave.status != WaveStatus.draft)
+            .order_by(Wave.opens_at, Wave.created_at, Wave.id)
+        ).all()
+    )
+
+
+def segment_attributes(session: Session, study: Study) -> list[str]:
+    """Contact attributes with a few distinct values: the ones worth breaking results down by."""
+    values: dict[str, set] = {}
+    for attributes in session.exec(select(Contact.attributes).where(Contact.study_id == study.id)):
+        for name, value in attributes.items():
+            values.setdefault(name, set()).add(str(value))
+    return sorted(name for name, seen in values.items() if 1 < len(seen) <= 12)
+
+
+def _scale_facts(definition: QuestionnaireDefinition):
+    ranges, nps = {}, None
+    for variable in definition.variables():
+        item = variable.item
+        if isinstance(item, NpsItem) and nps is None:
+            nps = variable.code
+        scale = getattr(item, "scale", None)
+        if variable.construct is not None and scale is not None:
+            ranges[variable.code] = (1.0, float(scale.points))
+    return ranges, nps
+
+
+def _version_warnings(session: Session, waves: list[Wave]) -> list[VersionWarning]:
+    warnings = []
+    for earlier, later in pairwise(waves):
+        if earlier.questionnaire_version_id == later.questionnaire_version_id:
+            continue
+        old = definition_for(session, earlier.questionnaire_version_id)
+        new = definition_for(session, later.questionnaire_version_id)
+        breaking = diff_definitions(old, new).breaking
+        members = {**old.construct_items(), **new.construct_items()}
+        for construct, items in sorted(members.items()):
+            hit = [c.code for c in breaking if c.code in items or c.code == construct]
+            if hit:
+                warnings.append(
+                    VersionWarning(earlier.name, later.name, construct, tuple(dict.fromkeys(hit)))
+                )
+    return warnings
+
+
+def _open_texts(data: pd.DataFrame, definitions: dict, names: dict, language: str) -> list:
+    texts = []
+    for version_id, definition in definitions.items():
+        rows = data[data["questionnaire_version_id"] == version_id]
+        for variable in definition.variables():
+            if not isinstance(variable.item, ShortTextItem | LongTextItem):
+                continue
+            if variable.code not in rows:
+                continue
+            label = variable.label.get(language) or next(iter(variable.label.values()), "")
+            for wave_id, answer in zip(rows["wave_id"], rows[variable.code], strict=True):
+                if isinstance(answer, str) and answer.strip():
+                    texts.append((names[wave_id], label, answer))
+    return texts[-OPEN_TEXTS_SHOWN:]
+
+
+def build_dashboard(
+    session: Session, study: Study, *, segment: str | None, with_open_text: bool, language: str
+) -> Dashboard:
+    waves = _fielded_waves(session, study)
+    names = {wave.id: wave.name for wave in waves}
+    rates = []
+    for wave in waves:
+        progress = wave_progress(session, wave)
+        rates.append(
+            WaveRate(wave.name, progress.completed, progress.invited, progress.response_rate)
+        )
+    empty = Dashboard([w.name for w in waves], pd.DataFrame(), {}, segment, [], rates, [])
+    if not waves:
+        return empty
+    data = responses_dataframe(session, [wave.id for wave in waves])
+    if data.empty:
+        return empty
+    definitions = {v: definition_for(session, v) for v in data["questionnaire_version_id"].unique()}
+    constructs: dict[str, list[str]] = {}
+    ranges: dict[str, tuple[float, float]] = {}
+    reverse: set[str] = set()
+    construct_names: dict[str, str] = {}
+    nps = None
+    for definition in definitions.values():
+        for code, items in definition.construct_items().items():
+            merged = constructs.setdefault(code, [])
+            merged += [item for item in items if item not in merged and item in data]
+        found, item = _scale_facts(definition)
+        ranges.update(found)
+        nps = nps or item
+        reverse.update(definition.reverse_keyed())
+        for construct in definition.constructs:
+            construct_names.setdefault(
+                construct.code, construct.name.get(language) or construct.code
+            )
+    constructs = {code: items for code, items in constructs.items() if items}
+    data["wave"] = data["wave_id"].map(names)
+    if segment is not None:
+        attributes = dict(
+            session.exec(
+                select(Contact.pseudonym, Contact.attributes).where(Contact.study_id == study.id)
+            ).all()
+        )
+        data["segment"] = [
+            None if p is None else attributes.get(p, {}).get(segment) for p in data["contact"]
+        ]
+        data["segment"] = data["segment"].map(lambda v: None if v is None else str(v))
+    if nps is not None and nps not in data:
+        nps = None
+    results = trend_indices(
+        data,
+        wave="wave",
+        constructs=constructs,
+        scale_ranges=ranges,
+        reverse=sorted(reverse & set(ranges)),
+        nps=nps,
+        segment="segment" if segment is not None else None,
+        order=[wave.name for wave in waves],
+    )
+    segments = sorted({str(s) for s in results["segment"].dropna()}) if segment else []
+    return Dashboard(
+        waves=[wave.name for wave in waves],
+        results=results,
+        constructs={code: construct_names.get(code, code) for code in constructs},
+        segment=segment,
+        segments=segments,
+        rates=rates,
+        warnings=_version_warnings(session, waves),
+        open_texts=_open_texts(data, definitions, names, language) if with_open_text else [],
+    )
+
+
+__all__ = ["Dashboard", "build_dashboard", "segment_attributes"]

@@ -1,0 +1,1 @@
+"""Privacy pages: a study's open-text release and retention period, erasing a contact."""

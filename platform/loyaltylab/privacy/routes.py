@@ -1,0 +1,173 @@
+"""Privacy pages of a study, for editors of the research organisation.
+
+Settings: whether the client may read open-text answers, and how long contact data is kept.
+Erasure: a contact and all their responses, after a confirmation page, recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, func, or_, select
+
+from loyaltylab import i18n
+from loyaltylab.audit import service as audit
+from loyaltylab.db import SessionDep
+from loyaltylab.deps import EditorDep, OrgContext
+from loyaltylab.errors import NotFound
+from loyaltylab.studies import service as studies
+from loyaltylab.studies.models import Study
+from loyaltylab.web import flash, redirect, render
+from surveys.fieldwork.models import Contact
+from surveys.fieldwork.models import Response as SurveyResponse
+from surveys.fieldwork.privacy import erase_contact
+
+router = APIRouter(include_in_schema=False)
+MAX_RETENTION_MONTHS = 240
+MATCHES_SHOWN = 20
+
+
+def _page(
+    request: Request,
+    session: Session,
+    study: Study,
+    *,
+    q: str = "",
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    matches: list[Contact] = []
+    if q.strip():
+        pattern = f"%{q.strip()[:100]}%"
+        matches = list(
+            session.exec(
+                select(Contact)
+                .where(
+                    Contact.study_id == study.id,
+                    or_(
+                        Contact.external_id.ilike(pattern),
+                        Contact.email.ilike(pattern),
+                        Contact.phone.ilike(pattern),
+                    ),
+                )
+                .order_by(Contact.external_id)
+                .limit(MATCHES_SHOWN)
+            )
+        )
+    return render(
+        request,
+        "privacy/study.html",
+        {
+            "study": study,
+            "q": q,
+            "matches": matches,
+            "values": values
+            or {
+                "release_open_text": study.release_open_text,
+                "retention_months": str(study.retention_months or ""),
+            },
+            "errors": errors or {},
+            "max_months": MAX_RETENTION_MONTHS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/studies/{study_id}/privacy", response_class=HTMLResponse)
+def privacy_page(
+    request: Request, session: SessionDep, ctx: EditorDep, study_id: int, q: str = ""
+) -> HTMLResponse:
+    study = studies.get_editable_study(session, ctx, study_id)
+    return _page(request, session, study, q=q)
+
+
+@router.post("/studies/{study_id}/privacy", response_class=HTMLResponse)
+def save_privacy(
+    request: Request,
+    session: SessionDep,
+    ctx: EditorDep,
+    study_id: int,
+    release_open_text: Annotated[str, Form()] = "",
+    retention_months: Annotated[str, Form()] = "",
+) -> Response:
+    study = studies.get_editable_study(session, ctx, study_id)
+    months = retention_months.strip()
+    if months and not (months.isdigit() and 1 <= int(months) <= MAX_RETENTION_MONTHS):
+        error = "Enter a whole number of months from 1 to %(max)s, or leave it empty."
+        values = {"release_open_text": release_open_text == "1", "retention_months": months}
+        errors = {"retention_months": i18n.gettext(error, max=MAX_RETENTION_MONTHS)}
+        return _page(request, session, study, values=values, errors=errors, status_code=400)
+    study.release_open_text = release_open_text == "1"
+    study.retention_months = int(months) if months else None
+    session.add(study)
+    audit.record(
+        session,
+        ctx,
+        "study.privacy",
+        object_type="study",
+        object_id=study.id,
+        release_open_text=study.release_open_text,
+        retention_months=study.retention_months,
+    )
+    flash(request, "The privacy settings have been saved.", "success")
+    return redirect(f"/studies/{study.id}/privacy")
+
+
+def _editable_contact(session: Session, ctx: OrgContext, contact_id: int) -> tuple[Contact, Study]:
+    ctx.require_editor()
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.organisation_id != ctx.organisation_id:
+        raise NotFound("Not found.")
+    return contact, studies.get_editable_study(session, ctx, contact.study_id)
+
+
+@router.get("/contacts/{contact_id}/erase", response_class=HTMLResponse)
+def confirm_erase(
+    request: Request, session: SessionDep, ctx: EditorDep, contact_id: int
+) -> HTMLResponse:
+    contact, study = _editable_contact(session, ctx, contact_id)
+    responses = session.exec(
+        select(func.count(SurveyResponse.id)).where(SurveyResponse.contact_id == contact.id)
+    ).one()
+    return render(
+        request,
+        "privacy/erase.html",
+        {"contact": contact, "study": study, "responses": responses},
+    )
+
+
+@router.post("/contacts/{contact_id}/erase")
+def erase(
+    request: Request,
+    session: SessionDep,
+    ctx: EditorDep,
+    contact_id: int,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    contact, study = _editable_contact(session, ctx, contact_id)
+    if confirm != "erase":
+        flash(request, "Tick the box to confirm the erasure.", "error")
+        return redirect(f"/contacts/{contact.id}/erase")
+    pseudonym = contact.pseudonym
+    erasure = erase_contact(session, contact)
+    # The log names the random pseudonym only: it must not keep what was erased.
+    audit.record(
+        session,
+        ctx,
+        "contact.erase",
+        object_type="contact",
+        object_id=erasure.contact_id,
+        pseudonym=pseudonym,
+        study=study.id,
+        responses=erasure.responses,
+    )
+    flash(
+        request,
+        "The contact and %(count)s responses have been erased.",
+        "success",
+        count=erasure.responses,
+    )
+    return redirect(f"/studies/{study.id}/privacy")

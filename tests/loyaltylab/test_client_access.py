@@ -1,0 +1,201 @@
+"""Client users, enumerated over every route: their own commissioned studies' dashboards and
+waves only; never another client's study, contact data, raw exports or researcher tools.
+
+Organisation A (research) runs a study commissioned by client C and one commissioned by client
+D. A user of C walks every route of the app with the ids of C's study, then with D's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
+from loyaltylab.studies.models import Study
+from surveys.fieldwork import service as fieldwork
+from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
+from tests.loyaltylab.test_tenancy import (
+    CONTACT_EMAIL,
+    CONTACT_PHONE,
+    ENDPOINTS,
+    UNSAFE_METHODS,
+    _form,
+    _path_values,
+    _url,
+    contact,  # noqa: F401  (fixtures used through PATH_PARAM_FIXTURES)
+    first_page,  # noqa: F401
+    footprint,
+    phone_response,  # noqa: F401
+    questionnaire,  # noqa: F401
+    questionnaire_item,  # noqa: F401
+    researcher_membership,  # noqa: F401
+)
+
+# What a client user may open for a study commissioned by their organisation (200 or a redirect).
+CLIENT_ALLOWED = frozenset(
+    {
+        "GET /",
+        "GET /studies",
+        "GET /studies/{study_id}",
+        "GET /studies/{study_id}/dashboard",
+        "GET /studies/{study_id}/waves",
+        "GET /waves/{wave_id}",
+        "GET /waves/{wave_id}/qr.png",
+        "GET /waves/{wave_id}/qr.svg",
+        "GET /waves/{wave_id}/responses",
+        "GET /org/members",
+        "GET /api/v1/me",
+        "GET /api/v1/studies",
+    }
+)
+# Routes any signed-in user reaches whatever the role, not about a study (own account, jobs).
+ROLE_INDEPENDENT_PREFIXES = ("/account", "/jobs")
+
+
+@pytest.fixture
+def client_user(
+    app: FastAPI,
+    study: Study,
+    client_organisation: Organisation,
+    organisation: Organisation,
+    session: Session,
+    make_member: Callable[..., Any],
+    login: Callable[..., None],
+) -> TestClient:
+    client_organisation.managing_organisation_id = organisation.id
+    session.add(client_organisation)
+    session.commit()
+    make_member(client_organisation, email="viewer@contoso.example", role=Role.client)
+    browser = TestClient(app, base_url="https://testserver")
+    login(browser, "viewer@contoso.example")
+    return browser
+
+
+@pytest.fixture
+def other_client_study(session: Session, organisation: Organisation) -> dict[str, Any]:
+    """A study of A commissioned by client D, with a published version and a wave."""
+    client_d = Organisation(
+        name="Dunder Paper", kind=OrganisationKind.client, managing_organisation_id=organisation.id
+    )
+    session.add(client_d)
+    session.commit()
+    study_d = Study(
+        organisation_id=organisation.id,
+        client_organisation_id=client_d.id,
+        name="Dunder private tracker",
+    )
+    session.add(study_d)
+    session.commit()
+    version = publish(session, study_d, FIELDWORK_QUESTIONNAIRE)
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study_d.id,
+        organisation_id=organisation.id,
+        version_id=version.id,
+        name="D-1",
+    )
+    session.commit()
+    return {"study": study_d, "wave": wave}
+
+
+def _request(browser: TestClient, endpoint: Any, url: str, form: dict[str, str], csrf: Callable):
+    if endpoint.method in UNSAFE_METHODS:
+        data = {**form, "csrf_token": csrf(browser, "/studies")}
+        return browser.request(endpoint.method, url, data=data, follow_redirects=False)
+    return browser.get(url, follow_redirects=False)
+
+
+def _order(endpoint: Any) -> tuple[bool, bool]:
+    return endpoint.method in UNSAFE_METHODS, endpoint.path == "/logout"
+
+
+def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
+    client_user: TestClient,
+    engine: Engine,
+    study: Study,
+    organisation: Organisation,
+    client_organisation: Organisation,
+    request: pytest.FixtureRequest,
+    csrf: Callable,
+) -> None:
+    tenant = {"organisation": organisation, "client": client_organisation}
+    ids = {organisation.id, client_organisation.id}
+    problems, allowed_seen = [], set()
+    for endpoint in sorted(ENDPOINTS, key=_order):
+        if endpoint.is_public or endpoint.path.startswith(ROLE_INDEPENDENT_PREFIXES):
+            continue
+        values = _path_values(endpoint, request)
+        assert not isinstance(values, str), values
+        before = footprint(engine, ids)
+        response = _request(
+            client_user, endpoint, _url(endpoint, values), _form(endpoint, tenant), csrf
+        )
+        status = response.status_code
+        if endpoint.label in CLIENT_ALLOWED:
+            allowed_seen.add(endpoint.label)
+            if status not in (200, 303):
+                problems.append(f"{endpoint.label}: {status}, a client should reach it")
+        elif status not in (403, 404):
+            problems.append(f"{endpoint.label}: {status}, expected 403 or 404 for a client")
+        for secret in (CONTACT_EMAIL, CONTACT_PHONE):
+            if secret in response.text:
+                problems.append(f"{endpoint.label}: shows a contact's {secret!r} to a client")
+        if endpoint.label not in CLIENT_ALLOWED and footprint(engine, ids) != before:
+            problems.append(f"{endpoint.label}: a client changed data")
+    assert allowed_seen == CLIENT_ALLOWED, "an allowed route no longer exists"
+    assert not problems, "\n".join(problems)
+
+
+def test_a_client_reaches_nothing_of_another_clients_study(
+    client_user: TestClient,
+    other_client_study: dict[str, Any],
+    organisation: Organisation,
+    client_organisation: Organisation,
+    request: pytest.FixtureRequest,
+    csrf: Callable,
+) -> None:
+    tenant = {"organisation": organisation, "client": client_organisation}
+    d_ids = {
+        "study_id": str(other_client_study["study"].id),
+        "wave_id": str(other_client_study["wave"].id),
+    }
+    problems, checked = [], 0
+    for endpoint in sorted(ENDPOINTS, key=_order):
+        params = set(endpoint.path_params)
+        if endpoint.is_public or not params & d_ids.keys():
+            continue
+        values = _path_values(endpoint, request)
+        assert not isinstance(values, str), values
+        values |= {name: value for name, value in d_ids.items() if name in params}
+        response = _request(
+            client_user, endpoint, _url(endpoint, values), _form(endpoint, tenant), csrf
+        )
+        checked += 1
+        if response.status_code not in (403, 404):
+            problems.append(f"{endpoint.label} with D's ids: {response.status_code}")
+        if "Dunder" in response.text:
+            problems.append(f"{endpoint.label}: shows D's study to C's user")
+    assert "Dunder" not in client_user.get("/studies").text
+    assert checked >= 10
+    assert not problems, "\n".join(problems)
+
+
+def test_raw_exports_are_refused_to_clients_and_served_to_researchers(
+    client_user: TestClient,
+    wave: Any,
+    owner: Any,
+    app: FastAPI,
+    login: Callable[..., None],
+) -> None:
+    assert client_user.get(f"/waves/{wave.id}/export.csv").status_code == 403
+    researcher = TestClient(app, base_url="https://testserver")
+    login(researcher, owner.email)
+    response = researcher.get(f"/waves/{wave.id}/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
