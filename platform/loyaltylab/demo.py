@@ -1,15 +1,36 @@
-"""The demo: a research agency, its client, three users and a loyalty study. Idempotent."""
+"""The demo: a research agency, its client, three users and a loyalty study. Idempotent.
+
+The study has a published satisfaction -> value -> loyalty questionnaire, 300 customers and two
+closed quarterly waves of simulated answers (:mod:`surveys.fieldwork.simulate`, fixed seed), so
+that every page, analysis and report has data to show.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import numpy as np
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.security import hash_password, verify_password
 from loyaltylab.studies.models import Study
 from surveys import service as questionnaires
+from surveys.definition import MatrixItem, QuestionnaireDefinition
+from surveys.fieldwork import service as fieldwork
+from surveys.fieldwork.models import (
+    Channel,
+    Contact,
+    Response,
+    ResponseStatus,
+    Wave,
+    WaveInvitation,
+)
+from surveys.fieldwork.simulate import Respondent, simulate_contacts, simulate_responses
+from surveys.models import QuestionnaireVersion
 
 RESEARCH_ORG = "Northwind Research"
 CLIENT_ORG = "Contoso Retail"
@@ -27,10 +48,27 @@ DEMO_USERS = (
 )
 
 
+DEMO_SEED = 2026
+CONTACT_COUNT = 300
+DEMO_WAVES = (
+    ("2026-Q2", datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)),
+    ("2026-Q3", datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC)),
+)
+INVITED_COMPLETES = 240
+"""Of the 300 customers invited to a wave, this many answer their personal link."""
+PUBLIC_COMPLETES = 360
+"""Complete answers through the wave's public link (anonymous, e.g. from a receipt QR code)."""
+PUBLIC_PARTIALS = 30
+"""Public-link respondents who stopped after the first page."""
+CARELESS = {"speeding": 8, "straightlining": 6, "attention": 5}
+
+
 @dataclass
 class DemoSummary:
     study_name: str
     users: list[tuple[str, str]] = field(default_factory=list)
+    waves: list[tuple[str, int]] = field(default_factory=list)
+    """Name and number of complete responses of each demo wave."""
 
 
 def _organisation(session: Session, name: str, **values: object) -> Organisation:
@@ -97,17 +135,180 @@ def seed_demo(session: Session) -> DemoSummary:
         )
         session.add(study)
         session.flush()
-    _questionnaire(session, study, published_by=users[Role.owner])
+    version = _questionnaire(session, study, published_by=users[Role.owner])
+    if version is not None:
+        summary.waves = _waves(session, study, version)
     return summary
 
 
-def _questionnaire(session: Session, study: Study, *, published_by: User) -> None:
-    """A published bilingual satisfaction -> value -> loyalty questionnaire, unless one exists."""
-    if questionnaires.list_questionnaires(session, study.organisation_id, study_id=study.id):
-        return
+def _questionnaire(
+    session: Session, study: Study, *, published_by: User
+) -> QuestionnaireVersion | None:
+    """A published bilingual satisfaction -> value -> loyalty questionnaire, unless one exists.
+
+    Returns the published version of the study's first questionnaire (None if it has none).
+    """
+    existing = questionnaires.list_questionnaires(session, study.organisation_id, study_id=study.id)
+    if existing:
+        return questionnaires.latest_published(session, study.organisation_id, existing[0].id)
     questionnaire = questionnaires.create_questionnaire(
         session, organisation_id=study.organisation_id, study_id=study.id, template="svl"
     )
-    questionnaires.publish(
+    # An instructed-response item after the loyalty matrix, so the demo shows that quality flag.
+    questionnaires.add_from_library(
+        session, study.organisation_id, questionnaire.id, "attention", section=1, position=1
+    )
+    return questionnaires.publish(
         session, study.organisation_id, questionnaire.id, user_id=published_by.id
     )
+
+
+def _waves(session: Session, study: Study, version: QuestionnaireVersion) -> list[tuple[str, int]]:
+    """The demo customers and the two closed waves; a wave that exists is left as it is."""
+    contacts = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=simulate_contacts(CONTACT_COUNT, seed=DEMO_SEED),
+    )
+    existing = {
+        wave.name: wave for wave in session.exec(select(Wave).where(Wave.study_id == study.id))
+    }
+    definition = fieldwork.definition_for(session, version.id)
+    summary = []
+    for index, (name, opens_at, closes_at) in enumerate(DEMO_WAVES):
+        wave = existing.get(name)
+        if wave is None:
+            wave = fieldwork.create_wave(
+                session,
+                study_id=study.id,
+                organisation_id=study.organisation_id,
+                version_id=version.id,
+                name=name,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                target=INVITED_COMPLETES + PUBLIC_COMPLETES,
+            )
+            fieldwork.open_wave(session, wave)
+            _field(session, wave, definition, contacts, wave_index=index)
+            fieldwork.close_wave(session, wave)
+        completes = fieldwork.completes_by_cell(session, wave.id)
+        summary.append((name, sum(completes.values())))
+    return summary
+
+
+def _field(
+    session: Session,
+    wave: Wave,
+    definition: QuestionnaireDefinition,
+    contacts: list[Contact],
+    *,
+    wave_index: int,
+) -> None:
+    """Invite every customer, then store the simulated answers in bulk (one INSERT)."""
+    rng = np.random.default_rng([DEMO_SEED, wave_index])
+    invitations = fieldwork.issue_invitations(session, wave, contacts, expires_at=wave.closes_at)
+    answering = sorted(rng.choice(len(contacts), size=INVITED_COMPLETES, replace=False))
+    respondents = [
+        Respondent(
+            person=int(position),
+            tier=contacts[position].attributes.get("tier"),
+            attributes=contacts[position].attributes,
+        )
+        for position in answering
+    ] + [Respondent() for _ in range(PUBLIC_COMPLETES)]
+    simulated = simulate_responses(
+        definition, respondents, seed=DEMO_SEED, wave_index=wave_index, defects=CARELESS
+    )
+    field_days = (wave.closes_at - wave.opens_at).days
+    rows: list[dict[str, Any]] = []
+    for position, response in enumerate(simulated):
+        invited = invitations[answering[position]] if position < len(answering) else None
+        # Most answers arrive in the first days after the invitations go out.
+        started = wave.opens_at + timedelta(
+            minutes=float(min(rng.exponential(6.0), field_days - 1) * 24 * 60)
+        )
+        submitted = started + timedelta(seconds=response.duration_seconds)
+        rows.append(
+            _row(
+                wave,
+                channel=Channel.invitation if invited else Channel.web,
+                contact_id=invited.contact.id if invited else None,
+                invitation_id=invited.invitation.id if invited else None,
+                language=response.language,
+                status=ResponseStatus.complete,
+                current_page=len(definition.sections) - 1,
+                answer_values=response.answers,
+                started_at=started,
+                updated_at=submitted,
+                submitted_at=submitted,
+                duration_seconds=response.duration_seconds,
+            )
+        )
+    rows += _partials(wave, definition, rng, wave_index=wave_index)
+    ids = session.scalars(
+        insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
+    ).all()
+    used = [
+        {"id": row["invitation_id"], "used_at": row["submitted_at"], "response_id": response_id}
+        for row, response_id in zip(rows, ids, strict=True)
+        if row["invitation_id"] is not None
+    ]
+    session.execute(update(WaveInvitation), used)
+    session.flush()
+
+
+def _partials(
+    wave: Wave, definition: QuestionnaireDefinition, rng: np.random.Generator, *, wave_index: int
+) -> list[dict[str, Any]]:
+    """Public-link respondents who answered the first page and never came back."""
+    simulated = simulate_responses(
+        definition,
+        [Respondent() for _ in range(PUBLIC_PARTIALS)],
+        seed=DEMO_SEED + 1,
+        wave_index=wave_index,
+    )
+    first_page = {
+        code
+        for item in definition.sections[0].items
+        for code in (
+            [row.code for row in item.rows] if isinstance(item, MatrixItem) else [item.code]
+        )
+    }
+    codes = fieldwork.variable_codes(definition)
+    rows = []
+    for response in simulated:
+        started = wave.opens_at + timedelta(days=float(rng.uniform(0, 30)))
+        rows.append(
+            _row(
+                wave,
+                channel=Channel.web,
+                contact_id=None,
+                invitation_id=None,
+                language=response.language,
+                status=ResponseStatus.partial,
+                current_page=1,
+                answer_values=[
+                    value if code in first_page else None
+                    for code, value in zip(codes, response.answers, strict=True)
+                ],
+                started_at=started,
+                updated_at=started + timedelta(seconds=response.duration_seconds / 3),
+                submitted_at=None,
+                duration_seconds=None,
+            )
+        )
+    return rows
+
+
+def _row(wave: Wave, **values: Any) -> dict[str, Any]:
+    return {
+        "organisation_id": wave.organisation_id,
+        "wave_id": wave.id,
+        "questionnaire_version_id": wave.questionnaire_version_id,
+        "interviewer_id": None,
+        "excluded": False,
+        "resume_token_hash": None,
+        "quota_cell": None,
+        **values,
+    }

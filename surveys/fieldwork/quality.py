@@ -76,7 +76,7 @@ def quality_flags(
             flags["straightlining"] |= _identical(data, [row.code for row in item.rows])
         elif isinstance(item, AttentionCheckItem) and item.code in data:
             answers = data[item.code]
-            flags["attention"] |= answers.notna() & (answers.astype(str) != item.expected)
+            flags["attention"] |= answers.notna() & ~_is_expected(answers, item.expected)
     scale_codes = [code for code in _scale_codes(definition) if code in data]
     if len(scale_codes) >= rules.long_string_min_run:
         runs = longest_runs(data[scale_codes])
@@ -112,6 +112,15 @@ def _items(definition: QuestionnaireDefinition) -> list:
 def _checked_matrix(item: MatrixItem, rules: QualityRules) -> bool:
     # Identical answers are only implausible when some rows are worded the other way round.
     return len(item.rows) >= rules.straightlining_min_rows and any(r.reverse for r in item.rows)
+
+
+def _is_expected(answers: pd.Series, expected: str) -> pd.Series:
+    # The loader turns option values that are numbers ("6") into numbers (6.0 beside NaN).
+    numbers = pd.to_numeric(answers, errors="coerce")
+    try:
+        return (answers.astype(str) == expected) | (numbers == float(expected))
+    except ValueError:
+        return answers.astype(str) == expected
 
 
 def _identical(data: pd.DataFrame, codes: list[str]) -> pd.Series:

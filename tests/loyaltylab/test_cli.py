@@ -20,6 +20,7 @@ from loyaltylab.db import make_engine
 from loyaltylab.demo import DEMO_PASSWORDS
 from loyaltylab.security import verify_password
 from loyaltylab.studies.models import Study
+from surveys.fieldwork.models import Response, ResponseStatus, Wave
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +95,9 @@ def test_demo_is_idempotent_and_prints_working_logins(cli_env: dict[str, str]) -
         assert session.exec(select(func.count()).select_from(Organisation)).one() == 2
         assert session.exec(select(func.count()).select_from(Membership)).one() == 3
         assert session.exec(select(func.count()).select_from(Study)).one() == 1
+        assert session.exec(select(func.count()).select_from(Wave)).one() == 2
+        completes = select(func.count()).where(Response.status == ResponseStatus.complete)
+        assert session.exec(completes).one() == 1200
         owner = session.exec(select(User).where(User.email == "owner@northwind.example")).one()
         assert verify_password(owner.password_hash, DEMO_PASSWORDS["owner"])
     engine.dispose()
