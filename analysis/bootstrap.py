@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise
 from multiprocessing import get_all_start_methods, get_context
 from typing import Literal
@@ -116,28 +117,37 @@ def bootstrap_sem(
     children = np.random.SeedSequence(seed).spawn(n_boot)
     workers = min(n_jobs or os.cpu_count() or 1, n_boot)
     draws = np.full((n_boot, len(est)), np.nan)
-    if workers == 1:
-        chunk = max(1, n_boot // 20)
-        for start in range(0, n_boot, chunk):
-            stop = min(start + chunk, n_boot)
-            draws[start:stop] = job.run(children[start:stop])
-            if progress is not None:
-                progress(stop, n_boot)
-    else:
-        # Few, large chunks keep inter-process overhead small; a few per worker for progress.
-        bounds = np.linspace(0, n_boot, min(n_boot, workers * 4) + 1).astype(int)
+    # Few, large chunks keep inter-process overhead small; several per worker for progress.
+    n_chunks = min(n_boot, workers * 4 if workers > 1 else 20)
+    chunks = [
+        (a, b) for a, b in pairwise(np.linspace(0, n_boot, n_chunks + 1).astype(int)) if b > a
+    ]
+    pending = dict.fromkeys(chunks)
+    done = 0
+
+    def finish(chunk: tuple[int, int], values: np.ndarray) -> None:
+        nonlocal done
+        draws[chunk[0] : chunk[1]] = values
+        del pending[chunk]
+        done += chunk[1] - chunk[0]
+        if progress is not None:
+            progress(done, n_boot)
+
+    if workers > 1:
         context = get_context("fork" if _fork_is_safe() else "forkserver")
-        done = 0
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {
-                pool.submit(job.run, children[a:b]): (a, b) for a, b in pairwise(bounds) if b > a
-            }
-            for future in as_completed(futures):
-                a, b = futures[future]
-                draws[a:b] = future.result()
-                done += b - a
-                if progress is not None:
-                    progress(done, n_boot)
+        if context.get_start_method() == "forkserver":
+            # Preload this module rather than the caller's __main__ (which may be a server).
+            context.set_forkserver_preload([__name__])
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(job.run, children[a:b]): (a, b) for a, b in chunks}
+                for future in as_completed(futures):
+                    finish(futures[future], future.result())
+        except BrokenProcessPool:
+            # Workers could not start here (e.g. an interactive __main__): finish in-process.
+            pass
+    for chunk in list(pending):
+        finish(chunk, job.run(children[chunk[0] : chunk[1]]))
     ok = ~np.isnan(draws).any(axis=1)
     good = draws[ok]
     if len(good):
