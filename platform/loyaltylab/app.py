@@ -155,6 +155,7 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.fieldwork.routes import router as fieldwork_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.privacy.routes import router as privacy_router
+    from loyaltylab.reports_web.routes import router as reports_router
     from loyaltylab.respond.routes import install as install_respondent_pages
     from loyaltylab.studies.routes import router as studies_router
 
@@ -163,6 +164,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(studies_router)
     app.include_router(fieldwork_router)
     app.include_router(designer_router)
+    app.include_router(reports_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
     app.include_router(dashboard_router)

@@ -10,11 +10,13 @@ from sqlmodel import Session
 
 from loyaltylab.cli_analyze import analyze
 from loyaltylab.cli_report import report
+from loyaltylab.jobs.worker import embedded_consumer, worker
 from loyaltylab.settings import get_settings
 
 app = typer.Typer(help="LoyaltyLab: survey and loyalty research platform.", no_args_is_help=True)
 app.command("analyze")(analyze)
 app.command("report")(report)
+app.command("worker")(worker)
 
 
 @app.command()
@@ -31,15 +33,20 @@ def serve(
     configure_logging()
     settings = get_settings()
     typer.echo(f"LoyaltyLab on http://{host}:{port} (links use {settings.base_url})")
-    uvicorn.run(
-        "loyaltylab.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        access_log=False,
-        log_config=None,
-    )
+    consumer = embedded_consumer(settings)  # background jobs, unless Redis workers run them
+    try:
+        uvicorn.run(
+            "loyaltylab.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            access_log=False,
+            log_config=None,
+        )
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
 
 
 @app.command()
@@ -72,6 +79,22 @@ def demo() -> None:
     typer.echo("Demo logins:")
     for email, role in summary.users:
         typer.echo(f"  {role:<10} {email:<34} password: {DEMO_PASSWORDS[role]}")
+
+
+@app.command("schedule-waves")
+def schedule_waves() -> None:
+    """Prepare the next draft wave of every study with a schedule. Safe to run again."""
+    from loyaltylab import models  # noqa: F401  (registers every table)
+    from loyaltylab.db import make_engine
+    from surveys.fieldwork.schedule import prepare_due_waves
+
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as session:
+        created = [(wave.study_id, wave.name) for wave in prepare_due_waves(session)]
+        session.commit()
+    for study_id, name in created:
+        typer.echo(f"Prepared wave {name} of study {study_id}.")
+    typer.echo(f"{len(created)} wave(s) prepared.")
 
 
 @app.command("create-user")

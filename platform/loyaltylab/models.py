@@ -2,7 +2,9 @@
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
 from loyaltylab.audit.models import AuditEvent
+from loyaltylab.jobs.models import Job
 from loyaltylab.mail import OutboxMessage
+from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import models as fieldwork_models
 from surveys.models import Questionnaire, QuestionnaireVersion
@@ -10,12 +12,15 @@ from surveys.models import Questionnaire, QuestionnaireVersion
 __all__ = [
     "AuditEvent",
     "Invitation",
+    "Job",
     "LoginFailure",
     "Membership",
     "Organisation",
     "OutboxMessage",
     "Questionnaire",
     "QuestionnaireVersion",
+    "Report",
+    "ReportFile",
     "Study",
     "User",
     "fieldwork_models",

@@ -1,0 +1,359 @@
+"""Reports and exports: snapshots, the data they analyse, and who may see what.
+
+Reports are readable by the owning organisation and the commissioning client; creating,
+regenerating and cancelling need an editor of the owning organisation. Data exports (raw
+answers) and the reproducibility bundle are for members of the owning organisation only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session, func, select
+
+from analysis.syntax import measurement_syntax
+from loyaltylab.accounts.models import Organisation, Role
+from loyaltylab.deps import OrgContext
+from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.jobs import queue as jobs
+from loyaltylab.jobs.models import Job, JobKind
+from loyaltylab.reports_web.models import REPORT_FORMATS, Report, ReportFile
+from loyaltylab.studies import service as studies
+from loyaltylab.studies.models import Study
+from reports.build import Fieldwork, ReportRequest
+from surveys import service as questionnaires
+from surveys.definition import QuestionnaireDefinition
+from surveys.fieldwork.data import responses_dataframe
+from surveys.fieldwork.models import Response, ResponseStatus, Wave, WaveInvitation
+from surveys.models import QuestionnaireVersion
+
+LANGUAGES = ("en", "zh")
+MAX_BOOTSTRAP = 5000
+MIN_ITEMS_PER_CONSTRUCT = 2
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def owns(ctx: OrgContext, study: Study) -> bool:
+    """A member (not a client user) of the organisation that runs the study."""
+    return study.organisation_id == ctx.organisation_id and ctx.role is not Role.client
+
+
+def can_edit(ctx: OrgContext, study: Study) -> bool:
+    return owns(ctx, study) and ctx.role.can_edit
+
+
+def visible_report(session: Session, ctx: OrgContext, report_id: int) -> tuple[Report, Study]:
+    """A report of a study the member may see (clients: studies commissioned by them)."""
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound("Not found.")
+    return report, studies.get_visible_study(session, ctx, report.study_id)
+
+
+def editable_report(session: Session, ctx: OrgContext, report_id: int) -> tuple[Report, Study]:
+    report, study = visible_report(session, ctx, report_id)
+    if not owns(ctx, study):
+        raise NotFound("Not found.")
+    ctx.require_editor()
+    return report, study
+
+
+def owned_study(session: Session, ctx: OrgContext, study_id: int) -> Study:
+    """The study, for members of its organisation; 404 for clients and other organisations."""
+    study = studies.get_visible_study(session, ctx, study_id)
+    if not owns(ctx, study):
+        raise NotFound("Not found.")
+    return study
+
+
+def study_waves(session: Session, study: Study) -> list[Wave]:
+    return list(
+        session.exec(
+            select(Wave).where(Wave.study_id == study.id).order_by(Wave.created_at, Wave.id)
+        ).all()
+    )
+
+
+def study_wave(session: Session, study: Study, wave_id: int) -> Wave:
+    wave = session.get(Wave, wave_id)
+    if wave is None or wave.study_id != study.id:
+        raise NotFound("Not found.")
+    return wave
+
+
+def list_reports(session: Session, study: Study) -> list[tuple[Report, Job | None]]:
+    rows = session.exec(
+        select(Report, Job)
+        .outerjoin(Job, Job.id == Report.job_id)
+        .where(Report.study_id == study.id)
+        .order_by(Report.created_at.desc(), Report.id.desc())
+    ).all()
+    return [(report, job) for report, job in rows]
+
+
+def file_sizes(session: Session, report: Report) -> dict[str, int]:
+    """Kind -> size of the files the report has (without loading their content)."""
+    rows = session.exec(
+        select(ReportFile.kind, ReportFile.size).where(ReportFile.report_id == report.id)
+    ).all()
+    return dict(rows)
+
+
+def report_file(session: Session, report: Report, kind: str) -> ReportFile:
+    found = session.exec(
+        select(ReportFile).where(ReportFile.report_id == report.id, ReportFile.kind == kind)
+    ).first()
+    if found is None:
+        raise NotFound("Not found.")
+    return found
+
+
+# --- the data --------------------------------------------------------------------------------
+
+
+def _versions_definition(session: Session, version_id: int) -> QuestionnaireDefinition:
+    version = session.get(QuestionnaireVersion, version_id)
+    if version is None:
+        raise NotFound("Not found.")
+    return questionnaires.definition_of(version)
+
+
+def full_model(definition: QuestionnaireDefinition) -> str:
+    """lavaan syntax: a factor per construct with two or more items, then the structural model."""
+    measured = {
+        construct: items
+        for construct, items in definition.construct_items().items()
+        if len(items) >= MIN_ITEMS_PER_CONSTRUCT
+    }
+    if not measured:
+        return ""
+    return (measurement_syntax(measured) + "\n" + definition.model).strip()
+
+
+def _nps_code(definition: QuestionnaireDefinition) -> str | None:
+    return next((item.code for _s, _i, item in definition.items() if item.type == "nps"), None)
+
+
+def _scale(definition: QuestionnaireDefinition) -> tuple[int, int]:
+    for variable in definition.variables():
+        if variable.construct is not None:
+            return 1, variable.item.scale.points
+    return 1, 7
+
+
+def analysis_options(
+    definition: QuestionnaireDefinition, *, bootstrap: int, several_waves: bool
+) -> dict[str, Any]:
+    scale_min, scale_max = _scale(definition)
+    return {
+        "model": full_model(definition),
+        "reverse": definition.reverse_keyed(),
+        "scale_min": scale_min,
+        "scale_max": scale_max,
+        "missing": "listwise",
+        "bootstrap": bootstrap,
+        "seed": ReportRequest.seed,
+        "nps": _nps_code(definition),
+        "wave": "wave" if several_waves else None,
+    }
+
+
+def _flat(value: Any) -> Any:
+    """Multiple-choice answers (lists) as ``a;b``: one value per cell."""
+    return ";".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+def export_frame(session: Session, waves: Sequence[Wave]) -> pd.DataFrame:
+    """Analysis-ready data: complete, included responses, one column per variable, wave named."""
+    data = responses_dataframe(session, [wave.id for wave in waves])
+    names = {wave.id: wave.name for wave in waves}
+    data.insert(1, "wave", data["wave_id"].map(names))
+    for column in ("started_at", "submitted_at"):
+        data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    object_columns = [c for c in data.columns if data[c].dtype == object]
+    data[object_columns] = data[object_columns].map(_flat)
+    return data
+
+
+def analysis_frame(
+    session: Session, report: Report, definition: QuestionnaireDefinition
+) -> pd.DataFrame:
+    """The snapshot's responses, with the columns the analysis reads (numbers for items)."""
+    waves = [session.get(Wave, wave_id) for wave_id in report.wave_ids]
+    data = export_frame(session, [wave for wave in waves if wave is not None])
+    data = data[data["response_id"].isin(report.response_ids)]
+    items = [code for items in definition.construct_items().values() for code in items]
+    nps = report.options.get("nps")
+    columns = ["response_id", "wave", *items, *([nps] if nps else [])]
+    frame = data.reindex(columns=columns).reset_index(drop=True)
+    for column in columns[2:]:
+        # "na" (not applicable) and unanswered become missing values.
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def included_response_ids(session: Session, wave_ids: Sequence[int]) -> list[int]:
+    return list(
+        session.exec(
+            select(Response.id)
+            .where(
+                Response.wave_id.in_(list(wave_ids)),
+                Response.status == ResponseStatus.complete,
+                Response.excluded.is_(False),
+            )
+            .order_by(Response.id)
+        ).all()
+    )
+
+
+def report_request(
+    session: Session, report: Report, definition: QuestionnaireDefinition, data: pd.DataFrame
+) -> ReportRequest:
+    """The report's options with the title-page facts of its study and waves."""
+    study = session.get(Study, report.study_id)
+    client = session.get(Organisation, study.client_organisation_id) if study else None
+    waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
+    wave_filter = Response.wave_id.in_(report.wave_ids)
+    total, completes, first, last = session.exec(
+        select(
+            func.count(Response.id),
+            func.count(Response.id).filter(Response.status == ResponseStatus.complete),
+            func.min(Response.started_at),
+            func.max(Response.submitted_at),
+        ).where(wave_filter)
+    ).one()
+    invitations = session.exec(
+        select(func.count(WaveInvitation.id)).where(WaveInvitation.wave_id.in_(report.wave_ids))
+    ).one()
+    dates = " – ".join(dict.fromkeys(d.strftime("%Y-%m-%d") for d in (first, last) if d))
+    options = {k: v for k, v in report.options.items() if k in ReportRequest.__dataclass_fields__}
+    options["reverse"] = tuple(options.get("reverse") or ())
+    return ReportRequest(
+        **options,
+        language=report.language,
+        study=study.name if study else report.title,
+        client=(client.name if client else "") or (study.company_name if study else ""),
+        waves_label=", ".join(wave.name for wave in waves),
+        fieldwork_dates=dates,
+        fieldwork=Fieldwork(invitations=invitations or None, responses=total, completes=completes),
+        definition=definition,
+    )
+
+
+# --- creating, regenerating, cancelling -------------------------------------------------------
+
+
+def _bootstrap(value: str) -> int:
+    try:
+        number = int(value.strip() or "0")
+    except ValueError:
+        number = -1
+    if not 0 <= number <= MAX_BOOTSTRAP:
+        raise InvalidInput(
+            "Enter a whole number of resamples from 0 to %(max)s.",
+            field="bootstrap",
+            max=MAX_BOOTSTRAP,
+        )
+    return number
+
+
+def _snapshot(session: Session, report: Report, waves: Sequence[Wave]) -> None:
+    """Fix the version, the responses and the options the report will analyse."""
+    version_id = waves[-1].questionnaire_version_id
+    definition = _versions_definition(session, version_id)
+    options = analysis_options(definition, bootstrap=report.bootstrap, several_waves=len(waves) > 1)
+    if not options["model"]:
+        raise InvalidInput(
+            "The questionnaire has no construct with two or more items, so there is no model "
+            "to analyse.",
+            field="wave_ids",
+        )
+    response_ids = included_response_ids(session, [wave.id for wave in waves])
+    if not response_ids:
+        raise InvalidInput(
+            "The selected waves have no complete responses to analyse yet.", field="wave_ids"
+        )
+    report.questionnaire_version_id = version_id
+    report.wave_ids = [wave.id for wave in waves]
+    report.response_ids = response_ids
+    report.options = options
+
+
+def _start(session: Session, ctx: OrgContext, report: Report, queue: jobs.JobQueue) -> Job:
+    job = queue.submit(
+        session,
+        kind=JobKind.report,
+        organisation_id=report.organisation_id,
+        subject_id=report.id,
+        created_by=ctx.user.id,
+    )
+    report.job_id = job.id
+    session.add(report)
+    session.flush()
+    return job
+
+
+def create_report(
+    session: Session,
+    ctx: OrgContext,
+    study: Study,
+    queue: jobs.JobQueue,
+    *,
+    title: str,
+    language: str,
+    formats: Sequence[str],
+    wave_ids: Sequence[str],
+    bootstrap: str,
+) -> Report:
+    if not can_edit(ctx, study):
+        raise NotFound("Not found.")
+    if language not in LANGUAGES:
+        raise InvalidInput("Choose the report language.", field="language")
+    chosen = [fmt for fmt in REPORT_FORMATS if fmt in formats]
+    if not chosen:
+        raise InvalidInput("Choose at least one file format.", field="formats")
+    by_id = {str(wave.id): wave for wave in study_waves(session, study)}
+    waves = [wave for key, wave in by_id.items() if key in wave_ids]
+    if not waves or len(waves) != len(set(wave_ids)):
+        raise InvalidInput("Choose at least one wave of this study.", field="wave_ids")
+    title = " ".join(title.split()) or f"{study.name} · {', '.join(w.name for w in waves)}"
+    if len(title) > 200:
+        raise InvalidInput("Use at most %(max)s characters.", field="title", max=200)
+    report = Report(
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        questionnaire_version_id=waves[-1].questionnaire_version_id,
+        title=title,
+        language=language,
+        formats=chosen,
+        options={"bootstrap": _bootstrap(bootstrap)},
+        created_by=ctx.user.id,
+    )
+    _snapshot(session, report, waves)
+    session.add(report)
+    session.flush()
+    _start(session, ctx, report, queue)
+    return report
+
+
+def regenerate(session: Session, ctx: OrgContext, report: Report, queue: jobs.JobQueue) -> Job:
+    """A new snapshot of the same waves and options (responses as they are now), then a job."""
+    current = session.get(Job, report.job_id) if report.job_id else None
+    if current is not None and current.status.active:
+        raise InvalidInput("This report is being generated already.", field="form")
+    waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
+    if not waves:
+        raise InvalidInput("The waves of this report no longer exist.", field="form")
+    _snapshot(session, report, waves)
+    return _start(session, ctx, report, queue)
+
+
+def cancel(session: Session, report: Report) -> Job | None:
+    job = session.get(Job, report.job_id) if report.job_id else None
+    if job is not None:
+        jobs.cancel(session, job)
+    return job
