@@ -308,47 +308,35 @@ class MissingData:
         return info
 
     def saturated_moments(self, *, tol: float = 1e-10, max_iter: int = 5000):
-        """ML estimates of the unrestricted mean vector and covariance matrix by EM."""
-        mu = np.zeros(self.p)
-        counts = np.zeros(self.p)
-        for idx, n_k, mean, _ in self.patterns:
-            mu[idx] += n_k * mean
-            counts[idx] += n_k
-        mu /= counts
-        sigma = np.zeros((self.p, self.p))
-        for idx, n_k, mean, cov in self.patterns:
-            dev = mean - mu[idx]
-            sigma[idx, idx] += n_k * (np.diag(cov) + dev**2)
-        sigma = np.diag(np.diag(sigma) / counts)
+        """ML estimates of the unrestricted mean vector and covariance matrix by EM.
+
+        Each E-step is batched over patterns: with ``Q`` a pattern's embedded inverse of its
+        observed block, ``R = Sigma Q`` regresses every variable on the observed ones, so the
+        expected values are ``mu + R (y - mu)`` and the conditional covariance ``Sigma - R Sigma``.
+        """
+        weights = self.counts / self.n
+        counts = self.counts @ self.masks
+        mu = self.counts @ self.means / counts
+        second = self.covs + self.means[:, :, None] * self.means[:, None, :]
+        deviation = (self.means - mu) * self.masks
+        variance = self.counts @ (np.diagonal(self.covs, axis1=1, axis2=2) + deviation**2)
+        sigma = np.diag(variance / counts)
         for _ in range(max_iter):
-            T1 = np.zeros(self.p)
-            T2 = np.zeros((self.p, self.p))
-            for idx, n_k, mean, cov in self.patterns:
-                if len(idx) == self.p:
-                    T1 += n_k * mean
-                    T2 += n_k * (cov + np.outer(mean, mean))
-                    continue
-                miss = np.setdiff1d(np.arange(self.p), idx)
-                B = np.linalg.solve(sigma[np.ix_(idx, idx)], sigma[np.ix_(idx, miss)]).T
-                const = mu[miss] - B @ mu[idx]
-                second = cov + np.outer(mean, mean)
-                fitted_mean = const + B @ mean
-                T1[idx] += n_k * mean
-                T1[miss] += n_k * fitted_mean
-                T2[np.ix_(idx, idx)] += n_k * second
-                cross = n_k * (np.outer(mean, const) + second @ B.T)
-                T2[np.ix_(idx, miss)] += cross
-                T2[np.ix_(miss, idx)] += cross.T
-                residual_cov = sigma[np.ix_(miss, miss)] - B @ sigma[np.ix_(idx, miss)]
-                T2[np.ix_(miss, miss)] += n_k * (
-                    residual_cov
-                    + np.outer(const, const)
-                    + np.outer(const, B @ mean)
-                    + np.outer(B @ mean, const)
-                    + B @ second @ B.T
-                )
-            new_mu = T1 / self.n
-            new_sigma = T2 / self.n - np.outer(new_mu, new_mu)
+            inverse = np.linalg.inv(sigma[None] * self._outer_mask + self._filler) - self._filler
+            R = sigma[None] @ inverse
+            intercept = mu - R @ mu
+            fitted = np.einsum("kij,kj->ki", R, self.means)
+            expected = intercept + fitted
+            conditional = sigma[None] - R @ sigma[None]
+            new_mu = weights @ expected
+            outer = (
+                intercept[:, :, None] * intercept[:, None, :]
+                + intercept[:, :, None] * fitted[:, None, :]
+                + fitted[:, :, None] * intercept[:, None, :]
+                + R @ second @ R.transpose(0, 2, 1)
+            )
+            new_sigma = np.tensordot(weights, conditional + outer, axes=1)
+            new_sigma -= np.outer(new_mu, new_mu)
             new_sigma = (new_sigma + new_sigma.T) / 2
             change = max(np.abs(new_mu - mu).max(), np.abs(new_sigma - sigma).max())
             mu, sigma = new_mu, new_sigma
