@@ -143,8 +143,6 @@ def starting_values(
         elif a == b and a in ov:
             explained = sum(loading_of.get((f, a), 0.0) ** 2 * scale.get(f, 0.0) for f in lv)
             value[i] = max(cov[ov[a], ov[a]] - explained, 0.1 * cov[ov[a], ov[a]])
-            if not any(key[1] == a for key in loading_of) and a not in residual:
-                value[i] = 0.5 * cov[ov[a], ov[a]] if explained == 0 else value[i]
         elif a == b:
             value[i] = scale.get(a, 0.05)
         elif a in scale and b in scale:
