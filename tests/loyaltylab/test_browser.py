@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -20,24 +19,12 @@ from loyaltylab.app import create_app
 from loyaltylab.db import make_engine
 from loyaltylab.settings import Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "a long enough passphrase"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
 
 
@@ -86,20 +73,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app.state.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser(live_server: str):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"foundation-{name}.png"), full_page=True)
-
-
 def assert_no_horizontal_scroll(page) -> None:
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -107,10 +80,10 @@ def assert_no_horizontal_scroll(page) -> None:
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the viewport"
 
 
-def test_foundation_journey(browser, live_server: str) -> None:
+def test_foundation_journey(chromium, screenshot, live_server: str) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
+    context = chromium.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(5000)
     # CSP violations (inline style or script) and script errors show up in the console; the
@@ -127,7 +100,7 @@ def test_foundation_journey(browser, live_server: str) -> None:
     # Sign up: a new account with its own organisation.
     page.goto("/signup")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    shot(page, "01-signup")
+    screenshot(page, "foundation-01-signup")
     page.get_by_label("Your name").fill("Li Wei")
     page.get_by_label("E-mail address").fill("li.wei@northwind.example")
     page.get_by_label("Password").fill(PASSWORD)
@@ -136,7 +109,7 @@ def test_foundation_journey(browser, live_server: str) -> None:
     expect(page).to_have_url(f"{live_server}/studies")
     expect(page.get_by_role("status")).to_contain_text("Your organisation is ready")
     expect(page.get_by_role("link", name="Studies")).to_have_attribute("aria-current", "page")
-    shot(page, "02-studies-empty")
+    screenshot(page, "foundation-02-studies-empty")
 
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
@@ -150,7 +123,7 @@ def test_foundation_journey(browser, live_server: str) -> None:
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("The e-mail address or password is not right.")
     expect(page.get_by_label("E-mail address")).to_have_attribute("aria-invalid", "true")
-    shot(page, "03-login-error")
+    screenshot(page, "foundation-03-login-error")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").last.click()
     expect(page).to_have_url(f"{live_server}/studies")
@@ -164,7 +137,7 @@ def test_foundation_journey(browser, live_server: str) -> None:
     expect(page.get_by_label("研究名称")).to_be_visible()
     page.get_by_role("button", name="创建研究").click()
     expect(page.locator(".error-summary")).to_contain_text("此项为必填项。")
-    shot(page, "04-study-form-errors-zh")
+    screenshot(page, "foundation-04-study-form-errors-zh")
     # The form was posted to /studies, so the switcher comes back to the list there.
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -194,15 +167,15 @@ def test_foundation_journey(browser, live_server: str) -> None:
         page.get_by_label("Description").fill(description)
         page.get_by_label("Or add a new client organisation").fill(new_client)
         if name.startswith("Customer"):
-            shot(page, "05-study-form")
+            screenshot(page, "foundation-05-study-form")
         page.get_by_role("button", name="Create study").click()
         expect(page.get_by_role("status")).to_have_text("The study has been created.")
         expect(page.get_by_role("heading", level=1)).to_have_text(name)
-    shot(page, "06-study-detail")
+    screenshot(page, "foundation-06-study-detail")
     page.get_by_role("link", name="Studies").first.click()
     for name, *_ in studies:
         expect(page.get_by_role("link", name=name)).to_be_visible()
-    shot(page, "07-studies")
+    screenshot(page, "foundation-07-studies")
 
     # Members: an invitation link to copy, role labels from the catalog.
     page.get_by_role("link", name="Members").click()
@@ -212,10 +185,10 @@ def test_foundation_journey(browser, live_server: str) -> None:
     expect(page.get_by_label("Invitation link")).to_have_value(re.compile(r"/invite/"))
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
     expect(page.locator(".plain-list")).to_contain_text("Client")
-    shot(page, "08-members")
+    screenshot(page, "foundation-08-members")
 
     # The invited client joins; removing them asks first (data-confirm), and "no" keeps them.
-    invited = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
+    invited = chromium.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
     invitee = invited.new_page()
     invitee.goto(page.get_by_label("Invitation link").input_value())
     invitee.get_by_label("Your name").fill("Zhang Min")
@@ -244,7 +217,7 @@ def test_foundation_journey(browser, live_server: str) -> None:
     assert console_errors == []
 
     # Phone: the same pages at 390 px, navigation wrapping without JS, no sideways scrolling.
-    phone = browser.new_context(
+    phone = chromium.new_context(
         base_url=live_server,
         viewport=PHONE,
         device_scale_factor=2,
@@ -264,16 +237,16 @@ def test_foundation_journey(browser, live_server: str) -> None:
         mobile.goto(path)
         expect(mobile.get_by_role("navigation", name="Main")).to_be_visible()
         assert_no_horizontal_scroll(mobile)
-        shot(mobile, name)
+        screenshot(mobile, f"foundation-{name}")
     mobile.get_by_role("button", name="中文").click()
     expect(mobile.get_by_role("heading", level=1)).to_contain_text("成员")
     assert_no_horizontal_scroll(mobile)
-    shot(mobile, "12-phone-members-zh")
+    screenshot(mobile, "foundation-12-phone-members-zh")
     mobile.get_by_role("button", name="退出登录").click()
     expect(mobile.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(mobile.get_by_role("heading", level=1)).to_have_text("登录")
     assert_no_horizontal_scroll(mobile)
-    shot(mobile, "13-phone-login-zh")
+    screenshot(mobile, "foundation-13-phone-login-zh")
     mobile.goto("/studies")
     expect(mobile).to_have_url(re.compile(r"/login\?next=/studies$"))
     phone.close()

@@ -6,64 +6,17 @@ in Chinese and English -> publish. Screenshots go to ``var/test-artifacts/design
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import uvicorn
 
 from surveys import service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-
-
-@pytest.fixture
-def live(app) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"designer-{name}.png"), full_page=True)
 
 
 DRAG_STAFF_ABOVE_SAT = """() => {
@@ -83,10 +36,12 @@ def item_order(page) -> list[str]:
     return page.eval_on_selector_all(".items > .item", "items => items.map(i => i.dataset.code)")
 
 
-def test_design_preview_and_publish(chromium, live, session, organisation, study, owner):
+def test_design_preview_and_publish(
+    chromium, screenshot, live_url, session, organisation, study, owner
+):
     from playwright.sync_api import expect
 
-    context = chromium.new_context(base_url=live, viewport=DESKTOP, locale="en-GB")
+    context = chromium.new_context(base_url=live_url, viewport=DESKTOP, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(5000)
     problems: list[str] = []
@@ -105,7 +60,7 @@ def test_design_preview_and_publish(chromium, live, session, organisation, study
     page.goto(f"/studies/{study.id}")
     page.get_by_role("link", name="New questionnaire").click()
     expect(page.get_by_label("Satisfaction → value → loyalty")).to_be_checked()
-    shot(page, "01-start")
+    screenshot(page, "designer-01-start")
     page.get_by_role("button", name="Create questionnaire").click()
     expect(page.get_by_role("status")).to_contain_text("The questionnaire has been created.")
     expect(page.get_by_text("ready to publish")).to_be_visible()
@@ -120,7 +75,7 @@ def test_design_preview_and_publish(chromium, live, session, organisation, study
     page.locator("#f-anchors-en").fill("Strongly disagree\nStrongly agree")
     page.locator("#f-anchors-zh-CN").fill("非常不同意\n非常同意")
     page.locator("#f-construct").select_option("VAL")
-    shot(page, "02-item-form")
+    screenshot(page, "designer-02-item-form")
     page.get_by_role("button", name="Add question").click()
     expect(page.get_by_role("status")).to_contain_text("The question has been added.")
     assert item_order(page)[:3] == ["sat", "val", "staff"]
@@ -147,7 +102,7 @@ def test_design_preview_and_publish(chromium, live, session, organisation, study
     page.get_by_role("button", name="Save condition").click()
     expect(page.locator("#part-improve .logic")).to_contain_text("nps is at most 6")
     page.locator("#part-staff").scroll_into_view_if_needed()
-    shot(page, "03-designer")
+    screenshot(page, "designer-03-designer")
 
     # Preview as a respondent on a phone, in each language.
     page.set_viewport_size(PHONE)
@@ -155,11 +110,11 @@ def test_design_preview_and_publish(chromium, live, session, organisation, study
     expect(page.locator(".phone")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_text("Contoso 的员工很友好。")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
-    shot(page, "04-preview-zh")
+    screenshot(page, "designer-04-preview-zh")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_text("Contoso's staff are friendly.")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
-    shot(page, "05-preview-en")
+    screenshot(page, "designer-05-preview-en")
 
     # Publish.
     page.set_viewport_size(DESKTOP)
@@ -167,7 +122,7 @@ def test_design_preview_and_publish(chromium, live, session, organisation, study
     page.get_by_role("button", name="Publish version 1").click()
     expect(page.get_by_role("status")).to_contain_text("Version 1 has been published.")
     expect(page.get_by_text("is published and frozen")).to_be_visible()
-    shot(page, "06-published")
+    screenshot(page, "designer-06-published")
 
     assert problems == []
     session.rollback()

@@ -3,71 +3,29 @@ browser with JavaScript switched off. Screenshots go to ``var/test-artifacts/res
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import uvicorn
 from sqlmodel import select
 
 from surveys.fieldwork.models import Response
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
 
 @pytest.fixture
-def live(app, wave) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/s/{wave.public_slug}"
-    server.should_exit = True
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"respond-{name}.png"), full_page=True)
+def live(live_url: str, wave) -> str:
+    return f"{live_url}/s/{wave.public_slug}"
 
 
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
 
 
-def test_phone_in_chinese_with_stop_and_resume(chromium, live, session):
+def test_phone_in_chinese_with_stop_and_resume(chromium, screenshot, live, session):
     from playwright.sync_api import expect
 
     context = chromium.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
@@ -79,17 +37,17 @@ def test_phone_in_chinese_with_stop_and_resume(chromium, live, session):
     )
     page.goto(live)
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-    shot(page, "phone-01-consent")
+    screenshot(page, "respond-phone-01-consent")
     page.get_by_label("我已阅读以上内容,同意参与本次调查。").check()
     page.get_by_role("button", name="开始答卷").click()
     expect(page.get_by_text("第 1 页,共 2 页")).to_be_visible()
     page.get_by_label("选项yes").check()
     page.get_by_label("每年到访次数").fill("60")
-    shot(page, "phone-02-page1")
+    screenshot(page, "respond-phone-02-page1")
     page.get_by_role("button", name="下一页").click()
     expect(page.get_by_role("heading", name="您的投诉")).to_be_visible()
     assert no_horizontal_scroll(page)
-    shot(page, "phone-03-matrix-stacked")
+    screenshot(page, "respond-phone-03-matrix-stacked")
     page.close()  # the respondent stops here ...
 
     page = context.new_page()  # ... and comes back later with the same link
@@ -102,7 +60,7 @@ def test_phone_in_chinese_with_stop_and_resume(chromium, live, session):
     page.get_by_label("为什么这么频繁?").fill("<script>alert(1)</script> 离家近")
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("heading", name="感谢您的参与!")).to_be_visible()
-    shot(page, "phone-04-thanks")
+    screenshot(page, "respond-phone-04-thanks")
     assert problems == []
     session.expire_all()
     [response] = session.exec(select(Response)).all()
@@ -110,7 +68,7 @@ def test_phone_in_chinese_with_stop_and_resume(chromium, live, session):
     assert "<script>alert(1)</script> 离家近" in response.answer_values
 
 
-def test_without_javascript_error_summary_and_complete(chromium, live, session):
+def test_without_javascript_error_summary_and_complete(chromium, screenshot, live, session):
     from playwright.sync_api import expect
 
     context = chromium.new_context(
@@ -124,13 +82,13 @@ def test_without_javascript_error_summary_and_complete(chromium, live, session):
     page.get_by_role("button", name="Next").click()
     summary = page.locator(".r-error-summary")
     expect(summary).to_contain_text("Please answer this question.")
-    shot(page, "nojs-01-error-summary")
+    screenshot(page, "respond-nojs-01-error-summary")
     summary.get_by_role("link").first.click()
     assert page.url.endswith("#f-complained")
     page.get_by_label("Yes").check()
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Your complaint")).to_be_visible()
-    shot(page, "nojs-02-matrix-table")
+    screenshot(page, "respond-nojs-02-matrix-table")
     page.locator("#f-ch1-4").check()
     page.locator("#f-ch2").check()
     page.get_by_role("button", name="Next").click()
