@@ -96,9 +96,13 @@ def save_privacy(
     study = studies.get_editable_study(session, ctx, study_id)
     months = retention_months.strip()
     if months and not (months.isdigit() and 1 <= int(months) <= MAX_RETENTION_MONTHS):
-        error = "Enter a whole number of months from 1 to %(max)s, or leave it empty."
         values = {"release_open_text": release_open_text == "1", "retention_months": months}
-        errors = {"retention_months": i18n.gettext(error, max=MAX_RETENTION_MONTHS)}
+        errors = {
+            "retention_months": i18n.gettext(
+                "Enter a whole number of months from 1 to %(max)s, or leave it empty.",
+                max=MAX_RETENTION_MONTHS,
+            )
+        }
         return _page(request, session, study, values=values, errors=errors, status_code=400)
     study.release_open_text = release_open_text == "1"
     study.retention_months = int(months) if months else None

@@ -1,0 +1,189 @@
+"""The trend dashboard: indices, NPS and change computed from stored responses, SVG charts
+with data tables, client visibility and the open-text release."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from analysis.trends import trend_indices
+from loyaltylab.accounts.models import Organisation, Role
+from loyaltylab.dashboard.charts import Series, trend_chart
+from loyaltylab.studies.models import Study
+from surveys.fieldwork import service as fieldwork
+from surveys.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
+from tests.loyaltylab.conftest import SCALE, publish, texts
+
+QUESTIONNAIRE: dict[str, Any] = {
+    "title": texts("Tracker", "追踪"),
+    "languages": ["en", "zh-CN"],
+    "constructs": [{"code": "SAT", "name": texts("Satisfaction", "满意度")}],
+    "sections": [
+        {
+            "code": "s",
+            "title": texts("Questions", "问题"),
+            "items": [
+                {
+                    "type": "likert",
+                    "code": "sat1",
+                    "label": texts("Satisfied", "满意"),
+                    "scale": SCALE,
+                    "construct": "SAT",
+                },
+                {
+                    "type": "likert",
+                    "code": "sat2",
+                    "label": texts("Fell short", "未达预期"),
+                    "scale": SCALE,
+                    "construct": "SAT",
+                    "reverse": True,
+                },
+                {
+                    "type": "nps",
+                    "code": "ltr",
+                    "label": texts("Recommend?", "推荐?"),
+                    "low_label": texts("No", "否"),
+                    "high_label": texts("Yes", "是"),
+                },
+                {"type": "long_text", "code": "why", "label": texts("Why?", "原因?")},
+            ],
+        }
+    ],
+}
+SECRET_COMMENT = "The manager Mr Zhang was rude"
+
+
+def _wave(session: Session, study: Study, version_id: int, name: str, rows: list[list]) -> Any:
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        version_id=version_id,
+        name=name,
+    )
+    fieldwork.open_wave(session, wave)
+    for values in rows:
+        session.add(
+            Response(
+                organisation_id=study.organisation_id,
+                wave_id=wave.id,
+                questionnaire_version_id=version_id,
+                channel=Channel.web,
+                language="en",
+                status=ResponseStatus.complete,
+                answer_values=values,
+            )
+        )
+    wave.status = WaveStatus.closed
+    session.add(wave)
+    session.commit()
+    return wave
+
+
+@pytest.fixture
+def tracked_study(session: Session, study: Study) -> Study:
+    version = publish(session, study, QUESTIONNAIRE)
+    rng = np.random.default_rng(7)
+    first = [[int(rng.integers(1, 4)), 3, 6, None] for _ in range(40)]
+    second = [[int(rng.integers(3, 6)), 1, 10, SECRET_COMMENT] for _ in range(40)]
+    _wave(session, study, version.id, "2026-Q1", first)
+    _wave(session, study, version.id, "2026-Q2", second)
+    return study
+
+
+def test_the_page_shows_indices_nps_and_significant_change_with_tables(
+    app: FastAPI, tracked_study: Study, owner: Any, login: Callable
+) -> None:
+    browser = TestClient(app, base_url="https://testserver")
+    login(browser, owner.email)
+    page = browser.get(f"/studies/{tracked_study.id}/dashboard")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 2  # SAT and NPS
+    assert "<table" in page.text and "Satisfaction" in page.text
+    # Wave 1: every NPS answer is 6 (detractor) -> -100; wave 2: all 10 -> +100.
+    assert "-100.0" in page.text and "200.0" in page.text
+    assert "<strong>*</strong>" in page.text
+    assert SECRET_COMMENT in page.text  # researchers read open text
+
+
+def test_the_index_agrees_with_a_hand_computation(session: Session, tracked_study: Study):
+    from surveys.fieldwork.data import responses_dataframe
+    from surveys.fieldwork.models import Wave
+
+    waves = session.query(Wave).filter(Wave.study_id == tracked_study.id).order_by(Wave.id).all()
+    data = responses_dataframe(session, [w.id for w in waves])
+    data["wave"] = data["wave_id"].map({w.id: w.name for w in waves})
+    result = trend_indices(
+        data,
+        wave="wave",
+        constructs={"SAT": ["sat1", "sat2"]},
+        scale_ranges={"sat1": (1, 5), "sat2": (1, 5)},
+        reverse=["sat2"],
+    )
+    first = data[data["wave"] == "2026-Q1"]
+    expected = (((first["sat1"] - 1) / 4 * 100 + (5 - first["sat2"]) / 4 * 100) / 2).mean()
+    assert result.loc[0, "value"] == pytest.approx(expected)
+    assert result.loc[1, "pvalue"] < 0.001
+
+
+def test_a_client_sees_open_text_only_once_released(
+    app: FastAPI,
+    session: Session,
+    tracked_study: Study,
+    client_organisation: Organisation,
+    make_member: Callable,
+    login: Callable,
+) -> None:
+    make_member(client_organisation, email="viewer@contoso.example", role=Role.client)
+    browser = TestClient(app, base_url="https://testserver")
+    login(browser, "viewer@contoso.example")
+    page = browser.get(f"/studies/{tracked_study.id}/dashboard")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert SECRET_COMMENT not in page.text
+    tracked_study.release_open_text = True
+    session.add(tracked_study)
+    session.commit()
+    assert SECRET_COMMENT in browser.get(f"/studies/{tracked_study.id}/dashboard").text
+
+
+def test_a_segment_breakdown_uses_contact_attributes(
+    app: FastAPI, session: Session, study: Study, owner: Any, login: Callable
+) -> None:
+    version = publish(session, study, QUESTIONNAIRE)
+    contacts = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": str(i), "attributes": {"tier": t}} for i, t in enumerate("gs")],
+    )
+    wave = _wave(session, study, version.id, "W1", [])
+    for contact, score in zip(contacts, (5, 1), strict=True):
+        session.add(
+            Response(
+                organisation_id=study.organisation_id,
+                wave_id=wave.id,
+                questionnaire_version_id=version.id,
+                channel=Channel.web,
+                language="en",
+                status=ResponseStatus.complete,
+                contact_id=contact.id,
+                answer_values=[score, 6 - score, 9, None],
+            )
+        )
+    session.commit()
+    browser = TestClient(app, base_url="https://testserver")
+    login(browser, owner.email)
+    page = browser.get(f"/studies/{study.id}/dashboard?segment=tier").text
+    assert "<td>g</td>" in page and "<td>s</td>" in page
+    assert "100.0" in page and "0.0" in page
+
+
+def test_chart_text_is_escaped() -> None:
+    svg = trend_chart(["<w1>", "w2"], [Series("<script>", [(50, 40, 60), None])], low=0, high=100)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;w1&gt;" in svg
