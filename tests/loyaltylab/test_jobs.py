@@ -1,0 +1,140 @@
+"""Report jobs through a real huey consumer, on the embedded SQLite queue and on Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from loyaltylab.accounts.models import Membership, Organisation, User
+from loyaltylab.deps import OrgContext
+from loyaltylab.jobs.models import JobStatus
+from loyaltylab.jobs.queue import JobQueue, start_consumer
+from loyaltylab.reports_web import service
+from loyaltylab.reports_web.models import Report
+from loyaltylab.settings import Settings
+from loyaltylab.studies.models import Study
+from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[JobQueue]:
+    """A queue with a consumer of two worker threads; Redis under a queue name of its own."""
+    if request.param == "redis":
+        if not _redis_available():
+            pytest.skip(f"no Redis at {REDIS_URL}")
+        job_queue = JobQueue(
+            settings.model_copy(update={"redis_url": REDIS_URL}),
+            name=f"loyaltylab-test-{uuid.uuid4().hex}",
+        )
+    else:
+        job_queue = JobQueue(settings, name="test", sqlite_path=tmp_path / "jobs.db")
+    assert (
+        type(job_queue.huey).__name__
+        == {"sqlite": "SqliteHuey", "redis": "RedisHuey"}[request.param]
+    )
+    consumer = start_consumer(job_queue, workers=2)
+    yield job_queue
+    consumer.stop(graceful=True)
+    job_queue.huey.flush()
+    job_queue.close()
+
+
+@pytest.fixture
+def ctx(session: Session, owner: User, organisation: Organisation) -> OrgContext:
+    membership = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
+    return OrgContext(user=owner, organisation=organisation, membership=membership)
+
+
+def _create(session: Session, ctx: OrgContext, study: Study, queue: JobQueue, **options) -> Report:
+    waves = fielded_waves(session, study)
+    report = service.create_report(
+        session,
+        ctx,
+        study,
+        queue,
+        title="",
+        language="en",
+        formats=["xlsx"],
+        wave_ids=[str(waves[0].id)],
+        **{"bootstrap": "0", **options},
+    )
+    session.commit()  # the job reaches the queue only now
+    return report
+
+
+def test_a_report_job_reports_progress_and_saves_its_files(
+    session: Session, engine: Engine, ctx: OrgContext, study: Study, queue: JobQueue
+) -> None:
+    report = _create(session, ctx, study, queue)
+    seen = []
+    final = wait_for_job(
+        engine,
+        report.job_id,
+        lambda job: seen.append((job.status, job.percent)) or not job.status.active,
+    )
+    assert final.status is JobStatus.done, final.error
+    assert (final.percent, final.stage) == (100, "done")
+    assert final.started_at and final.finished_at and final.finished_at >= final.started_at
+    assert any(status is JobStatus.running and 0 < percent < 100 for status, percent in seen)
+    session.refresh(report)
+    assert set(service.file_sizes(session, report)) == {"html", "xlsx", "bundle"}
+    assert service.report_file(session, report, "xlsx").content.startswith(b"PK")
+    assert {row["op"] for row in report.result["estimates"]} >= {"=~", "~"}
+    assert report.generated_at is not None
+
+
+def test_a_running_bootstrap_job_can_be_cancelled(
+    session: Session, engine: Engine, ctx: OrgContext, study: Study, queue: JobQueue
+) -> None:
+    report = _create(session, ctx, study, queue, bootstrap="400")
+    running = wait_for_job(engine, report.job_id, lambda job: job.stage.startswith("bootstrap"))
+    assert running.status is JobStatus.running
+    job = service.cancel(session, report)
+    session.commit()
+    assert job.cancel_requested
+    final = wait_for_job(engine, report.job_id)
+    assert final.status is JobStatus.cancelled
+    assert final.percent < 100
+    session.refresh(report)
+    assert service.file_sizes(session, report) == {}
+    assert report.generated_at is None
+
+
+def test_a_queued_job_cancelled_before_a_consumer_takes_it_never_runs(
+    session: Session,
+    engine: Engine,
+    ctx: OrgContext,
+    study: Study,
+    tmp_path: Path,
+    settings: Settings,
+) -> None:
+    idle = JobQueue(settings, name="idle", sqlite_path=tmp_path / "idle.db")
+    report = _create(session, ctx, study, idle)
+    assert len(idle.huey) == 1  # enqueued on commit, waiting for a consumer
+    service.cancel(session, report)
+    session.commit()
+    consumer = start_consumer(idle, workers=1)
+    try:
+        final = wait_for_job(engine, report.job_id, lambda job: len(idle.huey) == 0)
+    finally:
+        consumer.stop(graceful=True)
+        idle.close()
+    assert final.status is JobStatus.cancelled
+    assert final.started_at is None
+    session.refresh(report)
+    assert service.file_sizes(session, report) == {}
