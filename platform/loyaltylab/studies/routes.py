@@ -12,6 +12,7 @@ from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgDep
 from loyaltylab.errors import InvalidInput
+from loyaltylab.i18n import N_
 from loyaltylab.studies import service
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
@@ -82,14 +83,20 @@ def new_study(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResp
     return _form_page(request, session, ctx, study=None, values={}, errors={})
 
 
-@router.post("/studies", response_class=HTMLResponse)
-def create_study(
-    request: Request, session: SessionDep, ctx: EditorDep, form: Annotated[StudyForm, Form()]
+def _submit(
+    request: Request,
+    session: SessionDep,
+    ctx: EditorDep,
+    study: Study | None,
+    form: StudyForm,
+    *,
+    done_message: str,
 ) -> Response:
     try:
-        study = service.create_study(
+        saved = service.save_study(
             session,
             ctx,
+            study,
             name=form.name,
             company_name=form.company_name,
             description=form.description,
@@ -101,13 +108,22 @@ def create_study(
             request,
             session,
             ctx,
-            study=None,
+            study=study,
             values=form.model_dump(),
             errors=_error(exc),
             status_code=400,
         )
-    flash(request, "The study has been created.", "success")
-    return redirect(f"/studies/{study.id}")
+    flash(request, done_message, "success")
+    return redirect(f"/studies/{saved.id}")
+
+
+@router.post("/studies", response_class=HTMLResponse)
+def create_study(
+    request: Request, session: SessionDep, ctx: EditorDep, form: Annotated[StudyForm, Form()]
+) -> Response:
+    return _submit(
+        request, session, ctx, None, form, done_message=N_("The study has been created.")
+    )
 
 
 @router.get("/studies/{study_id}", response_class=HTMLResponse)
@@ -139,26 +155,4 @@ def update_study(
     form: Annotated[StudyForm, Form()],
 ) -> Response:
     study = service.get_editable_study(session, ctx, study_id)
-    try:
-        service.update_study(
-            session,
-            ctx,
-            study,
-            name=form.name,
-            company_name=form.company_name,
-            description=form.description,
-            client_organisation_id=_client_id(session, ctx, form),
-        )
-    except InvalidInput as exc:
-        session.rollback()
-        return _form_page(
-            request,
-            session,
-            ctx,
-            study=study,
-            values=form.model_dump(),
-            errors=_error(exc),
-            status_code=400,
-        )
-    flash(request, "The study has been saved.", "success")
-    return redirect(f"/studies/{study.id}")
+    return _submit(request, session, ctx, study, form, done_message=N_("The study has been saved."))

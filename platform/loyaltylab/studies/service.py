@@ -68,16 +68,20 @@ def add_client_organisation(session: Session, ctx: OrgContext, *, name: str) -> 
     return client
 
 
-def _apply(
+def save_study(
     session: Session,
     ctx: OrgContext,
-    study: Study,
+    study: Study | None,
     *,
     name: str,
-    company_name: str,
-    description: str,
-    client_organisation_id: int | None,
-) -> None:
+    company_name: str = "",
+    description: str = "",
+    client_organisation_id: int | None = None,
+) -> Study:
+    """Create a study (``study=None``) or update one of the acting organisation's studies."""
+    ctx.require_editor()
+    if study is None:
+        study = Study(organisation_id=ctx.organisation_id, name="")
     study.name = clean_name(name, field="name")
     study.company_name = " ".join(company_name.split())[:200]
     if len(description) > 4000:
@@ -89,52 +93,6 @@ def _apply(
             raise InvalidInput("Choose a client organisation from the list.", field="client")
     study.client_organisation_id = client_organisation_id
     study.updated_at = utcnow()
-
-
-def create_study(
-    session: Session,
-    ctx: OrgContext,
-    *,
-    name: str,
-    company_name: str = "",
-    description: str = "",
-    client_organisation_id: int | None = None,
-) -> Study:
-    ctx.require_editor()
-    study = Study(organisation_id=ctx.organisation_id, name="")
-    _apply(
-        session,
-        ctx,
-        study,
-        name=name,
-        company_name=company_name,
-        description=description,
-        client_organisation_id=client_organisation_id,
-    )
-    session.add(study)
-    session.flush()
-    return study
-
-
-def update_study(
-    session: Session,
-    ctx: OrgContext,
-    study: Study,
-    *,
-    name: str,
-    company_name: str,
-    description: str,
-    client_organisation_id: int | None,
-) -> Study:
-    _apply(
-        session,
-        ctx,
-        study,
-        name=name,
-        company_name=company_name,
-        description=description,
-        client_organisation_id=client_organisation_id,
-    )
     session.add(study)
     session.flush()
     return study
