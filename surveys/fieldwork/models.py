@@ -203,3 +203,22 @@ class SubmissionKey(SQLModel, table=True):
     outcome: str = Field(default="", max_length=200)
     """What the first submit led to (the page to go to), returned to repeats."""
     created_at: datetime = _now()
+
+
+class Frequency(StrEnum):
+    monthly = "monthly"
+    quarterly = "quarterly"
+    yearly = "yearly"
+
+
+class StudySchedule(SQLModel, table=True):
+    """How often a study's waves recur; ``loyaltylab schedule-waves`` prepares the next one."""
+
+    __tablename__ = "study_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    study_id: int = Field(foreign_key="study.id", unique=True, ondelete="CASCADE")
+    frequency: Frequency = Field(sa_column=_enum(Frequency))
+    created_at: datetime = _now()
+    updated_at: datetime = _now()

@@ -32,12 +32,14 @@ from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from reports.exports import csv_bytes, neutralise, xlsx_bytes
+from surveys.fieldwork import schedule as schedules
 from surveys.fieldwork import service
 from surveys.fieldwork.contacts_import import ContactFileRejected, read_contacts
 from surveys.fieldwork.export import raw_frame
 from surveys.fieldwork.models import (
     Channel,
     Contact,
+    Frequency,
     ResponseStatus,
     Wave,
     WaveInvitation,
@@ -51,6 +53,11 @@ from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
 router = APIRouter()
 REFRESH_SECONDS = 30
 CONTACTS_SHOWN = 200
+FREQUENCIES = {
+    Frequency.monthly: N_("Monthly"),
+    Frequency.quarterly: N_("Quarterly"),
+    Frequency.yearly: N_("Yearly"),
+}
 STATUS_MESSAGES = {"open": N_("The wave is open."), "close": N_("The wave is closed.")}
 EXCLUSION_MESSAGES = {
     True: N_("The response is excluded from analyses."),
@@ -118,6 +125,7 @@ def _waves_page(
         select(Wave).where(Wave.study_id == study.id).order_by(Wave.created_at.desc(), Wave.id)
     ).all()
     editable = ctx.role.can_edit and study.organisation_id == ctx.organisation_id
+    schedule = schedules.get_schedule(session, study.id)
     return render(
         request,
         "fieldwork/waves.html",
@@ -125,6 +133,13 @@ def _waves_page(
             "study": study,
             "waves": waves,
             "editable": editable,
+            "frequencies": FREQUENCIES,
+            "schedule": schedule,
+            "next_period": (
+                schedules.next_period(session, schedule, now=datetime.now(UTC))
+                if schedule
+                else None
+            ),
             "versions": _published_versions(session, study) if editable else [],
             "values": values,
             "errors": errors,
@@ -227,6 +242,35 @@ def create_wave(
         )
     flash(request, "The wave has been created.", "success")
     return redirect(f"/waves/{wave.id}")
+
+
+@router.post("/studies/{study_id}/schedule")
+def set_schedule(
+    request: Request,
+    session: SessionDep,
+    ctx: EditorDep,
+    study_id: int,
+    frequency: Annotated[str, Form()] = "",
+) -> Response:
+    """Set or remove the study's schedule; the next wave is prepared at once (as a draft)."""
+    study = studies.get_editable_study(session, ctx, study_id)
+    if frequency and frequency not in FREQUENCIES:
+        raise InvalidInput("This action is not allowed here.")
+    schedules.set_schedule(
+        session,
+        study_id=study.id,
+        organisation_id=ctx.organisation_id,
+        frequency=Frequency(frequency) if frequency else None,
+    )
+    if not frequency:
+        flash(request, "The schedule has been removed.", "success")
+        return redirect(f"/studies/{study.id}/waves")
+    wave = schedules.prepare_next_wave(session, study)
+    if wave is not None:
+        flash(request, "The schedule is saved and the next wave is prepared as a draft.", "success")
+    else:
+        flash(request, "The schedule is saved.", "success")
+    return redirect(f"/studies/{study.id}/waves")
 
 
 @router.get("/waves/{wave_id}", response_class=HTMLResponse)
