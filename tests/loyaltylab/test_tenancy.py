@@ -75,6 +75,8 @@ PATH_PARAM_FIXTURES = {
     "questionnaire_id": "questionnaire",
     "code": "questionnaire_item",
     "contact_id": "contact",
+    "report_id": "report",
+    "kind": "report_file_kind",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
 PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
@@ -232,6 +234,37 @@ def questionnaire_item(questionnaire: Any) -> Any:
 
 
 @pytest.fixture
+def report(session: Session, study: Study, wave: Any) -> Any:
+    """A generated report of organisation A's study, with a file of every kind."""
+    from loyaltylab.reports_web.models import FILE_KINDS, Report, ReportFile
+
+    created = Report(
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        title="Northwind private report",
+        language="en",
+        formats=["pdf"],
+        wave_ids=[wave.id],
+    )
+    session.add(created)
+    session.flush()
+    session.add_all(
+        ReportFile(report_id=created.id, kind=kind, size=1, content=b"x") for kind in FILE_KINDS
+    )
+    session.commit()
+    return created
+
+
+@pytest.fixture
+def report_file_kind() -> Any:
+    """A file kind, not an object: the route's report is A's."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id="pdf")
+
+
+@pytest.fixture
 def researcher_membership(
     session: Session, organisation: Organisation, make_member: Callable[..., User]
 ) -> Membership:
@@ -318,6 +351,8 @@ FORM_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
     "confirm": lambda a: "erase",
     "release_open_text": lambda a: "1",
     "retention_months": lambda a: "12",
+    "language": lambda a: "en",
+    "bootstrap": lambda a: "0",
 }
 
 
