@@ -11,12 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from loyaltylab import i18n
 from loyaltylab.db import make_engine
+from loyaltylab.deps import optional_user
 from loyaltylab.errors import CsrfFailed, DomainError, LoginRequired, Throttled
 from loyaltylab.middleware import (
     BodySizeLimitMiddleware,
@@ -98,6 +100,10 @@ async def handle_domain_error(request: Request, exc: DomainError) -> Response:
 
 
 async def handle_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == 404 and not hasattr(request.state, "user"):
+        # No route ran, so no dependency loaded the user: do it here for the page's top bar.
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            request.state.user = optional_user(request, session)
     messages = {
         404: i18n.gettext("This page does not exist."),
         405: i18n.gettext("This action is not allowed here."),

@@ -140,3 +140,11 @@ def test_user_text_is_escaped(
         page = client.get(path).text
         assert payload not in page, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+
+
+def test_unknown_pages_keep_the_signed_in_top_bar(client, owner, login) -> None:
+    login(client, owner.email)
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Log out" in response.text
+    assert owner.name in response.text
