@@ -215,7 +215,8 @@ def report_request(
 ) -> ReportRequest:
     """The report's options with the title-page facts of its study and waves."""
     study = session.get(Study, report.study_id)
-    client = session.get(Organisation, study.client_organisation_id) if study else None
+    client_id = study.client_organisation_id if study else None
+    client = session.get(Organisation, client_id) if client_id else None
     waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
     wave_filter = Response.wave_id.in_(report.wave_ids)
     total, completes, first, last = session.exec(
