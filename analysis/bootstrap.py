@@ -141,8 +141,13 @@ def bootstrap_sem(
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 futures = {pool.submit(job.run, children[a:b]): (a, b) for a, b in chunks}
-                for future in as_completed(futures):
-                    finish(futures[future], future.result())
+                try:
+                    for future in as_completed(futures):
+                        finish(futures[future], future.result())
+                except BaseException:
+                    # E.g. the progress callback cancelled the job: drop the queued chunks.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
         except BrokenProcessPool:
             # Workers could not start here (e.g. an interactive __main__): finish in-process.
             pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,20 @@ def test_bad_arguments(loyalty):
         bootstrap_sem(loyalty, MODEL, n_boot=10, n_jobs=0)
     with pytest.raises(UnknownVariableError):
         bootstrap_sem(loyalty, "F =~ a1 + a2 + a3", n_boot=10)
+
+
+def test_an_exception_from_progress_stops_the_bootstrap_promptly(loyalty):
+    """A cancelled job (its progress callback raises) does not wait for the queued chunks."""
+
+    def cancel(done: int, total: int) -> None:
+        raise KeyboardInterrupt("cancelled")
+
+    start = time.perf_counter()
+    bootstrap_sem(loyalty, MODEL, n_boot=400, seed=1, n_jobs=2)
+    full = time.perf_counter() - start
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        bootstrap_sem(loyalty, MODEL, n_boot=400, seed=1, n_jobs=2, progress=cancel)
+    cancelled = time.perf_counter() - start
+    # 8 chunks on 2 workers: stopping after the first leaves at most the 2 running ones.
+    assert cancelled < 0.7 * full
