@@ -87,12 +87,16 @@ def new_submission_key() -> str:
 
 # --- questionnaire versions -------------------------------------------------------------------
 
-_definitions: dict[int, QuestionnaireDefinition] = {}
+_definitions: dict[tuple[str, int], QuestionnaireDefinition] = {}
 
 
 def definition_for(session: Session, version_id: int) -> QuestionnaireDefinition:
-    """The parsed definition of a version; published versions are frozen, so cached."""
-    cached = _definitions.get(version_id)
+    """The parsed definition of a version; published versions are frozen, so cached.
+
+    Keyed by database too: one process may talk to several (tests, benchmarks, tools).
+    """
+    key = (str(session.get_bind().url), version_id)
+    cached = _definitions.get(key)
     if cached is not None:
         return cached
     version = session.get(QuestionnaireVersion, version_id)
@@ -100,7 +104,7 @@ def definition_for(session: Session, version_id: int) -> QuestionnaireDefinition
         raise LookupError(f"questionnaire version {version_id} does not exist")
     definition = QuestionnaireDefinition.model_validate(version.definition)
     if version.status == VersionStatus.published:
-        _definitions[version_id] = definition
+        _definitions[key] = definition
     return definition
 
 
