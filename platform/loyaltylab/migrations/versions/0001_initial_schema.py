@@ -69,6 +69,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_user_account_email"), ["email"], unique=True)
 
     op.create_table(
+        "audit_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("user_email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("object_type", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("object_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_event_org_at", ["organisation_id", "at"], unique=False)
+
+    op.create_table(
         "invitation",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
@@ -91,6 +113,45 @@ def upgrade() -> None:
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_invitation_organisation_id"), ["organisation_id"], unique=False
+        )
+
+    op.create_table(
+        "job",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column(
+            "kind", sa.Enum("report", name="jobkind", native_enum=False, length=20), nullable=False
+        ),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "queued",
+                "running",
+                "done",
+                "failed",
+                "cancelled",
+                name="jobstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("percent", sa.Integer(), nullable=False),
+        sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("cancel_requested", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["created_by"], ["user_account.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_job_organisation_id"), ["organisation_id"], unique=False
         )
 
     op.create_table(
@@ -141,6 +202,8 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("company_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+        sa.Column("release_open_text", sa.Boolean(), nullable=False),
+        sa.Column("retention_months", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -223,6 +286,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "study_schedule",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "frequency",
+            sa.Enum(
+                "monthly", "quarterly", "yearly", name="frequency", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("study_id"),
+    )
+    with op.batch_alter_table("study_schedule", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_study_schedule_organisation_id"), ["organisation_id"], unique=False
+        )
+
+    op.create_table(
         "questionnaire_version",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("questionnaire_id", sa.Integer(), nullable=False),
@@ -246,6 +333,38 @@ def upgrade() -> None:
             ["questionnaire_id"],
             unique=False,
         )
+
+    op.create_table(
+        "report",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("questionnaire_version_id", sa.Integer(), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+        sa.Column("formats", sa.JSON(), nullable=False),
+        sa.Column("wave_ids", sa.JSON(), nullable=False),
+        sa.Column("response_ids", sa.JSON(), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("job_id", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("generated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["created_by"], ["user_account.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["job_id"], ["job.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_version_id"], ["questionnaire_version.id"], ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_report_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_report_study_id"), ["study_id"], unique=False)
 
     op.create_table(
         "wave",
@@ -289,6 +408,20 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_wave_study_id"), ["study_id"], unique=False)
+
+    op.create_table(
+        "report_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["report_id"], ["report.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("report_id", "kind"),
+    )
+    with op.batch_alter_table("report_file", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_file_report_id"), ["report_id"], unique=False)
 
     op.create_table(
         "wave_invitation",
@@ -415,6 +548,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_wave_invitation_contact_id"))
 
     op.drop_table("wave_invitation")
+    with op.batch_alter_table("report_file", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_file_report_id"))
+
+    op.drop_table("report_file")
     with op.batch_alter_table("wave", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_wave_study_id"))
         batch_op.drop_index(batch_op.f("ix_wave_questionnaire_version_id"))
@@ -422,10 +559,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_wave_organisation_id"))
 
     op.drop_table("wave")
+    with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_study_id"))
+        batch_op.drop_index(batch_op.f("ix_report_organisation_id"))
+
+    op.drop_table("report")
     with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_questionnaire_version_questionnaire_id"))
 
     op.drop_table("questionnaire_version")
+    with op.batch_alter_table("study_schedule", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_study_schedule_organisation_id"))
+
+    op.drop_table("study_schedule")
     with op.batch_alter_table("study_consent", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_study_consent_organisation_id"))
 
@@ -456,10 +602,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_membership_organisation_id"))
 
     op.drop_table("membership")
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_job_organisation_id"))
+
+    op.drop_table("job")
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitation_organisation_id"))
 
     op.drop_table("invitation")
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_event_org_at")
+
+    op.drop_table("audit_event")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_account_email"))
 
