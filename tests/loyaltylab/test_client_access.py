@@ -19,6 +19,7 @@ from sqlmodel import Session
 from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import service as fieldwork
+from tests.loyaltylab import test_tenancy
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
 from tests.loyaltylab.test_tenancy import (
     CONTACT_EMAIL,
@@ -28,13 +29,17 @@ from tests.loyaltylab.test_tenancy import (
     _form,
     _path_values,
     _url,
-    contact,  # noqa: F401  (fixtures used through PATH_PARAM_FIXTURES)
-    first_page,  # noqa: F401
     footprint,
-    phone_response,  # noqa: F401
-    questionnaire,  # noqa: F401
-    questionnaire_item,  # noqa: F401
-    researcher_membership,  # noqa: F401
+)
+
+# The fixtures creating organisation A's objects for path parameters, whatever their number.
+globals().update(
+    {
+        name: value
+        for name, value in vars(test_tenancy).items()
+        if type(value).__name__ == "FixtureFunctionDefinition"
+        and not name.startswith(("tenant_", "member_of_"))
+    }
 )
 
 # What a client user may open for a study commissioned by their organisation (200 or a redirect).
@@ -52,6 +57,12 @@ CLIENT_ALLOWED = frozenset(
         "GET /org/members",
         "GET /api/v1/me",
         "GET /api/v1/studies",
+        # Reports of the commissioned study (their data bundle is refused: see below).
+        "GET /studies/{study_id}/reports",
+        "GET /reports/{report_id}",
+        "GET /reports/{report_id}/status.json",
+        "GET /reports/{report_id}/view",
+        "GET /reports/{report_id}/files/{kind}",
     }
 )
 # Routes any signed-in user reaches whatever the role, not about a study (own account, jobs).
@@ -189,11 +200,13 @@ def test_a_client_reaches_nothing_of_another_clients_study(
 def test_raw_exports_are_refused_to_clients_and_served_to_researchers(
     client_user: TestClient,
     wave: Any,
+    report: Any,
     owner: Any,
     app: FastAPI,
     login: Callable[..., None],
 ) -> None:
     assert client_user.get(f"/waves/{wave.id}/export.csv").status_code == 403
+    assert client_user.get(f"/reports/{report.id}/files/bundle").status_code in (403, 404)
     researcher = TestClient(app, base_url="https://testserver")
     login(researcher, owner.email)
     response = researcher.get(f"/waves/{wave.id}/export.csv")
