@@ -216,6 +216,14 @@ def test_asking_for_an_unknown_address_sends_nothing_and_says_the_same(
     assert outbox_links(session, "nobody@example.org", "/password/reset/") == []
 
 
+def test_reset_mails_are_limited_per_account_and_hour(
+    client: TestClient, owner: User, csrf: Callable, session: Session
+) -> None:
+    for _ in range(5):
+        assert request_reset(client, csrf, owner.email).status_code == 303
+    assert len(outbox_links(session, owner.email, "/password/reset/")) == 3
+
+
 def _reset_path(
     client: TestClient, csrf: Callable, session: Session, settings: Settings, email: str
 ) -> str:
@@ -334,6 +342,39 @@ def test_an_invitation_link_creates_an_account_with_the_role_once(
     token = csrf(second, "/login")
     reused = second.post(path, data={"name": "X", "password": PASSWORD, "csrf_token": token})
     assert reused.status_code == 404
+
+
+def test_an_invitation_cannot_be_accepted_by_another_signed_in_account(
+    app: FastAPI,
+    make_member: Callable,
+    login: Callable,
+    owner_client: TestClient,
+    organisation: Organisation,
+    csrf: Callable,
+    session: Session,
+    settings: Settings,
+) -> None:
+    invite(owner_client, csrf, "grace@example.org", "owner")
+    (link,) = outbox_links(session, "grace@example.org", "/invite/")
+    path = link.removeprefix(settings.base_url)
+    other_org = Organisation(name="Other Lab")
+    session.add(other_org)
+    session.commit()
+    intruder = make_member(other_org, email="intruder@example.org")
+    signed_in = new_client(app, "192.0.2.30")
+    login(signed_in, intruder.email)
+    refused = post_form(signed_in, csrf, path, path)
+    assert refused.status_code == 400
+    assert "grace@example.org" in refused.text
+    session.expire_all()
+    assert (
+        session.exec(
+            select(Membership).where(
+                Membership.user_id == intruder.id, Membership.organisation_id == organisation.id
+            )
+        ).first()
+        is None
+    )
 
 
 def test_an_expired_invitation_is_refused(

@@ -22,7 +22,7 @@ from loyaltylab.accounts.models import (
 )
 from loyaltylab.accounts.schemas import clean_email, clean_name, clean_password
 from loyaltylab.errors import InvalidInput, NotFound, PermissionDenied, Throttled
-from loyaltylab.mail import queue_mail
+from loyaltylab.mail import OutboxMessage, queue_mail
 from loyaltylab.security import (
     SignedTokens,
     fingerprint,
@@ -35,6 +35,9 @@ from loyaltylab.settings import Settings
 from loyaltylab.timeutil import utcnow
 
 PASSWORD_RESET_PURPOSE = "password-reset"
+PASSWORD_RESET_SUBJECT = "Reset your LoyaltyLab password"
+# At most this many reset mails per account and hour, so nobody can flood an inbox.
+MAX_RESET_MAILS = 3
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -128,7 +131,7 @@ def _reset_payload(user: User) -> dict[str, object]:
 def request_password_reset(session: Session, settings: Settings, *, email: str) -> None:
     """Mail a reset link if the account exists; say nothing either way (no account probing)."""
     user = find_user_by_email(session, email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or _recent_reset_mails(session, user) >= MAX_RESET_MAILS:
         return
     token = SignedTokens(settings.secret_key).dumps(PASSWORD_RESET_PURPOSE, _reset_payload(user))
     link = settings.absolute_url(f"/password/reset/{token}")
@@ -136,13 +139,24 @@ def request_password_reset(session: Session, settings: Settings, *, email: str) 
     queue_mail(
         session,
         to=user.email,
-        subject="Reset your LoyaltyLab password",
+        subject=PASSWORD_RESET_SUBJECT,
         body=(
             f"Someone asked to reset the password of {user.email} on LoyaltyLab.\n\n"
             f"Choose a new password here (valid for {minutes} minutes, once):\n{link}\n\n"
             "If it was not you, ignore this message; your password stays as it is."
         ),
     )
+
+
+def _recent_reset_mails(session: Session, user: User) -> int:
+    since = utcnow() - timedelta(hours=1)
+    return session.exec(
+        select(func.count()).where(
+            OutboxMessage.to == user.email,
+            OutboxMessage.subject == PASSWORD_RESET_SUBJECT,
+            OutboxMessage.created_at >= since,
+        )
+    ).one()
 
 
 def user_for_reset_token(session: Session, settings: Settings, token: str) -> User:
@@ -227,6 +241,12 @@ def open_invitation(session: Session, token: str) -> tuple[Invitation, Organisat
 
 def accept_invitation(session: Session, *, token: str, user: User) -> Organisation:
     invitation, organisation = open_invitation(session, token)
+    if user.email != invitation.email:
+        # A forwarded or leaked link must not let another account join.
+        raise InvalidInput(
+            "This invitation was sent to %(email)s. Log out and open the link again to accept it.",
+            email=invitation.email,
+        )
     # Claim the invitation atomically: of two concurrent accepts, only one updates the row.
     claimed = session.exec(
         Invitation.__table__.update()
