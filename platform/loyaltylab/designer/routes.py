@@ -8,6 +8,7 @@ page is shown again with every problem in the reader's language; nothing partial
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,10 +22,12 @@ from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, load_owned
 from loyaltylab.designer import forms
 from loyaltylab.errors import NotFound
+from loyaltylab.i18n import N_
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from surveys import library, service
-from surveys.definition import ITEM_TYPES, QuestionnaireDefinition, Section, text_for
+from surveys.conditions import Condition
+from surveys.definition import ITEM_TYPES, Item, QuestionnaireDefinition, Section, text_for
 from surveys.errors import InvalidQuestionnaire
 from surveys.errors import NotFound as SurveyNotFound
 from surveys.json_format import MAX_UPLOAD_BYTES
@@ -165,6 +168,23 @@ def _form_context(
 def _back(questionnaire: Questionnaire, code: str | None = None) -> Response:
     anchor = f"#part-{code}" if code else ""
     return redirect(f"/questionnaires/{questionnaire.id}{anchor}")
+
+
+def _change(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    change: Callable[[], Response],
+) -> Response:
+    """Run ``change`` (a service mutation that answers with its redirect); when the service
+    refuses it, the designer is shown again with every problem in the reader's language."""
+    try:
+        return change()
+    except InvalidQuestionnaire as exc:
+        return _designer(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
 
 
 def _find(definition: QuestionnaireDefinition, code: str) -> Any:
@@ -360,26 +380,53 @@ def add_item(
     item_type = forms.field_text(form, "type")
     if item_type not in ITEM_TYPES:
         raise NotFound("Not found.")
-    parsed = forms.parse_item(form, item_type, definition.languages)
-    submitted = forms.item_data(form, item_type, definition.languages).value
-    page = {
-        "item_type": item_type,
-        "values": forms.item_values(submitted, item_type),
-        "section": index,
-    }
+    return _submit_item(
+        request,
+        session,
+        ctx,
+        questionnaire,
+        form,
+        item_type=item_type,
+        languages=definition.languages,
+        place={"section": index},
+        save=lambda item: service.add_item(
+            session, ctx.organisation_id, questionnaire.id, item, section=index
+        ),
+        done_message=N_("The question has been added."),
+    )
+
+
+def _submit_item(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    form: FormData,
+    *,
+    item_type: str,
+    languages: list[str],
+    place: dict[str, Any],
+    save: Callable[[Item], object],
+    done_message: str,
+    condition: Condition | None = None,
+) -> Response:
+    """Read the item form and ``save`` the item; unreadable fields or a refused change show the
+    form again, as submitted, with the messages. ``place`` is the new item's ``section`` index or
+    the edited item's ``code``."""
+    parsed = forms.parse_item(form, item_type, languages, condition=condition)
+    submitted = forms.item_data(form, item_type, languages).value
+    page = {"item_type": item_type, "values": forms.item_values(submitted, item_type), **place}
     if parsed.value is None:
         return _item_page(
             request, session, ctx, questionnaire, errors=parsed.errors, status_code=400, **page
         )
     try:
-        service.add_item(
-            session, ctx.organisation_id, questionnaire.id, parsed.value, section=index
-        )
+        save(parsed.value)
     except InvalidQuestionnaire as exc:
         return _item_page(
             request, session, ctx, questionnaire, problems=exc.problems, status_code=400, **page
         )
-    flash(request, "The question has been added.", "success")
+    flash(request, done_message, "success")
     return _back(questionnaire, parsed.value.code)
 
 
@@ -428,52 +475,49 @@ def save_item(
 ) -> Response:
     definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     part = _find(definition, code)
-    languages = definition.languages
+    if isinstance(part, Section):
+        return _save_section(request, session, ctx, questionnaire, definition, part, form)
+    return _submit_item(
+        request,
+        session,
+        ctx,
+        questionnaire,
+        form,
+        item_type=part.type,
+        languages=definition.languages,
+        place={"code": code},
+        save=lambda item: service.replace_item(
+            session, ctx.organisation_id, questionnaire.id, code, item
+        ),
+        done_message=N_("The question has been saved."),
+        condition=part.condition,
+    )
+
+
+def _save_section(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    definition: QuestionnaireDefinition,
+    section: Section,
+    form: FormData,
+) -> Response:
+    """Save the section's title and description; a refusal shows the section form again."""
+    texts = {
+        "title": forms.field_texts(form, "title", definition.languages),
+        "description": forms.field_texts(form, "description", definition.languages),
+    }
     try:
-        if isinstance(part, Section):
-            changed = forms.with_section_texts(
-                definition,
-                code,
-                forms.field_texts(form, "title", languages),
-                forms.field_texts(form, "description", languages),
-            )
-            service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
-            flash(request, "The section has been saved.", "success")
-            return _back(questionnaire, code)
-        parsed = forms.parse_item(form, part.type, languages, condition=part.condition)
-        submitted = forms.item_data(form, part.type, languages).value
-        page = {
-            "item_type": part.type,
-            "values": forms.item_values(submitted, part.type),
-            "code": code,
-        }
-        if parsed.value is None:
-            return _item_page(
-                request, session, ctx, questionnaire, errors=parsed.errors, status_code=400, **page
-            )
-        service.replace_item(session, ctx.organisation_id, questionnaire.id, code, parsed.value)
+        changed = forms.with_section_texts(definition, section.code, **texts)
+        service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
     except InvalidQuestionnaire as exc:
-        if isinstance(part, Section):
-            section = part.model_copy(
-                update={
-                    "title": forms.field_texts(form, "title", languages),
-                    "description": forms.field_texts(form, "description", languages),
-                }
-            )
-            return _section_page(
-                request,
-                session,
-                ctx,
-                questionnaire,
-                section,
-                problems=exc.problems,
-                status_code=400,
-            )
-        return _item_page(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400, **page
+        submitted = section.model_copy(update=texts)
+        return _section_page(
+            request, session, ctx, questionnaire, submitted, problems=exc.problems, status_code=400
         )
-    flash(request, "The question has been saved.", "success")
-    return _back(questionnaire, parsed.value.code)
+    flash(request, "The section has been saved.", "success")
+    return _back(questionnaire, section.code)
 
 
 @router.post("/questionnaires/{questionnaire_id}/items/{code}/duplicate")
@@ -484,14 +528,12 @@ def duplicate_item(
     ctx: EditorDep,
     code: str,
 ) -> Response:
-    try:
+    def duplicate() -> Response:
         new_code = service.duplicate_item(session, ctx.organisation_id, questionnaire.id, code)
-    except InvalidQuestionnaire as exc:
-        return _designer(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
-        )
-    flash(request, "Duplicated as %(code)s.", "success", code=new_code)
-    return _back(questionnaire, new_code)
+        flash(request, "Duplicated as %(code)s.", "success", code=new_code)
+        return _back(questionnaire, new_code)
+
+    return _change(request, session, ctx, questionnaire, duplicate)
 
 
 @router.get("/questionnaires/{questionnaire_id}/items/{code}/delete", response_class=HTMLResponse)
@@ -515,14 +557,12 @@ def delete_item(
     ctx: EditorDep,
     code: str,
 ) -> Response:
-    try:
+    def delete() -> Response:
         service.delete_item(session, ctx.organisation_id, questionnaire.id, code)
-    except InvalidQuestionnaire as exc:
-        return _designer(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
-        )
-    flash(request, "%(code)s has been deleted.", "success", code=code)
-    return _back(questionnaire)
+        flash(request, "%(code)s has been deleted.", "success", code=code)
+        return _back(questionnaire)
+
+    return _change(request, session, ctx, questionnaire, delete)
 
 
 @router.post("/questionnaires/{questionnaire_id}/items/{code}/move")
@@ -540,14 +580,13 @@ def move_item(
     # A drag and drop (designer.js) moves several places at once.
     steps = forms.field_text(form, "steps")
     count = min(int(steps), MAX_MOVE_STEPS) if steps.isdigit() else 1
-    try:
+
+    def move() -> Response:
         for _ in range(count):
             service.move_item(session, ctx.organisation_id, questionnaire.id, code, direction)
-    except InvalidQuestionnaire as exc:
-        return _designer(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
-        )
-    return _back(questionnaire, code)
+        return _back(questionnaire, code)
+
+    return _change(request, session, ctx, questionnaire, move)
 
 
 # Display logic ----------------------------------------------------------------------------------
@@ -608,36 +647,28 @@ def save_condition(
 ) -> Response:
     definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     _find(definition, code)
+    refused = partial(
+        _condition_page,
+        request,
+        session,
+        ctx,
+        questionnaire,
+        code,
+        values=dict(form),
+        status_code=400,
+    )
     if forms.field_text(form, "action") == "remove":
         condition = None
     else:
         parsed = forms.parse_condition(form, forms.earlier_variables(definition, code))
         if parsed.value is None:
-            return _condition_page(
-                request,
-                session,
-                ctx,
-                questionnaire,
-                code,
-                values=dict(form),
-                errors=parsed.errors,
-                status_code=400,
-            )
+            return refused(errors=parsed.errors)
         condition = parsed.value
     changed = forms.with_condition(definition, code, condition)
     try:
         service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
     except InvalidQuestionnaire as exc:
-        return _condition_page(
-            request,
-            session,
-            ctx,
-            questionnaire,
-            code,
-            values=dict(form),
-            problems=exc.problems,
-            status_code=400,
-        )
+        return refused(problems=exc.problems)
     message = (
         "The display condition has been removed."
         if condition is None
@@ -660,14 +691,13 @@ def add_section(
 ) -> Response:
     definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     title = forms.field_texts(form, "title", definition.languages)
-    try:
+
+    def add() -> Response:
         code = service.add_section(session, ctx.organisation_id, questionnaire.id, title=title)
-    except InvalidQuestionnaire as exc:
-        return _designer(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
-        )
-    flash(request, "The section has been added.", "success")
-    return _back(questionnaire, code)
+        flash(request, "The section has been added.", "success")
+        return _back(questionnaire, code)
+
+    return _change(request, session, ctx, questionnaire, add)
 
 
 @router.get("/questionnaires/{questionnaire_id}/library", response_class=HTMLResponse)
@@ -702,20 +732,16 @@ def add_from_library(
     definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     raw_section = forms.field_text(form, "section")
     section = _section_index(definition, raw_section) if raw_section else None
-    try:
+    entry = forms.field_text(form, "entry")
+
+    def add() -> Response:
         added = service.add_from_library(
-            session,
-            ctx.organisation_id,
-            questionnaire.id,
-            forms.field_text(form, "entry"),
-            section=section,
+            session, ctx.organisation_id, questionnaire.id, entry, section=section
         )
-    except InvalidQuestionnaire as exc:
-        return _designer(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
-        )
-    flash(request, "Added from the library: %(codes)s.", "success", codes=", ".join(added))
-    return _back(questionnaire, added[0] if added else None)
+        flash(request, "Added from the library: %(codes)s.", "success", codes=", ".join(added))
+        return _back(questionnaire, added[0] if added else None)
+
+    return _change(request, session, ctx, questionnaire, add)
 
 
 # Constructs and model ---------------------------------------------------------------------------
@@ -800,24 +826,22 @@ def preview(
 def publish(
     request: Request, session: SessionDep, questionnaire: QuestionnaireDep, ctx: EditorDep
 ) -> Response:
-    try:
+    def publish_draft() -> Response:
         version = service.publish(
             session, ctx.organisation_id, questionnaire.id, user_id=ctx.user.id
         )
-    except InvalidQuestionnaire as exc:
-        return _designer(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        audit.record(
+            session,
+            ctx,
+            "questionnaire.publish",
+            object_type="questionnaire",
+            object_id=questionnaire.id,
+            version=version.number,
         )
-    audit.record(
-        session,
-        ctx,
-        "questionnaire.publish",
-        object_type="questionnaire",
-        object_id=questionnaire.id,
-        version=version.number,
-    )
-    flash(request, "Version %(number)s has been published.", "success", number=version.number)
-    return _back(questionnaire)
+        flash(request, "Version %(number)s has been published.", "success", number=version.number)
+        return _back(questionnaire)
+
+    return _change(request, session, ctx, questionnaire, publish_draft)
 
 
 @router.get("/questionnaires/{questionnaire_id}/versions", response_class=HTMLResponse)
@@ -887,13 +911,12 @@ def import_into(
         problem = Problem("import.empty")
         return _designer(request, session, ctx, questionnaire, problems=[problem], status_code=400)
     data, filename = upload
-    try:
+
+    def replace_draft() -> Response:
         service.import_into(
             session, ctx.organisation_id, questionnaire.id, data=data, filename=filename
         )
-    except InvalidQuestionnaire as exc:
-        return _designer(
-            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
-        )
-    flash(request, "The draft has been replaced by the imported file.", "success")
-    return _back(questionnaire)
+        flash(request, "The draft has been replaced by the imported file.", "success")
+        return _back(questionnaire)
+
+    return _change(request, session, ctx, questionnaire, replace_draft)
