@@ -1,4 +1,4 @@
-"""Server-rendered pages: the Jinja2 environment, rendering and flash messages."""
+"""Server-rendered pages: the Jinja2 environment, rendering, flash messages and form errors."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from loyaltylab import i18n
+from loyaltylab.errors import InvalidInput
 from loyaltylab.security import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -65,6 +66,13 @@ def render(
     context["flashes"] = _pop_flashes(request)
     context["locale"] = i18n.get_locale()
     return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def form_errors(exc: InvalidInput, *, default_field: str = "form") -> dict[str, str]:
+    """The refused input as ``{field: message}`` in the reader's language, for the form to show
+    beside the field named by the exception (``default_field`` when it names none)."""
+    params = {name: value for name, value in exc.params.items() if name != "field"}
+    return {exc.params.get("field", default_field): i18n.gettext(exc.message, **params)}
 
 
 def redirect(url: str, *, status_code: int = 303) -> RedirectResponse:

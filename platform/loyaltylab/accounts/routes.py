@@ -9,19 +9,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyaltylab import i18n
 from loyaltylab.accounts import service
-from loyaltylab.accounts.models import Role
+from loyaltylab.accounts.models import Invitation, Organisation, Role, User
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import (
     SESSION_ORG,
     OptionalUserDep,
+    OrgContext,
     OrgDep,
     OwnerDep,
     SettingsDep,
     sign_in,
 )
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.web import flash, redirect, render, safe_next
+from loyaltylab.web import flash, form_errors, redirect, render, safe_next
 
 router = APIRouter()
 FormStr = Annotated[str, Form()]
@@ -29,12 +30,6 @@ FormStr = Annotated[str, Form()]
 
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def _form_error(exc: InvalidInput) -> dict[str, str]:
-    field = exc.params.get("field", "form")
-    params = {k: v for k, v in exc.params.items() if k != "field"}
-    return {field: i18n.gettext(exc.message, **params)}
 
 
 def _after_sign_in(request: Request, user_locale: str | None) -> None:
@@ -67,7 +62,7 @@ def signup(
         return render(
             request,
             "accounts/signup.html",
-            {"values": values, "errors": _form_error(exc)},
+            {"values": values, "errors": form_errors(exc)},
             status_code=400,
         )
     locale = request.session.get(i18n.SESSION_KEY)
@@ -104,7 +99,7 @@ def login(
         return render(
             request,
             "accounts/login.html",
-            {"values": {"email": email}, "errors": _form_error(exc), "next": next},
+            {"values": {"email": email}, "errors": form_errors(exc), "next": next},
             status_code=400,
         )
     sign_in(request, user)
@@ -182,7 +177,7 @@ def reset(
         return render(
             request,
             "accounts/password_reset.html",
-            {"token": token, "errors": _form_error(exc)},
+            {"token": token, "errors": form_errors(exc)},
             status_code=400,
         )
     sign_in(request, user)
@@ -191,11 +186,17 @@ def reset(
     return redirect("/studies")
 
 
-@router.get("/invite/{token}", response_class=HTMLResponse)
-def invitation_page(
-    request: Request, session: SessionDep, user: OptionalUserDep, token: str
+def _invitation_page(
+    request: Request,
+    token: str,
+    invitation: Invitation,
+    organisation: Organisation,
+    *,
+    user: User | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
 ) -> HTMLResponse:
-    invitation, organisation = service.open_invitation(session, token)
     return render(
         request,
         "accounts/invitation.html",
@@ -203,10 +204,22 @@ def invitation_page(
             "invitation": invitation,
             "organisation": organisation,
             "token": token,
-            "values": {"email": invitation.email},
-            "errors": {},
+            "values": values,
+            "errors": errors,
             "user": user,
         },
+        status_code=status_code,
+    )
+
+
+@router.get("/invite/{token}", response_class=HTMLResponse)
+def invitation_page(
+    request: Request, session: SessionDep, user: OptionalUserDep, token: str
+) -> HTMLResponse:
+    invitation, organisation = service.open_invitation(session, token)
+    values = {"email": invitation.email}
+    return _invitation_page(
+        request, token, invitation, organisation, user=user, values=values, errors={}
     )
 
 
@@ -232,17 +245,14 @@ def accept_invitation(
             )
         except InvalidInput as exc:
             session.rollback()
-            return render(
+            return _invitation_page(
                 request,
-                "accounts/invitation.html",
-                {
-                    "invitation": invitation,
-                    "organisation": organisation,
-                    "token": token,
-                    "values": {"email": invitation.email, "name": name},
-                    "errors": _form_error(exc),
-                    "user": None,
-                },
+                token,
+                invitation,
+                organisation,
+                user=None,
+                values={"email": invitation.email, "name": name},
+                errors=form_errors(exc),
                 status_code=400,
             )
     service.accept_invitation(session, token=token, user=user)
@@ -252,8 +262,17 @@ def accept_invitation(
     return redirect("/studies")
 
 
-@router.get("/org/members", response_class=HTMLResponse)
-def members(request: Request, session: SessionDep, ctx: OrgDep) -> HTMLResponse:
+def _members_page(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    issued_link: str | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The members page; pending invitations are listed to owners only."""
     return render(
         request,
         "accounts/members.html",
@@ -264,11 +283,18 @@ def members(request: Request, session: SessionDep, ctx: OrgDep) -> HTMLResponse:
             else [],
             "roles": list(Role),
             "ctx": ctx,
-            "errors": {},
-            "values": {},
-            "issued_link": request.session.pop("issued_link", None),
+            "errors": errors,
+            "values": values,
+            "issued_link": issued_link,
         },
+        status_code=status_code,
     )
+
+
+@router.get("/org/members", response_class=HTMLResponse)
+def members(request: Request, session: SessionDep, ctx: OrgDep) -> HTMLResponse:
+    issued_link = request.session.pop("issued_link", None)
+    return _members_page(request, session, ctx, values={}, errors={}, issued_link=issued_link)
 
 
 @router.post("/org/invitations", response_class=HTMLResponse)
@@ -291,18 +317,13 @@ def invite(
         )
     except InvalidInput as exc:
         session.rollback()
-        return render(
+        return _members_page(
             request,
-            "accounts/members.html",
-            {
-                "members": service.list_members(session, ctx.organisation_id),
-                "invitations": service.pending_invitations(session, ctx.organisation_id),
-                "roles": list(Role),
-                "ctx": ctx,
-                "errors": _form_error(exc),
-                "values": {"email": email, "role": role},
-                "issued_link": None,
-            },
+            session,
+            ctx,
+            values={"email": email, "role": role},
+            errors=form_errors(exc),
+            issued_link=None,
             status_code=400,
         )
     request.session["issued_link"] = issued.link
@@ -317,6 +338,13 @@ def _parse_role(value: str) -> Role:
         raise InvalidInput("Choose one of the roles.", field="role") from None
 
 
+def _audit_member(
+    session: SessionDep, ctx: OrgContext, action: str, membership_id: int, **details: str
+) -> None:
+    """Log a change to a membership (``details`` name the member and what changed)."""
+    audit.record(session, ctx, action, object_type="membership", object_id=membership_id, **details)
+
+
 @router.post("/org/members/{membership_id}/role")
 def set_role(
     request: Request, session: SessionDep, ctx: OwnerDep, membership_id: int, role: FormStr = ""
@@ -328,15 +356,7 @@ def set_role(
         role=_parse_role(role),
     )
     member = audit.member_email(session, membership_id)
-    audit.record(
-        session,
-        ctx,
-        "member.role",
-        object_type="membership",
-        object_id=membership_id,
-        member=member,
-        role=role,
-    )
+    _audit_member(session, ctx, "member.role", membership_id, member=member, role=role)
     flash(request, "The role has been changed.", "success")
     return redirect("/org/members")
 
@@ -347,14 +367,7 @@ def remove(
 ) -> RedirectResponse:
     member = audit.member_email(session, membership_id)
     service.remove_member(session, organisation_id=ctx.organisation_id, membership_id=membership_id)
-    audit.record(
-        session,
-        ctx,
-        "member.remove",
-        object_type="membership",
-        object_id=membership_id,
-        member=member,
-    )
+    _audit_member(session, ctx, "member.remove", membership_id, member=member)
     flash(request, "The member has been removed.", "success")
     return redirect("/org/members")
 

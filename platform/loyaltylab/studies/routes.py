@@ -8,14 +8,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgDep
 from loyaltylab.errors import InvalidInput
 from loyaltylab.i18n import N_
+from loyaltylab.notifications import service as notifications
 from loyaltylab.studies import service
 from loyaltylab.studies.models import Study
-from loyaltylab.web import flash, redirect, render
+from loyaltylab.web import flash, form_errors, redirect, render
 
 router = APIRouter()
 
@@ -64,17 +64,16 @@ def _form_page(
     )
 
 
-def _error(exc: InvalidInput) -> dict[str, str]:
-    params = {k: v for k, v in exc.params.items() if k != "field"}
-    return {exc.params.get("field", "name"): i18n.gettext(exc.message, **params)}
-
-
 @router.get("/studies", response_class=HTMLResponse)
 def list_studies(request: Request, session: SessionDep, ctx: OrgDep) -> HTMLResponse:
     return render(
         request,
         "studies/list.html",
-        {"studies": service.list_studies(session, ctx), "ctx": ctx},
+        {
+            "studies": service.list_studies(session, ctx),
+            "ctx": ctx,
+            "notices": notifications.unread(session, ctx),
+        },
     )
 
 
@@ -110,7 +109,7 @@ def _submit(
             ctx,
             study=study,
             values=form.model_dump(),
-            errors=_error(exc),
+            errors=form_errors(exc, default_field="name"),
             status_code=400,
         )
     flash(request, done_message, "success")
