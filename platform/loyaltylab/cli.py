@@ -61,7 +61,8 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Create (or refresh) the demo organisations, users and study. Safe to run again."""
-    from loyaltylab.demo import DEMO_PASSWORDS, seed_demo
+    from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
+    from loyaltylab.jobs.queue import JobQueue
 
     settings = get_settings()
     if settings.env == "production":
@@ -70,12 +71,17 @@ def demo() -> None:
     from loyaltylab.db import make_engine
 
     engine = make_engine(settings.database_url)
+    queue = JobQueue(settings)
     with Session(engine) as session:
-        summary = seed_demo(session)
+        summary = seed_demo(session, queue)
         session.commit()
     typer.echo(f"Demo study: {summary.study_name}")
     for wave_name, completes in summary.waves:
         typer.echo(f"  wave {wave_name}: {completes} complete responses")
+    if summary.report_job_id is not None:
+        generate_demo_report(queue, summary.report_job_id)
+        typer.echo(f"  client report of wave {summary.waves[-1][0]}: generated (PDF)")
+    queue.close()
     typer.echo("Demo logins:")
     for email, role in summary.users:
         typer.echo(f"  {role:<10} {email:<34} password: {DEMO_PASSWORDS[role]}")
@@ -83,18 +89,31 @@ def demo() -> None:
 
 @app.command("schedule-waves")
 def schedule_waves() -> None:
-    """Prepare the next draft wave of every study with a schedule. Safe to run again."""
+    """Close the waves whose closing time has passed (starting their client reports) and prepare
+    the next draft wave of every study with a schedule. Safe to run again."""
     from loyaltylab import models  # noqa: F401  (registers every table)
     from loyaltylab.db import make_engine
+    from loyaltylab.jobs.queue import JobQueue
+    from loyaltylab.notifications.service import close_due_waves
     from surveys.fieldwork.schedule import prepare_due_waves
 
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    queue = JobQueue(settings)
     with Session(engine) as session:
+        closed = [
+            (wave.study_id, wave.name, report is not None)
+            for wave, report in close_due_waves(session, queue)
+        ]
         created = [(wave.study_id, wave.name) for wave in prepare_due_waves(session)]
         session.commit()
+    queue.close()
+    for study_id, name, reported in closed:
+        note = " (client report queued)" if reported else ""
+        typer.echo(f"Closed wave {name} of study {study_id}{note}.")
     for study_id, name in created:
         typer.echo(f"Prepared wave {name} of study {study_id}.")
-    typer.echo(f"{len(created)} wave(s) prepared.")
+    typer.echo(f"{len(closed)} wave(s) closed, {len(created)} wave(s) prepared.")
 
 
 @app.command("create-user")

@@ -16,6 +16,9 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from loyaltylab.jobs.queue import JobQueue
+from loyaltylab.notifications import service as notifications
+from loyaltylab.reports_web.models import Report
 from loyaltylab.security import hash_password, verify_password
 from loyaltylab.studies.models import Study
 from surveys import service as questionnaires
@@ -69,6 +72,8 @@ class DemoSummary:
     users: list[tuple[str, str]] = field(default_factory=list)
     waves: list[tuple[str, int]] = field(default_factory=list)
     """Name and number of complete responses of each demo wave."""
+    report_job_id: int | None = None
+    """The job of the client report of the latest wave, when this run queued it."""
 
 
 def _organisation(session: Session, name: str, **values: object) -> Organisation:
@@ -103,7 +108,9 @@ def _user(
     return user
 
 
-def seed_demo(session: Session) -> DemoSummary:
+def seed_demo(session: Session, queue: JobQueue | None = None) -> DemoSummary:
+    """Create what is missing; with a ``queue``, also the client report of the latest wave (its
+    job runs once the session commits: :func:`generate_demo_report`, or a consumer)."""
     research = _organisation(session, RESEARCH_ORG, kind=OrganisationKind.research)
     client = _organisation(
         session,
@@ -138,7 +145,30 @@ def seed_demo(session: Session) -> DemoSummary:
     version = _questionnaire(session, study, published_by=users[Role.owner])
     if version is not None:
         summary.waves = _waves(session, study, version)
+    if queue is not None:
+        summary.report_job_id = _client_report(session, study, queue)
     return summary
+
+
+def _client_report(session: Session, study: Study, queue: JobQueue) -> int | None:
+    """The report the client gets when a wave closes, for the latest demo wave, unless it has
+    one already; the new report's job id."""
+    latest = session.exec(
+        select(Wave).where(Wave.study_id == study.id, Wave.name == DEMO_WAVES[-1][0])
+    ).first()
+    if latest is None:
+        return None
+    reported = session.exec(select(Report.wave_ids).where(Report.study_id == study.id)).all()
+    if any(wave_ids == [latest.id] for wave_ids in reported):
+        return None
+    report = notifications.report_closed_wave(session, latest, queue)
+    return report.job_id if report else None
+
+
+def generate_demo_report(queue: JobQueue, job_id: int) -> None:
+    """Run the committed report job now, in this process: the real job runner, so the demo is
+    complete without a consumer (the queued huey message then finds the job done and skips it)."""
+    queue.run(job_id)
 
 
 def _questionnaire(

@@ -12,6 +12,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
 from loyaltylab.accounts.models import timestamp_column
@@ -58,3 +59,18 @@ def deliver(message: OutboxMessage, smtp_url: str) -> None:
             smtp.login(unquote(parts.username), unquote(parts.password or ""))
         smtp.send_message(email)
     message.sent_at = utcnow()
+
+
+def deliver_all(engine: Engine, message_ids: list[int], smtp_url: str) -> None:
+    """Send committed outbox messages, each in its own transaction; a failure leaves it unsent."""
+    with Session(engine) as session:
+        for message_id in message_ids:
+            message = session.get(OutboxMessage, message_id)
+            if message is None or message.sent_at is not None:
+                continue
+            try:
+                deliver(message, smtp_url)
+            except OSError:
+                continue  # stays unsent in the outbox; the page shows it
+            session.add(message)
+            session.commit()

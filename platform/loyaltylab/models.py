@@ -4,6 +4,7 @@ from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Org
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.jobs.models import Job
 from loyaltylab.mail import OutboxMessage
+from loyaltylab.notifications.models import Notification
 from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import models as fieldwork_models
@@ -15,6 +16,7 @@ __all__ = [
     "Job",
     "LoginFailure",
     "Membership",
+    "Notification",
     "Organisation",
     "OutboxMessage",
     "Questionnaire",

@@ -6,7 +6,8 @@ so the researcher can review it before it opens. It continues the series after t
 latest wave but never starts a period that has already begun (a late study skips to the coming
 period). It fields the latest published version of the questionnaire the latest wave used and
 invites the same contacts, whose pseudonymous ids link their answers across waves. Preparing is
-idempotent: once the coming period has its wave, nothing is due. Services flush, never commit.
+idempotent: once the coming period has its wave, nothing is due. Waves whose closing time has
+passed are closed by :func:`close_due_waves`. Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from surveys.fieldwork.models import (
     StudySchedule,
     Wave,
     WaveInvitation,
+    WaveStatus,
     utcnow,
 )
 from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
@@ -216,3 +218,14 @@ def prepare_due_waves(session: Session, *, now: datetime | None = None) -> list[
 @dataclass(frozen=True)
 class _StudyId:
     id: int
+
+
+def close_due_waves(session: Session, *, now: datetime | None = None) -> list[Wave]:
+    """Close every open wave whose closing time has passed; the waves it closed."""
+    now = now or utcnow()
+    open_waves = session.exec(
+        select(Wave)
+        .where(Wave.status == WaveStatus.open, Wave.closes_at.is_not(None))
+        .order_by(Wave.id)
+    ).all()
+    return [service.close_wave(session, wave) for wave in open_waves if _utc(wave.closes_at) <= now]

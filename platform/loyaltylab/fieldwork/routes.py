@@ -25,7 +25,9 @@ from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork import texts
 from loyaltylab.i18n import N_
-from loyaltylab.mail import OutboxMessage, deliver, queue_mail
+from loyaltylab.mail import OutboxMessage, deliver_all, queue_mail
+from loyaltylab.notifications import service as notifications
+from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from loyaltylab.studies import service as studies
@@ -304,6 +306,7 @@ def change_status(
     request: Request,
     session: SessionDep,
     ctx: EditorDep,
+    queue: QueueDep,
     wave_id: int,
     action: Annotated[str, Form()] = "",
 ) -> Response:
@@ -318,6 +321,8 @@ def change_status(
         flash(request, "The wave cannot change to this status now.", "error")
         return redirect(f"/waves/{wave.id}")
     flash(request, STATUS_MESSAGES[action], "success")
+    if action == "close" and notifications.report_closed_wave(session, wave, queue):
+        flash(request, "The client's report of this wave is being generated.", "success")
     return redirect(f"/waves/{wave.id}")
 
 
@@ -508,23 +513,9 @@ def _send(
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
         background.add_task(
-            _deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
+            deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
         )
     return len(messages)
-
-
-def _deliver_all(engine: object, message_ids: list[int], smtp_url: str) -> None:
-    with Session(engine) as session:
-        for message_id in message_ids:
-            message = session.get(OutboxMessage, message_id)
-            if message is None or message.sent_at is not None:
-                continue
-            try:
-                deliver(message, smtp_url)
-            except OSError:
-                continue  # stays unsent in the outbox; the page shows it
-            session.add(message)
-            session.commit()
 
 
 @router.post("/waves/{wave_id}/invitations/email")

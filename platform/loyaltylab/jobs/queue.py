@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from loyaltylab.db import make_engine
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
-from loyaltylab.settings import Settings, var_dir
+from loyaltylab.settings import Settings, get_settings, var_dir
 from loyaltylab.timeutil import utcnow
 
 logger = logging.getLogger("loyaltylab.jobs")
@@ -44,9 +44,11 @@ class JobProgress:
     cancel was requested) and raises :class:`JobCancelled` when it was.
     """
 
-    def __init__(self, engine: Engine, job_id: int) -> None:
+    def __init__(self, engine: Engine, job_id: int, settings: Settings | None = None) -> None:
         self.engine = engine
         self.job_id = job_id
+        self.settings = settings or get_settings()
+        """The queue's settings, for handlers that link to the app or send mail."""
         self._last = 0.0
 
     def __call__(self, fraction: float, stage: str) -> None:
@@ -151,7 +153,7 @@ class JobQueue:
         if not claimed or kind is None:
             return  # cancelled while queued, or delivered twice
         try:
-            _handler(kind)(self.engine, job_id, JobProgress(self.engine, job_id))
+            _handler(kind)(self.engine, job_id, JobProgress(self.engine, job_id, self.settings))
         except JobCancelled:
             self._end(job_id, JobStatus.cancelled, stage="cancelled")
         except ValueError as error:

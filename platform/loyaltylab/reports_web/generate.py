@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from loyaltylab.jobs.models import Job
 from loyaltylab.jobs.queue import JobProgress, complete
+from loyaltylab.mail import deliver_all
+from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.timeutil import utcnow
@@ -88,5 +90,13 @@ def generate_report(engine: Engine, job_id: int, progress: JobProgress) -> None:
         report.result = _json_safe(output.result)
         report.generated_at = utcnow()
         session.add(report)
+        messages = (
+            notifications.notify_report_ready(session, report, progress.settings)
+            if report.notify_client
+            else []
+        )
         complete(session, job_id)
         session.commit()
+        message_ids = [message.id for message in messages]
+    if progress.settings.smtp_url and message_ids:
+        deliver_all(engine, message_ids, progress.settings.smtp_url)

@@ -53,6 +53,8 @@ class Report(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     generated_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    notify_client: bool = False
+    """Tell the commissioning client's users when the generation finishes (then cleared)."""
 
     @property
     def bootstrap(self) -> int:

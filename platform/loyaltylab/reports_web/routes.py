@@ -23,6 +23,7 @@ from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.i18n import N_
 from loyaltylab.jobs.models import Job, JobStatus
 from loyaltylab.jobs.queue import JobQueue
+from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import FILE_KINDS, REPORT_FORMATS, Report
 from loyaltylab.studies import service as studies
@@ -209,6 +210,7 @@ def create_report(
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_page(request: Request, session: SessionDep, ctx: OrgDep, report_id: int) -> HTMLResponse:
     report, study = service.visible_report(session, ctx, report_id)
+    notifications.mark_read(session, ctx, report.id)
     job = session.get(Job, report.job_id) if report.job_id else None
     state = _job_state(report, job)
     waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]

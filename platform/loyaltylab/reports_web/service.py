@@ -284,13 +284,15 @@ def _snapshot(session: Session, report: Report, waves: Sequence[Wave]) -> None:
     report.options = options
 
 
-def _start(session: Session, ctx: OrgContext, report: Report, queue: jobs.JobQueue) -> Job:
+def _start(
+    session: Session, report: Report, queue: jobs.JobQueue, *, created_by: int | None
+) -> Job:
     job = queue.submit(
         session,
         kind=JobKind.report,
         organisation_id=report.organisation_id,
         subject_id=report.id,
-        created_by=ctx.user.id,
+        created_by=created_by,
     )
     report.job_id = job.id
     session.add(report)
@@ -337,7 +339,29 @@ def create_report(
     _snapshot(session, report, waves)
     session.add(report)
     session.flush()
-    _start(session, ctx, report, queue)
+    _start(session, report, queue, created_by=ctx.user.id)
+    return report
+
+
+def create_wave_report(
+    session: Session, study: Study, wave: Wave, queue: jobs.JobQueue, *, language: str
+) -> Report:
+    """The PDF report of a wave that has just closed, made for the commissioning client (whose
+    users are told once it is ready). Raises :class:`InvalidInput` when the wave has nothing to
+    analyse."""
+    report = Report(
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        title=f"{study.name} · {wave.name}",
+        language=language if language in LANGUAGES else LANGUAGES[0],
+        formats=["pdf"],
+        notify_client=True,
+    )
+    _snapshot(session, report, [wave])
+    session.add(report)
+    session.flush()
+    _start(session, report, queue, created_by=None)
     return report
 
 
@@ -350,7 +374,7 @@ def regenerate(session: Session, ctx: OrgContext, report: Report, queue: jobs.Jo
     if not waves:
         raise InvalidInput("The waves of this report no longer exist.", field="form")
     _snapshot(session, report, waves)
-    return _start(session, ctx, report, queue)
+    return _start(session, report, queue, created_by=ctx.user.id)
 
 
 def cancel(session: Session, report: Report) -> Job | None:
