@@ -351,6 +351,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("generated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("notify_client", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["created_by"], ["user_account.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["job_id"], ["job.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
@@ -408,6 +409,28 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_wave_study_id"), ["study_id"], unique=False)
+
+    op.create_table(
+        "notification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("wave_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["report_id"], ["report.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notification_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_notification_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "report_file",
@@ -552,6 +575,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_report_file_report_id"))
 
     op.drop_table("report_file")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_user_id"))
+        batch_op.drop_index(batch_op.f("ix_notification_organisation_id"))
+
+    op.drop_table("notification")
     with op.batch_alter_table("wave", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_wave_study_id"))
         batch_op.drop_index(batch_op.f("ix_wave_questionnaire_version_id"))
