@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -238,6 +238,25 @@ def check_entry(session: Session, wave: Wave, contact: Contact | None = None) ->
 
 
 # --- contacts and invitations --------------------------------------------------------------
+
+
+def find_contacts(
+    session: Session, study_id: int, query: str, *, include_email: bool = False, limit: int = 20
+) -> list[Contact]:
+    """The study's contacts whose external id or phone (optionally e-mail) contains ``query``."""
+    text = query.strip()[:100]
+    if not text:
+        return []
+    pattern = f"%{text}%"
+    fields = [Contact.external_id, Contact.phone, *([Contact.email] if include_email else [])]
+    return list(
+        session.exec(
+            select(Contact)
+            .where(Contact.study_id == study_id, or_(*(f.ilike(pattern) for f in fields)))
+            .order_by(Contact.external_id)
+            .limit(limit)
+        )
+    )
 
 
 def add_contacts(

@@ -689,20 +689,7 @@ def _phone_page(
     error: str,
     status_code: int = 200,
 ) -> HTMLResponse:
-    matches: list[Contact] = []
-    if q.strip():
-        pattern = f"%{q.strip()[:100]}%"
-        matches = list(
-            session.exec(
-                select(Contact)
-                .where(
-                    Contact.study_id == study.id,
-                    Contact.external_id.ilike(pattern) | Contact.phone.ilike(pattern),
-                )
-                .order_by(Contact.external_id)
-                .limit(20)
-            )
-        )
+    matches = service.find_contacts(session, study.id, q)
     interviews = session.exec(
         select(SurveyResponse)
         .where(SurveyResponse.wave_id == wave.id, SurveyResponse.channel == Channel.phone)

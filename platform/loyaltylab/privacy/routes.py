@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, func, select
 
 from loyaltylab import i18n
 from loyaltylab.audit import service as audit
@@ -23,6 +23,7 @@ from loyaltylab.web import flash, redirect, render
 from surveys.fieldwork.models import Contact
 from surveys.fieldwork.models import Response as SurveyResponse
 from surveys.fieldwork.privacy import erase_contact
+from surveys.fieldwork.service import find_contacts
 
 router = APIRouter(include_in_schema=False)
 MAX_RETENTION_MONTHS = 240
@@ -39,24 +40,7 @@ def _page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    matches: list[Contact] = []
-    if q.strip():
-        pattern = f"%{q.strip()[:100]}%"
-        matches = list(
-            session.exec(
-                select(Contact)
-                .where(
-                    Contact.study_id == study.id,
-                    or_(
-                        Contact.external_id.ilike(pattern),
-                        Contact.email.ilike(pattern),
-                        Contact.phone.ilike(pattern),
-                    ),
-                )
-                .order_by(Contact.external_id)
-                .limit(MATCHES_SHOWN)
-            )
-        )
+    matches = find_contacts(session, study.id, q, include_email=True, limit=MATCHES_SHOWN)
     return render(
         request,
         "privacy/study.html",
