@@ -141,3 +141,19 @@ def test_the_cli_applies_each_studys_retention(
     assert "Anonymised 1 contacts in 1 studies" in result.output
     session.expire_all()
     assert session.get(Contact, contact.id).email is None
+
+
+def test_the_privacy_page_finds_contacts_by_email_id_or_phone(
+    app: FastAPI, session: Session, wave: Any, owner: Any, login: Callable
+) -> None:
+    found, _ = _contact_with_response(session, wave, "FIND-7", JAN)
+    other, _ = _contact_with_response(session, wave, "OTHER-8", JAN)
+    browser = TestClient(app, base_url="https://testserver")
+    login(browser, owner.email)
+    page = f"/studies/{wave.study_id}/privacy"
+    by_email = browser.get(page, params={"q": "find-7@customer"}).text
+    assert f"/contacts/{found.id}/erase" in by_email
+    assert f"/contacts/{other.id}/erase" not in by_email
+    by_phone = browser.get(page, params={"q": "138 0000"}).text
+    assert f"/contacts/{found.id}/erase" in by_phone and f"/contacts/{other.id}/erase" in by_phone
+    assert f"/contacts/{found.id}/erase" not in browser.get(page, params={"q": "nobody"}).text
