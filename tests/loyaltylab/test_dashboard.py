@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from analysis.trends import trend_indices
 from loyaltylab.accounts.models import Organisation, Role
@@ -116,7 +116,9 @@ def test_the_index_agrees_with_a_hand_computation(session: Session, tracked_stud
     from surveys.fieldwork.data import responses_dataframe
     from surveys.fieldwork.models import Wave
 
-    waves = session.query(Wave).filter(Wave.study_id == tracked_study.id).order_by(Wave.id).all()
+    waves = session.exec(
+        select(Wave).where(Wave.study_id == tracked_study.id).order_by(Wave.id)
+    ).all()
     data = responses_dataframe(session, [w.id for w in waves])
     data["wave"] = data["wave_id"].map({w.id: w.name for w in waves})
     result = trend_indices(
