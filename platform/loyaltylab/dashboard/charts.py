@@ -14,6 +14,8 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 560, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 56
+# Room between the plot's edges and the first/last wave, so their labels are not cut off.
+INSET = 36
 # Distinguishable in print and for common colour-vision deficiencies (Okabe & Ito).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2", "10 4")
@@ -35,10 +37,10 @@ def trend_chart(
 ) -> Markup:
     """A line chart of ``series`` over ``waves`` on a fixed [low, high] axis, with CI whiskers."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(waves) - 1, 1)
+    step = (plot_w - 2 * INSET) / max(len(waves) - 1, 1)
 
     def x(index: int) -> float:
-        return LEFT + (index * step if len(waves) > 1 else plot_w / 2)
+        return LEFT + (INSET + index * step if len(waves) > 1 else plot_w / 2)
 
     def y(value: float) -> float:
         clipped = min(max(value, low), high)
