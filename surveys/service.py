@@ -119,6 +119,21 @@ def latest_published(
     return published[-1] if published else None
 
 
+def published_versions(session: Session, study_id: int) -> list[QuestionnaireVersion]:
+    """Every published version of the study's questionnaires, newest first."""
+    return list(
+        session.exec(
+            select(QuestionnaireVersion)
+            .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+            .where(
+                Questionnaire.study_id == study_id,
+                QuestionnaireVersion.status == VersionStatus.published,
+            )
+            .order_by(QuestionnaireVersion.id.desc())
+        ).all()
+    )
+
+
 def definition_of(version: QuestionnaireVersion) -> QuestionnaireDefinition:
     """The definition a version stores."""
     return QuestionnaireDefinition.model_validate(version.definition)

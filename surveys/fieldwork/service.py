@@ -165,22 +165,21 @@ def create_wave(
     return wave
 
 
-def open_wave(session: Session, wave: Wave) -> Wave:
-    if wave.status != WaveStatus.draft:
-        raise InvalidTransition("only a draft wave can be opened")
-    wave.status = WaveStatus.open
+def _move_status(session: Session, wave: Wave, *, from_: WaveStatus, to: WaveStatus) -> Wave:
+    if wave.status != from_:
+        raise InvalidTransition(f"only a {from_.value} wave can become {to.value}")
+    wave.status = to
     session.add(wave)
     session.flush()
     return wave
+
+
+def open_wave(session: Session, wave: Wave) -> Wave:
+    return _move_status(session, wave, from_=WaveStatus.draft, to=WaveStatus.open)
 
 
 def close_wave(session: Session, wave: Wave) -> Wave:
-    if wave.status != WaveStatus.open:
-        raise InvalidTransition("only an open wave can be closed")
-    wave.status = WaveStatus.closed
-    session.add(wave)
-    session.flush()
-    return wave
+    return _move_status(session, wave, from_=WaveStatus.open, to=WaveStatus.closed)
 
 
 def is_accepting(wave: Wave, now: datetime | None = None) -> bool:
@@ -238,6 +237,30 @@ def check_entry(session: Session, wave: Wave, contact: Contact | None = None) ->
 
 
 # --- contacts and invitations --------------------------------------------------------------
+
+
+def contacts_to_invite(session: Session, wave: Wave, *, invited: bool | None) -> list[Contact]:
+    """Contacts of the wave's study without a completed invitation to it.
+
+    ``invited``: True for those already invited (reminders), False for those never invited,
+    None for all of them.
+    """
+    invitations = {
+        invitation.contact_id: invitation
+        for invitation in session.exec(
+            select(WaveInvitation).where(WaveInvitation.wave_id == wave.id)
+        )
+    }
+    result = []
+    for contact in session.exec(
+        select(Contact).where(Contact.study_id == wave.study_id).order_by(Contact.id)
+    ):
+        invitation = invitations.get(contact.id)
+        if invitation is not None and invitation.used_at is not None:
+            continue
+        if invited is None or invited == (invitation is not None):
+            result.append(contact)
+    return result
 
 
 def find_contacts(

@@ -34,6 +34,7 @@ from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from reports.exports import csv_bytes, neutralise, xlsx_bytes
+from surveys import service as questionnaires
 from surveys.fieldwork import schedule as schedules
 from surveys.fieldwork import service
 from surveys.fieldwork.contacts_import import ContactFileRejected, read_contacts
@@ -44,13 +45,12 @@ from surveys.fieldwork.models import (
     Frequency,
     ResponseStatus,
     Wave,
-    WaveInvitation,
     WaveStatus,
 )
 from surveys.fieldwork.models import Response as SurveyResponse
 from surveys.fieldwork.monitoring import wave_progress
 from surveys.fieldwork.quality import wave_flags
-from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from surveys.models import QuestionnaireVersion
 
 router = APIRouter()
 REFRESH_SECONDS = 30
@@ -87,21 +87,13 @@ def _editable_wave(session: Session, ctx: OrgContext, wave_id: int) -> tuple[Wav
 
 
 def _published_versions(session: Session, study: Study) -> list[tuple[QuestionnaireVersion, str]]:
-    rows = session.exec(
-        select(QuestionnaireVersion, Questionnaire)
-        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
-        .where(
-            Questionnaire.study_id == study.id,
-            QuestionnaireVersion.status == VersionStatus.published,
-        )
-        .order_by(QuestionnaireVersion.id.desc())
-    ).all()
-    result = []
-    for version, _questionnaire in rows:
+    """The versions a new wave can field, labelled with the questionnaire title."""
+    labelled = []
+    for version in questionnaires.published_versions(session, study.id):
         definition = service.definition_for(session, version.id)
         title = next(iter(definition.title.values()), "")
-        result.append((version, f"{title} · v{version.number}"))
-    return result
+        labelled.append((version, f"{title} · v{version.number}"))
+    return labelled
 
 
 # --- waves -----------------------------------------------------------------------------------
@@ -429,29 +421,6 @@ async def upload_contacts(
 # --- invitations -----------------------------------------------------------------------------
 
 
-def _unanswered_contacts(session: Session, wave: Wave, *, invited: bool | None) -> list[Contact]:
-    """Contacts of the wave's study without a completed invitation to it.
-
-    ``invited``: True for those already invited, False for those never invited, None for all.
-    """
-    invitations = {
-        invitation.contact_id: invitation
-        for invitation in session.exec(
-            select(WaveInvitation).where(WaveInvitation.wave_id == wave.id)
-        )
-    }
-    result = []
-    for contact in session.exec(
-        select(Contact).where(Contact.study_id == wave.study_id).order_by(Contact.id)
-    ):
-        invitation = invitations.get(contact.id)
-        if invitation is not None and invitation.used_at is not None:
-            continue
-        if invited is None or invited == (invitation is not None):
-            result.append(contact)
-    return result
-
-
 @router.post("/waves/{wave_id}/invitations/links")
 def download_links(
     session: SessionDep, ctx: EditorDep, settings: SettingsDep, wave_id: int
@@ -459,7 +428,7 @@ def download_links(
     """New personal links for every contact who has not answered, as CSV (earlier links end)."""
     wave, _study = _editable_wave(session, ctx, wave_id)
     issued = service.issue_invitations(
-        session, wave, _unanswered_contacts(session, wave, invited=None)
+        session, wave, service.contacts_to_invite(session, wave, invited=None)
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -528,7 +497,7 @@ def email_invitations(
     wave_id: int,
 ) -> Response:
     wave, study = _editable_wave(session, ctx, wave_id)
-    contacts = _unanswered_contacts(session, wave, invited=None)
+    contacts = service.contacts_to_invite(session, wave, invited=None)
     count = _send(request, session, settings, background, wave, study, contacts, reminder=False)
     flash(request, "%(count)s invitations have been sent.", "success", count=count)
     return redirect(f"/waves/{wave.id}")
@@ -544,7 +513,7 @@ def email_reminders(
     wave_id: int,
 ) -> Response:
     wave, study = _editable_wave(session, ctx, wave_id)
-    contacts = _unanswered_contacts(session, wave, invited=True)
+    contacts = service.contacts_to_invite(session, wave, invited=True)
     count = _send(request, session, settings, background, wave, study, contacts, reminder=True)
     flash(request, "%(count)s reminders have been sent.", "success", count=count)
     return redirect(f"/waves/{wave.id}")
