@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis.sem.engine import CompleteData, MissingData, fisher_scoring
 from analysis.sem.fitting import Estimator, fit_sem, prepare_data, sample_moments
+from analysis.sem.partable import build_table
 from analysis.syntax import ModelSpec, parse_model
 
 __all__ = ["bootstrap_sem"]
@@ -202,7 +203,10 @@ class _Job:
         self.metric = metric
 
     def run(self, seeds: list[np.random.SeedSequence]) -> np.ndarray:
-        estimator = Estimator(self.spec, meanstructure=self.meanstructure, std_lv=self.std_lv)
+        estimator = Estimator(
+            self.spec,
+            build_table(self.spec, meanstructure=self.meanstructure, std_lv=self.std_lv),
+        )
         targets = _targets(estimator)
         model = estimator.model
         n = len(self.values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings as _warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,7 +21,7 @@ from analysis.errors import (
     UnknownVariableError,
 )
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel, fisher_scoring
-from analysis.sem.partable import build_table
+from analysis.sem.partable import ParameterTable, build_table
 from analysis.sem.start import starting_values
 from analysis.syntax import ModelSpec, parse_model
 
@@ -36,9 +37,9 @@ class Estimator:
     :func:`fit_sem` and many times by the bootstrap.
     """
 
-    def __init__(self, spec: ModelSpec, *, meanstructure: bool, std_lv: bool) -> None:
+    def __init__(self, spec: ModelSpec, table: ParameterTable) -> None:
         self.spec = spec
-        self.table = build_table(spec, meanstructure=meanstructure, std_lv=std_lv)
+        self.table = table
         self.model = RamModel(self.table)
         table = self.table
         position = {name: i for i, name in enumerate(table.variables)}
@@ -311,7 +312,7 @@ def fit_sem(
         raise TypeError("model must be lavaan syntax (str) or a ModelSpec")
     prepared = prepare_data(data, spec, missing=missing)
     meanstructure = missing == "fiml" or bool(spec.intercepts)
-    estimator = Estimator(spec, meanstructure=meanstructure, std_lv=std_lv)
+    estimator = Estimator(spec, build_table(spec, meanstructure=meanstructure, std_lv=std_lv))
     if estimator.df < 0:
         raise IdentificationError(
             f"the model has {estimator.table.n_free} free parameters but the data provide only "
@@ -426,7 +427,7 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
     theta0 = starting_values(table, fixed, h1_cov, h1_mean)
     theta, iterations, converged, fmin = fisher_scoring(estimator.model, data, theta0, fixed)
     if not converged:
-        theta, iterations, converged, fmin = _fallback(estimator, data, theta, fixed)
+        theta, iterations, converged, fmin = _fallback(estimator.model, data, theta, fixed)
     if not converged:
         raise ConvergenceError(
             f"the estimator did not converge after {iterations} iterations; the model may be "
@@ -441,7 +442,7 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
         information = n / 2 * hessian
     else:
         information = n / 2 * data.information(parts, d_sigma, d_mu)
-    vcov = _invert_information(estimator, information)
+    vcov = _invert_information(_free_parameter_names([estimator.table]), information)
     row_values = model.row_values(theta, fixed)
     estimates = _estimates_table(estimator, mom, row_values, vcov)
     fit = _fit_measures(estimator, data, mom, fmin, h1_cov, h1_mean, values, missing=missing)
@@ -466,9 +467,8 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
     )
 
 
-def _fallback(estimator: Estimator, data, theta: np.ndarray, fixed: np.ndarray):
+def _fallback(model, data, theta: np.ndarray, fixed):
     """Quasi-Newton from where scoring stopped, then scoring again to polish."""
-    model = estimator.model
 
     def objective(x: np.ndarray):
         mom = model.moments(x, fixed)
@@ -504,21 +504,24 @@ def _numeric_hessian(estimator: Estimator, data, theta: np.ndarray, fixed: np.nd
     return (hessian + hessian.T) / 2
 
 
-def _free_parameter_names(estimator: Estimator) -> list[str]:
-    table = estimator.table
-    names = [""] * table.n_free
-    for i in range(len(table)):
-        k = table.free[i]
-        if k >= 0 and not names[k]:
-            names[k] = f"{table.lhs[i]} {table.op[i]} {table.rhs[i]}".strip()
+def _free_parameter_names(
+    tables: Sequence[ParameterTable], groups: Sequence[str] = ()
+) -> list[str]:
+    """A readable name for every free parameter (prefixed by its group in multi-group models)."""
+    names = [""] * tables[0].n_free
+    for g, table in enumerate(tables):
+        prefix = f"[{groups[g]}] " if groups else ""
+        for i in range(len(table)):
+            k = table.free[i]
+            if k >= 0 and not names[k]:
+                names[k] = prefix + f"{table.lhs[i]} {table.op[i]} {table.rhs[i]}".strip()
     return names
 
 
-def _invert_information(estimator: Estimator, information: np.ndarray) -> np.ndarray:
+def _invert_information(names: list[str], information: np.ndarray) -> np.ndarray:
     eigenvalues, eigenvectors = np.linalg.eigh(information)
     if eigenvalues[0] <= 1e-9 * max(eigenvalues[-1], 1e-300):
         weights = np.abs(eigenvectors[:, 0])
-        names = _free_parameter_names(estimator)
         involved = [names[k] for k in np.argsort(-weights) if weights[k] > 0.1][:6]
         raise IdentificationError(
             "the information matrix is singular, so the model is not identified; the problem "

@@ -17,6 +17,11 @@ from analysis.errors import (
     UnknownVariableError,
 )
 from analysis.sem import fit_sem
+from tests.analysis.lavaan_support import (
+    EST_TOL,
+    SE_TOL,
+    assert_fit_matches,
+)
 
 # The covariate fixture drops a row with a missing covariate (tested in test_fiml.py).
 pytestmark = pytest.mark.filterwarnings("ignore:.*exogenous covariates:RuntimeWarning")
@@ -24,30 +29,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*exogenous covariates:RuntimeWa
 HERE = Path(__file__).parent
 REFERENCE = HERE / "reference"
 DATA = HERE / "data"
-
-# Required agreement with lavaan.
-EST_TOL, SE_TOL, INDEX_TOL, CHISQ_REL, IC_TOL = 0.002, 0.003, 0.001, 0.001, 0.5
-
-FIT_NAMES = {
-    "chisq": "chisq",
-    "df": "df",
-    "pvalue": "pvalue",
-    "baseline.chisq": "baseline_chisq",
-    "baseline.df": "baseline_df",
-    "cfi": "cfi",
-    "tli": "tli",
-    "rmsea": "rmsea",
-    "rmsea.ci.lower": "rmsea_ci_lower",
-    "rmsea.ci.upper": "rmsea_ci_upper",
-    "rmsea.pvalue": "rmsea_pvalue",
-    "srmr": "srmr",
-    "logl": "loglik",
-    "unrestricted.logl": "unrestricted_loglik",
-    "aic": "aic",
-    "bic": "bic",
-    "npar": "npar",
-    "ntotal": "ntotal",
-}
 
 
 def load_data(name: str) -> pd.DataFrame:
@@ -119,19 +100,7 @@ def test_estimates_and_standard_errors(case):
 
 def test_fit_measures(case):
     reference, _, result = case
-    lavaan = reference["fit"]
-    fit = result.fit
-    assert set(FIT_NAMES.values()) <= set(fit)
-    for name in ("df", "npar", "ntotal", "baseline.df"):
-        assert fit[FIT_NAMES[name]] == lavaan[name], name
-    for name in ("chisq", "baseline.chisq"):
-        assert fit[FIT_NAMES[name]] == pytest.approx(lavaan[name], rel=CHISQ_REL), name
-    for name in ("cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr"):
-        assert fit[FIT_NAMES[name]] == pytest.approx(lavaan[name], abs=INDEX_TOL), name
-    for name in ("pvalue", "rmsea.pvalue"):
-        assert fit[FIT_NAMES[name]] == pytest.approx(lavaan[name], abs=0.002), name
-    for name in ("logl", "unrestricted.logl", "aic", "bic"):
-        assert fit[FIT_NAMES[name]] == pytest.approx(lavaan[name], abs=IC_TOL), name
+    assert_fit_matches(result.fit, reference["fit"])
 
 
 def test_r2_and_sample_size(case):
