@@ -110,6 +110,78 @@ def definition_for(session: Session, version_id: int) -> QuestionnaireDefinition
 
 # --- waves -------------------------------------------------------------------------------------
 
+WAVE_NAME_MAX_LENGTH = 100
+QUOTA_ATTRIBUTE_MAX_LENGTH = 64
+QUOTA_CELL_MAX_LENGTH = 100
+
+
+class VersionFrozen(FieldworkError):
+    """Only a draft wave may change the questionnaire version it fields."""
+
+    reason = "version_frozen"
+
+
+def _fieldable_version(
+    session: Session, *, study_id: int, organisation_id: int, version_id: int
+) -> QuestionnaireVersion:
+    """A published version of one of the study's questionnaires, or FieldworkError."""
+    version = session.get(QuestionnaireVersion, version_id)
+    questionnaire = session.get(Questionnaire, version.questionnaire_id) if version else None
+    if (
+        version is None
+        or questionnaire is None
+        or questionnaire.study_id != study_id
+        or questionnaire.organisation_id != organisation_id
+    ):
+        raise FieldworkError("the questionnaire version does not belong to this study")
+    if version.status != VersionStatus.published:
+        raise FieldworkError("only a published questionnaire version can be fielded")
+    return version
+
+
+def _checked_wave_fields(
+    session: Session,
+    *,
+    study_id: int,
+    name: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    target: int | None,
+    quota_attribute: str | None,
+    quotas: Mapping[str, int] | None,
+    wave_id: int | None = None,
+) -> tuple[str, str | None, dict[str, int]]:
+    """The rules a wave's fields keep when it is created and whenever it is edited.
+
+    Returns the stripped name, quota attribute and quotas; ``wave_id`` is the wave being
+    edited (its own name is no clash).
+    """
+    name = name.strip()
+    if not name:
+        raise FieldworkError("a wave needs a name")
+    if len(name) > WAVE_NAME_MAX_LENGTH:
+        raise FieldworkError("a wave name is too long")
+    clash = select(Wave.id).where(Wave.study_id == study_id, Wave.name == name)
+    if wave_id is not None:
+        clash = clash.where(Wave.id != wave_id)
+    if session.exec(clash).first() is not None:
+        raise FieldworkError("another wave of this study has this name")
+    if opens_at and closes_at and _aware(closes_at) <= _aware(opens_at):
+        raise FieldworkError("a wave must close after it opens")
+    if target is not None and target < 1:
+        raise FieldworkError("the target sample size must be positive")
+    quotas = {str(value): count for value, count in (quotas or {}).items()}
+    quota_attribute = (quota_attribute or "").strip() or None
+    if quotas and not quota_attribute:
+        raise FieldworkError("quotas need the contact attribute they are set on")
+    if any(not isinstance(n, int) or n < 1 for n in quotas.values()):
+        raise FieldworkError("every quota must be a positive number of responses")
+    if (quota_attribute and len(quota_attribute) > QUOTA_ATTRIBUTE_MAX_LENGTH) or any(
+        len(value) > QUOTA_CELL_MAX_LENGTH for value in quotas
+    ):
+        raise FieldworkError("a quota attribute or value is too long")
+    return name, quota_attribute, quotas
+
 
 def create_wave(
     session: Session,
@@ -125,29 +197,19 @@ def create_wave(
     quotas: Mapping[str, int] | None = None,
 ) -> Wave:
     """A draft wave fielding a published version of one of the study's questionnaires."""
-    version = session.get(QuestionnaireVersion, version_id)
-    questionnaire = session.get(Questionnaire, version.questionnaire_id) if version else None
-    if (
-        version is None
-        or questionnaire is None
-        or questionnaire.study_id != study_id
-        or questionnaire.organisation_id != organisation_id
-    ):
-        raise FieldworkError("the questionnaire version does not belong to this study")
-    if version.status != VersionStatus.published:
-        raise FieldworkError("only a published questionnaire version can be fielded")
-    name = name.strip()
-    if not name:
-        raise FieldworkError("a wave needs a name")
-    if opens_at and closes_at and closes_at <= opens_at:
-        raise FieldworkError("a wave must close after it opens")
-    if target is not None and target < 1:
-        raise FieldworkError("the target sample size must be positive")
-    quotas = dict(quotas or {})
-    if quotas and not quota_attribute:
-        raise FieldworkError("quotas need the contact attribute they are set on")
-    if any(not isinstance(n, int) or n < 1 for n in quotas.values()):
-        raise FieldworkError("every quota must be a positive number of responses")
+    _fieldable_version(
+        session, study_id=study_id, organisation_id=organisation_id, version_id=version_id
+    )
+    name, quota_attribute, quotas = _checked_wave_fields(
+        session,
+        study_id=study_id,
+        name=name,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        target=target,
+        quota_attribute=quota_attribute,
+        quotas=quotas,
+    )
     wave = Wave(
         organisation_id=organisation_id,
         study_id=study_id,
@@ -156,10 +218,73 @@ def create_wave(
         opens_at=opens_at,
         closes_at=closes_at,
         target=target,
-        quota_attribute=quota_attribute or None,
-        quotas={str(value): count for value, count in quotas.items()},
+        quota_attribute=quota_attribute,
+        quotas=quotas,
         public_slug=secrets.token_urlsafe(16),
     )
+    session.add(wave)
+    session.flush()
+    return wave
+
+
+def update_wave(
+    session: Session,
+    wave: Wave,
+    *,
+    version_id: int,
+    name: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    target: int | None,
+    quota_attribute: str | None,
+    quotas: Mapping[str, int] | None,
+) -> Wave:
+    """Change a wave's fields under the rules of :func:`create_wave`; the public link stays.
+
+    The questionnaire version changes only while the wave is a draft (responses record the
+    version they answered, but a wave's data must stay one version). Quotas may change at any
+    time, but not move to another contact attribute once responses were counted on the first.
+    Raises before changing anything.
+    """
+    new_version = version_id != wave.questionnaire_version_id
+    if new_version:
+        if wave.status != WaveStatus.draft:
+            raise VersionFrozen()
+        _fieldable_version(
+            session,
+            study_id=wave.study_id,
+            organisation_id=wave.organisation_id,
+            version_id=version_id,
+        )
+    name, quota_attribute, quotas = _checked_wave_fields(
+        session,
+        study_id=wave.study_id,
+        name=name,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        target=target,
+        quota_attribute=quota_attribute,
+        quotas=quotas,
+        wave_id=wave.id,
+    )
+    if quota_attribute not in (None, wave.quota_attribute):
+        responses = session.exec(select(func.count()).where(Response.wave_id == wave.id)).one()
+        if responses:
+            raise FieldworkError("the quota attribute cannot change once the wave has responses")
+    if new_version:
+        # Conditional: a concurrent "open" may have committed since the wave was read.
+        still_draft = session.execute(
+            update(Wave)
+            .where(Wave.id == wave.id, Wave.status == WaveStatus.draft)
+            .values(questionnaire_version_id=version_id)
+        ).rowcount
+        if still_draft != 1:
+            raise VersionFrozen()
+    wave.questionnaire_version_id = version_id
+    wave.name = name
+    wave.opens_at, wave.closes_at = opens_at, closes_at
+    wave.target = target
+    wave.quota_attribute, wave.quotas = quota_attribute, quotas
     session.add(wave)
     session.flush()
     return wave

@@ -100,6 +100,7 @@ def test_every_fieldwork_form_carries_its_own_csrf_token(
         f"/waves/{wave.id}",
         f"/waves/{wave.id}/responses",
         f"/waves/{wave.id}/phone",
+        f"/waves/{wave.id}/edit",
     ]
     for page in pages:
         forms = page_forms(researcher.get(page).text)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 from sqlmodel import Session, func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
@@ -32,7 +33,7 @@ from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
-from loyaltylab.web import flash, redirect, render
+from loyaltylab.web import flash, form_errors, redirect, render
 from reports.exports import csv_bytes, neutralise, xlsx_bytes
 from surveys import service as questionnaires
 from surveys.fieldwork import schedule as schedules
@@ -86,14 +87,19 @@ def _editable_wave(session: Session, ctx: OrgContext, wave_id: int) -> tuple[Wav
     return wave, study
 
 
-def _published_versions(session: Session, study: Study) -> list[tuple[QuestionnaireVersion, str]]:
-    """The versions a new wave can field, labelled with the questionnaire title."""
-    labelled = []
-    for version in questionnaires.published_versions(session, study.id):
-        definition = service.definition_for(session, version.id)
-        title = next(iter(definition.title.values()), "")
-        labelled.append((version, f"{title} · v{version.number}"))
-    return labelled
+def _version_label(session: Session, version: QuestionnaireVersion) -> str:
+    """A version as the wave forms name it: the questionnaire's title and the version number."""
+    definition = service.definition_for(session, version.id)
+    title = next(iter(definition.title.values()), "")
+    return f"{title} · v{version.number}"
+
+
+def _published_versions(session: Session, study: Study) -> list[tuple[int, str]]:
+    """The versions a wave can field, as (id, label) options."""
+    return [
+        (version.id, _version_label(session, version))
+        for version in questionnaires.published_versions(session, study.id)
+    ]
 
 
 # --- waves -----------------------------------------------------------------------------------
@@ -152,6 +158,14 @@ def _moment(value: str, field: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _moment_value(moment: datetime | None) -> str:
+    """A stored time (UTC) as the ``datetime-local`` field shows it."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
+
+
 def _quotas(text: str) -> tuple[str | None, dict[str, int]]:
     """``tier=gold: 200, silver: 300`` or one ``attribute=value: n`` per line."""
     attribute, quotas = None, {}
@@ -167,74 +181,143 @@ def _quotas(text: str) -> tuple[str | None, dict[str, int]]:
         try:
             quotas[cell.strip()] = int(count)
         except ValueError:
-            raise InvalidInput(
-                "Write quotas as attribute=value: number, e.g. tier=gold: 200.", field="quotas"
-            ) from None
+            raise InvalidInput(texts.QUOTA_SYNTAX, field="quotas") from None
         if not cell.strip() or quotas[cell.strip()] < 1:
-            raise InvalidInput(
-                "Write quotas as attribute=value: number, e.g. tier=gold: 200.", field="quotas"
-            )
+            raise InvalidInput(texts.QUOTA_SYNTAX, field="quotas")
     if quotas and not attribute:
-        raise InvalidInput(
-            "Write quotas as attribute=value: number, e.g. tier=gold: 200.", field="quotas"
-        )
+        raise InvalidInput(texts.QUOTA_SYNTAX, field="quotas")
     return attribute, quotas
+
+
+def _quotas_value(wave: Wave) -> str:
+    return "\n".join(f"{wave.quota_attribute}={cell}: {n}" for cell, n in wave.quotas.items())
+
+
+class WaveForm(BaseModel):
+    """The fields of the new-wave and edit-wave forms, as typed."""
+
+    name: str = ""
+    version_id: str = ""
+    opens_at: str = ""
+    closes_at: str = ""
+    target: str = ""
+    quotas: str = ""
+
+    def parsed(self) -> dict[str, Any]:
+        """The keywords of ``service.create_wave`` / ``update_wave``; InvalidInput names the
+        field at fault."""
+        if not self.version_id.strip().isdigit():
+            raise InvalidInput(texts.CHOOSE_VERSION, field="version_id")
+        target = self.target.strip()
+        if target and not target.isdigit():
+            raise InvalidInput(texts.TARGET_NUMBER, field="target")
+        attribute, quotas = _quotas(self.quotas)
+        return {
+            "version_id": int(self.version_id),
+            "name": self.name,
+            "opens_at": _moment(self.opens_at, "opens_at"),
+            "closes_at": _moment(self.closes_at, "closes_at"),
+            "target": int(target) if target else None,
+            "quota_attribute": attribute,
+            "quotas": quotas,
+        }
+
+    @classmethod
+    def of(cls, wave: Wave) -> WaveForm:
+        return cls(
+            name=wave.name,
+            version_id=str(wave.questionnaire_version_id),
+            opens_at=_moment_value(wave.opens_at),
+            closes_at=_moment_value(wave.closes_at),
+            target=str(wave.target or ""),
+            quotas=_quotas_value(wave),
+        )
+
+
+WaveFormDep = Annotated[WaveForm, Form()]
+
+
+def _wave_errors(error: InvalidInput | service.FieldworkError) -> dict[str, str]:
+    if isinstance(error, InvalidInput):
+        return form_errors(error, default_field="form")
+    return texts.wave_error(error)
 
 
 @router.post("/studies/{study_id}/waves", response_class=HTMLResponse)
 def create_wave(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    study_id: int,
-    name: Annotated[str, Form()] = "",
-    version_id: Annotated[str, Form()] = "",
-    opens_at: Annotated[str, Form()] = "",
-    closes_at: Annotated[str, Form()] = "",
-    target: Annotated[str, Form()] = "",
-    quotas: Annotated[str, Form()] = "",
+    request: Request, session: SessionDep, ctx: EditorDep, study_id: int, form: WaveFormDep
 ) -> Response:
     study = studies.get_editable_study(session, ctx, study_id)
-    values = {
-        "name": name,
-        "version_id": version_id,
-        "opens_at": opens_at,
-        "closes_at": closes_at,
-        "target": target,
-        "quotas": quotas,
-    }
     try:
-        if not version_id.isdigit():
-            raise InvalidInput("Choose a published questionnaire version.", field="version_id")
-        if target.strip() and not target.strip().isdigit():
-            raise InvalidInput("The target must be a whole number.", field="target")
-        attribute, quota_map = _quotas(quotas)
         wave = service.create_wave(
+            session, study_id=study.id, organisation_id=ctx.organisation_id, **form.parsed()
+        )
+    except (InvalidInput, service.FieldworkError) as exc:
+        session.rollback()
+        return _waves_page(
+            request,
             session,
-            study_id=study.id,
-            organisation_id=ctx.organisation_id,
-            version_id=int(version_id),
-            name=name,
-            opens_at=_moment(opens_at, "opens_at"),
-            closes_at=_moment(closes_at, "closes_at"),
-            target=int(target) if target.strip() else None,
-            quota_attribute=attribute,
-            quotas=quota_map,
-        )
-    except InvalidInput as exc:
-        session.rollback()
-        message = i18n.gettext(exc.message, **{k: v for k, v in exc.params.items() if k != "field"})
-        errors = {exc.params.get("field", "name"): message}
-        return _waves_page(
-            request, session, ctx, study, values=values, errors=errors, status_code=400
-        )
-    except service.FieldworkError as exc:
-        session.rollback()
-        errors = {"form": texts.fieldwork_error(str(exc))}
-        return _waves_page(
-            request, session, ctx, study, values=values, errors=errors, status_code=400
+            ctx,
+            study,
+            values=form.model_dump(),
+            errors=_wave_errors(exc),
+            status_code=400,
         )
     flash(request, "The wave has been created.", "success")
+    return redirect(f"/waves/{wave.id}")
+
+
+@router.get("/waves/{wave_id}/edit", response_class=HTMLResponse)
+def edit_wave_page(
+    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int
+) -> HTMLResponse:
+    wave, study = _editable_wave(session, ctx, wave_id)
+    return _edit_page(request, session, wave, study, form=WaveForm.of(wave), errors={})
+
+
+def _edit_page(
+    request: Request,
+    session: Session,
+    wave: Wave,
+    study: Study,
+    *,
+    form: WaveForm,
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    draft = wave.status == WaveStatus.draft
+    current = session.get(QuestionnaireVersion, wave.questionnaire_version_id)
+    return render(
+        request,
+        "fieldwork/wave_edit.html",
+        {
+            "wave": wave,
+            "study": study,
+            "values": form.model_dump(),
+            "errors": errors,
+            "versions": _published_versions(session, study) if draft else [],
+            "current_version": _version_label(session, current) if current else "",
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/waves/{wave_id}/edit", response_class=HTMLResponse)
+def edit_wave(
+    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, form: WaveFormDep
+) -> Response:
+    wave, study = _editable_wave(session, ctx, wave_id)
+    if wave.status != WaveStatus.draft and not form.version_id:
+        # The form of an opened wave shows its version without a field for it.
+        form.version_id = str(wave.questionnaire_version_id)
+    try:
+        service.update_wave(session, wave, **form.parsed())
+    except (InvalidInput, service.FieldworkError) as exc:
+        session.rollback()
+        wave, study = _editable_wave(session, ctx, wave_id)
+        errors = _wave_errors(exc)
+        return _edit_page(request, session, wave, study, form=form, errors=errors, status_code=400)
+    flash(request, "The wave has been saved.", "success")
     return redirect(f"/waves/{wave.id}")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from loyaltylab.i18n import N_, gettext
 from surveys.fieldwork.contacts_import import RowProblem
+from surveys.fieldwork.service import FieldworkError
 
 REJECTIONS = {
     "too_large": N_("The file is larger than %(max_mb)s MB."),
@@ -35,15 +36,43 @@ FIELDWORK_ERRORS = {
     "closed": N_("The wave is not open."),
     "full": N_("The quota of this contact's group is full."),
     "used": N_("This contact has already answered."),
-    "only a published questionnaire version can be fielded": N_(
-        "Only a published questionnaire version can be fielded."
+}
+QUOTA_SYNTAX = N_("Write quotas as attribute=value: number, e.g. tier=gold: 200.")
+TARGET_NUMBER = N_("The target sample size must be a whole number greater than zero.")
+CHOOSE_VERSION = N_("Choose a published questionnaire version.")
+# The wave rules of surveys.fieldwork.service (its detail, or reason) -> the form field at fault
+# and what its user reads.
+WAVE_ERRORS = {
+    "the questionnaire version does not belong to this study": ("version_id", CHOOSE_VERSION),
+    "only a published questionnaire version can be fielded": (
+        "version_id",
+        N_("Only a published questionnaire version can be fielded."),
     ),
-    "the questionnaire version does not belong to this study": N_(
-        "Choose a published questionnaire version."
+    "version_frozen": (
+        "version_id",
+        N_("The questionnaire version can only change while the wave is a draft."),
     ),
-    "a wave needs a name": N_("Give the wave a name."),
-    "a wave must close after it opens": N_("A wave must close after it opens."),
-    "the target sample size must be positive": N_("The target must be a whole number."),
+    "a wave needs a name": ("name", N_("Give the wave a name.")),
+    "a wave name is too long": ("name", N_("A wave's name can have at most 100 characters.")),
+    "another wave of this study has this name": (
+        "name",
+        N_("Another wave of this study already has this name."),
+    ),
+    "a wave must close after it opens": ("closes_at", N_("A wave must close after it opens.")),
+    "the target sample size must be positive": ("target", TARGET_NUMBER),
+    "quotas need the contact attribute they are set on": ("quotas", QUOTA_SYNTAX),
+    "every quota must be a positive number of responses": ("quotas", QUOTA_SYNTAX),
+    "a quota attribute or value is too long": (
+        "quotas",
+        N_("A quota's attribute can have at most 64 characters and its value at most 100."),
+    ),
+    "the quota attribute cannot change once the wave has responses": (
+        "quotas",
+        N_(
+            "The wave already has responses counted by its quota attribute: the quotas can "
+            "change, but stay on that attribute."
+        ),
+    ),
 }
 
 
@@ -59,6 +88,14 @@ def row_problem(problem: RowProblem) -> str:
 
 def flag_label(flag: str) -> str:
     return gettext(FLAG_LABELS[flag])
+
+
+def wave_error(error: FieldworkError) -> dict[str, str]:
+    """A broken wave rule as ``{field: message}`` for the wave form (``form``: no one field)."""
+    field, message = WAVE_ERRORS.get(
+        str(error), WAVE_ERRORS.get(error.reason, ("form", N_("The wave could not be saved.")))
+    )
+    return {field: gettext(message)}
 
 
 def fieldwork_error(detail: str) -> str:
