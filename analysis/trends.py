@@ -6,8 +6,8 @@ wave is compared with the previous one: Welch's t-test for an index
 (:func:`analysis.compare.wave_change`), a z-test of the difference of two independent NPS with
 their Wald standard errors for the NPS (:func:`analysis.descriptives.net_promoter_score`).
 
-Measurement invariance across waves is not tested here: the SEM engine fits single-group
-models only, so equal loadings and intercepts across waves cannot be constrained.
+Whether indices may be compared across waves at all is tested separately, by the measurement
+invariance of the constructs (:func:`analysis.invariance.measurement_invariance`).
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 ``fit_sem`` fits CFA and SEM models written in lavaan syntax, with listwise deletion or full
 information maximum likelihood (FIML), and returns lavaan's parameter table, fit measures and
-R-squared.
+R-squared; ``fit_multigroup`` fits one model in several groups with lavaan's ``group.equal``
+constraints.
 """
 
 from analysis.sem.fitting import SemResult, fit_sem
+from analysis.sem.multigroup import MultiGroupResult, fit_multigroup
 
-__all__ = ["SemResult", "fit_sem"]
+__all__ = ["MultiGroupResult", "SemResult", "fit_multigroup", "fit_sem"]

@@ -7,18 +7,22 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from analysis.invariance import measurement_invariance
 from analysis.trends import trend_indices
 from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.dashboard.charts import Series, trend_chart
+from loyaltylab.dashboard.service import build_dashboard
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from tests.loyaltylab.conftest import SCALE, publish, texts
+from tests.loyaltylab.reports_support import fielded_waves
 
 QUESTIONNAIRE: dict[str, Any] = {
     "title": texts("Tracker", "追踪"),
@@ -189,3 +193,68 @@ def test_a_segment_breakdown_uses_contact_attributes(
 def test_chart_text_is_escaped() -> None:
     svg = trend_chart(["<w1>", "w2"], [Series("<script>", [(50, 40, 60), None])], low=0, high=100)
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;w1&gt;" in svg
+
+
+def _closed(session: Session, waves: list[Any]) -> list[Any]:
+    for wave in waves:
+        wave.status = WaveStatus.closed
+        session.add(wave)
+    session.commit()
+    return waves
+
+
+def test_measurement_invariance_across_two_waves_is_shown(
+    app: FastAPI, session: Session, study: Study, owner: Any, login: Callable
+) -> None:
+    from surveys.fieldwork.data import responses_dataframe
+
+    waves = _closed(
+        session, fielded_waves(session, study, names=("2026-Q1", "2026-Q2"), completes=200)
+    )
+    browser = TestClient(app, base_url="https://testserver")
+    login(browser, owner.email)
+    page = browser.get(f"/studies/{study.id}/dashboard").text
+    assert "Measurement invariance across waves" in page
+    assert "2026-Q1 n=200, 2026-Q2 n=200" in page
+    for level in ("Configural", "Metric", "Scalar"):
+        assert f'<th scope="row">{level}</th>' in page
+
+    # The page shows what the analysis library computes from the stored responses.
+    dashboard = build_dashboard(session, study, segment=None, with_open_text=False, language="en")
+    invariance = dashboard.invariance
+    assert invariance.problem is None
+    data = responses_dataframe(session, [wave.id for wave in waves])
+    data["wave"] = data["wave_id"].map({wave.id: wave.name for wave in waves})
+    definition = fieldwork.definition_for(session, waves[0].questionnaire_version_id)
+    points = {v.code: v.item.scale.points for v in definition.variables() if v.construct}
+    for item in definition.reverse_keyed():
+        data[item] = 1 + points[item] - data[item]
+    expected = measurement_invariance(
+        data, constructs=invariance.constructs, group="wave", group_order=["2026-Q1", "2026-Q2"]
+    )
+    pd.testing.assert_frame_equal(invariance.table, expected)
+    assert f"{expected.loc[2, 'cfi']:.3f}" in page
+    # Both waves were simulated from one population model: the measurement is the same.
+    assert invariance.highest_level == "scalar"
+    assert "Scalar invariance holds" in page
+
+
+def test_invariance_says_why_it_was_not_tested(
+    app: FastAPI, session: Session, tracked_study: Study, owner: Any, login: Callable
+) -> None:
+    browser = TestClient(app, base_url="https://testserver", headers={"Accept-Language": "zh-CN"})
+    login(browser, owner.email)
+    page = browser.get(f"/studies/{tracked_study.id}/dashboard").text
+    # 40 answers per wave to the two SAT items: too few for a factor model.
+    dashboard = build_dashboard(
+        session, tracked_study, segment=None, with_open_text=False, language="en"
+    )
+    assert dashboard.invariance.problem == "too_few_answers"
+    assert (dashboard.invariance.answers, dashboard.invariance.needed) == (40, 50)
+    assert "测量不变性" in page and "40" in page and "Not tested" not in page
+
+
+def test_invariance_needs_two_waves(session: Session, study: Study) -> None:
+    _closed(session, fielded_waves(session, study, names=("2026-Q1",), completes=60))
+    dashboard = build_dashboard(session, study, segment=None, with_open_text=False, language="en")
+    assert dashboard.invariance.problem == "one_wave" and dashboard.invariance.table is None
