@@ -48,6 +48,9 @@ def _dashboard_shows_both_waves(page, base: str, study_id: int) -> None:
     assert page.get_by_role("heading", name="各轮次回复率").is_visible()
     for name in WAVE_NAMES:
         assert page.get_by_text(name).first.is_visible()
+    # Both demo waves come from one population model: the measurement is invariant.
+    assert page.get_by_role("heading", name="跨波次的测量不变性").is_visible()
+    assert page.get_by_text("尺度不变性成立").is_visible()
 
 
 # One database is enough here: the demo and the report job run on both in the other tests.
