@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 60
     max_body_bytes: int = 5 * 1024 * 1024
+    job_timeout_seconds: int = Field(default=30 * 60, ge=60)
+    """A background job running longer than this is marked failed (its worker has died)."""
 
     @model_validator(mode="after")
     def _check_secret_key(self) -> Settings:

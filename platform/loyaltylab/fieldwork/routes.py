@@ -28,6 +28,7 @@ from loyaltylab.fieldwork import texts
 from loyaltylab.i18n import N_
 from loyaltylab.mail import OutboxMessage, deliver_all, queue_mail
 from loyaltylab.notifications import service as notifications
+from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
@@ -370,6 +371,7 @@ def show_wave(
             "contacts": contacts,
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
+            "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
         },
     )
     response.headers["cache-control"] = "no-store"

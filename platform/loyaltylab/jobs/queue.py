@@ -5,6 +5,11 @@ consumer. The consumer claims the job (queued -> running), calls its handler wit
 :class:`JobProgress` callback, and the handler saves its results and calls :func:`complete`
 in one transaction. Cancelling sets ``cancel_requested``; the next progress call sees it and
 raises :class:`JobCancelled`, which unwinds the handler without saving anything.
+
+A worker that dies (killed, machine restarted) leaves its job ``running``. Every consumer runs
+:meth:`JobQueue.sweep` once a minute (a huey periodic task): jobs running for longer than
+``job_timeout_seconds`` are marked failed, and cancelled too, so that a worker which was only
+slow stops at its next progress call instead of overwriting the failure.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 from sqlalchemy import event, update
@@ -22,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from loyaltylab.db import make_engine
+from loyaltylab.i18n import N_
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
 from loyaltylab.settings import Settings, get_settings, var_dir
 from loyaltylab.timeutil import utcnow
@@ -31,6 +38,12 @@ logger = logging.getLogger("loyaltylab.jobs")
 DEFAULT_QUEUE = "loyaltylab"
 PROGRESS_INTERVAL_SECONDS = 0.25
 Handler = Callable[[Engine, int, "JobProgress"], None]
+TIMED_OUT = "timed_out"
+"""The stage of a job the sweep gave up on."""
+TIMED_OUT_ERROR = N_(
+    "The job was given up after running for more than %(minutes)s minutes: the worker running "
+    "it has probably stopped."
+)
 
 
 class JobCancelled(Exception):
@@ -79,6 +92,52 @@ def complete(session: Session, job_id: int) -> None:
         raise JobCancelled
 
 
+def fail_stuck_jobs(
+    session: Session, *, timeout_seconds: int, now: datetime | None = None
+) -> list[int]:
+    """Mark failed the jobs running for more than ``timeout_seconds`` (their worker has died,
+    or is far slower than a job may be); the ids of those marked. Flushes only.
+
+    ``cancel_requested`` is set as well: if the worker is alive after all, its next progress
+    call stops it, and neither its results nor its ending overwrite the failure.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=timeout_seconds)
+    error = TIMED_OUT_ERROR % {"minutes": timeout_seconds // 60}
+    return list(
+        session.execute(
+            update(Job)
+            .where(Job.status == JobStatus.running, Job.started_at < cutoff)
+            .values(
+                status=JobStatus.failed,
+                stage=TIMED_OUT,
+                error=error,
+                cancel_requested=True,
+                finished_at=now,
+            )
+            .returning(Job.id)
+            # Plain SQL: jobs loaded in this session are not re-evaluated (SQLite's naive times).
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+
+
+def sweep_stuck_jobs(
+    engine: Engine, settings: Settings, *, now: datetime | None = None
+) -> list[int]:
+    """:func:`fail_stuck_jobs` with the configured timeout, in a transaction of its own."""
+    with Session(engine) as session:
+        failed = fail_stuck_jobs(session, timeout_seconds=settings.job_timeout_seconds, now=now)
+        session.commit()
+    for job_id in failed:
+        logger.warning(
+            "job %s ran for more than %s s (its worker has probably died): marked failed",
+            job_id,
+            settings.job_timeout_seconds,
+        )
+    return failed
+
+
 def _handler(kind: JobKind) -> Handler:
     if kind is JobKind.report:
         from loyaltylab.reports_web.generate import generate_report
@@ -107,6 +166,8 @@ class JobQueue:
         self.settings = settings
         self.huey = make_huey(settings, name=name, sqlite_path=sqlite_path)
         self._task = self.huey.task(name="loyaltylab.run_job")(self.run)
+        # Every minute, in each consumer started with periodic tasks (the sweep is idempotent).
+        self.huey.periodic_task(crontab(), name="loyaltylab.sweep_stuck_jobs")(self.sweep)
         self._engine: Engine | None = None
 
     @property
@@ -167,10 +228,15 @@ class JobQueue:
         with Session(self.engine) as session:
             session.execute(
                 update(Job)
-                .where(Job.id == job_id)
+                # Still running: a job the sweep has failed meanwhile keeps its reason.
+                .where(Job.id == job_id, Job.status == JobStatus.running)
                 .values(status=status, stage=stage, error=error[:2000], finished_at=utcnow())
             )
             session.commit()
+
+    def sweep(self, now: datetime | None = None) -> list[int]:
+        """The periodic task: fail the jobs that have run too long."""
+        return sweep_stuck_jobs(self.engine, self.settings, now=now)
 
 
 def cancel(session: Session, job: Job) -> None:
@@ -194,9 +260,10 @@ class ThreadConsumer(Consumer):
 
 
 def start_consumer(queue: JobQueue, *, workers: int = 2) -> Consumer:
-    """Start consuming ``queue`` in background threads; ``consumer.stop()`` ends them."""
+    """Start consuming ``queue`` in background threads, with its periodic sweep;
+    ``consumer.stop()`` ends them."""
     consumer = ThreadConsumer(
-        queue.huey, workers=workers, worker_type="thread", periodic=False, max_delay=1.0
+        queue.huey, workers=workers, worker_type="thread", periodic=True, max_delay=1.0
     )
     consumer.start()
     return consumer

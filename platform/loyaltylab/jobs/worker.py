@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from huey.consumer import Consumer
 
-from loyaltylab.jobs.queue import DEFAULT_QUEUE, JobQueue, start_consumer
+from loyaltylab.jobs.queue import DEFAULT_QUEUE, JobQueue, start_consumer, sweep_stuck_jobs
 from loyaltylab.settings import Settings, get_settings
 
 EMBEDDED_WORKERS = 2
@@ -15,7 +15,10 @@ def worker(
     workers: int = typer.Option(2, min=1, help="Jobs run at the same time by this process."),
     queue: str = typer.Option(DEFAULT_QUEUE, help="Queue name (the same for app and workers)."),
 ) -> None:
-    """Run background jobs (reports, bootstrap analyses) until stopped with Ctrl-C or SIGTERM."""
+    """Run background jobs (reports, bootstrap analyses) until stopped with Ctrl-C or SIGTERM.
+
+    Once a minute it also marks failed the jobs left running by a worker that died.
+    """
     from loyaltylab.logging_setup import configure_logging
 
     configure_logging()
@@ -24,8 +27,24 @@ def worker(
     where = "Redis" if settings.redis_url else "the SQLite queue"
     typer.echo(f"LoyaltyLab worker: {workers} thread(s) on {where}, queue {queue!r}")
     job_queue.huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=False, max_delay=1.0
+        workers=workers, worker_type="thread", periodic=True, max_delay=1.0
     ).run()
+
+
+def sweep_jobs() -> None:
+    """Mark failed the background jobs running for longer than LOYALTYLAB_JOB_TIMEOUT_SECONDS
+    (default 30 minutes): their worker has died. Workers do this every minute as well."""
+    from loyaltylab import models  # noqa: F401  (registers every table)
+    from loyaltylab.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        failed = sweep_stuck_jobs(engine, settings)
+    finally:
+        engine.dispose()
+    listed = f": job {', '.join(map(str, failed))}" if failed else ""
+    typer.echo(f"{len(failed)} stuck job(s) marked failed{listed}.")
 
 
 def embedded_consumer(settings: Settings) -> Consumer | None:

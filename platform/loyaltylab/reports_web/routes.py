@@ -22,7 +22,7 @@ from loyaltylab.deps import OrgContext, OrgDep
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.i18n import N_
 from loyaltylab.jobs.models import Job, JobStatus
-from loyaltylab.jobs.queue import JobQueue
+from loyaltylab.jobs.queue import TIMED_OUT, TIMED_OUT_ERROR, JobQueue
 from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import FILE_KINDS, REPORT_FORMATS, Report
@@ -72,6 +72,7 @@ STAGE_LABELS = {
     "done": N_("Finished"),
     "cancelled": N_("Cancelled"),
     "failed": N_("Failed"),
+    TIMED_OUT: N_("Given up: it ran too long"),
 }
 _BOOTSTRAP_STAGE = re.compile(r"bootstrap (\d+)/(\d+)")
 
@@ -101,6 +102,16 @@ def stage_label(job: Job | None) -> str:
     return i18n.gettext(STAGE_LABELS.get(job.stage, STAGE_LABELS["analysis"]))
 
 
+def job_error(job: Job | None) -> str:
+    """Why a job failed, in the reader's language where the reason is the app's own."""
+    if job is None:
+        return ""
+    if job.stage == TIMED_OUT and job.started_at and job.finished_at:
+        minutes = int((job.finished_at - job.started_at).total_seconds() // 60)
+        return i18n.gettext(TIMED_OUT_ERROR, minutes=minutes)
+    return job.error
+
+
 def _job_state(report: Report, job: Job | None) -> dict[str, object]:
     status = job.status if job else JobStatus.done
     return {
@@ -110,7 +121,7 @@ def _job_state(report: Report, job: Job | None) -> dict[str, object]:
         "percent": job.percent if job else 100,
         "stage": job.stage if job else "done",
         "stage_label": stage_label(job),
-        "error": job.error if job else "",
+        "error": job_error(job),
         "url": f"/reports/{report.id}",
     }
 
@@ -146,6 +157,7 @@ def _reports_page(
             "languages": [(code, i18n.gettext(label)) for code, label in LANGUAGE_LABELS.items()],
             "bootstrap_choices": BOOTSTRAP_CHOICES,
             "language_labels": LANGUAGE_LABELS,
+            "generating": service.reports_in_progress(session, study),
             "values": values,
             "errors": errors,
         },

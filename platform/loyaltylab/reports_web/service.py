@@ -18,7 +18,7 @@ from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.jobs import queue as jobs
-from loyaltylab.jobs.models import Job, JobKind
+from loyaltylab.jobs.models import Job, JobKind, JobStatus
 from loyaltylab.reports_web.models import REPORT_FORMATS, Report, ReportFile
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
@@ -93,6 +93,19 @@ def list_reports(session: Session, study: Study) -> list[tuple[Report, Job | Non
         .order_by(Report.created_at.desc(), Report.id.desc())
     ).all()
     return [(report, job) for report, job in rows]
+
+
+def reports_in_progress(
+    session: Session, study: Study, *, wave_id: int | None = None
+) -> list[Report]:
+    """The study's reports being generated (queued or running), those of one wave if given."""
+    reports = session.exec(
+        select(Report)
+        .join(Job, Job.id == Report.job_id)
+        .where(Report.study_id == study.id, Job.status.in_([JobStatus.queued, JobStatus.running]))
+        .order_by(Report.id)
+    ).all()
+    return [report for report in reports if wave_id is None or wave_id in report.wave_ids]
 
 
 def file_sizes(session: Session, report: Report) -> dict[str, int]:
