@@ -12,8 +12,12 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 560, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 56
+# A narrow drawing with large type: the SVG scales to its card, so on a 390-pixel phone the
+# 13-unit labels still come out at about 10 pixels.
+WIDTH, HEIGHT = 420, 250
+LEFT, RIGHT, TOP, BOTTOM = 40, 12, 14, 64
+FONT = 13
+LEGEND_COLUMNS, LEGEND_ROW = 3, 17
 # Room between the plot's edges and the first/last wave, so their labels are not cut off.
 INSET = 36
 # Distinguishable in print and for common colour-vision deficiencies (Okabe & Ito).
@@ -56,12 +60,12 @@ def trend_chart(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_number(y(value))}" '
             f'y2="{_number(y(value))}" stroke="#ddd"/>'
             f'<text x="{LEFT - 6}" y="{_number(y(value) + 4)}" text-anchor="end" '
-            f'font-size="11">{value:g}</text>'
+            f'font-size="{FONT}">{value:g}</text>'
         )
     for index, wave in enumerate(waves):
         parts.append(
-            f'<text x="{_number(x(index))}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'font-size="11">{escape(wave)}</text>'
+            f'<text x="{_number(x(index))}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
+            f'font-size="{FONT}">{escape(wave)}</text>'
         )
     for number, line in enumerate(series):
         colour, dash = COLOURS[number % len(COLOURS)], DASHES[number % len(DASHES)]
@@ -92,13 +96,13 @@ def trend_chart(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
                 f'stroke-width="2"{dash_attr}/>'
             )
-        legend_x = LEFT + (number % 4) * (plot_w / 4)
-        legend_y = HEIGHT - 20 + (number // 4) * 14
+        legend_x = LEFT + (number % LEGEND_COLUMNS) * (plot_w / LEGEND_COLUMNS)
+        legend_y = HEIGHT - 26 + (number // LEGEND_COLUMNS) * LEGEND_ROW
         parts.append(
             f'<line x1="{_number(legend_x)}" x2="{_number(legend_x + 18)}" y1="{legend_y - 4}" '
             f'y2="{legend_y - 4}" stroke="{colour}" stroke-width="2"'
             + (f' stroke-dasharray="{dash}"' if dash else "")
-            + f'/><text x="{_number(legend_x + 22)}" y="{legend_y}" font-size="11">'
+            + f'/><text x="{_number(legend_x + 22)}" y="{legend_y}" font-size="{FONT}">'
             f"{escape(line.name)}</text>"
         )
     parts.append("</svg>")
