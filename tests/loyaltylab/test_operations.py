@@ -120,3 +120,10 @@ def test_readiness_fails_when_the_database_is_unreachable(tmp_path: Path) -> Non
         app.state.engine.dispose()
     assert response.status_code == 503
     assert str(tmp_path) not in response.text  # no internals in the answer
+
+
+def test_the_app_runs_statistics_on_one_blas_thread(app: FastAPI) -> None:
+    from threadpoolctl import threadpool_info
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
