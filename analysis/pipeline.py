@@ -3,7 +3,8 @@
 :func:`analyze` prepares the data, fits the measurement model (all constructs, freely
 correlated) and the structural model, and computes reliability, discriminant validity,
 construct-score correlations, descriptives, the NPS, group comparisons, the
-importance-performance map and, on request, bootstrap intervals.
+importance-performance map and, on request, measurement invariance across groups and bootstrap
+intervals.
 :meth:`AnalysisResult.to_dict` turns it into the JSON document the web app, the reports and
 ``loyaltylab analyze --json`` share.
 """
@@ -12,29 +13,93 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis._checks import require_columns
 from analysis.compare import GroupComparison, compare_groups
 from analysis.correlation import correlations
 from analysis.descriptives import construct_scores, describe, net_promoter_score
 from analysis.drivers import importance_performance
+from analysis.invariance import measurement_invariance
 from analysis.prepare import prepare
 from analysis.reliability import item_total, reliability
 from analysis.sem import SemResult, fit_sem
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
 
-__all__ = ["AnalysisResult", "analyze"]
+__all__ = ["AnalysisResult", "GroupInvariance", "analyze", "invariance_across"]
 
 ESTIMATE_COLUMNS = (
     "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all",
 )  # fmt: skip
 RELIABILITY_KEYS = ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items")
 _REPORTED_OPS = ("=~", "~", "~~", ":=")
+INVARIANCE_MIN_PER_GROUP = 50
+"""Fewest complete answers per group for an invariance test, and at least two per item: CFA
+estimates are unstable below this (and a group's covariance matrix is singular with fewer
+answers than items). The web dashboard applies the same rule to waves."""
+
+
+@dataclass(frozen=True)
+class GroupInvariance:
+    """Measurement invariance of the constructs across the groups of one column.
+
+    Attributes
+    ----------
+    column : str
+        The grouping column (a wave, a segment).
+    sizes : dict of str to int
+        Complete answers to the construct items per group (group as text), in natural order:
+        numbers by value, then text.
+    needed : int
+        Fewest complete answers every group needs: ``max(50, 2 × items)``.
+    table : pandas.DataFrame or None
+        :func:`analysis.invariance.measurement_invariance`'s table (configural, metric,
+        scalar), when tested.
+    problem : str or None
+        Why it was not tested: ``"one_group"``, ``"too_few_answers"`` (``group`` has the
+        fewest, below ``needed``) or ``"not_estimable"`` (``detail`` says why).
+    group : str
+        The group with too few answers.
+    detail : str
+        Why the models could not be estimated.
+    """
+
+    column: str
+    sizes: dict[str, int]
+    needed: int
+    table: pd.DataFrame | None = None
+    problem: str | None = None
+    group: str = ""
+    detail: str = ""
+
+    @property
+    def highest_level(self) -> str | None:
+        """The strictest level that holds (levels hold in order), None if not even configural."""
+        if self.table is None:
+            return None
+        held = self.table.loc[self.table["holds"], "level"]
+        return str(held.iloc[-1]) if len(held) else None
+
+    def to_dict(self) -> dict:
+        """JSON-safe: ``column``, ``groups`` (``group, n`` in order), ``needed``, ``problem``,
+        ``group``, ``detail``, ``highest_level`` and ``levels`` (the table's rows, or none)."""
+        return _json_safe(
+            {
+                "column": self.column,
+                "groups": [{"group": name, "n": n} for name, n in self.sizes.items()],
+                "needed": self.needed,
+                "problem": self.problem,
+                "group": self.group,
+                "detail": self.detail,
+                "highest_level": self.highest_level,
+                "levels": [] if self.table is None else _records(self.table),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -81,6 +146,8 @@ class AnalysisResult:
         That outcome: the only latent variable regressed on others and predicting none.
     bootstrap : pandas.DataFrame or None
         Percentile intervals per parameter, when ``bootstrap > 0``.
+    invariance : dict of str to GroupInvariance
+        Measurement invariance across the groups of each column of ``invariance``.
     """
 
     n_rows: int
@@ -104,6 +171,7 @@ class AnalysisResult:
     importance_performance: pd.DataFrame | None
     target: str | None
     bootstrap: pd.DataFrame | None
+    invariance: dict[str, GroupInvariance] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN)."""
@@ -141,6 +209,10 @@ class AnalysisResult:
                 "summary": _records(self.groups.summary),
                 "tests": _records(self.groups.tests),
                 "posthoc": _records(self.groups.posthoc),
+            }
+        if self.invariance:
+            document["invariance"] = {
+                column: tested.to_dict() for column, tested in self.invariance.items()
             }
         if self.bootstrap is not None:
             document["bootstrap"] = {
@@ -185,6 +257,65 @@ def _json_safe(value):
     return str(value)
 
 
+def _natural(value: object) -> tuple[int, object]:
+    return (0, float(value)) if isinstance(value, int | float | np.number) else (1, str(value))
+
+
+def invariance_across(
+    data: pd.DataFrame, *, constructs: Mapping[str, Sequence[str]], group: str
+) -> GroupInvariance:
+    """Configural, metric and scalar invariance across the groups of ``group``, if testable.
+
+    The rows with every item of ``constructs`` answered are compared (listwise), by maximum
+    likelihood (:func:`analysis.invariance.measurement_invariance`). Every group needs at
+    least ``max(50, 2 × items)`` of them; otherwise, or when the models cannot be estimated,
+    the result says why instead.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The items (reverse-keyed items already recoded) and the ``group`` column; rows without
+        a group are left out.
+    constructs : mapping of str to sequence of str
+        Construct -> its items, two or more each.
+    group : str
+        The grouping column.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> f = rng.standard_normal(120)
+    >>> data = pd.DataFrame({f"q{i}": 0.8 * f + 0.6 * rng.standard_normal(120) for i in range(3)})
+    >>> data["wave"] = np.repeat([2, 1], [90, 30])
+    >>> tested = invariance_across(data, constructs={"SAT": ["q0", "q1", "q2"]}, group="wave")
+    >>> tested.sizes, tested.problem, tested.group
+    ({'1': 30, '2': 90}, 'too_few_answers', '1')
+    """
+    items = [item for members in constructs.values() for item in members]
+    require_columns(data, items)
+    require_columns(data, [group], numeric=False)
+    needed = max(INVARIANCE_MIN_PER_GROUP, 2 * len(items))
+    frame = data.loc[data[group].notna(), [*items, group]]
+    levels = sorted(frame[group].unique(), key=_natural)
+    complete = frame.dropna()
+    sizes = {str(level): int((complete[group] == level).sum()) for level in levels}
+    tested = {"column": group, "sizes": sizes, "needed": needed}
+    if len(levels) < 2:
+        return GroupInvariance(**tested, problem="one_group")
+    smallest = min(sizes, key=sizes.__getitem__)
+    if sizes[smallest] < needed:
+        return GroupInvariance(**tested, problem="too_few_answers", group=smallest)
+    try:
+        # Many small matrices: BLAS threads only add overhead (several times slower under load).
+        with threadpool_limits(limits=1, user_api="blas"):
+            table = measurement_invariance(
+                complete, constructs=constructs, group=group, group_order=levels
+            )
+    except ValueError as error:
+        return GroupInvariance(**tested, problem="not_estimable", detail=str(error))
+    return GroupInvariance(**tested, table=table)
+
+
 def _final_outcome(spec) -> str | None:
     """The single latent variable that is regressed on others and predicts none."""
     predictors = {p for outcome in spec.regressions for p in spec.regressions[outcome]}
@@ -209,6 +340,7 @@ def analyze(
     seed: int | None = None,
     group: str | None = None,
     nps: str | None = None,
+    invariance: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> AnalysisResult:
     """Run the complete analysis of a loyalty survey.
@@ -236,6 +368,10 @@ def analyze(
     nps : str, optional
         0-10 likelihood-to-recommend column. The NPS uses every respondent who answered it,
         whether or not their items were complete.
+    invariance : sequence of str
+        Columns (waves, segments) across whose groups the measurement model is tested for
+        configural, metric and scalar invariance (:func:`invariance_across`): whether
+        construct scores can be compared between the groups at all.
     progress : callable, optional
         Called with the name of each stage as it starts (``"prepare"``, ``"measurement
         model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
@@ -259,6 +395,8 @@ def analyze(
     for column, role in ((group, "group"), (nps, "nps")):
         if column is not None:
             require_columns(data, [column], numeric=role == "nps")
+    invariance = list(dict.fromkeys([invariance] if isinstance(invariance, str) else invariance))
+    require_columns(data, invariance, numeric=False)
     observed = set(spec.observed_variables)
     constructs = {
         factor: list(items)
@@ -330,6 +468,14 @@ def analyze(
             variables=list(constructs),
         )
 
+    tested = {}
+    if invariance:
+        _report(progress, "invariance")
+        tested = {
+            column: invariance_across(items, constructs=constructs, group=column)
+            for column in invariance
+        }
+
     nps_table = None
     if nps is not None:
         nps_table = net_promoter_score(data, column=nps).assign(group=np.nan)
@@ -390,4 +536,5 @@ def analyze(
         importance_performance=ipa,
         target=target,
         bootstrap=boot,
+        invariance=tested,
     )

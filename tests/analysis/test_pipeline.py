@@ -9,13 +9,21 @@ import pandas as pd
 import pytest
 
 from analysis.errors import NonNumericDataError, UnknownVariableError
+from analysis.invariance import measurement_invariance
 from analysis.pipeline import analyze
+from analysis.prepare import prepare
 
 HERE = Path(__file__).parent
 STATS = json.loads((HERE / "reference" / "stats_reference.json").read_text())
 LAVAAN = json.loads((HERE / "reference" / "loyalty_listwise.json").read_text())
 LAVAAN_FIML = json.loads((HERE / "reference" / "loyalty_fiml.json").read_text())
 MODEL = LAVAAN["model"]
+CONSTRUCTS = {
+    "SAT": ["sat1", "sat2", "sat3", "sat4"],
+    "VAL": ["val1", "val2", "val3"],
+    "TRU": ["tru1", "tru2", "tru3"],
+    "LOY": ["loy1", "loy2", "loy3"],
+}
 AGREEMENT = 0.002
 TOP_LEVEL = {
     "n_rows", "n_used", "dropped", "missing", "warnings", "fit", "measurement_fit", "estimates",
@@ -123,6 +131,49 @@ def test_nps_and_groups(document):
     assert len(groups["posthoc"]) == 4 * 3
 
 
+def test_invariance_across_waves_and_segments_is_stored_with_the_groups_compared(survey):
+    result = analyze(survey, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
+                     group="tier", invariance=["wave", "tier", "wave"])  # fmt: skip
+    document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert set(document) == TOP_LEVEL | {"groups", "invariance"}
+    assert list(document["invariance"]) == ["wave", "tier"]
+    waves = document["invariance"]["wave"]
+    # The rows analysed (complete answers, sat4 recoded), in natural group order.
+    assert waves["groups"] == [{"group": "1", "n": 187}, {"group": "2", "n": 189},
+                               {"group": "3", "n": 162}]  # fmt: skip
+    assert sum(row["n"] for row in waves["groups"]) == document["n_used"]
+    assert waves["needed"] == 50 and waves["problem"] is None
+    items = [item for members in CONSTRUCTS.values() for item in members]
+    prepared = prepare(survey, items, reverse=["sat4"], scale_min=1, scale_max=7).data
+    expected = measurement_invariance(prepared, constructs=CONSTRUCTS, group="wave")
+    assert [row["level"] for row in waves["levels"]] == ["configural", "metric", "scalar"]
+    for name in ("chisq", "df", "cfi", "rmsea", "srmr", "delta_cfi", "delta_pvalue"):
+        first = 1 if name.startswith("delta") else 0
+        ours = [row[name] for row in waves["levels"]][first:]
+        assert ours == pytest.approx(expected[name].tolist()[first:], rel=1e-9), name
+    assert waves["levels"][0]["delta_cfi"] is None  # NaN for the configural model
+    assert [row["holds"] for row in waves["levels"]] == expected["holds"].tolist()
+    assert waves["highest_level"] == "scalar"
+    tiers = document["invariance"]["tier"]
+    assert [row["group"] for row in tiers["groups"]] == ["bronze", "gold", "silver"]
+    assert tiers["problem"] is None and len(tiers["levels"]) == 3
+
+
+def test_invariance_says_why_it_was_not_tested(survey):
+    few = survey[(survey["wave"] != 3) | (survey.index % 10 == 0)]
+    options = {"model": MODEL, "reverse": ["sat4"], "scale_min": 1, "scale_max": 7}
+    tested = analyze(few, **options, invariance="wave").invariance["wave"]
+    assert tested.problem == "too_few_answers" and tested.group == "3"
+    assert tested.sizes["3"] < tested.needed == 50 and tested.table is None
+    document = tested.to_dict()
+    assert document["levels"] == [] and document["highest_level"] is None
+    one = analyze(survey[survey["wave"] == 1], **options, invariance="wave").invariance["wave"]
+    assert one.problem == "one_group" and one.sizes == {"1": 187}
+    constant = survey.assign(sat1=survey["sat1"].where(survey["wave"] != 3, 4))
+    broken = analyze(constant, **options, invariance="wave").invariance["wave"]
+    assert broken.problem == "not_estimable" and "sat1" in broken.detail
+
+
 def test_duplicate_index_labels_do_not_misalign_groups(survey, result):
     shuffled = survey.set_index(pd.Index([0] * len(survey)))
     again = analyze(shuffled, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
@@ -184,6 +235,8 @@ def test_bad_input(survey):
         analyze(survey, model=MODEL, reverse=["sat4"])
     with pytest.raises(ValueError, match="unknown column"):
         analyze(survey, model=MODEL, group="segment")
+    with pytest.raises(ValueError, match="unknown column"):
+        analyze(survey, model=MODEL, invariance=["segment"])
     with pytest.raises(ValueError, match="no construct"):
         analyze(survey, model="loy1 ~ sat1 + val1")
     with pytest.raises(ValueError, match="bootstrap"):
