@@ -10,13 +10,14 @@ from sqlmodel import Session
 
 from loyaltylab.cli_analyze import analyze
 from loyaltylab.cli_report import report
-from loyaltylab.jobs.worker import embedded_consumer, worker
+from loyaltylab.jobs.worker import embedded_consumer, sweep_jobs, worker
 from loyaltylab.settings import get_settings
 
 app = typer.Typer(help="LoyaltyLab: survey and loyalty research platform.", no_args_is_help=True)
 app.command("analyze")(analyze)
 app.command("report")(report)
 app.command("worker")(worker)
+app.command("sweep-jobs")(sweep_jobs)
 
 
 @app.command()

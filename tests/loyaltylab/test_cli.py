@@ -135,3 +135,37 @@ def test_create_user_reads_the_password_from_stdin(cli_env: dict[str, str]) -> N
         assert verify_password(user.password_hash, "a long enough password")
         assert session.exec(select(User).where(User.email == "bo@agency.example")).first() is None
     engine.dispose()
+
+
+def test_sweep_jobs_fails_the_jobs_whose_worker_died(cli_env: dict[str, str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from loyaltylab.jobs.models import Job, JobKind, JobStatus
+
+    assert loyaltylab("migrate", env=cli_env).returncode == 0
+    engine = make_engine(cli_env["LOYALTYLAB_DATABASE_URL"])
+    with Session(engine) as session:
+        organisation = Organisation(name="Agency")
+        session.add(organisation)
+        session.flush()
+        started = datetime.now(UTC) - timedelta(hours=2)
+        jobs = [
+            Job(
+                organisation_id=organisation.id,
+                kind=JobKind.report,
+                subject_id=0,
+                status=JobStatus.running,
+                started_at=moment,
+            )
+            for moment in (started, datetime.now(UTC))
+        ]
+        session.add_all(jobs)
+        session.commit()
+        stuck, alive = (job.id for job in jobs)
+    result = loyaltylab("sweep-jobs", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert f"1 stuck job(s) marked failed: job {stuck}." in result.stdout
+    with Session(engine) as session:
+        assert session.get(Job, stuck).status is JobStatus.failed
+        assert session.get(Job, alive).status is JobStatus.running
+    engine.dispose()

@@ -148,3 +148,23 @@ def test_unknown_pages_keep_the_signed_in_top_bar(client, owner, login) -> None:
     assert response.status_code == 404
     assert "Log out" in response.text
     assert owner.name in response.text
+
+
+def test_every_template_importing_the_form_macros_passes_its_context() -> None:
+    """The csrf() macro reads the request's token from the context: imported without it, a
+    form posts an empty token that the CSRF check refuses (as the fieldwork and privacy forms
+    once did)."""
+    import re
+    from pathlib import Path
+
+    import loyaltylab
+
+    templates = Path(loyaltylab.__file__).parent / "templates"
+    imports = re.compile(r"{%-?\s*(?:import|from)\s+['\"]_macros\.html['\"][^%]*%}")
+    without = [
+        f"{path.relative_to(templates)}: {statement}"
+        for path in sorted(templates.rglob("*.html"))
+        for statement in imports.findall(path.read_text(encoding="utf-8"))
+        if "with context" not in statement
+    ]
+    assert without == []
