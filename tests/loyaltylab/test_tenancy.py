@@ -8,6 +8,7 @@ for a form field, so the request reaches the tenancy check instead of stopping a
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -567,6 +568,42 @@ def test_every_state_changing_route_rejects_a_missing_or_forged_csrf_token(
     assert not problems, "\n".join(problems)
     # Still signed in: a rejected request changes nothing about the session.
     assert signed_in.get("/studies", follow_redirects=False).status_code == 200
+
+
+_POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S | re.I)
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def test_every_form_on_every_page_posts_the_session_csrf_token(
+    tenant_a: dict[str, Any],
+    app: FastAPI,
+    request: pytest.FixtureRequest,
+    login: Callable,
+    csrf: Callable,
+) -> None:
+    """Each POST form a signed-in owner sees carries this session's token, so that a browser's
+    submission passes the CSRF check (a form with an empty token fails only in the browser)."""
+    signed_in = TestClient(app, base_url="https://testserver")
+    login(signed_in, tenant_a["owner"].email)
+    session_token = csrf(signed_in, "/studies")
+    problems, forms_seen = [], 0
+    for endpoint in ENDPOINTS:
+        if endpoint.method != "GET":
+            continue
+        values = _path_values(endpoint, request)
+        if isinstance(values, str):
+            problems.append(values)
+            continue
+        response = signed_in.get(_url(endpoint, values), follow_redirects=False)
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        for form in _POST_FORM.findall(response.text):
+            forms_seen += 1
+            tokens = _TOKEN.findall(form)
+            if tokens != [session_token]:
+                problems.append(f"{endpoint.label}: a form posts the CSRF token(s) {tokens}")
+    assert forms_seen >= 20
+    assert not problems, "\n".join(problems)
 
 
 def test_an_unknown_path_parameter_fails_with_instructions(
