@@ -1,15 +1,17 @@
 """Build a :class:`~reports.document.ReportDocument` from data and analysis results.
 
-The SEM numbers (fit, estimates, R², reliability, HTMT, Fornell–Larcker, bootstrap intervals)
-come from :func:`analysis.pipeline.analyze`'s ``AnalysisResult.to_dict()``; descriptives,
-distributions, correlations with p-values, NPS, drivers and group comparisons are computed here
-with the same ``analysis`` functions the reproducibility script calls.
+The SEM numbers (fit, estimates, R², reliability, HTMT, Fornell–Larcker, bootstrap intervals,
+measurement invariance across waves and segments) come from :func:`analysis.pipeline.analyze`'s
+``AnalysisResult.to_dict()``; descriptives, distributions, correlations with p-values, NPS,
+drivers and group comparisons are computed here with the same ``analysis`` functions the
+reproducibility script calls.
 """
 
 from __future__ import annotations
 
 import math
 import platform
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import compare, correlation, descriptives, drivers
+from analysis.pipeline import invariance_across
 from analysis.prepare import prepare
 from analysis.syntax import ModelSpec, parse_model
 from reports import charts
@@ -93,6 +96,7 @@ class ReportRequest:
             "seed": self.seed,
             "group": self.group,
             "nps": self.nps,
+            "invariance": tuple(dict.fromkeys(c for c in (self.group, self.wave) if c)),
         }
 
 
@@ -109,6 +113,11 @@ def _p_text(pvalue: float, language: str) -> str:
 
 def _join(parts: Sequence[str], language: str) -> str:
     return ("、" if language == "zh" else ", ").join(parts)
+
+
+def _sentences(parts: Sequence[str], language: str) -> str:
+    """Sentences run on: a space between English ones, none after Chinese full stops."""
+    return ("" if language == "zh" else " ").join(part for part in parts if part)
 
 
 class _Builder:
@@ -141,6 +150,8 @@ class _Builder:
         self.scores = descriptives.construct_scores(self.data, self.constructs)
         self.estimates = list(result.get("estimates") or [])
         self.latent = set(self.constructs)
+        self.invariance_tests: dict[str, Mapping[str, Any] | None] = {}
+        """Grouping column -> measurement invariance across its groups, as compared."""
 
     # -- words -------------------------------------------------------------------------
     def t(self, key: str, **values: object) -> str:
@@ -1121,6 +1132,8 @@ class _Builder:
                         width_cm=15,
                     )
                 )
+            invariance, reason = self.invariance_table(column, key)
+            note = self.t("note_groups" if key == "group" else "note_waves")
             section.blocks.append(
                 Table(
                     key,
@@ -1129,10 +1142,100 @@ class _Builder:
                     + [Column(label, "dec1") for label in labels]
                     + [Column(self.t("test")), Column("p", "p")],
                     rows,
-                    note=self.t("note_groups" if key == "group" else "note_waves"),
+                    note=_sentences([note, reason], self.language),
                 )
             )
+            if invariance is not None:
+                section.blocks.append(invariance)
         return section
+
+    def invariance(self, column: str) -> Mapping[str, Any] | None:
+        """Measurement invariance across the groups of ``column``: the analysis result's when
+        it tested this column, else tested here, once per report."""
+        if column in self.invariance_tests:
+            return self.invariance_tests[column]
+        tested = (self.result.get("invariance") or {}).get(column)
+        if not tested:
+            constructs = {
+                name: items
+                for name, items in self.constructs.items()
+                if len(items) >= 2 and not set(items) & self.latent
+            }
+            if constructs:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tested = invariance_across(
+                        self.data, constructs=constructs, group=column
+                    ).to_dict()
+        self.invariance_tests[column] = tested
+        return tested
+
+    def invariance_table(self, column: str, key: str) -> tuple[Table | None, str]:
+        """The configural, metric and scalar fits with their verdict in the note, or (None,
+        the sentence saying why they were not tested)."""
+        tested = self.invariance(column)
+        if not tested or tested.get("problem") == "one_group":
+            return None, ""
+        wave = key == "wave"
+        between = self.t("between_waves") if wave else self.t("between_groups", group=column)
+        sizes = {row["group"]: row["n"] for row in tested.get("groups") or []}
+
+        def name(level: str) -> str:
+            if wave:
+                return self.t("name_wave", level=level)
+            return self.t("name_group", group=column, level=level)
+
+        problem, levels = tested.get("problem"), tested.get("levels") or []
+        if problem == "too_few_answers":
+            group = tested["group"]
+            reason = self.t(
+                "inv_too_few",
+                between=between,
+                name=name(group),
+                answers=sizes.get(group, 0),
+                needed=tested["needed"],
+                unit=self.t("unit_wave" if wave else "unit_group"),
+            )
+            return None, reason
+        if problem or not levels:
+            detail = tested.get("detail") or ""
+            return None, self.t("inv_not_estimable", between=between, detail=detail)
+        rows = [
+            [
+                self.t(row["level"]),
+                f"{format_number(row['chisq'], 'dec2')} ({format_number(row['df'], 'int')})",
+                row["cfi"],
+                row["delta_cfi"],
+                row["rmsea"],
+                row["delta_pvalue"],
+                self.t("yes" if row["holds"] else "no"),
+            ]
+            for row in levels
+        ]
+        verdict = {"scalar": "inv_scalar", "metric": "inv_metric", "configural": "inv_configural"}
+        compared = _join(
+            [f"{name(group) if wave else group} (n = {n:,})" for group, n in sizes.items()],
+            self.language,
+        )
+        note = self.t(verdict.get(tested.get("highest_level") or "", "inv_none"), between=between)
+        table = Table(
+            f"invariance_{key}",
+            self.t("tab_invariance_waves")
+            if wave
+            else self.t("tab_invariance_groups", group=column),
+            [
+                Column(self.t("level")),
+                Column("χ² (df)"),
+                Column("CFI", "coef3"),
+                Column("ΔCFI", "coef3"),
+                Column("RMSEA", "coef3"),
+                Column(self.t("delta_chisq_p"), "p"),
+                Column(self.t("holds")),
+            ],
+            rows,
+            note=_sentences([note, self.t("note_invariance", sizes=compared)], self.language),
+        )
+        return table, ""
 
     def comparison(self, indexed: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Group means of the indices and Welch tests: the analysis result's when it compared
@@ -1173,6 +1276,24 @@ class _Builder:
             )
         else:
             section.blocks.append(Paragraph(self.t("methods_no_bootstrap")))
+        tested = {
+            column: values
+            for column, values in self.invariance_tests.items()
+            if values and values.get("problem") != "one_group"
+        }
+        if tested:
+            compared = [
+                self.t("between_waves") if column == request.wave else column for column in tested
+            ]
+            section.blocks.append(
+                Paragraph(
+                    self.t(
+                        "methods_invariance",
+                        list=_join(compared, self.language),
+                        needed=max(values["needed"] for values in tested.values()),
+                    )
+                )
+            )
         section.blocks.append(
             Paragraph(self.t("methods_software", list=_join(software_versions(), self.language)))
         )

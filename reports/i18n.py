@@ -146,6 +146,8 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "tab_griffin": ("Griffin loyalty types", "Griffin 忠诚类型"),
     "tab_groups": ("Construct indices by {group}", "按{group}划分的构念指数"),
     "tab_waves": ("Construct indices by wave", "各轮次构念指数"),
+    "tab_invariance_waves": ("Measurement invariance across waves", "各轮次间的测量不变性"),
+    "tab_invariance_groups": ("Measurement invariance across {group}", "按{group}分组的测量不变性"),
     "fig_distributions": ("Answer distributions", "题项回答分布"),
     "fig_nps": ("Promoters, passives and detractors", "推荐者、被动者与贬损者"),
     "fig_path": ("Structural model with standardized coefficients", "结构模型(标准化系数)"),
@@ -197,6 +199,45 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "wave": ("Wave", "轮次"),
     "test": ("Test", "检验"),
     "change": ("Change", "变化"),
+    "level": ("Level", "层级"),
+    "delta_chisq_p": ("Δχ² p", "Δχ² 的 p 值"),
+    "holds": ("Holds", "是否成立"),
+    "yes": ("Yes", "是"),
+    "no": ("No", "否"),
+    # measurement invariance: levels, what is compared, verdicts and why it was not tested
+    "configural": ("Configural", "形态不变"),
+    "metric": ("Metric", "度量不变"),
+    "scalar": ("Scalar", "尺度不变"),
+    "between_waves": ("waves", "各轮次"),
+    "between_groups": ("the groups of {group}", "{group}各组"),
+    "unit_wave": ("wave", "轮"),
+    "unit_group": ("group", "组"),
+    "name_wave": ("wave {level}", "轮次 {level}"),
+    "name_group": ("{group} = {level}", "{group} = {level}"),
+    "inv_scalar": (
+        "Scalar invariance holds: differences in the indices between {between} can be read as real differences.",
+        "尺度不变性成立:{between}之间的指数差异可以解读为真实差异。",
+    ),
+    "inv_metric": (
+        "Metric but not scalar invariance: relations between constructs can be compared between {between}, but part of a difference in an index may come from how the items were answered rather than from the construct.",
+        "度量不变成立但尺度不变不成立:构念之间的关系可以在{between}之间比较,但指数差异中可能有一部分来自题项的作答方式,而非构念本身。",
+    ),
+    "inv_configural": (
+        "Only configural invariance: the items relate to the constructs differently between {between}, so compare the indices with great care.",
+        "仅形态不变成立:{between}之间题项与构念的关系不同,比较指数时须非常谨慎。",
+    ),
+    "inv_none": (
+        "Not even configural invariance: the measurement model fits poorly (CFI below .90 or RMSEA above .08), so compare the indices between {between} with great care.",
+        "连形态不变性也不成立:测量模型拟合较差(CFI 低于 .90 或 RMSEA 高于 .08),比较{between}之间的指数时须非常谨慎。",
+    ),
+    "inv_too_few": (
+        "Measurement invariance between {between} was not tested: {name} has {answers} complete answers to the construct items, and the test needs at least {needed} per {unit}.",
+        "未检验{between}之间的测量不变性:{name} 只有 {answers} 份完整回答(构念题项全部作答),检验要求每{unit}至少 {needed} 份。",
+    ),
+    "inv_not_estimable": (
+        "Measurement invariance between {between} could not be estimated from these data: {detail}",
+        "无法用这些数据估计{between}之间的测量不变性:{detail}",
+    ),
     # notes
     "note_indices": (
         "Index = (M − scale minimum) / (scale range) × 100. Top-2 % = share answering the two highest scale points.",
@@ -275,6 +316,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Construct indices (0–100) by wave; change between the last two waves tested with Welch's t.",
         "各轮次构念指数(0–100);最近两轮之间的变化采用 Welch t 检验。",
     ),
+    "note_invariance": (
+        "Multi-group confirmatory factor analysis by maximum likelihood on the complete answers to the construct items (listwise): {sizes}. Configural: the same factor structure; metric: equal loadings; scalar: equal loadings and intercepts. The configural model holds with CFI ≥ .90 and RMSEA ≤ .08; each stricter level holds when CFI falls by no more than .01 from the level before (ΔCFI ≥ −.01; Cheung & Rensvold, 2002). Δχ²: chi-square difference test against the level before.",
+        "多组验证性因子分析,最大似然估计,仅使用构念题项全部作答的回答(列表删除):{sizes}。形态不变:因子结构相同;度量不变:载荷相等;尺度不变:载荷与截距均相等。形态模型在 CFI ≥ .90 且 RMSEA ≤ .08 时成立;更严格的层级在 CFI 较上一层级下降不超过 .01 时成立(ΔCFI ≥ −.01;Cheung & Rensvold, 2002)。Δχ²:与上一层级比较的卡方差异检验。",
+    ),
     "trap_text": (
         "Satisfaction-trap test (quadratic regression of {loy} on {sat}, n = {n}): quadratic term {b} ({p}); {verdict}",
         "满意度陷阱检验({loy}对{sat}的二次回归,n = {n}):二次项 {b}({p});{verdict}",
@@ -305,6 +350,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "间接效应:bootstrap 重抽样 {n} 次,随机种子 {seed},百分位置信区间。",
     ),
     "methods_no_bootstrap": ("No bootstrap resampling was requested.", "未进行 bootstrap 重抽样。"),
+    "methods_invariance": (
+        "Measurement invariance across {list}: the measurement model fitted in all groups at once by maximum likelihood on complete answers (listwise), as configural, metric (equal loadings) and scalar (equal loadings and intercepts) models; a level holds when CFI falls by no more than .01 from the level before (Cheung & Rensvold, 2002), with the chi-square difference test and ΔRMSEA beside it. Tested when every group has at least max(50, 2 × items) = {needed} complete answers.",
+        "测量不变性({list}):以最大似然估计、仅用完整回答(列表删除)在所有组中同时拟合测量模型,依次检验形态不变、度量不变(载荷相等)与尺度不变(载荷与截距相等);当 CFI 较上一层级下降不超过 .01 时该层级成立(Cheung & Rensvold, 2002),同时报告卡方差异检验与 ΔRMSEA。每组完整回答至少为 max(50, 2 × 题项数) = {needed} 份时才进行检验。",
+    ),
     "methods_software": ("Software: {list}.", "软件:{list}。"),
     "methods_repro": (
         "The reproducibility bundle (data, codebook, model syntax and a Python script) re-creates every number in this report.",

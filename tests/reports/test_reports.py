@@ -17,10 +17,12 @@ from typer.testing import CliRunner
 
 from analysis.pipeline import analyze
 from reports.build import Fieldwork, ReportRequest, build_report
-from reports.document import format_number, stars
+from reports.document import Paragraph, ReportDocument, Table, format_number, stars
 from reports.exports import csv_bytes, reproducibility_bundle, write_sav, xlsx_bytes
 from reports.render import render
+from reports.run import analyse
 from surveys.definition import QuestionnaireDefinition
+from tests.reports import simulated
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "analysis" / "data" / "loyalty_segments.csv"
@@ -235,6 +237,157 @@ def test_html_escapes_user_text_and_keeps_it_intact(reports: dict) -> None:
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert RTL in html and EMOJI in html
     assert html.count("data:image/png;base64,") >= 5
+
+
+def _table(document: ReportDocument, key: str) -> Table | None:
+    return next((table for table in document.tables() if table.key == key), None)
+
+
+def test_every_format_shows_measurement_invariance_across_waves_and_segments(
+    reports: dict, data: pd.DataFrame, result: dict
+) -> None:
+    from openpyxl import load_workbook
+
+    waves = result["invariance"]["wave"]
+    scalar = waves["levels"][2]
+    assert waves["highest_level"] == "scalar" and result["invariance"]["tier"]["levels"]
+    document = build_report(data, result, _request("en"))
+    table = _table(document, "invariance_wave")
+    assert table is not None and table.title == "Measurement invariance across waves"
+    assert [column.header for column in table.columns] == [
+        "Level", "χ² (df)", "CFI", "ΔCFI", "RMSEA", "Δχ² p", "Holds",
+    ]  # fmt: skip
+    assert table.formatted_rows()[2] == [
+        "Scalar",
+        f"{format_number(scalar['chisq'], 'dec2')} ({scalar['df']:.0f})",
+        format_number(scalar["cfi"], "coef3"),
+        format_number(scalar["delta_cfi"], "coef3"),
+        format_number(scalar["rmsea"], "coef3"),
+        format_number(scalar["delta_pvalue"], "p"),
+        "Yes",
+    ]
+    assert table.note.startswith("Scalar invariance holds: differences in the indices between")
+    assert "Cheung & Rensvold, 2002" in table.note and "(listwise)" in table.note
+    assert "wave 1 (n = 187), wave 2 (n = 189), wave 3 (n = 162)" in table.note
+    assert _table(document, "invariance_group").title == "Measurement invariance across tier"
+    blocks = next(section for section in document.sections if section.key == "groups").blocks
+    assert blocks.index(table) == blocks.index(_table(document, "wave")) + 1
+
+    html = reports[("en", "html")].decode("utf-8")
+    assert "Measurement invariance across waves" in html and "Scalar invariance holds" in html
+    pdf = _pdf_text(ARTIFACTS / "report_en.pdf")
+    assert "Measurement invariance across waves" in pdf
+    assert "Measurement invariance across tier" in pdf
+    assert "Cheung & Rensvold" in pdf
+    import docx
+
+    word = docx.Document(io.BytesIO(reports[("en", "docx")]))
+    levels = [t for t in word.tables if t.rows[0].cells[0].text == "Level"]
+    assert len(levels) == 2
+    assert [row.cells[0].text for row in levels[1].rows[1:]] == ["Configural", "Metric", "Scalar"]
+    workbook = load_workbook(io.BytesIO(reports[("en", "xlsx")]))
+    # Sheet names stop at 31 characters: "<number> Measurement invariance acros".
+    sheet = workbook[
+        next(name for name in workbook.sheetnames if name.startswith(f"{table.number} "))
+    ]
+    header = [cell.value for cell in sheet[3]]
+    assert sheet.cell(6, header.index("CFI") + 1).value == pytest.approx(scalar["cfi"])
+    assert sheet.cell(6, header.index("Holds") + 1).value == "Yes"
+    assert "Scalar invariance holds" in sheet.cell(8, 1).value
+    methods = next(section for section in document.sections if section.key == "methods")
+    assert any(
+        block.text.startswith("Measurement invariance across tier, waves:")
+        for block in methods.blocks
+        if isinstance(block, Paragraph)
+    )
+    chinese = _pdf_text(ARTIFACTS / "report_zh.pdf")
+    assert "各轮次间的测量不变性" in chinese and "按tier分组的测量不变性" in chinese
+
+
+def _simulated_report(data: pd.DataFrame, language: str = "en") -> ReportDocument:
+    request = ReportRequest(model=simulated.MODEL, language=language, wave="wave", group="segment")
+    return build_report(data, analyse(data, request), request)
+
+
+def _invariance_rows(document: ReportDocument, key: str) -> list[list[str]]:
+    return _table(document, key).formatted_rows()  # type: ignore[union-attr]
+
+
+def test_waves_from_one_population_are_scalar_invariant() -> None:
+    document = _simulated_report(simulated.two_waves())
+    rows = _invariance_rows(document, "invariance_wave")
+    assert [row[0] for row in rows] == ["Configural", "Metric", "Scalar"]
+    assert [row[-1] for row in rows] == ["Yes", "Yes", "Yes"]
+    note = _table(document, "invariance_wave").note
+    assert note.startswith(
+        "Scalar invariance holds: differences in the indices between waves can be read as real "
+        "differences."
+    )
+    assert "wave 1 (n = 300), wave 2 (n = 300)" in note
+    assert _table(document, "invariance_group").title == "Measurement invariance across segment"
+
+
+def test_a_shifted_intercept_in_wave_two_breaks_scalar_invariance() -> None:
+    document = _simulated_report(simulated.two_waves(intercept_shift=1.5))
+    rows = _invariance_rows(document, "invariance_wave")
+    assert [row[-1] for row in rows] == ["Yes", "Yes", "No"]
+    assert float(rows[2][3].replace("−", "-")) < -0.01  # ΔCFI of the scalar model
+    assert rows[2][5] == "< .001"  # Δχ² p
+    assert _table(document, "invariance_wave").note.startswith(
+        "Metric but not scalar invariance: relations between constructs can be compared between "
+        "waves, but part of a difference in an index may come from how the items were answered"
+    )
+    # Segments drawn at random in both waves share the shift: still comparable.
+    assert [row[-1] for row in _invariance_rows(document, "invariance_group")] == ["Yes"] * 3
+    segments = _table(document, "invariance_group").note
+    assert segments.startswith("Scalar invariance holds: differences in the indices between the")
+
+
+def test_too_few_answers_in_a_wave_says_why_invariance_was_not_tested() -> None:
+    data = simulated.two_waves(n=(300, 40))
+    data.loc[data.index[-3:], "loy4"] = None  # incomplete answers do not count
+    document = _simulated_report(data)
+    assert _table(document, "invariance_wave") is None
+    assert _table(document, "wave").note.endswith(
+        "Measurement invariance between waves was not tested: wave 2 has 37 complete answers to "
+        "the construct items, and the test needs at least 50 per wave."
+    )
+    assert _table(document, "invariance_group") is not None  # segments have enough answers
+    html = render(document, "html").decode("utf-8")
+    assert "was not tested: wave 2 has 37 complete answers" in html
+
+
+def test_the_chinese_report_shows_the_chinese_invariance_strings() -> None:
+    document = _simulated_report(simulated.two_waves(intercept_shift=1.5), "zh")
+    table = _table(document, "invariance_wave")
+    assert table.title == "各轮次间的测量不变性"
+    assert [column.header for column in table.columns][0::6] == ["层级", "是否成立"]
+    rows = table.formatted_rows()
+    assert [row[0] for row in rows] == ["形态不变", "度量不变", "尺度不变"]
+    assert [row[-1] for row in rows] == ["是", "是", "否"]
+    assert table.note.startswith("度量不变成立但尺度不变不成立:构念之间的关系可以在各轮次之间比较")
+    assert "轮次 1 (n = 300)、轮次 2 (n = 300)" in table.note and "Cheung & Rensvold" in table.note
+    assert _table(document, "invariance_group").title == "按segment分组的测量不变性"
+    html = render(document, "html").decode("utf-8")
+    assert "各轮次间的测量不变性" in html and "尺度不变" in html
+    few = _simulated_report(simulated.two_waves(n=(300, 40)), "zh")
+    assert _table(few, "wave").note.endswith(
+        "未检验各轮次之间的测量不变性:轮次 2 只有 40 份完整回答(构念题项全部作答),"
+        "检验要求每轮至少 50 份。"
+    )
+
+
+def test_the_builder_tests_invariance_itself_when_the_result_lacks_it() -> None:
+    data = simulated.two_waves(intercept_shift=1.5)
+    request = ReportRequest(model=simulated.MODEL, wave="wave")
+    result = analyse(data, request)
+    stored = build_report(data, result, request)
+    result.pop("invariance")
+    computed = build_report(data, result, request)
+    assert (
+        _table(computed, "invariance_wave").formatted_rows()
+        == _table(stored, "invariance_wave").formatted_rows()
+    )
 
 
 def test_csv_export_has_bom_and_neutralises_formulas() -> None:
