@@ -49,7 +49,7 @@ def _dashboard_shows_both_waves(page, base: str, study_id: int) -> None:
     for name in WAVE_NAMES:
         assert page.get_by_text(name).first.is_visible()
     # Both demo waves come from one population model: the measurement is invariant.
-    assert page.get_by_role("heading", name="跨波次的测量不变性").is_visible()
+    assert page.get_by_role("heading", name="各轮次间的测量不变性").is_visible()
     assert page.get_by_text("尺度不变性成立").is_visible()
 
 
