@@ -262,7 +262,11 @@ def _natural(value: object) -> tuple[int, object]:
 
 
 def invariance_across(
-    data: pd.DataFrame, *, constructs: Mapping[str, Sequence[str]], group: str
+    data: pd.DataFrame,
+    *,
+    constructs: Mapping[str, Sequence[str]],
+    group: str,
+    order: Sequence[object] | None = None,
 ) -> GroupInvariance:
     """Configural, metric and scalar invariance across the groups of ``group``, if testable.
 
@@ -280,6 +284,9 @@ def invariance_across(
         Construct -> its items, two or more each.
     group : str
         The grouping column.
+    order : sequence, optional
+        The groups in the order to report them (e.g. waves in time order), the first being the
+        reference group; by default natural order. Groups not listed are left out.
 
     Examples
     --------
@@ -296,7 +303,12 @@ def invariance_across(
     require_columns(data, [group], numeric=False)
     needed = max(INVARIANCE_MIN_PER_GROUP, 2 * len(items))
     frame = data.loc[data[group].notna(), [*items, group]]
-    levels = sorted(frame[group].unique(), key=_natural)
+    present = set(frame[group].unique())
+    if order is None:
+        levels = sorted(present, key=_natural)
+    else:
+        levels = [level for level in order if level in present]
+        frame = frame[frame[group].isin(levels)]
     complete = frame.dropna()
     sizes = {str(level): int((complete[group] == level).sum()) for level in levels}
     tested = {"column": group, "sizes": sizes, "needed": needed}

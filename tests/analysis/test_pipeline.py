@@ -10,7 +10,7 @@ import pytest
 
 from analysis.errors import NonNumericDataError, UnknownVariableError
 from analysis.invariance import measurement_invariance
-from analysis.pipeline import analyze
+from analysis.pipeline import analyze, invariance_across
 from analysis.prepare import prepare
 
 HERE = Path(__file__).parent
@@ -172,6 +172,19 @@ def test_invariance_says_why_it_was_not_tested(survey):
     constant = survey.assign(sat1=survey["sat1"].where(survey["wave"] != 3, 4))
     broken = analyze(constant, **options, invariance="wave").invariance["wave"]
     assert broken.problem == "not_estimable" and "sat1" in broken.detail
+
+
+def test_invariance_in_a_given_order_of_groups(survey):
+    items = [item for members in CONSTRUCTS.values() for item in members]
+    prepared = prepare(survey, items, reverse=["sat4"], scale_min=1, scale_max=7).data
+    natural = invariance_across(prepared, constructs=CONSTRUCTS, group="wave")
+    ordered = invariance_across(prepared, constructs=CONSTRUCTS, group="wave", order=[3, 1, 2])
+    assert list(ordered.sizes) == ["3", "1", "2"] and ordered.sizes == natural.sizes
+    # The reference group changes the latent means, not the fit.
+    pd.testing.assert_frame_equal(ordered.table, natural.table, rtol=1e-5)
+    two = invariance_across(prepared, constructs=CONSTRUCTS, group="wave", order=[2, 1])
+    assert list(two.sizes) == ["2", "1"]
+    assert two.table.loc[0, "df"] == natural.table.loc[0, "df"] * 2 / 3
 
 
 def test_duplicate_index_labels_do_not_misalign_groups(survey, result):

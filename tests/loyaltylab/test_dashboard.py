@@ -222,7 +222,7 @@ def test_measurement_invariance_across_two_waves_is_shown(
     # The page shows what the analysis library computes from the stored responses.
     dashboard = build_dashboard(session, study, segment=None, with_open_text=False, language="en")
     invariance = dashboard.invariance
-    assert invariance.problem is None
+    assert invariance is not None and invariance.problem is None
     data = responses_dataframe(session, [wave.id for wave in waves])
     data["wave"] = data["wave_id"].map({wave.id: wave.name for wave in waves})
     definition = fieldwork.definition_for(session, waves[0].questionnaire_version_id)
@@ -230,7 +230,10 @@ def test_measurement_invariance_across_two_waves_is_shown(
     for item in definition.reverse_keyed():
         data[item] = 1 + points[item] - data[item]
     expected = measurement_invariance(
-        data, constructs=invariance.constructs, group="wave", group_order=["2026-Q1", "2026-Q2"]
+        data,
+        constructs=dashboard.invariance_constructs,
+        group="wave",
+        group_order=["2026-Q1", "2026-Q2"],
     )
     pd.testing.assert_frame_equal(invariance.table, expected)
     assert f"{expected.loc[2, 'cfi']:.3f}" in page
@@ -249,12 +252,14 @@ def test_invariance_says_why_it_was_not_tested(
     dashboard = build_dashboard(
         session, tracked_study, segment=None, with_open_text=False, language="en"
     )
-    assert dashboard.invariance.problem == "too_few_answers"
-    assert (dashboard.invariance.answers, dashboard.invariance.needed) == (40, 50)
+    invariance = dashboard.invariance
+    assert invariance is not None and invariance.problem == "too_few_answers"
+    assert (invariance.sizes[invariance.group], invariance.needed) == (40, 50)
     assert "测量不变性" in page and "40" in page and "Not tested" not in page
 
 
 def test_invariance_needs_two_waves(session: Session, study: Study) -> None:
     _closed(session, fielded_waves(session, study, names=("2026-Q1",), completes=60))
     dashboard = build_dashboard(session, study, segment=None, with_open_text=False, language="en")
-    assert dashboard.invariance.problem == "one_wave" and dashboard.invariance.table is None
+    invariance = dashboard.invariance
+    assert invariance is not None and invariance.problem == "one_group" and invariance.table is None

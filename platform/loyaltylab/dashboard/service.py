@@ -8,7 +8,7 @@ from itertools import pairwise
 import pandas as pd
 from sqlmodel import Session, select
 
-from analysis.invariance import measurement_invariance
+from analysis.pipeline import GroupInvariance, invariance_across
 from analysis.trends import trend_indices
 from loyaltylab.studies.models import Study
 from surveys.definition import LongTextItem, NpsItem, QuestionnaireDefinition, ShortTextItem
@@ -19,9 +19,6 @@ from surveys.fieldwork.service import definition_for
 from surveys.versions import diff_definitions
 
 OPEN_TEXTS_SHOWN = 50
-# Fewest complete answers per wave for an invariance test: CFA estimates are unstable below this
-# (and the sample covariance matrix is singular with fewer answers than items).
-INVARIANCE_MIN_PER_WAVE = 50
 
 
 @dataclass(frozen=True)
@@ -40,33 +37,6 @@ class VersionWarning:
     changes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Invariance:
-    """Measurement invariance of the constructs across the fielded waves, or why it is untested.
-
-    ``problem`` is None when tested, else ``"one_wave"``, ``"no_common_items"``,
-    ``"too_few_answers"`` (``wave`` had ``answers``, ``needed`` were needed) or
-    ``"not_estimable"`` (``detail`` says why).
-    """
-
-    table: pd.DataFrame | None = None
-    constructs: dict[str, list[str]] = field(default_factory=dict)
-    sizes: dict[str, int] = field(default_factory=dict)
-    problem: str | None = None
-    wave: str = ""
-    answers: int = 0
-    needed: int = 0
-    detail: str = ""
-
-    @property
-    def highest_level(self) -> str | None:
-        """The strictest level that holds (levels hold in order), None if not even configural."""
-        if self.table is None:
-            return None
-        held = self.table.loc[self.table["holds"], "level"]
-        return str(held.iloc[-1]) if len(held) else None
-
-
 @dataclass
 class Dashboard:
     waves: list[str]
@@ -76,7 +46,9 @@ class Dashboard:
     segments: list[str]
     rates: list[WaveRate]
     warnings: list[VersionWarning]
-    invariance: Invariance = field(default_factory=Invariance)
+    invariance: GroupInvariance | None = None
+    """Measurement invariance across the waves; None when no construct kept two items."""
+    invariance_constructs: dict[str, list[str]] = field(default_factory=dict)
     open_texts: list[tuple[str, str, str]] = field(default_factory=list)
     """(wave, item label, answer) of the latest waves, when the viewer may read them."""
 
@@ -130,17 +102,14 @@ def _version_warnings(session: Session, waves: list[Wave]) -> list[VersionWarnin
     return warnings
 
 
-def _invariance(
+def _invariance_data(
     data: pd.DataFrame,
-    waves: list[Wave],
     definitions: dict[int, QuestionnaireDefinition],
     ranges: dict[str, tuple[float, float]],
     reverse: set[str],
-) -> Invariance:
-    """Test the constructs' measurement across waves on the items every wave asked."""
-    fielded = [wave for wave in waves if (data["wave"] == wave.name).any()]
-    if len(fielded) < 2:
-        return Invariance(problem="one_wave")
+) -> tuple[dict[str, list[str]], pd.DataFrame]:
+    """The constructs' items every fielded version asked (two or more per construct), and those
+    items with reverse-keyed ones recoded, beside the wave."""
     common: dict[str, list[str]] | None = None
     for version_id in data["questionnaire_version_id"].unique():
         asked = definitions[version_id].construct_items()
@@ -156,36 +125,12 @@ def _invariance(
         for code, items in (common or {}).items()
     }
     constructs = {code: items for code, items in constructs.items() if len(items) >= 2}
-    if not constructs:
-        return Invariance(problem="no_common_items")
-    items = [item for members in constructs.values() for item in members]
     frame = data[["wave"]].copy()
-    for item in items:
+    for item in (item for members in constructs.values() for item in members):
         values = pd.to_numeric(data[item], errors="coerce")
         low, high = ranges[item]
         frame[item] = low + high - values if item in reverse else values
-    complete = frame.dropna()
-    sizes = {wave.name: int((complete["wave"] == wave.name).sum()) for wave in fielded}
-    needed = max(INVARIANCE_MIN_PER_WAVE, 2 * len(items))
-    for name, size in sizes.items():
-        if size < needed:
-            return Invariance(
-                constructs=constructs,
-                sizes=sizes,
-                problem="too_few_answers",
-                wave=name,
-                answers=size,
-                needed=needed,
-            )
-    try:
-        table = measurement_invariance(
-            complete, constructs=constructs, group="wave", group_order=list(sizes)
-        )
-    except ValueError as error:
-        return Invariance(
-            constructs=constructs, sizes=sizes, problem="not_estimable", detail=str(error)
-        )
-    return Invariance(table=table, constructs=constructs, sizes=sizes)
+    return constructs, frame
 
 
 def _open_texts(data: pd.DataFrame, definitions: dict, names: dict, language: str) -> list:
@@ -264,6 +209,7 @@ def build_dashboard(
         order=[wave.name for wave in waves],
     )
     segments = sorted({str(s) for s in results["segment"].dropna()}) if segment else []
+    compared, frame = _invariance_data(data, definitions, ranges, reverse)
     return Dashboard(
         waves=[wave.name for wave in waves],
         results=results,
@@ -272,9 +218,16 @@ def build_dashboard(
         segments=segments,
         rates=rates,
         warnings=_version_warnings(session, waves),
-        invariance=_invariance(data, waves, definitions, ranges, reverse),
+        invariance=(
+            invariance_across(
+                frame, constructs=compared, group="wave", order=[wave.name for wave in waves]
+            )
+            if compared
+            else None
+        ),
+        invariance_constructs=compared,
         open_texts=_open_texts(data, definitions, names, language) if with_open_text else [],
     )
 
 
-__all__ = ["Dashboard", "Invariance", "build_dashboard", "segment_attributes"]
+__all__ = ["Dashboard", "build_dashboard", "segment_attributes"]
