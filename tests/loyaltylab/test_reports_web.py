@@ -202,3 +202,28 @@ def test_data_exports_for_the_owning_organisation(
     book = researcher.get(f"{base}/codebook.csv").content.decode("utf-8-sig")
     assert "response_id" not in book.splitlines()[0] and len(book.splitlines()) > 10
     assert researcher.get(f"{base}/data.csv?wave=999999").status_code == 404
+
+
+def test_every_stage_of_the_analysis_is_labelled_as_analysis() -> None:
+    """The job page labels stages by code: a pipeline stage missing from the map would show as
+    'build' while the analysis runs."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from analysis.pipeline import analyze
+    from loyaltylab.reports_web.generate import _stage
+
+    data = pd.read_csv(Path(__file__).parents[1] / "analysis" / "data" / "loyalty_segments.csv")
+    stages: list[str] = []
+    analyze(
+        data,
+        model="SAT =~ sat1 + sat2 + sat3\nLOY =~ loy1 + loy2 + loy3\nLOY ~ SAT",
+        scale_min=1,
+        scale_max=7,
+        group="tier",
+        invariance=["wave"],
+        progress=stages.append,
+    )
+    assert {"prepare", "groups", "invariance"} <= set(stages)
+    assert {stage: _stage(stage) for stage in stages} == dict.fromkeys(stages, "analysis")

@@ -28,7 +28,16 @@ from surveys import service as questionnaires
 from surveys.models import QuestionnaireVersion
 
 _BOOTSTRAP = re.compile(r"bootstrap \d+/\d+")
-_ANALYSIS_STAGES = {"prepare", "measurement model", "structural model", "reliability", "validity"}
+_ANALYSIS_STAGES = {
+    "prepare",
+    "measurement model",
+    "structural model",
+    "reliability",
+    "validity",
+    "scores",
+    "groups",
+    "invariance",
+}
 # Share of the bar up to the end of the first format; the other formats and saving share the rest.
 _FIRST_FORMAT_END, _RENDER_END = 0.8, 0.97
 
