@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +39,28 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+def serialized_writes(engine: Engine) -> AbstractContextManager[Any]:
+    """Hold around a whole write transaction: on SQLite the threads of a process take turns.
+
+    SQLite has one writer at a time. Without this, every waiting thread sleeps in SQLite's busy
+    handler, whose naps grow to 100 ms and are not served in order: under load some writers
+    waited seconds or hit the busy timeout ("database is locked"). A lock wakes the next thread
+    as soon as the writer is done; only the processes' one writer each still meet in SQLite.
+    Other databases lock rows, not the database: nothing to do.
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _writers_guard:
+        lock = _writers.get(engine)
+        if lock is None:
+            lock = _writers[engine] = threading.Lock()
+    return lock
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -1,0 +1,100 @@
+"""The respondent hot path: concurrent respondents over real HTTP, write turns, route order."""
+
+from __future__ import annotations
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func
+from sqlmodel import select
+from starlette.routing import Match
+
+from loyaltylab.db import serialized_writes
+from loyaltylab.respond import routes as respond
+from loyaltylab.settings import Settings
+from surveys.fieldwork.models import Response, ResponseStatus, SubmissionKey
+
+FORM = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
+ABOUT_NO = {"complained": "no", "visits": "3"}
+LOYALTY = {"nps": "9", "sat1": "4", "channels": ["web", "app"], "region": "north", "attn": "app"}
+RESPONDENTS = 40
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Served over plain HTTP here: cookies must not be Secure, or httpx would not send them.
+    return settings.model_copy(update={"base_url": "http://127.0.0.1"})
+
+
+def complete_questionnaire(live_url: str, slug: str) -> list[int]:
+    """One respondent with its own cookies: consent, page 0 (refused, then answered), page 2,
+    the thank-you page. Returns every status code seen."""
+    statuses = []
+    with httpx.Client(base_url=live_url, timeout=60) as client:
+
+        def get(path: str) -> httpx.Response:
+            response = client.get(path)
+            statuses.append(response.status_code)
+            return response
+
+        def post(path: str, data: dict) -> httpx.Response:
+            form = dict(FORM.findall(get(path.removesuffix("/start")).text))
+            response = client.post(path, data={**form, **data})
+            statuses.append(response.status_code)
+            return response
+
+        page = post(f"/s/{slug}/start", {"consent": "yes"}).headers["location"]
+        post(page, {"action": "next"})  # nothing answered: the page comes back, 400
+        page = post(page, {**ABOUT_NO, "action": "next"}).headers["location"]
+        done = post(page, {**LOYALTY, "action": "next"}).headers["location"]
+        thanks = get(done)
+        statuses.append(200 if 'role="status"' in thanks.text else 0)
+    return statuses
+
+
+def test_concurrent_respondents_are_all_acknowledged_and_stored(live_url, session, wave):
+    with ThreadPoolExecutor(RESPONDENTS) as pool:
+        runs = list(
+            pool.map(
+                lambda _: complete_questionnaire(live_url, wave.public_slug), range(RESPONDENTS)
+            )
+        )
+    for statuses in runs:
+        assert statuses == [200, 303, 200, 400, 200, 303, 200, 303, 200, 200]
+    session.expire_all()
+    complete = select(func.count()).where(Response.status == ResponseStatus.complete)
+    assert session.exec(complete).one() == RESPONDENTS
+    # consent + page 0 + page 2 per respondent; the refused page stored no key.
+    assert session.exec(select(func.count()).select_from(SubmissionKey)).one() == 3 * RESPONDENTS
+
+
+def test_sqlite_writers_of_a_process_take_turns(engine):
+    turn = serialized_writes(engine)
+    if engine.dialect.name != "sqlite":
+        assert not hasattr(turn, "acquire")  # row locks: nothing to serialise
+        return
+    assert serialized_writes(engine) is turn
+    order: list[str] = []
+    with turn:
+        waiter = threading.Thread(target=lambda: (turn.acquire(), order.append("second")))
+        waiter.start()
+        waiter.join(timeout=0.2)
+        assert waiter.is_alive()  # waits for the writer in the process
+        order.append("first")
+    waiter.join(timeout=5)
+    turn.release()
+    assert order == ["first", "second"]
+
+
+def test_respondent_routes_come_first_and_no_other_route_matches_them(app: FastAPI):
+    included = app.router.routes[0]
+    assert getattr(included, "original_router", None) is respond.router
+    for path in ("/s/abc", "/s/abc/start", "/s/abc/page/0", "/i/abc/done", "/i/abc/language"):
+        for method in ("GET", "POST"):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            others = [r for r in app.router.routes[1:] if r.matches(dict(scope))[0] != Match.NONE]
+            assert others == [], (method, path)
