@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -31,7 +32,15 @@ from loyaltylab.db import serialized_writes
 from loyaltylab.middleware import BodySizeLimitMiddleware
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.web import redirect, render
-from surveys.definition import MatrixItem, QuestionnaireDefinition, display_order, text_for
+from surveys.definition import (
+    Item,
+    LikertItem,
+    MatrixItem,
+    NpsItem,
+    QuestionnaireDefinition,
+    display_order,
+    text_for,
+)
 from surveys.fieldwork import service
 from surveys.fieldwork.models import Channel, Contact, ResponseStatus, Wave, WaveInvitation
 from surveys.fieldwork.models import Response as SurveyResponse
@@ -249,6 +258,7 @@ def _page_context(
     pages = service.shown_pages(definition, known)
     section = definition.sections[page]
     seed = f"{response.id}:{section.code}"
+    t = context["t"]
     items = []
     for item in display_order(section.items, randomize=section.randomize, seed=seed):
         if not service.item_shown(item, known):
@@ -256,14 +266,17 @@ def _page_context(
         rows = None
         if isinstance(item, MatrixItem):
             rows = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
-        items.append({"item": item, "rows": rows})
+        items.append({"item": item, "rows": rows, "options": _options(item, t)})
     values = extra.get("values") or known
 
-    def chosen(code: str, option: object) -> bool:
+    def selected(code: str) -> set[str]:
         current = values.get(code)
-        if isinstance(current, list):
-            return str(option) in {str(value) for value in current}
-        return current is not None and str(current) == str(option)
+        if current is None:
+            return set()
+        return {str(value) for value in current} if isinstance(current, list) else {str(current)}
+
+    def chosen(code: str, option: object) -> bool:
+        return str(option) in selected(code)
 
     def shown(code: str) -> str:
         current = values.get(code)
@@ -280,9 +293,50 @@ def _page_context(
         last=pages.index(page) == len(pages) - 1,
         submission_key=service.new_submission_key(),
         chosen=chosen,
+        selected=selected,
+        option_inputs=option_inputs,
         shown=shown,
     )
     return context
+
+
+def _options(item: Item, t: Callable[[dict[str, str]], str]) -> list[tuple[str, str]] | None:
+    """(value, label) of each radio or checkbox of a question, in the respondent's language."""
+    if isinstance(item, LikertItem | MatrixItem):
+        scale = item.scale
+        options = []
+        for point in range(1, scale.points + 1):
+            anchor = scale.anchor_for(point)
+            options.append((str(point), f"{point} · {t(anchor)}" if anchor else str(point)))
+        if scale.not_applicable:
+            options.append(("na", t(scale.not_applicable)))
+        return options
+    if isinstance(item, NpsItem):
+        return [(str(point), str(point)) for point in range(11)]
+    choices = getattr(item, "options", None)  # single, multiple, attention check, dropdown
+    if choices is None:
+        return None
+    return [(str(option.value), t(option.label)) for option in choices]
+
+
+def option_inputs(
+    code: str, kind: str, options: list[tuple[str, str]], chosen: set[str], described: str
+) -> Markup:
+    """The ``<div class="r-option">`` input-and-label pairs of one question (see page.html).
+
+    ``chosen`` values are checked; ``described`` (already markup: the aria attributes) goes on
+    the first input. Every text is escaped here.
+    """
+    name = escape(code)
+    parts = []
+    for index, (value, label) in enumerate(options):
+        field = f"f-{name}-{index}" if index else f"f-{name}"
+        parts.append(
+            f'\n<div class="r-option"><input type="{escape(kind)}" id="{field}" name="{name}"'
+            f' value="{escape(value)}"{" checked" if value in chosen else ""}'
+            f'{described if index == 0 else ""}><label for="{field}">{escape(label)}</label></div>'
+        )
+    return Markup("".join(parts))
 
 
 def _show_page(request: Request, session: Session, access: Access, page: int) -> Response:
