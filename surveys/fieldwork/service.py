@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -87,13 +89,89 @@ def new_submission_key() -> str:
 
 # --- questionnaire versions -------------------------------------------------------------------
 
-_definitions: dict[tuple[str, int], QuestionnaireDefinition] = {}
+DEFINITION_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the respondent flow derives from a definition on every request."""
+
+    codes: tuple[str, ...]
+    codes_by_page: dict[int, frozenset[str]]
+
+
+def _derive(definition: QuestionnaireDefinition) -> _Layout:
+    variables = definition.variables()
+    pages: dict[int, set[str]] = {}
+    for variable in variables:
+        pages.setdefault(variable.section_index, set()).add(variable.code)
+    return _Layout(
+        tuple(variable.code for variable in variables),
+        {page: frozenset(codes) for page, codes in pages.items()},
+    )
+
+
+class _VersionCache:
+    """Parsed published versions (frozen, so never stale), most recently used last, bounded.
+
+    Each entry keeps the layout derived from its definition, found again by the definition's
+    identity; a definition not in the cache (a draft) is derived on every call.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, int], tuple[QuestionnaireDefinition, _Layout]] = (
+            OrderedDict()
+        )
+        self._layouts: dict[int, tuple[QuestionnaireDefinition, _Layout]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> QuestionnaireDefinition | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: tuple[str, int], definition: QuestionnaireDefinition) -> None:
+        entry = (definition, _derive(definition))
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._layouts.pop(id(previous[0]), None)
+            self._entries[key] = entry
+            self._layouts[id(definition)] = entry
+            while len(self._entries) > self.size:
+                _, (evicted, _) = self._entries.popitem(last=False)
+                self._layouts.pop(id(evicted), None)
+
+    def layout(self, definition: QuestionnaireDefinition) -> _Layout:
+        # Checked by identity: a cached entry holds its definition, so while it is cached no
+        # other object can have its id.
+        entry = self._layouts.get(id(definition))
+        if entry is not None and entry[0] is definition:
+            return entry[1]
+        return _derive(definition)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._layouts.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_definitions = _VersionCache(DEFINITION_CACHE_SIZE)
 
 
 def definition_for(session: Session, version_id: int) -> QuestionnaireDefinition:
     """The parsed definition of a version; published versions are frozen, so cached.
 
-    Keyed by database too: one process may talk to several (tests, benchmarks, tools).
+    The cache holds the ``DEFINITION_CACHE_SIZE`` most recently used published versions, keyed
+    by database too: one process may talk to several (tests, benchmarks, tools). A draft is
+    parsed on every call (the designer changes it).
     """
     key = (str(session.get_bind().url), version_id)
     cached = _definitions.get(key)
@@ -104,7 +182,7 @@ def definition_for(session: Session, version_id: int) -> QuestionnaireDefinition
         raise LookupError(f"questionnaire version {version_id} does not exist")
     definition = QuestionnaireDefinition.model_validate(version.definition)
     if version.status == VersionStatus.published:
-        _definitions[key] = definition
+        _definitions.put(key, definition)
     return definition
 
 
@@ -322,10 +400,29 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
+# The respondent flow's lookups run on every request: built once, only their values bound.
+_WAVE_BY_SLUG = select(Wave).where(Wave.public_slug == bindparam("slug"))
+_INVITATION_BY_TOKEN = select(WaveInvitation).where(WaveInvitation.token_hash == bindparam("hash"))
+_CONSENT_OF_STUDY = select(StudyConsent).where(StudyConsent.study_id == bindparam("study_id"))
+_SUBMISSION_KEY = select(SubmissionKey).where(SubmissionKey.key == bindparam("key"))
+_RESPONSE_OF_INVITATION = select(Response).where(
+    Response.invitation_id == bindparam("invitation_id")
+)
+_RESPONSE_BY_RESUME_TOKEN = select(Response).where(
+    Response.resume_token_hash == bindparam("hash"), Response.wave_id == bindparam("wave_id")
+)
+_LOCKED_RESPONSE = (
+    select(Response)
+    .where(Response.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def wave_by_slug(session: Session, slug: str) -> Wave | None:
     if not slug or len(slug) > 64:
         return None
-    return session.exec(select(Wave).where(Wave.public_slug == slug)).first()
+    return session.exec(_WAVE_BY_SLUG, params={"slug": slug}).first()
 
 
 def quota_cell(wave: Wave, contact: Contact | None) -> str | None:
@@ -492,9 +589,7 @@ def invitation_by_token(session: Session, token: str) -> WaveInvitation | None:
     """The invitation of a raw token; None for a tampered or unknown one."""
     if not token or len(token) > 100:
         return None
-    return session.exec(
-        select(WaveInvitation).where(WaveInvitation.token_hash == token_hash(token))
-    ).first()
+    return session.exec(_INVITATION_BY_TOKEN, params={"hash": token_hash(token)}).first()
 
 
 def check_invitation(invitation: WaveInvitation) -> None:
@@ -520,7 +615,7 @@ def set_consent_texts(
 
 
 def consent_texts(session: Session, study_id: int) -> dict[str, str]:
-    consent = session.exec(select(StudyConsent).where(StudyConsent.study_id == study_id)).first()
+    consent = session.exec(_CONSENT_OF_STUDY, params={"study_id": study_id}).first()
     return dict(consent.texts) if consent else {}
 
 
@@ -546,7 +641,7 @@ def claim_submission(session: Session, key: str, *, organisation_id: int) -> Sub
 
 def stored_outcome(session: Session, key: str) -> SubmissionKey | None:
     """The committed record of a key's first submit (after rolling back the repeat)."""
-    return session.exec(select(SubmissionKey).where(SubmissionKey.key == key)).first()
+    return session.exec(_SUBMISSION_KEY, params={"key": key}).first()
 
 
 # --- the respondent flow -----------------------------------------------------------------
@@ -605,14 +700,15 @@ def start_response(
 
 def variable_codes(definition: QuestionnaireDefinition) -> list[str]:
     """The order of a response's ``answer_values``."""
-    return [variable.code for variable in definition.variables()]
+    return list(_definitions.layout(definition).codes)
 
 
 def answers_of(response: Response, definition: QuestionnaireDefinition) -> dict[str, Any]:
     """A response's answers as variable code -> typed answer (unanswered left out)."""
+    codes = _definitions.layout(definition).codes
     return {
         code: value
-        for code, value in zip(variable_codes(definition), response.answer_values, strict=False)
+        for code, value in zip(codes, response.answer_values, strict=False)
         if value is not None
     }
 
@@ -620,20 +716,18 @@ def answers_of(response: Response, definition: QuestionnaireDefinition) -> dict[
 def _store_answers(
     response: Response, definition: QuestionnaireDefinition, answers: Mapping[str, Any]
 ) -> None:
-    response.answer_values = [answers.get(code) for code in variable_codes(definition)]
+    response.answer_values = [answers.get(code) for code in _definitions.layout(definition).codes]
 
 
 def response_for_invitation(session: Session, invitation_id: int) -> Response | None:
-    return session.exec(select(Response).where(Response.invitation_id == invitation_id)).first()
+    return session.exec(_RESPONSE_OF_INVITATION, params={"invitation_id": invitation_id}).first()
 
 
 def response_by_resume_token(session: Session, wave_id: int, token: str) -> Response | None:
     if not token or len(token) > 100:
         return None
     return session.exec(
-        select(Response).where(
-            Response.resume_token_hash == token_hash(token), Response.wave_id == wave_id
-        )
+        _RESPONSE_BY_RESUME_TOKEN, params={"hash": token_hash(token), "wave_id": wave_id}
     ).first()
 
 
@@ -678,7 +772,7 @@ def first_page(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) 
 
 def page_codes(definition: QuestionnaireDefinition, page: int) -> set[str]:
     """The variable codes asked on a page."""
-    return {v.code for v in definition.variables() if v.section_index == page}
+    return set(_definitions.layout(definition).codes_by_page.get(page, ()))
 
 
 @dataclass
@@ -696,12 +790,7 @@ class PageResult:
 
 def lock_response(session: Session, response_id: int) -> Response:
     """Re-read a response under a row lock (PostgreSQL; SQLite already holds the write lock)."""
-    return session.exec(
-        select(Response)
-        .where(Response.id == response_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return session.exec(_LOCKED_RESPONSE, params={"id": response_id}).one()
 
 
 def save_page(

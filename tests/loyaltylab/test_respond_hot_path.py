@@ -1,7 +1,9 @@
-"""The respondent hot path: concurrent respondents over real HTTP, write turns, route order."""
+"""The respondent hot path: concurrent respondents over real HTTP, write turns, route order,
+and the cache of parsed questionnaire versions."""
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +18,11 @@ from starlette.routing import Match
 from loyaltylab.db import serialized_writes
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
+from surveys import service as questionnaires
+from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Response, ResponseStatus, SubmissionKey
+from surveys.models import QuestionnaireVersion
+from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
 
 FORM = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
 ABOUT_NO = {"complained": "no", "visits": "3"}
@@ -98,3 +104,59 @@ def test_respondent_routes_come_first_and_no_other_route_matches_them(app: FastA
             scope = {"type": "http", "path": path, "method": method, "root_path": ""}
             others = [r for r in app.router.routes[1:] if r.matches(dict(scope))[0] != Match.NONE]
             assert others == [], (method, path)
+
+
+def edited(title: str, extra_code: str | None = None) -> dict:
+    data = copy.deepcopy(FIELDWORK_QUESTIONNAIRE)
+    data["title"] = {"en": title, "zh-CN": title}
+    if extra_code:
+        data["sections"][0]["items"].append(
+            {"type": "short_text", "code": extra_code, "label": {"en": "More", "zh-CN": "更多"}}
+        )
+    return data
+
+
+def test_each_published_version_gets_its_own_definition_every_time(session, study):
+    first = publish(session, study, edited("First"))
+    second = publish(session, study, edited("Second", extra_code="more"))
+    for _ in range(3):  # the second and third rounds come from the cache
+        one = fieldwork.definition_for(session, first.id)
+        two = fieldwork.definition_for(session, second.id)
+        assert one.title["en"] == "First" and two.title["en"] == "Second"
+        assert "more" not in fieldwork.variable_codes(one)
+        assert "more" in fieldwork.variable_codes(two)
+        assert fieldwork.page_codes(two, 0) == fieldwork.page_codes(one, 0) | {"more"}
+    assert fieldwork.definition_for(session, first.id) is one  # cached, not parsed again
+
+
+def test_a_draft_is_parsed_again_on_every_call(session, study):
+    published = publish(session, study, edited("Published"))
+    draft = questionnaires.get_draft(session, study.organisation_id, published.questionnaire_id)
+    session.commit()
+    before = fieldwork.definition_for(session, draft.id)
+    assert fieldwork.definition_for(session, draft.id) is not before
+    draft.definition = {**draft.definition, "title": {"en": "Edited", "zh-CN": "改"}}
+    draft.definition["sections"][0]["items"].append(
+        {"type": "short_text", "code": "later", "label": {"en": "Later", "zh-CN": "稍后"}}
+    )
+    session.add(draft)
+    session.commit()
+    after = fieldwork.definition_for(session, draft.id)
+    assert after.title["en"] == "Edited"
+    assert "later" in fieldwork.variable_codes(after) and "later" in fieldwork.page_codes(after, 0)
+    assert "later" not in fieldwork.variable_codes(before)
+
+
+def test_the_version_cache_is_bounded_and_keeps_the_recently_used(session, study, monkeypatch):
+    monkeypatch.setattr(fieldwork._definitions, "size", 2)
+    versions = [publish(session, study, edited(f"V{n}")) for n in range(3)]
+    first = fieldwork.definition_for(session, versions[0].id)
+    fieldwork.definition_for(session, versions[1].id)
+    assert fieldwork.definition_for(session, versions[0].id) is first  # used again: kept
+    third = fieldwork.definition_for(session, versions[2].id)  # evicts V1
+    assert len(fieldwork._definitions) == 2
+    assert fieldwork.definition_for(session, versions[0].id) is first
+    assert fieldwork.definition_for(session, versions[2].id) is third
+    again = fieldwork.definition_for(session, versions[1].id)
+    assert again.title["en"] == "V1"
+    assert session.get(QuestionnaireVersion, versions[1].id) is not None
