@@ -85,6 +85,14 @@ class Share:
 
     done: int = 0
     latencies: list[float] = field(default_factory=list)
+    posts: list[float] = field(default_factory=list)
+    """The latencies of the POSTs among them (the requests that write)."""
+
+    def record(self, seconds: float, post: bool = False) -> None:
+        self.latencies.append(seconds)
+        if post:
+            self.posts.append(seconds)
+
     began: float = 0.0
     ended: float = 0.0
     cpu: float = 0.0
@@ -93,7 +101,7 @@ class Share:
 class Respondent:
     """One respondent's cookies (the session and the resume cookie) over a shared client."""
 
-    def __init__(self, client: httpx.AsyncClient, record: Callable[[float], None]) -> None:
+    def __init__(self, client: httpx.AsyncClient, record: Callable[[float, bool], None]) -> None:
         self.client = client
         self.record = record
         self.cookies: dict[str, str] = {}
@@ -107,7 +115,7 @@ class Respondent:
         content = urlencode(form).encode() if form is not None else None
         began = time.perf_counter()
         response = await self.client.request(method, path, content=content, headers=headers)
-        self.record(time.perf_counter() - began)
+        self.record(time.perf_counter() - began, method == "POST")
         for value in response.headers.get_list("set-cookie"):
             name, _, rest = value.partition("=")
             if any(mark in value.lower() for mark in EXPIRED):
@@ -180,12 +188,12 @@ async def _run_share(
                 if job == "healthz":
                     began = time.perf_counter()
                     response = await client.get("/healthz")
-                    share.latencies.append(time.perf_counter() - began)
+                    share.record(time.perf_counter() - began)
                     share.done += response.status_code == 200
                 else:
                     # Awaited first: `share.done += await ...` would read the count before
                     # the await and lose the other loops' increments.
-                    ok = await complete_one(client, slug, layout, share.latencies.append)
+                    ok = await complete_one(client, slug, layout, share.record)
                     share.done += ok
             except httpx.HTTPError:
                 pass
@@ -243,6 +251,7 @@ def drive(
     )
     for share in shares:
         merged.latencies.extend(share.latencies)
+        merged.posts.extend(share.posts)
     return merged
 
 
@@ -376,6 +385,12 @@ def main() -> None:
     print(f"latency p50      {statistics.median(latencies) * 1000:8.1f} ms")
     print(f"latency p99      {percentile(latencies, 0.99) * 1000:8.1f} ms")
     print(f"latency max      {latencies[-1] * 1000:8.1f} ms")
+    posts = sorted(run.posts)
+    if posts:
+        print(
+            f"  POSTs only     p50 {statistics.median(posts) * 1000:.1f} ms,"
+            f" p99 {percentile(posts, 0.99) * 1000:.1f} ms ({len(posts)} of {requests})"
+        )
     print(f"acknowledged     {run.done:8d}")
     print(f"stored complete  {stored:8d}")
     print(f"lost             {max(run.done - stored, 0):8d}")

@@ -63,6 +63,41 @@ def serialized_writes(engine: Engine) -> AbstractContextManager[Any]:
     return lock
 
 
+class TurnTakingSession(Session):
+    """A session that writes in turns: it takes :func:`serialized_writes` at its first write
+    (a flush or an INSERT/UPDATE/DELETE) and gives it back when its transaction ends.
+
+    Reading, validating and rendering stay outside the turn; only the write transaction is
+    serialised.
+    """
+
+
+def _take_turn(session: Session) -> None:
+    if "write_turn" not in session.info:
+        turn = serialized_writes(session.get_bind())
+        turn.__enter__()
+        session.info["write_turn"] = turn
+
+
+@event.listens_for(TurnTakingSession, "before_flush")
+def _turn_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    _take_turn(session)
+
+
+@event.listens_for(TurnTakingSession, "do_orm_execute")
+def _turn_before_dml(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _take_turn(state.session)
+
+
+@event.listens_for(TurnTakingSession, "after_transaction_end")
+def _turn_after_transaction(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        turn = session.info.pop("write_turn", None)
+        if turn is not None:
+            turn.__exit__(None, None, None)
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: services flush, this commits once or rolls back."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:

@@ -12,10 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.routing import Match
 
-from loyaltylab.db import serialized_writes
+from loyaltylab.accounts.models import Organisation
+from loyaltylab.db import TurnTakingSession, serialized_writes
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from surveys import service as questionnaires
@@ -94,6 +95,42 @@ def test_sqlite_writers_of_a_process_take_turns(engine):
     waiter.join(timeout=5)
     turn.release()
     assert order == ["first", "second"]
+
+
+def test_a_session_holds_the_write_turn_from_its_first_write_to_the_end_of_its_transaction(
+    engine,
+):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    turn = serialized_writes(engine)
+    with TurnTakingSession(engine) as session:
+        session.exec(select(Organisation)).all()
+        assert not turn.locked()  # reading takes no turn
+        session.add(Organisation(name="First"))
+        session.flush()
+        assert turn.locked()
+        other = threading.Thread(target=lambda: write(engine, "Second"))
+        other.start()
+        other.join(timeout=0.2)
+        assert other.is_alive()  # the other writer waits for the turn
+        session.commit()
+        assert session.info.get("write_turn") is None
+    other.join(timeout=5)
+    assert not other.is_alive() and not turn.locked()
+    with TurnTakingSession(engine) as session:
+        session.add(Organisation(name="Rolled back"))
+        session.flush()
+        session.rollback()
+        assert not turn.locked()
+    with Session(engine) as session:
+        names = session.exec(select(Organisation.name).order_by(Organisation.id)).all()
+    assert names == ["First", "Second"]
+
+
+def write(engine, name: str) -> None:
+    with TurnTakingSession(engine) as session:
+        session.add(Organisation(name=name))
+        session.commit()
 
 
 def test_respondent_routes_come_first_and_no_other_route_matches_them(app: FastAPI):

@@ -8,19 +8,20 @@ an error summary and nothing is written.
 
 Each request makes one trip to a worker thread, which opens the session, finds the link, runs
 the step and commits before the response is returned (so nothing is acknowledged that was not
-committed). On SQLite the posts of one process take turns (:func:`loyaltylab.db.serialized_writes`)
-instead of sleeping in SQLite's busy handler.
+committed). On SQLite the write transactions of one process take turns
+(:class:`loyaltylab.db.TurnTakingSession`) instead of sleeping in SQLite's busy handler.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
@@ -28,7 +29,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from loyaltylab.db import serialized_writes
+from loyaltylab.db import TurnTakingSession
 from loyaltylab.middleware import BodySizeLimitMiddleware
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.web import redirect, render
@@ -51,6 +52,13 @@ SESSION_LANGUAGE = "respond_lang"
 STATUS_CODES = {"closed": 410, "full": 410, "used": 409, "expired": 410, "invalid": 404}
 
 router = APIRouter(include_in_schema=False)
+
+RESPONDENT_THREADS = 4
+"""Respondent steps running at once per process; the rest wait in arrival order. With anyio's
+default of 40, bench/ingest.py's p99 was twice as long (a writer holding the write turn waits
+for the GIL behind every other thread); 2 and 4 measured alike, 4 leaves room for waits on
+the database."""
+_respondent_threads = anyio.CapacityLimiter(RESPONDENT_THREADS)
 
 
 @dataclass
@@ -428,12 +436,13 @@ def _step(
     key: str,
     handler: Callable[..., Response],
     args: tuple[Any, ...],
-    write: bool,
 ) -> Response:
-    """In a worker thread: open the session, find the link, run the step, commit."""
-    engine = request.app.state.engine
-    turn = serialized_writes(engine) if write else nullcontext()
-    with turn, Session(engine, expire_on_commit=False) as session:
+    """In a worker thread: open the session, find the link, run the step, commit.
+
+    The session takes the process's write turn at its first write (claiming the submission
+    key) and gives it back at the commit or rollback.
+    """
+    with TurnTakingSession(request.app.state.engine, expire_on_commit=False) as session:
         try:
             access = resolve(request, session, key)
             result = handler(request, session, access, *args)
@@ -450,12 +459,18 @@ async def _run(
     key: str,
     handler: Callable[..., Response],
     *args: Any,
-    write: bool = False,
+    form: bool = False,
 ) -> Response:
-    """One trip to a worker thread per request (a dependency per step would be one trip each)."""
-    if write:
+    """One trip to a worker thread per request (a dependency per step would be one trip each).
+
+    At most ``RESPONDENT_THREADS`` steps run at once in a process; the others wait here, in
+    arrival order. More threads only queue on the GIL, and a writer holding the write turn then
+    waits behind every one of them.
+    """
+    if form:
         args = (*args, await request.form())
-    return await run_in_threadpool(_step, request, resolve, key, handler, args, write)
+    step = functools.partial(_step, request, resolve, key, handler, args)
+    return await anyio.to_thread.run_sync(step, limiter=_respondent_threads)
 
 
 def _register(prefix: str, resolve: Resolver) -> None:
@@ -465,7 +480,7 @@ def _register(prefix: str, resolve: Resolver) -> None:
 
     @router.post(prefix + "/start")
     async def start(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, _start, write=True)
+        return await _run(request, resolve, key, _start, form=True)
 
     @router.get(prefix + "/page/{page}")
     async def show_page(request: Request, key: str, page: int) -> Response:
@@ -473,7 +488,7 @@ def _register(prefix: str, resolve: Resolver) -> None:
 
     @router.post(prefix + "/page/{page}")
     async def save_page(request: Request, key: str, page: int) -> Response:
-        return await _run(request, resolve, key, _save_page, page, write=True)
+        return await _run(request, resolve, key, _save_page, page, form=True)
 
     @router.get(prefix + "/done")
     async def done(request: Request, key: str) -> Response:
@@ -481,7 +496,7 @@ def _register(prefix: str, resolve: Resolver) -> None:
 
     @router.post(prefix + "/language")
     async def switch_language(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, _switch_language, write=True)
+        return await _run(request, resolve, key, _switch_language, form=True)
 
 
 _register("/s/{key}", public_access)
