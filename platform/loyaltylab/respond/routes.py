@@ -143,6 +143,7 @@ def _context(request: Request, session: Session, access: Access, **extra: Any) -
 
     return {
         "access": access,
+        "static": _static_prefix(request),
         "definition": definition,
         "language": language,
         "t": t,
@@ -153,6 +154,15 @@ def _context(request: Request, session: Session, access: Access, **extra: Any) -
         "values": {},
         **extra,
     }
+
+
+def _static_prefix(request: Request) -> str:
+    """``/static/`` under the app's root path: found once per app (url_for walked the routes
+    on every call, twice a page)."""
+    prefix = getattr(request.app.state, "respond_static", None)
+    if prefix is None:
+        prefix = request.app.state.respond_static = str(request.app.url_path_for("static", path=""))
+    return request.scope.get("root_path", "") + prefix
 
 
 def _page(
@@ -170,7 +180,11 @@ def status_page(
     reason = reason if reason in STATUS_CODES else "invalid"
     if access is None:
         language = request.session.get(SESSION_LANGUAGE) or "en"
-        context = {"language": language, "ui": lambda key, **p: text(key, language, **p)}
+        context = {
+            "language": language,
+            "static": _static_prefix(request),
+            "ui": lambda key, **p: text(key, language, **p),
+        }
     else:
         context = _context(request, session, access)
     context["reason"] = reason
@@ -267,14 +281,7 @@ def _page_context(
     section = definition.sections[page]
     seed = f"{response.id}:{section.code}"
     t = context["t"]
-    items = []
-    for item in display_order(section.items, randomize=section.randomize, seed=seed):
-        if not service.item_shown(item, known):
-            continue
-        rows = None
-        if isinstance(item, MatrixItem):
-            rows = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
-        items.append({"item": item, "rows": rows, "options": _options(item, t)})
+    errors: dict[str, str] = context["errors"]
     values = extra.get("values") or known
 
     def selected(code: str) -> set[str]:
@@ -290,6 +297,36 @@ def _page_context(
         current = values.get(code)
         return "" if current is None or isinstance(current, list) else str(current)
 
+    def question(
+        code: str, label: str, help_text: str, options: list[tuple[str, str]] | None, kind: str
+    ) -> Question:
+        error = errors.get(code)
+        described = _described(code, help_text, error)
+        inputs = None
+        if options is not None and kind:
+            inputs = option_inputs(code, kind, options, selected(code), described)
+        return Question(code, label, help_text, error, described, inputs, len(options or ()))
+
+    items = []
+    for item in display_order(section.items, randomize=section.randomize, seed=seed):
+        if not service.item_shown(item, known):
+            continue
+        options = _options(item, t)
+        kind = _INPUT_KINDS.get(item.type, "radio" if options is not None else "")
+        entry = {
+            "item": item,
+            "options": options,
+            "rows": None,
+            "q": question(item.code, t(item.label), t(item.help or {}), options, kind),
+        }
+        if isinstance(item, MatrixItem):
+            rows = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
+            entry["rows"] = rows
+            entry["row_questions"] = [
+                question(row.code, t(row.label), "", options, "radio") for row in rows
+            ]
+        items.append(entry)
+
     context.update(
         section=section,
         page=page,
@@ -301,11 +338,38 @@ def _page_context(
         last=pages.index(page) == len(pages) - 1,
         submission_key=service.new_submission_key(),
         chosen=chosen,
-        selected=selected,
-        option_inputs=option_inputs,
         shown=shown,
     )
     return context
+
+
+@dataclass
+class Question:
+    """A question (or matrix row) of a page as page.html writes it, in the respondent's
+    language: texts resolved and the radios or checkboxes written once, here."""
+
+    code: str
+    label: str
+    help: str
+    error: str | None
+    described: Markup
+    """The aria attributes linking the field (or its first option) to the hint and error."""
+    inputs: Markup | None
+    """The radios or checkboxes (see :func:`option_inputs`); None for other fields."""
+    points: int
+    """How many options (the scale's CSS class)."""
+
+
+# Items whose options are not radios: a dropdown is a select, written by the template.
+_INPUT_KINDS = {"multiple_choice": "checkbox", "dropdown": "", "matrix": ""}
+
+
+def _described(code: str, help_text: str, error: str | None) -> Markup:
+    ids = [f"f-{code}-hint"] if help_text else []
+    if error:
+        ids.append(f"f-{code}-error")
+    described = Markup(' aria-describedby="{}"').format(" ".join(ids)) if ids else Markup()
+    return described + Markup(' aria-invalid="true"') if error else described
 
 
 def _options(item: Item, t: Callable[[dict[str, str]], str]) -> list[tuple[str, str]] | None:
