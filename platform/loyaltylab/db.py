@@ -22,6 +22,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # NORMAL is the setting for WAL: a commit survives the application crashing, only a power
+    # loss can undo the last commits (never corrupting the file); FULL would fsync every commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -133,6 +133,26 @@ def write(engine, name: str) -> None:
         session.commit()
 
 
+def test_every_sqlite_connection_runs_wal_with_normal_sync(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    connections = [engine.connect() for _ in range(3)]  # new ones and, below, pooled ones
+    for connection in connections:
+        connection.close()
+    for _ in range(2):
+        with engine.connect() as connection:
+            pragmas = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
+        assert pragmas == {
+            "journal_mode": "wal",
+            "synchronous": 1,  # NORMAL
+            "foreign_keys": 1,
+            "busy_timeout": 10_000,
+        }
+
+
 def test_respondent_routes_come_first_and_no_other_route_matches_them(app: FastAPI):
     included = app.router.routes[0]
     assert getattr(included, "original_router", None) is respond.router
