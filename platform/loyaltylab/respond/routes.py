@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.routing import Mount
 
 from loyaltylab.db import TurnTakingSession
 from loyaltylab.middleware import BodySizeLimitMiddleware
@@ -582,14 +583,17 @@ class RespondentBodyLimit:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the respondent pages on the app, first in the route table.
+    """Mount the respondent pages on the app, ahead of the other routers.
 
     The router tries routes in order; respondents are the traffic that scales, and behind the
-    ~100 researcher routes every respondent request paid ~1 ms for the failed matches. No other
-    route lives under ``/s/`` or ``/i/``, so going first changes no other match.
+    ~100 researcher routes every respondent request paid ~1 ms for the failed matches. They go
+    right after the ``/static`` mount (so ``url_for("static")`` still finds it first). No other
+    route lives under ``/s/`` or ``/i/``, so going earlier changes no other match.
     """
     app.include_router(router)
     routes = app.router.routes
-    routes.insert(0, routes.pop())
+    respondent = routes.pop()
+    mounts = [index for index, route in enumerate(routes) if isinstance(route, Mount)]
+    routes.insert(mounts[0] + 1 if mounts else 0, respondent)
     app.add_exception_handler(service.FieldworkError, handle_fieldwork_error)  # type: ignore[arg-type]
     app.add_middleware(RespondentBodyLimit)
