@@ -1,7 +1,8 @@
 """Parser for lavaan model syntax.
 
 Supports the operators ``=~`` (measurement), ``~`` (regression), ``~~`` (variance/covariance),
-``~ 1`` (intercept) and ``:=`` (defined parameter), modifiers ``label*x``, ``1*x`` (fixed),
+``~ 1`` (intercept), ``|`` (thresholds of an ordered item, ``y1 | t1 + t2``) and ``:=``
+(defined parameter), modifiers ``label*x``, ``1*x`` (fixed),
 ``NA*x`` (free), ``start(0.5)*x``, several formulas per line separated by ``;``, formulas
 continued over lines, and ``#``/``!`` comments. Defined parameters are parsed into a small
 expression tree (numbers, labels, ``+ - * / ^``, parentheses and a few functions) that is
@@ -37,13 +38,13 @@ __all__ = [
 _NAME = r"[^\W\d][\w.]*"
 _NAME_RE = re.compile(rf"^{_NAME}$")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_OPERATORS = ("=~", "~~", ":=", "~")
+_OPERATORS = ("=~", "~~", ":=", "~", "|")
+_THRESHOLD_RE = re.compile(r"^t[1-9]\d*$")
 _UNSUPPORTED = {
     "<~": "formative indicators ('<~') are not supported",
     "==": "equality constraints with '==' are not supported; give the parameters the same label",
-    "|": "thresholds ('|') are not supported: the estimator treats items as continuous",
 }
-_CONTINUES_AFTER = ("+", "*", "=~", "~~", "~", ":=", "-", "/", "^", "(", ",")
+_CONTINUES_AFTER = ("+", "*", "=~", "~~", "~", ":=", "|", "-", "/", "^", "(", ",")
 _CONTINUES_BEFORE = ("+", "*", "/", "^", ")")
 
 
@@ -54,7 +55,8 @@ class ParameterRow:
     Attributes
     ----------
     lhs, op, rhs : str
-        As in lavaan's parameter table; intercepts have ``op="~1"`` and ``rhs=""``.
+        As in lavaan's parameter table; intercepts have ``op="~1"`` and ``rhs=""``,
+        thresholds ``op="|"`` and ``rhs="t1"``, ``"t2"``...
     label : str
         The parameter label (``""`` when none). Terms sharing a label are constrained equal.
     fixed : float or None
@@ -264,7 +266,7 @@ def parse_model(text: str) -> ModelSpec:
     >>> parse_model("LOY =~ l1 + l2\\nVAL SAT")
     Traceback (most recent call last):
     ...
-    analysis.errors.ModelSyntaxError: line 2: expected an operator (=~, ~, ~~, :=) in 'VAL SAT'
+    analysis.errors.ModelSyntaxError: line 2: expected an operator (=~, ~, ~~, |, :=) in 'VAL SAT'
     """
     if not isinstance(text, str):
         raise ModelSyntaxError(f"the model must be text, not {type(text).__name__}")
@@ -357,7 +359,9 @@ def _find_operator(statement: str, line: int) -> str:
             raise ModelSyntaxError(
                 f"inequality constraints are not supported (in '{statement}')", line=line
             )
-        raise ModelSyntaxError(f"expected an operator (=~, ~, ~~, :=) in '{statement}'", line=line)
+        raise ModelSyntaxError(
+            f"expected an operator (=~, ~, ~~, |, :=) in '{statement}'", line=line
+        )
     # The leftmost operator wins; at equal positions the longer one ('~~' before '~').
     return min(positions, key=lambda op: (positions[op], -len(op)))
 
@@ -404,6 +408,13 @@ def _parse_term(lhs: str, operator: str, term: str, line: int) -> ParameterRow:
         if operator != "~":
             raise ModelSyntaxError(f"an intercept needs '~ 1', not '{operator} 1'", line=line)
         return ParameterRow(lhs, "~1", "", label, fixed, free, start, line)
+    if operator == "|":
+        if not _THRESHOLD_RE.match(name):
+            raise ModelSyntaxError(
+                f"thresholds are named t1, t2, ... (lowest first), not '{name}' (in '{term}')",
+                line=line,
+            )
+        return ParameterRow(lhs, "|", name, label, fixed, free, start, line)
     if not _NAME_RE.match(name):
         raise ModelSyntaxError(f"'{name}' is not a valid variable name (in '{term}')", line=line)
     if operator in ("=~", "~") and name == lhs:
@@ -552,9 +563,15 @@ def _build_spec(rows: list[ParameterRow], defined: list[DefinedParameter], text:
     )
     predictors = [name for name in predictors if name not in outcomes]
     ordered = [*indicators, *outcomes, *predictors]
+    for row in rows:
+        if row.op == "|" and row.lhs in lv:
+            raise ModelSyntaxError(
+                f"'{row.lhs}' is a latent variable; only ordered observed items have thresholds",
+                line=row.line,
+            )
     extra = _unique(
         [name for row in rows if row.op == "~~" for name in (row.lhs, row.rhs) if name not in lv]
-        + [row.lhs for row in rows if row.op == "~1" and row.lhs not in lv]
+        + [row.lhs for row in rows if row.op in ("~1", "|") and row.lhs not in lv]
     )
     observed = tuple(ordered + [name for name in extra if name not in ordered])
 

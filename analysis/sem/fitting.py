@@ -163,6 +163,10 @@ class SemResult:
         Heywood cases and other problems worth reporting.
     missing : str
         ``"listwise"`` or ``"fiml"``.
+    estimator, test, se : str
+        lavaan's names of the estimator (``"ML"``, ``"WLSMV"``), the test statistic
+        (``"standard"``, ``"scaled.shifted"``) and the standard errors (``"standard"``,
+        ``"robust.sem"``) used.
     """
 
     estimates: pd.DataFrame
@@ -178,6 +182,9 @@ class SemResult:
     _moments: Moments = field(repr=False)
     _theta: np.ndarray = field(repr=False)
     _metric: np.ndarray = field(repr=False)  # information of the fit function at the estimate
+    estimator: str = "ML"
+    test: str = "standard"
+    se: str = "standard"
 
     @property
     def spec(self) -> ModelSpec:
@@ -250,8 +257,9 @@ def fit_sem(
     *,
     missing: Literal["listwise", "fiml"] = "listwise",
     std_lv: bool = False,
+    ordered: Sequence[str] | bool | None = None,
 ) -> SemResult:
-    """Fit a structural equation or confirmatory factor model by maximum likelihood.
+    """Fit a structural equation or confirmatory factor model by maximum likelihood or WLSMV.
 
     Uses lavaan's ``sem()`` defaults: marker-variable identification (or unit factor variances
     with ``std_lv``), free residual variances, free covariances of exogenous factors and of
@@ -271,6 +279,13 @@ def fit_sem(
         EM-estimated saturated model.
     std_lv : bool
         Identify factors by fixing their variances to 1 and freeing all loadings.
+    ordered : sequence of str or bool, optional
+        Ordered (ordinal) items, as lavaan's ``ordered =``: ``True`` for every observed
+        variable of the model, or their names (names that are data columns but not in this
+        model are ignored). With ordered items the model is fitted by WLSMV
+        (:mod:`analysis.sem.ordinal`: polychoric correlations, DWLS, robust standard errors and
+        the scaled-shifted chi-square) to the complete rows; ``missing="fiml"`` is not
+        available then.
 
     Returns
     -------
@@ -310,6 +325,22 @@ def fit_sem(
     spec = parse_model(model) if isinstance(model, str) else model
     if not isinstance(spec, ModelSpec):
         raise TypeError("model must be lavaan syntax (str) or a ModelSpec")
+    ordered_items = _ordered_items(data, spec, ordered)
+    if ordered_items:
+        if missing != "listwise":
+            raise ValueError(
+                "FIML needs continuous items; with ordered items (WLSMV) rows with missing "
+                "answers are deleted listwise, as lavaan does"
+            )
+        # Imported here: the WLSMV module builds on this one.
+        from analysis.sem.ordinal import fit_wlsmv
+
+        result = fit_wlsmv(
+            spec, prepare_data(data, spec, missing=missing), ordered=ordered_items, std_lv=std_lv
+        )
+        for note in result.warnings:
+            _warnings.warn(note, RuntimeWarning, stacklevel=2)
+        return result
     prepared = prepare_data(data, spec, missing=missing)
     meanstructure = missing == "fiml" or bool(spec.intercepts)
     estimator = Estimator(spec, build_table(spec, meanstructure=meanstructure, std_lv=std_lv))
@@ -320,6 +351,22 @@ def fit_sem(
             "parameters"
         )
     return _fit(estimator, prepared, missing=missing)
+
+
+def _ordered_items(
+    data: pd.DataFrame, spec: ModelSpec, ordered: Sequence[str] | bool | None
+) -> list[str]:
+    """The model's observed variables declared ordered (``True``: all of them)."""
+    if ordered is None or ordered is False:
+        return []
+    if ordered is True:
+        return list(spec.observed_variables)
+    if isinstance(ordered, str) or not all(isinstance(name, str) for name in ordered):
+        raise TypeError("ordered must be True, False or a sequence of column names")
+    unknown = [name for name in ordered if name not in data.columns]
+    if unknown:
+        raise UnknownVariableError(unknown)
+    return [name for name in spec.observed_variables if name in set(ordered)]
 
 
 @dataclass

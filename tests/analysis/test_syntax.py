@@ -84,7 +84,7 @@ def test_defined_parameters_are_evaluated_safely():
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        ("LOY =~ l1 + l2\nVAL SAT", 2, "expected an operator (=~, ~, ~~, :=) in 'VAL SAT'"),
+        ("LOY =~ l1 + l2\nVAL SAT", 2, "expected an operator (=~, ~, ~~, |, :=) in 'VAL SAT'"),
         ("F =~ x1 + + x2", 1, "empty term"),
         ("F =~ x1 + 2x", 1, "not a valid variable name"),
         ("F =~ x1 + q(1)*x2", 1, "is not a label, a number, NA or start"),
