@@ -81,6 +81,17 @@ def test_defined_parameters_are_evaluated_safely():
     assert spec.defined[3].expression.names == ("a", "c", "b")
 
 
+def test_thresholds_with_labels_fixed_values_and_continuation():
+    spec = parse_model("F =~ y1 + y2 + y3\ny1 | a*t1 + -1.5*t2 +\n  t3\nz | t1")
+    rows = [(row.lhs, row.rhs, row.label, row.fixed) for row in spec.rows if row.op == "|"]
+    assert rows == [
+        ("y1", "t1", "a", None), ("y1", "t2", "", -1.5), ("y1", "t3", "", None),
+        ("z", "t1", "", None),
+    ]  # fmt: skip
+    # A thresholded variable that is not an indicator is still an observed variable.
+    assert spec.observed_variables == ("y1", "y2", "y3", "z")
+
+
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
@@ -99,6 +110,8 @@ def test_defined_parameters_are_evaluated_safely():
         ("y ~ y", 1, "relates a variable to itself"),
         ("y ~ x + z\nw ~ x*z", 2, "label 'x' is also a variable name"),
         ("F =~ 1*NA*x1", 1, "both fixed and free"),
+        ("F =~ y1 + y2\ny1 | th1", 2, "thresholds are named t1, t2, ..."),
+        ("F =~ y1 + y2\nF | t1", 2, "'F' is a latent variable; only ordered observed items"),
     ],
 )
 def test_errors_carry_line_and_clear_message(text, line, fragment):

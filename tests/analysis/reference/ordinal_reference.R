@@ -102,6 +102,23 @@ y3 | -1.5*t2
 "
 export("ordinal_thresholds", threshold_model, skewed, skewed_items, std.lv = TRUE)
 
+# Binary items (tetrachoric correlations; b1 x b2 has an empty cell, which lavaan fills with
+# 0.5 keeping the margins) next to a 5-point item: sample statistics only.
+binary <- data.frame(b1 = as.integer(skewed$y1 >= 5), b2 = as.integer(skewed$y1 >= 3),
+                     b3 = as.integer(skewed$y2 >= 4), b4 = as.integer(skewed$y5 >= 4),
+                     y6 = skewed$y6)
+# (lavCor's Gamma has two extra rows; a one-factor model gives the sample statistics' own.)
+binary_fit <- cfa("F =~ b1 + b2 + b3 + b4 + y6", data = binary, ordered = names(binary))
+binary_stats <- lavInspect(binary_fit, "sampstat")
+writeLines(toJSON(list(
+  data = binary,
+  thresholds = unname(binary_stats$th),
+  cov = unname(unclass(binary_stats$cov)),
+  wls_obs = unname(lavInspect(binary_fit, "wls.obs")),
+  gamma = unname(unclass(lavInspect(binary_fit, "gamma")))
+), digits = NA, pretty = TRUE), file.path(here, "ordinal_binary.json"))
+cat("wrote", file.path(here, "ordinal_binary.json"), "\n")
+
 loyalty_model <- "
 SAT =~ sat1 + sat2 + sat3 + sat4
 VAL =~ val1 + val2 + val3
