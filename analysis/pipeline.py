@@ -37,7 +37,9 @@ ESTIMATE_COLUMNS = (
     "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all",
 )  # fmt: skip
 RELIABILITY_KEYS = ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items")
-_REPORTED_OPS = ("=~", "~", "~~", ":=")
+ORDINAL_RELIABILITY_KEYS = ("alpha_ordinal", "omega_categorical")
+"""Added to a construct's reliability when the analysis has ordered items."""
+_REPORTED_OPS = ("=~", "~", "~~", ":=", "|")
 INVARIANCE_MIN_PER_GROUP = 50
 """Fewest complete answers per group for an invariance test, and at least two per item: CFA
 estimates are unstable below this (and a group's covariance matrix is singular with fewer
@@ -148,6 +150,8 @@ class AnalysisResult:
         Percentile intervals per parameter, when ``bootstrap > 0``.
     invariance : dict of str to GroupInvariance
         Measurement invariance across the groups of each column of ``invariance``.
+    ordered : tuple of str
+        The items analysed as ordered (WLSMV); empty for maximum likelihood.
     """
 
     n_rows: int
@@ -172,23 +176,35 @@ class AnalysisResult:
     target: str | None
     bootstrap: pd.DataFrame | None
     invariance: dict[str, GroupInvariance] = field(default_factory=dict)
+    ordered: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN)."""
+        """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN).
+
+        ``estimator``, ``test`` and ``se`` name (as lavaan) what the model fits used; with
+        ordered items the fit measures include lavaan's ``chisq_scaled``,
+        ``chisq_scaling_factor``, ``chisq_shift_parameters``, ``cfi_scaled``... and the
+        estimates the thresholds (``op`` ``"|"``).
+        """
         estimates = self.model.estimates
         estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
+        reliability_keys = RELIABILITY_KEYS + (ORDINAL_RELIABILITY_KEYS if self.ordered else ())
         document = {
             "n_rows": self.n_rows,
             "n_used": self.n_used,
             "dropped": _records(self.dropped),
             "missing": self.missing,
+            "estimator": self.model.estimator,
+            "test": self.model.test,
+            "se": self.model.se,
+            "ordered": list(self.ordered),
             "warnings": [*self.measurement_model.warnings, *self.model.warnings],
             "fit": dict(self.model.fit),
             "measurement_fit": dict(self.measurement_model.fit),
             "estimates": _records(estimates.reindex(columns=list(ESTIMATE_COLUMNS))),
             "r2": dict(self.model.r2),
             "reliability": {
-                row["construct"]: {key: row[key] for key in RELIABILITY_KEYS}
+                row["construct"]: {key: row.get(key) for key in reliability_keys}
                 for row in self.reliability.to_dict("records")
             },
             "htmt": _nested(self.htmt, "htmt"),
@@ -267,6 +283,7 @@ def invariance_across(
     constructs: Mapping[str, Sequence[str]],
     group: str,
     order: Sequence[object] | None = None,
+    ordered: Sequence[str] = (),
 ) -> GroupInvariance:
     """Configural, metric and scalar invariance across the groups of ``group``, if testable.
 
@@ -287,6 +304,9 @@ def invariance_across(
     order : sequence, optional
         The groups in the order to report them (e.g. waves in time order), the first being the
         reference group; by default natural order. Groups not listed are left out.
+    ordered : sequence of str
+        Items analysed as ordered: invariance of thresholds is not tested (yet), so with any
+        of them among the constructs' items the result says ``"not_estimable"``.
 
     Examples
     --------
@@ -317,6 +337,13 @@ def invariance_across(
     smallest = min(sizes, key=sizes.__getitem__)
     if sizes[smallest] < needed:
         return GroupInvariance(**tested, problem="too_few_answers", group=smallest)
+    if set(ordered) & set(items):
+        return GroupInvariance(
+            **tested,
+            problem="not_estimable",
+            detail="measurement invariance of ordered items (equal thresholds across groups) "
+            "is not available; analyse the items as continuous to test it",
+        )
     try:
         # Many small matrices: BLAS threads only add overhead (several times slower under load).
         with threadpool_limits(limits=1, user_api="blas"):
@@ -326,6 +353,17 @@ def invariance_across(
     except ValueError as error:
         return GroupInvariance(**tested, problem="not_estimable", detail=str(error))
     return GroupInvariance(**tested, table=table)
+
+
+def _ordered_items(data: pd.DataFrame, spec, ordered: Sequence[str] | bool) -> list[str]:
+    """The model's observed variables to analyse as ordered (``True``: all of them)."""
+    if ordered is True:
+        return list(spec.observed_variables)
+    if ordered is False:
+        return []
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    require_columns(data, ordered, numeric=False)
+    return [name for name in spec.observed_variables if name in set(ordered)]
 
 
 def _final_outcome(spec) -> str | None:
@@ -353,6 +391,7 @@ def analyze(
     group: str | None = None,
     nps: str | None = None,
     invariance: Sequence[str] = (),
+    ordered: Sequence[str] | bool = (),
     progress: Callable[[str], None] | None = None,
 ) -> AnalysisResult:
     """Run the complete analysis of a loyalty survey.
@@ -384,6 +423,13 @@ def analyze(
         Columns (waves, segments) across whose groups the measurement model is tested for
         configural, metric and scalar invariance (:func:`invariance_across`): whether
         construct scores can be compared between the groups at all.
+    ordered : sequence of str or bool
+        Items to analyse as ordered categories (``True``: every observed variable of the
+        model), as lavaan's ``ordered =``: the models are then fitted by WLSMV (polychoric
+        correlations, robust standard errors, scaled-shifted chi-square; rows with missing
+        answers deleted listwise, so ``missing`` must be ``"listwise"``), and reliability adds
+        ordinal alpha and categorical omega. Bootstrap intervals and invariance tests are not
+        available with ordered items.
     progress : callable, optional
         Called with the name of each stage as it starts (``"prepare"``, ``"measurement
         model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
@@ -409,6 +455,12 @@ def analyze(
             require_columns(data, [column], numeric=role == "nps")
     invariance = list(dict.fromkeys([invariance] if isinstance(invariance, str) else invariance))
     require_columns(data, invariance, numeric=False)
+    ordered_items = _ordered_items(data, spec, ordered)
+    if ordered_items and bootstrap:
+        raise ValueError(
+            "bootstrap intervals are not available with ordered items (WLSMV has robust "
+            "standard errors instead)"
+        )
     observed = set(spec.observed_variables)
     constructs = {
         factor: list(items)
@@ -431,16 +483,17 @@ def analyze(
 
     _report(progress, "measurement model")
     measurement_text = measurement_syntax(constructs)
-    measurement = fit_sem(items, measurement_text, missing=missing)
+    fit_options = {"missing": missing, "ordered": ordered_items or None}
+    measurement = fit_sem(items, measurement_text, **fit_options)
     _report(progress, "structural model")
     only_measurement = not (spec.regressions or spec.covariances or spec.defined) and set(
         spec.latent
     ) == set(constructs)
-    structural = measurement if only_measurement else fit_sem(items, model, missing=missing)
+    structural = measurement if only_measurement else fit_sem(items, model, **fit_options)
 
     _report(progress, "reliability")
     reliability_table = reliability(
-        items, constructs=constructs, loadings=measurement.standardized_loadings()
+        items, constructs=constructs, measurement=measurement, ordered=ordered_items
     )
     ave = reliability_table.set_index("construct")["ave"]
     latent_correlations = measurement.latent_correlations()
@@ -484,7 +537,9 @@ def analyze(
     if invariance:
         _report(progress, "invariance")
         tested = {
-            column: invariance_across(items, constructs=constructs, group=column)
+            column: invariance_across(
+                items, constructs=constructs, group=column, ordered=ordered_items
+            )
             for column in invariance
         }
 
@@ -549,4 +604,5 @@ def analyze(
         target=target,
         bootstrap=boot,
         invariance=tested,
+        ordered=tuple(ordered_items),
     )

@@ -22,6 +22,7 @@ from analysis.errors import (
 )
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel, fisher_scoring
 from analysis.sem.partable import ParameterTable, build_table
+from analysis.sem.polychoric import OrdinalMoments
 from analysis.sem.start import starting_values
 from analysis.syntax import ModelSpec, parse_model
 
@@ -167,6 +168,9 @@ class SemResult:
         lavaan's names of the estimator (``"ML"``, ``"WLSMV"``), the test statistic
         (``"standard"``, ``"scaled.shifted"``) and the standard errors (``"standard"``,
         ``"robust.sem"``) used.
+    ordinal_statistics : OrdinalMoments or None
+        With ordered items (WLSMV): the sample thresholds, polychoric/polyserial correlations
+        and their asymptotic covariance the model was fitted to.
     """
 
     estimates: pd.DataFrame
@@ -185,6 +189,7 @@ class SemResult:
     estimator: str = "ML"
     test: str = "standard"
     se: str = "standard"
+    ordinal_statistics: OrdinalMoments | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> ModelSpec:

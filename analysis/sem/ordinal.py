@@ -309,6 +309,7 @@ def _fit(
         estimator="WLSMV",
         test="scaled.shifted",
         se="robust.sem",
+        ordinal_statistics=sample,
     )
 
 
@@ -403,6 +404,8 @@ def _fit_measures(
     """lavaan's ``fitMeasures()`` of a WLSMV fit (``.`` written ``_``); DWLS uses N - 1."""
     df = test.df
     n_fit = n - 1
+    lower, upper = _rmsea_ci(test.chisq, df, n_fit)
+    lower_scaled, upper_scaled = _rmsea_ci(test.scaled, df, n_fit)
     fit = {
         "npar": npar,
         "fmin": 0.5 * (n - 1) / n * fmin,
@@ -426,8 +429,12 @@ def _fit_measures(
         "cfi_scaled": _cfi(test.scaled, df, baseline.scaled, baseline.df),
         "tli_scaled": _tli(test.scaled, df, baseline.scaled, baseline.df),
         "rmsea": _rmsea(test.chisq, df, n_fit),
+        "rmsea_ci_lower": lower,
+        "rmsea_ci_upper": upper,
         "rmsea_pvalue": _close_fit_pvalue(test.chisq, df, n_fit),
         "rmsea_scaled": _rmsea(test.scaled, df, n_fit),
+        "rmsea_ci_lower_scaled": lower_scaled,
+        "rmsea_ci_upper_scaled": upper_scaled,
         "rmsea_pvalue_scaled": _close_fit_pvalue(test.scaled, df, n_fit),
         "srmr": srmr,
         "loglik": math.nan,
@@ -436,8 +443,6 @@ def _fit_measures(
         "bic": math.nan,
         "ntotal": n,
     }
-    fit["rmsea_ci_lower"], fit["rmsea_ci_upper"] = _rmsea_ci(test.chisq, df, n_fit)
-    fit["rmsea_ci_lower_scaled"], fit["rmsea_ci_upper_scaled"] = _rmsea_ci(test.scaled, df, n_fit)
     return {name: float(value) for name, value in fit.items()}
 
 
