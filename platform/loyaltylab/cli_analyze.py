@@ -92,34 +92,53 @@ def _matrix(title: str, matrix: pd.DataFrame) -> str:
     return _table(title, frame)
 
 
-def _fit_line(label: str, fit: dict) -> str:
+def _fit_line(label: str, fit: dict, *, scaled: bool = False) -> str:
+    """Chi-square and fit indices; ``scaled``: the scaled-shifted (WLSMV) versions."""
+    suffix = "_scaled" if scaled else ""
+
+    def value(name: str) -> object:
+        return fit.get(name + suffix)
+
     return (
-        f"{label}: chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq'), 2)}, "
-        f"p {_pvalue(fit.get('pvalue', math.nan))}, CFI = {_number(fit.get('cfi'))}, "
-        f"TLI = {_number(fit.get('tli'))}, RMSEA = {_number(fit.get('rmsea'))} "
-        f"[{_number(fit.get('rmsea_ci_lower'))}, {_number(fit.get('rmsea_ci_upper'))}], "
+        f"{label}: {'scaled ' if scaled else ''}chi2({_number(fit.get('df'), 0)}) = "
+        f"{_number(value('chisq'), 2)}, p {_pvalue(value('pvalue') or math.nan)}, "
+        f"CFI = {_number(value('cfi'))}, TLI = {_number(value('tli'))}, "
+        f"RMSEA = {_number(value('rmsea'))} "
+        f"[{_number(value('rmsea_ci_lower'))}, {_number(value('rmsea_ci_upper'))}], "
         f"SRMR = {_number(fit.get('srmr'))}"
     )
 
 
 def render(result: AnalysisResult) -> str:
     """The readable report printed without ``--json``."""
+    scaled = result.model.test == "scaled.shifted"
+    estimator = result.model.estimator
+    if result.ordered:
+        count = len(result.ordered)
+        estimator += f", {count} ordered item{'s' if count != 1 else ''}"
     parts = [
         f"Rows read: {result.n_rows}   used: {result.n_used}   missing data: {result.missing}",
         *(f"  dropped {line}" for line in _drop_lines(result)),
         "",
-        "Model fit (ML)",
-        "  " + _fit_line("measurement model", result.measurement_model.fit),
-        "  " + _fit_line("structural model ", result.model.fit),
+        f"Model fit ({estimator})",
+        "  " + _fit_line("measurement model", result.measurement_model.fit, scaled=scaled),
+        "  " + _fit_line("structural model ", result.model.fit, scaled=scaled),
         "",
     ]
     for warning in [*result.measurement_model.warnings, *result.model.warnings]:
         parts.append(f"warning: {warning}")
     if parts[-1] != "":
         parts.append("")
-    reliability = result.reliability[
-        ["construct", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave"]
-    ].rename(columns={"alpha_ci_lower": "alpha 95% lo", "alpha_ci_upper": "alpha 95% hi"})
+    columns = ["construct", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega"]
+    columns += [c for c in ("alpha_ordinal", "omega_categorical") if c in result.reliability]
+    reliability = result.reliability[[*columns, "cr", "ave"]].rename(
+        columns={
+            "alpha_ci_lower": "alpha 95% lo",
+            "alpha_ci_upper": "alpha 95% hi",
+            "alpha_ordinal": "ordinal alpha",
+            "omega_categorical": "categorical omega",
+        }
+    )
     parts.append(
         _table("Reliability and convergent validity (alpha, CR >= .70; AVE >= .50)", reliability)
     )
@@ -234,9 +253,20 @@ def analyze(
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
     group: str | None = typer.Option(None, "--group", help="Column to compare groups by."),
     nps: str | None = typer.Option(None, "--nps", help="0-10 likelihood-to-recommend column."),
+    ordered: list[str] | None = typer.Option(
+        None,
+        "--ordered",
+        help="Ordered (ordinal) items, fitted by WLSMV as lavaan's ordered=: 'all' or item "
+        "names (repeat, or separate with commas).",
+    ),
 ) -> None:
     """Reliability, validity, CFA/SEM and comparisons for a survey data file."""
     reverse_items = _split_items(reverse)
+    ordered_items: list[str] | bool = _split_items(ordered)
+    if "all" in ordered_items:
+        if len(ordered_items) > 1:
+            _fail("--ordered takes 'all' or item names, not both")
+        ordered_items = True
     if missing not in ("listwise", "fiml"):
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
     if reverse_items and (scale_min is None or scale_max is None):
@@ -260,6 +290,7 @@ def analyze(
                 seed=seed,
                 group=group,
                 nps=nps,
+                ordered=ordered_items,
             )
     except ValueError as error:
         _fail(str(error))

@@ -150,3 +150,51 @@ def _assert_one_line_error(result, named: str) -> None:
     assert lines[0].startswith("error: ")
     assert named in lines[0]
     assert "Traceback" not in result.output
+
+
+ORDINAL_DATA = DATA.parent / "loyalty_ordinal.csv"
+ORDINAL_MODEL = """
+SAT =~ sat1 + sat2 + sat3 + sat4
+VAL =~ val1 + val2 + val3
+LOY =~ loy1 + loy2 + loy3 + loy4
+VAL ~ a*SAT
+LOY ~ c*SAT + b*VAL
+"""
+
+
+def test_ordered_items_by_wlsmv(tmp_path):
+    model = tmp_path / "ordinal.lavaan"
+    model.write_text(ORDINAL_MODEL, encoding="utf-8")
+    out = tmp_path / "result.json"
+    result = run(ORDINAL_DATA, "--model", model, "--ordered", "all", "--json", out)
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert (document["estimator"], document["test"], document["se"]) == (
+        "WLSMV", "scaled.shifted", "robust.sem",
+    )  # fmt: skip
+    assert len(document["ordered"]) == 11
+    assert {"chisq_scaled", "chisq_scaling_factor", "cfi_scaled", "rmsea_robust"} <= set(
+        document["fit"]
+    )
+    assert any(row["op"] == "|" for row in document["estimates"])
+    # Names, repeated or comma-separated; the tables say what was fitted.
+    result = run(ORDINAL_DATA, "--model", model, "--ordered", "sat1,sat2", "--ordered", "sat3")
+    assert result.exit_code == 0, result.output
+    assert "Model fit (WLSMV, 3 ordered items)" in result.stdout
+    assert "scaled chi2(" in result.stdout
+    assert "ordinal alpha" not in result.stdout  # no construct has only ordered items
+    result = run(ORDINAL_DATA, "--model", model, "--ordered", "all")
+    assert "ordinal alpha" in result.stdout and "categorical omega" in result.stdout
+
+
+def test_ordered_errors_exit_2_with_one_line(tmp_path):
+    model = tmp_path / "ordinal.lavaan"
+    model.write_text(ORDINAL_MODEL, encoding="utf-8")
+    cases = [
+        (("--ordered", "all,sat1"), "'all' or item names"),
+        (("--ordered", "sat9"), "sat9"),
+        (("--ordered", "all", "--missing", "fiml"), "FIML needs continuous items"),
+        (("--ordered", "all", "--bootstrap", "10"), "bootstrap intervals are not available"),
+    ]
+    for args, named in cases:
+        _assert_one_line_error(run(ORDINAL_DATA, "--model", model, *args), named)
