@@ -9,7 +9,12 @@ counted against it).
 Pipeline: ``analysis.pipeline.analyze`` without bootstrap on 10,000 respondents (target ≤ 1 s),
 also expressed as a number of single SEM fits on the same data.
 
-Run: ``.venv/bin/python bench/analysis.py [--n-boot 1000] [--jobs N]``
+WLSMV: one fit of the 11-item ordinal loyalty SEM (5-point items, N = 600,
+``tests/analysis/data/loyalty_ordinal.csv``) with ``fit_sem(..., ordered=True)`` versus lavaan
+``sem(..., ordered = names(d))`` on the same file, both the best of ``--repeat`` fits (lavaan
+timed inside R; target ≥ 3× faster than lavaan).
+
+Run: ``.venv/bin/python bench/analysis.py [--n-boot 1000] [--jobs N] [--only wlsmv]``
 """
 
 from __future__ import annotations
@@ -27,10 +32,21 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 SIMULATION = ROOT / "tests" / "analysis" / "reference" / "make_loyalty_sim.py"
 SEGMENTS = ROOT / "tests" / "analysis" / "data" / "loyalty_segments.csv"
+ORDINAL = ROOT / "tests" / "analysis" / "data" / "loyalty_ordinal.csv"
+ORDINAL_MODEL = """
+SAT =~ sat1 + sat2 + sat3 + sat4
+VAL =~ val1 + val2 + val3
+LOY =~ loy1 + loy2 + loy3 + loy4
+VAL ~ a*SAT
+LOY ~ c*SAT + b*VAL
+ind := a*b
+total := c + a*b
+"""
 
 
 def _simulation():
@@ -122,11 +138,77 @@ def time_full_pipeline(n: int = 10_000, repeat: int = 5) -> tuple[float, float]:
     return pipeline, single
 
 
+def time_wlsmv(repeat: int) -> tuple[float, float]:
+    """Best-of-``repeat`` seconds of one WLSMV fit (11 ordinal items, N = 600), and of its
+    sample-statistics stage (thresholds, polychorics, NACOV)."""
+    fit_sem = _analysis_module("sem").fit_sem
+    ordinal_moments = _analysis_module("sem.polychoric").ordinal_moments
+    data = pd.read_csv(ORDINAL)
+    values = data.to_numpy(dtype=float)
+    result = fit_sem(data, ORDINAL_MODEL, ordered=True)  # warm-up: imports and caches
+    fit = result.fit
+    print(
+        f"  scaled chi2({fit['df']:.0f}) = {fit['chisq_scaled']:.3f}, "
+        f"CFI.scaled = {fit['cfi_scaled']:.4f}, RMSEA.scaled = {fit['rmsea_scaled']:.4f}"
+    )
+    whole = best_of(repeat, lambda: fit_sem(data, ORDINAL_MODEL, ordered=True))
+    with threadpool_limits(limits=1, user_api="blas"):  # as inside fit_sem
+        stage = best_of(
+            repeat,
+            lambda: ordinal_moments(values, ordered=[True] * values.shape[1], names=data.columns),
+        )
+    return whole, stage
+
+
+def time_lavaan_wlsmv(repeat: int) -> float | None:
+    """Best-of-``repeat`` seconds of lavaan's WLSMV fit of the same model, timed inside R."""
+    if shutil.which("Rscript") is None:
+        return None
+    script = (
+        "suppressPackageStartupMessages(library(lavaan));"
+        f"d <- read.csv('{ORDINAL}'); model <- '{ORDINAL_MODEL}';"
+        "fit <- sem(model, data = d, ordered = names(d));"
+        f"t <- sapply(seq_len({repeat}), function(i) system.time("
+        "sem(model, data = d, ordered = names(d)))[['elapsed']]);"
+        "cat(min(t), fitMeasures(fit, 'chisq.scaled'), '\\n')"
+    )
+    run = subprocess.run(
+        ["Rscript", "-e", script], capture_output=True, text=True, check=False, timeout=3600
+    )
+    if run.returncode != 0:
+        print("  lavaan not available:", run.stderr.strip().splitlines()[-1:])
+        return None
+    seconds, chisq = map(float, run.stdout.split()[-2:])
+    print(f"  lavaan scaled chi2 = {chisq:.3f}")
+    return seconds
+
+
+def bench_wlsmv(repeat: int) -> None:
+    print(f"WLSMV: 11 ordinal items, N = 600, best of {repeat} fits")
+    ours, stage = time_wlsmv(repeat)
+    print(f"  LoyaltyLab: {ours * 1000:.1f} ms (sample statistics {stage * 1000:.1f} ms)")
+    lavaan = time_lavaan_wlsmv(repeat)
+    if lavaan is not None:
+        print(f"  lavaan:     {lavaan * 1000:.1f} ms")
+        print(f"  ratio (lavaan / LoyaltyLab): {lavaan / ours:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all)")
+    parser.add_argument("--repeat", type=int, default=20, help="WLSMV fits timed (best of)")
+    parser.add_argument(
+        "--only", choices=["bootstrap", "pipeline", "wlsmv"], help="run one benchmark only"
+    )
     args = parser.parse_args()
+    if args.only in (None, "wlsmv"):
+        bench_wlsmv(args.repeat)
+    if args.only == "wlsmv":
+        return
+    if args.only == "pipeline":
+        report_pipeline()
+        return
     data = loyalty_survey()
     cores = args.jobs or os.cpu_count()
     print(f"SEM bootstrap: {args.n_boot} resamples, N = {len(data)}, 13 items, {cores} core(s)")
@@ -136,6 +218,11 @@ def main() -> None:
     if lavaan is not None:
         print(f"  lavaan:     {lavaan:.2f} s")
         print(f"  ratio (lavaan / LoyaltyLab): {lavaan / ours:.1f}x")
+    if args.only is None:
+        report_pipeline()
+
+
+def report_pipeline() -> None:
     pipeline, single = time_full_pipeline()
     print(
         f"Full pipeline without bootstrap (N = 10,000): {pipeline:.3f} s, "

@@ -35,14 +35,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from analysis.errors import AnalysisError, ConvergenceError, IdentificationError, ModelSyntaxError
 from analysis.sem.engine import Moments, RamModel, fisher_scoring
 from analysis.sem.fitting import (
+    _Z975,
     Estimator,
     PreparedData,
     SemResult,
@@ -196,8 +198,14 @@ def fit_wlsmv(
     rows of the model's observed variables.
     """
     # Small matrices: BLAS threads only add overhead (several times slower on a busy machine).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _threadpools().limit(limits=1, user_api="blas"):
         return _fit(spec, prepared, ordered=ordered, std_lv=std_lv)
+
+
+@cache
+def _threadpools() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once (a search costs about a millisecond)."""
+    return ThreadpoolController()
 
 
 def _fit(
@@ -323,22 +331,29 @@ def _fill_threshold_rows(
 ) -> None:
     """Thresholds and scale factors in the estimates (std.all: y* has unit variance)."""
     rows = model.threshold_row[model.is_threshold]
-    values = model.thresholds(theta, fixed)[model.is_threshold]
+    scale_rows = np.array([i for i in range(len(table)) if table.op[i] == "~*~"], dtype=int)
     free = table.free[rows]
-    se = np.full(len(rows), np.nan)
-    se[free >= 0] = np.sqrt(np.maximum(np.diag(vcov)[free[free >= 0]], 0))
-    scale_rows = [i for i in range(len(table)) if table.op[i] == "~*~"]
-    index = np.concatenate([rows, scale_rows]).astype(int)
-    est = np.concatenate([values, np.ones(len(scale_rows))])
-    se = np.concatenate([se, np.full(len(scale_rows), np.nan)])
-    z = est / se
-    estimates.loc[index, "est"] = est
-    estimates.loc[index, "se"] = se
-    estimates.loc[index, "z"] = z
-    estimates.loc[index, "pvalue"] = 2 * stats.norm.sf(np.abs(z))
-    estimates.loc[index, "ci_lower"] = est - stats.norm.ppf(0.975) * se
-    estimates.loc[index, "ci_upper"] = est + stats.norm.ppf(0.975) * se
-    estimates.loc[index, "std_all"] = est
+    columns = {name: estimates[name].to_numpy(copy=True) for name in ("est", "se")}
+    columns["est"][rows] = model.thresholds(theta, fixed)[model.is_threshold]
+    columns["est"][scale_rows] = 1.0
+    columns["se"][rows[free >= 0]] = np.sqrt(np.maximum(np.diag(vcov)[free[free >= 0]], 0))
+    est, se = columns["est"], columns["se"]
+    filled = np.concatenate([rows, scale_rows])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = est[filled] / se[filled]
+    updates = {
+        "est": est[filled],
+        "se": se[filled],
+        "z": z,
+        "pvalue": 2 * stats.norm.sf(np.abs(z)),
+        "ci_lower": est[filled] - _Z975 * se[filled],
+        "ci_upper": est[filled] + _Z975 * se[filled],
+        "std_all": est[filled],
+    }
+    for name, values in updates.items():
+        column = estimates[name].to_numpy(copy=True)
+        column[filled] = values
+        estimates[name] = column
 
 
 @dataclass(frozen=True)

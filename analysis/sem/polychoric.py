@@ -502,8 +502,7 @@ class _Polychoric:
         return probability, _cells(density), _cells(slope)
 
     def _loglik(self, rho: np.ndarray, pairs: np.ndarray, freq: np.ndarray) -> np.ndarray:
-        probability, _, _ = self._corners(rho, pairs, derivatives=False)
-        return (freq * np.log(np.maximum(probability, _TINY))).sum(axis=(1, 2))
+        return _table_loglik(self._corners(rho, pairs, derivatives=False)[0], freq)
 
     def _estimate(self) -> np.ndarray:
         freq = self.freq.copy()
@@ -527,7 +526,7 @@ class _Polychoric:
             step = np.where(hessian < 0, -gradient / np.where(hessian < 0, hessian, 1.0), 0.0)
             uphill = hessian >= 0
             step[uphill] = 0.1 * np.sign(gradient[uphill])
-            old = self._loglik(current, index, f)
+            old = _table_loglik(probability, f)
             length = np.ones(len(index))
             for _ in range(30):
                 candidate = np.clip(current + length * step, -_RHO_BOUND, _RHO_BOUND)
@@ -606,6 +605,10 @@ class _Polychoric:
                 slots = items.threshold_columns(item[k])
                 count = len(slots)
                 scores.a21[column, slots] = upper_sum[k, :count] - lower_sum[k, 1 : count + 1]
+
+
+def _table_loglik(probability: np.ndarray, freq: np.ndarray) -> np.ndarray:
+    return (freq * np.log(np.maximum(probability, _TINY))).sum(axis=(1, 2))
 
 
 def _cells(corners: np.ndarray) -> np.ndarray:
