@@ -23,6 +23,7 @@ CASES = {
     "ordinal_skewed": ("ordinal_skewed", {}),
     "ordinal_mixed": ("ordinal_skewed", {}),
     "ordinal_thresholds": ("ordinal_skewed", {"std_lv": True}),
+    "ordinal_paths": ("ordinal_skewed", {}),
     "loyalty_ordinal": ("loyalty_ordinal", {}),
 }
 EXACT = {"npar", "df", "df.scaled", "baseline.df", "baseline.df.scaled", "ntotal"}

@@ -40,7 +40,8 @@ fit_measure_names <- c(
   "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "srmr", "ntotal"
 )
 
-export <- function(name, model, data, ordered, ...) {
+# sample = FALSE: leave out the sample statistics (another fixture has them for the same data).
+export <- function(name, model, data, ordered, ..., sample = TRUE) {
   fit <- sem(model, data = data, ordered = ordered, ...)
   pe <- parameterEstimates(fit)
   ss <- standardizedSolution(fit)
@@ -48,7 +49,6 @@ export <- function(name, model, data, ordered, ...) {
   stopifnot(all(pe$lhs == ss$lhs & pe$op == ss$op & pe$rhs == ss$rhs))
   fm <- fitMeasures(fit, fit_measure_names)
   test <- lavInspect(fit, "test")$scaled.shifted
-  sampstat <- lavInspect(fit, "sampstat")
   out <- list(
     model = model,
     ordered = ordered,
@@ -63,15 +63,18 @@ export <- function(name, model, data, ordered, ...) {
     fit = as.list(setNames(as.numeric(fm), names(fm))),
     scaling_factor = test$scaling.factor,
     shift_parameter = test$shift.parameter,
-    r2 = as.list(lavInspect(fit, "r2")),
-    sample = list(
+    r2 = as.list(lavInspect(fit, "r2"))
+  )
+  if (sample) {
+    sampstat <- lavInspect(fit, "sampstat")
+    out$sample <- list(
       names = lavNames(fit, "ov"),
       thresholds = unname(sampstat$th),
       cov = unname(unclass(sampstat$cov)),
       wls_obs = unname(lavInspect(fit, "wls.obs")),
       gamma = unname(unclass(lavInspect(fit, "gamma")))
     )
-  )
+  }
   path <- file.path(here, paste0(name, ".json"))
   writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", pretty = TRUE), path)
   cat("wrote", path, "\n")
@@ -100,7 +103,19 @@ y1 | a*t1
 y2 | a*t1 + t2
 y3 | -1.5*t2
 "
-export("ordinal_thresholds", threshold_model, skewed, skewed_items, std.lv = TRUE)
+export("ordinal_thresholds", threshold_model, skewed, skewed_items, std.lv = TRUE,
+       sample = FALSE)
+
+# Paths: an ordered outcome of two factors, a continuous outcome, a residual covariance
+# between ordered items of different factors.
+paths_model <- "
+F1 =~ y1 + y2 + y3 + y4
+F2 =~ y5 + y6 + y7
+y4 ~~ y5
+y8 ~ F1 + F2
+x1 ~ F2
+"
+export("ordinal_paths", paths_model, skewed, skewed_items, sample = FALSE)
 
 # Binary items (tetrachoric correlations; b1 x b2 has an empty cell, which lavaan fills with
 # 0.5 keeping the margins) next to a 5-point item: sample statistics only.
