@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -38,15 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SIMULATION = ROOT / "tests" / "analysis" / "reference" / "make_loyalty_sim.py"
 SEGMENTS = ROOT / "tests" / "analysis" / "data" / "loyalty_segments.csv"
 ORDINAL = ROOT / "tests" / "analysis" / "data" / "loyalty_ordinal.csv"
-ORDINAL_MODEL = """
-SAT =~ sat1 + sat2 + sat3 + sat4
-VAL =~ val1 + val2 + val3
-LOY =~ loy1 + loy2 + loy3 + loy4
-VAL ~ a*SAT
-LOY ~ c*SAT + b*VAL
-ind := a*b
-total := c + a*b
-"""
+# The model lavaan's reference fit used (tests/analysis/reference/ordinal_reference.R).
+ORDINAL_MODEL = json.loads(
+    (ROOT / "tests" / "analysis" / "reference" / "loyalty_ordinal.json").read_text()
+)["model"]
 
 
 def _simulation():
@@ -96,20 +92,25 @@ def time_lavaan(data: pd.DataFrame, n_boot: int) -> float | None:
     with tempfile.TemporaryDirectory() as folder:
         csv = Path(folder) / "loyalty.csv"
         data.to_csv(csv, index=False)
-        script = (
+        output = _rscript(
             "suppressPackageStartupMessages(library(lavaan)); set.seed(2024);"
             f"d <- read.csv('{csv}'); model <- '{LOYALTY_MODEL}';"
             "t <- system.time(fit <- sem(model, data = d, se = 'bootstrap', "
             f"bootstrap = {n_boot}));"
             "cat(t[['elapsed']], '\\n')"
         )
-        run = subprocess.run(
-            ["Rscript", "-e", script], capture_output=True, text=True, check=False, timeout=3600
-        )
+    return None if output is None else float(output[-1])
+
+
+def _rscript(script: str) -> list[str] | None:
+    """The words ``Rscript -e script`` printed, or None (and why) if it failed."""
+    run = subprocess.run(
+        ["Rscript", "-e", script], capture_output=True, text=True, check=False, timeout=3600
+    )
     if run.returncode != 0:
         print("  lavaan not available:", run.stderr.strip().splitlines()[-1:])
         return None
-    return float(run.stdout.split()[-1])
+    return run.stdout.split()
 
 
 def best_of(repeat: int, run) -> float:
@@ -164,7 +165,7 @@ def time_lavaan_wlsmv(repeat: int) -> float | None:
     """Best-of-``repeat`` seconds of lavaan's WLSMV fit of the same model, timed inside R."""
     if shutil.which("Rscript") is None:
         return None
-    script = (
+    output = _rscript(
         "suppressPackageStartupMessages(library(lavaan));"
         f"d <- read.csv('{ORDINAL}'); model <- '{ORDINAL_MODEL}';"
         "fit <- sem(model, data = d, ordered = names(d));"
@@ -172,13 +173,9 @@ def time_lavaan_wlsmv(repeat: int) -> float | None:
         "sem(model, data = d, ordered = names(d)))[['elapsed']]);"
         "cat(min(t), fitMeasures(fit, 'chisq.scaled'), '\\n')"
     )
-    run = subprocess.run(
-        ["Rscript", "-e", script], capture_output=True, text=True, check=False, timeout=3600
-    )
-    if run.returncode != 0:
-        print("  lavaan not available:", run.stderr.strip().splitlines()[-1:])
+    if output is None:
         return None
-    seconds, chisq = map(float, run.stdout.split()[-2:])
+    seconds, chisq = map(float, output[-2:])
     print(f"  lavaan scaled chi2 = {chisq:.3f}")
     return seconds
 

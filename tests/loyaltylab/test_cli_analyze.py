@@ -153,13 +153,9 @@ def _assert_one_line_error(result, named: str) -> None:
 
 
 ORDINAL_DATA = DATA.parent / "loyalty_ordinal.csv"
-ORDINAL_MODEL = """
-SAT =~ sat1 + sat2 + sat3 + sat4
-VAL =~ val1 + val2 + val3
-LOY =~ loy1 + loy2 + loy3 + loy4
-VAL ~ a*SAT
-LOY ~ c*SAT + b*VAL
-"""
+ORDINAL_MODEL = json.loads((DATA.parents[1] / "reference" / "loyalty_ordinal.json").read_text())[
+    "model"
+]
 
 
 def test_ordered_items_by_wlsmv(tmp_path):

@@ -13,7 +13,7 @@ Two files, deterministic (the same files come out on every run):
   loads .25 on LOY, which the model leaves out.
 
 Run ``python tests/analysis/reference/make_ordinal_sim.py`` to rewrite both files in
-``tests/analysis/data/``; ``ordinal_reference.R`` fits them with lavaan.
+``tests/analysis/data/``; ``ordinal_reference.R`` fits them with lavaan (the models are there).
 """
 
 from __future__ import annotations
@@ -33,15 +33,6 @@ SKEWED_LOADINGS = {
     "F2": {"y5": 0.75, "y6": 0.70, "y7": 0.60, "y8": 0.50},
 }
 CONTINUOUS_LOADINGS = {"x1": 0.70, "x2": 0.60, "x3": 0.50}
-SKEWED_MODEL = """
-F1 =~ y1 + y2 + y3 + y4
-F2 =~ y5 + y6 + y7 + y8
-"""
-MIXED_MODEL = """
-F1 =~ y1 + y2 + y3 + y4
-F2 =~ y5 + y6 + x1 + x2 + x3
-"""
-MIXED_ORDERED = ["y1", "y2", "y3", "y4", "y5", "y6"]
 
 LOYALTY_CUTS = np.array([-1.9, -1.1, -0.2, 0.9])
 LOYALTY_LOADINGS = {
@@ -49,15 +40,6 @@ LOYALTY_LOADINGS = {
     "VAL": {"val1": 0.80, "val2": 0.75, "val3": 0.68},
     "LOY": {"loy1": 0.85, "loy2": 0.80, "loy3": 0.74, "loy4": 0.62},
 }
-LOYALTY_MODEL = """
-SAT =~ sat1 + sat2 + sat3 + sat4
-VAL =~ val1 + val2 + val3
-LOY =~ loy1 + loy2 + loy3 + loy4
-VAL ~ a*SAT
-LOY ~ c*SAT + b*VAL
-ind := a*b
-total := c + a*b
-"""
 
 
 def _items(
