@@ -107,7 +107,7 @@ class _CategoricalModel:
         )
         self.continuous = np.flatnonzero(~self.ordered)
         self.rows, self.cols = pair_indices(len(names))
-        self.n_free = table.n_free
+        self.table = table
 
     def thresholds(self, theta: np.ndarray, fixed: np.ndarray) -> np.ndarray:
         """The model's thresholds (in slot order; zero in the continuous variables' slots)."""
@@ -212,14 +212,12 @@ def _fit(
     spec: ModelSpec, prepared: PreparedData, *, ordered: Sequence[str], std_lv: bool
 ) -> SemResult:
     names = list(spec.observed_variables)
-    ordered_set = set(ordered)
-    mask = np.array([name in ordered_set for name in names])
-    values = prepared.values
-    n = len(values)
-    sample = ordinal_moments(values, ordered=mask, names=names)
+    mask = np.array([name in set(ordered) for name in names])
+    n = len(prepared.values)
+    sample = ordinal_moments(prepared.values, ordered=mask, names=names)
     counts = {name: len(sample.thresholds[j]) for j, name in enumerate(names) if mask[j]}
     table = build_table(spec, meanstructure=True, std_lv=std_lv, thresholds=counts)
-    _check_model(spec, ordered_set, table.exogenous_observed)
+    _check_model(spec, set(ordered), table.exogenous_observed)
     estimator = Estimator(spec, table)
     model = _CategoricalModel(estimator, sample)
     statistics = sample.statistics
@@ -234,42 +232,24 @@ def _fit(
         raise AnalysisError("the asymptotic variances of the sample statistics are not positive")
     weights = 1.0 / gamma_diagonal
     fixed = table.value.copy()
-    theta = starting_values(table, fixed, sample.cov, sample.mean)
-    start = model.threshold_free >= 0
-    theta[model.threshold_free[start]] = np.concatenate(sample.thresholds)[
-        _ordered_slots(model)[start]
-    ]
-    dwls = _Dwls(statistics, weights, model.continuous)
-    theta, iterations, converged, fmin = fisher_scoring(model, dwls, theta, fixed)
-    if not converged:
-        theta, iterations, converged, fmin = _fallback(model, dwls, theta, fixed)
-    if not converged:
-        raise ConvergenceError(
-            f"the estimator did not converge after {iterations} iterations; the model may be "
-            "misspecified or not identified, or the sample too small"
-        )
+    theta, iterations, fmin = _minimise(model, sample, weights, fixed)
+
     implied = model.moments(theta, fixed)
     delta = model.jacobian(implied)[0]
     weighted = weights[:, None] * delta
     information = delta.T @ weighted
     information_inverse = _invert_information(_free_parameter_names([table]), information)
-    # lavaan divides by N - 1 (the number of groups subtracted) for DWLS.
-    vcov = (
-        information_inverse @ (weighted.T @ sample.gamma @ weighted) @ information_inverse / (n - 1)
-    )
+    # The sandwich with the full Gamma; lavaan divides by N - 1 (groups subtracted) for DWLS.
+    meat = weighted.T @ sample.gamma @ weighted
+    vcov = information_inverse @ meat @ information_inverse / (n - 1)
 
-    # Final solution: the ordered items' residual variances filled in.
-    ordered_variance_rows = [
-        i
-        for i in range(len(table))
-        if table.op[i] == "~~" and table.lhs[i] == table.rhs[i] and table.lhs[i] in ordered_set
-    ]
+    # The solution reported: the ordered items' residual variances filled in.
     residual = dict(zip(np.array(names)[mask], model.residual_variances(implied), strict=True))
-    for i in ordered_variance_rows:
-        fixed[i] = residual[table.lhs[i]]
+    for i in range(len(table)):
+        if table.op[i] == "~~" and table.lhs[i] == table.rhs[i] and table.lhs[i] in residual:
+            fixed[i] = residual[table.lhs[i]]
     mom = estimator.model.moments(theta, fixed)
-    row_values = estimator.model.row_values(theta, fixed)
-    estimates = _estimates_table(estimator, mom, row_values, vcov)
+    estimates = _estimates_table(estimator, mom, estimator.model.row_values(theta, fixed), vcov)
     _fill_threshold_rows(estimates, table, model, theta, fixed, vcov)
 
     test = _scaled_shifted(
@@ -280,17 +260,8 @@ def _fit(
         delta=delta,
         information_inverse=information_inverse,
     )
-    correlations = slice(len(statistics) - len(model.rows), len(statistics))
-    baseline = _scaled_shifted(
-        chisq=(n - 1) * float(weights[correlations] @ statistics[correlations] ** 2),
-        df=len(model.rows),
-        gamma=sample.gamma[correlations, correlations],
-        weights=weights[correlations],
-        delta=np.zeros((len(model.rows), 0)),
-        information_inverse=np.zeros((0, 0)),
-    )
     fit = _fit_measures(
-        test=test, baseline=baseline, n=n, npar=table.n_free, fmin=fmin,
+        test=test, baseline=_baseline(sample, weights, n), n=n, npar=table.n_free, fmin=fmin,
         srmr=_srmr(sample, implied, model),
     )  # fmt: skip
     fit.update(
@@ -299,16 +270,15 @@ def _fit(
             information_inverse=information_inverse, df=df,
         )
     )  # fmt: skip
-    notes = list(prepared.notes) + _heywood_warnings(estimates, mom, estimator)
     return SemResult(
         estimates=estimates,
         fit=fit,
         r2=_r_squared(estimator, mom),
         n_rows=prepared.n_rows,
         n_used=n,
-        converged=converged,
+        converged=True,
         iterations=iterations,
-        warnings=notes,
+        warnings=list(prepared.notes) + _heywood_warnings(estimates, mom, estimator),
         missing="listwise",
         _estimator=estimator,
         _moments=mom,
@@ -318,6 +288,44 @@ def _fit(
         test="scaled.shifted",
         se="robust.sem",
         ordinal_statistics=sample,
+    )
+
+
+def _minimise(
+    model: _CategoricalModel, sample: OrdinalMoments, weights: np.ndarray, fixed: np.ndarray
+) -> tuple[np.ndarray, int, float]:
+    """The DWLS estimate by Gauss-Newton (scoring), from lavaan-like starting values with the
+    sample thresholds; the estimate, the iterations and the minimum."""
+    table = model.table
+    theta = starting_values(table, fixed, sample.cov, sample.mean)
+    start = model.threshold_free >= 0
+    theta[model.threshold_free[start]] = np.concatenate(sample.thresholds)[
+        _ordered_slots(model)[start]
+    ]
+    dwls = _Dwls(sample.statistics, weights, model.continuous)
+    theta, iterations, converged, fmin = fisher_scoring(model, dwls, theta, fixed)
+    if not converged:
+        theta, iterations, converged, fmin = _fallback(model, dwls, theta, fixed)
+    if not converged:
+        raise ConvergenceError(
+            f"the estimator did not converge after {iterations} iterations; the model may be "
+            "misspecified or not identified, or the sample too small"
+        )
+    return theta, iterations, fmin
+
+
+def _baseline(sample: OrdinalMoments, weights: np.ndarray, n: int) -> _Test:
+    """The independence model (all correlations zero; thresholds, means and variances fit
+    exactly), tested as the model is."""
+    pairs = len(sample.names) * (len(sample.names) - 1) // 2
+    part = slice(len(weights) - pairs, len(weights))
+    return _scaled_shifted(
+        chisq=(n - 1) * float(weights[part] @ sample.statistics[part] ** 2),
+        df=pairs,
+        gamma=sample.gamma[part, part],
+        weights=weights[part],
+        delta=np.zeros((pairs, 0)),
+        information_inverse=np.zeros((0, 0)),
     )
 
 

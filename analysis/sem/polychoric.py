@@ -303,7 +303,7 @@ def ordinal_moments(
         var=items.var,
         cor=cor,
         n=n,
-        gamma=scores.nacov(cor),
+        gamma=scores.nacov(),
         empty_cells=tuple(empty),
     )
 
@@ -423,7 +423,7 @@ class _Scores:
         self.h21 = np.zeros((n_pairs, items.size))
         self.h22 = np.ones(n_pairs)
 
-    def nacov(self, cor: np.ndarray) -> np.ndarray:
+    def nacov(self) -> np.ndarray:
         items = self.items
         a11_inverse = np.zeros((items.size, items.size))
         inner11 = self.univariate.T @ self.univariate
