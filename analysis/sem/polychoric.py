@@ -331,7 +331,8 @@ class _Univariate:
                 self.mean[j] = values[:, j].mean()
                 self.var[j] = values[:, j].var()
                 continue
-            codes, counts = _categories(values[:, j], names[j], levels)
+            observed, codes, counts = _categories(values[:, j], names[j])
+            levels.append(observed)
             self.codes[:, j] = codes
             self.n_categories[j] = len(counts)
             thresholds.append(special.ndtri(np.cumsum(counts)[:-1] / n))
@@ -390,7 +391,8 @@ def _normal_density(x: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * x * x) / np.sqrt(_TWO_PI)
 
 
-def _categories(column: np.ndarray, name: str, levels: list) -> tuple[np.ndarray, np.ndarray]:
+def _categories(column: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An ordered item's answer categories, each case's category (0, 1, ...) and the counts."""
     observed, codes = np.unique(column, return_inverse=True)
     if len(observed) < 2:
         raise AnalysisError(
@@ -402,8 +404,8 @@ def _categories(column: np.ndarray, name: str, levels: list) -> tuple[np.ndarray
             f"'{name}' has {len(observed)} distinct values, too many for an ordered item "
             f"(at most {MAX_CATEGORIES}); treat it as continuous"
         )
-    levels.append(observed)
-    return codes.ravel(), np.bincount(codes.ravel(), minlength=len(observed))
+    codes = codes.ravel()
+    return observed, codes, np.bincount(codes, minlength=len(observed))
 
 
 class _Scores:
@@ -501,43 +503,25 @@ class _Polychoric:
         slope[interior] = density[interior] * _density_slope(a[interior], b[interior], r[interior])
         return probability, _cells(density), _cells(slope)
 
-    def _loglik(self, rho: np.ndarray, pairs: np.ndarray, freq: np.ndarray) -> np.ndarray:
-        return _table_loglik(self._corners(rho, pairs, derivatives=False)[0], freq)
-
     def _estimate(self) -> np.ndarray:
-        freq = self.freq.copy()
+        freq = self.freq.copy()  # with lavaan's correction of 2 x 2 tables
         rho, done = self._two_by_two(freq)
-        rho = np.where(done, rho, self._starting_values())
-        active = ~done
-        for _ in range(100):
-            if not active.any():
-                break
-            index = np.flatnonzero(active)
-            current = rho[index]
-            probability, phi, slope = self._corners(current, index, derivatives=True)
-            usable = probability > _TINY  # lavaan drops cells at the probability floor
-            f = freq[index]
-            ratio = np.where(usable, phi / np.where(usable, probability, 1.0), 0.0)
+
+        def loglik(rho: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+            return _table_loglik(self._corners(rho, pairs, derivatives=False)[0], freq[pairs])
+
+        def derivatives(rho: np.ndarray, pairs: np.ndarray):
+            probability, phi, slope = self._corners(rho, pairs, derivatives=True)
+            f = freq[pairs]
+            usable = probability > _TINY  # lavaan leaves out cells at the probability floor
+            safe = np.where(usable, probability, 1.0)
+            ratio = np.where(usable, phi / safe, 0.0)
+            curvature = np.where(usable, slope / safe, 0.0) - ratio * ratio
             gradient = (f * ratio).sum(axis=(1, 2))
-            hessian = (
-                f * np.where(usable, slope / np.where(usable, probability, 1.0), 0.0)
-                - f * ratio * ratio
-            ).sum(axis=(1, 2))
-            step = np.where(hessian < 0, -gradient / np.where(hessian < 0, hessian, 1.0), 0.0)
-            uphill = hessian >= 0
-            step[uphill] = 0.1 * np.sign(gradient[uphill])
-            old = _table_loglik(probability, f)
-            length = np.ones(len(index))
-            for _ in range(30):
-                candidate = np.clip(current + length * step, -_RHO_BOUND, _RHO_BOUND)
-                worse = self._loglik(candidate, index, f) < old - 1e-12 * np.abs(old)
-                if not worse.any():
-                    break
-                length[worse] /= 2
-            moved = candidate - current
-            rho[index] = candidate
-            active[index] = np.abs(moved) > 1e-11
-        return rho
+            return _table_loglik(probability, f), gradient, (f * curvature).sum(axis=(1, 2))
+
+        start = np.where(done, rho, self._starting_values())
+        return _newton(start, ~done, loglik, derivatives, bound=_RHO_BOUND)
 
     def _starting_values(self) -> np.ndarray:
         codes = self.items.codes
@@ -629,28 +613,36 @@ class _Polyserial:
         self.upper = items.upper[:, ordered]
         self.lower = items.lower[:, ordered]
 
-    def _probability(self, rho: np.ndarray):
+    def probability(self, rho: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Each case's probability of its answer given ``z`` (floored as lavaan), the two
+        standardized edges ``t`` and ``sqrt(1 - rho²)``, for the ``pairs`` given."""
         root = np.sqrt(1 - rho * rho)
-        t_upper = (self.upper - rho * self.z) / root
-        t_lower = (self.lower - rho * self.z) / root
+        z = self.z[:, pairs]
+        t_upper = (self.upper[:, pairs] - rho * z) / root
+        t_lower = (self.lower[:, pairs] - rho * z) / root
         probability = np.maximum(special.ndtr(t_upper) - special.ndtr(t_lower), np.finfo(float).eps)
         return probability, t_upper, t_lower, root
 
-    def loglik(self, rho: np.ndarray) -> np.ndarray:
-        return np.log(self._probability(rho)[0]).sum(axis=0)
+    def loglik(self, rho: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+        return np.log(self.probability(rho, pairs)[0]).sum(axis=0)
 
-    def derivatives(self, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Casewise first and second derivatives of the log-likelihood in ``rho``."""
-        probability, t_upper, t_lower, root = self._probability(rho)
+    def derivatives(self, rho: np.ndarray, pairs: np.ndarray):
+        """The log-likelihood and its first and second derivatives in ``rho``."""
+        probability, t_upper, t_lower, root = self.probability(rho, pairs)
+        z = self.z[:, pairs]
         first = second = 0.0
-        for edge, t, sign in ((self.upper, t_upper, 1.0), (self.lower, t_lower, -1.0)):
-            dt = (rho * edge - self.z) / root**3
-            d2t = (edge * root**2 + 3 * rho * (rho * edge - self.z)) / root**5
+        for edge, t, sign in (
+            (self.upper[:, pairs], t_upper, 1.0),
+            (self.lower[:, pairs], t_lower, -1.0),
+        ):
+            dt = (rho * edge - z) / root**3
+            d2t = (edge * root**2 + 3 * rho * (rho * edge - z)) / root**5
             density = _normal_density(t)
             first = first + sign * density * dt
             second = second + sign * density * (d2t - t * dt * dt)
         score = first / probability
-        return score, second / probability - score * score
+        curvature = second / probability - score * score
+        return np.log(probability).sum(axis=0), score.sum(axis=0), curvature.sum(axis=0)
 
 
 def _polyserial(
@@ -658,34 +650,49 @@ def _polyserial(
 ) -> tuple[np.ndarray, _Polyserial]:
     """Polyserial correlations by Newton steps on all pairs at once (bounds of lavaan's)."""
     model = _Polyserial(items, continuous, ordered)
-    z = model.z
     codes = items.codes[:, ordered]
     spread = codes.std(axis=0)
-    pearson = ((z * (codes - codes.mean(axis=0))).mean(axis=0)) / np.where(spread > 0, spread, 1)
+    pearson = (model.z * (codes - codes.mean(axis=0))).mean(axis=0) / np.where(
+        spread > 0, spread, 1
+    )
     density_sum = np.array([_normal_density(items.thresholds[j]).sum() for j in ordered])
-    rho = pearson * spread / density_sum  # Olsson, Drasgow & Dorans (1982), eq. 38
-    rho = np.where(np.abs(rho) > 0.9, rho / 2, rho)
-    active = np.ones(len(rho), dtype=bool)
+    start = pearson * spread / density_sum  # Olsson, Drasgow & Dorans (1982), eq. 38
+    start = np.where(np.abs(start) > 0.9, start / 2, start)
+    active = np.ones(len(start), dtype=bool)
+    rho = _newton(start, active, model.loglik, model.derivatives, bound=_POLYSERIAL_BOUND)
+    return rho, model
+
+
+def _newton(start, active, loglik, derivatives, *, bound: float) -> np.ndarray:
+    """Maximise one-parameter log-likelihoods, one per pair, all at once.
+
+    Newton steps (a small step uphill where the curvature is not negative), halved for the
+    pairs whose log-likelihood would drop, clipped to ``[-bound, bound]``; a pair stops when
+    its step falls below 1e-11. ``loglik(rho, pairs)`` and ``derivatives(rho, pairs)``
+    (log-likelihood, gradient, second derivative) evaluate the ``pairs`` given.
+    """
+    rho = start.copy()
+    active = active.copy()
     for _ in range(100):
-        if not active.any():
+        pairs = np.flatnonzero(active)
+        if not len(pairs):
             break
-        score, curvature = model.derivatives(rho)
-        gradient = score.sum(axis=0)
-        hessian = curvature.sum(axis=0)
-        step = np.where(hessian < 0, -gradient / np.where(hessian < 0, hessian, 1.0), 0.0)
-        step = np.where(hessian < 0, step, 0.1 * np.sign(gradient))
-        old = model.loglik(rho)
-        length = np.ones(len(rho))
+        current = rho[pairs]
+        value, gradient, hessian = derivatives(current, pairs)
+        concave = hessian < 0
+        step = np.where(
+            concave, -gradient / np.where(concave, hessian, 1.0), 0.1 * np.sign(gradient)
+        )
+        length = np.ones(len(pairs))
         for _ in range(30):
-            candidate = np.clip(rho + length * step, -_POLYSERIAL_BOUND, _POLYSERIAL_BOUND)
-            worse = model.loglik(candidate) < old - 1e-12 * np.abs(old)
+            candidate = np.clip(current + length * step, -bound, bound)
+            worse = loglik(candidate, pairs) < value - 1e-12 * np.abs(value)
             if not worse.any():
                 break
             length[worse] /= 2
-        candidate = np.where(active, candidate, rho)
-        active = np.abs(candidate - rho) > 1e-11
-        rho = candidate
-    return rho, model
+        rho[pairs] = candidate
+        active[pairs] = np.abs(candidate - current) > 1e-11
+    return rho
 
 
 def _add_polyserial_scores(
@@ -699,7 +706,7 @@ def _add_polyserial_scores(
     """lavaan's ``lav_bvmix_cor_scores``: the correlation's score and its cross-products with
     the continuous variable's mean and variance and the ordered item's thresholds."""
     items = scores.items
-    probability, t_upper, t_lower, root = model._probability(rho)
+    probability, t_upper, t_lower, root = model.probability(rho, np.arange(len(rho)))
     density_upper, density_lower = _normal_density(t_upper), _normal_density(t_lower)
     rho_score = (
         density_upper * (model.upper * rho - model.z)
