@@ -262,7 +262,7 @@ def fit_sem(
     *,
     missing: Literal["listwise", "fiml"] = "listwise",
     std_lv: bool = False,
-    ordered: Sequence[str] | bool | None = None,
+    ordered: str | Sequence[str] | bool | None = None,
 ) -> SemResult:
     """Fit a structural equation or confirmatory factor model by maximum likelihood or WLSMV.
 
@@ -284,7 +284,7 @@ def fit_sem(
         EM-estimated saturated model.
     std_lv : bool
         Identify factors by fixing their variances to 1 and freeing all loadings.
-    ordered : sequence of str or bool, optional
+    ordered : str, sequence of str or bool, optional
         Ordered (ordinal) items, as lavaan's ``ordered =``: ``True`` for every observed
         variable of the model, or their names (names that are data columns but not in this
         model are ignored). With ordered items the model is fitted by WLSMV
@@ -359,15 +359,16 @@ def fit_sem(
 
 
 def _ordered_items(
-    data: pd.DataFrame, spec: ModelSpec, ordered: Sequence[str] | bool | None
+    data: pd.DataFrame, spec: ModelSpec, ordered: str | Sequence[str] | bool | None
 ) -> list[str]:
     """The model's observed variables declared ordered (``True``: all of them)."""
     if ordered is None or ordered is False:
         return []
     if ordered is True:
         return list(spec.observed_variables)
-    if isinstance(ordered, str) or not all(isinstance(name, str) for name in ordered):
-        raise TypeError("ordered must be True, False or a sequence of column names")
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    if not all(isinstance(name, str) for name in ordered):
+        raise TypeError("ordered must be True, False or column names")
     unknown = [name for name in ordered if name not in data.columns]
     if unknown:
         raise UnknownVariableError(unknown)

@@ -155,7 +155,9 @@ def test_unsupported_uses_say_why():
     with pytest.raises(AnalysisError, match="'y4' predicts 'F'"):
         fit_sem(data, "F =~ y1 + y2 + y3\nG =~ y4 + y5 + y6\nF ~ y4", ordered=True)
     with pytest.raises(TypeError, match="ordered must be True"):
-        fit_sem(data, "F =~ y1 + y2 + y3", ordered="y1")
+        fit_sem(data, "F =~ y1 + y2 + y3", ordered=[1, 2])
+    one = fit_sem(data, "F =~ y1 + y2 + y3", ordered="y1")  # as lavaan's ordered = "y1"
+    assert one.estimates.query("op == '|'")["lhs"].unique().tolist() == ["y1"]
 
 
 def test_ml_is_unchanged_without_ordered_items():
