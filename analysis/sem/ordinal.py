@@ -534,7 +534,7 @@ def _robust_measures(
     t2 = max(chisq - c_hat * df, null_chisq - c_null * null_df, 0.0)
     scaled = chisq / c_hat
     lower, upper = _rmsea_ci(scaled, df3, n_fit)
-    return {
+    robust = {
         "cfi_robust": 1.0 if math.isclose(t2, 0.0, abs_tol=1.5e-8) else 1 - t1 / t2,
         "tli_robust": 1 - (chisq - c_hat * df) * null_df / ((null_chisq - c_null * null_df) * df),
         "rmsea_robust": math.sqrt(max(chisq / n_fit / df3 - c_hat / n_fit, 0.0)),
@@ -542,6 +542,7 @@ def _robust_measures(
         "rmsea_ci_upper_robust": upper * math.sqrt(c_hat),
         "rmsea_pvalue_robust": float(stats.ncx2.sf(scaled, df3, n_fit * df3 / c_hat * 0.05**2)),
     }
+    return {name: float(value) for name, value in robust.items()}
 
 
 def _thresholds_constrained(model: _CategoricalModel, table) -> bool:

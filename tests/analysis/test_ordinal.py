@@ -100,6 +100,7 @@ def test_r2_and_what_was_used(case):
     assert reference["estimator"] == "DWLS" and reference["se"] == "robust.sem"
     assert reference["test"] == "scaled.shifted"
     assert result.n_used == reference["nobs"] and result.converged
+    assert all(type(value) is float for value in result.fit.values())
 
 
 def test_ordered_true_means_every_observed_variable():
