@@ -8,7 +8,8 @@ their asymptotic covariance matrix Gamma. Standard errors are robust (the sandwi
 chi-square is mean-and-variance adjusted (``test = "scaled.shifted"``: ``a T + b`` with
 ``a = sqrt(df / tr((U Gamma)^2))`` and ``b = df - a tr(U Gamma)``, ``U = W - W D (D'WD)^-1 D'W``),
 with the ``.scaled`` fit measures computed from it and the ``.robust`` CFI, TLI and RMSEA of
-Savalei (2021) from the ML fit to the polychoric correlations (``catML``).
+Savalei (2021) from the ML discrepancy of the polychoric correlations at the estimates
+(lavaan's ``catML``).
 
 The delta parameterization (lavaan's default) is used: every item's latent response has unit
 variance, so its residual variance is one minus the variance the model explains, intercepts
