@@ -265,6 +265,27 @@ class QuestionnaireDefinition(_Model):
             for item_index, item in enumerate(section.items):
                 yield section_index, item_index, item
 
+    def texts(self) -> Iterator[Texts]:
+        """Every multilingual text of the questionnaire (the dicts themselves, to edit in place)."""
+        yield self.title
+        yield self.introduction
+        for construct in self.constructs:
+            yield from (construct.name, construct.definition)
+        for section in self.sections:
+            yield from (section.title, section.description)
+            for item in section.items:
+                yield from (item.label, item.help)
+                if isinstance(item, (LikertItem, MatrixItem)):
+                    yield from item.scale.anchors
+                    if item.scale.not_applicable is not None:
+                        yield item.scale.not_applicable
+                if isinstance(item, MatrixItem):
+                    yield from (row.label for row in item.rows)
+                if isinstance(item, NpsItem):
+                    yield from (item.low_label, item.high_label)
+                if isinstance(item, CHOICE_TYPES):
+                    yield from (option.label for option in item.options)
+
     def variables(self) -> list[Variable]:
         """Every answerable variable in order (matrix rows separately, instructions skipped)."""
         result = []

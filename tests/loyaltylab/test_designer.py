@@ -102,6 +102,67 @@ def test_start_from_a_template_gives_a_complete_publishable_questionnaire(
     assert f"/questionnaires/{created.id}" in listing.text
 
 
+def details_form(token: str, **fields) -> dict:
+    return {
+        "csrf_token": token,
+        "title-zh-CN": "Contoso 顾客忠诚度调查 2026",
+        "title-en": "Contoso loyalty survey 2026",
+        "introduction-zh-CN": "本调查约需 5 分钟。",
+        "introduction-en": "This survey takes about 5 minutes.",
+        "languages": ["zh-CN", "en"],
+        "default_language": "en",
+        **fields,
+    }
+
+
+def test_title_introduction_and_languages_are_edited_in_the_designer(
+    editor, token, session, organisation, questionnaire
+):
+    base = f"/questionnaires/{questionnaire.id}"
+    assert f'href="{base}/details"' in editor.get(base).text
+    page = editor.get(f"{base}/details")
+    assert 'name="title-zh-CN"' in page.text and 'name="introduction-en"' in page.text
+    assert 'value="en" checked' in page.text and 'value="zh-CN" checked' in page.text
+
+    saved = post(editor, f"{base}/details", details_form(token))
+    assert saved.status_code == 303 and saved.headers["location"] == base
+    definition = draft(session, organisation, questionnaire)
+    assert definition.languages == ["en", "zh-CN"]  # English is now the default
+    assert definition.title["zh-CN"] == "Contoso 顾客忠诚度调查 2026"
+    assert definition.introduction["en"] == "This survey takes about 5 minutes."
+    assert "<h1>Contoso loyalty survey 2026</h1>" in editor.get(base).text
+    chinese = editor.get(base, headers=ZH).text
+    assert "<h1>Contoso 顾客忠诚度调查 2026</h1>" in chinese and "本调查约需 5 分钟。" in chinese
+
+    # Removing a language deletes its texts, so it must be confirmed.
+    english_only = details_form(token, languages="en")
+    refused = post(editor, f"{base}/details", english_only)
+    assert refused.status_code == 400 and "tick the box to confirm" in refused.text
+    assert 'name="remove_texts"' in refused.text and 'name="title-en"' in refused.text
+    assert draft(session, organisation, questionnaire).languages == ["en", "zh-CN"]
+    removed = post(editor, f"{base}/details", {**english_only, "remove_texts": "1"})
+    assert removed.status_code == 303
+    definition = draft(session, organisation, questionnaire)
+    assert definition.languages == ["en"]
+    assert "'zh-CN':" not in str(definition.model_dump())
+
+    # A new language comes back to this page for its title; the rest is listed to translate.
+    added = post(editor, f"{base}/details", details_form(token, **{"title-en": "Loyalty 2026"}))
+    assert added.status_code == 303 and added.headers["location"] == f"{base}/details"
+    assert "简体中文 added" in editor.get(f"{base}/details").text
+    assert "has no zh-CN translation" in editor.get(base).text
+    assert draft(session, organisation, questionnaire).title == {"en": "Loyalty 2026"}
+
+    for fields, message in (
+        ({"languages": []}, "请至少保留一种语言。"),
+        ({"languages": "zh-CN", "default_language": "en"}, "请从已勾选的语言中选择。"),
+        ({"title-en": "", "title-zh-CN": ""}, "标题为空"),
+    ):
+        bad = post(editor, f"{base}/details", details_form(token, **fields), headers=ZH)
+        assert bad.status_code == 400 and message in bad.text
+    assert draft(session, organisation, questionnaire).title == {"en": "Loyalty 2026"}
+
+
 def test_add_a_custom_item_edit_and_duplicate_it(
     editor, token, session, organisation, questionnaire
 ):

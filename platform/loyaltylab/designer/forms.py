@@ -226,6 +226,38 @@ def item_values(data: dict[str, Any] | None, item_type: str) -> dict[str, Any]:
     return values
 
 
+@dataclass
+class Details:
+    """The questionnaire's title, introduction and languages as submitted."""
+
+    title: Texts
+    introduction: Texts
+    languages: list[str]
+    """The languages offered, the default first."""
+    confirmed_removal: bool
+
+
+def parse_details(
+    form: FormData, definition: QuestionnaireDefinition
+) -> tuple[Details, dict[str, str]]:
+    """The details form (texts in the current languages, the languages ticked and the default)
+    and messages by field; the details come back either way, to show the form again."""
+    ticked = _list(form, "languages")
+    default = field_text(form, "default_language")
+    errors: dict[str, str] = {}
+    if not ticked:
+        errors["languages"] = i18n.gettext("Keep at least one language.")
+    elif default not in ticked:
+        errors["default_language"] = i18n.gettext("Choose one of the ticked languages.")
+    details = Details(
+        title=field_texts(form, "title", definition.languages),
+        introduction=field_texts(form, "introduction", definition.languages),
+        languages=[default, *(tag for tag in dict.fromkeys(ticked) if tag != default)],
+        confirmed_removal=_checked(form, "remove_texts"),
+    )
+    return details, errors
+
+
 def construct_rows(constructs: list[Construct]) -> list[dict[str, Any]]:
     """Rows of the constructs form: the existing constructs and a few empty ones."""
     rows = [construct.model_dump() for construct in constructs]

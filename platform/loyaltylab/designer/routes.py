@@ -310,6 +310,100 @@ def designer(
     return _designer(request, session, ctx, questionnaire)
 
 
+# Title, introduction and languages --------------------------------------------------------------
+
+
+def _offered_languages(definition: QuestionnaireDefinition) -> list[str]:
+    """The languages the respondent pages speak, and any other the questionnaire already has."""
+    return list(dict.fromkeys([*LANGUAGE_NAMES, *definition.languages]))
+
+
+def _details_page(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    *,
+    details: forms.Details | None = None,
+    problems: list[Problem] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = _form_context(session, ctx, questionnaire, problems=problems, errors=errors)
+    definition: QuestionnaireDefinition = context["definition"]
+    context.update(
+        details=details
+        or forms.Details(
+            title=definition.title,
+            introduction=definition.introduction,
+            languages=definition.languages,
+            confirmed_removal=False,
+        ),
+        offered=_offered_languages(definition),
+    )
+    return render(request, "designer/details.html", context, status_code=status_code)
+
+
+@router.get("/questionnaires/{questionnaire_id}/details", response_class=HTMLResponse)
+def edit_details(
+    request: Request, session: SessionDep, questionnaire: QuestionnaireDep, ctx: EditorDep
+) -> HTMLResponse:
+    return _details_page(request, session, ctx, questionnaire)
+
+
+@router.post("/questionnaires/{questionnaire_id}/details")
+def save_details(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    details, errors = forms.parse_details(form, definition)
+    removed = [tag for tag in definition.languages if tag not in details.languages]
+    added = [tag for tag in details.languages if tag not in definition.languages]
+    lost = sum(service.texts_in(definition, tag) for tag in removed)
+    if lost and not details.confirmed_removal and not errors:
+        errors["remove_texts"] = i18n.ngettext(
+            "Removing %(languages)s deletes its %(num)s text from this draft (published versions "
+            "keep theirs): tick the box to confirm.",
+            "Removing %(languages)s deletes its %(num)s texts from this draft (published versions "
+            "keep theirs): tick the box to confirm.",
+            lost,
+            languages=", ".join(map(language_name, removed)),
+        )
+    page = partial(_details_page, request, session, ctx, questionnaire, details=details)
+    if errors:
+        return page(errors=errors, status_code=400)
+    try:
+        service.save_details(
+            session,
+            ctx.organisation_id,
+            questionnaire.id,
+            title=details.title,
+            introduction=details.introduction,
+            languages=details.languages,
+        )
+    except InvalidQuestionnaire as exc:
+        return page(problems=exc.problems, status_code=400)
+    if added:
+        # The new language's title and introduction are written on this page.
+        flash(
+            request,
+            "%(languages)s added: write the title and introduction in it below; the list of "
+            "things to fix before publishing shows every other text to translate.",
+            "success",
+            languages=", ".join(map(language_name, added)),
+        )
+        return redirect(f"/questionnaires/{questionnaire.id}/details")
+    flash(request, "The title, introduction and languages have been saved.", "success")
+    return _back(questionnaire)
+
+
+# Items ------------------------------------------------------------------------------------------
+
+
 def _item_page(
     request: Request,
     session: SessionDep,
