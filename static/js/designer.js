@@ -1,5 +1,6 @@
-/* Questionnaire designer enhancements: drag and drop reordering, focus kept on move buttons.
-   Without this file every action works through the up/down buttons and plain forms. */
+/* Questionnaire designer enhancements: drag and drop reordering, focus kept on move buttons,
+   scale labels that follow the number of points. Without this file every action works through
+   the up/down buttons and plain forms. */
 (function () {
   "use strict";
 
@@ -127,7 +128,29 @@
     }
   }
 
+  // A new rating item starts on the library's agree scale. When the number of points changes,
+  // labels that are still the library's (or empty) follow it; labels someone typed stay.
+  function followScaleLength(fieldset) {
+    var presets = JSON.parse(fieldset.getAttribute("data-agree-anchors"));
+    var points = fieldset.querySelector("select[name=points]");
+    function isLibraryText(language, text) {
+      return text === "" || Object.keys(presets).some(function (count) {
+        return presets[count][language] === text;
+      });
+    }
+    points.addEventListener("change", function () {
+      fieldset.querySelectorAll("textarea[name^='anchors-']").forEach(function (area) {
+        var language = area.name.slice("anchors-".length);
+        var wanted = (presets[points.value] || {})[language];
+        if (wanted !== undefined && isLibraryText(language, area.value.replace(/\r\n/g, "\n").trim())) {
+          area.value = wanted;
+        }
+      });
+    });
+  }
+
   function start() {
+    document.querySelectorAll("[data-agree-anchors]").forEach(followScaleLength);
     var root = document.querySelector("[data-designer][data-editable]");
     if (!root) {
       return;

@@ -191,6 +191,30 @@ def test_add_a_custom_item_edit_and_duplicate_it(
     assert order[order.index("staff") + 1] == "staff_2"
 
 
+def test_new_rating_items_start_on_the_agree_scale_in_every_language(
+    editor, token, session, organisation, questionnaire
+):
+    base = f"/questionnaires/{questionnaire.id}"
+    likert_form = editor.get(f"{base}/items/new?section=0&type=likert").text
+    agree_en = "Strongly disagree\nDisagree\nSomewhat disagree\nNeither agree nor disagree"
+    assert agree_en in likert_form and "非常不同意\n不同意\n有点不同意\n一般" in likert_form
+    assert '<option value="7" selected>' in likert_form
+    matrix_form = editor.get(f"{base}/items/new?section=0&type=matrix").text
+    assert "非常同意</textarea>" in matrix_form and "Strongly agree</textarea>" in matrix_form
+    assert "您在多大程度上同意以下说法?" in matrix_form
+    nps_form = editor.get(f"{base}/items/new?section=0&type=nps").text
+    assert 'value="完全不可能"' in nps_form and 'value="Extremely likely"' in nps_form
+
+    # The labels as offered are saved as they are: seven labelled points in both languages.
+    fields = {k: v for k, v in likert("staff", token).items() if not k.startswith("anchors")}
+    fields["anchors-en"] = agree_en + "\nSomewhat agree\nAgree\nStrongly agree"
+    fields["anchors-zh-CN"] = "非常不同意\n不同意\n有点不同意\n一般\n有点同意\n同意\n非常同意"
+    assert post(editor, f"{base}/items", fields).status_code == 303
+    scale = draft(session, organisation, questionnaire).find_item("staff")[2].scale
+    assert [anchor["zh-CN"] for anchor in scale.anchors][3] == "一般"
+    assert scale.anchor_for(7) == {"en": "Strongly agree", "zh-CN": "非常同意"}
+
+
 def test_bad_item_input_is_explained_in_the_users_language_and_saves_nothing(
     editor, token, session, organisation, questionnaire
 ):

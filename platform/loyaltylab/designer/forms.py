@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from loyaltylab import i18n
+from surveys import library
 from surveys.conditions import Comparison, Condition
 from surveys.definition import (
     CHOICE_TYPES,
@@ -29,6 +30,7 @@ from surveys.definition import (
     Texts,
     Variable,
 )
+from surveys.validation import LIKERT_MAX_POINTS, LIKERT_MIN_POINTS
 
 ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
 CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition)
@@ -208,22 +210,40 @@ def parse_item(
         return Parsed(None, {"form": i18n.gettext("Some fields could not be read; check them.")})
 
 
-def item_values(data: dict[str, Any] | None, item_type: str) -> dict[str, Any]:
-    """The item form's values from item data, or the defaults of a new item of ``item_type``."""
-    if data is None:
-        return {"type": item_type, "points": 7, "integer": True, "required": True}
+def new_item_values(item_type: str, languages: list[str]) -> dict[str, Any]:
+    """The form of a new item: required, and in every language the library has, a rating
+    item or matrix on the agree scale, an NPS item with its end labels."""
+    starter = library.starter_fields(item_type, languages=languages)
+    return item_values({"type": item_type, "integer": True, "required": True, **starter})
+
+
+def item_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The item form's values from item data."""
     values = dict(data)
     scale = data.get("scale")
     if scale:
-        anchors = scale.get("anchors") or []
-        languages = {language for anchor in anchors for language in anchor}
         values["points"] = scale.get("points")
-        values["anchors"] = {
-            language: "\n".join(anchor.get(language, "") for anchor in anchors)
-            for language in languages
-        }
+        values["anchors"] = _anchor_lines(scale.get("anchors") or [])
         values["not_applicable"] = scale.get("not_applicable") or {}
     return values
+
+
+def _anchor_lines(anchors: list[Texts]) -> dict[str, str]:
+    """Scale labels as the form's textareas show them: one line per label, by language."""
+    languages = {language for anchor in anchors for language in anchor}
+    return {
+        language: "\n".join(anchor.get(language, "") for anchor in anchors)
+        for language in languages
+    }
+
+
+def agree_anchor_lines(languages: list[str]) -> dict[int, dict[str, str]]:
+    """The agree scale's labels for every number of points, for designer.js to swap in when
+    the number of points changes and the labels are still the library's."""
+    return {
+        points: _anchor_lines(library.agree_scale(languages=languages, points=points).anchors)
+        for points in range(LIKERT_MIN_POINTS, LIKERT_MAX_POINTS + 1)
+    }
 
 
 @dataclass

@@ -430,6 +430,8 @@ def _item_page(
         section=section,
         blank_rows=forms.BLANK_ROWS,
     )
+    if item_type in forms.SCALE_TYPES:
+        context["agree_anchors"] = forms.agree_anchor_lines(context["languages"])
     return render(request, "designer/item.html", context, status_code=status_code)
 
 
@@ -455,7 +457,7 @@ def new_item(
     definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     index = _section_index(definition, section)
     item_type = type if type in ITEM_TYPES else "likert"
-    values = forms.item_values(None, item_type)
+    values = forms.new_item_values(item_type, definition.languages)
     return _item_page(
         request, session, ctx, questionnaire, item_type=item_type, values=values, section=index
     )
@@ -509,7 +511,7 @@ def _submit_item(
     the edited item's ``code``."""
     parsed = forms.parse_item(form, item_type, languages, condition=condition)
     submitted = forms.item_data(form, item_type, languages).value
-    page = {"item_type": item_type, "values": forms.item_values(submitted, item_type), **place}
+    page = {"item_type": item_type, "values": forms.item_values(submitted), **place}
     if parsed.value is None:
         return _item_page(
             request, session, ctx, questionnaire, errors=parsed.errors, status_code=400, **page
@@ -552,7 +554,7 @@ def edit_item(
     part = _find(definition, code)
     if isinstance(part, Section):
         return _section_page(request, session, ctx, questionnaire, part)
-    values = forms.item_values(part.model_dump(by_alias=True), part.type)
+    values = forms.item_values(part.model_dump(by_alias=True))
     return _item_page(
         request, session, ctx, questionnaire, item_type=part.type, values=values, code=code
     )
