@@ -241,7 +241,7 @@ def test_delete_asks_for_confirmation_and_is_refused_while_logic_uses_the_item(
     assert 'action="' + base + '/items/improve/delete"' in confirm.text
     assert "improve" in codes(draft(session, organisation, questionnaire))
 
-    condition = {"csrf_token": token, "item": "nps", "op": "le", "value": "6"}
+    condition = clauses(token, ("nps", "le", "6"))
     assert post(editor, f"{base}/items/improve/condition", condition).status_code == 303
     refused = post(editor, f"{base}/items/nps/delete", {"csrf_token": token})
     assert refused.status_code == 400 and "nps" in codes(
@@ -267,53 +267,151 @@ def test_move_up_and_down_and_several_steps(editor, token, session, organisation
     assert [item.code for item in definition.sections[0].items] == ["sat", "val", "nps"]
 
 
-def test_display_condition_offers_only_earlier_items(
+def clauses(token: str, *rows: tuple, action: str = "save") -> dict:
+    """The condition builder's form: rows of (question, comparison, answer(s)[, "and"/"or"])."""
+    data: dict = {"csrf_token": token, "action": action}
+    for number, (item, op, value, *join) in enumerate(rows):
+        data[f"clause-{number}-item"] = item
+        data[f"clause-{number}-op"] = op
+        data[f"clause-{number}-value"] = value
+        if join:
+            data[f"clause-{number}-join"] = join[0]
+    return data
+
+
+def test_condition_builder_makes_and_or_conditions_from_the_questions_answers(
     editor, token, session, organisation, questionnaire
 ):
     base = f"/questionnaires/{questionnaire.id}"
-    page = editor.get(f"{base}/items/loy/condition")
-    assert '<option value="sat1"' in page.text and '<option value="improve"' not in page.text
-    forward = post(
-        editor,
-        f"{base}/items/loy/condition",
-        {"csrf_token": token, "item": "improve", "op": "answered"},
-    )
-    assert forward.status_code == 400 and "Choose an earlier question" in forward.text
+    url = f"{base}/items/gender/condition"
+    page = editor.get(url).text
+    # Only earlier questions, each with its own answers ready for designer.js.
+    assert '<option value="age_band">' in page and '<option value="gender">' not in page
+    assert '<option value="sat1">' in page and '<option value="sat">' not in page
+    assert 'data-clause-template="nps"' in page and 'name="clause-__i__-value"' in page
+    assert 'name="clause-0-item"' in page and 'name="clause-1-item"' not in page
 
+    # Without JavaScript: add a row, choose its question, show its answers; nothing is saved.
+    added = post(editor, url, clauses(token, ("nps", "le", ""), action="add"))
+    assert added.status_code == 200 and 'name="clause-1-join"' in added.text
+    assert 'id="f-clause-1-item" name="clause-1-item" data-clause-question autofocus' in added.text
+    shown = post(editor, url, clauses(token, ("age_band", "eq", []), action="refresh"))
+    assert 'name="clause-0-value" value="18-24"' in shown.text  # the options, as checkboxes
+    assert "Under 18 <code" in shown.text
+    assert draft(session, organisation, questionnaire).find_item("gender")[2].condition is None
+
+    # (nps <= 6) OR (sat1 <= 3 AND age_band is 18-24 or 25-34): AND binds first.
+    rows = (
+        ("nps", "le", "6"),
+        ("sat1", "le", "3", "or"),
+        ("age_band", "eq", ["18-24", "25-34"], "and"),
+    )
+    assert post(editor, url, clauses(token, *rows)).status_code == 303
+    condition = draft(session, organisation, questionnaire).find_item("gender")[2].condition
+    assert condition.model_dump() == {
+        "any": [
+            {"item": "nps", "op": "le", "value": 6},
+            {
+                "all": [
+                    {"item": "sat1", "op": "le", "value": 3},
+                    {"item": "age_band", "op": "in", "value": ["18-24", "25-34"]},
+                ]
+            },
+        ]
+    }
+    designer = editor.get(base).text
+    assert "<code>nps</code> is at most <strong>6</strong>" in designer
+    # The saved condition comes back as the same rows.
+    again = editor.get(url).text
+    assert '<option value="or" selected>' in again and '<option value="6" selected>' in again
+    assert 'value="25-34" checked' in again and 'value="35-44" checked' not in again
+
+    # "is not" with several answers is "none of them"; "is not answered" needs no answer.
+    negated = (("age_band", "ne", ["18-24", "65plus"]), ("nps", "unanswered", "", "and"))
+    assert post(editor, url, clauses(token, *negated)).status_code == 303
+    assert "is none of <strong>18-24, 65plus</strong>" in editor.get(base).text
+    again = editor.get(url).text
+    assert '<option value="unanswered" selected>' in again and 'value="65plus" checked' in again
+
+    # Every missing piece is named, in the reader's language; nothing is saved.
+    before = draft(session, organisation, questionnaire)
+    incomplete = (("", "eq", ""), ("nps", "ge", "", "and"), ("gender", "answered", "", "or"))
+    refused = post(editor, url, clauses(token, *incomplete), headers=ZH)
+    assert refused.status_code == 400
+    assert 'href="#f-clause-0-item"' in refused.text and 'href="#f-clause-1-value"' in refused.text
+    assert 'href="#f-clause-2-item"' in refused.text
+    assert "请选择一道在此之前的题目。" in refused.text
+    out_of_range = post(editor, url, clauses(token, ("sat1", "eq", "99")), headers=ZH)
+    assert out_of_range.status_code == 400 and "值 99 与“sat1”不符" in out_of_range.text
+    assert draft(session, organisation, questionnaire) == before
+
+    removed = post(editor, url, {"csrf_token": token, "action": "remove"})
+    assert removed.status_code == 303
+    assert draft(session, organisation, questionnaire).find_item("gender")[2].condition is None
+
+
+def test_a_matrix_row_gets_its_own_condition_kept_when_the_matrix_is_edited(
+    editor, token, session, organisation, questionnaire
+):
+    base = f"/questionnaires/{questionnaire.id}"
+    page = editor.get(f"{base}/items/loy4/condition").text
+    # Questions before the matrix, not its own rows.
+    assert '<option value="val3">' in page and '<option value="loy1">' not in page
+    saved = post(editor, f"{base}/items/loy4/condition", clauses(token, ("val1", "ge", "4")))
+    assert saved.status_code == 303 and saved.headers["location"].endswith("#part-loy4")
+    designer = editor.get(base).text
+    assert f'href="{base}/items/loy4/condition"' in designer
+    assert "<code>val1</code> is at least <strong>4</strong>" in designer
+
+    # Editing the matrix (and renaming the row) keeps the row's condition.
+    matrix = draft(session, organisation, questionnaire).find_item("loy")[2]
+    form = editor.get(f"{base}/items/loy").text
+    assert 'name="row_original" value="loy4"' in form and "is at least" in form
+    fields = {
+        "csrf_token": token,
+        "code": "loy",
+        "label-en": matrix.label["en"],
+        "label-zh-CN": matrix.label["zh-CN"],
+        "required": "1",
+        "points": "7",
+        "anchors-en": "\n".join(a["en"] for a in matrix.scale.anchors),
+        "anchors-zh-CN": "\n".join(a["zh-CN"] for a in matrix.scale.anchors),
+        "row_original": [row.code for row in matrix.rows],
+        "row_code": [row.code for row in matrix.rows[:3]] + ["loy4b"],
+        "row_label-en": [row.label["en"] for row in matrix.rows],
+        "row_label-zh-CN": [row.label["zh-CN"] for row in matrix.rows],
+        "row_construct": ["LOY"] * 4,
+    }
+    edited = post(editor, f"{base}/items/loy", fields)
+    assert edited.status_code == 303, edited.text[edited.text.find("problem") :][:2000]
+    rows = draft(session, organisation, questionnaire).find_item("loy")[2].rows
+    assert [row.code for row in rows] == ["loy1", "loy2", "loy3", "loy4b"]
+    assert rows[3].condition == Comparison(item="val1", op="ge", value=4)
+    assert rows[0].condition is None
+
+
+def test_conditions_the_builder_cannot_show_are_kept_as_json(
+    editor, token, session, organisation, questionnaire
+):
+    base = f"/questionnaires/{questionnaire.id}"
+    either = [{"item": "sat1", "op": "le", "value": 3}, {"item": "nps", "op": "answered"}]
+    nested = json.dumps({"not": {"any": either}})
     saved = post(
         editor,
-        f"{base}/items/improve/condition",
-        {"csrf_token": token, "item": "nps", "op": "le", "value": "6"},
+        f"{base}/items/comments/condition",
+        {"csrf_token": token, "action": "save", "condition_json": nested},
     )
     assert saved.status_code == 303
-    item = draft(session, organisation, questionnaire).find_item("improve")[2]
-    assert item.condition == Comparison(item="nps", op="le", value=6)
-    assert "Shown when" in editor.get(base).text
-
-    section = post(
+    assert draft(session, organisation, questionnaire).sections[2].condition is not None
+    page = editor.get(f"{base}/items/comments/condition").text
+    assert "in a form the builder cannot show" in page and "&#34;not&#34;" in page
+    bad = post(
         editor,
         f"{base}/items/comments/condition",
-        {
-            "csrf_token": token,
-            "condition_json": '{"any": [{"item": "sat1", "op": "le", "value": 3}]}',
-        },
-    )
-    assert section.status_code == 303
-    assert draft(session, organisation, questionnaire).sections[2].condition is not None
-
-    bad_value = post(
-        editor,
-        f"{base}/items/improve/condition",
-        {"csrf_token": token, "item": "sat1", "op": "eq", "value": "99"},
+        {"csrf_token": token, "action": "save", "condition_json": "{"},
         headers=ZH,
     )
-    assert bad_value.status_code == 400 and "值 99 与“sat1”不符" in bad_value.text
-
-    removed = post(
-        editor, f"{base}/items/improve/condition", {"csrf_token": token, "action": "remove"}
-    )
-    assert removed.status_code == 303
-    assert draft(session, organisation, questionnaire).find_item("improve")[2].condition is None
+    assert bad.status_code == 400 and 'href="#f-condition_json"' in bad.text
 
 
 def model_form(token: str, definition: QuestionnaireDefinition, model: str) -> dict:
