@@ -254,6 +254,32 @@ def test_delete_asks_for_confirmation_and_is_refused_while_logic_uses_the_item(
     assert "improve" not in codes(draft(session, organisation, questionnaire))
 
 
+def test_each_section_and_item_has_edit_and_one_actions_menu(
+    editor, token, session, organisation, questionnaire
+):
+    base = f"/questionnaires/{questionnaire.id}"
+    definition = draft(session, organisation, questionnaire)
+    parts = len(definition.sections) + len(codes(definition))
+    page = editor.get(base).text
+    assert page.count('<details class="part-menu" data-part-menu>') == parts
+    assert page.count('<div class="part-actions">') == parts
+    # Per part: one Edit link outside the menu; the rest is inside it, named after the part.
+    menu = page[page.index('id="part-nps"') :]
+    menu = menu[menu.index("<details") : menu.index("</details>")]
+    for action in (
+        f'href="{base}/items/nps/condition"',
+        f'action="{base}/items/nps/duplicate"',
+        'value="up" class="menu-item"',
+        'value="down" class="menu-item"',
+        f'href="{base}/items/nps/delete"',
+    ):
+        assert action in menu
+    assert "actions for nps" in menu and "Move up<span" in menu
+    # Two buttons per part (Edit and the menu's), and "Write" and "Add from the library" per
+    # section's foot; no more six buttons per item.
+    assert page.count('class="button small"') == 2 * parts + 2 * len(definition.sections)
+
+
 def test_move_up_and_down_and_several_steps(editor, token, session, organisation, questionnaire):
     base = f"/questionnaires/{questionnaire.id}"
     assert codes(draft(session, organisation, questionnaire))[:4] == ["sat", "val", "loy", "nps"]

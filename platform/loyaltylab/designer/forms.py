@@ -282,9 +282,9 @@ def parse_details(
 
 
 def construct_rows(constructs: list[Construct]) -> list[dict[str, Any]]:
-    """Rows of the constructs form: the existing constructs and a few empty ones."""
+    """Rows of the constructs form: the existing constructs and an empty one to add another."""
     rows = [construct.model_dump() for construct in constructs]
-    return rows + [{"code": "", "name": {}, "definition": {}}] * BLANK_ROWS
+    return [*rows, {"code": "", "name": {}, "definition": {}}]
 
 
 def parse_constructs(form: FormData, languages: list[str]) -> list[Construct]:
