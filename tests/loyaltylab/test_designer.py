@@ -13,6 +13,7 @@ from loyaltylab.demo import seed_demo
 from surveys import service
 from surveys.conditions import Comparison
 from surveys.definition import QuestionnaireDefinition
+from surveys.fieldwork import service as fieldwork
 
 ZH = {"Accept-Language": "zh-CN"}
 
@@ -414,6 +415,55 @@ def test_a_matrix_row_gets_its_own_condition_kept_when_the_matrix_is_edited(
     assert [row.code for row in rows] == ["loy1", "loy2", "loy3", "loy4b"]
     assert rows[3].condition == Comparison(item="val1", op="ge", value=4)
     assert rows[0].condition is None
+
+
+def test_built_conditions_decide_what_respondents_are_asked(
+    app, editor, token, session, organisation, study, questionnaire, respondent
+):
+    base = f"/questionnaires/{questionnaire.id}"
+    # gender: (nps <= 6) OR (sat1 <= 3 AND loy1 >= 5); the statement loy4: val1 >= 4.
+    gender = (("nps", "le", "6"), ("sat1", "le", "3", "or"), ("loy1", "ge", "5", "and"))
+    assert (
+        post(editor, f"{base}/items/gender/condition", clauses(token, *gender)).status_code == 303
+    )
+    loy4 = clauses(token, ("val1", "ge", "4"))
+    assert post(editor, f"{base}/items/loy4/condition", loy4).status_code == 303
+    assert post(editor, f"{base}/publish", {"csrf_token": token}).status_code == 303
+    session.rollback()
+    version = service.latest_published(session, organisation.id, questionnaire.id)
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=organisation.id,
+        version_id=version.id,
+        name="2026-Q4",
+    )
+    fieldwork.open_wave(session, wave)
+    session.commit()
+
+    def answer(sat1: str, val1: str) -> tuple[str, str]:
+        """Fill in pages 0-2 as one respondent; the loyalty page and the last page as shown."""
+        person = respondent(
+            TestClient(app, base_url="https://testserver"), f"/s/{wave.public_slug}"
+        )
+        person.consent()
+        first = {f"sat{n}": "5" for n in range(1, 6)} | {"val1": val1, "val2": "5", "val3": "5"}
+        assert person.answer(0, {**first, "sat1": sat1}).status_code == 303
+        loyalty_page = person.get("/page/1").text
+        loyalty = {"loy1": "6", "loy2": "6", "loy3": "6", "attention": "6", "nps": "9"}
+        if 'name="loy4"' in loyalty_page:
+            refused = person.answer(1, loyalty)  # a shown statement of a required matrix
+            assert refused.status_code == 400 and 'href="#f-loy4"' in refused.text
+            loyalty["loy4"] = "5"
+        assert person.answer(1, loyalty).status_code == 303
+        assert person.answer(2, {}).status_code == 303
+        return loyalty_page, person.get("/page/3").text
+
+    loyalty_page, last_page = answer(sat1="5", val1="2")
+    assert 'name="loy3"' in loyalty_page and 'name="loy4"' not in loyalty_page
+    assert 'name="age_band"' in last_page and 'name="gender"' not in last_page
+    loyalty_page, last_page = answer(sat1="2", val1="5")
+    assert 'name="loy4"' in loyalty_page and 'name="gender"' in last_page
 
 
 def test_conditions_the_builder_cannot_show_are_kept_as_json(
