@@ -829,9 +829,9 @@ def save_condition(
     except InvalidQuestionnaire as exc:
         return page(problems=exc.problems, status_code=400)
     message = (
-        "The display condition has been removed."
+        N_("The display condition has been removed.")
         if condition is None
-        else "The display condition has been saved."
+        else N_("The display condition has been saved.")
     )
     flash(request, message, "success")
     return _back(questionnaire, code)
