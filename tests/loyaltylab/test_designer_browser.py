@@ -58,6 +58,33 @@ def item_order(page) -> list[str]:
     return page.eval_on_selector_all(".items > .item", "items => items.map(i => i.dataset.code)")
 
 
+def without_javascript(chromium, live_url: str, email: str, base: str) -> None:
+    """The row menu and the condition builder with JavaScript off: server round trips."""
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(base_url=live_url, viewport=DESKTOP, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    page.goto("/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill("correct horse battery staple")
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.goto(base)
+    page.locator("#part-frequency > .part-actions summary").click()
+    page.locator("#part-frequency a[href$='/condition']").click()
+    page.locator("#f-clause-0-item").select_option("tenure")
+    expect(page.locator("[data-clause='0'] input[type=checkbox]")).to_have_count(0)
+    page.get_by_role("button", name="Show its answers").click()
+    page.locator("[data-clause='0'] input[type=checkbox]").first.check()
+    page.locator("button[value=add]").click()
+    page.locator("#f-clause-1-item").select_option("nps")
+    page.locator("#f-clause-1-op").select_option("answered")
+    page.locator("button[value=save]").click()
+    expect(page.locator("#part-frequency .logic")).to_contain_text("tenure is lt1")
+    expect(page.locator("#part-frequency .logic")).to_contain_text("nps is answered")
+    context.close()
+
+
 def fits(page) -> bool:
     """Nothing wider than the screen (a phone would scroll sideways)."""
     return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
@@ -218,6 +245,9 @@ def test_design_a_bilingual_questionnaire(
     page.locator(f"form[action='{base}/publish'] button").click()
     expect(page.locator(".notice-published")).to_be_visible()
     screenshot(page, f"designer-{tag}-08-published")
+
+    if viewport is DESKTOP:
+        without_javascript(chromium, live_url, owner.email, base)
 
     assert problems == []
     session.rollback()
