@@ -286,6 +286,42 @@ def _edit(
 # Editing ------------------------------------------------------------------------------------
 
 
+def texts_in(definition: QuestionnaireDefinition, language: str) -> int:
+    """How many texts of the questionnaire are written in ``language``."""
+    return sum(1 for texts in definition.texts() if texts.get(language, "").strip())
+
+
+def save_details(
+    session: Session,
+    organisation_id: int,
+    questionnaire_id: int,
+    *,
+    title: Texts,
+    introduction: Texts,
+    languages: Sequence[str],
+) -> QuestionnaireDefinition:
+    """Set the title, the introduction and the languages (the first is the default).
+
+    Every text in a language that is no longer offered is deleted from the draft (published
+    versions keep theirs); a new language starts with no texts, which the publication check
+    then lists.
+
+    Raises
+    ------
+    InvalidQuestionnaire
+        With every problem (e.g. a text that would be left with no language); nothing is saved.
+    """
+
+    def change(definition: QuestionnaireDefinition) -> None:
+        definition.title, definition.introduction = dict(title), dict(introduction)
+        definition.languages = list(languages)
+        for texts in definition.texts():
+            for language in set(texts) - set(languages):
+                del texts[language]
+
+    return _edit(session, organisation_id, questionnaire_id, change)
+
+
 def _locate(definition: QuestionnaireDefinition, code: str) -> tuple[list, int]:
     """(the list holding ``code``, its index): a section's items, a matrix's rows or sections."""
     for index, section in enumerate(definition.sections):

@@ -23,7 +23,13 @@ from sqlmodel import Session, select
 
 from surveys.answers import RawValue, validate_answers
 from surveys.conditions import evaluate
-from surveys.definition import InstructionItem, Item, MatrixItem, QuestionnaireDefinition
+from surveys.definition import (
+    InstructionItem,
+    Item,
+    MatrixItem,
+    QuestionnaireDefinition,
+    shown_rows,
+)
 from surveys.fieldwork.models import (
     Channel,
     Contact,
@@ -747,10 +753,11 @@ def _walk(
         for item in section.items:
             if isinstance(item, InstructionItem):
                 continue
-            visible = section_visible and evaluate(item.condition, context)
-            codes = [row.code for row in item.rows] if isinstance(item, MatrixItem) else [item.code]
-            for code in codes:
-                if visible and code in answers:
+            if not (section_visible and evaluate(item.condition, context)):
+                continue
+            rows = shown_rows(item, context) if isinstance(item, MatrixItem) else [item]
+            for code in (row.code for row in rows):
+                if code in answers:
                     context[code] = answers[code]
     return shown, context
 

@@ -37,6 +37,7 @@ from surveys.definition import (
     ShortTextItem,
     SingleChoiceItem,
     Variable,
+    shown_rows,
 )
 
 DEFECTS = ("speeding", "straightlining", "attention")
@@ -362,8 +363,8 @@ def _shown_answers(definition: QuestionnaireDefinition, answers: Mapping[str, An
         for item in section.items:
             if not section_visible or not evaluate(item.condition, context):
                 continue
-            codes = [row.code for row in item.rows] if isinstance(item, MatrixItem) else [item.code]
-            context.update({code: answers[code] for code in codes if code in answers})
+            rows = shown_rows(item, context) if isinstance(item, MatrixItem) else [item]
+            context.update({row.code: answers[row.code] for row in rows if row.code in answers})
     return context
 
 

@@ -23,6 +23,7 @@ from surveys.definition import (
     LikertScale,
     MatrixItem,
     MatrixRow,
+    NpsItem,
     QuestionnaireDefinition,
     Section,
     Texts,
@@ -183,11 +184,38 @@ def _construct(source: LibraryConstruct, **options: Any) -> Construct:
     )
 
 
-def agree_scale(*, languages: Sequence[str]) -> LikertScale:
-    """The library's 7-point agree scale in ``languages``."""
-    scale = _scales().scales[AGREE_SCALE]
+def agree_scale(*, languages: Sequence[str], points: int = 7) -> LikertScale:
+    """The library's agree scale of ``points`` points in ``languages``: every point labelled
+    where the library has that length (5 and 7), else only the two ends."""
+    scales = {scale.points: scale for scale in _scales().scales.values()}
+    default = _scales().scales[AGREE_SCALE]
+    scale = scales.get(points) or default.model_copy(
+        update={"points": points, "anchors": [default.anchors[0], default.anchors[-1]]}
+    )
     data = _localise_tree(scale.model_dump(), company_name="", languages=languages)
     return LikertScale.model_validate(data)
+
+
+def starter_fields(item_type: str, *, languages: Sequence[str]) -> dict[str, Any]:
+    """The texts an item written from scratch starts with, as item data, in ``languages``.
+
+    Rating items and matrices get the 7-point agree scale (a matrix also the usual question
+    above its statements); NPS items the library's end labels. Other types start empty.
+    """
+    options: dict[str, Any] = {"company_name": "", "languages": languages}
+    data = _scales()
+    if item_type in ("likert", "matrix"):
+        fields: dict[str, Any] = {"scale": agree_scale(languages=languages).model_dump()}
+        if item_type == "matrix":
+            fields["label"] = localise(data.matrix_label, **options)
+        return fields
+    if item_type == "nps":
+        nps = next(item for item in data.items if isinstance(item, NpsItem))
+        return {
+            "low_label": localise(nps.low_label, **options),
+            "high_label": localise(nps.high_label, **options),
+        }
+    return {}
 
 
 def build_entry(code: str, *, company_name: str, languages: Sequence[str]) -> LibraryInsert:

@@ -41,6 +41,7 @@ from surveys.definition import (
     NpsItem,
     QuestionnaireDefinition,
     display_order,
+    shown_rows,
     text_for,
 )
 from surveys.fieldwork import service
@@ -321,7 +322,12 @@ def _page_context(
             "q": question(item.code, t(item.label), t(item.help or {}), options, kind),
         }
         if isinstance(item, MatrixItem):
-            rows = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
+            # Shuffled before filtering, so that a row keeps its place whatever else is shown.
+            shown_codes = {row.code for row in shown_rows(item, known)}
+            order = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
+            rows = [row for row in order if row.code in shown_codes]
+            if not rows:
+                continue
             entry["rows"] = rows
             entry["row_questions"] = [
                 question(row.code, t(row.label), "", options, "radio") for row in rows
