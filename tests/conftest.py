@@ -134,6 +134,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-" + "x" * 40,
         base_url="https://loyaltylab.example",
+        # TestClient's host, and live servers' for browser tests: named, never "any host".
+        allowed_hosts=["testserver", "127.0.0.1"],
     )
 
 

@@ -41,7 +41,9 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
+            # The app reads X-Forwarded-For itself, from LOYALTYLAB_TRUSTED_PROXIES only;
+            # uvicorn's own handling would believe any loopback peer before the app sees it.
+            proxy_headers=False,
             access_log=False,
             log_config=None,
         )
