@@ -37,6 +37,10 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_COOKIE = "loyaltylab_session"
 # Answered whatever the Host header: load balancers address them to the machine.
 HEALTH_CHECKS = ("/healthz", "/readyz")
+# How uvicorn must serve the app: the app reads X-Forwarded-For itself, from the proxies in
+# LOYALTYLAB_TRUSTED_PROXIES only; uvicorn's own handling would rewrite the client address from
+# any loopback peer's header before the app sees it.
+SERVER_OPTIONS = {"proxy_headers": False}
 
 logger = logging.getLogger("loyaltylab")
 

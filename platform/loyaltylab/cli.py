@@ -29,6 +29,7 @@ def serve(
     """Serve the web app."""
     import uvicorn
 
+    from loyaltylab.app import SERVER_OPTIONS
     from loyaltylab.logging_setup import configure_logging
 
     configure_logging()
@@ -41,11 +42,9 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            # The app reads X-Forwarded-For itself, from LOYALTYLAB_TRUSTED_PROXIES only;
-            # uvicorn's own handling would believe any loopback peer before the app sees it.
-            proxy_headers=False,
             access_log=False,
             log_config=None,
+            **SERVER_OPTIONS,
         )
     finally:
         if consumer is not None:
