@@ -147,12 +147,25 @@ def test_removal_from_the_organisation_ends_the_members_sessions(
     session: Session,
 ) -> None:
     member = member_browser(app, organisation, make_member, login, Role.researcher)
+    # Also a member elsewhere: the session would otherwise go on, in the other organisation.
+    elsewhere = Organisation(name="Elsewhere Lab")
+    session.add(elsewhere)
+    session.commit()
+    user_id = session.exec(select(User.id).where(User.email == "member@northwind.example")).one()
+    session.add(Membership(user_id=user_id, organisation_id=elsewhere.id, role=Role.owner))
+    session.commit()
     thief = copy_of(app, member)
-    target = membership_id(session, "member@northwind.example")
+    target = session.exec(
+        select(Membership.id).where(
+            Membership.user_id == user_id, Membership.organisation_id == organisation.id
+        )
+    ).one()
     response = post(signed_in, csrf, "/org/members", f"/org/members/{target}/remove")
     assert response.status_code == 303
     assert not is_signed_in(member) and not is_signed_in(thief)
     assert is_signed_in(signed_in)
+    login(member, "member@northwind.example")
+    assert member.get("/api/v1/me").json()["organisation"]["name"] == "Elsewhere Lab"
 
 
 def test_a_new_role_ends_the_members_sessions_but_not_the_owners_own(
