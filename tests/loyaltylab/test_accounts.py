@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from email import message_from_string
 import re
-from collections.abc import Callable
+import socketserver
+import threading
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import itsdangerous.timed
@@ -22,6 +25,7 @@ from loyaltylab.accounts.models import (
     Role,
     User,
 )
+from loyaltylab.app import create_app
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
@@ -729,3 +733,55 @@ def test_a_client_sees_commissioned_studies_read_only(
     session.expire_all()
     assert session.get(Study, study.id).name == study.name
     assert session.exec(select(Study).where(Study.name == "Mine")).first() is None
+
+
+class RecordingSmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: the messages it receives go to ``server.received``."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply("220 test SMTP")
+        while line := self.rfile.readline().decode().rstrip("\r\n"):
+            command = line[:4].upper()
+            if command == "DATA":
+                self.reply("354 go ahead")
+                lines = []
+                while (data := self.rfile.readline().decode()) not in (".\r\n", ""):
+                    lines.append(data)
+                self.server.received.append(message_from_string("".join(lines)))
+                self.reply("250 queued")
+            elif command == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("250 ok")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[socketserver.ThreadingTCPServer]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), RecordingSmtpHandler)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_account_mails_are_sent_once_the_answer_is_committed(
+    settings: Settings, smtp_server: socketserver.ThreadingTCPServer, csrf: Callable
+) -> None:
+    port = smtp_server.server_address[1]
+    mailing = create_app(settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"}))
+    try:
+        with TestClient(mailing, base_url="https://testserver") as browser:
+            assert sign_up(browser, csrf, "ada@example.org").status_code == 200
+            request_reset(browser, csrf, "nobody@example.org")  # no account: no mail
+    finally:
+        mailing.state.engine.dispose()
+    (message,) = smtp_server.received
+    assert message["To"] == "ada@example.org"
+    assert message["Subject"] == "Confirm your e-mail address for LoyaltyLab"
+    assert settings.base_url + "/signup/confirm/" in message.get_payload(decode=True).decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -31,6 +32,7 @@ from loyaltylab.mail import OutboxMessage, deliver_all
 from loyaltylab.settings import Settings
 from loyaltylab.web import flash, form_errors, redirect, render, safe_next
 
+logger = logging.getLogger(__name__)
 router = APIRouter()
 FormStr = Annotated[str, Form()]
 
@@ -46,9 +48,16 @@ def _send_after_response(
     settings: Settings,
     message: OutboxMessage | None,
 ) -> None:
-    """Send a queued mail once the response is out (its outbox row is committed by then)."""
-    if message is not None and settings.smtp_url:
+    """Send a queued mail once the response is out (its outbox row is committed by then).
+
+    Without SMTP a developer still needs the link: the development server logs the mail.
+    """
+    if message is None:
+        return
+    if settings.smtp_url:
         background.add_task(deliver_all, request.app.state.engine, [message.id], settings.smtp_url)
+    elif settings.env == "development":
+        logger.info("mail to %s (no SMTP set): %s\n%s", message.to, message.subject, message.body)
 
 
 def _after_sign_in(request: Request, user_locale: str | None) -> None:
