@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from email import message_from_string
 import re
 import socketserver
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from email import message_from_string
 
 import itsdangerous.timed
 import pytest
