@@ -617,6 +617,35 @@ def test_a_client_member_of_a_research_organisation_represents_one_of_its_compan
     assert membership_of(session, member, organisation).client_organisation_id is None
 
 
+def test_a_client_member_without_a_company_sees_nothing_until_an_owner_chooses_one(
+    app: FastAPI,
+    owner_client: TestClient,
+    organisation: Organisation,
+    company: Organisation,
+    study: Study,
+    make_member: Callable,
+    login: Callable,
+    csrf: Callable,
+    session: Session,
+) -> None:
+    """Client-role members made before companies existed (the migration leaves them without)."""
+    study.client_organisation_id = company.id
+    session.add(study)
+    session.commit()
+    make_member(organisation, email="old@northwind.example", role=Role.client)
+    old = new_client(app, "192.0.2.24")
+    login(old, "old@northwind.example")
+    assert old.get("/studies").status_code == 403
+    assert old.get(f"/studies/{study.id}").status_code == 403
+    membership = session.exec(
+        select(Membership).join(User).where(User.email == "old@northwind.example")
+    ).one()
+    assert f'id="role-{membership.id}"' in owner_client.get("/org/members").text
+    set_role(owner_client, csrf, membership, f"client:{company.id}")
+    login(old, "old@northwind.example")
+    assert [s["id"] for s in old.get("/api/v1/studies").json()] == [study.id]
+
+
 def test_an_invitation_as_a_client_carries_the_company(
     app: FastAPI,
     owner_client: TestClient,

@@ -449,7 +449,9 @@ def set_role(
         keep_session=own_session.id,
     )
     member = audit.member_email(session, membership_id)
-    _audit_member(session, ctx, "member.role", membership_id, member=member, role=role)
+    company = session.get(Organisation, company_id) if company_id is not None else None
+    details = {"role": chosen_role.value, **({"company": company.name} if company else {})}
+    _audit_member(session, ctx, "member.role", membership_id, member=member, **details)
     flash(request, "The role has been changed.", "success")
     return redirect("/org/members")
 
