@@ -267,6 +267,22 @@ def test_failures_from_one_client_address_throttle_it_for_every_account(
     assert attempt_login(new_client(app), csrf, owner.email, PASSWORD).status_code == 303
 
 
+def test_throttling_is_shared_by_every_worker(
+    app: FastAPI, owner: User, csrf: Callable, settings: Settings
+) -> None:
+    """Two app instances on one database, as two server processes: failures counted by one
+    throttle the other (the count is in the database, not in a process)."""
+    second_worker = create_app(settings)
+    try:
+        for n in range(settings.login_max_failures):
+            worker = app if n % 2 else second_worker
+            attempt_login(new_client(worker, f"198.51.100.{n + 1}"), csrf, owner.email, "wrong")
+        for worker in (app, second_worker):
+            assert attempt_login(new_client(worker), csrf, owner.email, PASSWORD).status_code == 429
+    finally:
+        second_worker.state.engine.dispose()
+
+
 def test_throttling_counts_only_failures_within_the_window(
     app: FastAPI, owner: User, csrf: Callable, settings: Settings, session: Session
 ) -> None:
