@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
 
 from loyaltylab import i18n
 from loyaltylab.errors import InvalidInput
@@ -25,7 +25,19 @@ templates = Jinja2Templates(
     )
 )
 templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+
+
+@pass_context
+def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    """A root-relative URL: Starlette's absolute one takes its host from the request's Host
+    header, which the client chooses."""
+    request: Request = context["request"]
+    path = request.app.url_path_for(name, **path_params)
+    return request.scope.get("root_path", "") + str(path)
+
+
 templates.env.globals.update(
+    url_for=url_for,
     LOCALE_NAMES=i18n.LOCALE_NAMES,
     CSRF_FIELD=CSRF_FIELD,
     get_locale=i18n.get_locale,
