@@ -53,10 +53,12 @@ def test_back_and_resume_with_the_cookie(client, session, wave, respondent):
     back = person.answer(1, {"ch1": "2"}, action="back")
     assert back.headers["location"].endswith("/page/0")
     assert 'value="60"' in person.get("/page/0").text
-    # A later visit to the public link resumes where the respondent stopped.
+    # A later visit to the public link resumes where the respondent stopped, welcomed back.
     resumed = client.get(f"/s/{wave.public_slug}", follow_redirects=False)
-    assert resumed.headers["location"].endswith("/page/1")
-    assert 'value="2" checked' in person.get("/page/1").text
+    assert resumed.headers["location"].endswith("/page/1?welcome=1")
+    welcomed = client.get(resumed.headers["location"])
+    assert 'value="2" checked' in welcomed.text and "欢迎回来" in welcomed.text
+    assert "欢迎回来" not in person.get("/page/1").text  # only on arrival
     [response] = stored(session)
     assert response.status == "partial"
     assert responses_dataframe(session, [wave.id]).empty
