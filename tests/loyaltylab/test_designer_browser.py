@@ -106,14 +106,18 @@ def test_design_preview_and_publish(
 
     # Preview as a respondent on a phone, in each language.
     page.set_viewport_size(PHONE)
+    # The preview is the respondent form itself, in a frame as wide as the phone.
     page.goto(page.url.split("#")[0] + "/preview?lang=zh-CN")
-    expect(page.locator(".phone")).to_have_attribute("lang", "zh-CN")
-    expect(page.get_by_text("Contoso 的员工很友好。")).to_be_visible()
+    frame = page.frame_locator("iframe.preview-frame")
+    expect(frame.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(frame.get_by_text("Contoso 的员工很友好。")).to_be_visible()
+    expect(frame.locator(".r-logic").first).to_contain_text("nps")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     screenshot(page, "designer-04-preview-zh")
     page.get_by_role("link", name="English").click()
-    expect(page.get_by_text("Contoso's staff are friendly.")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    frame = page.frame_locator("iframe.preview-frame")
+    expect(frame.get_by_text("Contoso's staff are friendly.")).to_be_visible()
+    assert frame.locator("body").evaluate("b => b.scrollWidth <= innerWidth")
     screenshot(page, "designer-05-preview-en")
 
     # Publish.
