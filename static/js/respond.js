@@ -8,6 +8,7 @@
   if (!form || !window.fetch || !window.URLSearchParams || !window.FormData) return;
   var status = form.querySelector(".r-autosave");
   var key = form.getAttribute("data-autosave-key");
+  var target = form.getAttribute("action"); // form.action is the buttons named "action"
   var CHOICE_DELAY = 400; // taps in quick succession make one save
   var TYPING_DELAY = 1200;
   var timer = null;
@@ -38,7 +39,7 @@
     var body = new URLSearchParams(new FormData(form));
     body.set("submission_key", key);
     body.set("action", "autosave");
-    inFlight = fetch(form.action, {
+    inFlight = fetch(target, {
       method: "POST",
       body: body,
       credentials: "same-origin",
