@@ -149,6 +149,7 @@ def journey_questionnaire() -> dict[str, Any]:
 
 @pytest.fixture
 def live(live_url: str, session, study) -> str:
+    study.contact_name, study.contact_email = "Li Wei", "li.wei@northwind.example"
     version = publish(session, study, journey_questionnaire())
     wave = service.create_wave(
         session,
@@ -232,6 +233,7 @@ def test_phone_in_chinese_with_javascript(chromium, shoot, live, session):
     page.goto(live)
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_text("Northwind Research")).to_be_visible()
+    expect(page.get_by_role("link", name="li.wei@northwind.example")).to_be_visible()
     shoot(page, "phone-zh-01-consent")
     page.get_by_label("我已阅读以上内容,同意参与本次调查。").check()
     page.get_by_role("button", name="开始答卷").click()

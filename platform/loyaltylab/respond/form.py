@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -42,9 +43,10 @@ _OPTION_KINDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scale:
-    """A rating scale as a page shows it, in the respondent's language."""
+    """A rating scale as a page shows it, in the respondent's language, with the parts of its
+    segments that do not depend on the question written once."""
 
     points: tuple[tuple[str, str, str], ...]
     """(value, number shown, anchor or "") of each point."""
@@ -52,12 +54,50 @@ class Scale:
     """The anchor under the first point ("0 · Not at all likely" for NPS)."""
     high: str
     """The anchor under the last point."""
-    not_applicable: str
+    not_applicable: str = ""
     """The label of the "not applicable" choice, "" when not offered."""
-    head: Markup
-    """The column heads of a matrix on a wide screen (hidden on a phone)."""
-    key: Markup
-    """Every point's anchor, once above a fully labelled scale on a phone; else empty."""
+    fully_labelled: bool = False
+    """Every point has its own anchor (then a matrix shows them all in a key)."""
+
+    def __post_init__(self) -> None:
+        # What follows each radio: its label's text (the anchor spoken, not shown).
+        self.label_tails = [
+            f">{number}{_spoken(anchor)}</label></span>" for _value, number, anchor in self.points
+        ]
+        self.ends = (
+            f'<p class="r-ends" aria-hidden="true"><span>{escape(self.low)}</span>'
+            f"<span>{escape(self.high)}</span></p>"
+            if self.low or self.high
+            else ""
+        )
+
+    @cached_property
+    def head(self) -> Markup:
+        """The column heads of a matrix on a wide screen (hidden on a phone)."""
+        heads = "".join(
+            f"<span>{escape(number)}{'<br>' if anchor else ''}{escape(anchor)}</span>"
+            for _value, number, anchor in self.points
+        )
+        na_head = f"<span>{escape(self.not_applicable)}</span>" if self.not_applicable else ""
+        return Markup(
+            f'<div class="r-matrix-head" aria-hidden="true"><span></span>'
+            f'<span class="r-head-points">{heads}</span>{na_head}</div>'
+        )
+
+    @cached_property
+    def key(self) -> Markup:
+        """Every point's anchor, once above a matrix on a phone; empty unless fully labelled."""
+        if not self.fully_labelled:
+            return Markup()
+        entries = "".join(
+            f"<li><b>{escape(number)}</b> {escape(anchor)}</li>"
+            for _value, number, anchor in self.points
+        )
+        return Markup(f'<ol class="r-key" aria-hidden="true">{entries}</ol>')
+
+
+def _spoken(anchor: str) -> str:
+    return f'<span class="r-sr"> {escape(anchor)}</span>' if anchor else ""
 
 
 @dataclass
@@ -103,10 +143,11 @@ def page_entries(
     randomised items, ``shown`` the display-logic test (None shows every item: the preview).
     """
     entries = []
+    scales: dict[tuple, Scale] = {}
     for item in display_order(section.items, randomize=section.randomize, seed=seed):
         if shown is not None and not shown(item):
             continue
-        entries.append(_entry(item, t, values, errors, seed))
+        entries.append(_entry(item, t, values, errors, seed, scales))
     return entries
 
 
@@ -136,7 +177,12 @@ def _shortened(label: str) -> str:
 
 
 def _entry(
-    item: Item, t: Translate, values: Mapping[str, Any], errors: Mapping[str, str], seed: str
+    item: Item,
+    t: Translate,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+    seed: str,
+    scales: dict[tuple, Scale],
 ) -> Entry:
     def question(code: str, label: str, help_text: str = "") -> Question:
         error = errors.get(code)
@@ -144,7 +190,7 @@ def _entry(
 
     q = question(item.code, t(item.label), t(item.help))
     if isinstance(item, MatrixItem):
-        scale = rating_scale(item.scale, t)
+        scale = rating_scale(item.scale, t, scales)
         rows = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
         questions = []
         for row in rows:
@@ -155,7 +201,10 @@ def _entry(
             questions.append(row_question)
         return Entry(item, q, scale, questions)
     if isinstance(item, LikertItem | NpsItem):
-        scale = rating_scale(item.scale, t) if isinstance(item, LikertItem) else nps_scale(item, t)
+        if isinstance(item, LikertItem):
+            scale = rating_scale(item.scale, t, scales)
+        else:
+            scale = nps_scale(item, t)
         q.inputs = scale_inputs(item.code, scale, _chosen(values, item.code), q.described)
         return Entry(item, q, scale)
     options = getattr(item, "options", None)
@@ -188,20 +237,25 @@ def _described(code: str, help_text: str, error: str | None) -> Markup:
     return described + Markup(' aria-invalid="true"') if error else described
 
 
-def rating_scale(scale: LikertScale, t: Translate) -> Scale:
-    """A Likert scale (of an item or a matrix) in the respondent's language."""
-    points = []
-    for point in range(1, scale.points + 1):
-        anchor = scale.anchor_for(point)
-        points.append((str(point), str(point), t(anchor) if anchor else ""))
-    fully_labelled = len(scale.anchors) == scale.points
-    return _scale(
-        points,
-        low=points[0][2],
-        high=points[-1][2],
-        not_applicable=t(scale.not_applicable) if scale.not_applicable else "",
-        key=fully_labelled,
-    )
+def rating_scale(scale: LikertScale, t: Translate, known: dict[tuple, Scale]) -> Scale:
+    """A Likert scale (of an item or a matrix) in the respondent's language; the items of a
+    page mostly share one scale, found again in ``known``."""
+    anchors = tuple(t(anchor) for anchor in scale.anchors)
+    not_applicable = t(scale.not_applicable) if scale.not_applicable else ""
+    signature = (scale.points, anchors, not_applicable)
+    if signature not in known:
+        points = []
+        for point in range(1, scale.points + 1):
+            anchor = scale.anchor_for(point)
+            points.append((str(point), str(point), t(anchor) if anchor else ""))
+        known[signature] = Scale(
+            tuple(points),
+            low=points[0][2],
+            high=points[-1][2],
+            not_applicable=not_applicable,
+            fully_labelled=len(anchors) == scale.points,
+        )
+    return known[signature]
 
 
 def nps_scale(item: NpsItem, t: Translate) -> Scale:
@@ -210,33 +264,7 @@ def nps_scale(item: NpsItem, t: Translate) -> Scale:
     points = [(str(point), str(point), "") for point in range(NPS_MIN, NPS_MAX + 1)]
     points[0] = ("0", "0", low)
     points[-1] = (str(NPS_MAX), str(NPS_MAX), high)
-    return _scale(points, low=f"0 · {low}", high=f"{NPS_MAX} · {high}", not_applicable="")
-
-
-def _scale(
-    points: list[tuple[str, str, str]],
-    *,
-    low: str,
-    high: str,
-    not_applicable: str,
-    key: bool = False,
-) -> Scale:
-    heads = "".join(
-        f"<span>{escape(number)}{'<br>' if anchor else ''}{escape(anchor)}</span>"
-        for _value, number, anchor in points
-    )
-    na_head = f"<span>{escape(not_applicable)}</span>" if not_applicable else ""
-    head = Markup(
-        f'<div class="r-matrix-head" aria-hidden="true"><span></span>'
-        f'<span class="r-head-points">{heads}</span>{na_head}</div>'
-    )
-    key_markup = Markup()
-    if key:
-        entries = "".join(
-            f"<li><b>{escape(number)}</b> {escape(anchor)}</li>" for _v, number, anchor in points
-        )
-        key_markup = Markup(f'<ol class="r-key" aria-hidden="true">{entries}</ol>')
-    return Scale(tuple(points), low, high, not_applicable, head, key_markup)
+    return Scale(tuple(points), low=f"0 · {low}", high=f"{NPS_MAX} · {high}")
 
 
 def scale_inputs(code: str, scale: Scale, chosen: set[str], described: str) -> Markup:
@@ -244,21 +272,17 @@ def scale_inputs(code: str, scale: Scale, chosen: set[str], described: str) -> M
     the "not applicable" choice. ``described`` (already markup) goes on the first radio."""
     name = escape(code)
     parts = [f'<div class="r-scale points-{len(scale.points)}">']
-    for index, (value, number, anchor) in enumerate(scale.points):
+    for index, ((value, _number, _anchor), tail) in enumerate(
+        zip(scale.points, scale.label_tails, strict=True)
+    ):
         field_id = f"f-{name}-{index}" if index else f"f-{name}"
-        spoken = f'<span class="r-sr"> {escape(anchor)}</span>' if anchor else ""
         parts.append(
             f'<span class="r-point"><input type="radio" id="{field_id}" name="{name}"'
             f' value="{value}"{" checked" if value in chosen else ""}'
-            f'{described if index == 0 else ""}><label for="{field_id}">{number}{spoken}'
-            "</label></span>"
+            f'{described if index == 0 else ""}><label for="{field_id}"{tail}'
         )
     parts.append("</div>")
-    if scale.low or scale.high:
-        parts.append(
-            f'<p class="r-ends" aria-hidden="true"><span>{escape(scale.low)}</span>'
-            f"<span>{escape(scale.high)}</span></p>"
-        )
+    parts.append(scale.ends)
     if scale.not_applicable:
         field_id = f"f-{name}-{len(scale.points)}"
         parts.append(

@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -38,7 +39,14 @@ from loyaltylab.studies.models import Study
 from loyaltylab.web import redirect, render
 from surveys.definition import QuestionnaireDefinition, text_for
 from surveys.fieldwork import service
-from surveys.fieldwork.models import Channel, Contact, ResponseStatus, Wave, WaveInvitation
+from surveys.fieldwork.models import (
+    Channel,
+    Contact,
+    ResponseStatus,
+    StudyConsent,
+    Wave,
+    WaveInvitation,
+)
 from surveys.fieldwork.models import Response as SurveyResponse
 
 RESPONDENT_PREFIXES = ("/s/", "/i/")
@@ -248,22 +256,28 @@ WELCOME_BACK = "welcome"
 """The query flag of the page a returning respondent is sent to: it shows "welcome back"."""
 
 
+# Who runs the study, its contact and its privacy note by language: one query, built once.
+_CONSENT_FACTS = (
+    select(Organisation.name, Study.contact_name, Study.contact_email, StudyConsent.texts)
+    .join(Organisation, Organisation.id == Study.organisation_id)
+    .outerjoin(StudyConsent, StudyConsent.study_id == Study.id)
+    .where(Study.id == bindparam("study_id"))
+)
+
+
 def _consent_page(
     request: Request, session: Session, access: Access, *, error: bool = False
 ) -> HTMLResponse:
     context = _context(request, session, access, submission_key=service.new_submission_key())
     t, ui = context["t"], context["ui"]
-    study, organisation = session.exec(
-        select(Study, Organisation)
-        .join(Organisation, Organisation.id == Study.organisation_id)
-        .where(Study.id == access.wave.study_id)
+    organisation, contact_name, contact_email, notes = session.exec(
+        _CONSENT_FACTS, params={"study_id": access.wave.study_id}
     ).one()
-    note = t(service.consent_texts(session, access.wave.study_id))
     context.update(
-        organisation=organisation.name,
-        privacy_note=note or ui("privacy_default"),
-        contact_name=study.contact_name,
-        contact_email=study.contact_email,
+        organisation=organisation,
+        privacy_note=t(notes or {}) or ui("privacy_default"),
+        contact_name=contact_name,
+        contact_email=contact_email,
     )
     if error:
         context["errors"] = {"consent": ui("consent_required")}
