@@ -863,6 +863,9 @@ class PageResult:
     outcome: str = ""
     errors: dict[str, Problem] = field(default_factory=dict)
     values: dict[str, RawValue] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
+    """With problems: the page's answers that are valid (display logic on the page shown
+    again follows them: a question may depend on an earlier one of the same page)."""
     unsaved: set[str] = field(default_factory=set)
     """Autosave only: codes whose answer was not stored (not valid yet); the stored one stays."""
 
@@ -913,7 +916,8 @@ def save_page(
         unsaved, errors = set(errors), {}
         page_answers = page_answers | {c: known[c] for c in unsaved if c in known}
     if errors:
-        return PageResult(errors=errors, values={code: raw.get(code) for code in on_page})
+        values = {code: raw.get(code) for code in on_page}
+        return PageResult(errors=errors, values=values, answers=check.answers)
     answers = {c: v for c, v in known.items() if c not in on_page} | page_answers
     pages, answers = _walk(definition, answers)
     position = pages.index(page)

@@ -441,3 +441,28 @@ def test_the_designer_preview_is_the_respondent_form(
     assert 'name="complained"' in shown and previewed == shown
     # Items and pages under a condition are there too, marked.
     assert 'name="ch1"' in preview and "Only shown when" in preview  # in the researcher's UI
+
+
+def test_a_question_that_depends_on_the_same_page_appears_with_its_problem(
+    client, session, study, respondent
+):
+    data = copy.deepcopy(FIELDWORK_QUESTIONNAIRE)
+    data["sections"][0]["items"].append(
+        {
+            "type": "short_text",
+            "code": "often",
+            "label": texts("Why so often?", "为什么这么频繁?"),
+            "required": True,
+            "condition": {"item": "visits", "op": "ge", "value": 50},
+        }
+    )
+    wave = open_wave_of(session, study, data, name="Same page")
+    person = respondent(client, f"/s/{wave.public_slug}")
+    person.consent()
+    assert 'name="often"' not in person.get("/page/0").text  # hidden until visits are known
+    refused = person.answer(0, {"complained": "no", "visits": "60"})
+    assert refused.status_code == 400
+    assert 'id="f-often"' in refused.text and 'href="#f-often"' in refused.text
+    assert 'name="visits" type="text" value="60"' in refused.text
+    # Fewer visits: the question goes away again, and so does the problem.
+    assert person.answer(0, {"complained": "no", "visits": "3"}).status_code == 303

@@ -332,13 +332,24 @@ def _set_resume_cookie(request: Request, access: Access, response: Response, tok
 
 
 def _page_context(
-    request: Request, session: Session, access: Access, page: int, **extra: Any
+    request: Request,
+    session: Session,
+    access: Access,
+    page: int,
+    *,
+    posted: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """The page's questions; ``posted``: the valid answers of a page shown again with problems
+    (the questions shown then follow them rather than what was stored)."""
     context = _context(request, session, access, **extra)
     definition: QuestionnaireDefinition = context["definition"]
     response = access.response
     known = service.answers_of(response, definition)
     pages = service.shown_pages(definition, known)
+    if posted is not None:
+        on_page = service.page_codes(definition, page)
+        known = {code: value for code, value in known.items() if code not in on_page} | posted
     errors: dict[str, str] = context["errors"]
     entries = questions.page_entries(
         definition.sections[page],
@@ -430,7 +441,9 @@ def _save_page(
     session.refresh(response)
     language = response.language
     errors = {code: problem.message(language) for code, problem in result.errors.items()}
-    context = _page_context(request, session, access, page, errors=errors, values=result.values)
+    context = _page_context(
+        request, session, access, page, posted=result.answers, errors=errors, values=result.values
+    )
     return _page(request, "respond/page.html", context, status_code=400)
 
 
