@@ -14,7 +14,7 @@ from surveys import service as questionnaires
 from surveys.fieldwork import service
 from surveys.fieldwork.data import responses_dataframe
 from surveys.fieldwork.models import Response, SubmissionKey, Wave
-from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish, texts
+from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave, texts
 
 ABOUT_NO = {"complained": "no", "visits": "3"}
 LOYALTY = {"nps": "9", "sat1": "4", "channels": ["web", "app"], "region": "north", "attn": "app"}
@@ -205,23 +205,10 @@ def item_logic_only() -> dict:
     return data
 
 
-def open_wave_of(session: Session, study, data: dict, name: str = "Item logic") -> Wave:
-    wave = service.create_wave(
-        session,
-        study_id=study.id,
-        organisation_id=study.organisation_id,
-        version_id=publish(session, study, data).id,
-        name=name,
-    )
-    service.open_wave(session, wave)
-    session.commit()
-    return wave
-
-
 def test_a_page_whose_questions_are_all_hidden_is_skipped_and_not_counted(
     client, session, study, respondent
 ):
-    wave = open_wave_of(session, study, item_logic_only())
+    wave = open_wave(session, study, item_logic_only(), "Item logic")
     person = respondent(client, f"/s/{wave.public_slug}")
     person.consent()
     assert "第 1 页,共 2 页" in person.get("/page/0").text  # the complaint page is not counted
@@ -456,7 +443,7 @@ def test_a_question_that_depends_on_the_same_page_appears_with_its_problem(
             "condition": {"item": "visits", "op": "ge", "value": 50},
         }
     )
-    wave = open_wave_of(session, study, data, name="Same page")
+    wave = open_wave(session, study, data, "Same page")
     person = respondent(client, f"/s/{wave.public_slug}")
     person.consent()
     assert 'name="often"' not in person.get("/page/0").text  # hidden until visits are known

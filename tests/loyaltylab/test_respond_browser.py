@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import select
 
-from surveys.fieldwork import service
 from surveys.fieldwork.models import Response, ResponseStatus
 from surveys.library import agree_scale
-from tests.loyaltylab.conftest import options, publish, texts
+from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave, texts
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -54,33 +53,15 @@ COMPLAINED = {"item": "complained", "op": "eq", "value": "yes"}
 
 
 def journey_questionnaire() -> dict[str, Any]:
-    """About you; a complaint page whose questions all depend on having complained; ten
-    statements on the library's 7-point agree scale and the NPS; suggestions."""
+    """About you (the fieldwork tests' first page); a complaint page whose questions all
+    depend on having complained; ten statements on the library's 7-point agree scale and the
+    NPS; suggestions."""
     scale = agree_scale(languages=["zh-CN", "en"]).model_dump(mode="json")
     return {
         "title": texts("Contoso customer survey", "Contoso 顾客调查"),
         "languages": ["zh-CN", "en"],
         "sections": [
-            {
-                "code": "about",
-                "title": texts("About you", "关于您"),
-                "items": [
-                    {
-                        "type": "single_choice",
-                        "code": "complained",
-                        "label": texts(
-                            "Did you complain in the last 12 months?", "过去12个月您投诉过吗?"
-                        ),
-                        "required": True,
-                        "options": options("yes", "no"),
-                    },
-                    {
-                        "type": "numeric",
-                        "code": "visits",
-                        "label": texts("Visits per year", "每年到访次数"),
-                    },
-                ],
-            },
+            FIELDWORK_QUESTIONNAIRE["sections"][0],  # complained (required), visits
             {
                 "code": "complaint",
                 "title": texts("Your complaint", "您的投诉"),
@@ -150,16 +131,7 @@ def journey_questionnaire() -> dict[str, Any]:
 @pytest.fixture
 def live(live_url: str, session, study) -> str:
     study.contact_name, study.contact_email = "Li Wei", "li.wei@northwind.example"
-    version = publish(session, study, journey_questionnaire())
-    wave = service.create_wave(
-        session,
-        study_id=study.id,
-        organisation_id=study.organisation_id,
-        version_id=version.id,
-        name="2026-Q4",
-    )
-    service.open_wave(session, wave)
-    session.commit()
+    wave = open_wave(session, study, journey_questionnaire(), "2026-Q4")
     return f"{live_url}/s/{wave.public_slug}"
 
 
