@@ -193,6 +193,15 @@ def test_language_switch_before_and_after_consent(client, session, wave, respond
     assert stored(session)[0].language == "en"
     person.post("/language", {"language": "zh-CN", "next": f"/s/{wave.public_slug}/page/0"})
     assert "下一页" in person.get("/page/0").text
+    # On a page the language buttons submit the page's form: what was answered is kept.
+    page = person.get("/page/0").text
+    assert '<button type="submit" name="language" value="en" lang="en" form="r-page">' in page
+    switched = person.post("/page/0", {"language": "en", "complained": "yes", "visits": "6x"})
+    assert switched.headers["location"] == f"/s/{wave.public_slug}/page/0"
+    english = person.get("/page/0").text
+    assert "Next" in english and 'value="yes" checked' in english
+    [response] = stored(session)
+    assert response.language == "en" and response.current_page == 0
 
 
 def item_logic_only() -> dict:

@@ -378,8 +378,13 @@ def _page_context(
         submission_key=service.new_submission_key(),
         autosave_key=service.new_submission_key(),
         save_later=access.channel != Channel.phone,
+        page_form=PAGE_FORM,
     )
     return context
+
+
+PAGE_FORM = "r-page"
+"""The id of a questionnaire page's form, which the language buttons submit too."""
 
 
 def _show_page(request: Request, session: Session, access: Access, page: int) -> Response:
@@ -400,11 +405,15 @@ def _show_page(request: Request, session: Session, access: Access, page: int) ->
 def _save_page(
     request: Request, session: Session, access: Access, page: int, form: FormData
 ) -> Response:
+    switch_to = str(form.get("language") or "")
     try:
         action = service.PageAction(str(form.get("action") or "next"))
     except ValueError:
         action = service.PageAction.next
-    autosave = action == service.PageAction.autosave
+    if switch_to:
+        # A language button of the page: keep what was answered, as an autosave would.
+        action = service.PageAction.autosave
+    autosave = action == service.PageAction.autosave and not switch_to
     response = access.response
     if response is None or response.status == ResponseStatus.complete:
         if autosave:
@@ -435,6 +444,9 @@ def _save_page(
         raise
     if autosave:
         return _autosaved(result.unsaved)
+    if switch_to:
+        service.set_language(session, response, switch_to)
+        return redirect(f"{access.base}/page/{page}")
     if result.ok:
         return _go(access, result.outcome)
     session.rollback()
