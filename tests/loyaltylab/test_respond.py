@@ -256,9 +256,13 @@ def test_back_comes_before_next_and_enter_still_goes_forward(client, wave, respo
     person.consent()
     person.answer(0, {"complained": "yes"})
     page = person.get("/page/1").text
-    button = re.compile(r'<button type="submit" name="action" value="(\w+)" class="([\w-]+)"')
+    button = re.compile(
+        r'<button type="submit"(?: form="r-page")? name="action" value="(\w+)" class="([\w-]+)"'
+    )
     buttons = button.findall(page)
-    # The first submit button (Enter in a text field) is a hidden "next"; on screen Back, Next.
+    # The first submit button of the page's form (Enter in a text field) is a hidden "next",
+    # ahead of the language buttons that submit it too; on screen Back, then Next.
+    assert page.index('class="r-default"') < page.index('name="language"')
     assert buttons[:3] == [("next", "r-default"), ("back", "r-secondary"), ("next", "r-primary")]
     assert buttons[3] == ("save", "r-link")
 
@@ -431,8 +435,9 @@ def test_the_designer_preview_is_the_respondent_form(
     def questions(page: str, start: str) -> str:
         return page.split(start, 1)[1].split('<div class="r-actions">', 1)[0].strip()
 
-    default_button = 'class="r-default" tabindex="-1" aria-hidden="true">下一页</button>'
-    shown = questions(answering, default_button)
+    shown = questions(
+        answering, f'name="submission_key" value="{person.last_form["submission_key"]}">'
+    )
     previewed = questions(preview, '<h1 id="r-page-about">关于您</h1>')
     assert 'name="complained"' in shown and previewed == shown
     # Items and pages under a condition are there too, marked.
