@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from loyaltylab.middleware import CONTENT_SECURITY_POLICY
 from loyaltylab.respond import form as questions
-from loyaltylab.respond.routes import _static_prefix
+from loyaltylab.respond.routes import static_prefix
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.web import render
 from surveys.definition import QuestionnaireDefinition, Section, text_for
@@ -32,6 +32,8 @@ FRAME_HEADERS = {
 
 @dataclass
 class PreviewPage:
+    """A section as the page a respondent would see, numbered among all sections."""
+
     section: Section
     entries: list[questions.Entry]
     number: int
@@ -56,7 +58,7 @@ def preview_response(
     context = {
         "definition": definition,
         "language": language,
-        "static": _static_prefix(request),
+        "static": static_prefix(request),
         "t": t,
         "ui": lambda key, **params: text(key, language, **params),
         "title": t(definition.title),

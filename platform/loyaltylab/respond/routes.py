@@ -160,7 +160,7 @@ def _context(request: Request, session: Session, access: Access, **extra: Any) -
 
     return {
         "access": access,
-        "static": _static_prefix(request),
+        "static": static_prefix(request),
         "definition": definition,
         "language": language,
         "t": t,
@@ -172,7 +172,7 @@ def _context(request: Request, session: Session, access: Access, **extra: Any) -
     }
 
 
-def _static_prefix(request: Request) -> str:
+def static_prefix(request: Request) -> str:
     """``/static/`` under the app's root path: found once per app (url_for walked the routes
     on every call, twice a page)."""
     prefix = getattr(request.app.state, "respond_static", None)
@@ -199,7 +199,7 @@ def status_page(
         language = request.session.get(SESSION_LANGUAGE) or _browser_language(request)
         context = {
             "language": language,
-            "static": _static_prefix(request),
+            "static": static_prefix(request),
             "ui": lambda key, **p: text(key, language, **p),
         }
     else:
