@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, update
@@ -27,6 +28,7 @@ from surveys.definition import (
     InstructionItem,
     Item,
     MatrixItem,
+    MatrixRow,
     QuestionnaireDefinition,
     shown_rows,
 )
@@ -47,6 +49,7 @@ from surveys.problems import Problem
 
 SUBMISSION_KEY_LENGTH = 32
 DONE = "done"
+SAVED = "saved"
 
 
 class FieldworkError(Exception):
@@ -60,6 +63,12 @@ class FieldworkError(Exception):
 
 class WaveNotOpen(FieldworkError):
     reason = "closed"
+
+
+class WaveNotYetOpen(WaveNotOpen):
+    """A draft wave, or one whose opening time is still to come."""
+
+    reason = "not_open"
 
 
 class QuotaFull(FieldworkError):
@@ -438,6 +447,45 @@ def quota_cell(wave: Wave, contact: Contact | None) -> str | None:
     return None if value is None else str(value)
 
 
+CONTACT_LANGUAGE_ATTRIBUTES = ("language", "lang", "locale", "语言")
+"""Contact-list columns read as the contact's language, first found first."""
+_LANGUAGE_NAMES = {
+    "english": "en",
+    "英文": "en",
+    "英语": "en",
+    "chinese": "zh",
+    "中文": "zh",
+    "简体中文": "zh-CN",
+    "繁體中文": "zh-TW",
+}
+
+
+def contact_language(contact: Contact | None, languages: Sequence[str]) -> str | None:
+    """The questionnaire language a contact's list gives (a ``language`` column), if offered.
+
+    Matched on the tag without regard to case or ``_``/``-`` ("zh_cn" is ``zh-CN``), then on
+    the primary language ("zh" or "Chinese" is the first ``zh-*`` language offered).
+    """
+    if contact is None:
+        return None
+    value = next(
+        (
+            str(contact.attributes[name]).strip()
+            for name in CONTACT_LANGUAGE_ATTRIBUTES
+            if contact.attributes.get(name) not in (None, "")
+        ),
+        "",
+    )
+    wanted = _LANGUAGE_NAMES.get(value.lower(), value).replace("_", "-").lower()
+    if not wanted:
+        return None
+    for language in languages:
+        if language.lower() == wanted:
+            return language
+    primary = wanted.split("-")[0]
+    return next((lang for lang in languages if lang.lower().split("-")[0] == primary), None)
+
+
 def completes_by_cell(session: Session, wave_id: int) -> dict[str | None, int]:
     rows = session.exec(
         select(Response.quota_cell, func.count())
@@ -447,10 +495,19 @@ def completes_by_cell(session: Session, wave_id: int) -> dict[str | None, int]:
     return {cell: count for cell, count in rows}
 
 
+def check_accepting(wave: Wave, now: datetime | None = None) -> None:
+    """Raise WaveNotYetOpen (a draft, or before it opens) or WaveNotOpen (closed) unless the
+    wave accepts answers now."""
+    now = now or utcnow()
+    if wave.status == WaveStatus.draft or (wave.opens_at and now < _aware(wave.opens_at)):
+        raise WaveNotYetOpen()
+    if not is_accepting(wave, now):
+        raise WaveNotOpen()
+
+
 def check_entry(session: Session, wave: Wave, contact: Contact | None = None) -> None:
     """Raise unless a respondent (of ``contact``'s quota cell) may start now."""
-    if not is_accepting(wave):
-        raise WaveNotOpen()
+    check_accepting(wave)
     cell = quota_cell(wave, contact)
     if cell is not None and cell in wave.quotas:
         done = session.exec(
@@ -743,32 +800,40 @@ def _walk(
     """Display logic in questionnaire order: the shown sections and the answers that count.
 
     An answer to a question that is hidden (e.g. after an earlier answer changed) never counts.
+    A section is shown when its condition holds and it has a question to show: one whose
+    questions are all hidden is skipped, instructions and all (a section of instructions
+    only is shown).
     """
     context: dict[str, Any] = {}
     shown = []
     for index, section in enumerate(definition.sections):
         section_visible = evaluate(section.condition, context)
-        if section_visible:
-            shown.append(index)
+        questions = visible_questions = 0
         for item in section.items:
             if isinstance(item, InstructionItem):
                 continue
-            if not (section_visible and evaluate(item.condition, context)):
-                continue
+            questions += 1
+            visible = section_visible and evaluate(item.condition, context)
             rows = shown_rows(item, context) if isinstance(item, MatrixItem) else [item]
+            # A matrix whose rows are all hidden is not shown either.
+            visible = visible and bool(rows)
+            visible_questions += visible
             for code in (row.code for row in rows):
-                if code in answers:
+                if visible and code in answers:
                     context[code] = answers[code]
+        if section_visible and (visible_questions or not questions):
+            shown.append(index)
     return shown, context
 
 
 def shown_pages(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> list[int]:
-    """Indexes of the sections shown for ``answers``."""
+    """Indexes of the sections shown for ``answers`` (the pages a respondent goes through)."""
     return _walk(definition, answers)[0]
 
 
-def item_shown(item: Item, answers: Mapping[str, Any]) -> bool:
-    """Whether an item of a shown page is displayed, given the answers that count so far."""
+def item_shown(item: Item | MatrixRow, answers: Mapping[str, Any]) -> bool:
+    """Whether an item (or a matrix row) of a shown page is displayed, given the answers that
+    count so far."""
     return evaluate(item.condition, answers)
 
 
@@ -777,9 +842,28 @@ def first_page(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) 
     return pages[0] if pages else 0
 
 
+def resume_page(definition: QuestionnaireDefinition, response: Response) -> int:
+    """The page a returning respondent continues on: the furthest page reached that is still
+    shown (a changed answer may have hidden the page they were on)."""
+    pages = shown_pages(definition, answers_of(response, definition))
+    reached = [page for page in pages if page <= response.current_page]
+    return reached[-1] if reached else (pages[0] if pages else 0)
+
+
 def page_codes(definition: QuestionnaireDefinition, page: int) -> set[str]:
     """The variable codes asked on a page."""
     return set(_definitions.layout(definition).codes_by_page.get(page, ()))
+
+
+class PageAction(StrEnum):
+    """What a respondent asked for when a page was posted."""
+
+    next = "next"
+    back = "back"
+    save = "save"
+    """Save and continue later: keep the page's answers and leave the questionnaire."""
+    autosave = "autosave"
+    """Sent by the page's script as answers are given: keep what is valid, stay on the page."""
 
 
 @dataclass
@@ -789,6 +873,11 @@ class PageResult:
     outcome: str = ""
     errors: dict[str, Problem] = field(default_factory=dict)
     values: dict[str, RawValue] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
+    """With problems: the page's answers that are valid (display logic on the page shown
+    again follows them: a question may depend on an earlier one of the same page)."""
+    unsaved: set[str] = field(default_factory=set)
+    """Autosave only: codes whose answer was not stored (not valid yet); the stored one stays."""
 
     @property
     def ok(self) -> bool:
@@ -806,15 +895,18 @@ def save_page(
     *,
     page: int,
     raw: Mapping[str, RawValue],
-    action: str,
+    action: PageAction | str,
     claim: SubmissionKey,
 ) -> PageResult:
-    """Validate and store one page's answers, then move back, forward or complete.
+    """Validate and store one page's answers, then move back, forward, away or complete.
 
     Call after :func:`claim_submission` (so the response is read under the write lock). On
-    problems nothing is written: the caller rolls back and shows them. Going back stores what
-    is valid on the page without insisting on required answers.
+    problems nothing is written: the caller rolls back and shows them. Going back and saving
+    for later store what is valid on the page without insisting on required answers; an
+    autosave stores the valid answers and keeps the stored value of any answer not valid yet
+    (a number half typed), so it never reports problems and never moves.
     """
+    action = PageAction(action)
     definition = definition_for(session, response.questionnaire_version_id)
     response = lock_response(session, response.id)
     if response.status == ResponseStatus.complete:
@@ -822,23 +914,32 @@ def save_page(
     known = answers_of(response, definition)
     pages = shown_pages(definition, known)
     if page not in pages or page > response.current_page:
-        return PageResult(outcome=f"page:{response.current_page}")
+        return PageResult(outcome=f"page:{resume_page(definition, response)}")
     check = validate_answers(definition, raw, sections=[page], known=known)
     on_page = page_codes(definition, page)
     errors = dict(check.errors)
-    if action == "back":
+    if action != PageAction.next:
         errors = {c: p for c, p in errors.items() if p.code != "answer.required"}
+    page_answers = check.answers
+    unsaved: set[str] = set()
+    if action == PageAction.autosave:
+        unsaved, errors = set(errors), {}
+        page_answers = page_answers | {c: known[c] for c in unsaved if c in known}
     if errors:
-        return PageResult(errors=errors, values={code: raw.get(code) for code in on_page})
-    answers = {c: v for c, v in known.items() if c not in on_page} | check.answers
+        values = {code: raw.get(code) for code in on_page}
+        return PageResult(errors=errors, values=values, answers=check.answers)
+    answers = {c: v for c, v in known.items() if c not in on_page} | page_answers
     pages, answers = _walk(definition, answers)
     position = pages.index(page)
     now = utcnow()
     _store_answers(response, definition, answers)
     response.updated_at = now
-    if action == "back":
-        outcome_page = pages[max(position - 1, 0)]
-        outcome = f"page:{outcome_page}"
+    if action == PageAction.back:
+        outcome = f"page:{pages[max(position - 1, 0)]}"
+    elif action == PageAction.save:
+        outcome = SAVED
+    elif action == PageAction.autosave:
+        outcome = f"page:{page}"
     elif position + 1 < len(pages):
         outcome_page = pages[position + 1]
         response.current_page = max(response.current_page, outcome_page)
@@ -851,7 +952,7 @@ def save_page(
     claim.outcome = outcome
     session.add(claim)
     session.flush()
-    return PageResult(outcome=outcome)
+    return PageResult(outcome=outcome, unsaved=unsaved)
 
 
 def _complete(session: Session, response: Response, now: datetime) -> None:

@@ -135,6 +135,20 @@ def publish(session: Session, study: Study, data: dict[str, Any]) -> Questionnai
     return version
 
 
+def open_wave(session: Session, study: Study, data: dict[str, Any], name: str) -> Wave:
+    """An open wave (no quotas) fielding questionnaire ``data``, published for it."""
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        version_id=publish(session, study, data).id,
+        name=name,
+    )
+    fieldwork.open_wave(session, wave)
+    session.commit()
+    return wave
+
+
 @pytest.fixture
 def version(session: Session, study: Study) -> QuestionnaireVersion:
     return publish(session, study, FIELDWORK_QUESTIONNAIRE)

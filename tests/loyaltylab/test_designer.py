@@ -604,11 +604,17 @@ def test_preview_in_each_language_escapes_user_text(
     base = f"/questionnaires/{questionnaire.id}"
     script = "<script>alert(1)</script>"
     post(editor, f"{base}/items", likert("staff", token, **{"label-en": script}))
-    english = editor.get(f"{base}/preview?lang=en")
+    page = editor.get(f"{base}/preview?lang=en")
+    assert f'src="{base}/preview/respondent?lang=en"' in page.text
+    english = editor.get(f"{base}/preview/respondent?lang=en")
     assert "Overall, I am satisfied with Contoso." in english.text
     assert script not in english.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in english.text
-    chinese = editor.get(f"{base}/preview?lang=zh-CN")
-    assert 'lang="zh-CN"' in chinese.text and "Contoso 的员工很友好。" in chinese.text
+    # Framed by the designer's pages only.
+    assert "frame-ancestors 'self'" in english.headers["content-security-policy"]
+    assert english.headers["x-frame-options"] == "SAMEORIGIN"
+    assert page.headers["x-frame-options"] == "DENY"
+    chinese = editor.get(f"{base}/preview/respondent?lang=zh-CN")
+    assert '<html lang="zh-CN">' in chinese.text and "Contoso 的员工很友好。" in chinese.text
     assert script not in editor.get(base).text
 
 
@@ -620,7 +626,13 @@ def test_another_organisation_gets_404(app, session, questionnaire, make_member,
     outsider = TestClient(app, base_url="https://testserver")
     login(outsider, "owner@fabrikam.example")
     base = f"/questionnaires/{questionnaire.id}"
-    for path in (base, f"{base}/preview", f"{base}/export?format=json", f"{base}/items/sat"):
+    for path in (
+        base,
+        f"{base}/preview",
+        f"{base}/preview/respondent",
+        f"{base}/export?format=json",
+        f"{base}/items/sat",
+    ):
         assert outsider.get(path).status_code == 404
     response = post(outsider, f"{base}/publish", {"csrf_token": csrf(outsider, "/studies")})
     assert response.status_code == 404

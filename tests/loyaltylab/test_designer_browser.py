@@ -240,11 +240,16 @@ def test_design_a_bilingual_questionnaire(
     # Preview in the other language, then publish.
     page.goto(f"{base}/preview?lang={'zh-CN' if locale == 'en-GB' else 'en'}")
     staff = "Contoso 的员工很友好。" if locale == "en-GB" else "Contoso's staff are friendly."
-    expect(page.get_by_text(staff)).to_be_visible()
+    # The preview is the respondent form itself, in a frame as wide as the chosen device.
+    frame = page.frame_locator("iframe.preview-frame")
+    expect(frame.get_by_text(staff)).to_be_visible()
+    expect(frame.locator(".r-logic").first).to_be_visible()
+    assert frame.locator("body").evaluate("b => b.scrollWidth <= innerWidth")
+    screenshot(page, f"designer-{tag}-08-preview")
     page.goto(base)
     page.locator(f"form[action='{base}/publish'] button").click()
     expect(page.locator(".notice-published")).to_be_visible()
-    screenshot(page, f"designer-{tag}-08-published")
+    screenshot(page, f"designer-{tag}-09-published")
 
     if viewport is DESKTOP:
         without_javascript(chromium, live_url, owner.email, base)

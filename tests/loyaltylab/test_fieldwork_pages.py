@@ -243,6 +243,7 @@ def test_phone_entry_reuses_the_respondent_form(
     base = f"/waves/{wave.id}/phone/{response.id}"
     form_page = researcher.get(f"{base}/page/0")
     assert form_page.status_code == 200 and f'action="{base}/page/0"' in form_page.text
+    assert 'value="save"' not in form_page.text  # the interviewer has no "continue later"
     fields = dict(re.findall(r'name="(csrf_token|submission_key)" value="([^"]+)"', form_page.text))
     saved = researcher.post(
         f"{base}/page/0",

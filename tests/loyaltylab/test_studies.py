@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Organisation, OrganisationKind, Role, User
 from loyaltylab.studies.models import Study
+from surveys.fieldwork import service as fieldwork
 
 
 @pytest.fixture
@@ -61,6 +62,38 @@ def test_a_study_needs_a_name_and_keeps_what_was_typed(
     assert "This field is required." in response.text
     assert 'value="Kept company"' in response.text
     assert session.exec(select(Study)).first() is None
+
+
+def test_the_respondents_contact_and_privacy_note_are_edited_on_the_study_form(
+    researcher_client: TestClient, csrf: Callable, session: Session
+) -> None:
+    submit(researcher_client, csrf, "/studies/new", "/studies", name="Loyalty")
+    study = session.exec(select(Study)).one()
+    edit, action = f"/studies/{study.id}/edit", f"/studies/{study.id}"
+    refused = submit(
+        researcher_client, csrf, edit, action,
+        name="Loyalty", contact_name="Li Wei", contact_email="not an address",
+        privacy_zh_cn="我们只保存您的答案。",
+    )  # fmt: skip
+    assert refused.status_code == 400 and 'href="#f-contact_email"' in refused.text
+    assert 'value="Li Wei"' in refused.text and "我们只保存您的答案。" in refused.text
+    saved = submit(
+        researcher_client, csrf, edit, action,
+        name="Loyalty", contact_name="  Li   Wei ", contact_email="li.wei@northwind.example",
+        privacy_en="We keep your answers only.", privacy_zh_cn="我们只保存您的答案。",
+    )  # fmt: skip
+    assert saved.status_code == 303
+    session.expire_all()
+    study = session.get(Study, study.id)
+    assert (study.contact_name, study.contact_email) == ("Li Wei", "li.wei@northwind.example")
+    assert fieldwork.consent_texts(session, study.id) == {
+        "en": "We keep your answers only.",
+        "zh-CN": "我们只保存您的答案。",
+    }
+    form = researcher_client.get(edit).text
+    assert 'value="li.wei@northwind.example"' in form and "We keep your answers only." in form
+    too_long = submit(researcher_client, csrf, edit, action, name="Loyalty", privacy_en="x" * 4001)
+    assert too_long.status_code == 400 and 'href="#f-privacy_en"' in too_long.text
 
 
 def test_a_new_client_organisation_is_managed_by_the_research_organisation(

@@ -59,9 +59,11 @@ PUBLIC_ROUTES = frozenset(
                 ("GET", "/page/{page}"),
                 ("POST", "/page/{page}"),
                 ("GET", "/done"),
+                ("GET", "/saved"),
                 ("POST", "/language"),
             )
         ),
+        ("GET", "/s/{key}/resume/{token}"),
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})

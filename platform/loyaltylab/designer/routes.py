@@ -23,6 +23,7 @@ from loyaltylab.deps import EditorDep, OrgContext, OrgDep, load_owned
 from loyaltylab.designer import forms, logic
 from loyaltylab.errors import NotFound
 from loyaltylab.i18n import N_
+from loyaltylab.respond import preview as respond_preview
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from surveys import library, service
@@ -957,6 +958,22 @@ def _version_number(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+PREVIEW_DEVICES = ("phone", "desktop")
+
+
+def _previewed(
+    session: SessionDep, ctx: OrgContext, questionnaire: Questionnaire, lang: str, version: str
+) -> tuple[Any, QuestionnaireDefinition, str]:
+    """The version a preview shows (the draft unless ``version`` names one), its definition
+    and the language asked for (the questionnaire's default when it has not that one)."""
+    shown = service.get_version(
+        session, ctx.organisation_id, questionnaire.id, _version_number(version)
+    )
+    definition = service.definition_of(shown)
+    language = lang if lang in definition.languages else display_language(definition)
+    return shown, definition, language
+
+
 @router.get("/questionnaires/{questionnaire_id}/preview", response_class=HTMLResponse)
 def preview(
     request: Request,
@@ -965,20 +982,32 @@ def preview(
     ctx: OrgDep,
     lang: str = "",
     version: str = "",
+    device: str = "phone",
 ) -> HTMLResponse:
+    """The preview page: the respondent form in a frame the size of a phone (or a desktop)."""
     context = _context(session, ctx, questionnaire)
-    shown = service.get_version(
-        session, ctx.organisation_id, questionnaire.id, _version_number(version)
-    )
-    definition = service.definition_of(shown)
-    language = lang if lang in definition.languages else display_language(definition)
+    shown, definition, language = _previewed(session, ctx, questionnaire, lang, version)
     context.update(
         shown=shown,
         definition=definition,
         preview_language=language,
-        tr=_translator(definition, language),
+        device=device if device in PREVIEW_DEVICES else PREVIEW_DEVICES[0],
     )
     return render(request, "designer/preview.html", context)
+
+
+@router.get("/questionnaires/{questionnaire_id}/preview/respondent", response_class=HTMLResponse)
+def preview_respondent(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: OrgDep,
+    lang: str = "",
+    version: str = "",
+) -> HTMLResponse:
+    """What the preview's frame shows: the respondent form's own pages."""
+    _shown, definition, language = _previewed(session, ctx, questionnaire, lang, version)
+    return respond_preview.preview_response(request, definition, language)
 
 
 @router.post("/questionnaires/{questionnaire_id}/publish")

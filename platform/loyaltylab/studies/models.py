@@ -25,6 +25,9 @@ class Study(SQLModel, table=True):
     description: str = Field(default="", max_length=4000)
     release_open_text: bool = False
     """Set by researchers: the client's users may read open-text answers."""
+    contact_name: str = Field(default="", max_length=200)
+    """Who respondents may ask about the study; named on the consent page."""
+    contact_email: str = Field(default="", max_length=320)
     retention_months: int | None = Field(default=None, ge=1)
     """Months after a contact's last response (or creation) before their personal data is
     removed by ``loyaltylab apply-retention``; None keeps it."""

@@ -28,6 +28,17 @@ class StudyForm(BaseModel):
     description: str = ""
     client: str = ""
     new_client: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    privacy_en: str = ""
+    privacy_zh_cn: str = ""
+
+    def privacy_notes(self) -> dict[str, str]:
+        return {language: getattr(self, service.privacy_field(language)) for language in PRIVACY}
+
+
+PRIVACY = {"en": N_("Privacy note in English"), "zh-CN": N_("Privacy note in Chinese")}
+"""The languages of the respondents' privacy note on the study form, with their labels."""
 
 
 def _client_id(session: SessionDep, ctx: EditorDep, form: StudyForm) -> int | None:
@@ -59,6 +70,9 @@ def _form_page(
             "values": values,
             "errors": errors,
             "clients": service.client_organisations(session, ctx),
+            "privacy_fields": [
+                (service.privacy_field(language), label) for language, label in PRIVACY.items()
+            ],
         },
         status_code=status_code,
     )
@@ -100,6 +114,9 @@ def _submit(
             company_name=form.company_name,
             description=form.description,
             client_organisation_id=_client_id(session, ctx, form),
+            contact_name=form.contact_name,
+            contact_email=form.contact_email,
+            privacy_notes=form.privacy_notes(),
         )
     except InvalidInput as exc:
         session.rollback()
@@ -141,7 +158,11 @@ def edit_study(
         "company_name": study.company_name,
         "description": study.description,
         "client": str(study.client_organisation_id or ""),
+        "contact_name": study.contact_name,
+        "contact_email": study.contact_email,
     }
+    for language, note in service.privacy_notes(session, study).items():
+        values[service.privacy_field(language)] = note
     return _form_page(request, session, ctx, study=study, values=values, errors={})
 
 

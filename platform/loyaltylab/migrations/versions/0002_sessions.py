@@ -1,7 +1,7 @@
 """server-side sessions, sign-ups pending confirmation, client companies of client-role members,
 sign-in failures by client address
 
-Revision ID: 0002_h_auth
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0002_h_auth"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
