@@ -95,10 +95,14 @@ def test_every_fieldwork_form_carries_its_own_csrf_token(
     )
     session.commit()
     pages = [
+        "/studies/new",
+        f"/studies/{study.id}/edit",
         f"/studies/{study.id}/waves",
         f"/studies/{study.id}/contacts",
         f"/waves/{wave.id}",
         f"/waves/{wave.id}/responses",
+        f"/waves/{wave.id}/responses/{response.id}",
+        f"/waves/{wave.id}/emails",
         f"/waves/{wave.id}/phone",
         f"/waves/{wave.id}/edit",
     ]
@@ -108,7 +112,7 @@ def test_every_fieldwork_form_carries_its_own_csrf_token(
         assert own, f"{page} has no form of its own"
         for action, fields in own.items():
             assert fields.get("csrf_token"), f"{page}: the form posting to {action} has no token"
-    assert f"/waves/{wave.id}/responses/{response.id}/exclusion" in page_forms(
+    assert f"/waves/{wave.id}/responses/exclusion" in page_forms(
         researcher.get(f"/waves/{wave.id}/responses").text
     )
 
@@ -116,8 +120,17 @@ def test_every_fieldwork_form_carries_its_own_csrf_token(
 def test_a_wave_is_created_and_opened_through_its_own_forms(
     researcher: TestClient, study: Study, version: QuestionnaireVersion, session: Session
 ) -> None:
+    fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "C1", "attributes": {"tier": "gold"}}],
+    )
+    session.commit()
     page = f"/studies/{study.id}/waves"
-    created = submit(researcher, page, page, name="2026-Q4", quotas="tier=gold: 5")
+    created = submit(
+        researcher, page, page, name="2026-Q4", quota_attribute="tier", quotas="gold: 5"
+    )
     assert created.status_code == 303
     wave = session.exec(select(Wave)).one()
     assert (wave.name, wave.questionnaire_version_id, wave.quotas) == (

@@ -124,6 +124,9 @@ def _language(request: Request, access: Access, definition: QuestionnaireDefinit
     chosen = request.session.get(SESSION_LANGUAGE)
     if chosen in definition.languages:
         return chosen
+    if access.contact is not None and access.contact.language:
+        # The language the contact was written to in (the contact file's language column).
+        return service.preferred_language(access.contact.language, definition.languages)
     accept = request.headers.get("accept-language", "").lower()
     for language in definition.languages:
         if accept.startswith(language.lower().split("-")[0]):
