@@ -118,7 +118,8 @@ def test_the_study_page_goes_questionnaires_waves_reports_with_the_next_step(
     )  # fmt: skip
     study = session.exec(select(Study)).one()
     page = researcher_client.get(f"/studies/{study.id}").text
-    positions = [page.index(f'id="{part}-title"') for part in ("questionnaires", "waves", "reports")]
+    parts = ("questionnaires", "waves", "reports")
+    positions = [page.index(f'id="{part}-title"') for part in parts]
     assert positions == sorted(positions)
     assert "Contoso Retail Group" in page  # the client company
     assert f"/studies/{study.id}/questionnaires/new" in page.split('id="next-title"')[1]

@@ -66,7 +66,7 @@ def test_names_and_languages_are_read_and_a_bad_language_is_a_row_problem() -> N
         "K2,Ann Lee,en_GB,silver\n"
         "K3,,zh_cn,\n"
         "K4,Bo,Klingon!,gold\n"
-    ).encode("utf-8")
+    ).encode()
     parsed = read_contacts(content, "contacts.csv")
     assert [(p.row, p.code, p.value) for p in parsed.problems] == [(5, "bad_language", "Klingon!")]
     good = read_contacts(content.rsplit(b"K4", 1)[0], "contacts.csv")
