@@ -133,7 +133,8 @@ def closing_time(closes_at: datetime, language: str, time_zone: str) -> str:
     moment = local(closes_at, time_zone)
     locale = _catalog_locale(language)
     day = format_date(moment, "long", locale=locale)
-    hour = format_time(moment, "short", locale=locale, tzinfo=moment.tzinfo)
+    # Babel writes "6:00\u202fPM": a plain space reads the same in every mail program.
+    hour = format_time(moment, "short", locale=locale, tzinfo=moment.tzinfo).replace("\u202f", " ")
     return f"{day} {hour} ({utc_offset(time_zone, moment)})"
 
 
