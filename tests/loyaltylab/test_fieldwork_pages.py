@@ -469,3 +469,35 @@ def test_clients_read_but_cannot_change(
     assert client.get(f"/waves/{wave.id}/phone").status_code == 403
     session.refresh(wave)
     assert wave.status == WaveStatus.open
+
+
+def test_a_client_searches_and_reads_responses_without_personal_data(
+    client: TestClient,
+    wave: Wave,
+    session: Session,
+    study: Study,
+    client_organisation: Organisation,
+    make_member: Callable,
+    login: Callable,
+) -> None:
+    [contact] = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "VIP-7", "name": "王芳", "attributes": {"tier": "gold"}}],
+    )
+    session.commit()
+    answered = _complete(session, wave, contact=contact, complained="no", improve="call 王芳")
+    make_member(client_organisation, email="client@contoso.example", role=Role.client)
+    login(client, "client@contoso.example")
+    for query in ("VIP-7", "王芳", "call"):
+        found = client.get(f"/waves/{wave.id}/responses", params={"q": query}).text
+        assert "0 responses match." in found, query
+    assert (
+        "1 response matches."
+        in client.get(f"/waves/{wave.id}/responses", params={"q": contact.pseudonym}).text
+    )
+    detail = client.get(f"/waves/{wave.id}/responses/{answered.id}").text
+    assert "call 王芳" not in detail and "not released to clients" in detail
+    assert "VIP-7" not in detail and contact.pseudonym in detail
+    assert 'action="/waves/' not in detail.split("</header>", 1)[1]  # nothing to change

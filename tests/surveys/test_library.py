@@ -131,3 +131,18 @@ def test_template_in_a_language_the_library_lacks_is_not_publishable():
 def test_unknown_template():
     with pytest.raises(KeyError):
         library.create_from_template("nope", company_name="Contoso")
+
+
+def test_the_company_is_named_in_each_language_s_own_words() -> None:
+    names = {"en": "Fabrikam Coffee", "zh-CN": "Fabrikam咖啡"}
+    definition = library.create_from_template("svl", company_name=names)
+    labels = [variable.label for variable in definition.variables()]
+    english = " ".join(label["en"] for label in labels)
+    chinese = " ".join(label["zh-CN"] for label in labels)
+    assert "Fabrikam Coffee" in english and "咖啡" not in english
+    assert "Fabrikam咖啡" in chinese and "Fabrikam Coffee" not in chinese
+    # A language without a name of its own is written with the first name given.
+    only_english = library.build_entry("SAT", company_name={"en": "Fabrikam"}, languages=["zh-CN"])
+    assert "Fabrikam" in only_english.items[0].rows[0].label["zh-CN"]
+    with pytest.raises(ValueError):
+        library.build_entry("SAT", company_name={"en": " "}, languages=["en"])

@@ -454,9 +454,10 @@ def _save_page(
         result = service.save_page(
             session, response, page=page, raw=raw, action=action, claim=claim
         )
-    except service.FieldworkError:
+    except service.FieldworkError as error:
+        # E.g. the respondent's quota group filled up: say so in the respondent's language.
         session.rollback()
-        raise
+        return status_page(request, session, access, error.reason)
     if result.ok:
         return _go(access, result.outcome)
     session.rollback()
