@@ -11,11 +11,13 @@ from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 34
-FONT = 12
+# A narrow drawing with large type: scaled to a 390-pixel phone, labels stay readable.
+WIDTH, HEIGHT = 420, 200
+LEFT, RIGHT, TOP, BOTTOM = 36, 8, 12, 30
+FONT = 13
+MAX_BAR = 28
 BAR = "#1d6b35"
-MAX_LABELS = 8
+MAX_LABELS = 6
 
 
 def _every_day(days: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
@@ -46,7 +48,7 @@ def completes_chart(days: Sequence[tuple[date, int]]) -> Markup:
     top = _nice_ceiling(max(count for _day, count in series))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / len(series)
-    bar = max(slot * 0.8, 1.0)
+    bar = min(max(slot * 0.8, 1.0), MAX_BAR)
 
     def y(value: float) -> float:
         return TOP + plot_h * (1 - value / top)
@@ -55,7 +57,8 @@ def completes_chart(days: Sequence[tuple[date, int]]) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         'class="fw-chart" aria-hidden="true" focusable="false">'
     ]
-    for tick in (0, top / 2, top):
+    # Counts are whole: a middle line only where it is a whole number.
+    for tick in (0, top // 2, top) if top % 2 == 0 else (0, top):
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             f'stroke="#d5dbe3"/><text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '

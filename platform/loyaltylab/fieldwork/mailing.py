@@ -37,8 +37,8 @@ router = APIRouter()
 OUTBOX_SHOWN = 200
 KIND_LABELS = {"invitation": i18n.N_("Invitation"), "reminder": i18n.N_("Reminder")}
 SENT_MESSAGES = {
-    "invitation": i18n.N_("%(count)s invitations have been sent."),
-    "reminder": i18n.N_("%(count)s reminders have been sent."),
+    "invitation": i18n.N_("Invitations e-mailed: %(count)s."),
+    "reminder": i18n.N_("Reminders e-mailed: %(count)s."),
 }
 SAMPLE_LINK_TOKEN = "example-personal-link"
 

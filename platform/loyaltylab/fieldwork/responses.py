@@ -40,8 +40,8 @@ router = APIRouter()
 PAGE_SIZE = 50
 FILTERS = ("status", "excluded", "channel", "flagged", "q")
 EXCLUSION_MESSAGES = {
-    True: i18n.N_("%(count)s responses are excluded from analyses."),
-    False: i18n.N_("%(count)s responses are included in analyses again."),
+    True: i18n.N_("Responses excluded from analyses: %(count)s."),
+    False: i18n.N_("Responses included in analyses again: %(count)s."),
 }
 
 
@@ -143,17 +143,18 @@ def _answer_text(item: Any, value: Any, *, released: bool) -> str:
 def answer_rows(
     definition: QuestionnaireDefinition, answers: dict[str, Any], *, released: bool
 ) -> list[dict[str, Any]]:
-    """Every variable of the questionnaire with its question and the response's answer."""
+    """Every variable of the questionnaire with its question (a matrix row: its statement, the
+    matrix's question as ``group``) and the response's answer."""
     rows = []
     for variable in definition.variables():
-        question = ui_text(variable.item.label)
-        if variable.row is not None:
-            question = f"{question} · {ui_text(variable.row.label)}"
+        # A matrix's rows come under its question, named once.
+        matrix = variable.row is not None
         rows.append(
             {
                 "section": ui_text(definition.sections[variable.section_index].title),
+                "group": ui_text(variable.item.label) if matrix else "",
                 "code": variable.code,
-                "question": question,
+                "question": ui_text(variable.label),
                 "answer": _answer_text(
                     variable.item, answers.get(variable.code), released=released
                 ),

@@ -421,7 +421,7 @@ async def upload_contacts(
     service.add_contacts(
         session, study_id=study.id, organisation_id=study.organisation_id, rows=parsed.rows
     )
-    flash(request, "%(count)s contacts have been imported.", "success", count=len(parsed.rows))
+    flash(request, "Contacts imported: %(count)s.", "success", count=len(parsed.rows))
     return redirect(f"/studies/{study.id}/contacts")
 
 

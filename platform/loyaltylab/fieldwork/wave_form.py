@@ -165,7 +165,9 @@ class WaveForm(BaseModel):
         messages = texts.wave_errors(
             problems, attribute=values["quota_attribute"] or "", answers=", ".join(answers)
         )
-        return values, messages | errors
+        found = messages | errors
+        # In the order of the form's fields, as the error summary lists them.
+        return values, {field: found[field] for field in FIELD_LABELS if field in found}
 
     @classmethod
     def of(cls, wave: Wave, time_zone: str) -> WaveForm:
