@@ -4,11 +4,14 @@ and an open wave fielding it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.studies.models import Study
 from surveys import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
@@ -133,6 +136,16 @@ def publish(session: Session, study: Study, data: dict[str, Any]) -> Questionnai
     version = questionnaires.publish(session, study.organisation_id, questionnaire.id, user_id=None)
     session.commit()
     return version
+
+
+@pytest.fixture
+def researcher(
+    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
+) -> TestClient:
+    """The test client, signed in as a researcher of the organisation."""
+    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
+    login(client, "researcher@northwind.example")
+    return client
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ token, of the form itself (not the top bar's), read from the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Channel, Wave
@@ -75,15 +72,6 @@ def submit(client: TestClient, page: str, action: str, /, **changes: str) -> Any
     forms = page_forms(client.get(page).text)
     assert action in forms, f"no form posting to {action} on {page}: {list(forms)}"
     return client.post(action, data={**forms[action], **changes}, follow_redirects=False)
-
-
-@pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    login(client, "researcher@northwind.example")
-    return client
 
 
 def test_every_fieldwork_form_carries_its_own_csrf_token(

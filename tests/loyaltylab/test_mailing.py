@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import socketserver
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
 
@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Organisation, Role
+from loyaltylab.accounts.models import Organisation
 from loyaltylab.mail import OutboxMessage, deliver_all
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import service as fieldwork
@@ -42,15 +42,6 @@ def bilingual(session: Session, study: Study, organisation: Organisation, wave: 
         session.add(changed)
     session.commit()
     return wave
-
-
-@pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    login(client, "researcher@northwind.example")
-    return client
 
 
 def _upload(client: TestClient, study: Study) -> None:

@@ -25,15 +25,6 @@ from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
 
 
 @pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    login(client, "researcher@northwind.example")
-    return client
-
-
-@pytest.fixture
 def contacts(session: Session, study: Study) -> None:
     """Contacts with the attributes the quotas of these tests are on."""
     fieldwork.add_contacts(

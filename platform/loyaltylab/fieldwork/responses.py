@@ -24,11 +24,9 @@ from reports.exports import csv_bytes, neutralise, xlsx_bytes
 from surveys.definition import (
     NOT_APPLICABLE,
     LikertItem,
-    LongTextItem,
     MatrixItem,
     NpsItem,
     QuestionnaireDefinition,
-    ShortTextItem,
 )
 from surveys.fieldwork import service
 from surveys.fieldwork.export import raw_frame
@@ -121,12 +119,10 @@ def list_responses(
     )
 
 
-def _answer_text(item: Any, value: Any, *, released: bool) -> str:
+def _answer_text(item: Any, value: Any) -> str:
     """An answer as the researcher reads it: option labels in the interface language."""
     if value is None:
         return "—"
-    if isinstance(item, ShortTextItem | LongTextItem) and not released:
-        return i18n.gettext("(open answers are not released to clients)")
     if isinstance(item, LikertItem | MatrixItem):
         if value == NOT_APPLICABLE:
             return ui_text(item.scale.not_applicable)
@@ -141,7 +137,7 @@ def _answer_text(item: Any, value: Any, *, released: bool) -> str:
 
 
 def answer_rows(
-    definition: QuestionnaireDefinition, answers: dict[str, Any], *, released: bool
+    definition: QuestionnaireDefinition, answers: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Every variable of the questionnaire with its question (a matrix row: its statement, the
     matrix's question as ``group``) and the response's answer."""
@@ -155,9 +151,7 @@ def answer_rows(
                 "group": ui_text(variable.item.label) if matrix else "",
                 "code": variable.code,
                 "question": ui_text(variable.label),
-                "answer": _answer_text(
-                    variable.item, answers.get(variable.code), released=released
-                ),
+                "answer": _answer_text(variable.item, answers.get(variable.code)),
                 "answered": variable.code in answers,
             }
         )
@@ -166,14 +160,15 @@ def answer_rows(
 
 @router.get("/waves/{wave_id}/responses/{response_id}", response_class=HTMLResponse)
 def show_response(
-    request: Request, session: SessionDep, ctx: OrgDep, wave_id: int, response_id: int
+    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int
 ) -> HTMLResponse:
-    wave, study = visible_wave(session, ctx, wave_id)
+    """Every answer of one response: raw data, the research organisation's (never a
+    client's, like the raw exports)."""
+    wave, study = editable_wave(session, ctx, wave_id)
     response = session.get(SurveyResponse, response_id)
     if response is None or response.wave_id != wave.id:
         raise NotFound("Not found.")
     definition = service.definition_for(session, response.questionnaire_version_id)
-    private = _private(ctx, wave.organisation_id)
     contact = session.get(Contact, response.contact_id) if response.contact_id else None
     return render(
         request,
@@ -183,15 +178,9 @@ def show_response(
             "study": study,
             "response": response,
             "contact": contact,
-            "private": private,
-            "rows": answer_rows(
-                definition,
-                service.answers_of(response, definition),
-                released=private or study.release_open_text,
-            ),
+            "rows": answer_rows(definition, service.answers_of(response, definition)),
             "flags": wave_flags(session, wave).get(response.id, []),
             "flag_label": texts.flag_label,
-            "editable": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
             "back": request.query_params.get("back", ""),
             "page_title": ui_text(definition.sections[response.current_page].title)
             if response.current_page < len(definition.sections)
