@@ -176,6 +176,7 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.dashboard.routes import router as dashboard_router
     from loyaltylab.designer.routes import router as designer_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
+    from loyaltylab.organisation.routes import router as organisation_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.privacy.routes import router as privacy_router
     from loyaltylab.reports_web.routes import router as reports_router
@@ -190,6 +191,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
+    app.include_router(organisation_router)
     app.include_router(dashboard_router)
     install_respondent_pages(app)
 

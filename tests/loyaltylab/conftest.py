@@ -4,11 +4,14 @@ and an open wave fielding it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.studies.models import Study
 from surveys import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
@@ -147,6 +150,16 @@ def open_wave(session: Session, study: Study, data: dict[str, Any], name: str) -
     fieldwork.open_wave(session, wave)
     session.commit()
     return wave
+
+
+@pytest.fixture
+def researcher(
+    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
+) -> TestClient:
+    """The test client, signed in as a researcher of the organisation."""
+    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
+    login(client, "researcher@northwind.example")
+    return client
 
 
 @pytest.fixture

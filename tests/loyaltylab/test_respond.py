@@ -406,8 +406,8 @@ def test_a_personal_link_speaks_the_contacts_language(client, session, study, wa
         study_id=study.id,
         organisation_id=study.organisation_id,
         rows=[
-            {"external_id": "EN", "attributes": {"language": "English"}},
-            {"external_id": "ZH", "attributes": {"lang": "zh"}},
+            {"external_id": "EN", "language": "en"},
+            {"external_id": "ZH", "language": "zh"},
         ],
     )
     english, chinese = service.issue_invitations(session, wave, contacts)

@@ -49,6 +49,9 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/api/openapi.json"),
+        # A contact opts out of a study's e-mails through the signed link in every e-mail.
+        ("GET", "/o/{token}"),
+        ("POST", "/o/{token}"),
         # Respondents answer through a public (/s/) or personal (/i/) link, without an account.
         *(
             (method, prefix + page)
@@ -368,7 +371,8 @@ FORM_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
     "next": lambda a: "/studies",
     "organisation_id": lambda a: str(a["organisation"].id),
     "client": lambda a: str(a["client"].id),
-    "company_name": lambda a: "Probe",
+    "company_name_en": lambda a: "Probe",
+    "company_name_zh": lambda a: "Probe",
     "description": lambda a: "Probe",
     "new_client": lambda a: "",
     "version_id": lambda a: "1",
@@ -380,6 +384,12 @@ FORM_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
     "language": lambda a: "en",
     "bootstrap": lambda a: "0",
     "locale": lambda a: "en",
+    "quota_source": lambda a: "contact",
+    "quota_attribute": lambda a: "",
+    "ids": lambda a: "1",
+    "reason": lambda a: "probe",
+    "back": lambda a: "",
+    "time_zone": lambda a: "Asia/Shanghai",
 }
 
 

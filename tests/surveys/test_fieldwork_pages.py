@@ -9,7 +9,7 @@ import pytest
 
 from surveys.definition import QuestionnaireDefinition
 from surveys.fieldwork import service
-from surveys.fieldwork.models import Contact, Response
+from surveys.fieldwork.models import Response
 from tests.surveys.conftest import options, texts
 
 ASKED = {"item": "complained", "op": "eq", "value": "yes"}
@@ -77,26 +77,3 @@ def test_a_returning_respondent_continues_on_the_furthest_page_still_shown():
     # Back on page 0 they changed their answer: pages 2 and 3 are gone; page 1 is where to go.
     assert service.resume_page(DEFINITION, response_at(3, {"complained": "no"})) == 1
     assert service.resume_page(DEFINITION, response_at(0, {})) == 0
-
-
-@pytest.mark.parametrize(
-    ("attributes", "languages", "expected"),
-    [
-        ({"language": "en"}, ["zh-CN", "en"], "en"),
-        ({"language": "EN-gb"}, ["zh-CN", "en"], "en"),
-        ({"language": "zh_cn"}, ["en", "zh-CN"], "zh-CN"),
-        ({"lang": "zh"}, ["en", "zh-TW", "zh-CN"], "zh-TW"),
-        ({"语言": "中文"}, ["en", "zh-CN"], "zh-CN"),
-        ({"language": "Chinese"}, ["en", "zh-CN"], "zh-CN"),
-        ({"language": "English"}, ["zh-CN", "en"], "en"),
-        ({"language": "fr"}, ["zh-CN", "en"], None),
-        ({"language": ""}, ["zh-CN", "en"], None),
-        ({}, ["zh-CN", "en"], None),
-    ],
-)
-def test_the_language_a_contact_list_gives(attributes, languages, expected):
-    contact = Contact(
-        study_id=1, organisation_id=1, external_id="C", pseudonym="p", attributes=attributes
-    )
-    assert service.contact_language(contact, languages) == expected
-    assert service.contact_language(None, languages) is None

@@ -153,3 +153,18 @@ def test_agree_scale_of_every_length_and_the_starters_of_new_items():
     nps = library.starter_fields("nps", languages=["en", "zh-CN"])
     assert nps["low_label"] == {"en": "Not at all likely", "zh-CN": "完全不可能"}
     assert library.starter_fields("short_text", languages=["en"]) == {}
+
+
+def test_the_company_is_named_in_each_language_s_own_words() -> None:
+    names = {"en": "Fabrikam Coffee", "zh-CN": "Fabrikam咖啡"}
+    definition = library.create_from_template("svl", company_name=names)
+    labels = [variable.label for variable in definition.variables()]
+    english = " ".join(label["en"] for label in labels)
+    chinese = " ".join(label["zh-CN"] for label in labels)
+    assert "Fabrikam Coffee" in english and "咖啡" not in english
+    assert "Fabrikam咖啡" in chinese and "Fabrikam Coffee" not in chinese
+    # A language without a name of its own is written with the first name given.
+    only_english = library.build_entry("SAT", company_name={"en": "Fabrikam"}, languages=["zh-CN"])
+    assert "Fabrikam" in only_english.items[0].rows[0].label["zh-CN"]
+    with pytest.raises(ValueError):
+        library.build_entry("SAT", company_name={"en": " "}, languages=["en"])

@@ -10,7 +10,7 @@ from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from loyaltylab.timeutil import utcnow
+from loyaltylab.timeutil import DEFAULT_TIME_ZONE, utcnow
 
 
 def timestamp_column(*, nullable: bool = False) -> Column:
@@ -55,6 +55,8 @@ class Organisation(SQLModel, table=True):
     managing_organisation_id: int | None = Field(
         default=None, foreign_key="organisation.id", index=True, ondelete="SET NULL"
     )
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, max_length=64)
+    """The IANA zone its pages show times in and its wave forms read them in (stored: UTC)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 

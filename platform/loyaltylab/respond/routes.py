@@ -137,9 +137,9 @@ def _language(request: Request, access: Access, definition: QuestionnaireDefinit
     chosen = request.session.get(SESSION_LANGUAGE)
     if chosen in definition.languages:
         return chosen
-    contacts = service.contact_language(access.contact, definition.languages)
-    if contacts is not None:
-        return contacts
+    if access.contact is not None and access.contact.language:
+        # The language the contact was written to in (the contact file's language column).
+        return service.preferred_language(access.contact.language, definition.languages)
     accept = request.headers.get("accept-language", "").lower()
     for language in definition.languages:
         if accept.startswith(language.lower().split("-")[0]):
@@ -440,9 +440,10 @@ def _save_page(
         result = service.save_page(
             session, response, page=page, raw=raw, action=action, claim=claim
         )
-    except service.FieldworkError:
+    except service.FieldworkError as error:
+        # E.g. the respondent's quota group filled up: say so in the respondent's language.
         session.rollback()
-        raise
+        return status_page(request, session, access, error.reason)
     if autosave:
         return _autosaved(result.unsaved)
     if switch_to:
