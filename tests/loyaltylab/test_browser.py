@@ -189,7 +189,7 @@ def test_foundation_journey(chromium, screenshot, live_server: str, database_url
     for name, company, new_client, description in studies:
         page.goto("/studies/new")
         page.get_by_label("Study name").fill(name)
-        page.get_by_label("In English").fill(company)
+        page.get_by_label("In English", exact=True).fill(company)
         page.get_by_label("Description").fill(description)
         page.get_by_label("Or add a new client organisation").fill(new_client)
         if name.startswith("Customer"):

@@ -115,7 +115,7 @@ def test_a_researcher_fields_a_bilingual_study(
     # A study: every problem of the form at once, then the company in both languages.
     nav.get_by_role("link", name="Studies").click()
     page.get_by_role("link", name="New study").click()
-    page.get_by_label("In English").fill("x" * 201)
+    page.get_by_label("In English", exact=True).fill("x" * 201)
     page.get_by_role("button", name="Create study").click()
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("There are 2 problems")
@@ -123,8 +123,8 @@ def test_a_researcher_fields_a_bilingual_study(
     expect(summary).to_contain_text("Company surveyed, in English: Use at most 200 characters.")
     shots(page, "01-study-form-errors")
     page.get_by_label("Study name").fill("Fabrikam coffee loyalty 2026")
-    page.get_by_label("In English").fill("Fabrikam Coffee")
-    page.get_by_label("In Chinese").fill("Fabrikam咖啡")
+    page.get_by_label("In English", exact=True).fill("Fabrikam Coffee")
+    page.get_by_label("In Chinese", exact=True).fill("Fabrikam咖啡")
     page.get_by_label("Or add a new client organisation").fill("Fabrikam Group")
     page.get_by_role("button", name="Create study").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Fabrikam coffee loyalty 2026")
@@ -218,10 +218,12 @@ def test_a_researcher_fields_a_bilingual_study(
     shots(person, "07-respondent-page-2")
     later = phone.new_page()
     later.goto(reminded)  # the reminder's link continues the same response
-    expect(later).to_have_url(re.compile(re.escape(reminded) + "/page/1$"))
+    # ... where she left it, welcomed back.
+    expect(later).to_have_url(re.compile(re.escape(reminded) + r"/page/1\?welcome=1$"))
+    expect(later.get_by_role("status")).to_contain_text("欢迎回来")
     while "/done" not in later.url:
         answer_page(later)
-        later.locator("button[value=next]").click()
+        later.locator("button.r-primary[value=next]").click()
         later.wait_for_load_state()
     session.expire_all()
     [answered] = session.exec(select(Response)).all()

@@ -313,7 +313,7 @@ def test_a_loopback_peer_cannot_rotate_its_address_on_the_real_server(settings: 
 
     app = create_app(settings.model_copy(update={"base_url": "http://127.0.0.1"}))
     for base in serve_in_thread(app):
-        with httpx.Client(base_url=base) as browser:
+        with httpx.Client(base_url=base, timeout=30) as browser:
             statuses = []
             for n in range(settings.login_max_failures_per_address + 1):
                 token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
