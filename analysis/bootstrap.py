@@ -9,17 +9,16 @@ worker processes.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise
-from multiprocessing import get_all_start_methods, get_context
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from analysis._parallel import process_context
 from analysis.sem.engine import CompleteData, MissingData, fisher_scoring
 from analysis.sem.fitting import Estimator, fit_sem, prepare_data, sample_moments
 from analysis.sem.partable import build_table
@@ -135,10 +134,7 @@ def bootstrap_sem(
             progress(done, n_boot)
 
     if workers > 1:
-        context = get_context("fork" if _fork_is_safe() else "forkserver")
-        if context.get_start_method() == "forkserver":
-            # Preload this module rather than the caller's __main__ (which may be a server).
-            context.set_forkserver_preload([__name__])
+        context = process_context(__name__)
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 futures = {pool.submit(job.run, children[a:b]): (a, b) for a, b in chunks}
@@ -183,11 +179,6 @@ def _targets(estimator: Estimator) -> _Targets:
             rows.append(row)
             positions.append(position)
     return _Targets(names, np.array(rows, dtype=int), np.array(positions, dtype=int))
-
-
-def _fork_is_safe() -> bool:
-    """fork() copies only the calling thread; avoid it inside multi-threaded servers."""
-    return "fork" in get_all_start_methods() and threading.active_count() == 1
 
 
 class _Job:

@@ -30,7 +30,7 @@ import numpy as np
 
 from analysis.pls.specification import PlsModel
 
-__all__ = ["Estimates", "Layout", "SCHEMES", "estimate", "moments"]
+__all__ = ["SCHEMES", "Estimates", "Layout", "estimate", "moments"]
 
 Scheme = Literal["centroid", "factorial", "path"]
 SCHEMES: tuple[str, ...] = ("centroid", "factorial", "path")
@@ -130,14 +130,17 @@ def moments(values: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.nd
         counts = np.ones((1, len(values)))
     # Centre on the full-sample mean first: sums of products of small numbers lose nothing.
     centred = values - values.mean(axis=0)
-    n, p = centred.shape
+    p = centred.shape[1]
     size = counts.sum(axis=1)
     mean = counts @ centred / size[:, None]
-    products = (centred[:, :, None] * centred[:, None, :]).reshape(n, p * p)
-    second = (counts @ products).reshape(len(counts), p, p)
-    covariance = (second - size[:, None, None] * mean[:, :, None] * mean[:, None, :]) / (
-        size - 1.0
-    )[:, None, None]
+    # One matrix product for every sample's cross-products (upper triangle: half the work).
+    first, second = np.triu_indices(p)
+    upper = counts @ (centred[:, first] * centred[:, second])
+    upper -= size[:, None] * mean[:, first] * mean[:, second]
+    upper /= (size - 1.0)[:, None]
+    covariance = np.empty((len(counts), p, p))
+    covariance[:, first, second] = upper
+    covariance[:, second, first] = upper
     return mean + values.mean(axis=0), covariance
 
 
@@ -180,9 +183,10 @@ def estimate(
         working, sd, layout, scheme=scheme, scaled=scaled, tol=tol, max_iter=max_iter
     )
     member = layout.member
-    w_matrix = weights[:, :, None] * member
-    covariance_with_scores = working @ w_matrix
-    scores_correlation = _symmetric(w_matrix.transpose(0, 2, 1) @ covariance_with_scores)
+    covariance_with_scores = _with_scores(working, weights, layout)
+    scores_correlation = _symmetric(
+        _block_sums(weights[:, :, None] * covariance_with_scores, layout)
+    )
     item_sd = np.ones_like(sd) if scaled else sd
     cross = covariance_with_scores / item_sd[:, :, None]
     loadings = (cross * member).sum(axis=2)
@@ -234,14 +238,14 @@ def _outer_weights(
     converged = np.zeros(samples, dtype=bool)
     active = np.arange(samples)
     for iteration in range(1, max_iter + 1):
-        current = working[active]
-        old = weights[active]
-        w_matrix = old[:, :, None] * layout.member
-        with_scores = current @ w_matrix
-        correlation = w_matrix.transpose(0, 2, 1) @ with_scores
+        everyone = len(active) == samples
+        current = working if everyone else working[active]
+        old = weights if everyone else weights[active]
+        with_scores = _with_scores(current, old, layout)
+        correlation = _block_sums(old[:, :, None] * with_scores, layout)
         inner = _inner_weights(correlation, layout, scheme)
-        # Covariance of each item with its construct's inner proxy.
-        new = ((with_scores @ inner) * layout.member).sum(axis=2)
+        # Covariance of each item with its construct's inner proxy sum_m E[m, j] score_m.
+        new = np.einsum("bim,bmi->bi", with_scores, inner[:, :, layout.block])
         for j in layout.mode_b:
             items = layout.items_of[j]
             block = current[:, items][:, :, items]
@@ -261,9 +265,26 @@ def _outer_weights(
 
 def _normalize(working: np.ndarray, weights: np.ndarray, layout: Layout) -> np.ndarray:
     """Scale each block's weights so that its construct score has unit variance."""
-    w_matrix = weights[:, :, None] * layout.member
-    variance = (w_matrix * (working @ w_matrix)).sum(axis=1)
+    with_scores = _with_scores(working, weights, layout)
+    own = (with_scores * layout.member).sum(axis=2)  # covariance of item with own score
+    variance = (weights * own) @ layout.member
     return weights / np.sqrt(variance[:, layout.block])
+
+
+def _with_scores(working: np.ndarray, weights: np.ndarray, layout: Layout) -> np.ndarray:
+    """Covariances ``(B, p, k)`` of the items with the construct scores: ``C W``.
+
+    One matrix product over all samples: ``(C * w) @ member`` sums each block's columns.
+    """
+    samples, p, _ = working.shape
+    return ((working * weights[:, None, :]).reshape(samples * p, p) @ layout.member).reshape(
+        samples, p, layout.k
+    )
+
+
+def _block_sums(values: np.ndarray, layout: Layout) -> np.ndarray:
+    """``member' @ values`` for each sample: sums of item rows per construct, ``(B, k, m)``."""
+    return np.tensordot(layout.member, values, axes=([0], [1])).transpose(1, 0, 2)
 
 
 def _inner_weights(correlation: np.ndarray, layout: Layout, scheme: Scheme) -> np.ndarray:
@@ -276,7 +297,8 @@ def _inner_weights(correlation: np.ndarray, layout: Layout, scheme: Scheme) -> n
     inner = correlation * layout.adjacency.T
     for j in layout.endogenous:
         before = layout.predecessors[j]
-        inner[:, before, j] = _solve(correlation[:, before][:, :, before], correlation[:, before, j])
+        predictors = correlation[:, before][:, :, before]
+        inner[:, before, j] = _solve(predictors, correlation[:, before, j])
     return inner
 
 
@@ -348,7 +370,9 @@ def htmt(correlation: np.ndarray, layout: Layout, *, geometric: bool = False) ->
     with np.errstate(divide="ignore"):
         values = np.log(absolute) if geometric else absolute
     member = layout.member
-    sums = member.T @ values @ member
+    samples, p, _ = values.shape
+    by_column = (values.reshape(samples * p, p) @ member).reshape(samples, p, layout.k)
+    sums = _block_sums(by_column, layout)
     sizes = member.sum(axis=0)
     pairs = np.outer(sizes, sizes)
     within = np.diagonal(sums, axis1=1, axis2=2) - (0.0 if geometric else sizes)

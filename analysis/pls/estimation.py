@@ -308,8 +308,7 @@ class PlsResult:
                 row |= {
                     "alpha": k / (k - 1) * (1 - k / correlation.sum()),
                     "rho_a": self.estimates_.rho_a[0, j],
-                    "rho_c": loadings.sum() ** 2
-                    / (loadings.sum() ** 2 + (1 - loadings**2).sum()),
+                    "rho_c": loadings.sum() ** 2 / (loadings.sum() ** 2 + (1 - loadings**2).sum()),
                     "ave": (loadings**2).mean(),
                 }
             rows.append(row)
@@ -546,9 +545,7 @@ def _warnings(result: PlsResult) -> list[str]:
     for item, construct, loading in zip(
         result.model.items, layout.block, estimates.loadings[0], strict=True
     ):
-        if result.model.blocks[construct].mode == "A" and len(layout.items_of[construct]) > 1:
-            if abs(loading) < LOADING_MIN:
-                messages.append(
-                    f"loading of {item} on {names[construct]} is {loading:.3f}, below .708"
-                )
+        reflective = construct in layout.reflective
+        if reflective and abs(loading) < LOADING_MIN:
+            messages.append(f"loading of {item} on {names[construct]} is {loading:.3f}, below .708")
     return messages

@@ -205,9 +205,7 @@ def pls_model(model: str | ModelSpec, *, columns: Collection[str] | None = None)
                 "through its neighbours in the structural model",
                 line=_line(spec, block.construct, "=~" if block.mode == "A" else "<~"),
             )
-    result = PlsModel(
-        blocks=tuple(blocks), paths=paths, labels=_labels(spec), defined=spec.defined
-    )
+    result = PlsModel(blocks=tuple(blocks), paths=paths, labels=_labels(spec), defined=spec.defined)
     _check_recursive(result)
     return result
 
