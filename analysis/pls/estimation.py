@@ -240,7 +240,11 @@ class PlsResult:
         return pd.DataFrame(rows, columns=["construct", "r2", "r2_adj"])
 
     def inner_vif(self) -> pd.DataFrame:
-        """Collinearity of the predictors of every endogenous construct: ``from, to, vif``."""
+        """Collinearity of the predictors of every endogenous construct: ``from, to, vif``.
+
+        From the construct correlations the paths are estimated from, so under PLSc from the
+        corrected ones (seminr uses the composite scores' correlations instead).
+        """
         correlation = self.estimates_.correlation[0]
         names = self.model.constructs
         rows = []

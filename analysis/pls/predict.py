@@ -23,9 +23,10 @@ def blindfolding(result: PlsResult, *, omission_distance: int = 7) -> pd.DataFra
     """Stone-Geisser's Q² of every endogenous construct by blindfolding (cross-validated
     redundancy).
 
-    For each endogenous construct, the cells of its items are counted row by row and every
-    ``omission_distance``-th one is left out in turn: in round ``d`` the cells ``d, d + D,
-    d + 2D, ...`` are replaced by the mean of the column's other cells, the model is
+    For each endogenous construct, the cells of its items are counted down the first item's
+    column, then the next item's, and every ``omission_distance``-th one is left out in turn:
+    in round ``d`` the cells ``d, d + D, d + 2D, ...`` are replaced by the mean of the column's
+    other cells, the model is
     re-estimated, and each left-out answer is predicted from the construct's predecessors,
     ``x̂ = mean + sd × loading × Σ path × predecessor score``. With the prediction errors and
     the deviations from the item means (both in standard deviations of the item) summed over
@@ -37,8 +38,8 @@ def blindfolding(result: PlsResult, *, omission_distance: int = 7) -> pd.DataFra
     result : PlsResult
         The fitted model.
     omission_distance : int
-        D, between 5 and 12 by convention (7 by default); choose one that does not divide the
-        number of rows.
+        D, between 5 and 12 by convention (7 by default); one that divides the number of rows
+        would leave out the same rows of every item, which is refused.
 
     Returns
     -------
@@ -62,12 +63,17 @@ def blindfolding(result: PlsResult, *, omission_distance: int = 7) -> pd.DataFra
             f"omission_distance must be a whole number from 2 to the number of rows - 1, "
             f"not {omission_distance!r}"
         )
+    if n % omission_distance == 0:
+        raise ValueError(
+            f"omission distance {omission_distance} divides the {n} rows, so the same answers "
+            "of every item would be left out together; choose another (e.g. 7 or 9)"
+        )
     layout = result.layout
     settings = replace(result.settings, consistent=False)
     samples, omitted = [], []
     for j in layout.endogenous:
         items = layout.items_of[j]
-        cell = np.arange(n)[:, None] * len(items) + np.arange(len(items))[None, :]
+        cell = np.arange(len(items))[None, :] * n + np.arange(n)[:, None]
         for d in range(omission_distance):
             mask = cell % omission_distance == d
             if not mask.any():
@@ -75,11 +81,6 @@ def blindfolding(result: PlsResult, *, omission_distance: int = 7) -> pd.DataFra
             blinded = values.copy()
             block = blinded[:, items]
             kept_mean = np.nanmean(np.where(mask, np.nan, block), axis=0)
-            if np.isnan(kept_mean).any() or (np.where(mask, np.nan, block).std(axis=0) == 0).any():
-                raise ValueError(
-                    f"omission distance {omission_distance} leaves out every answer to an item "
-                    f"of {result.model.constructs[j]}; choose another"
-                )
             blinded[:, items] = np.where(mask, kept_mean, block)
             samples.append(blinded)
             omitted.append((j, mask))
