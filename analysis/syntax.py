@@ -2,11 +2,11 @@
 
 Supports the operators ``=~`` (measurement), ``<~`` (composite of formative indicators, estimated
 by PLS only), ``~`` (regression), ``~~`` (variance/covariance), ``~ 1`` (intercept), ``|``
-(thresholds of an ordered item, ``y1 | t1 + t2``) and ``:=`` (defined parameter), modifiers ``label*x``, ``1*x`` (fixed),
-``NA*x`` (free), ``start(0.5)*x``, several formulas per line separated by ``;``, formulas
-continued over lines, and ``#``/``!`` comments. Defined parameters are parsed into a small
-expression tree (numbers, labels, ``+ - * / ^``, parentheses and a few functions) that is
-evaluated without ``eval``.
+(thresholds of an ordered item, ``y1 | t1 + t2``) and ``:=`` (defined parameter), modifiers
+``label*x``, ``1*x`` (fixed), ``NA*x`` (free), ``start(0.5)*x``, several formulas per line
+separated by ``;``, formulas continued over lines, and ``#``/``!`` comments. Defined parameters
+are parsed into a small expression tree (numbers, labels, ``+ - * / ^``, parentheses and a few
+functions) that is evaluated without ``eval``.
 
 References
 ----------
@@ -266,10 +266,10 @@ def parse_model(text: str) -> ModelSpec:
     ('s1', 's2', 's3', 'l1', 'l2', 'l3')
     >>> spec.defined[0].expression.evaluate({"b": 0.4})
     0.8
-    >>> parse_model("LOY =~ l1 + l2\\nVAL SAT")
+    >>> parse_model("LOY =~ l1 + l2\\nV S")
     Traceback (most recent call last):
     ...
-    analysis.errors.ModelSyntaxError: line 2: expected an operator (=~, <~, ~, ~~, |, :=) in 'VAL SAT'
+    analysis.errors.ModelSyntaxError: line 2: expected an operator (=~, <~, ~, ~~, |, :=) in 'V S'
     """
     if not isinstance(text, str):
         raise ModelSyntaxError(f"the model must be text, not {type(text).__name__}")
@@ -564,9 +564,7 @@ def _build_spec(rows: list[ParameterRow], defined: list[DefinedParameter], text:
     }
     # lavaan's ordering of observed variables (lav_partable_vnames "ov").
     lv = set(latent_variables)
-    indicators = _unique(
-        [row.rhs for row in rows if row.op in ("=~", "<~") and row.rhs not in lv]
-    )
+    indicators = _unique([row.rhs for row in rows if row.op in ("=~", "<~") and row.rhs not in lv])
     outcomes = [name for name in regressions if name not in lv and name not in indicators]
     predictors = _unique(
         [

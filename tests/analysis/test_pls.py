@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
+from analysis.errors import ConvergenceError, ModelSyntaxError
+from analysis.pls import fit_pls, pls_model
 from tests.analysis.pls_support import (
     ECSI_MODEL,
     MOBI_SATISFACTION,
@@ -14,9 +17,6 @@ from tests.analysis.pls_support import (
     published,
     reference,
 )
-
-from analysis.errors import ConvergenceError, ModelSyntaxError
-from analysis.pls import fit_pls, pls_model
 
 
 def by_item(result) -> pd.DataFrame:
