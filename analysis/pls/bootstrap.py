@@ -34,9 +34,6 @@ __all__ = ["PlsBootstrap", "bootstrap_pls"]
 CHUNK = 250
 """Resamples estimated together; fixed, so that results do not depend on the worker count."""
 _JACKKNIFE_CHUNK = 500
-STATISTIC_COLUMNS = (
-    "original", "mean", "se", "t", "pvalue", "ci_lower", "ci_upper", "bca_lower", "bca_upper",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,13 @@ class PlsModel:
         return tuple(name for name in self.constructs if name not in outcomes)
 
     @property
+    def final_outcome(self) -> str | None:
+        """The one construct with paths into it and none out of it (e.g. loyalty), if one."""
+        sources = {a for a, _ in self.paths}
+        finals = [name for name in self.endogenous if name not in sources]
+        return finals[0] if len(finals) == 1 else None
+
+    @property
     def order(self) -> tuple[str, ...]:
         """Constructs in causal order: every predecessor before its outcomes."""
         placed: list[str] = []
