@@ -18,8 +18,9 @@ from analysis.syntax import ModelSpec
 
 __all__ = ["PlsResult", "PlsSettings", "fit_pls"]
 
-LOADING_MIN = 0.708
-"""Indicator loadings below this explain less than half of the item's variance."""
+LOADING_MIN = 0.5**0.5
+"""Reflective loadings below √.5 (the ".708" of the guidelines) explain less than half of
+their item's variance."""
 
 
 @dataclass(frozen=True)
@@ -551,5 +552,8 @@ def _warnings(result: PlsResult) -> list[str]:
     ):
         reflective = construct in layout.reflective
         if reflective and abs(loading) < LOADING_MIN:
-            messages.append(f"loading of {item} on {names[construct]} is {loading:.3f}, below .708")
+            messages.append(
+                f"loading of {item} on {names[construct]} is {loading:.3f}, below .708: the "
+                "construct explains less than half of the item's variance"
+            )
     return messages
