@@ -126,10 +126,11 @@ def moments(values: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.nd
     covariance : ndarray (B, p, p)
     """
     values = np.asarray(values, dtype=float)
-    if counts is None:
-        counts = np.ones((1, len(values)))
     # Centre on the full-sample mean first: sums of products of small numbers lose nothing.
     centred = values - values.mean(axis=0)
+    if counts is None:
+        covariance = centred.T @ centred / (len(values) - 1.0)
+        return values.mean(axis=0)[None], covariance[None]
     p = centred.shape[1]
     size = counts.sum(axis=1)
     mean = counts @ centred / size[:, None]
@@ -272,14 +273,8 @@ def _normalize(working: np.ndarray, weights: np.ndarray, layout: Layout) -> np.n
 
 
 def _with_scores(working: np.ndarray, weights: np.ndarray, layout: Layout) -> np.ndarray:
-    """Covariances ``(B, p, k)`` of the items with the construct scores: ``C W``.
-
-    One matrix product over all samples: ``(C * w) @ member`` sums each block's columns.
-    """
-    samples, p, _ = working.shape
-    return ((working * weights[:, None, :]).reshape(samples * p, p) @ layout.member).reshape(
-        samples, p, layout.k
-    )
+    """Covariances ``(B, p, k)`` of the items with the construct scores: ``C W``."""
+    return working @ (weights[:, :, None] * layout.member)
 
 
 def _block_sums(values: np.ndarray, layout: Layout) -> np.ndarray:

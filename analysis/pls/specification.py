@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from analysis.errors import ModelSyntaxError
@@ -104,7 +105,7 @@ class PlsModel:
         finals = [name for name in self.endogenous if name not in sources]
         return finals[0] if len(finals) == 1 else None
 
-    @property
+    @cached_property
     def order(self) -> tuple[str, ...]:
         """Constructs in causal order: every predecessor before its outcomes."""
         placed: list[str] = []
@@ -255,7 +256,8 @@ def _line(spec: ModelSpec, lhs: str, op: str, rhs: str | None = None) -> int:
 
 def _check_recursive(model: PlsModel) -> None:
     """Refuse feedback loops: Lohmöller's algorithm needs a recursive inner model."""
-    in_loop = [name for name in model.constructs if name not in model.order]
+    placed = set(model.order)
+    in_loop = [name for name in model.constructs if name not in placed]
     if in_loop:
         raise ModelSyntaxError(
             "the structural model has a feedback loop through "

@@ -1,16 +1,16 @@
 # Reference numbers for analysis/pls from R plspm 0.4.9 and seminr 2.3.1, run from their
-# sources (neither is packaged for Debian and CRAN is out of reach here), plus semTools (HTMT2)
-# and boot (BCa intervals). Writes pls_reference.json next to this script and the two data
-# sets into ../data/; the tests read those files only, R is needed just to regenerate them:
+# sources (neither is packaged for Debian and CRAN is out of reach here; plspm through
+# plspm_source.R), plus semTools (HTMT2) and boot (BCa intervals). Writes pls_reference.json
+# next to this script and the two data sets into ../data/; the tests read those files only,
+# R is needed just to regenerate them:
 #
 #   git clone https://github.com/gastonstat/plspm    # commit bd21cb153021aed6ac6ea51ecbd0b856495b2a16
 #   git clone https://github.com/sem-in-r/seminr     # commit ae2524aae5f4f0bda3eb87faf80378af5baccea1
 #   Rscript tests/analysis/reference/pls_reference.R path/to/plspm path/to/seminr
 #
 # Packages: lavaan, semTools, boot, jsonlite, glue (Debian: r-cran-lavaan r-cran-semtools
-# r-cran-boot r-cran-jsonlite r-cran-glue). plspm's two small helper packages (tester,
-# turner) are replaced by the few lines below. Both bootstraps take 5,000 resamples; expect
-# a few minutes of CPU.
+# r-cran-boot r-cran-jsonlite r-cran-glue). Both bootstraps take 5,000 resamples; expect a
+# few minutes of CPU.
 #
 # Data: `satisfaction` (ECSI, 250 customers of a bank, 0-10 ratings) from plspm and `mobi`
 # (ECSI for mobile phones, 250 customers, 1-10 ratings; Tenenhaus et al., 2005) from seminr,
@@ -33,32 +33,8 @@ plspm_dir <- sources[1]
 seminr_dir <- sources[2]
 
 # --- plspm 0.4.9 from source --------------------------------------------------------------
-is_not_tabular <- function(x) !(is.matrix(x) || is.data.frame(x))
-is_not_matrix <- function(x) !is.matrix(x)
-is_square_matrix <- function(x) is.matrix(x) && nrow(x) == ncol(x)
-is_lower_triangular <- function(x) all(x[upper.tri(x)] == 0)
-is_positive_integer <- function(x) is.numeric(x) && all(x > 0) && all(x == round(x))
-has_rownames <- function(x) !is.null(rownames(x))
-has_colnames <- function(x) !is.null(colnames(x))
-lacks_rownames <- function(x) is.null(rownames(x))
-lacks_colnames <- function(x) is.null(colnames(x))
-lacks_dimnames <- function(x) is.null(dimnames(x))
-has_missing <- function(x) any(is.na(x))
-indexify <- function(blocks) rep(seq_along(blocks), lengths(blocks))
-list_to_dummy <- function(blocks) {
-  index <- indexify(blocks)
-  dummy <- matrix(0, length(index), length(blocks))
-  dummy[cbind(seq_along(index), index)] <- 1
-  dummy
-}
-plspm_env <- new.env()
-for (f in c("plspm.r", "plspm.fit.r", "auxiliar.r", "check_arguments.r",
-            "check_specifications.r", "get_effects.r", "get_generals.r", "get_gof.r",
-            "get_inner_summary.r", "get_manifests.r", "get_metric.r", "get_path_scheme.r",
-            "get_paths.r", "get_scores.r", "get_treated_data.r", "get_unidim.r",
-            "get_weights.r", "test_manifest_scaling.r", "test_null_weights.r",
-            "test_factors.r", "get_rho.r", "get_boots.r"))
-  sys.source(file.path(plspm_dir, "R", f), envir = plspm_env)
+source(file.path(here, "plspm_source.R"))
+plspm_env <- plspm_from_source(plspm_dir)
 plspm <- plspm_env$plspm
 plspm.fit <- plspm_env$plspm.fit
 load(file.path(plspm_dir, "data", "satisfaction.rda"))
