@@ -5,7 +5,8 @@ parameters.
 Resample ``b`` draws its rows from ``SeedSequence(seed)``'s ``b``-th child, and resamples are
 estimated in chunks of a fixed size, each stacked into one vectorised PLS estimation
 (:mod:`analysis.pls.algorithm`); so the result depends on the seed only, not on the number of
-worker processes.
+worker processes (up to the last bit or two, which BLAS may round differently for arrays at
+different memory addresses).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ class PlsBootstrap:
     Every table has its identifying columns followed by ``original`` (the full-sample
     estimate), ``mean`` and ``se`` (mean and standard deviation of the resample estimates),
     ``t`` (original / se), ``pvalue`` (two-sided, t distribution with n - 1 degrees of
-    freedom), ``ci_lower, ci_upper`` (percentile interval) and ``bca_lower, bca_upper``
-    (bias-corrected and accelerated interval).
+    freedom), ``ci_lower, ci_upper`` (percentile interval), ``bca_lower, bca_upper``
+    (bias-corrected and accelerated interval) and ``acceleration`` (the BCa acceleration, from
+    the leave-one-out jackknife).
 
     Attributes
     ----------
@@ -391,7 +393,8 @@ def _summarize(
             mean = se = lower = upper = np.full(len(original), np.nan)
         t = original / se
         pvalue = 2 * stats.t.sf(np.abs(t), df=n - 1)
-        bca_lower, bca_upper = _bca(ok, original, jackknife, tail)
+        acceleration = _acceleration(jackknife)
+        bca_lower, bca_upper = _bca(ok, original, acceleration, tail)
     return pd.DataFrame(
         {
             "original": original,
@@ -403,6 +406,7 @@ def _summarize(
             "ci_upper": upper,
             "bca_lower": bca_lower,
             "bca_upper": bca_upper,
+            "acceleration": acceleration,
         }
     )
 
@@ -419,8 +423,16 @@ def _quantiles(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return np.where(valid, low + (position - below) * (high - low), np.nan)
 
 
+def _acceleration(jackknife: np.ndarray) -> np.ndarray:
+    """Skewness of the leave-one-out estimates: ``Σd³ / (6 (Σd²)^1.5)``, ``d = mean - θ₍ᵢ₎``."""
+    jack = jackknife[np.isfinite(jackknife).all(axis=1)]
+    deviation = jack.mean(axis=0) - jack
+    acceleration = (deviation**3).sum(axis=0) / (6 * ((deviation**2).sum(axis=0)) ** 1.5)
+    return np.where(np.isfinite(acceleration), acceleration, 0.0)
+
+
 def _bca(
-    draws: np.ndarray, original: np.ndarray, jackknife: np.ndarray, tail: float
+    draws: np.ndarray, original: np.ndarray, acceleration: np.ndarray, tail: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bias-corrected and accelerated bounds from sorted resample estimates (NaN where
     undefined)."""
@@ -428,10 +440,6 @@ def _bca(
         return np.full(len(original), np.nan), np.full(len(original), np.nan)
     below = (draws < original).mean(axis=0) + 0.5 * (draws == original).mean(axis=0)
     z0 = stats.norm.ppf(below)
-    jack = jackknife[np.isfinite(jackknife).all(axis=1)]
-    deviation = jack.mean(axis=0) - jack
-    acceleration = (deviation**3).sum(axis=0) / (6 * ((deviation**2).sum(axis=0)) ** 1.5)
-    acceleration = np.where(np.isfinite(acceleration), acceleration, 0.0)
     bounds = []
     for z in (stats.norm.ppf(tail), stats.norm.ppf(1 - tail)):
         levels = stats.norm.cdf(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
