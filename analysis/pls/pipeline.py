@@ -108,7 +108,9 @@ class PlsAnalysis:
         VIF and, with the bootstrap, their SE, t, p and intervals), ``cross_loadings``,
         ``effects`` (direct, indirect, total per pair, with bootstrap statistics),
         ``r2_adj``, ``gof``, ``htmt2``, ``f2``, ``q2``, ``vif`` (``outer``, ``inner``),
-        ``indices``, ``importance_performance``, ``plspredict``. ``estimates`` rows are
+        ``indices``, ``importance_performance``, ``plspredict``. ``reliability`` has
+        ``alpha`` (of the standardized items, as SmartPLS, seminr and plspm), ``rho_a``,
+        ``rho_c`` (also as ``cr``), ``ave``, ``n_items`` and ``mode``. ``estimates`` rows are
         loadings (``=~``), composite weights (``<~``), paths (``~``) and ``:=`` parameters,
         all standardized (``std_all`` equals ``est``); with the bootstrap ``se``, ``z`` (the
         bootstrap t value), ``pvalue``, percentile ``ci_lower, ci_upper`` and
