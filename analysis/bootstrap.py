@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from analysis._parallel import process_context
+from analysis._parallel import fill_rows
 from analysis.sem.engine import CompleteData, MissingData, fisher_scoring
 from analysis.sem.fitting import Estimator, fit_sem, prepare_data, sample_moments
 from analysis.sem.partable import build_table
@@ -122,34 +120,14 @@ def bootstrap_sem(
     chunks = [
         (a, b) for a, b in pairwise(np.linspace(0, n_boot, n_chunks + 1).astype(int)) if b > a
     ]
-    pending = dict.fromkeys(chunks)
-    done = 0
-
-    def finish(chunk: tuple[int, int], values: np.ndarray) -> None:
-        nonlocal done
-        draws[chunk[0] : chunk[1]] = values
-        del pending[chunk]
-        done += chunk[1] - chunk[0]
-        if progress is not None:
-            progress(done, n_boot)
-
-    if workers > 1:
-        context = process_context(__name__)
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {pool.submit(job.run, children[a:b]): (a, b) for a, b in chunks}
-                try:
-                    for future in as_completed(futures):
-                        finish(futures[future], future.result())
-                except BaseException:
-                    # E.g. the progress callback cancelled the job: drop the queued chunks.
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        except BrokenProcessPool:
-            # Workers could not start here (e.g. an interactive __main__): finish in-process.
-            pass
-    for chunk in list(pending):
-        finish(chunk, job.run(children[chunk[0] : chunk[1]]))
+    fill_rows(
+        draws,
+        job.run,
+        {(a, b): (children[a:b],) for a, b in chunks},
+        workers=workers,
+        preload=__name__,
+        progress=progress,
+    )
     ok = ~np.isnan(draws).any(axis=1)
     good = draws[ok]
     if len(good):

@@ -220,18 +220,7 @@ class AnalysisResult:
             "correlations": _records(self.correlations),
             "descriptives": _records(self.descriptives),
         }
-        if self.nps is not None:
-            overall = self.nps[self.nps["group"].isna()].drop(columns="group")
-            document["nps"] = _records(overall)[0] | {
-                "by_group": _records(self.nps[self.nps["group"].notna()])
-            }
-        if self.groups is not None:
-            document["groups"] = {
-                "column": self.group_column,
-                "summary": _records(self.groups.summary),
-                "tests": _records(self.groups.tests),
-                "posthoc": _records(self.groups.posthoc),
-            }
+        document |= survey_sections(self.nps, self.groups, self.group_column)
         if self.invariance:
             document["invariance"] = {
                 column: tested.to_dict() for column, tested in self.invariance.items()
@@ -399,6 +388,24 @@ def compare_scores(scores: pd.DataFrame, data: pd.DataFrame, *, group: str) -> G
         group=group,
         variables=list(scores.columns),
     )
+
+
+def survey_sections(
+    nps: pd.DataFrame | None, groups: GroupComparison | None, group_column: str | None
+) -> dict:
+    """The ``nps`` and ``groups`` parts of an analysis document (those computed)."""
+    sections: dict = {}
+    if nps is not None:
+        overall = nps[nps["group"].isna()].drop(columns="group")
+        sections["nps"] = _records(overall)[0] | {"by_group": _records(nps[nps["group"].notna()])}
+    if groups is not None:
+        sections["groups"] = {
+            "column": group_column,
+            "summary": _records(groups.summary),
+            "tests": _records(groups.tests),
+            "posthoc": _records(groups.posthoc),
+        }
+    return sections
 
 
 def nps_tables(data: pd.DataFrame, *, column: str, group: str | None) -> pd.DataFrame:

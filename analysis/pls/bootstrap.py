@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -25,7 +23,7 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from analysis._checks import check_confidence
-from analysis._parallel import process_context
+from analysis._parallel import fill_rows
 from analysis.pls import algorithm
 from analysis.pls.algorithm import Estimates
 from analysis.pls.estimation import PlsResult
@@ -178,13 +176,12 @@ def _take(matrix: np.ndarray, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
 
 
 class _Job:
-    """What a worker needs to estimate resamples; sent once per worker."""
+    """What a worker needs to estimate a chunk of resamples (pickled with each chunk)."""
 
     def __init__(self, values: np.ndarray, plan: _Plan, entropy: int) -> None:
         self.values = values
         self.plan = plan
         self.entropy = entropy
-        self.products = None
 
     def counts(self, start: int, stop: int) -> np.ndarray:
         n = len(self.values)
@@ -199,19 +196,6 @@ class _Job:
         with threadpool_limits(limits=1, user_api="blas"):
             covariance = algorithm.moments(self.values, self.counts(start, stop))[1]
             return _estimate_statistics(covariance, self.plan)
-
-
-_worker_job: _Job | None = None
-
-
-def _start_worker(job: _Job) -> None:
-    global _worker_job
-    _worker_job = job
-
-
-def _run_chunk(start: int, stop: int) -> np.ndarray:
-    assert _worker_job is not None
-    return _worker_job.run(start, stop)
 
 
 def _estimate_statistics(covariance: np.ndarray, plan: _Plan) -> np.ndarray:
@@ -312,37 +296,14 @@ def bootstrap_pls(
     job = _Job(result.values, plan, np.random.SeedSequence(seed).entropy)
     chunks = [(a, min(a + CHUNK, n_boot)) for a in range(0, n_boot, CHUNK)]
     draws = np.full((n_boot, _width(plan)), np.nan)
-    pending = set(chunks)
-    done = 0
-
-    def finish(chunk: tuple[int, int], values: np.ndarray) -> None:
-        nonlocal done
-        draws[chunk[0] : chunk[1]] = values
-        pending.discard(chunk)
-        done += chunk[1] - chunk[0]
-        if progress is not None:
-            progress(done, n_boot)
-
-    workers = min(n_jobs or os.cpu_count() or 1, len(chunks))
-    if workers > 1:
-        try:
-            with ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=process_context(__name__),
-                initializer=_start_worker,
-                initargs=(job,),
-            ) as pool:
-                futures = {pool.submit(_run_chunk, *chunk): chunk for chunk in chunks}
-                try:
-                    for future in as_completed(futures):
-                        finish(futures[future], future.result())
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        except BrokenProcessPool:
-            pass  # workers could not start here: finish in this process
-    for chunk in sorted(pending):
-        finish(chunk, job.run(*chunk))
+    fill_rows(
+        draws,
+        job.run,
+        {chunk: chunk for chunk in chunks},
+        workers=min(n_jobs or os.cpu_count() or 1, len(chunks)),
+        preload=__name__,
+        progress=progress,
+    )
     original = _estimate_statistics(result.covariance[None], plan)[0]
     jackknife = _jackknife(result.values, plan)
     summary = _summarize(draws, original, jackknife, confidence, n=result.n)

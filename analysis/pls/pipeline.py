@@ -20,7 +20,13 @@ import pandas as pd
 
 from analysis._tables import json_safe, nested_pairs, records
 from analysis.compare import GroupComparison
-from analysis.pipeline import ESTIMATE_COLUMNS, compare_scores, nps_tables, score_tables
+from analysis.pipeline import (
+    ESTIMATE_COLUMNS,
+    compare_scores,
+    nps_tables,
+    score_tables,
+    survey_sections,
+)
 from analysis.pls.bootstrap import PlsBootstrap, bootstrap_pls
 from analysis.pls.estimation import PlsResult, fit_pls
 from analysis.pls.indices import importance_performance_map, satisfaction_index
@@ -190,18 +196,7 @@ class PlsAnalysis:
                 "power": self.prediction.power,
                 "items": records(self.prediction.items),
             }
-        if self.nps is not None:
-            overall = self.nps[self.nps["group"].isna()].drop(columns="group")
-            document["nps"] = records(overall)[0] | {
-                "by_group": records(self.nps[self.nps["group"].notna()])
-            }
-        if self.groups is not None:
-            document["groups"] = {
-                "column": self.group_column,
-                "summary": records(self.groups.summary),
-                "tests": records(self.groups.tests),
-                "posthoc": records(self.groups.posthoc),
-            }
+        document |= survey_sections(self.nps, self.groups, self.group_column)
         if self.bootstrap is not None:
             boot = self.bootstrap
             document["bootstrap"] = {

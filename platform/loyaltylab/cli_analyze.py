@@ -177,13 +177,17 @@ def render(result: AnalysisResult) -> str:
         r2 = pd.DataFrame({"variable": list(structural_r2), "R2": list(structural_r2.values())})
         parts.append(_table("R-squared", r2))
     parts.extend(score_tables(result))
-    if result.importance_performance is not None:
-        parts.append(
-            _table(f"Importance-performance (total effects on {result.target})",
-                   result.importance_performance)
-        )  # fmt: skip
+    parts.extend(importance_performance_table(result))
     parts.extend(group_tables(result))
     return "\n".join(parts)
+
+
+def importance_performance_table(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """The importance-performance map of the final outcome, when there is one."""
+    if result.importance_performance is None:
+        return []
+    title = f"Importance-performance map (total effects on {result.target})"
+    return [_table(title, result.importance_performance)]
 
 
 def score_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:

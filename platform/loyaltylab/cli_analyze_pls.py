@@ -11,6 +11,7 @@ from loyaltylab.cli_analyze import (
     _pvalue,
     _table,
     group_tables,
+    importance_performance_table,
     score_tables,
 )
 
@@ -95,11 +96,7 @@ def render_pls(result: PlsAnalysis) -> str:
     if result.indices is not None:
         indices = pd.DataFrame({"construct": result.indices.index, "index": result.indices})
         parts.append(_table("Satisfaction indices (0-100, ACSI method)", indices))
-    if result.importance_performance is not None:
-        parts.append(
-            _table(f"Importance-performance map (total effects on {result.target})",
-                   result.importance_performance)
-        )  # fmt: skip
+    parts.extend(importance_performance_table(result))
     parts.extend(score_tables(result))
     parts.extend(group_tables(result))
     return "\n".join(parts)

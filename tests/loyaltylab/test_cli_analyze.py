@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from loyaltylab.cli_analyze import analyze
+from tests.analysis.pls_support import ECSI_MODEL
 
 DATA = Path(__file__).resolve().parents[1] / "analysis" / "data" / "loyalty_segments.csv"
 MODEL = """
@@ -197,19 +198,6 @@ def test_ordered_errors_exit_2_with_one_line(tmp_path):
 
 
 ECSI = Path(__file__).resolve().parents[1] / "analysis" / "data" / "ecsi_satisfaction.csv"
-ECSI_MODEL = """
-IMAG =~ imag1 + imag2 + imag3 + imag4 + imag5
-EXPE =~ expe1 + expe2 + expe3 + expe4 + expe5
-QUAL =~ qual1 + qual2 + qual3 + qual4 + qual5
-VAL =~ val1 + val2 + val3 + val4
-SAT =~ sat1 + sat2 + sat3 + sat4
-LOY =~ loy1 + loy2 + loy3 + loy4
-EXPE ~ IMAG
-QUAL ~ EXPE
-VAL ~ EXPE + QUAL
-SAT ~ IMAG + EXPE + QUAL + VAL
-LOY ~ IMAG + SAT
-"""
 
 
 @pytest.fixture
