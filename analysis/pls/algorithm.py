@@ -83,8 +83,6 @@ class Estimates:
         Standardized loadings (consistent ones for reflective blocks under PLSc).
     rho_a : ndarray (B, k)
         Dijkstra-Henseler's rho_A (1 for single items and composites).
-    scores_correlation : ndarray (B, k, k)
-        Correlations of the construct scores.
     correlation : ndarray (B, k, k)
         Construct correlations the paths are estimated from: the scores' correlations, or
         under PLSc those corrected for attenuation by rho_A.
@@ -102,7 +100,6 @@ class Estimates:
     cross_loadings: np.ndarray
     loadings: np.ndarray
     rho_a: np.ndarray
-    scores_correlation: np.ndarray
     correlation: np.ndarray
     path_matrix: np.ndarray
     r2: np.ndarray
@@ -212,7 +209,6 @@ def estimate(
         cross_loadings=cross,
         loadings=loadings,
         rho_a=rho,
-        scores_correlation=scores_correlation,
         correlation=correlation,
         path_matrix=path_matrix,
         r2=r2,

@@ -74,6 +74,8 @@ class PlsResult:
         The complete rows the model was estimated from, items in ``model.items`` order.
     n_rows : int
         Rows in the data (``n_rows - n`` had a missing answer and were left out).
+    solution : Estimates
+        The estimates as arrays (:class:`analysis.pls.algorithm.Estimates`, one sample).
     warnings : list of str
         Inadmissible PLSc results and loadings below .708.
     """
@@ -82,7 +84,7 @@ class PlsResult:
     settings: PlsSettings
     values: np.ndarray = field(repr=False)
     n_rows: int
-    estimates_: Estimates = field(repr=False)
+    solution: Estimates = field(repr=False)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -92,11 +94,11 @@ class PlsResult:
 
     @property
     def iterations(self) -> int:
-        return int(self.estimates_.iterations[0])
+        return int(self.solution.iterations[0])
 
     @property
     def converged(self) -> bool:
-        return bool(self.estimates_.converged[0])
+        return bool(self.solution.converged[0])
 
     @cached_property
     def layout(self) -> Layout:
@@ -133,7 +135,7 @@ class PlsResult:
     @cached_property
     def standardized_weights(self) -> np.ndarray:
         """Outer weights of the standardized items."""
-        weights = self.estimates_.weights[0]
+        weights = self.solution.weights[0]
         return weights if self.settings.scaled else weights * self.sd
 
     @cached_property
@@ -152,8 +154,8 @@ class PlsResult:
             correlation with the construct score (the consistent loading of a reflective item
             under PLSc), ``vif`` of the item among its block's items.
         """
-        loadings = self.estimates_.loadings[0]
-        weights = self.estimates_.weights[0]
+        loadings = self.solution.loadings[0]
+        weights = self.solution.weights[0]
         return self._item_frame().assign(
             weight=weights,
             loading=loadings,
@@ -172,7 +174,7 @@ class PlsResult:
     def cross_loadings(self) -> pd.DataFrame:
         """Correlations of every item (rows) with every construct score (columns)."""
         return pd.DataFrame(
-            self.estimates_.cross_loadings[0],
+            self.solution.cross_loadings[0],
             index=pd.Index(self.model.items, name="item"),
             columns=list(self.model.constructs),
         )
@@ -182,7 +184,7 @@ class PlsResult:
         """Construct scores of the rows used: weighted sums of the items, mean 0, SD 1."""
         centred = self.values - self.mean
         working = centred / self.sd if self.settings.scaled else centred
-        w_matrix = self.estimates_.weights[0][:, None] * self.layout.member
+        w_matrix = self.solution.weights[0][:, None] * self.layout.member
         return pd.DataFrame(working @ w_matrix, columns=list(self.model.constructs))
 
     # Inner model -------------------------------------------------------------------------
@@ -190,11 +192,11 @@ class PlsResult:
     def latent_correlations(self) -> pd.DataFrame:
         """The construct correlations the paths come from (corrected for attenuation by PLSc)."""
         names = list(self.model.constructs)
-        return pd.DataFrame(self.estimates_.correlation[0], index=names, columns=names)
+        return pd.DataFrame(self.solution.correlation[0], index=names, columns=names)
 
     def paths(self) -> pd.DataFrame:
         """Path coefficients: ``from, to, path``, in syntax order."""
-        matrix = self.estimates_.path_matrix[0]
+        matrix = self.solution.path_matrix[0]
         names = self.model.constructs
         return pd.DataFrame(
             [
@@ -213,8 +215,8 @@ class PlsResult:
 
     def effects(self) -> pd.DataFrame:
         """Direct, indirect and total effects: ``from, to, direct, indirect, total``."""
-        direct = self.estimates_.path_matrix[0]
-        total = self.estimates_.total[0]
+        direct = self.solution.path_matrix[0]
+        total = self.solution.total[0]
         names = self.model.constructs
         return pd.DataFrame(
             [
@@ -234,7 +236,7 @@ class PlsResult:
         """R-squared and adjusted R-squared of every endogenous construct."""
         rows = []
         for j in self.layout.endogenous:
-            value = self.estimates_.r2[0, j]
+            value = self.solution.r2[0, j]
             predictors = len(self.layout.predecessors[j])
             adjusted = 1 - (1 - value) * (self.n - 1) / (self.n - predictors - 1)
             rows.append({"construct": self.model.constructs[j], "r2": value, "r2_adj": adjusted})
@@ -246,7 +248,7 @@ class PlsResult:
         From the construct correlations the paths are estimated from, so under PLSc from the
         corrected ones (seminr uses the composite scores' correlations instead).
         """
-        correlation = self.estimates_.correlation[0]
+        correlation = self.solution.correlation[0]
         names = self.model.constructs
         rows = []
         for j in self.layout.endogenous:
@@ -263,7 +265,7 @@ class PlsResult:
 
         ``f² = (R²_included - R²_excluded) / (1 - R²_included)`` for the path's outcome.
         """
-        r2 = dict(zip(self.model.constructs, self.estimates_.r2[0], strict=True))
+        r2 = dict(zip(self.model.constructs, self.solution.r2[0], strict=True))
         rows = []
         for predictor, outcome in self.model.paths:
             reduced = self.model.without_path(predictor, outcome)
@@ -307,12 +309,12 @@ class PlsResult:
             elif len(items) == 1:
                 row |= dict.fromkeys(("alpha", "rho_a", "rho_c", "ave"), 1.0)
             else:
-                loadings = self.estimates_.loadings[0, items]
+                loadings = self.solution.loadings[0, items]
                 correlation = self.item_correlation[np.ix_(items, items)]
                 k = len(items)
                 row |= {
                     "alpha": k / (k - 1) * (1 - k / correlation.sum()),
-                    "rho_a": self.estimates_.rho_a[0, j],
+                    "rho_a": self.solution.rho_a[0, j],
                     "rho_c": loadings.sum() ** 2 / (loadings.sum() ** 2 + (1 - loadings**2).sum()),
                     "ave": (loadings**2).mean(),
                 }
@@ -347,12 +349,12 @@ class PlsResult:
         The communality is averaged over the items of multi-item blocks (weighted by block
         size, as plspm), R² over the endogenous constructs. NaN without multi-item blocks.
         """
-        loadings = self.estimates_.loadings[0]
+        loadings = self.solution.loadings[0]
         multi = [items for items in self.layout.items_of if len(items) > 1]
         if not multi:
             return float("nan")
         communality = np.mean(np.concatenate([loadings[items] ** 2 for items in multi]))
-        r2 = self.estimates_.r2[0, self.layout.endogenous].mean()
+        r2 = self.solution.r2[0, self.layout.endogenous].mean()
         return float(np.sqrt(communality * r2))
 
     # Parameter table ---------------------------------------------------------------------
@@ -367,9 +369,9 @@ class PlsResult:
     def _value(self, lhs: str, op: str, rhs: str) -> float:
         names = self.model.constructs
         if op == "~":
-            return float(self.estimates_.path_matrix[0, names.index(rhs), names.index(lhs)])
+            return float(self.solution.path_matrix[0, names.index(rhs), names.index(lhs)])
         item = self.model.items.index(rhs)
-        source = self.estimates_.loadings if op == "=~" else self.estimates_.weights
+        source = self.solution.loadings if op == "=~" else self.solution.weights
         return float(source[0, item])
 
     def estimates(self) -> pd.DataFrame:
@@ -504,7 +506,7 @@ def fit_pls(
             "inner weighting scheme or a larger iteration limit"
         )
     result = PlsResult(
-        model=model, settings=settings, values=complete, n_rows=len(values), estimates_=estimates
+        model=model, settings=settings, values=complete, n_rows=len(values), solution=estimates
     )
     result.warnings.extend(_warnings(result))
     return result
@@ -535,7 +537,7 @@ def check_sample(values: np.ndarray, model: PlsModel) -> None:
 
 def _warnings(result: PlsResult) -> list[str]:
     messages = []
-    layout, estimates = result.layout, result.estimates_
+    layout, estimates = result.layout, result.solution
     names = result.model.constructs
     if result.settings.consistent:
         for j in layout.reflective:
