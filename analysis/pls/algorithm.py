@@ -356,6 +356,16 @@ def htmt(correlation: np.ndarray, layout: Layout, *, geometric: bool = False) ->
     Means of absolute correlations, arithmetic (Henseler, Ringle & Sarstedt, 2015) or, with
     ``geometric``, geometric (HTMT2; Roemer, Schuberth & Henseler, 2021); the monotrait mean
     of a single-item construct is 1, as in seminr.
+
+    References
+    ----------
+    Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
+    discriminant validity in variance-based structural equation modeling. *Journal of the
+    Academy of Marketing Science*, 43(1), 115-135.
+
+    Roemer, E., Schuberth, F., & Henseler, J. (2021). HTMT2 - an improved criterion for
+    assessing discriminant validity in structural equation modeling. *Industrial Management &
+    Data Systems*, 121(12), 2637-2650.
     """
     absolute = np.abs(correlation)
     with np.errstate(divide="ignore"):
