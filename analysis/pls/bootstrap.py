@@ -352,7 +352,9 @@ def _summarize(
             lower, upper = (_quantiles(ok, np.full(len(original), q)) for q in (tail, 1 - tail))
         else:
             mean = se = lower = upper = np.full(len(original), np.nan)
-        t = original / se
+        # A single item's weight and loading are 1 in every resample: no t value for them.
+        fixed = se <= 1e-10 * np.maximum(np.abs(original), 1.0)
+        t = np.where(fixed, np.nan, original / se)
         pvalue = 2 * stats.t.sf(np.abs(t), df=n - 1)
         acceleration = _acceleration(jackknife)
         bca_lower, bca_upper = _bca(ok, original, acceleration, tail)

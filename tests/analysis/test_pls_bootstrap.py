@@ -138,6 +138,15 @@ def test_defined_parameters_indirect_effects_and_progress():
     }  # fmt: skip
 
 
+def test_single_items_have_no_t_value():
+    fit = fit_pls(mobi(), reference()["mobi"]["composite_model"])
+    boot = bootstrap_pls(fit, n_boot=50, seed=1, n_jobs=1)
+    single = boot.weights.set_index("item").loc["CUSCO"]
+    assert (single["original"], single["ci_lower"], single["ci_upper"]) == pytest.approx((1, 1, 1))
+    assert np.isnan(single["t"]) and np.isnan(single["pvalue"])
+    assert np.isfinite(boot.weights.set_index("item").loc["IMAG1", "t"])
+
+
 def test_resamples_that_cannot_be_estimated_are_left_out():
     rng = np.random.default_rng(2)
     x = rng.standard_normal(40)
