@@ -11,15 +11,18 @@ intervals.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from analysis._checks import require_columns
+from analysis._tables import json_safe as _json_safe
+from analysis._tables import nested_pairs as _nested
+from analysis._tables import records as _records
 from analysis.compare import GroupComparison, compare_groups
 from analysis.correlation import correlations
 from analysis.descriptives import construct_scores, describe, net_promoter_score
@@ -30,6 +33,9 @@ from analysis.reliability import item_total, reliability
 from analysis.sem import SemResult, fit_sem
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
+
+if TYPE_CHECKING:
+    from analysis.pls.pipeline import PlsAnalysis
 
 __all__ = ["AnalysisResult", "GroupInvariance", "analyze", "invariance_across"]
 
@@ -214,18 +220,7 @@ class AnalysisResult:
             "correlations": _records(self.correlations),
             "descriptives": _records(self.descriptives),
         }
-        if self.nps is not None:
-            overall = self.nps[self.nps["group"].isna()].drop(columns="group")
-            document["nps"] = _records(overall)[0] | {
-                "by_group": _records(self.nps[self.nps["group"].notna()])
-            }
-        if self.groups is not None:
-            document["groups"] = {
-                "column": self.group_column,
-                "summary": _records(self.groups.summary),
-                "tests": _records(self.groups.tests),
-                "posthoc": _records(self.groups.posthoc),
-            }
+        document |= survey_sections(self.nps, self.groups, self.group_column)
         if self.invariance:
             document["invariance"] = {
                 column: tested.to_dict() for column, tested in self.invariance.items()
@@ -240,37 +235,6 @@ class AnalysisResult:
                 for parameter, row in self.bootstrap.iterrows()
             }
         return _json_safe(document)
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.to_dict("records")
-
-
-def _nested(pairs: pd.DataFrame, value: str) -> dict[str, dict[str, float]]:
-    nested: dict[str, dict[str, float]] = {}
-    for a, b, v in zip(pairs["construct_a"], pairs["construct_b"], pairs[value], strict=True):
-        nested.setdefault(a, {})[b] = v
-        nested.setdefault(b, {})[a] = v
-    return nested
-
-
-def _json_safe(value):
-    """Recursively replace numpy scalars with Python ones and NaN/inf/NA with None."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return value
-    return str(value)
 
 
 def _natural(value: object) -> tuple[int, object]:
@@ -366,6 +330,17 @@ def _ordered_items(data: pd.DataFrame, spec, ordered: Sequence[str] | bool) -> l
     return [name for name in spec.observed_variables if name in set(ordered)]
 
 
+def _refuse_for_pls(*, missing: str, invariance: Sequence[str], ordered: Sequence[str]) -> None:
+    if missing != "listwise":
+        raise ValueError("PLS estimates from complete answers: use missing 'listwise'")
+    if invariance:
+        raise ValueError(
+            "measurement invariance is tested with covariance-based SEM (estimator 'ML')"
+        )
+    if ordered:
+        raise ValueError("PLS treats items as metric; ordered items need estimator 'ML' (WLSMV)")
+
+
 def _final_outcome(spec) -> str | None:
     """The single latent variable that is regressed on others and predicts none."""
     predictors = {p for outcome in spec.regressions for p in spec.regressions[outcome]}
@@ -376,6 +351,74 @@ def _final_outcome(spec) -> str | None:
 def _report(progress: Callable[[str], None] | None, stage: str) -> None:
     if progress is not None:
         progress(stage)
+
+
+def score_tables(
+    items: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    *,
+    scale_min: float | None,
+    scale_max: float | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Construct scores (item means), their correlations and the descriptives of items and
+    scores (column ``kind``: ``"item"`` or ``"construct"``), as every analysis reports them."""
+    scores = construct_scores(items, constructs)
+    correlation_table = (
+        correlations(scores)
+        if len(constructs) > 1
+        else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
+    )
+    item_columns = [item for members in constructs.values() for item in members]
+    descriptives = pd.concat(
+        [
+            describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
+                kind="item"
+            ),
+            describe(scores, scale_min=scale_min, scale_max=scale_max).assign(kind="construct"),
+        ],
+        ignore_index=True,
+    )
+    return scores, correlation_table, descriptives
+
+
+def compare_scores(scores: pd.DataFrame, data: pd.DataFrame, *, group: str) -> GroupComparison:
+    """Construct scores (rows of ``data`` by index) compared across the groups of ``group``."""
+    return compare_groups(
+        scores.assign(**{group: data.loc[scores.index, group]}),
+        group=group,
+        variables=list(scores.columns),
+    )
+
+
+def survey_sections(
+    nps: pd.DataFrame | None, groups: GroupComparison | None, group_column: str | None
+) -> dict:
+    """The ``nps`` and ``groups`` parts of an analysis document (those computed)."""
+    sections: dict = {}
+    if nps is not None:
+        overall = nps[nps["group"].isna()].drop(columns="group")
+        sections["nps"] = _records(overall)[0] | {"by_group": _records(nps[nps["group"].notna()])}
+    if groups is not None:
+        sections["groups"] = {
+            "column": group_column,
+            "summary": _records(groups.summary),
+            "tests": _records(groups.tests),
+            "posthoc": _records(groups.posthoc),
+        }
+    return sections
+
+
+def nps_tables(data: pd.DataFrame, *, column: str, group: str | None) -> pd.DataFrame:
+    """The NPS of every respondent who answered ``column`` (``group`` NaN) and per group."""
+    table = net_promoter_score(data, column=column).assign(group=np.nan)
+    if group is None:
+        return table
+    by_group = [
+        net_promoter_score(members, column=column).assign(group=name)
+        for name, members in data.groupby(group, sort=True)
+        if members[column].notna().any()
+    ]
+    return pd.concat([table, *by_group], ignore_index=True)
 
 
 def analyze(
@@ -392,8 +435,12 @@ def analyze(
     nps: str | None = None,
     invariance: Sequence[str] = (),
     ordered: Sequence[str] | bool = (),
+    estimator: str = "ML",
+    pls_scheme: str = "path",
+    pls_scaled: bool = True,
+    consistent: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> AnalysisResult:
+) -> AnalysisResult | PlsAnalysis:
     """Run the complete analysis of a loyalty survey.
 
     Parameters
@@ -430,13 +477,24 @@ def analyze(
         answers deleted listwise, so ``missing`` must be ``"listwise"``), and reliability adds
         ordinal alpha and categorical omega. Bootstrap intervals and invariance tests are not
         available with ordered items.
+    estimator : {"ML", "pls"}
+        ``"ML"``: covariance-based SEM (maximum likelihood, or WLSMV with ``ordered``);
+        ``"pls"``: PLS path modelling (:func:`analysis.pls.pipeline.analyze_pls`), which also
+        reads ``<~`` composites and single items in paths, and returns a
+        :class:`analysis.pls.pipeline.PlsAnalysis`.
+    pls_scheme : {"path", "factorial", "centroid"}
+        Inner weighting scheme of PLS.
+    pls_scaled : bool
+        PLS on standardized items (``False``: centred only, plspm's ``scaled = FALSE``).
+    consistent : bool
+        Consistent PLS (PLSc) for the reflective constructs.
     progress : callable, optional
         Called with the name of each stage as it starts (``"prepare"``, ``"measurement
         model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
 
     Returns
     -------
-    AnalysisResult
+    AnalysisResult or PlsAnalysis
 
     Raises
     ------
@@ -456,6 +514,30 @@ def analyze(
     invariance = list(dict.fromkeys([invariance] if isinstance(invariance, str) else invariance))
     require_columns(data, invariance, numeric=False)
     ordered_items = _ordered_items(data, spec, ordered)
+    if estimator == "pls":
+        # Imported on request: the PLS analysis builds on this module's tables.
+        from analysis.pls.pipeline import analyze_pls
+
+        _refuse_for_pls(missing=missing, invariance=invariance, ordered=ordered_items)
+        return analyze_pls(
+            data,
+            spec,
+            reverse=reverse,
+            scale_min=scale_min,
+            scale_max=scale_max,
+            bootstrap=int(bootstrap),
+            seed=seed,
+            group=group,
+            nps=nps,
+            scheme=pls_scheme,
+            scaled=pls_scaled,
+            consistent=consistent,
+            progress=progress,
+        )
+    if estimator != "ML":
+        raise ValueError(f"estimator must be 'ML' or 'pls', not {estimator!r}")
+    if consistent or pls_scheme != "path" or not pls_scaled:
+        raise ValueError("the PLS options (scheme, unscaled, consistent) need estimator 'pls'")
     if ordered_items and bootstrap:
         raise ValueError(
             "bootstrap intervals are not available with ordered items (WLSMV has robust "
@@ -507,31 +589,13 @@ def analyze(
     )
 
     _report(progress, "scores")
-    scores = construct_scores(items, constructs)
-    correlation_table = (
-        correlations(scores)
-        if many
-        else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
+    scores, correlation_table, descriptives = score_tables(
+        items, constructs, scale_min=scale_min, scale_max=scale_max
     )
-    item_columns = [item for members in constructs.values() for item in members]
-    descriptives = pd.concat(
-        [
-            describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
-                kind="item"
-            ),
-            describe(scores, scale_min=scale_min, scale_max=scale_max).assign(kind="construct"),
-        ],
-        ignore_index=True,
-    )
-
     groups = None
     if group is not None:
         _report(progress, "groups")
-        groups = compare_groups(
-            scores.assign(**{group: data.loc[items.index, group]}),
-            group=group,
-            variables=list(constructs),
-        )
+        groups = compare_scores(scores, data, group=group)
 
     tested = {}
     if invariance:
@@ -543,16 +607,7 @@ def analyze(
             for column in invariance
         }
 
-    nps_table = None
-    if nps is not None:
-        nps_table = net_promoter_score(data, column=nps).assign(group=np.nan)
-        if group is not None:
-            by_group = [
-                net_promoter_score(members, column=nps).assign(group=name)
-                for name, members in data.groupby(group, sort=True)
-                if members[nps].notna().any()
-            ]
-            nps_table = pd.concat([nps_table, *by_group], ignore_index=True)
+    nps_table = None if nps is None else nps_tables(data, column=nps, group=group)
 
     target = _final_outcome(spec)
     ipa = None

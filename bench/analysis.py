@@ -14,7 +14,15 @@ WLSMV: one fit of the 11-item ordinal loyalty SEM (5-point items, N = 600,
 ``sem(..., ordered = names(d))`` on the same file, both the best of ``--repeat`` fits (lavaan
 timed inside R; target ≥ 3× faster than lavaan).
 
-Run: ``.venv/bin/python bench/analysis.py [--n-boot 1000] [--jobs N] [--only wlsmv]``
+PLS: one PLS-SEM fit of the ECSI model (6 constructs, 27 items, N = 250, R plspm's
+``satisfaction``) with ``analysis.pls.fit_pls`` (best of ``--repeat``; target < 20 ms) and
+5,000 bootstrap resamples with ``analysis.pls.bootstrap_pls`` on every core (target < 3 s);
+with ``--plspm PATH`` (a checkout of github.com/gastonstat/plspm) also R plspm's
+``plspm.fit`` on the same model and its bootstrap (``get_boots``) of ``--plspm-boot``
+resamples, timed inside R.
+
+Run: ``.venv/bin/python bench/analysis.py [--n-boot 1000] [--jobs N] [--only wlsmv|pls]
+[--plspm PATH]``
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import importlib
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,6 +52,10 @@ ORDINAL = ROOT / "tests" / "analysis" / "data" / "loyalty_ordinal.csv"
 ORDINAL_MODEL = json.loads(
     (ROOT / "tests" / "analysis" / "reference" / "loyalty_ordinal.json").read_text()
 )["model"]
+ECSI = ROOT / "tests" / "analysis" / "data" / "ecsi_satisfaction.csv"
+PLS_REFERENCE = ROOT / "tests" / "analysis" / "reference"
+# plspm's ECSI model, as its reference run wrote it (tests/analysis/reference/pls_reference.R).
+ECSI_MODEL = json.loads((PLS_REFERENCE / "pls_reference.json").read_text())["ecsi"]["model"]
 
 
 def _simulation():
@@ -190,15 +203,96 @@ def bench_wlsmv(repeat: int) -> None:
         print(f"  ratio (lavaan / LoyaltyLab): {lavaan / ours:.1f}x")
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished worker processes."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))  # fmt: skip
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_pls(repeat: int, n_boot: int, jobs: int | None) -> tuple[float, float, float, float]:
+    """Best-of-``repeat`` seconds of one PLS fit (path scheme; centroid with centred items as
+    plspm), and the wall-clock and CPU seconds of ``n_boot`` bootstrap resamples (best of two
+    runs): on a shared machine the CPU time says what the wall clock would be alone."""
+    pls = _analysis_module("pls")
+    bootstrap_pls = _analysis_module("pls.bootstrap").bootstrap_pls
+    data = pd.read_csv(ECSI)
+    fit = pls.fit_pls(data, ECSI_MODEL)  # warm-up: imports
+    print(f"  GoF = {fit.gof:.4f}, R2(LOY) = {fit.r2()['r2'].iloc[-1]:.4f}")
+    ours = best_of(repeat, lambda: pls.fit_pls(data, ECSI_MODEL))
+    plspm_like = best_of(
+        repeat, lambda: pls.fit_pls(data, ECSI_MODEL, scheme="centroid", scaled=False)
+    )
+    runs = []
+    for _ in range(2):
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        bootstrap_pls(fit, n_boot=n_boot, seed=2024, n_jobs=jobs)
+        runs.append((time.perf_counter() - wall, cpu_seconds() - cpu))
+    boot_wall, boot_cpu = min(runs)
+    return ours, plspm_like, boot_wall, boot_cpu
+
+
+def time_plspm(source: Path, repeat: int, n_boot: int) -> tuple[float, float] | None:
+    """Best-of-``repeat`` seconds of R plspm's ``plspm.fit`` (centroid, centred items) and
+    the CPU seconds of its bootstrap of ``n_boot`` resamples, timed inside R."""
+    if shutil.which("Rscript") is None:
+        return None
+    output = _rscript(
+        f"source('{PLS_REFERENCE / 'plspm_source.R'}'); env <- plspm_from_source('{source}');"
+        f"d <- read.csv('{ECSI}');"
+        "path <- rbind(c(0,0,0,0,0,0), c(1,0,0,0,0,0), c(0,1,0,0,0,0), c(0,1,1,0,0,0),"
+        "c(1,1,1,1,0,0), c(1,0,0,0,1,0)); dimnames(path) <- rep(list(names(d)[c(1,6,11,16,20,24)]),"
+        "2); blocks <- list(1:5, 6:10, 11:15, 16:19, 20:23, 24:27);"
+        f"fit <- sapply(seq_len({repeat}), function(i) system.time(env$plspm.fit(d, path, blocks,"
+        "scaled = FALSE))[['elapsed']]);"
+        "specs <- list(scaling = NULL, modes = rep('A', 6), scheme = 'centroid', scaled = FALSE,"
+        "tol = 1e-6, maxiter = 100, plscomp = NULL); set.seed(1);"
+        f"used <- system.time(env$get_boots(d, path, blocks, specs, {n_boot}));"
+        "boot <- used[['user.self']] + used[['sys.self']];"
+        "cat(min(fit), boot, '\\n')"
+    )
+    if output is None:
+        return None
+    fit, boot = map(float, output[-2:])
+    return fit, boot
+
+
+def bench_pls(repeat: int, n_boot: int, jobs: int | None, plspm: Path | None, plspm_boot: int):
+    cores = jobs or os.cpu_count()
+    print(f"PLS-SEM: ECSI model (6 constructs, 27 items), N = 250, {cores} core(s)")
+    fit, plspm_like, boot, boot_cpu = time_pls(repeat, n_boot, jobs)
+    print(f"  LoyaltyLab fit: {fit * 1000:.1f} ms path scheme, {plspm_like * 1000:.1f} ms "
+          f"centroid/centred (best of {repeat}; target < 20 ms)")  # fmt: skip
+    print(f"  LoyaltyLab bootstrap: {n_boot} resamples in {boot:.2f} s wall clock, "
+          f"{boot_cpu:.2f} CPU seconds in all processes (target < 3 s for 5,000; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
+    if plspm is None:
+        return
+    timed = time_plspm(plspm, repeat, plspm_boot)
+    if timed is not None:
+        r_fit, r_boot = timed
+        print(f"  R plspm fit: {r_fit * 1000:.1f} ms (ratio {r_fit / plspm_like:.0f}x)")
+        print(f"  R plspm bootstrap: {plspm_boot} resamples in {r_boot:.2f} CPU seconds "
+              f"({r_boot / plspm_boot * 1e3:.2f} ms each; ratio of CPU per resample "
+              f"{r_boot / plspm_boot / (boot_cpu / n_boot):.0f}x)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all)")
     parser.add_argument("--repeat", type=int, default=20, help="WLSMV fits timed (best of)")
     parser.add_argument(
-        "--only", choices=["bootstrap", "pipeline", "wlsmv"], help="run one benchmark only"
+        "--only", choices=["bootstrap", "pipeline", "wlsmv", "pls"], help="run one benchmark only"
     )
+    parser.add_argument("--pls-boot", type=int, default=5000, help="PLS bootstrap resamples")
+    parser.add_argument("--plspm", type=Path, help="plspm source checkout, to time R plspm")
+    parser.add_argument("--plspm-boot", type=int, default=500, help="R plspm resamples")
     args = parser.parse_args()
+    if args.only in (None, "pls"):
+        bench_pls(args.repeat, args.pls_boot, args.jobs, args.plspm, args.plspm_boot)
+    if args.only == "pls":
+        return
     if args.only in (None, "wlsmv"):
         bench_wlsmv(args.repeat)
     if args.only == "wlsmv":

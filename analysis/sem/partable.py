@@ -112,6 +112,13 @@ def build_table(
     """
     thresholds = dict(thresholds or {})
     rows = [row for row in spec.rows]
+    for row in rows:
+        if row.op == "<~":
+            raise ModelSyntaxError(
+                f"the composite '{row.lhs} <~ ...' needs partial least squares "
+                "(estimator 'pls'); this estimator fits common factors ('=~') only",
+                line=row.line,
+            )
     _check_thresholds(rows, thresholds)
     lv = list(spec.latent_variables)
     ov = list(spec.observed_variables)

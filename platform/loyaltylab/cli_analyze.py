@@ -20,6 +20,7 @@ import typer
 from analysis.io import read_table
 from analysis.pipeline import AnalysisResult
 from analysis.pipeline import analyze as run_analysis
+from analysis.pls.pipeline import PlsAnalysis
 
 MAX_MODEL_BYTES = 256 * 1024
 BAD_INPUT = 2
@@ -175,6 +176,23 @@ def render(result: AnalysisResult) -> str:
     if structural_r2:
         r2 = pd.DataFrame({"variable": list(structural_r2), "R2": list(structural_r2.values())})
         parts.append(_table("R-squared", r2))
+    parts.extend(score_tables(result))
+    parts.extend(importance_performance_table(result))
+    parts.extend(group_tables(result))
+    return "\n".join(parts)
+
+
+def importance_performance_table(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """The importance-performance map of the final outcome, when there is one."""
+    if result.importance_performance is None:
+        return []
+    title = f"Importance-performance map (total effects on {result.target})"
+    return [_table(title, result.importance_performance)]
+
+
+def score_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """Construct scores (item means) and their correlations, whatever the estimator."""
+    parts = []
     construct_rows = result.descriptives[result.descriptives["kind"] == "construct"]
     parts.append(
         _table(
@@ -189,11 +207,12 @@ def render(result: AnalysisResult) -> str:
                    pearson[["x", "y", "n", "r", "ci_lower", "ci_upper", "pvalue"]],
                    {"pvalue": _pvalue})
         )  # fmt: skip
-    if result.importance_performance is not None:
-        parts.append(
-            _table(f"Importance-performance (total effects on {result.target})",
-                   result.importance_performance)
-        )  # fmt: skip
+    return parts
+
+
+def group_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """The NPS and the comparisons of groups, whatever the estimator."""
+    parts = []
     if result.nps is not None:
         nps = result.nps[
             ["group", "n", "promoters_pct", "detractors_pct", "nps", "ci_lower", "ci_upper"]
@@ -219,10 +238,10 @@ def render(result: AnalysisResult) -> str:
                 ["variable", "group_a", "group_b", "diff", "se", "t", "df", "pvalue", "hedges_g"]
             ]
             parts.append(_table("Games-Howell pairs", posthoc, {"pvalue": _pvalue}))
-    return "\n".join(parts)
+    return parts
 
 
-def _drop_lines(result: AnalysisResult, shown: int = 5) -> list[str]:
+def _drop_lines(result: AnalysisResult | PlsAnalysis, shown: int = 5) -> list[str]:
     reasons, counts = list(result.dropped["reason"]), list(result.dropped["n"])
     lines = [
         f"{n} row{'s' if n != 1 else ''}: {reason}"
@@ -259,6 +278,18 @@ def analyze(
         help="Ordered (ordinal) items, fitted by WLSMV as lavaan's ordered=: 'all' or item "
         "names (repeat, or separate with commas).",
     ),
+    estimator: str = typer.Option(
+        "ML", "--estimator", help="ML (covariance-based SEM) or pls (PLS path modelling)."
+    ),
+    pls_scheme: str = typer.Option(
+        "path", "--pls-scheme", help="PLS inner weighting: path, factorial or centroid."
+    ),
+    pls_unscaled: bool = typer.Option(
+        False, "--pls-unscaled", help="PLS on centred items instead of standardized ones."
+    ),
+    consistent: bool = typer.Option(
+        False, "--consistent", help="Consistent PLS (PLSc) for the reflective constructs."
+    ),
 ) -> None:
     """Reliability, validity, CFA/SEM and comparisons for a survey data file."""
     reverse_items = _split_items(reverse)
@@ -269,6 +300,13 @@ def analyze(
         ordered_items = True
     if missing not in ("listwise", "fiml"):
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
+    estimator = {"ml": "ML", "pls": "pls"}.get(estimator.lower(), estimator)
+    if estimator not in ("ML", "pls"):
+        _fail(f"--estimator must be ML or pls, not {estimator!r}")
+    if estimator != "pls" and (consistent or pls_unscaled or pls_scheme != "path"):
+        _fail("--pls-scheme, --pls-unscaled and --consistent need --estimator pls")
+    if pls_scheme not in ("path", "factorial", "centroid"):
+        _fail(f"--pls-scheme must be path, factorial or centroid, not {pls_scheme!r}")
     if reverse_items and (scale_min is None or scale_max is None):
         _fail("--reverse needs --scale-min and --scale-max")
     if bootstrap < 0:
@@ -291,11 +329,21 @@ def analyze(
                 group=group,
                 nps=nps,
                 ordered=ordered_items,
+                estimator=estimator,
+                pls_scheme=pls_scheme,
+                pls_scaled=not pls_unscaled,
+                consistent=consistent,
             )
     except ValueError as error:
         _fail(str(error))
     if json_out is None:
-        typer.echo(render(result))
+        if isinstance(result, PlsAnalysis):
+            # Imported here: the PLS report builds on this module's table helpers.
+            from loyaltylab.cli_analyze_pls import render_pls
+
+            typer.echo(render_pls(result))
+        else:
+            typer.echo(render(result))
         return
     document = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
     try:

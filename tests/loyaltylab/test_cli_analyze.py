@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from loyaltylab.cli_analyze import analyze
+from tests.analysis.pls_support import ECSI_MODEL
 
 DATA = Path(__file__).resolve().parents[1] / "analysis" / "data" / "loyalty_segments.csv"
 MODEL = """
@@ -194,3 +195,68 @@ def test_ordered_errors_exit_2_with_one_line(tmp_path):
     ]
     for args, named in cases:
         _assert_one_line_error(run(ORDINAL_DATA, "--model", model, *args), named)
+
+
+ECSI = Path(__file__).resolve().parents[1] / "analysis" / "data" / "ecsi_satisfaction.csv"
+
+
+@pytest.fixture
+def ecsi_model(tmp_path) -> Path:
+    path = tmp_path / "ecsi.lavaan"
+    path.write_text(ECSI_MODEL, encoding="utf-8")
+    return path
+
+
+def test_pls_json_with_plspm_settings(tmp_path, ecsi_model):
+    out = tmp_path / "pls.json"
+    result = run(ECSI, "--model", ecsi_model, "--estimator", "PLS", "--pls-scheme", "centroid",
+                 "--pls-unscaled", "--scale-min", "0", "--scale-max", "10",
+                 "--json", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["estimator"] == "pls"
+    assert document["pls"] | {"iterations": None} == {
+        "scheme": "centroid", "scaled": False, "consistent": False, "tolerance": 1e-7,
+        "max_iterations": 300, "iterations": None, "omission_distance": 7,
+    }  # fmt: skip
+    # R plspm's ECSI tutorial (plspm-python's published outputs).
+    assert document["gof"] == pytest.approx(0.609741624338411, abs=1e-7)
+    assert document["r2"]["SAT"] == pytest.approx(0.707320949544597, abs=1e-6)
+    sat_val = next(r for r in document["estimates"] if (r["lhs"], r["rhs"]) == ("SAT", "VAL"))
+    assert (sat_val["op"], sat_val["se"]) == ("~", None)
+    assert sat_val["est"] == pytest.approx(0.589330650016017, abs=1e-6)
+    assert set(document["indices"]) == {"IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"}
+    assert document["importance_performance"]["target"] == "LOY"
+
+
+def test_pls_readable_report_with_bootstrap_and_plsc(ecsi_model):
+    result = run(ECSI, "--model", ecsi_model, "--estimator", "pls", "--consistent",
+                 "--bootstrap", "200", "--seed", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "consistent PLS (PLSc) path model: path weighting scheme, standardized items" in output
+    for title in ("Reliability and convergent validity", "Outer model", "HTMT and HTMT2",
+                  "Paths (f2 .02/.15/.35), bootstrap: 200 of 200 resamples",
+                  "R-squared and blindfolding Q2", "PLSpredict (10 folds x 10"):  # fmt: skip
+        assert title in output
+    assert "Satisfaction indices" not in output  # needs the scale range
+    again = run(ECSI, "--model", ecsi_model, "--estimator", "pls", "--consistent",
+                "--bootstrap", "200", "--seed", "4")  # fmt: skip
+    assert again.output == output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--consistent"], "--pls-scheme, --pls-unscaled and --consistent need --estimator pls"),
+        (["--estimator", "gls"], "--estimator must be ML or pls, not 'gls'"),
+        (["--estimator", "pls", "--pls-scheme", "radial"], "--pls-scheme must be path"),
+        (["--estimator", "pls", "--missing", "fiml"], "use missing 'listwise'"),
+        (["--estimator", "pls", "--ordered", "all"], "PLS treats items as metric"),
+    ],
+)
+def test_pls_option_errors_exit_2_with_one_line(ecsi_model, options, message):
+    result = run(ECSI, "--model", ecsi_model, *options)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert result.output.count("\n") == 1
