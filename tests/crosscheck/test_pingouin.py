@@ -76,7 +76,7 @@ def test_games_howell_agrees_and_the_exact_hedges_correction_matches_r(scores, b
             row = ours.loc[(variable, pair["A"], pair["B"])]
             for our_name, their_name in [("diff", "diff"), ("se", "se"), ("t", "T"), ("df", "df")]:
                 assert row[our_name] == pytest.approx(pair[their_name], rel=SAME), our_name
-            # Both integrate the studentized range (R's ptukey rounds p < 1e-13 to 0).
+            # Both integrate the studentized range (R's ptukey returns 0 where p is near 1e-14).
             assert row["pvalue"] == pytest.approx(pair["pval"], rel=1e-9, abs=1e-12)
             # pingouin's g is Cohen's d times J = 1 - 3 / (4 (n_a + n_b) - 9) ...
             a = scores.loc[scores["tier"] == pair["A"], variable]
