@@ -35,7 +35,7 @@ def check_scale(scale_min: float | None, scale_max: float | None) -> None:
     """Both ends of the response scale or neither, and in order."""
     if (scale_min is None) != (scale_max is None):
         raise ValueError("give both scale_min and scale_max, or neither")
-    if scale_min is not None and not scale_min < scale_max:
+    if scale_min is not None and scale_max is not None and not scale_min < scale_max:
         raise ValueError(f"scale_min ({scale_min}) must be below scale_max ({scale_max})")
 
 

@@ -185,6 +185,7 @@ class _Job:
         fixed = None
         for i, child in enumerate(seeds):
             sample = self.values[np.random.default_rng(child).integers(0, n, n)]
+            data: CompleteData | MissingData
             if self.missing == "fiml":
                 data = MissingData(sample)
                 observed = ~np.isnan(sample)
@@ -197,9 +198,10 @@ class _Job:
                 metric = self.metric
             else:
                 cov, mean = sample_moments(sample)
-                data = CompleteData(cov, mean, n, meanstructure=self.meanstructure)
-                if not np.isfinite(data.logdet):
+                complete = CompleteData(cov, mean, n, meanstructure=self.meanstructure)
+                if not np.isfinite(complete.logdet):
                     continue
+                data = complete
                 if has_exo or fixed is None:
                     fixed = estimator.fixed_values(cov, mean)
                 metric = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -295,7 +295,7 @@ def invariance_across(
         frame = frame[frame[group].isin(levels)]
     complete = frame.dropna()
     sizes = {str(level): int((complete[group] == level).sum()) for level in levels}
-    tested = {"column": group, "sizes": sizes, "needed": needed}
+    tested: dict[str, Any] = {"column": group, "sizes": sizes, "needed": needed}
     if len(levels) < 2:
         return GroupInvariance(**tested, problem="one_group")
     smallest = min(sizes, key=sizes.__getitem__)
@@ -428,7 +428,7 @@ def analyze(
     reverse: Sequence[str] = (),
     scale_min: float | None = None,
     scale_max: float | None = None,
-    missing: str = "listwise",
+    missing: Literal["listwise", "fiml"] = "listwise",
     bootstrap: int = 0,
     seed: int | None = None,
     group: str | None = None,
@@ -565,7 +565,7 @@ def analyze(
 
     _report(progress, "measurement model")
     measurement_text = measurement_syntax(constructs)
-    fit_options = {"missing": missing, "ordered": ordered_items or None}
+    fit_options: dict[str, Any] = {"missing": missing, "ordered": ordered_items or None}
     measurement = fit_sem(items, measurement_text, **fit_options)
     _report(progress, "structural model")
     only_measurement = not (spec.regressions or spec.covariances or spec.defined) and set(
@@ -611,7 +611,12 @@ def analyze(
 
     target = _final_outcome(spec)
     ipa = None
-    if target is not None and scale_min is not None and target in constructs:
+    if (
+        target is not None
+        and scale_min is not None
+        and scale_max is not None
+        and target in constructs
+    ):
         effects = structural.total_effects(target, standardized=True)
         drivers = effects[[c for c in effects.index if c in constructs and c != target]]
         if not drivers.empty:

@@ -11,6 +11,7 @@ average variance extracted from the standardized loadings of a measurement model
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -327,7 +328,8 @@ def categorical_omega(result: SemResult) -> pd.DataFrame:
     latent = result._covariance_all()
     out = []
     loadings = estimates[(estimates["op"] == "=~") & estimates["rhs"].isin(position)]
-    for factor, rows in loadings.groupby("lhs", sort=False):
+    for key, rows in loadings.groupby("lhs", sort=False):
+        factor = cast(str, key)  # the groupby keys are the factors' names
         items = rows["rhs"].tolist()
         omega = np.nan
         if len(items) > 1 and ordered.issuperset(items):
@@ -344,14 +346,14 @@ def _green_yang(common: np.ndarray, total: np.ndarray, thresholds: list[np.ndarr
     """Green & Yang's ratio: sums over item pairs and threshold pairs of
     ``Phi2(t, t', r) - Phi(t) Phi(t')`` with ``r`` the common and the total correlation."""
     k = len(thresholds)
-    first, second, pair = [], [], []
+    firsts, seconds, pairs = [], [], []
     for j in range(k):
         for m in range(k):
             a, b = np.meshgrid(thresholds[j], thresholds[m], indexing="ij")
-            first.append(a.ravel())
-            second.append(b.ravel())
-            pair.append(np.full(a.size, j * k + m))
-    first, second, pair = np.concatenate(first), np.concatenate(second), np.concatenate(pair)
+            firsts.append(a.ravel())
+            seconds.append(b.ravel())
+            pairs.append(np.full(a.size, j * k + m))
+    first, second, pair = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(pairs)
     marginal = sum(stats.norm.cdf(t).sum() for t in thresholds) ** 2
     explained = bivariate_normal_cdf(first, second, common.ravel()[pair]).sum() - marginal
     observed = bivariate_normal_cdf(first, second, total.ravel()[pair]).sum() - marginal
@@ -421,7 +423,7 @@ def reliability(
     *,
     constructs: Mapping[str, Sequence[str]],
     loadings: pd.DataFrame | None = None,
-    missing: str = "listwise",
+    missing: Literal["listwise", "fiml"] = "listwise",
     confidence: float = 0.95,
     ordered: Sequence[str] = (),
     measurement: SemResult | None = None,
@@ -462,8 +464,8 @@ def reliability(
     cronbach_alpha, omega_total, composite_reliability, ordinal_alpha, categorical_omega
     """
     constructs = check_constructs(constructs, min_items=2)
-    ordered = set(ordered)
-    ordinal = {name: items for name, items in constructs.items() if ordered.issuperset(items)}
+    ordered_items = set(ordered)
+    ordinal = {name: items for name, items in constructs.items() if ordered_items.issuperset(items)}
     if measurement is None and (loadings is None or ordinal):
         items = [item for members in constructs.values() for item in members]
         require_columns(data, items)
@@ -471,9 +473,10 @@ def reliability(
             data,
             measurement_syntax(constructs),
             missing=missing,
-            ordered=sorted(ordered & set(items)) or None,
+            ordered=sorted(ordered_items & set(items)) or None,
         )
     if loadings is None:
+        assert measurement is not None  # for the type checker: fitted above if not given
         loadings = measurement.standardized_loadings()
     table = cronbach_alpha(data, constructs=constructs, confidence=confidence)
     table = table.merge(omega_total(data, constructs=constructs), on="construct")
@@ -483,6 +486,7 @@ def reliability(
             on="construct",
             how="left",
         )
+        assert measurement is not None  # for the type checker: fitted above if not given
         omega = categorical_omega(measurement)
         table = table.merge(omega[omega["construct"].isin(ordinal)], on="construct", how="left")
     convergent = composite_reliability(loadings).drop(columns="n_items")

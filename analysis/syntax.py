@@ -535,7 +535,8 @@ def _build_spec(rows: list[ParameterRow], defined: list[DefinedParameter], text:
     for row in rows:
         key = (row.lhs, row.op, row.rhs)
         if row.op == "~~":
-            key = (*sorted((row.lhs, row.rhs)), "~~")
+            first, second = sorted((row.lhs, row.rhs))
+            key = (first, second, "~~")
         if key in seen:
             raise ModelSyntaxError(
                 f"'{row.lhs} {row.op} {row.rhs}'".replace(" ~1 ", " ~ 1")

@@ -215,7 +215,7 @@ class SemResult:
         latent = list(self._estimator.table.latent)
         cov = self._covariance_all().loc[latent, latent]
         sd = np.sqrt(np.diag(cov.to_numpy()))
-        return cov / np.outer(sd, sd)
+        return cov.div(np.outer(sd, sd))
 
     def implied_covariance(self) -> pd.DataFrame:
         """Model-implied covariance matrix of the observed variables."""
@@ -456,6 +456,7 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
     n = len(values)
     table = estimator.table
     notes = list(prepared.notes)
+    data: CompleteData | MissingData
     if missing == "fiml":
         data = MissingData(values)
         h1_cov, h1_mean = data.saturated_moments()
@@ -780,12 +781,11 @@ def _heywood_warnings(estimates: pd.DataFrame, mom: Moments, estimator: Estimato
     variances = estimates[
         (estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"]) & estimates["se"].notna()
     ]
-    for row in variances.itertuples():
-        if row.est < 0:
-            notes.append(
-                f"Heywood case: the estimated (residual) variance of {row.lhs} is negative "
-                f"({row.est:.4g}); the solution is improper"
-            )
+    for row in variances[variances["est"] < 0].itertuples():
+        notes.append(
+            f"Heywood case: the estimated (residual) variance of {row.lhs} is negative "
+            f"({row.est:.4g}); the solution is improper"
+        )
     latent = [estimator.position[name] for name in estimator.table.latent]
     if latent:
         cov = mom.covariance_all()[np.ix_(latent, latent)]

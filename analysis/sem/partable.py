@@ -159,7 +159,7 @@ def build_table(
         row.free, row.value = False, value
 
     indicator_count = {factor: len(items) for factor, items in spec.latent.items()}
-    indicator_of = {}
+    indicator_of: dict[str, list[str]] = {}
     for r in rows:
         if r.op == "=~":
             indicator_of.setdefault(r.rhs, []).append(r.lhs)

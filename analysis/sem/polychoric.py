@@ -231,7 +231,7 @@ class OrdinalMoments:
 
 
 def ordinal_moments(
-    values: np.ndarray, *, ordered: Sequence[bool], names: Sequence[str]
+    values: np.ndarray, *, ordered: Sequence[bool] | np.ndarray, names: Sequence[str]
 ) -> OrdinalMoments:
     """Two-stage thresholds, means, variances and correlations of complete data, with NACOV.
 
@@ -265,11 +265,11 @@ def ordinal_moments(
     """
     values = np.asarray(values, dtype=float)
     n, p = values.shape
-    ordered = np.asarray(ordered, dtype=bool)
+    is_ordered = np.asarray(ordered, dtype=bool)
     names = tuple(names)
-    items = _Univariate(values, ordered, names)
+    items = _Univariate(values, is_ordered, names)
     rows, cols = pair_indices(p)
-    kind = ordered[rows].astype(int) + ordered[cols].astype(int)
+    kind = is_ordered[rows].astype(int) + is_ordered[cols].astype(int)
     cor = np.eye(p)
     scores = _Scores(items, len(rows))
 
@@ -282,8 +282,8 @@ def ordinal_moments(
         empty = [(names[cols[k]], names[rows[k]]) for k in both[polychoric.has_empty_cells]]
     mixed = np.flatnonzero(kind == 1)
     if len(mixed):
-        continuous = np.where(ordered[rows[mixed]], cols[mixed], rows[mixed])
-        categorical = np.where(ordered[rows[mixed]], rows[mixed], cols[mixed])
+        continuous = np.where(is_ordered[rows[mixed]], cols[mixed], rows[mixed])
+        categorical = np.where(is_ordered[rows[mixed]], rows[mixed], cols[mixed])
         rho, polyserial = _polyserial(items, continuous, categorical)
         cor[rows[mixed], cols[mixed]] = rho
         _add_polyserial_scores(scores, polyserial, mixed, continuous, categorical, rho)
@@ -296,7 +296,7 @@ def ordinal_moments(
     cor += np.tril(cor, -1).T
     return OrdinalMoments(
         names=names,
-        ordered=ordered,
+        ordered=is_ordered,
         levels=items.levels,
         thresholds=items.thresholds,
         mean=items.mean,
@@ -351,7 +351,7 @@ class _Univariate:
         # Category edges per ordered item: -inf, thresholds, +inf (padded with +inf).
         self.edges = np.full((p, width + 1), np.inf)
         self.edges[:, 0] = -np.inf
-        for j in np.flatnonzero(ordered):
+        for j in np.flatnonzero(ordered).tolist():
             self.edges[j, 1 : self.n_categories[j]] = thresholds[j]
         finite_edges = np.clip(self.edges, -_BIG, _BIG)
         rows = np.arange(p)
