@@ -293,7 +293,9 @@ def bootstrap_pls(
     check_confidence(confidence)
     n_boot = int(n_boot)
     plan = _Plan(result)
-    job = _Job(result.values, plan, np.random.SeedSequence(seed).entropy)
+    entropy = np.random.SeedSequence(seed).entropy
+    assert isinstance(entropy, int)  # a seed or None gives one integer (a sequence is refused)
+    job = _Job(result.values, plan, entropy)
     chunks = [(a, min(a + CHUNK, n_boot)) for a in range(0, n_boot, CHUNK)]
     draws = np.full((n_boot, _width(plan)), np.nan)
     fill_rows(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ class PlsSettings:
         Iteration limit.
     """
 
-    scheme: str = "path"
+    scheme: algorithm.Scheme = "path"
     scaled: bool = True
     consistent: bool = False
     tol: float = 1e-7
@@ -250,7 +251,7 @@ class PlsResult:
         """
         correlation = self.solution.correlation[0]
         names = self.model.constructs
-        rows = []
+        rows: list[dict[str, Any]] = []
         for j in self.layout.endogenous:
             before = self.layout.predecessors[j]
             vif = np.diag(np.linalg.inv(correlation[np.ix_(before, before)]))
@@ -380,7 +381,7 @@ class PlsResult:
         ``=~`` rows are loadings, ``<~`` rows weights, ``~`` rows path coefficients (all
         standardized) and ``:=`` rows defined parameters, in syntax order.
         """
-        rows = []
+        rows: list[dict[str, Any]] = []
         labels = {row: label for label, row in self.model.labels.items()}
         for block in self.model.blocks:
             if block.implicit:
@@ -493,7 +494,11 @@ def fit_pls(
         model = pls_model(model, columns=data.columns)
     require_columns(data, list(model.items))
     settings = PlsSettings(
-        scheme=scheme, scaled=bool(scaled), consistent=bool(consistent), tol=tol, max_iter=max_iter
+        scheme=cast(algorithm.Scheme, scheme),  # checked against SCHEMES above
+        scaled=bool(scaled),
+        consistent=bool(consistent),
+        tol=tol,
+        max_iter=max_iter,
     )
     values = data[list(model.items)].to_numpy(dtype=float)
     complete = values[~np.isnan(values).any(axis=1)]

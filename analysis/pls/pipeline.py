@@ -186,7 +186,11 @@ class PlsAnalysis:
             document["importance_performance"] = {
                 "target": self.target,
                 "constructs": records(self.importance_performance),
-                "items": records(self.importance_performance_items),
+                "items": (
+                    None
+                    if self.importance_performance_items is None
+                    else records(self.importance_performance_items)
+                ),
             }
         if self.prediction is not None:
             document["plspredict"] = {
@@ -367,7 +371,7 @@ def analyze_pls(
         nps=None if nps is None else nps_tables(data, column=nps, group=group),
         groups=groups,
         group_column=group,
-        scale=None if scale_min is None else (scale_min, scale_max),
+        scale=None if scale_min is None or scale_max is None else (scale_min, scale_max),
         omission_distance=omission_distance,
     )
 

@@ -244,7 +244,9 @@ def _fold_labels(
     """Fold labels ``(repetitions, n)``."""
     if not isinstance(repetitions, int) or repetitions < 1:
         raise ValueError(f"repetitions must be a positive whole number, not {repetitions!r}")
-    if isinstance(folds, int | np.integer) and not isinstance(folds, bool):
+    if isinstance(folds, bool):
+        raise ValueError(f"folds must be a number of folds or a label per row, not {folds!r}")
+    if isinstance(folds, int | np.integer):
         if not 2 <= folds <= n // 2:
             raise ValueError(f"folds must be between 2 and half the rows ({n // 2}), not {folds}")
         rng = np.random.default_rng(seed)

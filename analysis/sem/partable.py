@@ -111,14 +111,14 @@ def build_table(
     docstring).
     """
     thresholds = dict(thresholds or {})
-    rows = [row for row in spec.rows]
-    for row in rows:
-        if row.op == "<~":
-            raise ModelSyntaxError(
-                f"the composite '{row.lhs} <~ ...' needs partial least squares "
-                "(estimator 'pls'); this estimator fits common factors ('=~') only",
-                line=row.line,
-            )
+    rows = list(spec.rows)
+    composite = next((written for written in rows if written.op == "<~"), None)
+    if composite is not None:
+        raise ModelSyntaxError(
+            f"the composite '{composite.lhs} <~ ...' needs partial least squares "
+            "(estimator 'pls'); this estimator fits common factors ('=~') only",
+            line=composite.line,
+        )
     _check_thresholds(rows, thresholds)
     lv = list(spec.latent_variables)
     ov = list(spec.observed_variables)
