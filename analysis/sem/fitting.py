@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from analysis.errors import (
     NonNumericDataError,
     UnknownVariableError,
 )
+from analysis.sem import fitmeasures
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel, fisher_scoring
 from analysis.sem.partable import ParameterTable, build_table
 from analysis.sem.start import starting_values
@@ -634,78 +634,21 @@ def _fit_measures(
         unrestricted -= loglik_x
     n_y = p - estimator.n_exo
     baseline_df = estimator.n_moments - n_y * (2 if estimator.table.meanstructure else 1)
-    chisq = max(chisq, 0.0)
-    fit = {
-        "npar": float(npar),
-        "chisq": chisq,
-        "df": float(df),
-        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-        "baseline_chisq": baseline_chisq,
-        "baseline_df": float(baseline_df),
-        "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
-        "tli": _tli(chisq, df, baseline_chisq, baseline_df),
-        "rmsea": math.sqrt(max(chisq / n / df - 1 / n, 0.0)) if df > 0 else 0.0,
-        "rmsea_ci_lower": np.nan,
-        "rmsea_ci_upper": np.nan,
-        "rmsea_pvalue": float(stats.ncx2.sf(chisq, df, n * df * 0.05**2)) if df > 0 else np.nan,
-        "srmr": _srmr(mom, h1_cov, h1_mean, meanstructure=estimator.table.meanstructure),
-        "loglik": loglik,
-        "unrestricted_loglik": unrestricted,
-        "aic": -2 * loglik + 2 * npar,
-        "bic": -2 * loglik + npar * math.log(n),
-        "ntotal": float(n),
-    }
-    fit["rmsea_ci_lower"], fit["rmsea_ci_upper"] = _rmsea_ci(chisq, df, n)
-    return {name: float(value) for name, value in fit.items()}
-
-
-def _cfi(chisq: float, df: float, base: float, base_df: float) -> float:
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, base - base_df, 0.0)
-    if math.isclose(t1, 0, abs_tol=1.5e-8) and math.isclose(t2, 0, abs_tol=1.5e-8):
-        return 1.0
-    return 1 - t1 / t2
-
-
-def _tli(chisq: float, df: float, base: float, base_df: float) -> float:
-    t1 = (chisq - df) * base_df
-    t2 = (base - base_df) * df
-    if df > 0 and abs(t2) > 0:
-        return 1 - t1 / t2
-    return 1.0
-
-
-def _rmsea_ci(chisq: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
-    """lavaan's noncentral chi-square interval for RMSEA."""
-    if df < 1:
-        return 0.0, 0.0
-    upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(ncp: float) -> float:
-        return stats.chi2.cdf(chisq, df) if ncp == 0 else stats.ncx2.cdf(chisq, df, ncp)
-
-    if cdf(0) - upper_p < 0:
-        lower = 0.0
-    else:
-        lam = optimize.brentq(lambda x: cdf(x) - upper_p, 0, chisq, xtol=1e-10)
-        lower = math.sqrt(lam / (n * df))
-    limit = max(n, 4 * chisq)
-    if cdf(limit) - lower_p > 0 or cdf(0) - lower_p < 0:
-        upper = 0.0
-    else:
-        lam = optimize.brentq(lambda x: cdf(x) - lower_p, 0, limit, xtol=1e-10)
-        upper = math.sqrt(lam / (n * df))
-    return lower, upper
-
-
-def _srmr(mom: Moments, cov: np.ndarray, mean: np.ndarray, *, meanstructure: bool) -> float:
-    """lavaan's ``srmr`` (Bentler): residuals scaled by observed standard deviations."""
-    sd = np.sqrt(np.diag(cov))
-    residual = (cov - mom.sigma) / np.outer(sd, sd)
-    squares = list(residual[np.tril_indices_from(residual)] ** 2)
-    if meanstructure:
-        squares += list(((mean - mom.mu) / sd) ** 2)
-    return math.sqrt(np.mean(squares))
+    meanstructure = estimator.table.meanstructure
+    return fitmeasures.normal_theory_measures(
+        chisq=max(chisq, 0.0),
+        df=df,
+        baseline_chisq=baseline_chisq,
+        baseline_df=baseline_df,
+        n=n,
+        groups=1,
+        npar=npar,
+        loglik=loglik,
+        unrestricted_loglik=unrestricted,
+        srmr_value=fitmeasures.srmr(
+            mom.sigma, mom.mu, h1_cov, h1_mean, meanstructure=meanstructure
+        ),
+    )
 
 
 def _r_squared(estimator: Estimator, mom: Moments) -> dict[str, float]:

@@ -21,29 +21,24 @@ Statistical Software*, 48(2), 1-36.
 
 from __future__ import annotations
 
-import math
 import warnings as _warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.errors import AnalysisError, ConvergenceError, UnknownVariableError
+from analysis.sem import fitmeasures
 from analysis.sem.engine import CompleteData, Moments, RamModel, fisher_scoring
 from analysis.sem.fitting import (
     Estimator,
-    _cfi,
     _estimates_table,
     _fallback,
     _free_parameter_names,
     _heywood_warnings,
     _invert_information,
     _r_squared,
-    _rmsea_ci,
-    _srmr,
-    _tli,
     prepare_data,
     sample_moments,
 )
@@ -381,34 +376,19 @@ def _fit_measures(
         s.n * (np.log(np.diag(s.cov)).sum() + s.p - s.saturated_value()) for s in sample
     )
     baseline_df = sum(s.p * (s.p - 1) // 2 for s in sample)
-    scale = math.sqrt(n_groups)
-    rmsea = math.sqrt(max(chisq / n / df - 1 / n, 0.0)) * scale if df > 0 else 0.0
-    lower, upper = _rmsea_ci(chisq, df, n)
-    weights = [s.n / n for s in sample]
     srmr = sum(
-        w * _srmr(mom, s.cov, s.mean, meanstructure=True)
-        for w, s, mom in zip(weights, sample, moments, strict=True)
+        s.n / n * fitmeasures.srmr(mom.sigma, mom.mu, s.cov, s.mean, meanstructure=True)
+        for s, mom in zip(sample, moments, strict=True)
     )
-    fit = {
-        "npar": float(n_free),
-        "chisq": chisq,
-        "df": float(df),
-        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-        "baseline_chisq": baseline_chisq,
-        "baseline_df": float(baseline_df),
-        "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
-        "tli": _tli(chisq, df, baseline_chisq, baseline_df),
-        "rmsea": rmsea,
-        "rmsea_ci_lower": lower * scale,
-        "rmsea_ci_upper": upper * scale,
-        "rmsea_pvalue": (
-            float(stats.ncx2.sf(chisq, df, n * df * 0.05**2 / n_groups)) if df > 0 else np.nan
-        ),
-        "srmr": srmr,
-        "loglik": loglik,
-        "unrestricted_loglik": unrestricted,
-        "aic": -2 * loglik + 2 * n_free,
-        "bic": -2 * loglik + n_free * math.log(n),
-        "ntotal": float(n),
-    }
-    return {name: float(value) for name, value in fit.items()}
+    return fitmeasures.normal_theory_measures(
+        chisq=chisq,
+        df=df,
+        baseline_chisq=baseline_chisq,
+        baseline_df=baseline_df,
+        n=n,
+        groups=n_groups,
+        npar=n_free,
+        loglik=loglik,
+        unrestricted_loglik=unrestricted,
+        srmr_value=srmr,
+    )
