@@ -40,9 +40,12 @@ __all__ = [
     "bic",
     "cfi",
     "chisq_pvalue",
+    "normal_theory_measures",
     "rmsea",
     "rmsea_ci",
     "rmsea_close_pvalue",
+    "robust_measures",
+    "scaled_measures",
     "srmr",
     "tli",
 ]
@@ -228,4 +231,70 @@ def normal_theory_measures(
         "aic": aic(loglik, npar),
         "bic": bic(loglik, npar, n),
         "ntotal": float(n),
+    }
+
+
+def scaled_measures(
+    *,
+    chisq: float,
+    df: float,
+    trace: float,
+    baseline_chisq: float,
+    baseline_df: float,
+    baseline_trace: float,
+    n: float,
+    groups: int,
+) -> dict[str, float]:
+    """The ``.scaled`` fit measures of a mean-scaled test (Satorra-Bentler, Yuan-Bentler).
+
+    ``trace`` is ``tr(U Gamma)`` of the model and ``baseline_trace`` of the baseline model;
+    the scaling factors are trace / df. As lavaan does, the scaled RMSEA and its interval use
+    the unscaled statistic against ``trace`` degrees of freedom.
+    """
+    scaling = trace / df if df > 0 else math.nan
+    baseline_scaling = baseline_trace / baseline_df if baseline_df > 0 else math.nan
+    scaled = chisq / scaling if df > 0 else chisq
+    baseline_scaled = baseline_chisq / baseline_scaling
+    lower, upper = rmsea_ci(chisq, trace, n, groups=groups)
+    return {
+        "chisq_scaled": scaled,
+        "df_scaled": float(df),
+        "pvalue_scaled": chisq_pvalue(scaled, df),
+        "chisq_scaling_factor": scaling,
+        "baseline_chisq_scaled": baseline_scaled,
+        "baseline_df_scaled": float(baseline_df),
+        "baseline_pvalue_scaled": chisq_pvalue(baseline_scaled, baseline_df),
+        "baseline_chisq_scaling_factor": baseline_scaling,
+        "cfi_scaled": cfi(scaled, df, baseline_scaled, baseline_df),
+        "tli_scaled": tli(scaled, df, baseline_scaled, baseline_df),
+        "rmsea_scaled": rmsea(chisq, trace, n, groups=groups),
+        "rmsea_ci_lower_scaled": lower,
+        "rmsea_ci_upper_scaled": upper,
+        "rmsea_pvalue_scaled": rmsea_close_pvalue(chisq, trace, n, groups=groups),
+    }
+
+
+def robust_measures(
+    *,
+    chisq: float,
+    df: float,
+    c_hat: float,
+    baseline_chisq: float,
+    baseline_df: float,
+    c_hat_baseline: float,
+    n: float,
+    groups: int,
+) -> dict[str, float]:
+    """The ``.robust`` CFI, TLI and RMSEA (Brosseau-Liard & Savalei), from a statistic and
+    its scaling factor (under FIML, the FIML-corrected statistic of Zhang & Savalei, 2023)."""
+    scaled = chisq / c_hat
+    lower, upper = rmsea_ci(scaled, df, n, groups=groups, c_hat=c_hat)
+    options = {"c_hat": c_hat, "c_hat_baseline": c_hat_baseline}
+    return {
+        "cfi_robust": cfi(chisq, df, baseline_chisq, baseline_df, **options),
+        "tli_robust": tli(chisq, df, baseline_chisq, baseline_df, **options),
+        "rmsea_robust": rmsea(chisq, df, n, groups=groups, c_hat=c_hat),
+        "rmsea_ci_lower_robust": lower,
+        "rmsea_ci_upper_robust": upper,
+        "rmsea_pvalue_robust": rmsea_close_pvalue(scaled, df, n, groups=groups, c_hat=c_hat),
     }

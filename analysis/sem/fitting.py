@@ -19,13 +19,14 @@ from analysis.errors import (
     NonNumericDataError,
     UnknownVariableError,
 )
-from analysis.sem import fitmeasures
+from analysis.sem import fitmeasures, robust
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel, fisher_scoring
+from analysis.sem.options import EstimationOptions, resolve_options
 from analysis.sem.partable import ParameterTable, build_table
 from analysis.sem.start import starting_values
 from analysis.syntax import ModelSpec, parse_model
 
-__all__ = ["Estimator", "SemResult", "fit_sem"]
+__all__ = ["Estimator", "SemResult", "build_estimator", "fit_sem"]
 
 _Z975 = stats.norm.ppf(0.975)
 
@@ -64,6 +65,8 @@ class Estimator:
         moments -= self.n_exo * (self.n_exo + 1) // 2 + (self.n_exo if table.meanstructure else 0)
         self.n_moments = moments
         self.df = moments - table.n_free
+        n_y = p - self.n_exo
+        self.baseline_df = moments - n_y * (2 if table.meanstructure else 1)
 
     def fixed_values(self, cov: np.ndarray, mean: np.ndarray) -> np.ndarray:
         """The table's fixed values with exogenous covariates' moments taken from the sample."""
@@ -163,6 +166,8 @@ class SemResult:
         Heywood cases and other problems worth reporting.
     missing : str
         ``"listwise"`` or ``"fiml"``.
+    options : EstimationOptions
+        Estimator, standard errors, test and information used (lavaan's names).
     """
 
     estimates: pd.DataFrame
@@ -174,14 +179,53 @@ class SemResult:
     iterations: int
     warnings: list[str]
     missing: str
+    options: EstimationOptions
     _estimator: Estimator = field(repr=False)
     _moments: Moments = field(repr=False)
     _theta: np.ndarray = field(repr=False)
-    _metric: np.ndarray = field(repr=False)  # information of the fit function at the estimate
+    _vcov: np.ndarray = field(repr=False)
 
     @property
     def spec(self) -> ModelSpec:
         return self._estimator.spec
+
+    @property
+    def estimator(self) -> str:
+        """``"ML"``, ``"MLR"`` or ``"MLM"``."""
+        return self.options.estimator
+
+    def coef(self) -> pd.Series:
+        """Estimates of the free parameters (lavaan's ``coef()``), named like lavaan:
+        ``"SAT=~sat2"``, ``"VAL~SAT"``, ``"sat1~~sat1"``, ``"sat1~1"``, or the label."""
+        return pd.Series(self._theta, index=self._parameter_names(), name="est")
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the free parameters' estimates (lavaan's ``vcov()``): the
+        inverse information, or the robust sandwich with MLR and MLM."""
+        names = self._parameter_names()
+        return pd.DataFrame(self._vcov, index=names, columns=names)
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals of every parameter at ``level``.
+
+        Returns ``lhs, op, rhs, label, est, se, ci_lower, ci_upper``; fixed parameters have
+        NaN limits, like ``parameterEstimates(level = level)``.
+
+        Raises
+        ------
+        ValueError
+            If ``level`` is not strictly between 0 and 1.
+        """
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie strictly between 0 and 1, not {level!r}")
+        z = stats.norm.ppf(0.5 + level / 2)
+        frame = self.estimates[["lhs", "op", "rhs", "label", "est", "se"]].copy()
+        frame["ci_lower"] = frame["est"] - z * frame["se"]
+        frame["ci_upper"] = frame["est"] + z * frame["se"]
+        return frame
+
+    def _parameter_names(self) -> list[str]:
+        return _lavaan_parameter_names(self._estimator.table)
 
     def standardized_loadings(self) -> pd.DataFrame:
         """Standardized (std.all) loadings: columns ``factor, item, std_all``."""
@@ -250,6 +294,9 @@ def fit_sem(
     *,
     missing: Literal["listwise", "fiml"] = "listwise",
     std_lv: bool = False,
+    estimator: str = "ML",
+    se: str | None = None,
+    test: str | None = None,
 ) -> SemResult:
     """Fit a structural equation or confirmatory factor model by maximum likelihood.
 
@@ -271,6 +318,18 @@ def fit_sem(
         EM-estimated saturated model.
     std_lv : bool
         Identify factors by fixing their variances to 1 and freeing all loadings.
+    estimator : {"ML", "MLR", "MLM"}
+        ``"ML"``: normal-theory standard errors and chi-square. ``"MLR"``: Huber-White
+        (sandwich) standard errors and the Yuan-Bentler scaled chi-square (lavaan's
+        ``"yuan.bentler.mplus"``), with listwise deletion or FIML. ``"MLM"``: Satorra-Bentler
+        standard errors and scaled chi-square, complete data only. The robust estimators add
+        lavaan's ``.scaled`` and ``.robust`` fit measures (``chisq_scaled``,
+        ``chisq_scaling_factor``, ``cfi_robust``, ``rmsea_robust``, ...). See
+        :mod:`analysis.sem.options`.
+    se, test : str, optional
+        Override the estimator's standard errors (``"standard"``, ``"robust.huber.white"``,
+        ``"robust.sem"``) or test (``"standard"``, ``"yuan.bentler.mplus"``,
+        ``"satorra.bentler"``), as lavaan's ``se =`` and ``test =``.
 
     Returns
     -------
@@ -307,19 +366,25 @@ def fit_sem(
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if missing not in ("listwise", "fiml"):
         raise ValueError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
+    options = resolve_options(estimator=estimator, se=se, test=test, missing=missing)
     spec = parse_model(model) if isinstance(model, str) else model
     if not isinstance(spec, ModelSpec):
         raise TypeError("model must be lavaan syntax (str) or a ModelSpec")
     prepared = prepare_data(data, spec, missing=missing)
-    meanstructure = missing == "fiml" or bool(spec.intercepts)
-    estimator = Estimator(spec, build_table(spec, meanstructure=meanstructure, std_lv=std_lv))
-    if estimator.df < 0:
+    fitter = build_estimator(spec, missing=missing, std_lv=std_lv)
+    if fitter.df < 0:
         raise IdentificationError(
-            f"the model has {estimator.table.n_free} free parameters but the data provide only "
-            f"{estimator.n_moments} sample moments (df = {estimator.df}); fix or remove "
-            "parameters"
+            f"the model has {fitter.table.n_free} free parameters but the data provide only "
+            f"{fitter.n_moments} sample moments (df = {fitter.df}); fix or remove parameters"
         )
-    return _fit(estimator, prepared, missing=missing)
+    return _fit(fitter, prepared, missing=missing, options=options)
+
+
+def build_estimator(spec: ModelSpec, *, missing: str, std_lv: bool) -> Estimator:
+    """The model laid out for fitting, with a mean structure under FIML or when the model has
+    intercepts (lavaan's default)."""
+    meanstructure = missing == "fiml" or bool(spec.intercepts)
+    return Estimator(spec, build_table(spec, meanstructure=meanstructure, std_lv=std_lv))
 
 
 @dataclass
@@ -398,7 +463,9 @@ def sample_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centered.T @ centered / len(values), mean
 
 
-def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemResult:
+def _fit(
+    estimator: Estimator, prepared: PreparedData, *, missing: str, options: EstimationOptions
+) -> SemResult:
     values = prepared.values
     n = len(values)
     table = estimator.table
@@ -437,15 +504,34 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
     mom = model.moments(theta, fixed)
     _, parts = data.evaluate(mom, derivatives=True)
     d_sigma, d_mu = model.jacobian(mom)
-    if missing == "fiml":
-        hessian = _numeric_hessian(estimator, data, theta, fixed)
-        information = n / 2 * hessian
+    if options.information == "observed":
+        unit_information = _numeric_hessian(model, data, theta, fixed) / 2
     else:
-        information = n / 2 * data.information(parts, d_sigma, d_mu)
-    vcov = _invert_information(_free_parameter_names([estimator.table]), information)
+        unit_information = data.information(parts, d_sigma, d_mu) / 2
+    names = _free_parameter_names([estimator.table])
+    vcov = _invert_information(names, n * unit_information)
+    baseline = _baseline_moments(estimator, data, values, h1_cov, h1_mean)
+    fit = _fit_measures(estimator, data, mom, fmin, (h1_cov, h1_mean), baseline, values)
+    if options.se != "standard" or options.robust_test:
+        layout = robust.H1Layout(estimator.p, meanstructure=table.meanstructure, exogenous=x)
+        group = robust.GroupData(layout, robust.Patterns(values), h1_cov, h1_mean, 1.0)
+        implied = robust.Implied(
+            mom.sigma, mom.mu if table.meanstructure else h1_mean, layout.delta(d_sigma, d_mu)
+        )
+        corrected = robust.robust_inference(
+            options,
+            [group],
+            [implied],
+            [baseline],
+            bread_inverse=n * vcov,
+            n=n,
+            fit=fit,
+            fiml=missing == "fiml",
+        )
+        vcov = corrected.vcov if corrected.vcov is not None else vcov
+        fit |= corrected.fit
     row_values = model.row_values(theta, fixed)
     estimates = _estimates_table(estimator, mom, row_values, vcov)
-    fit = _fit_measures(estimator, data, mom, fmin, h1_cov, h1_mean, values, missing=missing)
     r2 = _r_squared(estimator, mom)
     notes += _heywood_warnings(estimates, mom, estimator)
     for note in notes:
@@ -460,10 +546,11 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
         iterations=iterations,
         warnings=notes,
         missing=missing,
+        options=options,
         _estimator=estimator,
         _moments=mom,
         _theta=theta,
-        _metric=2 * information / n,
+        _vcov=vcov,
     )
 
 
@@ -484,9 +571,9 @@ def _fallback(model, data, theta: np.ndarray, fixed):
     return fisher_scoring(model, data, result.x, fixed, max_iter=200)
 
 
-def _numeric_hessian(estimator: Estimator, data, theta: np.ndarray, fixed: np.ndarray):
-    """Hessian of the fit function by central differences of the analytic gradient."""
-    model = estimator.model
+def _numeric_hessian(model, data, theta: np.ndarray, fixed) -> np.ndarray:
+    """Hessian of the fit function by central differences of the analytic gradient (lavaan's
+    ``observed.information = "hessian"``)."""
 
     def gradient(x: np.ndarray) -> np.ndarray:
         mom = model.moments(x, fixed)
@@ -515,6 +602,17 @@ def _free_parameter_names(
             k = table.free[i]
             if k >= 0 and not names[k]:
                 names[k] = prefix + f"{table.lhs[i]} {table.op[i]} {table.rhs[i]}".strip()
+    return names
+
+
+def _lavaan_parameter_names(table: ParameterTable, suffix: str = "") -> list[str]:
+    """lavaan's names of the free parameters: the label, else ``lhs op rhs`` without spaces
+    (``suffix`` marks groups after the first, as lavaan's ``.g2``)."""
+    names = [""] * table.n_free
+    for i in range(len(table)):
+        k = table.free[i]
+        if k >= 0 and not names[k]:
+            names[k] = table.label[i] or f"{table.lhs[i]}{table.op[i]}{table.rhs[i]}" + suffix
     return names
 
 
@@ -570,13 +668,32 @@ def _estimates_table(
     return frame
 
 
-def _baseline(estimator: Estimator, h1_cov: np.ndarray, h1_mean: np.ndarray):
-    """Independence model: variances (and means) free, exogenous covariates at sample values."""
+def _baseline_moments(
+    estimator: Estimator, data, values: np.ndarray, h1_cov: np.ndarray, h1_mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Implied moments of the independence (baseline) model: every variance and mean free,
+    exogenous covariates at their sample moments. Under FIML these are the available-case
+    means and variances (the likelihood factors over variables)."""
     x = estimator._exo_x
     sigma = np.diag(np.diag(h1_cov))
-    if len(x):
+    mean = h1_mean.copy()
+    if isinstance(data, MissingData):
+        p = estimator.p
+        counts, total, variance = np.zeros(p), np.zeros(p), np.zeros(p)
+        for idx, n_k, pattern_mean, _ in data.patterns:
+            total[idx] += n_k * pattern_mean
+            counts[idx] += n_k
+        mean = total / counts
+        for idx, n_k, pattern_mean, cov in data.patterns:
+            variance[idx] += n_k * (np.diag(cov) + (pattern_mean - mean[idx]) ** 2)
+        np.fill_diagonal(sigma, variance / counts)
+        if len(x):
+            h1_cov, h1_mean = sample_moments(values[:, x])
+            sigma[np.ix_(x, x)] = h1_cov
+            mean[x] = h1_mean
+    elif len(x):
         sigma[np.ix_(x, x)] = h1_cov[np.ix_(x, x)]
-    return sigma
+    return sigma, mean
 
 
 def _fit_measures(
@@ -584,44 +701,24 @@ def _fit_measures(
     data,
     mom: Moments,
     fmin: float,
-    h1_cov: np.ndarray,
-    h1_mean: np.ndarray,
+    h1: tuple[np.ndarray, np.ndarray],
+    baseline: tuple[np.ndarray, np.ndarray],
     values: np.ndarray,
-    *,
-    missing: str,
 ) -> dict[str, float]:
     n = len(values)
     p = estimator.p
-    q = estimator.table.n_free
-    df = estimator.df
-    npar = q
-    if missing == "fiml":
+    h1_cov, h1_mean = h1
+    base_sigma, base_mean = baseline
+    if isinstance(data, MissingData):
         loglik = data.loglik(mom.sigma, mom.mu)
         unrestricted = data.loglik(h1_cov, h1_mean)
         chisq = 2 * (unrestricted - loglik)
-        base_sigma = _baseline(estimator, h1_cov, h1_mean)
-        base_mean = np.zeros(p)
-        counts = np.zeros(p)
-        var = np.zeros(p)
-        for idx, n_k, mean, _ in data.patterns:
-            base_mean[idx] += n_k * mean
-            counts[idx] += n_k
-        base_mean /= counts
-        for idx, n_k, mean, cov in data.patterns:
-            var[idx] += n_k * (np.diag(cov) + (mean - base_mean[idx]) ** 2)
-        np.fill_diagonal(base_sigma, var / counts)
-        x = estimator._exo_x
-        if len(x):
-            xcov, xmean = sample_moments(values[:, x])
-            base_sigma[np.ix_(x, x)] = xcov
-            base_mean[x] = xmean
         baseline_chisq = 2 * (unrestricted - data.loglik(base_sigma, base_mean))
     else:
         constant = p * np.log(2 * np.pi)
         loglik = -n / 2 * (constant + fmin)
         unrestricted = -n / 2 * (constant + data.saturated_value())
         chisq = n * (fmin - data.saturated_value())
-        base_sigma = _baseline(estimator, h1_cov, h1_mean)
         logdet = np.linalg.slogdet(base_sigma)[1]
         base_value = logdet + np.trace(np.linalg.solve(base_sigma, h1_cov))
         baseline_chisq = n * (base_value - data.saturated_value())
@@ -632,17 +729,15 @@ def _fit_measures(
         loglik_x = -n / 2 * (len(x) * (np.log(2 * np.pi) + 1) + np.linalg.slogdet(xcov)[1])
         loglik -= loglik_x
         unrestricted -= loglik_x
-    n_y = p - estimator.n_exo
-    baseline_df = estimator.n_moments - n_y * (2 if estimator.table.meanstructure else 1)
     meanstructure = estimator.table.meanstructure
     return fitmeasures.normal_theory_measures(
         chisq=max(chisq, 0.0),
-        df=df,
+        df=estimator.df,
         baseline_chisq=baseline_chisq,
-        baseline_df=baseline_df,
+        baseline_df=estimator.baseline_df,
         n=n,
         groups=1,
-        npar=npar,
+        npar=estimator.table.n_free,
         loglik=loglik,
         unrestricted_loglik=unrestricted,
         srmr_value=fitmeasures.srmr(
