@@ -65,6 +65,8 @@ def rmsea(chisq: float, df: float, n: float, *, groups: int = 1, c_hat: float = 
     ``c_hat = 1`` gives the normal-theory index (or the *scaled* one when ``chisq`` is a scaled
     statistic); the scaling factor gives the *robust* RMSEA of Brosseau-Liard et al. (2012).
     """
+    if math.isnan(df):
+        return math.nan
     if not df > 0:
         return 0.0
     return math.sqrt(max(chisq / (n * df) - c_hat / n, 0.0)) * math.sqrt(groups)
@@ -83,8 +85,10 @@ def rmsea_ci(
 
     For the robust interval, pass the *scaled* statistic and the scaling factor ``c_hat``.
     """
-    if not all(math.isfinite(v) for v in (chisq, df, n)) or df < 1:
-        return (0.0, 0.0) if math.isfinite(chisq) else (math.nan, math.nan)
+    if not all(math.isfinite(v) for v in (chisq, df, n)):
+        return math.nan, math.nan
+    if df < 1:
+        return 0.0, 0.0
     upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
 
     def cdf(ncp: float) -> float:
@@ -251,6 +255,8 @@ def scaled_measures(
     the scaling factors are trace / df. As lavaan does, the scaled RMSEA and its interval use
     the unscaled statistic against ``trace`` degrees of freedom.
     """
+    if not df > 0:
+        trace = math.nan  # lavaan does not scale a saturated model
     scaling = trace / df if df > 0 else math.nan
     baseline_scaling = baseline_trace / baseline_df if baseline_df > 0 else math.nan
     scaled = chisq / scaling if df > 0 else chisq

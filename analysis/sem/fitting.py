@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 from analysis.errors import (
     AnalysisError,
@@ -377,7 +378,10 @@ def fit_sem(
             f"the model has {fitter.table.n_free} free parameters but the data provide only "
             f"{fitter.n_moments} sample moments (df = {fitter.df}); fix or remove parameters"
         )
-    return _fit(fitter, prepared, missing=missing, options=options)
+    # Many small (batched) matrices: BLAS threads only add overhead, and on a loaded machine
+    # they make a FIML fit several times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(fitter, prepared, missing=missing, options=options)
 
 
 def build_estimator(spec: ModelSpec, *, missing: str, std_lv: bool) -> Estimator:
@@ -512,7 +516,7 @@ def _fit(
     vcov = _invert_information(names, n * unit_information)
     baseline = _baseline_moments(estimator, data, values, h1_cov, h1_mean)
     fit = _fit_measures(estimator, data, mom, fmin, (h1_cov, h1_mean), baseline, values)
-    if options.se != "standard" or options.robust_test:
+    if options.se != "standard" or options.robust_test or missing == "fiml":
         layout = robust.H1Layout(estimator.p, meanstructure=table.meanstructure, exogenous=x)
         group = robust.GroupData(layout, robust.Patterns(values), h1_cov, h1_mean, 1.0)
         implied = robust.Implied(

@@ -358,12 +358,15 @@ def complete_data_chisq(
     )
 
 
-def fiml_corrected_trace(groups: Sequence[GroupData], implied: Sequence[Implied]) -> float:
-    """Trace of the FIML-corrected statistic V3 (Zhang & Savalei, 2023; lavaan's
-    ``lav_fit_fiml_corrected``): ``tr(U Wm^-1 Wc Wm^-1 U Gamma)`` with
-    ``U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm``, ``Wm`` the observed and ``Wc`` the
-    complete-data information of the saturated model and ``Gamma = Wm^-1 Jm Wm^-1``, every
-    matrix block-diagonal over groups with the groups' weights."""
+def fiml_corrected_trace(
+    groups: Sequence[GroupData], implied: Sequence[Implied], *, scaled: bool
+) -> float:
+    """Trace of the FIML-corrected statistic (Zhang & Savalei, 2023; lavaan's
+    ``lav_fit_fiml_corrected``), with ``U = Wm - Wm Delta (Delta' Wm Delta)^-1 Delta' Wm``,
+    ``Wm`` the observed and ``Wc`` the complete-data information of the saturated model,
+    every matrix block-diagonal over groups with the groups' weights:
+    ``tr(U Wm^-1 Wc Wm^-1 U Gamma)``, ``Gamma = Wm^-1 Jm Wm^-1`` (version V3, beside a scaled
+    test) or ``tr(Wc Wm^-1 U Wm^-1)`` (V6, normal-theory ML)."""
     information = sum(
         g.weight * m.delta.T @ g.h1_information @ m.delta
         for g, m in zip(groups, implied, strict=True)
@@ -372,12 +375,7 @@ def fiml_corrected_trace(groups: Sequence[GroupData], implied: Sequence[Implied]
     weighted_wd = [
         g.weight * g.h1_information @ m.delta for g, m in zip(groups, implied, strict=True)
     ]
-    middle, gamma = [], []
-    for g in groups:
-        wm_inv = np.linalg.inv(g.h1_information)
-        # (Wm/f)^-1 (f Wc) (Wm/f)^-1 with lavaan's weights: Wmi = Wm^-1 / f, Wc f.
-        middle.append(wm_inv @ g.complete_information @ wm_inv / g.weight)
-        gamma.append(wm_inv @ g.h1_first_order @ wm_inv / g.weight)
+    wm_inverse = [np.linalg.inv(g.h1_information) for g in groups]
 
     def u_block(i: int, j: int) -> np.ndarray:
         block = -weighted_wd[i] @ inverse @ weighted_wd[j].T
@@ -385,6 +383,18 @@ def fiml_corrected_trace(groups: Sequence[GroupData], implied: Sequence[Implied]
             block = block + groups[i].weight * groups[i].h1_information
         return block
 
+    if not scaled:
+        return float(
+            sum(
+                np.trace(g.complete_information @ w @ u_block(i, i) @ w) / g.weight
+                for i, (g, w) in enumerate(zip(groups, wm_inverse, strict=True))
+            )
+        )
+    # lavaan's weights: Wm^-1 / f, Wc f and Gamma / f per group block.
+    middle = [
+        w @ g.complete_information @ w / g.weight for g, w in zip(groups, wm_inverse, strict=True)
+    ]
+    gamma = [w @ g.h1_first_order @ w / g.weight for g, w in zip(groups, wm_inverse, strict=True)]
     total = 0.0
     for i in range(len(groups)):
         for j in range(len(groups)):
@@ -487,38 +497,42 @@ def robust_inference(
         vcov = bread_inverse @ meat @ bread_inverse / n
     elif options.se == "robust.sem":
         vcov = bread_inverse @ satorra_bentler_meat(groups, implied) @ bread_inverse / n
-    if options.test == "standard":
+    if options.test == "standard" and not fiml:
         return RobustInference(vcov, {})
 
     df, baseline_df = fit["df"], fit["baseline_df"]
-    chisq, baseline_chisq = fit["chisq"], fit["baseline_chisq"]
     n_groups = len(groups)
-    trace = _scaling_trace(options.test, groups, implied, bread_inverse, first_order)
     baseline_model = _baseline_implied(groups, baseline)
-    baseline_inverse = _baseline_bread_inverse(options.information, groups, baseline_model)
-    baseline_trace = _scaling_trace(options.test, groups, baseline_model, baseline_inverse)
-    measures = fitmeasures.scaled_measures(
-        chisq=chisq,
-        df=df,
-        trace=trace,
-        baseline_chisq=baseline_chisq,
-        baseline_df=baseline_df,
-        baseline_trace=baseline_trace,
-        n=n,
-        groups=n_groups,
-    )
+    measures: dict[str, float] = {}
+    if options.test != "standard":
+        trace = _scaling_trace(options.test, groups, implied, bread_inverse, first_order)
+        baseline_inverse = _baseline_bread_inverse(options.information, groups, baseline_model)
+        baseline_trace = _scaling_trace(options.test, groups, baseline_model, baseline_inverse)
+        measures = fitmeasures.scaled_measures(
+            chisq=fit["chisq"],
+            df=df,
+            trace=trace,
+            baseline_chisq=fit["baseline_chisq"],
+            baseline_df=baseline_df,
+            baseline_trace=baseline_trace,
+            n=n,
+            groups=n_groups,
+        )
     if fiml:
+        # Robust RMSEA/CFI of incomplete data: from the FIML-corrected statistics.
+        scaled = options.test != "standard"
         robust = {
             "chisq": complete_data_chisq(groups, implied, n),
-            "c_hat": fiml_corrected_trace(groups, implied) / df,
+            "c_hat": fiml_corrected_trace(groups, implied, scaled=scaled) / df,
             "baseline_chisq": complete_data_chisq(groups, baseline_model, n),
-            "c_hat_baseline": fiml_corrected_trace(groups, baseline_model) / baseline_df,
+            "c_hat_baseline": fiml_corrected_trace(groups, baseline_model, scaled=scaled)
+            / baseline_df,
         }
     else:
         robust = {
-            "chisq": chisq,
+            "chisq": fit["chisq"],
             "c_hat": measures["chisq_scaling_factor"],
-            "baseline_chisq": baseline_chisq,
+            "baseline_chisq": fit["baseline_chisq"],
             "c_hat_baseline": measures["baseline_chisq_scaling_factor"],
         }
     measures |= fitmeasures.robust_measures(
