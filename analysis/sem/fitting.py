@@ -22,6 +22,7 @@ from analysis.errors import (
 )
 from analysis.sem import fitmeasures, robust
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel, fisher_scoring
+from analysis.sem.modindices import modification_indices
 from analysis.sem.options import EstimationOptions, resolve_options
 from analysis.sem.partable import ParameterTable, build_table
 from analysis.sem.start import starting_values
@@ -185,6 +186,8 @@ class SemResult:
     _moments: Moments = field(repr=False)
     _theta: np.ndarray = field(repr=False)
     _vcov: np.ndarray = field(repr=False)
+    _sample: CompleteData | MissingData = field(repr=False)
+    _fixed: np.ndarray = field(repr=False)  # fixed values of the table's rows
 
     @property
     def spec(self) -> ModelSpec:
@@ -224,6 +227,36 @@ class SemResult:
         frame["ci_lower"] = frame["est"] - z * frame["se"]
         frame["ci_upper"] = frame["est"] + z * frame["se"]
         return frame
+
+    def modindices(self, *, minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices of every fixed parameter, as lavaan's ``modindices()``.
+
+        Parameters
+        ----------
+        minimum : float
+            Leave out indices below this value (3.84 is the 5% critical value of one df).
+
+        Returns
+        -------
+        DataFrame
+            ``lhs, op, rhs, mi, epc, sepc_all``, largest index first: the drop in chi-square
+            expected from freeing the parameter, its expected value, and that value
+            standardized (std.all).
+
+        References
+        ----------
+        Sörbom, D. (1989). Model modification. *Psychometrika*, 54(3), 371-384.
+        """
+        row_values = self._estimator.model.row_values(self._theta, self._fixed)
+        return modification_indices(
+            self._estimator.table,
+            self.spec,
+            row_values,
+            self._sample,
+            self._moments,
+            self.n_used,
+            minimum=minimum,
+        )
 
     def _parameter_names(self) -> list[str]:
         return _lavaan_parameter_names(self._estimator.table)
@@ -555,6 +588,8 @@ def _fit(
         _moments=mom,
         _theta=theta,
         _vcov=vcov,
+        _sample=data,
+        _fixed=fixed,
     )
 
 

@@ -204,17 +204,33 @@ def observed_information(
     return np.vstack([top, bottom]) / patterns.n
 
 
-def expected_information(layout: H1Layout, sigma: np.ndarray) -> np.ndarray:
-    """Unit expected information of complete normal data in the h1 coordinates (the
-    normal-theory weight matrix ``W``)."""
-    inverse = np.linalg.inv(sigma)
-    cov_part = 0.5 * layout.vech_kron(inverse, inverse)
+def expected_information(
+    layout: H1Layout,
+    sigma: np.ndarray,
+    masks: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Unit expected information of normal data in the h1 coordinates at ``sigma``: the
+    normal-theory weight matrix ``W`` for complete data; with missing-data patterns
+    (``masks`` of observed variables and their shares ``weights``), the patterns' average
+    (lavaan's ``lav_mvnorm_missing_information_expected``)."""
+    if masks is None:
+        masks, weights = np.ones((1, layout.p), dtype=bool), np.ones(1)
+    p = layout.p
+    mean_part = np.zeros((p, p))
+    cov_part = 0.0
+    for mask, weight in zip(masks, weights, strict=True):
+        idx = np.flatnonzero(mask)
+        inverse = np.zeros((p, p))
+        inverse[np.ix_(idx, idx)] = np.linalg.inv(sigma[np.ix_(idx, idx)])
+        mean_part += weight * inverse
+        cov_part = cov_part + weight * 0.5 * layout.vech_kron(inverse, inverse)
     if not layout.meanstructure:
         return cov_part
     m = layout.mean_index
     k_mean = len(m)
     out = np.zeros((layout.k, layout.k))
-    out[:k_mean, :k_mean] = inverse[np.ix_(m, m)]
+    out[:k_mean, :k_mean] = mean_part[np.ix_(m, m)]
     out[k_mean:, k_mean:] = cov_part
     return out
 

@@ -173,3 +173,31 @@ def test_saturated_model_has_no_scaling_factor():
     assert fit["cfi_scaled"] == pytest.approx(1.0, abs=1e-12)
     assert fit["rmsea_robust"] == 0.0
     assert math.isnan(fit["cfi_robust"]) and math.isnan(fit["rmsea_scaled"])
+
+
+def test_modification_indices_match_lavaan(case):
+    reference, _, result = case
+    ours = result.modindices()
+    lavaan = pd.DataFrame(reference["modindices"])
+    assert list(ours.columns) == ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
+    assert ours["mi"].is_monotonic_decreasing
+    keys = ["lhs", "op", "rhs"]
+    # The same parameters (lavaan leaves out those whose freeing is not identified)...
+    assert sorted(map(tuple, ours[keys].values)) == sorted(map(tuple, lavaan[keys].values))
+    merged = ours.merge(lavaan, on=keys, suffixes=("", "_lavaan"))
+    # ...with the same index, expected change and standardized change.
+    np.testing.assert_allclose(merged["mi"], merged["mi_lavaan"], atol=0.01)
+    np.testing.assert_allclose(merged["epc"], merged["epc_lavaan"], atol=1e-3)
+    # (Freeing a fixed covariate's covariance changes nothing: mi 0, lavaan gives no sepc.)
+    informative = merged["mi_lavaan"] > 1e-8
+    np.testing.assert_allclose(
+        merged.loc[informative, "sepc_all"], merged.loc[informative, "sepc.all"], atol=1e-3
+    )
+
+
+def test_modification_indices_find_the_omitted_cross_loading():
+    result = fit_sem(load_data("acsi_ratings"), CASES["acsi_mlr"]["model"], estimator="MLR")
+    top = result.modindices(minimum=3.84)
+    assert (top["mi"] >= 3.84).all()
+    assert tuple(top.iloc[0][["lhs", "op", "rhs"]]) == ("PQ", "=~", "pv3")
+    assert top.iloc[0]["sepc_all"] > 0.3
