@@ -20,14 +20,18 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from analysis._checks import require_columns
+from analysis.common_method import HarmanTest, harman_single_factor
 from analysis.compare import GroupComparison, compare_groups
 from analysis.correlation import correlations
-from analysis.descriptives import construct_scores, describe, net_promoter_score
+from analysis.descriptives import construct_scores, describe, mardia, net_promoter_score
 from analysis.drivers import importance_performance
+from analysis.errors import ConvergenceError, IdentificationError
 from analysis.invariance import measurement_invariance
 from analysis.prepare import prepare
 from analysis.reliability import item_total, reliability
 from analysis.sem import SemResult, fit_sem
+from analysis.sem.fitting import build_estimator
+from analysis.sem.modindices import MI_COLUMNS
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
 
@@ -37,6 +41,8 @@ ESTIMATE_COLUMNS = (
     "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all",
 )  # fmt: skip
 RELIABILITY_KEYS = ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items")
+MODINDICES_MINIMUM = 3.84
+"""Modification indices reported: those significant at 5% on one df."""
 _REPORTED_OPS = ("=~", "~", "~~", ":=")
 INVARIANCE_MIN_PER_GROUP = 50
 """Fewest complete answers per group for an invariance test, and at least two per item: CFA
@@ -67,6 +73,10 @@ class GroupInvariance:
         The group with too few answers.
     detail : str
         Why the models could not be estimated.
+    partial : tuple of str
+        Parameters left free across groups (partial invariance).
+    missing, estimator : str
+        How the models were fitted.
     """
 
     column: str
@@ -76,6 +86,9 @@ class GroupInvariance:
     problem: str | None = None
     group: str = ""
     detail: str = ""
+    partial: tuple[str, ...] = ()
+    missing: str = "listwise"
+    estimator: str = "ML"
 
     @property
     def highest_level(self) -> str | None:
@@ -87,12 +100,16 @@ class GroupInvariance:
 
     def to_dict(self) -> dict:
         """JSON-safe: ``column``, ``groups`` (``group, n`` in order), ``needed``, ``problem``,
-        ``group``, ``detail``, ``highest_level`` and ``levels`` (the table's rows, or none)."""
+        ``group``, ``detail``, ``partial``, ``missing``, ``estimator``, ``highest_level`` and
+        ``levels`` (the table's rows, or none)."""
         return _json_safe(
             {
                 "column": self.column,
                 "groups": [{"group": name, "n": n} for name, n in self.sizes.items()],
                 "needed": self.needed,
+                "partial": list(self.partial),
+                "missing": self.missing,
+                "estimator": self.estimator,
                 "problem": self.problem,
                 "group": self.group,
                 "detail": self.detail,
@@ -148,6 +165,16 @@ class AnalysisResult:
         Percentile intervals per parameter, when ``bootstrap > 0``.
     invariance : dict of str to GroupInvariance
         Measurement invariance across the groups of each column of ``invariance``.
+    htmt2 : pandas.DataFrame
+        HTMT2 (geometric means) per pair of constructs.
+    mardia : dict or None
+        Mardia's multivariate skewness and kurtosis of the items (complete rows).
+    modindices : pandas.DataFrame
+        Modification indices of the structural model, ``mi >= 3.84``.
+    common_method : HarmanTest or None
+        Harman's single-factor test (two or more constructs).
+    recoded : pandas.DataFrame
+        Answers turned missing by missing-value codes (``item, code, n``).
     """
 
     n_rows: int
@@ -172,17 +199,38 @@ class AnalysisResult:
     target: str | None
     bootstrap: pd.DataFrame | None
     invariance: dict[str, GroupInvariance] = field(default_factory=dict)
+    htmt2: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mardia: dict[str, float] | None = None
+    modindices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MI_COLUMNS))
+    common_method: HarmanTest | None = None
+    recoded: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict:
         """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN)."""
         estimates = self.model.estimates
         estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
+        options = self.model.options
         document = {
             "n_rows": self.n_rows,
             "n_used": self.n_used,
             "dropped": _records(self.dropped),
             "missing": self.missing,
-            "warnings": [*self.measurement_model.warnings, *self.model.warnings],
+            "estimation": {
+                "estimator": options.estimator,
+                "se": options.se,
+                "test": options.test,
+                "information": options.information,
+            },
+            "missing_codes": _records(self.recoded),
+            "warnings": [
+                {"model": "measurement", "message": message}
+                for message in self.measurement_model.warnings
+            ]
+            + [
+                {"model": "structural", "message": message}
+                for message in self.model.warnings
+                if self.model is not self.measurement_model
+            ],
             "fit": dict(self.model.fit),
             "measurement_fit": dict(self.measurement_model.fit),
             "estimates": _records(estimates.reindex(columns=list(ESTIMATE_COLUMNS))),
@@ -192,12 +240,17 @@ class AnalysisResult:
                 for row in self.reliability.to_dict("records")
             },
             "htmt": _nested(self.htmt, "htmt"),
+            "htmt2": _nested(self.htmt2, "htmt"),
             "fornell_larcker": {
                 a: dict(row) for a, row in self.fornell_larcker_matrix.to_dict("index").items()
             },
             "correlations": _records(self.correlations),
             "descriptives": _records(self.descriptives),
+            "mardia": self.mardia,
+            "modindices": _records(self.modindices),
         }
+        if self.common_method is not None:
+            document["common_method"] = self.common_method.to_dict()
         if self.nps is not None:
             overall = self.nps[self.nps["group"].isna()].drop(columns="group")
             document["nps"] = _records(overall)[0] | {
@@ -267,13 +320,17 @@ def invariance_across(
     constructs: Mapping[str, Sequence[str]],
     group: str,
     order: Sequence[object] | None = None,
+    missing: str = "listwise",
+    estimator: str = "ML",
+    partial: Sequence[str] = (),
 ) -> GroupInvariance:
     """Configural, metric and scalar invariance across the groups of ``group``, if testable.
 
-    The rows with every item of ``constructs`` answered are compared (listwise), by maximum
-    likelihood (:func:`analysis.invariance.measurement_invariance`). Every group needs at
-    least ``max(50, 2 × items)`` of them; otherwise, or when the models cannot be estimated,
-    the result says why instead.
+    The rows with every item of ``constructs`` answered are compared (listwise; under FIML
+    every row with an answer), by maximum likelihood
+    (:func:`analysis.invariance.measurement_invariance`). Every group needs at least
+    ``max(50, 2 × items)`` of them; otherwise, or when the models cannot be estimated, the
+    result says why instead.
 
     Parameters
     ----------
@@ -287,6 +344,10 @@ def invariance_across(
     order : sequence, optional
         The groups in the order to report them (e.g. waves in time order), the first being the
         reference group; by default natural order. Groups not listed are left out.
+    missing, estimator : str
+        As in :func:`analysis.sem.fit_sem`.
+    partial : sequence of str
+        Parameters left free across groups (partial invariance), e.g. ``["loy2~1"]``.
 
     Examples
     --------
@@ -309,9 +370,16 @@ def invariance_across(
     else:
         levels = [level for level in order if level in present]
         frame = frame[frame[group].isin(levels)]
-    complete = frame.dropna()
-    sizes = {str(level): int((complete[group] == level).sum()) for level in levels}
-    tested = {"column": group, "sizes": sizes, "needed": needed}
+    used = frame.dropna() if missing == "listwise" else frame[frame[items].notna().any(axis=1)]
+    sizes = {str(level): int((used[group] == level).sum()) for level in levels}
+    tested = {
+        "column": group,
+        "sizes": sizes,
+        "needed": needed,
+        "partial": tuple(partial),
+        "missing": missing,
+        "estimator": str(estimator).upper(),
+    }
     if len(levels) < 2:
         return GroupInvariance(**tested, problem="one_group")
     smallest = min(sizes, key=sizes.__getitem__)
@@ -321,7 +389,13 @@ def invariance_across(
         # Many small matrices: BLAS threads only add overhead (several times slower under load).
         with threadpool_limits(limits=1, user_api="blas"):
             table = measurement_invariance(
-                complete, constructs=constructs, group=group, group_order=levels
+                used,
+                constructs=constructs,
+                group=group,
+                group_order=levels,
+                missing=missing,
+                estimator=estimator,
+                partial=partial,
             )
     except ValueError as error:
         return GroupInvariance(**tested, problem="not_estimable", detail=str(error))
@@ -353,6 +427,9 @@ def analyze(
     group: str | None = None,
     nps: str | None = None,
     invariance: Sequence[str] = (),
+    estimator: str = "ML",
+    missing_codes: Sequence[float] = (),
+    partial: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> AnalysisResult:
     """Run the complete analysis of a loyalty survey.
@@ -371,6 +448,14 @@ def analyze(
     missing : {"listwise", "fiml"}
         Missing-data handling of the model fits. Alpha, omega, item-total and HTMT always use
         the complete cases of their items; construct scores average the answered items.
+    estimator : {"ML", "MLR", "MLM"}
+        Estimator of every model fit (:func:`analysis.sem.fit_sem`): MLR (robust standard
+        errors and scaled chi-square, with listwise deletion or FIML) is the usual choice for
+        rating-scale items; MLM needs listwise deletion.
+    missing_codes : sequence of float
+        Answer codes that mean "no answer" ("don't know" = 9, ...): recoded as missing before
+        anything else. With ``scale_min``/``scale_max`` any other answer off the scale is an
+        error (naming the items), never analysed.
     bootstrap : int
         Number of bootstrap resamples for percentile intervals (0: none).
     seed : int, optional
@@ -384,6 +469,9 @@ def analyze(
         Columns (waves, segments) across whose groups the measurement model is tested for
         configural, metric and scalar invariance (:func:`invariance_across`): whether
         construct scores can be compared between the groups at all.
+    partial : sequence of str
+        Parameters the invariance tests leave free across groups (partial invariance), e.g.
+        ``["loy2~1"]``.
     progress : callable, optional
         Called with the name of each stage as it starts (``"prepare"``, ``"measurement
         model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
@@ -417,6 +505,8 @@ def analyze(
     }
     if not constructs:
         raise ValueError("the model defines no construct with two or more observed items")
+    fit_options = {"missing": missing, "estimator": estimator}
+    _check_identified(spec)
 
     _report(progress, "prepare")
     prepared = prepare(
@@ -426,17 +516,23 @@ def analyze(
         scale_min=scale_min,
         scale_max=scale_max,
         missing=missing,
+        missing_codes=missing_codes,
     )
     items = prepared.data
 
     _report(progress, "measurement model")
     measurement_text = measurement_syntax(constructs)
-    measurement = fit_sem(items, measurement_text, missing=missing)
+    try:
+        measurement = fit_sem(items, measurement_text, **fit_options)
+    except (IdentificationError, ConvergenceError) as error:
+        raise type(error)(
+            f"measurement model (every construct with its items, freely correlated): {error}"
+        ) from error
     _report(progress, "structural model")
     only_measurement = not (spec.regressions or spec.covariances or spec.defined) and set(
         spec.latent
     ) == set(constructs)
-    structural = measurement if only_measurement else fit_sem(items, model, missing=missing)
+    structural = measurement if only_measurement else fit_sem(items, model, **fit_options)
 
     _report(progress, "reliability")
     reliability_table = reliability(
@@ -447,10 +543,13 @@ def analyze(
 
     _report(progress, "validity")
     many = len(constructs) > 1
-    htmt_table = (
-        htmt(items, constructs=constructs)
+    no_pairs = pd.DataFrame(columns=["construct_a", "construct_b", "htmt", "exceeds"])
+    htmt_table = htmt(items, constructs=constructs) if many else no_pairs
+    htmt2_table = htmt(items, constructs=constructs, htmt2=True) if many else no_pairs
+    common_method = (
+        harman_single_factor(items, constructs=constructs, measurement=measurement, **fit_options)
         if many
-        else pd.DataFrame(columns=["construct_a", "construct_b", "htmt", "exceeds"])
+        else None
     )
 
     _report(progress, "scores")
@@ -461,6 +560,10 @@ def analyze(
         else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
     )
     item_columns = [item for members in constructs.values() for item in members]
+    try:
+        normality = mardia(items, columns=item_columns)
+    except ValueError:  # too few complete rows, or a singular covariance matrix
+        normality = None
     descriptives = pd.concat(
         [
             describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
@@ -484,7 +587,9 @@ def analyze(
     if invariance:
         _report(progress, "invariance")
         tested = {
-            column: invariance_across(items, constructs=constructs, group=column)
+            column: invariance_across(
+                items, constructs=constructs, group=column, partial=partial, **fit_options
+            )
             for column in invariance
         }
 
@@ -549,4 +654,21 @@ def analyze(
         target=target,
         bootstrap=boot,
         invariance=tested,
+        htmt2=htmt2_table,
+        mardia=normality,
+        modindices=structural.modindices(minimum=MODINDICES_MINIMUM),
+        common_method=common_method,
+        recoded=prepared.recoded,
     )
+
+
+def _check_identified(spec) -> None:
+    """Refuse a model with more free parameters than sample moments, in its own terms (before
+    the automatic measurement model, which has other counts, is fitted)."""
+    counted = build_estimator(spec, missing="listwise", std_lv=False)
+    if counted.df < 0:
+        raise IdentificationError(
+            f"the model has {counted.table.n_free} free parameters but its "
+            f"{len(spec.observed_variables)} observed variables provide only "
+            f"{counted.n_moments} sample moments (df = {counted.df}); fix or remove parameters"
+        )

@@ -177,6 +177,17 @@ class CompleteData:
     def saturated_value(self) -> float:
         return self.logdet + self.p
 
+    def loglik(self, sigma: np.ndarray, mu: np.ndarray) -> float:
+        """Normal log-likelihood of the sample at ``sigma`` (and ``mu`` with a mean
+        structure; without one, at the sample means)."""
+        cross = self.cov
+        if self.meanstructure:
+            resid = self.mean - mu
+            cross = cross + np.outer(resid, resid)
+        logdet = np.linalg.slogdet(sigma)[1]
+        value = self.p * _LOG_2PI + logdet + np.trace(np.linalg.solve(sigma, cross))
+        return -self.n / 2 * value
+
     def evaluate(self, mom: Moments, *, derivatives: bool):
         """Fit function (and the pieces of its gradient); ``inf`` if Sigma is not positive
         definite."""

@@ -39,6 +39,7 @@ __all__ = [
     "aic",
     "bic",
     "cfi",
+    "chisq_difference",
     "chisq_pvalue",
     "normal_theory_measures",
     "rmsea",
@@ -304,3 +305,28 @@ def robust_measures(
         "rmsea_ci_upper_robust": upper,
         "rmsea_pvalue_robust": rmsea_close_pvalue(scaled, df, n, groups=groups, c_hat=c_hat),
     }
+
+
+def chisq_difference(
+    restricted: dict[str, float], free: dict[str, float]
+) -> tuple[float, float, float]:
+    """Chi-square difference test of two nested fits (lavaan's ``lavTestLRT``): the plain
+    difference, or, when both fits carry a scaling factor (MLR, MLM), the Satorra-Bentler
+    (2001) scaled difference ``(T0 - T1) / cd`` with ``cd = (df0 c0 - df1 c1) / (df0 - df1)``.
+
+    Returns the statistic, its degrees of freedom and p-value.
+
+    References
+    ----------
+    Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square test statistic for
+    moment structure analysis. *Psychometrika*, 66(4), 507-514.
+    """
+    df = restricted["df"] - free["df"]
+    difference = restricted["chisq"] - free["chisq"]
+    if "chisq_scaling_factor" in restricted and "chisq_scaling_factor" in free:
+        cd = (
+            restricted["df"] * restricted["chisq_scaling_factor"]
+            - free["df"] * free["chisq_scaling_factor"]
+        ) / df
+        difference /= cd
+    return difference, df, chisq_pvalue(max(difference, 0.0), df)

@@ -500,6 +500,89 @@ def sample_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centered.T @ centered / len(values), mean
 
 
+@dataclass
+class GroupSample:
+    """One group's data ready for fitting: the fit-function object (complete-data moments or
+    FIML patterns), the saturated estimates, the table's fixed values (exogenous covariates
+    at their sample moments) and the rows used."""
+
+    data: CompleteData | MissingData
+    h1_cov: np.ndarray
+    h1_mean: np.ndarray
+    fixed: np.ndarray
+    values: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+
+def group_sample(estimator: Estimator, values: np.ndarray, *, missing: str) -> GroupSample:
+    """The sample moments (or EM estimates under FIML) a fit needs."""
+    if missing == "fiml":
+        data = MissingData(values)
+        h1_cov, h1_mean = data.saturated_moments()
+    else:
+        h1_cov, h1_mean = sample_moments(values)
+        sign, logdet = np.linalg.slogdet(h1_cov)
+        if sign <= 0 or not np.isfinite(logdet):
+            raise AnalysisError(
+                "the sample covariance matrix is singular (an item is a linear combination of "
+                "others, or there are fewer complete rows than variables)"
+            )
+        data = CompleteData(
+            h1_cov, h1_mean, len(values), meanstructure=estimator.table.meanstructure
+        )
+    x = estimator._exo_x
+    exo_cov, exo_mean = h1_cov, h1_mean
+    if len(x) and missing == "fiml":
+        # Fixed covariates at their own sample moments (lavaan), not the EM estimates.
+        exo_cov, exo_mean = h1_cov.copy(), h1_mean.copy()
+        x_cov, x_mean = sample_moments(values[:, x])
+        exo_cov[np.ix_(x, x)] = x_cov
+        exo_mean[x] = x_mean
+    return GroupSample(data, h1_cov, h1_mean, estimator.fixed_values(exo_cov, exo_mean), values)
+
+
+def _estimate(model, data, theta0: np.ndarray, fixed) -> tuple[np.ndarray, int]:
+    """Fisher scoring, with a quasi-Newton fallback; raises if neither converges."""
+    theta, iterations, converged, _ = fisher_scoring(model, data, theta0, fixed)
+    if not converged:
+        theta, iterations, converged, _ = _fallback(model, data, theta, fixed)
+    if not converged:
+        raise ConvergenceError(
+            f"the estimator did not converge after {iterations} iterations; the model may be "
+            "misspecified or not identified, or the sample too small"
+        )
+    return theta, iterations
+
+
+def unit_information(model, data, theta: np.ndarray, fixed, *, kind: str) -> np.ndarray:
+    """Information per observation at the estimate: ``"observed"`` (the Hessian of the fit
+    function, as lavaan's default ``observed.information = "hessian"``) or ``"expected"``."""
+    if kind == "observed":
+        return _numeric_hessian(model, data, theta, fixed) / 2
+    mom = model.moments(theta, fixed)
+    _, parts = data.evaluate(mom, derivatives=True)
+    return data.information(parts, *model.jacobian(mom)) / 2
+
+
+def robust_group(
+    estimator: Estimator, sample: GroupSample, mom: Moments, weight: float
+) -> tuple[robust.GroupData, robust.Implied]:
+    """A group's data and implied moments in the saturated model's coordinates."""
+    table = estimator.table
+    layout = robust.H1Layout(
+        estimator.p, meanstructure=table.meanstructure, exogenous=estimator._exo_x
+    )
+    group = robust.GroupData(
+        layout, robust.Patterns(sample.values), sample.h1_cov, sample.h1_mean, weight
+    )
+    d_sigma, d_mu = estimator.model.jacobian(mom)
+    mu = mom.mu if table.meanstructure else sample.h1_mean
+    return group, robust.Implied(mom.sigma, mu, layout.delta(d_sigma, d_mu))
+
+
 def _fit(
     estimator: Estimator, prepared: PreparedData, *, missing: str, options: EstimationOptions
 ) -> SemResult:
@@ -507,54 +590,19 @@ def _fit(
     n = len(values)
     table = estimator.table
     notes = list(prepared.notes)
-    if missing == "fiml":
-        data = MissingData(values)
-        h1_cov, h1_mean = data.saturated_moments()
-    else:
-        h1_cov, h1_mean = sample_moments(values)
-        if not np.isfinite(np.linalg.slogdet(h1_cov)[1]) or np.linalg.slogdet(h1_cov)[0] <= 0:
-            raise AnalysisError(
-                "the sample covariance matrix is singular (an item is a linear combination of "
-                "others, or there are fewer complete rows than variables)"
-            )
-        data = CompleteData(h1_cov, h1_mean, n, meanstructure=table.meanstructure)
-    x = estimator._exo_x
-    exo_cov = h1_cov
-    exo_mean = h1_mean
-    if len(x) and missing == "fiml":
-        exo_cov, exo_mean = sample_moments(values[:, x])
-        full_cov, full_mean = h1_cov.copy(), h1_mean.copy()
-        full_cov[np.ix_(x, x)] = exo_cov
-        full_mean[x] = exo_mean
-        exo_cov, exo_mean = full_cov, full_mean
-    fixed = estimator.fixed_values(exo_cov, exo_mean)
-    theta0 = starting_values(table, fixed, h1_cov, h1_mean)
-    theta, iterations, converged, fmin = fisher_scoring(estimator.model, data, theta0, fixed)
-    if not converged:
-        theta, iterations, converged, fmin = _fallback(estimator.model, data, theta, fixed)
-    if not converged:
-        raise ConvergenceError(
-            f"the estimator did not converge after {iterations} iterations; the model may be "
-            "misspecified or not identified, or the sample too small"
-        )
+    sample = group_sample(estimator, values, missing=missing)
+    data, fixed = sample.data, sample.fixed
     model = estimator.model
+    theta0 = starting_values(table, fixed, sample.h1_cov, sample.h1_mean)
+    theta, iterations = _estimate(model, data, theta0, fixed)
     mom = model.moments(theta, fixed)
-    _, parts = data.evaluate(mom, derivatives=True)
-    d_sigma, d_mu = model.jacobian(mom)
-    if options.information == "observed":
-        unit_information = _numeric_hessian(model, data, theta, fixed) / 2
-    else:
-        unit_information = data.information(parts, d_sigma, d_mu) / 2
-    names = _free_parameter_names([estimator.table])
-    vcov = _invert_information(names, n * unit_information)
-    baseline = _baseline_moments(estimator, data, values, h1_cov, h1_mean)
-    fit = _fit_measures(estimator, data, mom, fmin, (h1_cov, h1_mean), baseline, values)
+    unit = unit_information(model, data, theta, fixed, kind=options.information)
+    vcov = _invert_information(_free_parameter_names([table]), n * unit)
+    h1 = (sample.h1_cov, sample.h1_mean)
+    baseline = _baseline_moments(estimator, data, values, *h1)
+    fit = _fit_measures(estimator, data, mom, h1, baseline, values)
     if options.se != "standard" or options.robust_test or missing == "fiml":
-        layout = robust.H1Layout(estimator.p, meanstructure=table.meanstructure, exogenous=x)
-        group = robust.GroupData(layout, robust.Patterns(values), h1_cov, h1_mean, 1.0)
-        implied = robust.Implied(
-            mom.sigma, mom.mu if table.meanstructure else h1_mean, layout.delta(d_sigma, d_mu)
-        )
+        group, implied = robust_group(estimator, sample, mom, 1.0)
         corrected = robust.robust_inference(
             options,
             [group],
@@ -579,7 +627,7 @@ def _fit(
         r2=r2,
         n_rows=prepared.n_rows,
         n_used=n,
-        converged=converged,
+        converged=True,
         iterations=iterations,
         warnings=notes,
         missing=missing,
@@ -735,53 +783,52 @@ def _baseline_moments(
     return sigma, mean
 
 
-def _fit_measures(
+def _likelihoods(
     estimator: Estimator,
     data,
-    mom: Moments,
-    fmin: float,
+    implied: tuple[np.ndarray, np.ndarray],
     h1: tuple[np.ndarray, np.ndarray],
     baseline: tuple[np.ndarray, np.ndarray],
     values: np.ndarray,
-) -> dict[str, float]:
-    n = len(values)
-    p = estimator.p
-    h1_cov, h1_mean = h1
-    base_sigma, base_mean = baseline
-    if isinstance(data, MissingData):
-        loglik = data.loglik(mom.sigma, mom.mu)
-        unrestricted = data.loglik(h1_cov, h1_mean)
-        chisq = 2 * (unrestricted - loglik)
-        baseline_chisq = 2 * (unrestricted - data.loglik(base_sigma, base_mean))
-    else:
-        constant = p * np.log(2 * np.pi)
-        loglik = -n / 2 * (constant + fmin)
-        unrestricted = -n / 2 * (constant + data.saturated_value())
-        chisq = n * (fmin - data.saturated_value())
-        logdet = np.linalg.slogdet(base_sigma)[1]
-        base_value = logdet + np.trace(np.linalg.solve(base_sigma, h1_cov))
-        baseline_chisq = n * (base_value - data.saturated_value())
+) -> tuple[float, float, float]:
+    """Log-likelihoods of the model, the saturated and the baseline model, the first two
+    conditional on fixed exogenous covariates as lavaan reports them."""
+    loglik, unrestricted = data.loglik(*implied), data.loglik(*h1)
+    baseline_loglik = data.loglik(*baseline)
     x = estimator._exo_x
     if len(x):
-        # lavaan reports the likelihood conditional on fixed exogenous covariates.
+        n = len(values)
         xcov = sample_moments(values[:, x])[0]
         loglik_x = -n / 2 * (len(x) * (np.log(2 * np.pi) + 1) + np.linalg.slogdet(xcov)[1])
         loglik -= loglik_x
         unrestricted -= loglik_x
+        baseline_loglik -= loglik_x
+    return loglik, unrestricted, baseline_loglik
+
+
+def _fit_measures(
+    estimator: Estimator,
+    data,
+    mom: Moments,
+    h1: tuple[np.ndarray, np.ndarray],
+    baseline: tuple[np.ndarray, np.ndarray],
+    values: np.ndarray,
+) -> dict[str, float]:
+    loglik, unrestricted, baseline_loglik = _likelihoods(
+        estimator, data, (mom.sigma, mom.mu), h1, baseline, values
+    )
     meanstructure = estimator.table.meanstructure
     return fitmeasures.normal_theory_measures(
-        chisq=max(chisq, 0.0),
+        chisq=max(2 * (unrestricted - loglik), 0.0),
         df=estimator.df,
-        baseline_chisq=baseline_chisq,
+        baseline_chisq=2 * (unrestricted - baseline_loglik),
         baseline_df=estimator.baseline_df,
-        n=n,
+        n=len(values),
         groups=1,
         npar=estimator.table.n_free,
         loglik=loglik,
         unrestricted_loglik=unrestricted,
-        srmr_value=fitmeasures.srmr(
-            mom.sigma, mom.mu, h1_cov, h1_mean, meanstructure=meanstructure
-        ),
+        srmr_value=fitmeasures.srmr(mom.sigma, mom.mu, *h1, meanstructure=meanstructure),
     )
 
 

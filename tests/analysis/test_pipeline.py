@@ -26,8 +26,9 @@ CONSTRUCTS = {
 }
 AGREEMENT = 0.002
 TOP_LEVEL = {
-    "n_rows", "n_used", "dropped", "missing", "warnings", "fit", "measurement_fit", "estimates",
-    "r2", "reliability", "htmt", "fornell_larcker", "correlations", "descriptives",
+    "n_rows", "n_used", "dropped", "missing", "estimation", "missing_codes", "warnings", "fit",
+    "measurement_fit", "estimates", "r2", "reliability", "htmt", "htmt2", "fornell_larcker",
+    "correlations", "descriptives", "mardia", "modindices", "common_method",
 }  # fmt: skip
 
 

@@ -29,8 +29,9 @@ def _items(name: str) -> tuple[pd.DataFrame, dict]:
     file, constructs = DATASETS[name]
     raw = pd.read_csv(HERE / "data" / file)
     items = [item for members in constructs.values() for item in members]
-    reverse = ["sat4"] if name == "loyalty" else []
-    prepared = prepare(raw, items, reverse=reverse, scale_min=1, scale_max=7)
+    # Only the survey has a rating scale (and a reverse-keyed item); HS1939 has test scores.
+    scale = {"reverse": ["sat4"], "scale_min": 1, "scale_max": 7} if name == "loyalty" else {}
+    prepared = prepare(raw, items, **scale)
     return prepared.data, constructs
 
 
