@@ -32,6 +32,8 @@ from analysis.reliability import item_total, reliability
 from analysis.sem import SemResult, fit_sem
 from analysis.sem.fitting import build_estimator
 from analysis.sem.modindices import MI_COLUMNS
+from analysis.sem.multigroup import released_parameters
+from analysis.sem.partable import build_table
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
 
@@ -507,6 +509,12 @@ def analyze(
         raise ValueError("the model defines no construct with two or more observed items")
     fit_options = {"missing": missing, "estimator": estimator}
     _check_identified(spec)
+    measurement_text = measurement_syntax(constructs)
+    if partial:
+        # Refuse a parameter the measurement model lacks before any model is fitted.
+        released_parameters(
+            build_table(parse_model(measurement_text), meanstructure=True, std_lv=False), partial
+        )
 
     _report(progress, "prepare")
     prepared = prepare(
@@ -521,7 +529,6 @@ def analyze(
     items = prepared.data
 
     _report(progress, "measurement model")
-    measurement_text = measurement_syntax(constructs)
     try:
         measurement = fit_sem(items, measurement_text, **fit_options)
     except (IdentificationError, ConvergenceError) as error:

@@ -70,6 +70,10 @@ class PreparedData:
         ]
 
 
+# A number written with a decimal comma, as European spreadsheets save them ("4,5").
+_DECIMAL_COMMA = r"[+-]?\d+,\d+"
+
+
 def _require_items(data: pd.DataFrame, items: Sequence[str]) -> None:
     require_frame(data)
     unknown = [item for item in items if item not in data.columns]
@@ -105,6 +109,7 @@ def coerce_numeric(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     _require_items(data, columns)
     out = data.copy()
     problems = []
+    decimal_commas = []
     for column in columns:
         series = data[column]
         if pd.api.types.is_bool_dtype(series):
@@ -121,10 +126,18 @@ def coerce_numeric(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         bad = text.notna() & converted.isna()
         if bad.any():
             problems.append(column)
+            if text[bad].str.fullmatch(_DECIMAL_COMMA).all():
+                decimal_commas.append(f"{column} ({text[bad].iloc[0]})")
         else:
             out[column] = converted.astype(float)
     if problems:
-        raise NonNumericDataError(problems)
+        hint = ""
+        if decimal_commas:
+            hint = (
+                "; they hold decimal commas: " + ", ".join(decimal_commas) + " (read the file "
+                "with a decimal comma, or save it with decimal points)"
+            )
+        raise NonNumericDataError(problems, hint=hint)
     return out
 
 

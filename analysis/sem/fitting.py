@@ -557,14 +557,56 @@ def _estimate(model, data, theta0: np.ndarray, fixed) -> tuple[np.ndarray, int]:
     return theta, iterations
 
 
-def unit_information(model, data, theta: np.ndarray, fixed, *, kind: str) -> np.ndarray:
-    """Information per observation at the estimate: ``"observed"`` (the Hessian of the fit
-    function, as lavaan's default ``observed.information = "hessian"``) or ``"expected"``."""
-    if kind == "observed":
-        return _numeric_hessian(model, data, theta, fixed) / 2
-    mom = model.moments(theta, fixed)
-    _, parts = data.evaluate(mom, derivatives=True)
-    return data.information(parts, *model.jacobian(mom)) / 2
+def unit_information(
+    groups: Sequence[tuple[Estimator, GroupSample, float]],
+    theta: np.ndarray,
+    *,
+    kind: str,
+    step: float = 1e-5,
+) -> np.ndarray:
+    """Information per observation at the estimate, summed over ``(estimator, sample,
+    weight)`` groups: ``"expected"``, or ``"observed"`` (the Hessian of the fit function, as
+    lavaan's default ``observed.information = "hessian"``).
+
+    The observed information is ``J' A J + sum_x g_x d2m_x`` with ``m`` the implied moments
+    in the saturated model's coordinates, ``J`` their Jacobian, ``A`` the saturated model's
+    observed information and ``g`` the fit function's gradient there: analytic but for the
+    second derivatives of the moments, taken by central differences of the Jacobian (which
+    needs no pass over the data).
+    """
+    total = 0.0
+    for estimator, sample, weight in groups:
+        model, fixed, data = estimator.model, sample.fixed, sample.data
+        mom = model.moments(theta, fixed)
+        _, parts = data.evaluate(mom, derivatives=True)
+        if kind == "expected":
+            total = total + weight * data.information(parts, *model.jacobian(mom)) / 2
+            continue
+        table = estimator.table
+        layout = robust.H1Layout(
+            estimator.p, meanstructure=table.meanstructure, exogenous=estimator._exo_x
+        )
+
+        def jacobian(x: np.ndarray, model=model, fixed=fixed, layout=layout) -> np.ndarray:
+            return layout.delta(*model.jacobian(model.moments(x, fixed)))
+
+        gradient_matrix, mean_gradient = parts[0], parts[1]
+        gradient = layout.half * gradient_matrix[layout.rows, layout.cols]
+        if table.meanstructure:
+            gradient = np.concatenate([-mean_gradient[layout.mean_index] / 2, gradient])
+        mu = mom.mu if table.meanstructure else sample.h1_mean
+        saturated = robust.observed_information(
+            layout, robust.PatternMoments.of(data), mom.sigma, mu
+        )
+        J = jacobian(theta)
+        curvature = np.empty((len(theta), len(theta)))
+        for a in range(len(theta)):
+            h = step * max(1.0, abs(theta[a]))
+            shift = np.zeros(len(theta))
+            shift[a] = h
+            curvature[a] = gradient @ (jacobian(theta + shift) - jacobian(theta - shift)) / (2 * h)
+        total = total + weight * (J.T @ saturated @ J + (curvature + curvature.T) / 2)
+    return total
 
 
 def robust_group(
@@ -596,7 +638,7 @@ def _fit(
     theta0 = starting_values(table, fixed, sample.h1_cov, sample.h1_mean)
     theta, iterations = _estimate(model, data, theta0, fixed)
     mom = model.moments(theta, fixed)
-    unit = unit_information(model, data, theta, fixed, kind=options.information)
+    unit = unit_information([(estimator, sample, 1.0)], theta, kind=options.information)
     vcov = _invert_information(_free_parameter_names([table]), n * unit)
     h1 = (sample.h1_cov, sample.h1_mean)
     baseline = _baseline_moments(estimator, data, values, *h1)
@@ -656,26 +698,6 @@ def _fallback(model, data, theta: np.ndarray, fixed):
         objective, theta, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-15}
     )
     return fisher_scoring(model, data, result.x, fixed, max_iter=200)
-
-
-def _numeric_hessian(model, data, theta: np.ndarray, fixed) -> np.ndarray:
-    """Hessian of the fit function by central differences of the analytic gradient (lavaan's
-    ``observed.information = "hessian"``)."""
-
-    def gradient(x: np.ndarray) -> np.ndarray:
-        mom = model.moments(x, fixed)
-        _, parts = data.evaluate(mom, derivatives=True)
-        d_sigma, d_mu = model.jacobian(mom)
-        return data.gradient(parts, d_sigma, d_mu)
-
-    q = len(theta)
-    hessian = np.empty((q, q))
-    for k in range(q):
-        h = 1e-5 * max(1.0, abs(theta[k]))
-        step = np.zeros(q)
-        step[k] = h
-        hessian[:, k] = (gradient(theta + step) - gradient(theta - step)) / (2 * h)
-    return (hessian + hessian.T) / 2
 
 
 def _free_parameter_names(

@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis.sem.engine import MissingData, RamModel
 from analysis.sem.partable import ParameterTable
-from analysis.sem.robust import H1Layout, expected_information
+from analysis.sem.robust import H1Layout, PatternMoments, expected_information
 
 __all__ = ["MI_COLUMNS", "modification_indices"]
 
@@ -148,9 +148,9 @@ def modification_indices(
     # lavaan's h1 information does (it zeroes them).
     exogenous = [table.observed.index(name) for name in table.exogenous_observed]
     layout = H1Layout(len(table.observed), meanstructure=table.meanstructure, exogenous=exogenous)
-    patterns = (data.masks, data.counts / data.n) if isinstance(data, MissingData) else (None, None)
+    patterns = PatternMoments.of(data) if isinstance(data, MissingData) else None
     delta = layout.delta(d_sigma, d_mu)
-    information = delta.T @ expected_information(layout, mom.sigma, *patterns) @ delta
+    information = delta.T @ expected_information(layout, mom.sigma, patterns) @ delta
 
     free = table.free[model_rows]
     original = np.flatnonzero(free >= 0)

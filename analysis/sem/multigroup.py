@@ -53,7 +53,7 @@ from analysis.sem.partable import ParameterTable, build_table
 from analysis.sem.start import starting_values
 from analysis.syntax import ModelSpec, parse_model
 
-__all__ = ["EQUALITY_CONSTRAINTS", "MultiGroupResult", "fit_multigroup"]
+__all__ = ["EQUALITY_CONSTRAINTS", "MultiGroupResult", "fit_multigroup", "released_parameters"]
 
 EQUALITY_CONSTRAINTS: tuple[str, ...] = (
     "loadings",
@@ -303,7 +303,7 @@ def fit_multigroup(
 
     names = tuple(str(g) for g in group_order)
     base = build_table(spec, meanstructure=True, std_lv=False)
-    released = _released_parameters(base, partial)
+    released = released_parameters(base, partial)
     tables, n_free = _group_tables(base, len(names), set(equal), released)
     estimators = [Estimator(spec, table) for table in tables]
     samples = []
@@ -334,7 +334,8 @@ def fit_multigroup(
         theta, iterations = _estimate(models, group_data, theta0, fixed)
         moments = models.moments(theta, fixed)
         n_total = sum(s.n for s in samples)
-        unit = unit_information(models, group_data, theta, fixed, kind=options.information)
+        groups = [(est, s, s.n / n_total) for est, s in zip(estimators, samples, strict=True)]
+        unit = unit_information(groups, theta, kind=options.information)
         vcov = _invert_information(_free_parameter_names(tables, names), n_total * unit)
         baselines = [
             _baseline_moments(est, s.data, s.values, s.h1_cov, s.h1_mean)
@@ -385,9 +386,15 @@ def fit_multigroup(
     )
 
 
-def _released_parameters(table: ParameterTable, partial: Sequence[str]) -> dict[int, str]:
+def released_parameters(table: ParameterTable, partial: Sequence[str]) -> dict[int, str]:
     """Rows named in ``partial`` (lavaan's ``group.partial``: ``"loy2~1"``, ``"SAT=~sat2"``),
-    by row index; an unknown name raises."""
+    by row index, for a table with a mean structure.
+
+    Raises
+    ------
+    ValueError
+        Naming every parameter that is not in the model.
+    """
     keys = {}
     for i in range(len(table)):
         op, lhs, rhs = table.op[i], table.lhs[i], table.rhs[i]

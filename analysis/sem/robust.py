@@ -41,15 +41,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
 from analysis.sem import fitmeasures
+from analysis.sem.engine import CompleteData, MissingData, vech_kron
 
 __all__ = [
     "GroupData",
     "H1Layout",
     "Implied",
+    "PatternMoments",
     "Patterns",
     "RobustInference",
     "complete_data_chisq",
@@ -97,22 +100,42 @@ class H1Layout:
         out[free, np.arange(len(free))] = 1.0
         return out
 
-    def vech_kron(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``D' (A kron B) D`` in vech coordinates (``D`` the duplication matrix), for
-        symmetric ``A`` and ``B``."""
-        r, c = self.rows, self.cols
-        out = (
-            b[np.ix_(r, r)] * a[np.ix_(c, c)]
-            + b[np.ix_(r, c)] * a[np.ix_(c, r)]
-            + b[np.ix_(c, r)] * a[np.ix_(r, c)]
-            + b[np.ix_(c, c)] * a[np.ix_(r, r)]
-        )
-        return out * np.outer(self.half, self.half)
+    def vech_kron(self, a: np.ndarray, b: np.ndarray, weights=None) -> np.ndarray:
+        """``D' (A kron B) D`` in these vech coordinates (see :func:`engine.vech_kron`)."""
+        return vech_kron(a, b, self.rows, self.cols, weights)
 
-    def moments_vector(self, cov: np.ndarray, mean: np.ndarray) -> np.ndarray:
-        parts = [mean[self.mean_index]] if self.meanstructure else []
-        parts.append(cov[self.rows, self.cols])
-        return np.concatenate(parts)
+
+class PatternMoments(NamedTuple):
+    """Sufficient statistics of data grouped by missing-data pattern: each pattern's mask of
+    observed variables, row count, and mean and covariance (N divisor) embedded in p x p."""
+
+    masks: np.ndarray
+    counts: np.ndarray
+    means: np.ndarray
+    covs: np.ndarray
+
+    @property
+    def n(self) -> float:
+        return float(self.counts.sum())
+
+    @classmethod
+    def of(cls, data: CompleteData | MissingData) -> PatternMoments:
+        """The statistics of a fit's data (complete data: one pattern)."""
+        if isinstance(data, MissingData):
+            return cls(data.masks, data.counts, data.means, data.covs)
+        p = len(data.cov)
+        return cls(np.ones((1, p), dtype=bool), np.array([data.n], float), data.mean[None],
+                   data.cov[None])  # fmt: skip
+
+    def inverses(self, sigma: np.ndarray) -> np.ndarray:
+        """Per pattern, the inverse of Sigma's observed block embedded in p x p (zeros
+        elsewhere): the inverse of Sigma with ones on the missing variables' diagonal."""
+        mask = self.masks.astype(float)
+        filler = np.zeros_like(self.covs)
+        diagonal = np.arange(self.masks.shape[1])
+        filler[:, diagonal, diagonal] = 1 - mask
+        outer = mask[:, :, None] * mask[:, None, :]
+        return np.linalg.inv(sigma[None] * outer + filler) - filler
 
 
 class Patterns:
@@ -127,29 +150,21 @@ class Patterns:
         self.rows = [np.flatnonzero(inverse.ravel() == k) for k in range(len(masks))]
         self.counts = np.array([len(r) for r in self.rows], dtype=float)
 
-    def inverses(self, sigma: np.ndarray) -> np.ndarray:
-        """Per pattern, the inverse of Sigma's observed block embedded in p x p (zeros
-        elsewhere)."""
-        out = np.zeros((len(self.masks), self.p, self.p))
-        for k, mask in enumerate(self.masks):
-            idx = np.flatnonzero(mask)
-            out[k][np.ix_(idx, idx)] = np.linalg.inv(sigma[np.ix_(idx, idx)])
-        return out
-
     @cached_property
     def filled(self) -> np.ndarray:
         return np.where(np.isnan(self.values), 0.0, self.values)
 
     @cached_property
-    def summaries(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per pattern, the mean and covariance (N divisor) of its rows, embedded in p x p."""
-        out = []
+    def moments(self) -> PatternMoments:
+        """Each pattern's mean and covariance (N divisor) of its rows, embedded in p x p."""
+        means, covs = [], []
         for rows, mask in zip(self.rows, self.masks, strict=True):
             block = self.filled[rows]
             mean = block.mean(axis=0)
             centered = (block - mean) * mask
-            out.append((mean * mask, centered.T @ centered / len(rows)))
-        return out
+            means.append(mean * mask)
+            covs.append(centered.T @ centered / len(rows))
+        return PatternMoments(self.masks, self.counts, np.array(means), np.array(covs))
 
 
 def casewise_scores(
@@ -158,7 +173,7 @@ def casewise_scores(
     """Scores ``(n, k)`` of each row's normal log-likelihood (of its observed part) with
     respect to the h1 coordinates, at ``sigma`` and ``mu``."""
     scores = np.empty((patterns.n, layout.k))
-    inverses = patterns.inverses(sigma)
+    inverses = patterns.moments.inverses(sigma)
     r, c = layout.rows, layout.cols
     n_mean = len(layout.mean_index)
     for inverse, rows, mask in zip(inverses, patterns.rows, patterns.masks, strict=True):
@@ -172,65 +187,50 @@ def casewise_scores(
 
 
 def observed_information(
-    layout: H1Layout, patterns: Patterns, sigma: np.ndarray, mu: np.ndarray
+    layout: H1Layout, moments: PatternMoments, sigma: np.ndarray, mu: np.ndarray
 ) -> np.ndarray:
     """Unit observed information ``(k, k)`` of the (incomplete-data) normal likelihood in
-    the h1 coordinates at ``sigma``, ``mu`` (lavaan's
-    ``lav_mvnorm_missing_information_observed_samplestats``); for complete data at the
-    sample moments it equals the expected information."""
-    p = layout.p
-    h11 = np.zeros((p, p))
-    h21 = np.zeros((len(layout.rows), p))
-    h22 = np.zeros((len(layout.rows), len(layout.rows)))
-    inverses = patterns.inverses(sigma)
-    r, c = layout.rows, layout.cols
-    for inverse, count, mask, (mean, cov) in zip(
-        inverses, patterns.counts, patterns.masks, patterns.summaries, strict=True
-    ):
-        resid = (mean - mu) * mask
-        t = inverse @ resid
-        second = cov + np.outer(resid, resid)
-        tee = inverse @ (2 * second - sigma * np.outer(mask, mask)) @ inverse
-        h11 += count * inverse
-        h21 += (
-            count * layout.half[:, None] * (t[c][:, None] * inverse[r] + t[r][:, None] * inverse[c])
-        )
-        h22 += count * 0.5 * layout.vech_kron(inverse, tee)
+    the h1 coordinates at any ``sigma``, ``mu``: minus its Hessian over N (lavaan's
+    ``lav_mvnorm_missing_logl_hessian_samplestats``); for complete data at the sample moments
+    it equals the expected information."""
+    inverse = moments.inverses(sigma)
+    masks, counts = moments.masks.astype(float), moments.counts
+    resid = (moments.means - mu) * masks
+    t = np.einsum("sij,sj->si", inverse, resid)
+    second = moments.covs + resid[:, :, None] * resid[:, None, :]
+    observed_sigma = sigma[None] * (masks[:, :, None] * masks[:, None, :])
+    tee = inverse @ (2 * second - observed_sigma) @ inverse
+    h22 = layout.vech_kron(inverse, tee, 0.5 * counts)
     if not layout.meanstructure:
-        return h22 / patterns.n
-    m = layout.mean_index
-    top = np.hstack([h11[np.ix_(m, m)], h21[:, m].T])
-    bottom = np.hstack([h21[:, m], h22])
-    return np.vstack([top, bottom]) / patterns.n
+        return h22 / moments.n
+    r, c, m = layout.rows, layout.cols, layout.mean_index
+    h11 = np.tensordot(counts, inverse, axes=1)[np.ix_(m, m)]
+    h21 = layout.half[:, None] * (
+        np.einsum("s,sx,sxj->xj", counts, t[:, c], inverse[:, r][:, :, m])
+        + np.einsum("s,sx,sxj->xj", counts, t[:, r], inverse[:, c][:, :, m])
+    )
+    top = np.hstack([h11, h21.T])
+    bottom = np.hstack([h21, h22])
+    return np.vstack([top, bottom]) / moments.n
 
 
 def expected_information(
-    layout: H1Layout,
-    sigma: np.ndarray,
-    masks: np.ndarray | None = None,
-    weights: np.ndarray | None = None,
+    layout: H1Layout, sigma: np.ndarray, moments: PatternMoments | None = None
 ) -> np.ndarray:
     """Unit expected information of normal data in the h1 coordinates at ``sigma``: the
-    normal-theory weight matrix ``W`` for complete data; with missing-data patterns
-    (``masks`` of observed variables and their shares ``weights``), the patterns' average
-    (lavaan's ``lav_mvnorm_missing_information_expected``)."""
-    if masks is None:
-        masks, weights = np.ones((1, layout.p), dtype=bool), np.ones(1)
-    p = layout.p
-    mean_part = np.zeros((p, p))
-    cov_part = 0.0
-    for mask, weight in zip(masks, weights, strict=True):
-        idx = np.flatnonzero(mask)
-        inverse = np.zeros((p, p))
-        inverse[np.ix_(idx, idx)] = np.linalg.inv(sigma[np.ix_(idx, idx)])
-        mean_part += weight * inverse
-        cov_part = cov_part + weight * 0.5 * layout.vech_kron(inverse, inverse)
+    normal-theory weight matrix ``W`` for complete data; with missing-data patterns, their
+    average (lavaan's ``lav_mvnorm_missing_information_expected``)."""
+    if moments is None:
+        inverse, weights = np.linalg.inv(sigma)[None], np.ones(1)
+    else:
+        inverse, weights = moments.inverses(sigma), moments.counts / moments.n
+    cov_part = layout.vech_kron(inverse, inverse, 0.5 * weights)
     if not layout.meanstructure:
         return cov_part
     m = layout.mean_index
     k_mean = len(m)
     out = np.zeros((layout.k, layout.k))
-    out[:k_mean, :k_mean] = mean_part[np.ix_(m, m)]
+    out[:k_mean, :k_mean] = np.tensordot(weights, inverse, axes=1)[np.ix_(m, m)]
     out[k_mean:, k_mean:] = cov_part
     return out
 
@@ -260,7 +260,7 @@ class GroupData:
     @cached_property
     def h1_information(self) -> np.ndarray:
         """``A1``: observed information of the saturated model at its estimates."""
-        return observed_information(self.layout, self.patterns, self.h1_cov, self.h1_mean)
+        return observed_information(self.layout, self.patterns.moments, self.h1_cov, self.h1_mean)
 
     @cached_property
     def h1_first_order(self) -> np.ndarray:
@@ -467,7 +467,7 @@ def _baseline_bread_inverse(
         matrix = sum(
             g.weight
             * m.delta.T
-            @ observed_information(g.layout, g.patterns, m.sigma, m.mu)
+            @ observed_information(g.layout, g.patterns.moments, m.sigma, m.mu)
             @ m.delta
             for g, m in zip(groups, implied, strict=True)
         )

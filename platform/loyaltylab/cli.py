@@ -1,4 +1,8 @@
-"""The ``loyaltylab`` command."""
+"""The ``loyaltylab`` command.
+
+Each command imports what it needs when it runs (the web app, the database, the statistics):
+``loyaltylab --help`` and every ``<command> --help`` answer without loading them.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ import getpass
 import sys
 
 import typer
-from sqlmodel import Session
 
 from loyaltylab.cli_analyze import analyze
 from loyaltylab.cli_report import report
-from loyaltylab.jobs.worker import embedded_consumer, sweep_jobs, worker
-from loyaltylab.settings import get_settings
+from loyaltylab.jobs.worker import sweep_jobs, worker
 
 app = typer.Typer(help="LoyaltyLab: survey and loyalty research platform.", no_args_is_help=True)
 app.command("analyze")(analyze)
@@ -29,7 +31,9 @@ def serve(
     """Serve the web app."""
     import uvicorn
 
+    from loyaltylab.jobs.worker import embedded_consumer
     from loyaltylab.logging_setup import configure_logging
+    from loyaltylab.settings import get_settings
 
     configure_logging()
     settings = get_settings()
@@ -54,6 +58,7 @@ def serve(
 def migrate() -> None:
     """Bring the database schema up to date."""
     from loyaltylab.migrate import upgrade
+    from loyaltylab.settings import get_settings
 
     upgrade(get_settings().database_url)
     typer.echo("Database is up to date.")
@@ -62,8 +67,11 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Create (or refresh) the demo organisations, users and study. Safe to run again."""
+    from sqlmodel import Session
+
     from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
     from loyaltylab.jobs.queue import JobQueue
+    from loyaltylab.settings import get_settings
 
     settings = get_settings()
     if settings.env == "production":
@@ -92,10 +100,13 @@ def demo() -> None:
 def schedule_waves() -> None:
     """Close the waves whose closing time has passed (starting their client reports) and prepare
     the next draft wave of every study with a schedule. Safe to run again."""
+    from sqlmodel import Session
+
     from loyaltylab import models  # noqa: F401  (registers every table)
     from loyaltylab.db import make_engine
     from loyaltylab.jobs.queue import JobQueue
     from loyaltylab.notifications.service import close_due_waves
+    from loyaltylab.settings import get_settings
     from surveys.fieldwork.schedule import prepare_due_waves
 
     settings = get_settings()
@@ -125,12 +136,13 @@ def create_user(
     role: str = typer.Option("owner", help="owner, researcher or client."),
 ) -> None:
     """Create a user in an organisation (the organisation is created when new)."""
-    from sqlmodel import select
+    from sqlmodel import Session, select
 
     from loyaltylab.accounts import service
     from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
     from loyaltylab.db import make_engine
     from loyaltylab.errors import InvalidInput
+    from loyaltylab.settings import get_settings
 
     try:
         parsed_role = Role(role)
@@ -168,9 +180,10 @@ def create_user(
 @app.command("apply-retention")
 def apply_retention_command() -> None:
     """Remove contact data past each study's retention period; responses stay anonymous."""
-    from sqlmodel import select
+    from sqlmodel import Session, select
 
     from loyaltylab.db import make_engine
+    from loyaltylab.settings import get_settings
     from loyaltylab.studies.models import Study
     from loyaltylab.timeutil import utcnow
     from surveys.fieldwork.privacy import apply_retention

@@ -3,23 +3,25 @@
 Registered on the main app in :mod:`loyaltylab.cli` as ``app.command("analyze")(analyze)``.
 Bad input (unreadable file, unknown or non-numeric columns, a model that is not identified or
 does not converge) ends with exit code 2 and one line on stderr.
+
+pandas and the statistics are imported when a command runs, not when the module is: ``loyaltylab
+--help`` and ``loyaltylab analyze --help`` answer at once.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import pandas as pd
 import typer
 
-from analysis.io import read_table
-from analysis.pipeline import AnalysisResult
-from analysis.pipeline import analyze as run_analysis
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis.pipeline import AnalysisResult
 
 MAX_MODEL_BYTES = 256 * 1024
 BAD_INPUT = 2
@@ -48,6 +50,17 @@ def _split_items(values: Sequence[str] | None) -> list[str]:
     return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
 
 
+def _missing_codes(values: Sequence[str] | None) -> list[float]:
+    """``--missing-codes 9,99`` (or repeated): numbers, else exit 2 naming the bad one."""
+    codes = []
+    for text in _split_items(values):
+        try:
+            codes.append(float(text))
+        except ValueError:
+            _fail(f"--missing-codes takes numbers such as 9,99, not {text!r}")
+    return codes
+
+
 def _number(value: object, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -68,6 +81,8 @@ def _pvalue(value: float) -> str:
 
 def _table(title: str, frame: pd.DataFrame, formats: dict[str, object] | None = None) -> str:
     """Plain aligned text: text columns left-aligned, numbers right-aligned."""
+    import pandas as pd
+
     formats = formats or {}
     header = [str(c) for c in frame.columns]
     cells = [
@@ -93,28 +108,54 @@ def _matrix(title: str, matrix: pd.DataFrame) -> str:
 
 
 def _fit_line(label: str, fit: dict) -> str:
-    return (
-        f"{label}: chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq'), 2)}, "
-        f"p {_pvalue(fit.get('pvalue', math.nan))}, CFI = {_number(fit.get('cfi'))}, "
-        f"TLI = {_number(fit.get('tli'))}, RMSEA = {_number(fit.get('rmsea'))} "
-        f"[{_number(fit.get('rmsea_ci_lower'))}, {_number(fit.get('rmsea_ci_upper'))}], "
-        f"SRMR = {_number(fit.get('srmr'))}"
+    """chi2 and indices; with a scaled test the scaled chi-square and the robust indices
+    (lavaan's ``.robust``), as reviewers expect them reported for MLR/MLM."""
+    scaled = "chisq_scaled" in fit
+    chisq = (
+        f"chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq_scaled'), 2)} "
+        f"(scaling {_number(fit.get('chisq_scaling_factor'))}), "
+        f"p {_pvalue(fit.get('pvalue_scaled', math.nan))}"
+        if scaled
+        else f"chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq'), 2)}, "
+        f"p {_pvalue(fit.get('pvalue', math.nan))}"
     )
+    suffix = "_robust" if scaled else ""
+    return (
+        f"{label}: {chisq}, CFI = {_number(fit.get('cfi' + suffix))}, "
+        f"TLI = {_number(fit.get('tli' + suffix))}, RMSEA = {_number(fit.get('rmsea' + suffix))} "
+        f"[{_number(fit.get('rmsea_ci_lower' + suffix))}, "
+        f"{_number(fit.get('rmsea_ci_upper' + suffix))}], SRMR = {_number(fit.get('srmr'))}"
+    )
+
+
+def _estimation_line(result: AnalysisResult) -> str:
+    options = result.model.options
+    line = f"Model fit ({options.estimator}; standard errors: {options.se}"
+    if options.test != "standard":
+        line += f"; test: {options.test}, robust CFI/TLI/RMSEA"
+    return line + ")"
 
 
 def render(result: AnalysisResult) -> str:
     """The readable report printed without ``--json``."""
+    import pandas as pd
+
     parts = [
         f"Rows read: {result.n_rows}   used: {result.n_used}   missing data: {result.missing}",
         *(f"  dropped {line}" for line in _drop_lines(result)),
+        *(
+            f"  recoded {row.n} answer{'s' if row.n != 1 else ''} {row.code:g} of {row.item} "
+            "as missing"
+            for row in result.recoded.itertuples()
+        ),
         "",
-        "Model fit (ML)",
+        _estimation_line(result),
         "  " + _fit_line("measurement model", result.measurement_model.fit),
         "  " + _fit_line("structural model ", result.model.fit),
         "",
     ]
-    for warning in [*result.measurement_model.warnings, *result.model.warnings]:
-        parts.append(f"warning: {warning}")
+    for model, warning in _warnings_by_model(result):
+        parts.append(f"warning ({model} model): {warning}")
     if parts[-1] != "":
         parts.append("")
     reliability = result.reliability[
@@ -130,6 +171,7 @@ def render(result: AnalysisResult) -> str:
             _matrix("Fornell-Larcker (sqrt AVE on the diagonal)", result.fornell_larcker_matrix)
         )
         parts.append(_table("HTMT (flag at >= .85)", result.htmt))
+        parts.append(_table("HTMT2 (geometric means; flag at >= .85)", result.htmt2))
     estimates = result.model.estimates
     paths = estimates[estimates["op"].isin(["~", ":="])]
     if not paths.empty:
@@ -156,6 +198,23 @@ def render(result: AnalysisResult) -> str:
     if structural_r2:
         r2 = pd.DataFrame({"variable": list(structural_r2), "R2": list(structural_r2.values())})
         parts.append(_table("R-squared", r2))
+    if not result.modindices.empty:
+        parts.append(
+            _table(
+                "Modification indices (largest 10 of mi >= 3.84)",
+                result.modindices.head(10),
+            )
+        )
+    if result.common_method is not None:
+        parts.append(_harman_text(result.common_method))
+    if result.mardia is not None:
+        m = result.mardia
+        parts.append(
+            f"Mardia's multivariate normality ({m['n']} complete rows, {m['n_vars']} items): "
+            f"skewness b1p = {_number(m['b1p'])} (chi2 = {_number(m['skew'], 1)}, "
+            f"p {_pvalue(m['p_skew'])}), kurtosis b2p = {_number(m['b2p'])} "
+            f"(z = {_number(m['kurtosis'], 2)}, p {_pvalue(m['p_kurtosis'])})\n"
+        )
     construct_rows = result.descriptives[result.descriptives["kind"] == "construct"]
     parts.append(
         _table(
@@ -200,7 +259,58 @@ def render(result: AnalysisResult) -> str:
                 ["variable", "group_a", "group_b", "diff", "se", "t", "df", "pvalue", "hedges_g"]
             ]
             parts.append(_table("Games-Howell pairs", posthoc, {"pvalue": _pvalue}))
+    for tested in result.invariance.values():
+        parts.append(_invariance_text(tested))
     return "\n".join(parts)
+
+
+def _warnings_by_model(result: AnalysisResult) -> list[tuple[str, str]]:
+    pairs = [("measurement", message) for message in result.measurement_model.warnings]
+    if result.model is not result.measurement_model:
+        pairs += [("structural", message) for message in result.model.warnings]
+    return pairs
+
+
+def _harman_text(test) -> str:
+    single, measurement = test.single_factor, test.measurement
+    chisq = "chisq_scaled" if "chisq_scaled" in single else "chisq"
+    cfi = "cfi_robust" if "cfi_robust" in single and chisq == "chisq_scaled" else "cfi"
+    rmsea = "rmsea_robust" if cfi == "cfi_robust" else "rmsea"
+    lines = [
+        "Common-method bias (Harman's single-factor test)",
+        f"  one factor:        chi2({_number(single['df'], 0)}) = {_number(single[chisq], 2)}, "
+        f"CFI = {_number(single[cfi])}, RMSEA = {_number(single[rmsea])}",
+        f"  measurement model: chi2({_number(measurement['df'], 0)}) = "
+        f"{_number(measurement[chisq], 2)}, CFI = {_number(measurement[cfi])}, "
+        f"RMSEA = {_number(measurement[rmsea])}",
+        f"  difference: chi2({_number(test.delta_df, 0)}) = {_number(test.delta_chisq, 2)}, "
+        f"p {_pvalue(test.delta_pvalue)}; first factor: {test.first_factor_share:.1%} of the "
+        "variance",
+        f"  note: {test.note}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _invariance_text(tested) -> str:
+    title = f"Measurement invariance across {tested.column} ({tested.estimator}, {tested.missing}"
+    if tested.partial:
+        title += f"; free across groups: {', '.join(tested.partial)}"
+    title += ")"
+    sizes = ", ".join(f"{name} {n}" for name, n in tested.sizes.items())
+    if tested.table is None:
+        reason = {
+            "one_group": "only one group",
+            "too_few_answers": f"group {tested.group} has fewer than {tested.needed} answers",
+            "not_estimable": f"the models cannot be estimated: {tested.detail}",
+        }[tested.problem]
+        return f"{title}\n  groups: {sizes}\n  not tested: {reason}\n"
+    columns = ["level", "chisq", "df", "cfi", "rmsea", "delta_chisq", "delta_df", "delta_pvalue",
+               "delta_cfi", "holds"]  # fmt: skip
+    robust = tested.table["chisq_scaled"].notna().any()
+    if robust:
+        columns = ["level", "chisq_scaled", "df", "cfi_robust", "rmsea_robust", *columns[5:]]
+    return _table(f"{title}\n  groups: {sizes}", tested.table[columns], {"delta_pvalue": _pvalue})
 
 
 def _drop_lines(result: AnalysisResult, shown: int = 5) -> list[str]:
@@ -234,18 +344,55 @@ def analyze(
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
     group: str | None = typer.Option(None, "--group", help="Column to compare groups by."),
     nps: str | None = typer.Option(None, "--nps", help="0-10 likelihood-to-recommend column."),
+    estimator: str = typer.Option(
+        "ML",
+        "--estimator",
+        help="ML, MLR (robust SEs and scaled chi-square; with --missing fiml too) or MLM "
+        "(Satorra-Bentler; complete data).",
+    ),
+    missing_codes: list[str] | None = typer.Option(
+        None,
+        "--missing-codes",
+        help="Answer codes meaning no answer, e.g. 9,99 for don't know / refused.",
+    ),
+    invariance: list[str] | None = typer.Option(
+        None,
+        "--invariance",
+        help="Column (wave, segment) to test configural/metric/scalar invariance across; repeat "
+        "for several.",
+    ),
+    free: list[str] | None = typer.Option(
+        None,
+        "--free",
+        help="Parameter left free across groups in the invariance tests (partial invariance), "
+        "e.g. 'loy2~1' or 'SAT=~sat2'; repeat or separate with commas.",
+    ),
+    decimal: str | None = typer.Option(
+        None, "--decimal", help="Decimal mark of a CSV file, . or , (detected if not given)."
+    ),
 ) -> None:
     """Reliability, validity, CFA/SEM and comparisons for a survey data file."""
+    import warnings
+
+    from analysis.io import read_table
+    from analysis.pipeline import analyze as run_analysis
+    from analysis.sem.options import ESTIMATORS
+
     reverse_items = _split_items(reverse)
     if missing not in ("listwise", "fiml"):
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
+    if estimator.upper() not in ESTIMATORS:
+        _fail(f"--estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")
     if reverse_items and (scale_min is None or scale_max is None):
         _fail("--reverse needs --scale-min and --scale-max")
     if bootstrap < 0:
         _fail("--bootstrap must be 0 or more")
+    codes = _missing_codes(missing_codes)
+    if free and not invariance:
+        _fail("--free needs --invariance (it frees parameters across the groups compared)")
     model_text = _read_model(model)
     try:
-        frame = read_table(data)
+        frame = read_table(data, decimal=decimal)
         # The engine's warnings (Heywood cases) are part of the report; not Python noise.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -260,6 +407,10 @@ def analyze(
                 seed=seed,
                 group=group,
                 nps=nps,
+                invariance=_split_items(invariance),
+                estimator=estimator,
+                missing_codes=codes,
+                partial=_split_items(free),
             )
     except ValueError as error:
         _fail(str(error))

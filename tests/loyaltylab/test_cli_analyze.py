@@ -150,3 +150,100 @@ def _assert_one_line_error(result, named: str) -> None:
     assert lines[0].startswith("error: ")
     assert named in lines[0]
     assert "Traceback" not in result.output
+
+
+ACSI = Path(__file__).resolve().parents[1] / "analysis" / "data" / "acsi_ratings.csv"
+ACSI_MODEL = """
+CE =~ ce1 + ce2 + ce3
+PQ =~ pq1 + pq2 + pq3
+PV =~ pv1 + pv2 + pv3
+SAT =~ sat1 + sat2 + sat3
+LOY =~ loy1 + loy2 + loy3
+PQ ~ CE
+PV ~ CE + PQ
+SAT ~ CE + PQ + PV
+LOY ~ SAT
+"""
+
+
+@pytest.mark.slow
+def test_robust_fiml_analysis_with_partial_invariance(tmp_path):
+    """MLR with FIML on skewed 0-10 ratings, invariance across channels freeing pv2's
+    intercept, don't-know codes 99 recoded: the JSON says how it was estimated."""
+    ratings = pd.read_csv(ACSI)
+    ratings.loc[::40, "sat2"] = 99  # "don't know"
+    data = tmp_path / "acsi.csv"
+    ratings.to_csv(data, index=False)
+    model = tmp_path / "acsi.lavaan"
+    model.write_text(ACSI_MODEL, encoding="utf-8")
+    out = tmp_path / "result.json"
+    result = run(data, "--model", model, "--json", out, "--scale-min", "0", "--scale-max", "10",
+                 "--estimator", "MLR", "--missing", "fiml", "--missing-codes", "98,99",
+                 "--invariance", "channel", "--free", "pv2~1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert document["estimation"] == {
+        "estimator": "MLR",
+        "se": "robust.huber.white",
+        "test": "yuan.bentler.mplus",
+        "information": "observed",
+    }
+    assert document["missing_codes"] == [{"item": "sat2", "code": 99.0, "n": 38}]
+    assert document["n_used"] == len(ratings)
+    fit = document["fit"]
+    assert fit["chisq_scaling_factor"] > 1.05 and fit["chisq_scaled"] < fit["chisq"]
+    assert {"cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_upper_robust"} <= set(fit)
+    invariance = document["invariance"]["channel"]
+    assert (invariance["partial"], invariance["estimator"], invariance["missing"]) == (
+        ["pv2~1"],
+        "MLR",
+        "fiml",
+    )
+    assert [level["level"] for level in invariance["levels"]] == ["configural", "metric", "scalar"]
+    assert all(level["chisq_scaling_factor"] > 1 for level in invariance["levels"])
+    top = document["modindices"][0]
+    assert set(top) == {"lhs", "op", "rhs", "mi", "epc", "sepc_all"} and top["mi"] >= 3.84
+    assert document["mardia"]["p_kurtosis"] < 0.001
+    assert document["common_method"]["note"].startswith("Harman's single-factor test")
+
+
+def test_readable_report_states_the_estimator_and_robust_fit(survey, tmp_path, model_file):
+    data = _write(survey, tmp_path / "wave.csv")
+    result = run(data, "--model", model_file, "--reverse", "sat4", *SCALE, "--estimator", "mlm")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Model fit (MLM; standard errors: robust.sem; test: satorra.bentler" in text
+    assert "(scaling " in text
+    for heading in ("HTMT2", "Harman", "Mardia"):
+        assert heading in text
+
+
+def test_semicolon_file_with_decimal_commas(survey, tmp_path, model_file):
+    """A European spreadsheet's CSV: semicolons between fields, 4,5 for four and a half."""
+    halves = survey.assign(sat1=survey["sat1"].where(survey["sat1"] <= 1, survey["sat1"] - 0.5))
+    data = tmp_path / "wave.csv"
+    halves.to_csv(data, index=False, sep=";", decimal=",")
+    assert "5,5;" in data.read_text()
+    out = tmp_path / "result.json"
+    result = run(data, "--model", model_file, "--json", out, "--reverse", "sat4", *SCALE)
+    assert result.exit_code == 0, result.output
+    items = {row["variable"]: row for row in json.loads(out.read_text())["descriptives"]}
+    used = halves.dropna(subset=[c for c in survey.columns if c[:3] in ("sat", "val", "loy")])
+    assert items["sat1"]["mean"] == pytest.approx(used["sat1"].mean())
+
+
+def test_new_options_refuse_bad_values(survey, tmp_path, model_file):
+    data = _write(survey, tmp_path / "wave.csv")
+    strays = _write(survey.assign(sat2=survey["sat2"].fillna(9)), tmp_path / "strays.csv")
+    cases = [
+        ((data, "--model", model_file, "--estimator", "WLS"), "--estimator must be one of"),
+        ((data, "--model", model_file, "--estimator", "MLM", "--missing", "fiml"),
+         "complete data"),
+        ((data, "--model", model_file, "--missing-codes", "9,dk"), "--missing-codes"),
+        ((data, "--model", model_file, "--free", "loy2~1"), "--free needs --invariance"),
+        ((data, "--model", model_file, "--invariance", "tier", "--free", "loy9~1"), "loy9~1"),
+        ((strays, "--model", model_file, *SCALE), "sat2 ("),
+        ((data, "--model", model_file, "--decimal", ";"), "decimal mark"),
+    ]  # fmt: skip
+    for args, named in cases:
+        _assert_one_line_error(run(*args), named)
