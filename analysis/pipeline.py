@@ -208,7 +208,16 @@ class AnalysisResult:
     recoded: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict:
-        """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN)."""
+        """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN).
+
+        Fit measures carry lavaan's ``fitMeasures()`` names with ``_`` for ``.``
+        (``chisq_scaled``, ``chisq_scaling_factor``, ``cfi_robust``, ``rmsea_ci_upper_robust``,
+        ...); ``estimation`` states the estimator, standard errors, test and information used;
+        ``warnings`` are ``{model: "measurement" | "structural", message}``; ``modindices``
+        lists ``lhs, op, rhs, mi, epc, sepc_all`` for every index of at least 3.84;
+        ``htmt2``, ``mardia``, ``common_method`` and ``missing_codes`` hold the tables of the
+        same names.
+        """
         estimates = self.model.estimates
         estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
         options = self.model.options

@@ -217,7 +217,7 @@ def normal_theory_measures(
 ) -> dict[str, float]:
     """lavaan's ``fitMeasures()`` of a normal-theory ML fit (``.`` written ``_``)."""
     lower, upper = rmsea_ci(chisq, df, n, groups=groups)
-    return {
+    measures = {
         "npar": float(npar),
         "chisq": chisq,
         "df": float(df),
@@ -237,6 +237,7 @@ def normal_theory_measures(
         "bic": bic(loglik, npar, n),
         "ntotal": float(n),
     }
+    return {name: float(value) for name, value in measures.items()}
 
 
 def scaled_measures(
@@ -263,7 +264,7 @@ def scaled_measures(
     scaled = chisq / scaling if df > 0 else chisq
     baseline_scaled = baseline_chisq / baseline_scaling
     lower, upper = rmsea_ci(chisq, trace, n, groups=groups)
-    return {
+    measures = {
         "chisq_scaled": scaled,
         "df_scaled": float(df),
         "pvalue_scaled": chisq_pvalue(scaled, df),
@@ -279,6 +280,7 @@ def scaled_measures(
         "rmsea_ci_upper_scaled": upper,
         "rmsea_pvalue_scaled": rmsea_close_pvalue(chisq, trace, n, groups=groups),
     }
+    return {name: float(value) for name, value in measures.items()}
 
 
 def robust_measures(
@@ -297,7 +299,7 @@ def robust_measures(
     scaled = chisq / c_hat
     lower, upper = rmsea_ci(scaled, df, n, groups=groups, c_hat=c_hat)
     options = {"c_hat": c_hat, "c_hat_baseline": c_hat_baseline}
-    return {
+    measures = {
         "cfi_robust": cfi(chisq, df, baseline_chisq, baseline_df, **options),
         "tli_robust": tli(chisq, df, baseline_chisq, baseline_df, **options),
         "rmsea_robust": rmsea(chisq, df, n, groups=groups, c_hat=c_hat),
@@ -305,6 +307,7 @@ def robust_measures(
         "rmsea_ci_upper_robust": upper,
         "rmsea_pvalue_robust": rmsea_close_pvalue(scaled, df, n, groups=groups, c_hat=c_hat),
     }
+    return {name: float(value) for name, value in measures.items()}
 
 
 def chisq_difference(

@@ -609,6 +609,34 @@ def unit_information(
     return total
 
 
+def robust_correction(
+    options: EstimationOptions,
+    groups: Sequence[tuple[Estimator, GroupSample, Moments]],
+    baselines: Sequence[tuple[np.ndarray, np.ndarray]],
+    vcov: np.ndarray,
+    fit: dict[str, float],
+    *,
+    missing: str,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The covariance matrix of the estimates and the fit measures with the options' robust
+    standard errors and test (and, under FIML, the FIML-corrected robust indices)."""
+    if options.se == "standard" and not options.robust_test and missing != "fiml":
+        return vcov, fit
+    n = sum(sample.n for _, sample, _ in groups)
+    pairs = [robust_group(est, sample, mom, sample.n / n) for est, sample, mom in groups]
+    corrected = robust.robust_inference(
+        options,
+        [group for group, _ in pairs],
+        [implied for _, implied in pairs],
+        baselines,
+        bread_inverse=n * vcov,
+        n=n,
+        fit=fit,
+        fiml=missing == "fiml",
+    )
+    return (vcov if corrected.vcov is None else corrected.vcov), fit | corrected.fit
+
+
 def robust_group(
     estimator: Estimator, sample: GroupSample, mom: Moments, weight: float
 ) -> tuple[robust.GroupData, robust.Implied]:
@@ -643,20 +671,9 @@ def _fit(
     h1 = (sample.h1_cov, sample.h1_mean)
     baseline = _baseline_moments(estimator, data, values, *h1)
     fit = _fit_measures(estimator, data, mom, h1, baseline, values)
-    if options.se != "standard" or options.robust_test or missing == "fiml":
-        group, implied = robust_group(estimator, sample, mom, 1.0)
-        corrected = robust.robust_inference(
-            options,
-            [group],
-            [implied],
-            [baseline],
-            bread_inverse=n * vcov,
-            n=n,
-            fit=fit,
-            fiml=missing == "fiml",
-        )
-        vcov = corrected.vcov if corrected.vcov is not None else vcov
-        fit |= corrected.fit
+    vcov, fit = robust_correction(
+        options, [(estimator, sample, mom)], [baseline], vcov, fit, missing=missing
+    )
     row_values = model.row_values(theta, fixed)
     estimates = _estimates_table(estimator, mom, row_values, vcov)
     r2 = _r_squared(estimator, mom)

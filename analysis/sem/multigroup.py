@@ -30,7 +30,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from analysis.errors import AnalysisError, UnknownVariableError
-from analysis.sem import fitmeasures, robust
+from analysis.sem import fitmeasures
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel
 from analysis.sem.fitting import (
     Estimator,
@@ -45,7 +45,7 @@ from analysis.sem.fitting import (
     _r_squared,
     group_sample,
     prepare_data,
-    robust_group,
+    robust_correction,
     unit_information,
 )
 from analysis.sem.options import EstimationOptions, resolve_options
@@ -342,23 +342,8 @@ def fit_multigroup(
             for est, s in zip(estimators, samples, strict=True)
         ]
         fit = _fit_measures(estimators, samples, moments, baselines, n_free, df)
-        if options.se != "standard" or options.robust_test or missing == "fiml":
-            pairs = [
-                robust_group(est, s, mom, s.n / n_total)
-                for est, s, mom in zip(estimators, samples, moments, strict=True)
-            ]
-            corrected = robust.robust_inference(
-                options,
-                [group_g for group_g, _ in pairs],
-                [implied for _, implied in pairs],
-                baselines,
-                bread_inverse=n_total * vcov,
-                n=n_total,
-                fit=fit,
-                fiml=missing == "fiml",
-            )
-            vcov = corrected.vcov if corrected.vcov is not None else vcov
-            fit |= corrected.fit
+        groups_fitted = list(zip(estimators, samples, moments, strict=True))
+        vcov, fit = robust_correction(options, groups_fitted, baselines, vcov, fit, missing=missing)
 
     frames, r2, notes = [], {}, []
     for name, estimator_g, mom, f in zip(names, estimators, moments, fixed, strict=True):

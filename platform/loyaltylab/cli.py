@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from loyaltylab.cli_analyze import analyze
 from loyaltylab.cli_report import report
 from loyaltylab.jobs.worker import sweep_jobs, worker
+
+if TYPE_CHECKING:
+    from loyaltylab.settings import Settings
+
+
+def get_settings() -> Settings:
+    """The app's settings, imported when a command needs them (not for ``--help``)."""
+    from loyaltylab.settings import get_settings as settings
+
+    return settings()
+
 
 app = typer.Typer(help="LoyaltyLab: survey and loyalty research platform.", no_args_is_help=True)
 app.command("analyze")(analyze)
@@ -33,7 +45,6 @@ def serve(
 
     from loyaltylab.jobs.worker import embedded_consumer
     from loyaltylab.logging_setup import configure_logging
-    from loyaltylab.settings import get_settings
 
     configure_logging()
     settings = get_settings()
@@ -58,7 +69,6 @@ def serve(
 def migrate() -> None:
     """Bring the database schema up to date."""
     from loyaltylab.migrate import upgrade
-    from loyaltylab.settings import get_settings
 
     upgrade(get_settings().database_url)
     typer.echo("Database is up to date.")
@@ -71,7 +81,6 @@ def demo() -> None:
 
     from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
     from loyaltylab.jobs.queue import JobQueue
-    from loyaltylab.settings import get_settings
 
     settings = get_settings()
     if settings.env == "production":
@@ -106,7 +115,6 @@ def schedule_waves() -> None:
     from loyaltylab.db import make_engine
     from loyaltylab.jobs.queue import JobQueue
     from loyaltylab.notifications.service import close_due_waves
-    from loyaltylab.settings import get_settings
     from surveys.fieldwork.schedule import prepare_due_waves
 
     settings = get_settings()
@@ -142,7 +150,6 @@ def create_user(
     from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
     from loyaltylab.db import make_engine
     from loyaltylab.errors import InvalidInput
-    from loyaltylab.settings import get_settings
 
     try:
         parsed_role = Role(role)
@@ -183,7 +190,6 @@ def apply_retention_command() -> None:
     from sqlmodel import Session, select
 
     from loyaltylab.db import make_engine
-    from loyaltylab.settings import get_settings
     from loyaltylab.studies.models import Study
     from loyaltylab.timeutil import utcnow
     from surveys.fieldwork.privacy import apply_retention

@@ -153,17 +153,7 @@ def _assert_one_line_error(result, named: str) -> None:
 
 
 ACSI = Path(__file__).resolve().parents[1] / "analysis" / "data" / "acsi_ratings.csv"
-ACSI_MODEL = """
-CE =~ ce1 + ce2 + ce3
-PQ =~ pq1 + pq2 + pq3
-PV =~ pv1 + pv2 + pv3
-SAT =~ sat1 + sat2 + sat3
-LOY =~ loy1 + loy2 + loy3
-PQ ~ CE
-PV ~ CE + PQ
-SAT ~ CE + PQ + PV
-LOY ~ SAT
-"""
+ACSI_MODEL = ACSI.parents[1] / "reference" / "acsi.lavaan"
 
 
 @pytest.mark.slow
@@ -174,10 +164,8 @@ def test_robust_fiml_analysis_with_partial_invariance(tmp_path):
     ratings.loc[::40, "sat2"] = 99  # "don't know"
     data = tmp_path / "acsi.csv"
     ratings.to_csv(data, index=False)
-    model = tmp_path / "acsi.lavaan"
-    model.write_text(ACSI_MODEL, encoding="utf-8")
     out = tmp_path / "result.json"
-    result = run(data, "--model", model, "--json", out, "--scale-min", "0", "--scale-max", "10",
+    result = run(data, "--model", ACSI_MODEL, "--json", out, "--scale-min", "0", "--scale-max", "10",
                  "--estimator", "MLR", "--missing", "fiml", "--missing-codes", "98,99",
                  "--invariance", "channel", "--free", "pv2~1")  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -89,14 +89,9 @@ labelled_model <- "
 "
 
 acsi <- read.csv(file.path(data_dir, "acsi_ratings.csv"))
-acsi_model <- "
-CE =~ ce1 + ce2 + ce3
-PQ =~ pq1 + pq2 + pq3
-PV =~ pv1 + pv2 + pv3
-SAT =~ sat1 + sat2 + sat3
-COMP =~ comp1 + comp2 + comp3
-LOY =~ loy1 + loy2 + loy3
-"
+# The measurement part of the ACSI model.
+acsi_lines <- readLines(file.path(here, "acsi.lavaan"))
+acsi_model <- paste(grep("=~", acsi_lines, value = TRUE), collapse = "\n")
 
 scalar <- c("loadings", "intercepts")
 cases <- list(

@@ -13,7 +13,7 @@ loyal. Population model (Fornell et al., 1996), standardized latent variables:
 The CE -> LOY path and a cross-loading of ``pv3`` on PQ are left out of the analysis model: a
 realistic, moderate misfit that modification indices point to.
 
-Items: three per construct (``ce1``-``ce3`` ... ``loy1``-``loy3``), 0-10 rating scales. The
+The analysis model is ``acsi.lavaan`` beside this script. Items: three per construct (``ce1``-``ce3`` ... ``loy1``-``loy3``), 0-10 rating scales. The
 latent scores and errors are drawn from a t distribution with 5 df (heavy tails); ratings are
 cut at thresholds that put about 70% of the answers at 8 or above. Respondents come from three
 channels (``channel``: online, store, phone); in the store channel ``pv2`` reads about 1.2
@@ -32,19 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-MODEL = """
-CE =~ ce1 + ce2 + ce3
-PQ =~ pq1 + pq2 + pq3
-PV =~ pv1 + pv2 + pv3
-SAT =~ sat1 + sat2 + sat3
-COMP =~ comp1 + comp2 + comp3
-LOY =~ loy1 + loy2 + loy3
-PQ ~ CE
-PV ~ CE + PQ
-SAT ~ CE + PQ + PV
-COMP ~ SAT
-LOY ~ SAT + COMP
-"""
+MODEL = (Path(__file__).with_name("acsi.lavaan")).read_text(encoding="utf-8")
 SEED = 20260301
 N = 1500
 DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "acsi_ratings.csv"

@@ -6,6 +6,7 @@
 # regenerate it:
 #
 #   python tests/analysis/reference/make_acsi_ratings.py
+#   Rscript tests/analysis/reference/lavaan_reference.R   # the models of its fixtures
 #   Rscript tests/analysis/reference/robust_reference.R
 
 suppressPackageStartupMessages({
@@ -66,52 +67,16 @@ case <- function(name, data_name, model, data, estimator, missing = "listwise", 
 }
 
 acsi <- read.csv(file.path(data_dir, "acsi_ratings.csv"))
-acsi_model <- "
-CE =~ ce1 + ce2 + ce3
-PQ =~ pq1 + pq2 + pq3
-PV =~ pv1 + pv2 + pv3
-SAT =~ sat1 + sat2 + sat3
-COMP =~ comp1 + comp2 + comp3
-LOY =~ loy1 + loy2 + loy3
-PQ ~ CE
-PV ~ CE + PQ
-SAT ~ CE + PQ + PV
-COMP ~ SAT
-LOY ~ SAT + COMP
-"
+acsi_model <- paste(readLines(file.path(here, "acsi.lavaan")), collapse = "\n")
+# The models of lavaan_reference.R's fixtures (run it first).
+fixture_model <- function(name) fromJSON(file.path(here, paste0(name, ".json")))$model
 loyalty <- read.csv(file.path(data_dir, "loyalty_sim.csv"))
 loyalty$sat4 <- 8 - loyalty$sat4
-loyalty_model <- "
-  SAT =~ sat1 + sat2 + sat3 + sat4
-  VAL =~ val1 + val2 + val3
-  TRU =~ tru1 + tru2 + tru3
-  LOY =~ loy1 + loy2 + loy3
-  VAL ~ a*SAT
-  LOY ~ c*SAT + b*VAL
-  ind := a*b
-"
+loyalty_model <- fixture_model("loyalty_listwise")
 hs <- read.csv(file.path(data_dir, "holzinger_swineford.csv"))
 hs_missing <- read.csv(file.path(data_dir, "holzinger_swineford_missing.csv"))
-hs_covariate_model <- "
-  visual  =~ x1 + x2 + x3
-  textual =~ x4 + x5 + x6
-  speed   =~ x7 + x8 + x9
-  visual ~ ageyr
-  speed ~ ageyr + grade
-"
-
-pd_equal_model <- "
-  ind60 =~ x1 + x2 + x3
-  dem60 =~ y1 + a*y2 + b*y3 + c*y4
-  dem65 =~ y5 + a*y6 + b*y7 + c*y8
-  dem60 ~ ind60
-  dem65 ~ ind60 + dem60
-  y1 ~~ y5
-  y2 ~~ y4 + y6
-  y3 ~~ y7
-  y4 ~~ y8
-  y6 ~~ y8
-"
+hs_covariate_model <- fixture_model("holzinger_swineford_covariates")
+pd_equal_model <- fixture_model("political_democracy_equal")
 pd <- read.csv(file.path(data_dir, "political_democracy.csv"))
 
 cases <- list(
