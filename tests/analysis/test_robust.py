@@ -13,6 +13,7 @@ import pytest
 from analysis.sem import fit_sem
 from analysis.sem.options import resolve_options
 from tests.analysis.lavaan_support import EST_TOL, SE_TOL, assert_fit_matches
+from tests.analysis.test_sem import load_data
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*exogenous covariates:RuntimeWarning")
 
@@ -32,13 +33,6 @@ ROBUST_NAMES = (
     "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
     "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
 )  # fmt: skip
-
-
-def load_data(name: str) -> pd.DataFrame:
-    frame = pd.read_csv(HERE / "data" / f"{name}.csv")
-    if name == "loyalty_sim":
-        frame["sat4"] = 8 - frame["sat4"]  # reverse-keyed item, recoded as in the R script
-    return frame
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))

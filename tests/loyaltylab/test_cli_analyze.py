@@ -165,9 +165,10 @@ def test_robust_fiml_analysis_with_partial_invariance(tmp_path):
     data = tmp_path / "acsi.csv"
     ratings.to_csv(data, index=False)
     out = tmp_path / "result.json"
-    result = run(data, "--model", ACSI_MODEL, "--json", out, "--scale-min", "0", "--scale-max", "10",
-                 "--estimator", "MLR", "--missing", "fiml", "--missing-codes", "98,99",
-                 "--invariance", "channel", "--free", "pv2~1")  # fmt: skip
+    result = run(data, "--model", ACSI_MODEL, "--json", out, "--scale-min", "0",
+                 "--scale-max", "10", "--estimator", "MLR", "--missing", "fiml",
+                 "--missing-codes", "98,99", "--invariance", "channel",
+                 "--free", "pv2~1")  # fmt: skip
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())
     assert document["estimation"] == {
