@@ -75,6 +75,7 @@ class H1Layout:
         x = set(int(i) for i in exogenous)
         self.p = p
         self.meanstructure = meanstructure
+        self.exogenous = np.array(sorted(x), dtype=int)
         self.mean_index = np.array(
             [j for j in range(p) if j not in x] if meanstructure else [], dtype=int
         )
@@ -237,11 +238,24 @@ def expected_information(
 
 def adf_gamma(layout: H1Layout, values: np.ndarray) -> np.ndarray:
     """Asymptotic covariance ``Gamma`` of the sample moments (fourth-order moments, N
-    divisor; lavaan's ``lav_samplestats_Gamma``), complete data only."""
-    centered = values - values.mean(axis=0)
-    parts = [values[:, layout.mean_index]] if layout.meanstructure else []
-    parts.append(centered[:, layout.rows] * centered[:, layout.cols])
-    u = np.hstack(parts)
+    divisor; lavaan's ``lav_samplestats_Gamma``), complete data only. With fixed exogenous
+    covariates the moments are those of the outcomes' residuals from their regression on the
+    covariates (lavaan's ``fixed.x = TRUE``)."""
+
+    def moments_by_row(rows: np.ndarray) -> np.ndarray:
+        centered = rows - rows.mean(axis=0)
+        parts = [rows[:, layout.mean_index]] if layout.meanstructure else []
+        parts.append(centered[:, layout.rows] * centered[:, layout.cols])
+        return np.hstack(parts)
+
+    u = moments_by_row(values)
+    x = layout.exogenous
+    if len(x):
+        y = np.setdiff1d(np.arange(layout.p), x)
+        design = np.column_stack([np.ones(len(values)), values[:, x]])
+        fitted = values.copy()
+        fitted[:, y] = design @ np.linalg.lstsq(design, values[:, y], rcond=None)[0]
+        u = u - moments_by_row(fitted)
     u = u - u.mean(axis=0)
     return u.T @ u / len(values)
 

@@ -88,6 +88,7 @@ cases <- list(
   case("loyalty_mlr_fiml", "loyalty_sim", loyalty_model, loyalty, "MLR", "ml"),
   case("loyalty_mlm", "loyalty_sim", loyalty_model, loyalty, "MLM"),
   case("hs_covariates_mlr", "holzinger_swineford", hs_covariate_model, hs, "MLR"),
+  case("hs_covariates_mlm", "holzinger_swineford", hs_covariate_model, hs, "MLM"),
   case("hs_covariates_mlr_fiml", "holzinger_swineford_missing", hs_covariate_model,
        hs_missing, "MLR", "ml"),
   # Equality constraints (shared labels): modification indices of the constrained model.
