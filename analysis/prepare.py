@@ -169,15 +169,20 @@ def recode_missing(
     ([1.0, nan, 5.0, nan], [['q1', 9.0, 1], ['q1', 99.0, 1], ['q2', 9.0, 1]])
     """
     codes = [float(code) for code in dict.fromkeys(codes)]
-    require_columns(data, list(items))
+    items = list(items)
+    require_columns(data, items)
     out = data.copy()
     rows = []
-    for item in items:
-        for code in codes:
-            hits = out[item] == code
-            if hits.any():
-                rows.append({"item": item, "code": code, "n": int(hits.sum())})
-        out[item] = out[item].mask(out[item].isin(codes))
+    if codes:
+        values = out[items]
+        counts = {code: values.eq(code).sum() for code in codes}  # per code: n by item
+        rows = [
+            {"item": item, "code": code, "n": int(counts[code][item])}
+            for item in items
+            for code in codes
+            if counts[code][item]
+        ]
+        out[items] = values.mask(values.isin(codes))
     return out, pd.DataFrame(rows, columns=["item", "code", "n"])
 
 
