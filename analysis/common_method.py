@@ -20,6 +20,7 @@ variance detection in business research. *Journal of Business Research*, 69(8), 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,15 +32,23 @@ from analysis.sem import SemResult, fit_sem
 from analysis.sem.fitmeasures import chisq_difference
 from analysis.syntax import measurement_syntax
 
-__all__ = ["HARMAN_NOTE", "HarmanTest", "harman_single_factor"]
+__all__ = ["HARMAN_NOTE", "ORDINAL_NOTE", "HarmanTest", "harman_single_factor"]
 
 HARMAN_NOTE = (
     "Harman's single-factor test detects only method variance large enough to swamp the "
     "constructs: a poor single-factor fit and a first factor below 50% of the variance do not "
     "show that common-method bias is absent (Podsakoff et al., 2003)."
 )
+ORDINAL_NOTE = (
+    " With ordered items (WLSMV) the chi-square difference of scaled-shifted statistics "
+    "(lavaan's DIFFTEST) is not computed: compare the models' scaled fit indices; the first "
+    "factor's share is that of the polychoric correlations."
+)
 _FIT_KEYS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")
-_ROBUST_KEYS = ("chisq_scaled", "chisq_scaling_factor", "cfi_robust", "rmsea_robust")
+_ROBUST_KEYS = (
+    "chisq_scaled", "chisq_scaling_factor", "cfi_scaled", "rmsea_scaled", "cfi_robust",
+    "rmsea_robust",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,15 +59,16 @@ class HarmanTest:
     ----------
     single_factor, measurement : dict
         Fit of the one-factor CFA and of the measurement model: ``chisq, df, pvalue, cfi,
-        tli, rmsea, srmr`` and, with a robust estimator, ``chisq_scaled,
-        chisq_scaling_factor, cfi_robust, rmsea_robust``.
+        tli, rmsea, srmr`` and, with a robust estimator or WLSMV, ``chisq_scaled,
+        chisq_scaling_factor, cfi_scaled, rmsea_scaled, cfi_robust, rmsea_robust``.
     delta_chisq, delta_df, delta_pvalue : float
         Chi-square difference test of the one-factor model against the measurement model
-        (Satorra-Bentler scaled with a robust estimator).
+        (Satorra-Bentler scaled with a robust estimator; NaN statistic and p-value with
+        ordered items).
     first_factor_share : float
         Share of the items' total (standardized) variance carried by the first unrotated
-        principal component of the complete rows, the figure Harman's test is usually
-        reported with (flag > .50).
+        principal component of the complete rows (of their polychoric correlations with
+        ordered items), the figure Harman's test is usually reported with (flag > .50).
     n : int
         Rows used by the fits.
     note : str
@@ -99,7 +109,8 @@ def harman_single_factor(
     constructs: Mapping[str, Sequence[str]],
     measurement: SemResult | None = None,
     missing: str = "listwise",
-    estimator: str = "ML",
+    estimator: str | None = None,
+    ordered: Sequence[str] = (),
 ) -> HarmanTest:
     """Harman's single-factor test of common-method variance.
 
@@ -117,6 +128,9 @@ def harman_single_factor(
         here otherwise).
     missing, estimator : str
         As in :func:`analysis.sem.fit_sem`.
+    ordered : sequence of str
+        Items analysed as ordered (WLSMV), as in :func:`analysis.sem.fit_sem`; the difference
+        test is then not computed (see :data:`ORDINAL_NOTE`).
 
     Returns
     -------
@@ -149,12 +163,19 @@ def harman_single_factor(
         raise ValueError("Harman's test compares one factor with two or more constructs")
     items = list(dict.fromkeys(item for members in constructs.values() for item in members))
     require_columns(data, items)
-    options = {"missing": missing, "estimator": estimator}
+    options = {"missing": missing, "estimator": estimator, "ordered": list(ordered)}
     if measurement is None:
         measurement = fit_sem(data, measurement_syntax(constructs), **options)
     single = fit_sem(data, measurement_syntax({"METHOD": items}), **options)
-    delta_chisq, delta_df, delta_pvalue = chisq_difference(single.fit, measurement.fit)
-    correlations = data[items].dropna().corr().to_numpy()
+    if single.ordinal_statistics is None:
+        delta_chisq, delta_df, delta_pvalue = chisq_difference(single.fit, measurement.fit)
+        correlations = data[items].dropna().corr().to_numpy()
+        note = HARMAN_NOTE
+    else:
+        delta_chisq, delta_pvalue = math.nan, math.nan
+        delta_df = single.fit["df"] - measurement.fit["df"]
+        correlations = single.ordinal_statistics.cor
+        note = HARMAN_NOTE + ORDINAL_NOTE
     first = float(np.linalg.eigvalsh(correlations)[-1]) / len(items)
     return HarmanTest(
         single_factor=_fit_summary(single.fit),
@@ -164,6 +185,7 @@ def harman_single_factor(
         delta_pvalue=float(delta_pvalue),
         first_factor_share=first,
         n=single.n_used,
+        note=note,
     )
 
 

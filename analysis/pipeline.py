@@ -11,15 +11,18 @@ intervals.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from analysis._checks import require_columns
+from analysis._tables import json_safe as _json_safe
+from analysis._tables import nested_pairs as _nested
+from analysis._tables import records as _records
 from analysis.common_method import HarmanTest, harman_single_factor
 from analysis.compare import GroupComparison, compare_groups
 from analysis.correlation import correlations
@@ -33,9 +36,13 @@ from analysis.sem import SemResult, fit_sem
 from analysis.sem.fitting import build_estimator
 from analysis.sem.modindices import MI_COLUMNS
 from analysis.sem.multigroup import released_parameters
+from analysis.sem.options import ESTIMATORS, resolve_options
 from analysis.sem.partable import build_table
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
+
+if TYPE_CHECKING:
+    from analysis.pls.pipeline import PlsAnalysis
 
 __all__ = ["AnalysisResult", "GroupInvariance", "analyze", "invariance_across"]
 
@@ -43,9 +50,11 @@ ESTIMATE_COLUMNS = (
     "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all",
 )  # fmt: skip
 RELIABILITY_KEYS = ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items")
+ORDINAL_RELIABILITY_KEYS = ("alpha_ordinal", "omega_categorical")
+"""Added to a construct's reliability when the analysis has ordered items."""
 MODINDICES_MINIMUM = 3.84
 """Modification indices reported: those significant at 5% on one df."""
-_REPORTED_OPS = ("=~", "~", "~~", ":=")
+_REPORTED_OPS = ("=~", "~", "~~", ":=", "|")
 INVARIANCE_MIN_PER_GROUP = 50
 """Fewest complete answers per group for an invariance test, and at least two per item: CFA
 estimates are unstable below this (and a group's covariance matrix is singular with fewer
@@ -171,12 +180,15 @@ class AnalysisResult:
         HTMT2 (geometric means) per pair of constructs.
     mardia : dict or None
         Mardia's multivariate skewness and kurtosis of the items (complete rows).
-    modindices : pandas.DataFrame
-        Modification indices of the structural model, ``mi >= 3.84``.
+    modindices : pandas.DataFrame or None
+        Modification indices of the structural model, ``mi >= 3.84`` (None for WLSMV fits:
+        the indices are those of the maximum likelihood fit function).
     common_method : HarmanTest or None
         Harman's single-factor test (two or more constructs).
     recoded : pandas.DataFrame
         Answers turned missing by missing-value codes (``item, code, n``).
+    ordered : tuple of str
+        The items analysed as ordered (WLSMV); empty for maximum likelihood.
     """
 
     n_rows: int
@@ -203,35 +215,46 @@ class AnalysisResult:
     invariance: dict[str, GroupInvariance] = field(default_factory=dict)
     htmt2: pd.DataFrame = field(default_factory=pd.DataFrame)
     mardia: dict[str, float] | None = None
-    modindices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MI_COLUMNS))
+    modindices: pd.DataFrame | None = field(
+        default_factory=lambda: pd.DataFrame(columns=MI_COLUMNS)
+    )
     common_method: HarmanTest | None = None
     recoded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ordered: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN).
 
         Fit measures carry lavaan's ``fitMeasures()`` names with ``_`` for ``.``
-        (``chisq_scaled``, ``chisq_scaling_factor``, ``cfi_robust``, ``rmsea_ci_upper_robust``,
-        ...); ``estimation`` states the estimator, standard errors, test and information used;
-        ``warnings`` are ``{model: "measurement" | "structural", message}``; ``modindices``
-        lists ``lhs, op, rhs, mi, epc, sepc_all`` for every index of at least 3.84;
+        (``chisq_scaled``, ``chisq_scaling_factor``, ``chisq_shift_parameters``,
+        ``cfi_robust``, ``rmsea_ci_upper_robust``, ...); ``estimator``, ``test`` and ``se``
+        name (as lavaan) what the model fits used, and ``estimation`` adds the information;
+        with ordered items (``ordered``) the estimates include the thresholds (``op``
+        ``"|"``) and reliability ordinal alpha and categorical omega. ``warnings`` are
+        ``{model: "measurement" | "structural", message}``; ``modindices`` lists ``lhs, op,
+        rhs, mi, epc, sepc_all`` for every index of at least 3.84 (null for WLSMV fits);
         ``htmt2``, ``mardia``, ``common_method`` and ``missing_codes`` hold the tables of the
         same names.
         """
         estimates = self.model.estimates
         estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
         options = self.model.options
+        reliability_keys = RELIABILITY_KEYS + (ORDINAL_RELIABILITY_KEYS if self.ordered else ())
         document = {
             "n_rows": self.n_rows,
             "n_used": self.n_used,
             "dropped": _records(self.dropped),
             "missing": self.missing,
+            "estimator": options.estimator,
+            "test": options.test,
+            "se": options.se,
             "estimation": {
                 "estimator": options.estimator,
                 "se": options.se,
                 "test": options.test,
                 "information": options.information,
             },
+            "ordered": list(self.ordered),
             "missing_codes": _records(self.recoded),
             "warnings": [
                 {"model": "measurement", "message": message}
@@ -247,7 +270,7 @@ class AnalysisResult:
             "estimates": _records(estimates.reindex(columns=list(ESTIMATE_COLUMNS))),
             "r2": dict(self.model.r2),
             "reliability": {
-                row["construct"]: {key: row[key] for key in RELIABILITY_KEYS}
+                row["construct"]: {key: row.get(key) for key in reliability_keys}
                 for row in self.reliability.to_dict("records")
             },
             "htmt": _nested(self.htmt, "htmt"),
@@ -258,22 +281,11 @@ class AnalysisResult:
             "correlations": _records(self.correlations),
             "descriptives": _records(self.descriptives),
             "mardia": self.mardia,
-            "modindices": _records(self.modindices),
+            "modindices": None if self.modindices is None else _records(self.modindices),
         }
         if self.common_method is not None:
             document["common_method"] = self.common_method.to_dict()
-        if self.nps is not None:
-            overall = self.nps[self.nps["group"].isna()].drop(columns="group")
-            document["nps"] = _records(overall)[0] | {
-                "by_group": _records(self.nps[self.nps["group"].notna()])
-            }
-        if self.groups is not None:
-            document["groups"] = {
-                "column": self.group_column,
-                "summary": _records(self.groups.summary),
-                "tests": _records(self.groups.tests),
-                "posthoc": _records(self.groups.posthoc),
-            }
+        document |= survey_sections(self.nps, self.groups, self.group_column)
         if self.invariance:
             document["invariance"] = {
                 column: tested.to_dict() for column, tested in self.invariance.items()
@@ -290,37 +302,6 @@ class AnalysisResult:
         return _json_safe(document)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.to_dict("records")
-
-
-def _nested(pairs: pd.DataFrame, value: str) -> dict[str, dict[str, float]]:
-    nested: dict[str, dict[str, float]] = {}
-    for a, b, v in zip(pairs["construct_a"], pairs["construct_b"], pairs[value], strict=True):
-        nested.setdefault(a, {})[b] = v
-        nested.setdefault(b, {})[a] = v
-    return nested
-
-
-def _json_safe(value):
-    """Recursively replace numpy scalars with Python ones and NaN/inf/NA with None."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return value
-    return str(value)
-
-
 def _natural(value: object) -> tuple[int, object]:
     return (0, float(value)) if isinstance(value, int | float | np.number) else (1, str(value))
 
@@ -334,6 +315,7 @@ def invariance_across(
     missing: str = "listwise",
     estimator: str = "ML",
     partial: Sequence[str] = (),
+    ordered: Sequence[str] = (),
 ) -> GroupInvariance:
     """Configural, metric and scalar invariance across the groups of ``group``, if testable.
 
@@ -359,6 +341,9 @@ def invariance_across(
         As in :func:`analysis.sem.fit_sem`.
     partial : sequence of str
         Parameters left free across groups (partial invariance), e.g. ``["loy2~1"]``.
+    ordered : sequence of str
+        Items analysed as ordered: invariance of thresholds is not tested (yet), so with any
+        of them among the constructs' items the result says ``"not_estimable"``.
 
     Examples
     --------
@@ -396,6 +381,13 @@ def invariance_across(
     smallest = min(sizes, key=sizes.__getitem__)
     if sizes[smallest] < needed:
         return GroupInvariance(**tested, problem="too_few_answers", group=smallest)
+    if set(ordered) & set(items):
+        return GroupInvariance(
+            **tested,
+            problem="not_estimable",
+            detail="measurement invariance of ordered items (equal thresholds across groups) "
+            "is not available; analyse the items as continuous to test it",
+        )
     try:
         # Many small matrices: BLAS threads only add overhead (several times slower under load).
         with threadpool_limits(limits=1, user_api="blas"):
@@ -413,6 +405,30 @@ def invariance_across(
     return GroupInvariance(**tested, table=table)
 
 
+def _ordered_items(data: pd.DataFrame, spec, ordered: Sequence[str] | bool) -> list[str]:
+    """The model's observed variables to analyse as ordered (``True``: all of them)."""
+    if ordered is True:
+        return list(spec.observed_variables)
+    if ordered is False:
+        return []
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    require_columns(data, ordered, numeric=False)
+    return [name for name in spec.observed_variables if name in set(ordered)]
+
+
+def _refuse_for_pls(
+    *, missing: str, invariance: Sequence[str], partial: Sequence[str], ordered: Sequence[str]
+) -> None:
+    if missing != "listwise":
+        raise ValueError("PLS estimates from complete answers: use missing 'listwise'")
+    if invariance or partial:
+        raise ValueError(
+            "measurement invariance is tested with covariance-based SEM (estimator 'ML')"
+        )
+    if ordered:
+        raise ValueError("PLS treats items as metric; ordered items need estimator 'WLSMV'")
+
+
 def _final_outcome(spec) -> str | None:
     """The single latent variable that is regressed on others and predicts none."""
     predictors = {p for outcome in spec.regressions for p in spec.regressions[outcome]}
@@ -423,6 +439,74 @@ def _final_outcome(spec) -> str | None:
 def _report(progress: Callable[[str], None] | None, stage: str) -> None:
     if progress is not None:
         progress(stage)
+
+
+def score_tables(
+    items: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    *,
+    scale_min: float | None,
+    scale_max: float | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Construct scores (item means), their correlations and the descriptives of items and
+    scores (column ``kind``: ``"item"`` or ``"construct"``), as every analysis reports them."""
+    scores = construct_scores(items, constructs)
+    correlation_table = (
+        correlations(scores)
+        if len(constructs) > 1
+        else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
+    )
+    item_columns = [item for members in constructs.values() for item in members]
+    descriptives = pd.concat(
+        [
+            describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
+                kind="item"
+            ),
+            describe(scores, scale_min=scale_min, scale_max=scale_max).assign(kind="construct"),
+        ],
+        ignore_index=True,
+    )
+    return scores, correlation_table, descriptives
+
+
+def compare_scores(scores: pd.DataFrame, data: pd.DataFrame, *, group: str) -> GroupComparison:
+    """Construct scores (rows of ``data`` by index) compared across the groups of ``group``."""
+    return compare_groups(
+        scores.assign(**{group: data.loc[scores.index, group]}),
+        group=group,
+        variables=list(scores.columns),
+    )
+
+
+def survey_sections(
+    nps: pd.DataFrame | None, groups: GroupComparison | None, group_column: str | None
+) -> dict:
+    """The ``nps`` and ``groups`` parts of an analysis document (those computed)."""
+    sections: dict = {}
+    if nps is not None:
+        overall = nps[nps["group"].isna()].drop(columns="group")
+        sections["nps"] = _records(overall)[0] | {"by_group": _records(nps[nps["group"].notna()])}
+    if groups is not None:
+        sections["groups"] = {
+            "column": group_column,
+            "summary": _records(groups.summary),
+            "tests": _records(groups.tests),
+            "posthoc": _records(groups.posthoc),
+        }
+    return sections
+
+
+def nps_tables(data: pd.DataFrame, *, column: str, group: str | None) -> pd.DataFrame:
+    """The NPS of every respondent who answered ``column`` (``group`` NaN) and per group."""
+    table = net_promoter_score(data, column=column).assign(group=np.nan)
+    if group is None:
+        return table
+    by_group = [
+        net_promoter_score(members, column=column).assign(group=name)
+        for name, members in data.groupby(group, sort=True)
+        if members[column].notna().any()
+    ]
+    return pd.concat([table, *by_group], ignore_index=True)
 
 
 def analyze(
@@ -438,11 +522,15 @@ def analyze(
     group: str | None = None,
     nps: str | None = None,
     invariance: Sequence[str] = (),
-    estimator: str = "ML",
-    missing_codes: Sequence[float] = (),
     partial: Sequence[str] = (),
+    ordered: Sequence[str] | bool = (),
+    estimator: str | None = None,
+    missing_codes: Sequence[float] = (),
+    pls_scheme: str = "path",
+    pls_scaled: bool = True,
+    consistent: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> AnalysisResult:
+) -> AnalysisResult | PlsAnalysis:
     """Run the complete analysis of a loyalty survey.
 
     Parameters
@@ -483,13 +571,39 @@ def analyze(
     partial : sequence of str
         Parameters the invariance tests leave free across groups (partial invariance), e.g.
         ``["loy2~1"]``.
+    ordered : sequence of str or bool
+        Items to analyse as ordered categories (``True``: every observed variable of the
+        model), as lavaan's ``ordered =``: the models are then fitted by WLSMV (polychoric
+        correlations, robust standard errors, scaled-shifted chi-square; rows with missing
+        answers deleted listwise, so ``missing`` must be ``"listwise"``), and reliability adds
+        ordinal alpha and categorical omega. Bootstrap intervals, invariance tests and
+        modification indices are not available with ordered items.
+    estimator : {"ML", "MLR", "MLM", "WLSMV", "pls"}, optional
+        Estimator of every model fit (:func:`analysis.sem.fit_sem`; case-insensitive): MLR
+        (robust standard errors and scaled chi-square, with listwise deletion or FIML) is the
+        usual choice for rating-scale items treated as continuous; MLM needs listwise
+        deletion; WLSMV is the estimator of ordered items (the default with ``ordered``,
+        refused without). ``"pls"``: PLS path modelling
+        (:func:`analysis.pls.pipeline.analyze_pls`), which also reads ``<~`` composites and
+        single items in paths, and returns a :class:`analysis.pls.pipeline.PlsAnalysis`. By
+        default ML, or WLSMV with ordered items.
+    missing_codes : sequence of float
+        Answer codes that mean "no answer" ("don't know" = 9, ...): recoded as missing before
+        anything else. With ``scale_min``/``scale_max`` any other answer off the scale is an
+        error (naming the items), never analysed.
+    pls_scheme : {"path", "factorial", "centroid"}
+        Inner weighting scheme of PLS.
+    pls_scaled : bool
+        PLS on standardized items (``False``: centred only, plspm's ``scaled = FALSE``).
+    consistent : bool
+        Consistent PLS (PLSc) for the reflective constructs.
     progress : callable, optional
         Called with the name of each stage as it starts (``"prepare"``, ``"measurement
         model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
 
     Returns
     -------
-    AnalysisResult
+    AnalysisResult or PlsAnalysis
 
     Raises
     ------
@@ -508,6 +622,42 @@ def analyze(
             require_columns(data, [column], numeric=role == "nps")
     invariance = list(dict.fromkeys([invariance] if isinstance(invariance, str) else invariance))
     require_columns(data, invariance, numeric=False)
+    ordered_items = _ordered_items(data, spec, ordered)
+    if estimator is not None and str(estimator).lower() == "pls":
+        # Imported on request: the PLS analysis builds on this module's tables.
+        from analysis.pls.pipeline import analyze_pls
+
+        _refuse_for_pls(
+            missing=missing, invariance=invariance, partial=partial, ordered=ordered_items
+        )
+        return analyze_pls(
+            data,
+            spec,
+            reverse=reverse,
+            scale_min=scale_min,
+            scale_max=scale_max,
+            missing_codes=missing_codes,
+            bootstrap=int(bootstrap),
+            seed=seed,
+            group=group,
+            nps=nps,
+            scheme=pls_scheme,
+            scaled=pls_scaled,
+            consistent=consistent,
+            progress=progress,
+        )
+    if estimator is not None and str(estimator).upper() not in ESTIMATORS:
+        raise ValueError(
+            f"estimator must be one of {', '.join(ESTIMATORS)} or pls, not {estimator!r}"
+        )
+    if consistent or pls_scheme != "path" or not pls_scaled:
+        raise ValueError("the PLS options (scheme, unscaled, consistent) need estimator 'pls'")
+    options = resolve_options(estimator=estimator, missing=missing, ordered=bool(ordered_items))
+    if options.ordinal and bootstrap:
+        raise ValueError(
+            "bootstrap intervals are not available with ordered items (WLSMV has robust "
+            "standard errors instead)"
+        )
     observed = set(spec.observed_variables)
     constructs = {
         factor: list(items)
@@ -516,8 +666,9 @@ def analyze(
     }
     if not constructs:
         raise ValueError("the model defines no construct with two or more observed items")
-    fit_options = {"missing": missing, "estimator": estimator}
-    _check_identified(spec)
+    fit_options = {"missing": missing, "estimator": options.estimator, "ordered": ordered_items}
+    if not options.ordinal:  # WLSMV counts thresholds and correlations (checked by its fit)
+        _check_identified(spec)
     measurement_text = measurement_syntax(constructs)
     if partial:
         # Refuse a parameter the measurement model lacks before any model is fitted.
@@ -552,7 +703,7 @@ def analyze(
 
     _report(progress, "reliability")
     reliability_table = reliability(
-        items, constructs=constructs, loadings=measurement.standardized_loadings()
+        items, constructs=constructs, measurement=measurement, ordered=ordered_items
     )
     ave = reliability_table.set_index("construct")["ave"]
     latent_correlations = measurement.latent_correlations()
@@ -569,35 +720,18 @@ def analyze(
     )
 
     _report(progress, "scores")
-    scores = construct_scores(items, constructs)
-    correlation_table = (
-        correlations(scores)
-        if many
-        else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
+    scores, correlation_table, descriptives = score_tables(
+        items, constructs, scale_min=scale_min, scale_max=scale_max
     )
     item_columns = [item for members in constructs.values() for item in members]
     try:
         normality = mardia(items, columns=item_columns)
     except ValueError:  # too few complete rows, or a singular covariance matrix
         normality = None
-    descriptives = pd.concat(
-        [
-            describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
-                kind="item"
-            ),
-            describe(scores, scale_min=scale_min, scale_max=scale_max).assign(kind="construct"),
-        ],
-        ignore_index=True,
-    )
-
     groups = None
     if group is not None:
         _report(progress, "groups")
-        groups = compare_groups(
-            scores.assign(**{group: data.loc[items.index, group]}),
-            group=group,
-            variables=list(constructs),
-        )
+        groups = compare_scores(scores, data, group=group)
 
     tested = {}
     if invariance:
@@ -609,16 +743,7 @@ def analyze(
             for column in invariance
         }
 
-    nps_table = None
-    if nps is not None:
-        nps_table = net_promoter_score(data, column=nps).assign(group=np.nan)
-        if group is not None:
-            by_group = [
-                net_promoter_score(members, column=nps).assign(group=name)
-                for name, members in data.groupby(group, sort=True)
-                if members[nps].notna().any()
-            ]
-            nps_table = pd.concat([nps_table, *by_group], ignore_index=True)
+    nps_table = None if nps is None else nps_tables(data, column=nps, group=group)
 
     target = _final_outcome(spec)
     ipa = None
@@ -672,9 +797,10 @@ def analyze(
         invariance=tested,
         htmt2=htmt2_table,
         mardia=normality,
-        modindices=structural.modindices(minimum=MODINDICES_MINIMUM),
+        modindices=None if options.ordinal else structural.modindices(minimum=MODINDICES_MINIMUM),
         common_method=common_method,
         recoded=prepared.recoded,
+        ordered=tuple(ordered_items),
     )
 
 

@@ -94,7 +94,8 @@ class RamModel:
         self.p = len(table.observed)
         self.t = len(table.variables)
         position = {name: i for i, name in enumerate(table.variables)}
-        rows = [i for i, op in enumerate(table.op) if op != ":="]
+        # Thresholds ('|'), scale factors ('~*~') and defined parameters are not RAM paths.
+        rows = [i for i, op in enumerate(table.op) if op in ("=~", "~", "~~", "~1")]
         kind, target, source = [], [], []
         for i in rows:
             op, lhs, rhs = table.op[i], table.lhs[i], table.rhs[i]

@@ -25,6 +25,7 @@ from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel, fi
 from analysis.sem.modindices import modification_indices
 from analysis.sem.options import EstimationOptions, resolve_options
 from analysis.sem.partable import ParameterTable, build_table
+from analysis.sem.polychoric import OrdinalMoments
 from analysis.sem.start import starting_values
 from analysis.syntax import ModelSpec, parse_model
 
@@ -170,6 +171,9 @@ class SemResult:
         ``"listwise"`` or ``"fiml"``.
     options : EstimationOptions
         Estimator, standard errors, test and information used (lavaan's names).
+    ordinal_statistics : OrdinalMoments or None
+        With ordered items (WLSMV): the sample thresholds, polychoric/polyserial correlations
+        and their asymptotic covariance the model was fitted to.
     """
 
     estimates: pd.DataFrame
@@ -186,8 +190,10 @@ class SemResult:
     _moments: Moments = field(repr=False)
     _theta: np.ndarray = field(repr=False)
     _vcov: np.ndarray = field(repr=False)
-    _sample: CompleteData | MissingData = field(repr=False)
+    # The ML fit function's data (None for WLSMV, fitted to ordinal_statistics).
+    _sample: CompleteData | MissingData | None = field(repr=False)
     _fixed: np.ndarray = field(repr=False)  # fixed values of the table's rows
+    ordinal_statistics: OrdinalMoments | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> ModelSpec:
@@ -195,8 +201,18 @@ class SemResult:
 
     @property
     def estimator(self) -> str:
-        """``"ML"``, ``"MLR"`` or ``"MLM"``."""
+        """``"ML"``, ``"MLR"``, ``"MLM"`` or ``"WLSMV"``."""
         return self.options.estimator
+
+    @property
+    def test(self) -> str:
+        """lavaan's name of the test statistic (``"standard"``, ``"scaled.shifted"``, ...)."""
+        return self.options.test
+
+    @property
+    def se(self) -> str:
+        """lavaan's name of the standard errors (``"standard"``, ``"robust.sem"``, ...)."""
+        return self.options.se
 
     def coef(self) -> pd.Series:
         """Estimates of the free parameters (lavaan's ``coef()``), named like lavaan:
@@ -205,7 +221,7 @@ class SemResult:
 
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix of the free parameters' estimates (lavaan's ``vcov()``): the
-        inverse information, or the robust sandwich with MLR and MLM."""
+        inverse information, or the robust sandwich with MLR, MLM and WLSMV."""
         names = self._parameter_names()
         return pd.DataFrame(self._vcov, index=names, columns=names)
 
@@ -246,7 +262,18 @@ class SemResult:
         References
         ----------
         Sörbom, D. (1989). Model modification. *Psychometrika*, 54(3), 371-384.
+
+        Raises
+        ------
+        ValueError
+            For a WLSMV fit: the indices here are those of the maximum likelihood fit
+            function.
         """
+        if self._sample is None:
+            raise ValueError(
+                f"modification indices are computed for maximum likelihood fits, not "
+                f"{self.estimator}"
+            )
         row_values = self._estimator.model.row_values(self._theta, self._fixed)
         return modification_indices(
             self._estimator.table,
@@ -328,11 +355,12 @@ def fit_sem(
     *,
     missing: Literal["listwise", "fiml"] = "listwise",
     std_lv: bool = False,
-    estimator: str = "ML",
+    estimator: str | None = None,
     se: str | None = None,
     test: str | None = None,
+    ordered: str | Sequence[str] | bool | None = None,
 ) -> SemResult:
-    """Fit a structural equation or confirmatory factor model by maximum likelihood.
+    """Fit a structural equation or confirmatory factor model by maximum likelihood or WLSMV.
 
     Uses lavaan's ``sem()`` defaults: marker-variable identification (or unit factor variances
     with ``std_lv``), free residual variances, free covariances of exogenous factors and of
@@ -352,18 +380,27 @@ def fit_sem(
         EM-estimated saturated model.
     std_lv : bool
         Identify factors by fixing their variances to 1 and freeing all loadings.
-    estimator : {"ML", "MLR", "MLM"}
+    estimator : {"ML", "MLR", "MLM", "WLSMV"}, optional
         ``"ML"``: normal-theory standard errors and chi-square. ``"MLR"``: Huber-White
         (sandwich) standard errors and the Yuan-Bentler scaled chi-square (lavaan's
         ``"yuan.bentler.mplus"``), with listwise deletion or FIML. ``"MLM"``: Satorra-Bentler
         standard errors and scaled chi-square, complete data only. The robust estimators add
         lavaan's ``.scaled`` and ``.robust`` fit measures (``chisq_scaled``,
-        ``chisq_scaling_factor``, ``cfi_robust``, ``rmsea_robust``, ...). See
+        ``chisq_scaling_factor``, ``cfi_robust``, ``rmsea_robust``, ...). ``"WLSMV"``: ordered
+        items (see ``ordered``). By default WLSMV with ordered items, else ML; a maximum
+        likelihood estimator with ordered items, or WLSMV without them, is refused. See
         :mod:`analysis.sem.options`.
     se, test : str, optional
         Override the estimator's standard errors (``"standard"``, ``"robust.huber.white"``,
         ``"robust.sem"``) or test (``"standard"``, ``"yuan.bentler.mplus"``,
-        ``"satorra.bentler"``), as lavaan's ``se =`` and ``test =``.
+        ``"satorra.bentler"``), as lavaan's ``se =`` and ``test =`` (maximum likelihood only).
+    ordered : str, sequence of str or bool, optional
+        Ordered (ordinal) items, as lavaan's ``ordered =``: ``True`` for every observed
+        variable of the model, or their names (names that are data columns but not in this
+        model are ignored). With ordered items the model is fitted by WLSMV
+        (:mod:`analysis.sem.ordinal`: polychoric correlations, DWLS, robust standard errors and
+        the scaled-shifted chi-square) to the complete rows; ``missing="fiml"`` is not
+        available then.
 
     Returns
     -------
@@ -400,10 +437,27 @@ def fit_sem(
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if missing not in ("listwise", "fiml"):
         raise ValueError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
-    options = resolve_options(estimator=estimator, se=se, test=test, missing=missing)
     spec = parse_model(model) if isinstance(model, str) else model
     if not isinstance(spec, ModelSpec):
         raise TypeError("model must be lavaan syntax (str) or a ModelSpec")
+    ordered_items = _ordered_items(data, spec, ordered)
+    options = resolve_options(
+        estimator=estimator, se=se, test=test, missing=missing, ordered=bool(ordered_items)
+    )
+    if options.ordinal:
+        # Imported here: the WLSMV module builds on this one.
+        from analysis.sem.ordinal import fit_wlsmv
+
+        result = fit_wlsmv(
+            spec,
+            prepare_data(data, spec, missing=missing),
+            ordered=ordered_items,
+            std_lv=std_lv,
+            options=options,
+        )
+        for note in result.warnings:
+            _warnings.warn(note, RuntimeWarning, stacklevel=2)
+        return result
     prepared = prepare_data(data, spec, missing=missing)
     fitter = build_estimator(spec, missing=missing, std_lv=std_lv)
     if fitter.df < 0:
@@ -422,6 +476,23 @@ def build_estimator(spec: ModelSpec, *, missing: str, std_lv: bool) -> Estimator
     intercepts (lavaan's default)."""
     meanstructure = missing == "fiml" or bool(spec.intercepts)
     return Estimator(spec, build_table(spec, meanstructure=meanstructure, std_lv=std_lv))
+
+
+def _ordered_items(
+    data: pd.DataFrame, spec: ModelSpec, ordered: str | Sequence[str] | bool | None
+) -> list[str]:
+    """The model's observed variables declared ordered (``True``: all of them)."""
+    if ordered is None or ordered is False:
+        return []
+    if ordered is True:
+        return list(spec.observed_variables)
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    if not all(isinstance(name, str) for name in ordered):
+        raise TypeError("ordered must be True, False or column names")
+    unknown = [name for name in ordered if name not in data.columns]
+    if unknown:
+        raise UnknownVariableError(unknown)
+    return [name for name in spec.observed_variables if name in set(ordered)]
 
 
 @dataclass

@@ -249,7 +249,8 @@ def fit_multigroup(
         group's saturated model estimated by EM.
     estimator, se, test : str
         As in :func:`analysis.sem.fit_sem`: ``"MLR"`` for Huber-White standard errors and the
-        Yuan-Bentler scaled test, ``"MLM"`` for Satorra-Bentler (complete data).
+        Yuan-Bentler scaled test, ``"MLM"`` for Satorra-Bentler (complete data). Maximum
+        likelihood only: multiple-group models of ordered items (WLSMV) are not available.
 
     Returns
     -------
@@ -287,6 +288,10 @@ def fit_multigroup(
         )
     if missing not in ("listwise", "fiml"):
         raise ValueError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
+    if str(estimator).upper() == "WLSMV":
+        raise ValueError(
+            "multiple-group models of ordered items (WLSMV) are not available; use ML, MLR or MLM"
+        )
     options = resolve_options(estimator=estimator, se=se, test=test, missing=missing)
     if group not in data.columns:
         raise UnknownVariableError([group])

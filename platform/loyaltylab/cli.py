@@ -43,6 +43,7 @@ def serve(
     """Serve the web app."""
     import uvicorn
 
+    from loyaltylab.app import SERVER_OPTIONS
     from loyaltylab.jobs.worker import embedded_consumer
     from loyaltylab.logging_setup import configure_logging
 
@@ -56,9 +57,9 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
             access_log=False,
             log_config=None,
+            **SERVER_OPTIONS,
         )
     finally:
         if consumer is not None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from analysis.pipeline import AnalysisResult
+    from analysis.pls.pipeline import PlsAnalysis
 
 MAX_MODEL_BYTES = 256 * 1024
 BAD_INPUT = 2
@@ -107,19 +108,30 @@ def _matrix(title: str, matrix: pd.DataFrame) -> str:
     return _table(title, frame)
 
 
-def _fit_line(label: str, fit: dict) -> str:
-    """chi2 and indices; with a scaled test the scaled chi-square and the robust indices
-    (lavaan's ``.robust``), as reviewers expect them reported for MLR/MLM."""
-    scaled = "chisq_scaled" in fit
+def _index_suffix(test: str) -> str:
+    """Which indices a fit line reports: normal-theory ones for the standard test, the
+    ``.scaled`` ones of the scaled-shifted (WLSMV) test, and the ``.robust`` ones (lavaan's,
+    Brosseau-Liard & Savalei) of the mean-scaled MLR/MLM tests."""
+    return {"standard": "", "scaled.shifted": "_scaled"}.get(test, "_robust")
+
+
+def _fit_line(label: str, fit: dict, *, test: str = "standard") -> str:
+    """Chi-square and fit indices; with a robust test the scaled chi-square (its scaling
+    factor, and shift for WLSMV) and the indices of :func:`_index_suffix`, as reviewers expect
+    them reported."""
     chisq = (
-        f"chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq_scaled'), 2)} "
-        f"(scaling {_number(fit.get('chisq_scaling_factor'))}), "
-        f"p {_pvalue(fit.get('pvalue_scaled', math.nan))}"
-        if scaled
-        else f"chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq'), 2)}, "
+        f"chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq'), 2)}, "
         f"p {_pvalue(fit.get('pvalue', math.nan))}"
     )
-    suffix = "_robust" if scaled else ""
+    if test != "standard":
+        correction = f"scaling {_number(fit.get('chisq_scaling_factor'))}"
+        if "chisq_shift_parameters" in fit:
+            correction += f", shift {_number(fit.get('chisq_shift_parameters'), 2)}"
+        chisq = (
+            f"scaled chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq_scaled'), 2)} "
+            f"({correction}), p {_pvalue(fit.get('pvalue_scaled', math.nan))}"
+        )
+    suffix = _index_suffix(test)
     return (
         f"{label}: {chisq}, CFI = {_number(fit.get('cfi' + suffix))}, "
         f"TLI = {_number(fit.get('tli' + suffix))}, RMSEA = {_number(fit.get('rmsea' + suffix))} "
@@ -130,9 +142,14 @@ def _fit_line(label: str, fit: dict) -> str:
 
 def _estimation_line(result: AnalysisResult) -> str:
     options = result.model.options
-    line = f"Model fit ({options.estimator}; standard errors: {options.se}"
+    estimator = options.estimator
+    if result.ordered:
+        count = len(result.ordered)
+        estimator += f", {count} ordered item{'s' if count != 1 else ''}"
+    line = f"Model fit ({estimator}; standard errors: {options.se}"
     if options.test != "standard":
-        line += f"; test: {options.test}, robust CFI/TLI/RMSEA"
+        indices = "scaled" if _index_suffix(options.test) == "_scaled" else "robust"
+        line += f"; test: {options.test}, {indices} CFI/TLI/RMSEA"
     return line + ")"
 
 
@@ -140,27 +157,31 @@ def render(result: AnalysisResult) -> str:
     """The readable report printed without ``--json``."""
     import pandas as pd
 
+    test = result.model.test
     parts = [
         f"Rows read: {result.n_rows}   used: {result.n_used}   missing data: {result.missing}",
         *(f"  dropped {line}" for line in _drop_lines(result)),
-        *(
-            f"  recoded {row.n} answer{'s' if row.n != 1 else ''} {row.code:g} of {row.item} "
-            "as missing"
-            for row in result.recoded.itertuples()
-        ),
+        *(f"  recoded {line}" for line in _recoded_lines(result)),
         "",
         _estimation_line(result),
-        "  " + _fit_line("measurement model", result.measurement_model.fit),
-        "  " + _fit_line("structural model ", result.model.fit),
+        "  " + _fit_line("measurement model", result.measurement_model.fit, test=test),
+        "  " + _fit_line("structural model ", result.model.fit, test=test),
         "",
     ]
     for model, warning in _warnings_by_model(result):
         parts.append(f"warning ({model} model): {warning}")
     if parts[-1] != "":
         parts.append("")
-    reliability = result.reliability[
-        ["construct", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave"]
-    ].rename(columns={"alpha_ci_lower": "alpha 95% lo", "alpha_ci_upper": "alpha 95% hi"})
+    columns = ["construct", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega"]
+    columns += [c for c in ("alpha_ordinal", "omega_categorical") if c in result.reliability]
+    reliability = result.reliability[[*columns, "cr", "ave"]].rename(
+        columns={
+            "alpha_ci_lower": "alpha 95% lo",
+            "alpha_ci_upper": "alpha 95% hi",
+            "alpha_ordinal": "ordinal alpha",
+            "omega_categorical": "categorical omega",
+        }
+    )
     parts.append(
         _table("Reliability and convergent validity (alpha, CR >= .70; AVE >= .50)", reliability)
     )
@@ -198,7 +219,9 @@ def render(result: AnalysisResult) -> str:
     if structural_r2:
         r2 = pd.DataFrame({"variable": list(structural_r2), "R2": list(structural_r2.values())})
         parts.append(_table("R-squared", r2))
-    if not result.modindices.empty:
+    if result.modindices is None:
+        parts.append("Modification indices: not computed for WLSMV fits\n")
+    elif not result.modindices.empty:
         parts.append(
             _table(
                 "Modification indices (largest 10 of mi >= 3.84)",
@@ -206,7 +229,7 @@ def render(result: AnalysisResult) -> str:
             )
         )
     if result.common_method is not None:
-        parts.append(_harman_text(result.common_method))
+        parts.append(_harman_text(result.common_method, test=test))
     if result.mardia is not None:
         m = result.mardia
         parts.append(
@@ -215,6 +238,25 @@ def render(result: AnalysisResult) -> str:
             f"p {_pvalue(m['p_skew'])}), kurtosis b2p = {_number(m['b2p'])} "
             f"(z = {_number(m['kurtosis'], 2)}, p {_pvalue(m['p_kurtosis'])})\n"
         )
+    parts.extend(score_tables(result))
+    parts.extend(importance_performance_table(result))
+    parts.extend(group_tables(result))
+    for tested in result.invariance.values():
+        parts.append(_invariance_text(tested))
+    return "\n".join(parts)
+
+
+def importance_performance_table(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """The importance-performance map of the final outcome, when there is one."""
+    if result.importance_performance is None:
+        return []
+    title = f"Importance-performance map (total effects on {result.target})"
+    return [_table(title, result.importance_performance)]
+
+
+def score_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """Construct scores (item means) and their correlations, whatever the estimator."""
+    parts = []
     construct_rows = result.descriptives[result.descriptives["kind"] == "construct"]
     parts.append(
         _table(
@@ -229,11 +271,12 @@ def render(result: AnalysisResult) -> str:
                    pearson[["x", "y", "n", "r", "ci_lower", "ci_upper", "pvalue"]],
                    {"pvalue": _pvalue})
         )  # fmt: skip
-    if result.importance_performance is not None:
-        parts.append(
-            _table(f"Importance-performance (total effects on {result.target})",
-                   result.importance_performance)
-        )  # fmt: skip
+    return parts
+
+
+def group_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """The NPS and the comparisons of groups, whatever the estimator."""
+    parts = []
     if result.nps is not None:
         nps = result.nps[
             ["group", "n", "promoters_pct", "detractors_pct", "nps", "ci_lower", "ci_upper"]
@@ -259,9 +302,7 @@ def render(result: AnalysisResult) -> str:
                 ["variable", "group_a", "group_b", "diff", "se", "t", "df", "pvalue", "hedges_g"]
             ]
             parts.append(_table("Games-Howell pairs", posthoc, {"pvalue": _pvalue}))
-    for tested in result.invariance.values():
-        parts.append(_invariance_text(tested))
-    return "\n".join(parts)
+    return parts
 
 
 def _warnings_by_model(result: AnalysisResult) -> list[tuple[str, str]]:
@@ -271,22 +312,31 @@ def _warnings_by_model(result: AnalysisResult) -> list[tuple[str, str]]:
     return pairs
 
 
-def _harman_text(test) -> str:
-    single, measurement = test.single_factor, test.measurement
-    chisq = "chisq_scaled" if "chisq_scaled" in single else "chisq"
-    cfi = "cfi_robust" if "cfi_robust" in single and chisq == "chisq_scaled" else "cfi"
-    rmsea = "rmsea_robust" if cfi == "cfi_robust" else "rmsea"
+def _harman_text(harman, *, test: str) -> str:
+    single, measurement = harman.single_factor, harman.measurement
+    chisq = "chisq" if test == "standard" else "chisq_scaled"
+    label = "chi2" if test == "standard" else "scaled chi2"
+    cfi, rmsea = "cfi" + _index_suffix(test), "rmsea" + _index_suffix(test)
+
+    def fit(values: dict) -> str:
+        return (
+            f"{label}({_number(values['df'], 0)}) = {_number(values[chisq], 2)}, "
+            f"CFI = {_number(values[cfi])}, RMSEA = {_number(values[rmsea])}"
+        )
+
+    difference = (
+        "not computed (see the note)"
+        if math.isnan(harman.delta_chisq)
+        else f"chi2({_number(harman.delta_df, 0)}) = {_number(harman.delta_chisq, 2)}, "
+        f"p {_pvalue(harman.delta_pvalue)}"
+    )
     lines = [
         "Common-method bias (Harman's single-factor test)",
-        f"  one factor:        chi2({_number(single['df'], 0)}) = {_number(single[chisq], 2)}, "
-        f"CFI = {_number(single[cfi])}, RMSEA = {_number(single[rmsea])}",
-        f"  measurement model: chi2({_number(measurement['df'], 0)}) = "
-        f"{_number(measurement[chisq], 2)}, CFI = {_number(measurement[cfi])}, "
-        f"RMSEA = {_number(measurement[rmsea])}",
-        f"  difference: chi2({_number(test.delta_df, 0)}) = {_number(test.delta_chisq, 2)}, "
-        f"p {_pvalue(test.delta_pvalue)}; first factor: {test.first_factor_share:.1%} of the "
+        f"  one factor:        {fit(single)}",
+        f"  measurement model: {fit(measurement)}",
+        f"  difference: {difference}; first factor: {harman.first_factor_share:.1%} of the "
         "variance",
-        f"  note: {test.note}",
+        f"  note: {harman.note}",
         "",
     ]
     return "\n".join(lines)
@@ -313,7 +363,7 @@ def _invariance_text(tested) -> str:
     return _table(f"{title}\n  groups: {sizes}", tested.table[columns], {"delta_pvalue": _pvalue})
 
 
-def _drop_lines(result: AnalysisResult, shown: int = 5) -> list[str]:
+def _drop_lines(result: AnalysisResult | PlsAnalysis, shown: int = 5) -> list[str]:
     reasons, counts = list(result.dropped["reason"]), list(result.dropped["n"])
     lines = [
         f"{n} row{'s' if n != 1 else ''}: {reason}"
@@ -322,6 +372,31 @@ def _drop_lines(result: AnalysisResult, shown: int = 5) -> list[str]:
     if len(reasons) > shown:
         lines.append(f"{sum(counts[shown:])} rows: {len(reasons) - shown} other patterns")
     return lines
+
+
+def _estimator_name(estimator: str | None, *, ordered: bool, choices: Sequence[str]) -> str | None:
+    """``--estimator`` in the library's spelling (case-insensitive), or exit 2 for an unknown
+    name or one that contradicts ``--ordered``; None leaves the choice to the library (ML, or
+    WLSMV with ordered items)."""
+    if estimator is None:
+        return None
+    names = {name.lower(): name for name in (*choices, "pls")}
+    if estimator.lower() not in names:
+        _fail(f"--estimator must be one of {', '.join(names.values())}, not {estimator!r}")
+    name = names[estimator.lower()]
+    if name == "WLSMV" and not ordered:
+        _fail("--estimator WLSMV needs --ordered (the ordered items: 'all' or their names)")
+    if ordered and name not in ("WLSMV", "pls"):
+        _fail(f"--ordered items are fitted by WLSMV, not {name}: leave out --estimator")
+    return name
+
+
+def _recoded_lines(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """One line per item and missing-value code recoded as a missing answer."""
+    return [
+        f"{row.n} answer{'s' if row.n != 1 else ''} {row.code:g} of {row.item} as missing"
+        for row in result.recoded.itertuples()
+    ]
 
 
 def _parameter_key(row) -> str:
@@ -344,11 +419,18 @@ def analyze(
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
     group: str | None = typer.Option(None, "--group", help="Column to compare groups by."),
     nps: str | None = typer.Option(None, "--nps", help="0-10 likelihood-to-recommend column."),
-    estimator: str = typer.Option(
-        "ML",
+    ordered: list[str] | None = typer.Option(
+        None,
+        "--ordered",
+        help="Ordered (ordinal) items, fitted by WLSMV as lavaan's ordered=: 'all' or item "
+        "names (repeat, or separate with commas).",
+    ),
+    estimator: str | None = typer.Option(
+        None,
         "--estimator",
-        help="ML, MLR (robust SEs and scaled chi-square; with --missing fiml too) or MLM "
-        "(Satorra-Bentler; complete data).",
+        help="ML (the default; WLSMV with --ordered), MLR (robust SEs and scaled chi-square; "
+        "with --missing fiml too), MLM (Satorra-Bentler; complete data), WLSMV (ordered items; "
+        "needs --ordered) or pls (PLS path modelling).",
     ),
     missing_codes: list[str] | None = typer.Option(
         None,
@@ -370,19 +452,37 @@ def analyze(
     decimal: str | None = typer.Option(
         None, "--decimal", help="Decimal mark of a CSV file, . or , (detected if not given)."
     ),
+    pls_scheme: str = typer.Option(
+        "path", "--pls-scheme", help="PLS inner weighting: path, factorial or centroid."
+    ),
+    pls_unscaled: bool = typer.Option(
+        False, "--pls-unscaled", help="PLS on centred items instead of standardized ones."
+    ),
+    consistent: bool = typer.Option(
+        False, "--consistent", help="Consistent PLS (PLSc) for the reflective constructs."
+    ),
 ) -> None:
     """Reliability, validity, CFA/SEM and comparisons for a survey data file."""
     import warnings
 
     from analysis.io import read_table
+    from analysis.pipeline import AnalysisResult
     from analysis.pipeline import analyze as run_analysis
     from analysis.sem.options import ESTIMATORS
 
     reverse_items = _split_items(reverse)
+    ordered_items: list[str] | bool = _split_items(ordered)
+    if "all" in ordered_items:
+        if len(ordered_items) > 1:
+            _fail("--ordered takes 'all' or item names, not both")
+        ordered_items = True
     if missing not in ("listwise", "fiml"):
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
-    if estimator.upper() not in ESTIMATORS:
-        _fail(f"--estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")
+    estimator = _estimator_name(estimator, ordered=bool(ordered_items), choices=ESTIMATORS)
+    if estimator != "pls" and (consistent or pls_unscaled or pls_scheme != "path"):
+        _fail("--pls-scheme, --pls-unscaled and --consistent need --estimator pls")
+    if pls_scheme not in ("path", "factorial", "centroid"):
+        _fail(f"--pls-scheme must be path, factorial or centroid, not {pls_scheme!r}")
     if reverse_items and (scale_min is None or scale_max is None):
         _fail("--reverse needs --scale-min and --scale-max")
     if bootstrap < 0:
@@ -408,14 +508,24 @@ def analyze(
                 group=group,
                 nps=nps,
                 invariance=_split_items(invariance),
-                estimator=estimator,
-                missing_codes=codes,
                 partial=_split_items(free),
+                missing_codes=codes,
+                ordered=ordered_items,
+                estimator=estimator,
+                pls_scheme=pls_scheme,
+                pls_scaled=not pls_unscaled,
+                consistent=consistent,
             )
     except ValueError as error:
         _fail(str(error))
     if json_out is None:
-        typer.echo(render(result))
+        if isinstance(result, AnalysisResult):
+            typer.echo(render(result))
+        else:
+            # Imported here: the PLS report builds on this module's table helpers.
+            from loyaltylab.cli_analyze_pls import render_pls
+
+            typer.echo(render_pls(result))
         return
     document = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
     try:

@@ -78,3 +78,32 @@ def test_scaled_measures_divide_by_the_scaling_factor():
     assert out["cfi_scaled"] == fm.cfi(100.0, 40, 1500 / 1.4, 55)
     # lavaan's scaled RMSEA: the unscaled statistic against tr(U Gamma) degrees of freedom.
     assert out["rmsea_scaled"] == pytest.approx(fm.rmsea(120.0, 48.0, 600))
+
+
+def test_test_measures_name_a_corrected_statistic_by_its_suffix():
+    plain = fm.test_measures(chisq=130.0, df=30, baseline_chisq=900.0, baseline_df=36, n=400)
+    scaled = fm.test_measures(
+        chisq=130.0, df=30, baseline_chisq=900.0, baseline_df=36, n=400, suffix="_scaled"
+    )
+    assert scaled == {name + "_scaled": value for name, value in plain.items()}
+    assert plain["cfi"] == fm.cfi(130.0, 30, 900.0, 36)
+    assert plain["rmsea_ci_lower"] == fm.rmsea_ci(130.0, 30, 400)[0]
+    assert plain["baseline_pvalue"] == fm.chisq_pvalue(900.0, 36)
+
+
+def test_robust_rmsea_may_count_other_degrees_of_freedom():
+    # WLSMV's robust RMSEA (Savalei, 2021) counts the correlations' df, CFI/TLI the model's.
+    common = {"chisq": 150.0, "df": 30, "c_hat": 1.3, "baseline_chisq": 900.0,
+              "baseline_df": 36, "c_hat_baseline": 1.6, "n": 499, "groups": 1}  # fmt: skip
+    out = fm.robust_measures(**common, rmsea_df=24)
+    same_df = fm.robust_measures(**common)
+    assert out["cfi_robust"] == same_df["cfi_robust"]
+    assert out["rmsea_robust"] == fm.rmsea(150.0, 24, 499, c_hat=1.3) != same_df["rmsea_robust"]
+    assert out["rmsea_ci_upper_robust"] == fm.rmsea_ci(150.0 / 1.3, 24, 499, c_hat=1.3)[1]
+
+
+def test_no_difference_test_of_scaled_shifted_statistics():
+    shifted = {"chisq": 90.0, "df": 20, "chisq_scaling_factor": 0.6, "chisq_shift_parameters": 5}
+    restricted = shifted | {"chisq": 400.0, "df": 23}
+    with pytest.raises(ValueError, match="DIFFTEST"):
+        fm.chisq_difference(restricted, shifted)

@@ -27,9 +27,10 @@ CONSTRUCTS = {
 }
 AGREEMENT = 0.002
 TOP_LEVEL = {
-    "n_rows", "n_used", "dropped", "missing", "estimation", "missing_codes", "warnings", "fit",
-    "measurement_fit", "estimates", "r2", "reliability", "htmt", "htmt2", "fornell_larcker",
-    "correlations", "descriptives", "mardia", "modindices", "common_method",
+    "n_rows", "n_used", "dropped", "missing", "estimator", "test", "se", "estimation",
+    "ordered", "missing_codes", "warnings", "fit", "measurement_fit", "estimates", "r2",
+    "reliability", "htmt", "htmt2", "fornell_larcker", "correlations", "descriptives", "mardia",
+    "modindices", "common_method",
 }  # fmt: skip
 
 
@@ -53,6 +54,12 @@ def document(result) -> dict:
 
 def test_document_shape(document):
     assert set(document) == TOP_LEVEL | {"nps", "groups"}
+    assert (document["estimator"], document["test"], document["se"]) == (
+        "ML",
+        "standard",
+        "standard",
+    )
+    assert document["ordered"] == []
     assert document["n_rows"] == 800
     assert document["n_used"] == LAVAAN["nobs"] == 538
     assert sum(row["n"] for row in document["dropped"]) == 800 - 538
@@ -334,3 +341,104 @@ def test_missing_value_codes_and_out_of_scale_answers(survey):
 def test_partial_invariance_names_are_checked_before_fitting(survey):
     with pytest.raises(ValueError, match="not in the model: loy9~1"):
         analyze(survey, model=MODEL, invariance=["wave"], partial=["loy9~1"])
+
+
+ORDINAL = json.loads((HERE / "reference" / "loyalty_ordinal.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def ordinal_document() -> dict:
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    result = analyze(survey, model=ORDINAL["model"], ordered=True, scale_min=1, scale_max=5)
+    return json.loads(json.dumps(result.to_dict(), allow_nan=False))
+
+
+def test_ordered_items_are_analysed_by_wlsmv(ordinal_document):
+    """The JSON says what was used and carries lavaan's scaled/robust measures and thresholds."""
+    document = ordinal_document
+    assert set(document) == TOP_LEVEL
+    assert (document["estimator"], document["test"], document["se"]) == (
+        "WLSMV", "scaled.shifted", "robust.sem",
+    )  # fmt: skip
+    assert document["ordered"] == ORDINAL["sample"]["names"]
+    fit = document["fit"]
+    for name in ("chisq", "chisq.scaled", "chisq.scaling.factor", "cfi.scaled", "tli.scaled",
+                 "rmsea.scaled", "cfi.robust", "rmsea.robust", "srmr"):  # fmt: skip
+        assert fit[name.replace(".", "_")] == pytest.approx(ORDINAL["fit"][name], abs=AGREEMENT)
+    assert fit["chisq_shift_parameters"] == pytest.approx(ORDINAL["shift_parameter"], abs=0.01)
+    assert fit["loglik"] is None  # no likelihood with DWLS
+    thresholds = [row for row in document["estimates"] if row["op"] == "|"]
+    assert len(thresholds) == 44
+    expected = {(r["lhs"], r["rhs"]): r for r in ORDINAL["estimates"] if r["op"] == "|"}
+    for row in thresholds:
+        reference = expected[(row["lhs"], row["rhs"])]
+        assert row["est"] == pytest.approx(reference["est"], abs=AGREEMENT)
+        assert row["se"] == pytest.approx(reference["se"], abs=AGREEMENT)
+    assert set(document["reliability"]["SAT"]) == {
+        "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items",
+        "alpha_ordinal", "omega_categorical",
+    }  # fmt: skip
+    reference = json.loads((HERE / "reference" / "ordinal_reliability.json").read_text())
+    for construct, value in reference["loyalty_ordinal"]["omega_categorical"].items():
+        reliability = document["reliability"][construct]
+        assert reliability["omega_categorical"] == pytest.approx(value, abs=AGREEMENT)
+        assert reliability["alpha_ordinal"] > reliability["alpha"]
+
+
+def test_what_ordered_items_rule_out():
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    options = {"model": ORDINAL["model"], "ordered": ["sat1", "sat2"]}
+    with pytest.raises(ValueError, match="bootstrap intervals are not available"):
+        analyze(survey, **options, bootstrap=100)
+    with pytest.raises(ValueError, match="FIML needs continuous items"):
+        analyze(survey, **options, missing="fiml")
+    with pytest.raises(ValueError, match="unknown column"):
+        analyze(survey, model=ORDINAL["model"], ordered=["sat9"])
+    waves = survey.assign(wave=np.arange(len(survey)) % 2 + 1)
+    tested = analyze(waves, **options, invariance="wave").invariance["wave"]
+    assert tested.problem == "not_estimable" and "ordered items" in tested.detail
+    assert tested.sizes == {"1": 300, "2": 300}
+
+
+def test_ordinal_document_has_the_robust_branchs_sections(ordinal_document):
+    """With ordered items the common sections hold WLSMV's numbers or say what is not done."""
+    document = ordinal_document
+    assert document["estimation"] == {
+        "estimator": "WLSMV", "se": "robust.sem", "test": "scaled.shifted",
+        "information": "expected",
+    }  # fmt: skip
+    assert document["modindices"] is None  # the ML indices do not apply to DWLS
+    harman = document["common_method"]
+    assert harman["delta_chisq"] is None and harman["delta_pvalue"] is None
+    assert harman["delta_df"] == harman["single_factor"]["df"] - harman["measurement"]["df"] > 0
+    assert harman["single_factor"]["cfi_scaled"] < harman["measurement"]["cfi_scaled"]
+    assert "DIFFTEST" in harman["note"] and 0 < harman["first_factor_share"] < 1
+    assert document["mardia"]["n"] == document["n_used"]
+    assert set(document["htmt2"]) == set(document["htmt"])
+    assert all(set(warning) == {"model", "message"} for warning in document["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"estimator": "MLR", "ordered": True}, "ordered items are fitted by WLSMV, not MLR"),
+        ({"estimator": "ML", "ordered": ["sat1"]}, "ordered items are fitted by WLSMV, not ML"),
+        ({"estimator": "WLSMV"}, "WLSMV is the estimator of ordered items"),
+        ({"estimator": "WLSMV", "ordered": True, "missing": "fiml"}, "FIML needs continuous"),
+        ({"estimator": "MLM", "missing": "fiml"}, "MLM .* needs complete data"),
+        ({"estimator": "ULS"}, "estimator must be one of ML, MLR, MLM, WLSMV or pls"),
+    ],
+)
+def test_contradictory_estimator_options_are_refused(options, message):
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    with pytest.raises(ValueError, match=message):
+        analyze(survey, model=ORDINAL["model"], **options)
+
+
+def test_ordered_items_imply_wlsmv_and_naming_it_changes_nothing():
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    model = "SAT =~ sat1 + sat2 + sat3\nLOY =~ loy1 + loy2 + loy3\nLOY ~ SAT"
+    implied = analyze(survey, model=model, ordered=True)
+    named = analyze(survey, model=model, ordered=True, estimator="wlsmv")
+    assert implied.model.estimator == named.model.estimator == "WLSMV"
+    assert implied.model.fit == named.model.fit
