@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from analysis._checks import require_columns
+from analysis._parallel import single_threaded_blas
 from analysis._tables import json_safe as _json_safe
 from analysis._tables import nested_pairs as _nested
 from analysis._tables import records as _records
@@ -390,7 +390,7 @@ def invariance_across(
         )
     try:
         # Many small matrices: BLAS threads only add overhead (several times slower under load).
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             table = measurement_invariance(
                 used,
                 constructs=constructs,

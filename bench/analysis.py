@@ -48,7 +48,6 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "analysis" / "reference"
@@ -210,7 +209,7 @@ def time_wlsmv(repeat: int) -> tuple[float, float]:
         f"CFI.scaled = {fit['cfi_scaled']:.4f}, RMSEA.scaled = {fit['rmsea_scaled']:.4f}"
     )
     whole = best_of(repeat, lambda: fit_sem(data, ORDINAL_MODEL, ordered=True))
-    with threadpool_limits(limits=1, user_api="blas"):  # as inside fit_sem
+    with _analysis_module("_parallel").single_threaded_blas():  # as inside fit_sem
         stage = best_of(
             repeat,
             lambda: ordinal_moments(values, ordered=[True] * values.shape[1], names=data.columns),

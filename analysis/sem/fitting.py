@@ -10,8 +10,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from threadpoolctl import threadpool_limits
 
+from analysis._parallel import single_threaded_blas
 from analysis.errors import (
     AnalysisError,
     ConvergenceError,
@@ -444,30 +444,25 @@ def fit_sem(
     options = resolve_options(
         estimator=estimator, se=se, test=test, missing=missing, ordered=bool(ordered_items)
     )
+    prepared = prepare_data(data, spec, missing=missing)
     if options.ordinal:
         # Imported here: the WLSMV module builds on this one.
         from analysis.sem.ordinal import fit_wlsmv
 
-        result = fit_wlsmv(
-            spec,
-            prepare_data(data, spec, missing=missing),
-            ordered=ordered_items,
-            std_lv=std_lv,
-            options=options,
-        )
+        with single_threaded_blas():
+            result = fit_wlsmv(
+                spec, prepared, ordered=ordered_items, std_lv=std_lv, options=options
+            )
         for note in result.warnings:
             _warnings.warn(note, RuntimeWarning, stacklevel=2)
         return result
-    prepared = prepare_data(data, spec, missing=missing)
     fitter = build_estimator(spec, missing=missing, std_lv=std_lv)
     if fitter.df < 0:
         raise IdentificationError(
             f"the model has {fitter.table.n_free} free parameters but the data provide only "
             f"{fitter.n_moments} sample moments (df = {fitter.df}); fix or remove parameters"
         )
-    # Many small (batched) matrices: BLAS threads only add overhead, and on a loaded machine
-    # they make a FIML fit several times slower.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return _fit(fitter, prepared, missing=missing, options=options)
 
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
+from analysis._parallel import single_threaded_blas
 from analysis.errors import AnalysisError, UnknownVariableError
 from analysis.sem import fitmeasures
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel
@@ -335,7 +335,7 @@ def fit_multigroup(
     group_data = _GroupData([s.data for s in samples])
     fixed = [s.fixed for s in samples]
     theta0 = _starting_values(tables, samples, n_free)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         theta, iterations = _estimate(models, group_data, theta0, fixed)
         moments = models.moments(theta, fixed)
         n_total = sum(s.n for s in samples)

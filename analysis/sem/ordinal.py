@@ -36,11 +36,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import ThreadpoolController
 
 from analysis.errors import AnalysisError, ConvergenceError, IdentificationError, ModelSyntaxError
 from analysis.sem import fitmeasures
@@ -202,25 +200,6 @@ def fit_wlsmv(
     Called by :func:`analysis.sem.fit_sem` with ``ordered``; ``prepared`` holds the complete
     rows of the model's observed variables, ``options`` the resolved WLSMV options.
     """
-    # Small matrices: BLAS threads only add overhead (several times slower on a busy machine).
-    with _threadpools().limit(limits=1, user_api="blas"):
-        return _fit(spec, prepared, ordered=ordered, std_lv=std_lv, options=options)
-
-
-@cache
-def _threadpools() -> ThreadpoolController:
-    """The loaded BLAS libraries, found once (a search costs about a millisecond)."""
-    return ThreadpoolController()
-
-
-def _fit(
-    spec: ModelSpec,
-    prepared: PreparedData,
-    *,
-    ordered: Sequence[str],
-    std_lv: bool,
-    options: EstimationOptions,
-) -> SemResult:
     names = list(spec.observed_variables)
     mask = np.array([name in set(ordered) for name in names])
     n = len(prepared.values)
