@@ -403,20 +403,14 @@ def _fit_measures(
 ) -> dict[str, float]:
     """lavaan's ``fitMeasures()`` of a WLSMV fit (``.`` written ``_``): the measures of the
     DWLS statistic and of its scaled-shifted version (``_scaled``), with N - 1 as DWLS uses."""
-    tests = {
-        suffix: fitmeasures.test_measures(
-            chisq=chisq, df=test.df, baseline_chisq=baseline_chisq, baseline_df=baseline.df,
-            n=n - 1, suffix=suffix,
-        )
-        for suffix, chisq, baseline_chisq in (
-            ("", test.chisq, baseline.chisq), ("_scaled", test.scaled, baseline.scaled)
-        )
-    }  # fmt: skip
+    common = {"df": test.df, "baseline_df": baseline.df, "n": n - 1}
     fit = {
         "npar": npar,
         "fmin": 0.5 * (n - 1) / n * fmin,
-        **tests[""],
-        **tests["_scaled"],
+        **fitmeasures.test_measures(chisq=test.chisq, baseline_chisq=baseline.chisq, **common),
+        **fitmeasures.test_measures(
+            chisq=test.scaled, baseline_chisq=baseline.scaled, suffix="_scaled", **common
+        ),
         "chisq_scaling_factor": test.scaling_factor,
         "chisq_shift_parameters": test.shift,
         "baseline_chisq_scaling_factor": baseline.scaling_factor,
