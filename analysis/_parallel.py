@@ -1,4 +1,5 @@
-"""Worker processes for the resampling procedures (bootstrap): one safe start method."""
+"""Parallel work: worker processes for the resampling procedures (bootstrap), with one safe
+start method, and BLAS held to one thread where threads only cost."""
 
 from __future__ import annotations
 
@@ -6,10 +7,28 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
+from functools import cache
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
+
+
+@cache
+def _blas_libraries() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once (a search costs about a millisecond)."""
+    return ThreadpoolController()
+
+
+def single_threaded_blas() -> AbstractContextManager:
+    """A ``with`` block in which BLAS uses one thread.
+
+    The statistics multiply many small (often batched) matrices: BLAS threads only add
+    overhead there, and on a loaded machine they make a fit several times slower.
+    """
+    return _blas_libraries().limit(limits=1, user_api="blas")
 
 
 def process_context(preload: str) -> BaseContext:

@@ -18,7 +18,13 @@ import pandas as pd
 
 from analysis._parallel import fill_rows
 from analysis.sem.engine import CompleteData, MissingData, fisher_scoring
-from analysis.sem.fitting import Estimator, fit_sem, prepare_data, sample_moments
+from analysis.sem.fitting import (
+    Estimator,
+    build_estimator,
+    fit_sem,
+    prepare_data,
+    sample_moments,
+)
 from analysis.sem.partable import build_table
 from analysis.syntax import ModelSpec, parse_model
 
@@ -93,7 +99,7 @@ def bootstrap_sem(
         raise ValueError(f"n_jobs must be a positive integer or None, not {n_jobs!r}")
     spec = parse_model(model) if isinstance(model, str) else model
     full = fit_sem(data, spec, missing=missing, std_lv=std_lv)
-    estimator = full._estimator
+    estimator = build_estimator(spec, missing=missing, std_lv=std_lv)
     values = prepare_data(data, spec, missing=missing).values
     targets = _targets(estimator)
     estimates = full.estimates
@@ -109,8 +115,9 @@ def bootstrap_sem(
         std_lv=std_lv,
         missing=missing,
         values=values,
-        theta=full._theta,
-        metric=full._metric,
+        theta=full.coef().to_numpy(),
+        # The fit function's information (twice the unit information) as scoring metric.
+        metric=2 * np.linalg.inv(full.vcov().to_numpy()) / len(values),
     )
     children = np.random.SeedSequence(seed).spawn(n_boot)
     workers = min(n_jobs or os.cpu_count() or 1, n_boot)

@@ -64,10 +64,10 @@ class NonNumericDataError(AnalysisError):
         The offending columns.
     """
 
-    def __init__(self, columns: Sequence[str]) -> None:
+    def __init__(self, columns: Sequence[str], *, hint: str = "") -> None:
         self.columns = tuple(columns)
         names = ", ".join(repr(name) for name in self.columns)
-        super().__init__(f"these model variables are not numeric: {names}")
+        super().__init__(f"these model variables are not numeric: {names}" + hint)
 
 
 class IdentificationError(AnalysisError):

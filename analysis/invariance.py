@@ -24,13 +24,12 @@ The state of the art and future directions for psychological research. *Developm
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis._checks import check_constructs, require_columns
+from analysis.sem.fitmeasures import chisq_difference
 from analysis.sem.multigroup import fit_multigroup
 from analysis.syntax import measurement_syntax
 
@@ -53,6 +52,11 @@ COLUMNS = [
     "rmsea",
     "srmr",
     "bic",
+    "chisq_scaled",
+    "chisq_scaling_factor",
+    "cfi_robust",
+    "tli_robust",
+    "rmsea_robust",
     "delta_chisq",
     "delta_df",
     "delta_pvalue",
@@ -60,6 +64,8 @@ COLUMNS = [
     "delta_rmsea",
     "holds",
 ]
+_FIT_COLUMNS = COLUMNS[1:15]
+_DELTA_COLUMNS = COLUMNS[15:20]
 
 
 def measurement_invariance(
@@ -71,6 +77,9 @@ def measurement_invariance(
     min_cfi: float = 0.90,
     max_rmsea: float = 0.08,
     max_cfi_drop: float = 0.01,
+    partial: Sequence[str] = (),
+    missing: str = "listwise",
+    estimator: str = "ML",
 ) -> pd.DataFrame:
     """Test configural, metric and scalar invariance of a measurement model across groups.
 
@@ -93,14 +102,28 @@ def measurement_invariance(
     max_cfi_drop : float
         A stricter level holds when CFI falls by no more than this from the level before and
         that level held (Cheung & Rensvold, 2002).
+    partial : sequence of str
+        Parameters left free across groups at the metric and scalar levels (partial
+        invariance; lavaan's ``group.partial``), e.g. ``["loy2~1"]`` for an item whose
+        intercept differs between groups (Byrne, Shavelson & Muthén, 1989).
+    missing : {"listwise", "fiml"}
+        Missing answers: listwise deletion or multiple-group FIML.
+    estimator : {"ML", "MLR", "MLM"}
+        With a robust estimator the decisions use the robust CFI and RMSEA
+        (Brosseau-Liard & Savalei) and the difference test is the Satorra-Bentler (2001)
+        scaled difference.
 
     Returns
     -------
     pandas.DataFrame
         One row per level (``configural``, ``metric``, ``scalar``): ``npar, chisq, df, pvalue,
-        cfi, tli, rmsea, srmr, bic`` of the fitted model; ``delta_chisq, delta_df,
-        delta_pvalue`` (chi-square difference test against the level before), ``delta_cfi`` and
-        ``delta_rmsea`` (this level minus the level before; NaN for configural); ``holds``.
+        cfi, tli, rmsea, srmr, bic`` of the fitted model, ``chisq_scaled,
+        chisq_scaling_factor`` (robust estimators) and ``cfi_robust, tli_robust,
+        rmsea_robust`` (robust estimators and FIML), NaN where lavaan reports none;
+        ``delta_chisq, delta_df, delta_pvalue`` (chi-square difference test against
+        the level before, scaled with a robust estimator), ``delta_cfi`` and ``delta_rmsea``
+        (this level minus the level before, of the indices the decisions use; NaN for
+        configural); ``holds``.
 
     Raises
     ------
@@ -115,6 +138,10 @@ def measurement_invariance(
 
     Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance structure
     analysis. *Structural Equation Modeling*, 6(1), 1-55.
+
+    Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the equivalence of factor
+    covariance and mean structures: The issue of partial measurement invariance.
+    *Psychological Bulletin*, 105(3), 456-466.
 
     Examples
     --------
@@ -137,25 +164,34 @@ def measurement_invariance(
     if not 0 <= max_cfi_drop < 1:
         raise ValueError(f"max_cfi_drop must lie in [0, 1), not {max_cfi_drop}")
     model = measurement_syntax(constructs)
-    rows: list[dict[str, Any]] = []
-    previous: dict[str, Any] | None = None
+    robust = str(estimator).upper() != "ML"
+    cfi_name, rmsea_name = ("cfi_robust", "rmsea_robust") if robust else ("cfi", "rmsea")
+    rows, previous, previous_fit = [], None, None
     for level, equal in INVARIANCE_LEVELS.items():
-        fit = fit_multigroup(data, model, group=group, equal=equal, group_order=group_order).fit
-        row: dict[str, Any] = {"level": level} | {name: fit[name] for name in COLUMNS[1:10]}
+        fit = fit_multigroup(
+            data,
+            model,
+            group=group,
+            equal=equal,
+            partial=partial if equal else (),
+            group_order=group_order,
+            missing=missing,
+            estimator=estimator,
+        ).fit
+        row = {"level": level} | {name: fit.get(name, np.nan) for name in _FIT_COLUMNS}
         if previous is None:
-            row |= dict.fromkeys(COLUMNS[10:15], np.nan)
-            row["holds"] = bool(fit["cfi"] >= min_cfi and fit["rmsea"] <= max_rmsea)
+            row |= dict.fromkeys(_DELTA_COLUMNS, np.nan)
+            row["holds"] = bool(fit[cfi_name] >= min_cfi and fit[rmsea_name] <= max_rmsea)
         else:
-            delta_chisq = fit["chisq"] - previous["chisq"]
-            delta_df = fit["df"] - previous["df"]
+            delta_chisq, delta_df, delta_pvalue = chisq_difference(fit, previous_fit)
             row |= {
                 "delta_chisq": delta_chisq,
                 "delta_df": delta_df,
-                "delta_pvalue": float(stats.chi2.sf(max(delta_chisq, 0.0), delta_df)),
-                "delta_cfi": fit["cfi"] - previous["cfi"],
-                "delta_rmsea": fit["rmsea"] - previous["rmsea"],
+                "delta_pvalue": delta_pvalue,
+                "delta_cfi": fit[cfi_name] - previous[cfi_name],
+                "delta_rmsea": fit[rmsea_name] - previous[rmsea_name],
             }
             row["holds"] = bool(previous["holds"] and row["delta_cfi"] >= -max_cfi_drop)
         rows.append(row)
-        previous = row
+        previous, previous_fit = row, fit
     return pd.DataFrame(rows, columns=COLUMNS)

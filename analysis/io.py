@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -25,7 +26,21 @@ class DataFileError(ValueError):
     """A data file cannot be read: wrong type, too large, malformed or empty."""
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
+# Fields like 4,5 in a semicolon- or tab-separated file: decimal commas (European spreadsheets).
+_DECIMAL_COMMA_FIELD = re.compile(r"[+-]?\d+,\d+")
+
+
+def _sniff_decimal(lines: list[str], delimiter: str) -> str:
+    """``","`` when the data lines of a file not separated by commas hold decimal commas."""
+    if delimiter == ",":
+        return "."
+    for row in csv.reader(lines, delimiter=delimiter):
+        if any(_DECIMAL_COMMA_FIELD.fullmatch(field.strip()) for field in row):
+            return ","
+    return "."
+
+
+def _read_csv(path: Path, decimal: str | None) -> tuple[pd.DataFrame, list[str]]:
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     try:
@@ -45,9 +60,21 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
     except csv.Error:
         delimiter = ","
     header = next(csv.reader([header_line], delimiter=delimiter))
+    if decimal is None:
+        decimal = _sniff_decimal(text.splitlines()[1:200], delimiter)
+    elif decimal == delimiter:
+        raise DataFileError(
+            f"{path.name} separates its fields with {delimiter!r}, so {decimal!r} cannot also be "
+            "its decimal mark"
+        )
     try:
         frame = pd.read_csv(
-            path, sep=delimiter, encoding="utf-8-sig", nrows=MAX_ROWS + 1, low_memory=False
+            path,
+            sep=delimiter,
+            decimal=decimal,
+            encoding="utf-8-sig",
+            nrows=MAX_ROWS + 1,
+            low_memory=False,
         )
     except UnicodeDecodeError:
         raise DataFileError(
@@ -86,18 +113,22 @@ def _read_sav(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return frame, list(frame.columns)
 
 
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_table(path: str | os.PathLike[str], *, decimal: str | None = None) -> pd.DataFrame:
     """Read a respondents-by-variables table from CSV, Excel (.xlsx) or SPSS (.sav).
 
     CSV must be UTF-8 (a byte-order mark, as Excel writes, is fine); the delimiter (comma,
-    semicolon or tab) is detected from the header line. Excel: the first sheet, header in the
-    first row. SPSS: numeric codes, not value labels (the codes are what is analysed).
+    semicolon or tab) is detected from the header line, and a semicolon- or tab-separated file
+    whose numbers are written ``4,5`` is read with decimal commas (as European spreadsheets
+    save CSV). Excel: the first sheet, header in the first row. SPSS: numeric codes, not value
+    labels (the codes are what is analysed).
 
     Parameters
     ----------
     path : str or path-like
         The file; its extension (``.csv``, ``.txt``, ``.xlsx``, ``.sav``, ``.zsav``) decides how
         it is read.
+    decimal : {".", ","}, optional
+        Decimal mark of a CSV file; detected when not given.
 
     Returns
     -------
@@ -108,7 +139,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     DataFileError
         (a ``ValueError``) if the file is missing, larger than ``MAX_BYTES``, of another type,
         malformed, without rows, with more than ``MAX_ROWS`` rows or ``MAX_COLUMNS`` columns,
-        or with duplicate or blank column names. The message names the file and the problem.
+        with duplicate or blank column names, or whose delimiter is the decimal mark asked
+        for. The message names the file and the problem.
 
     Examples
     --------
@@ -133,7 +165,12 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise DataFileError(f"{path.name} is empty")
     if size > MAX_BYTES:
         raise DataFileError(f"{path.name} is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    frame, header = {"csv": _read_csv, "xlsx": _read_xlsx, "sav": _read_sav}[kind](path)
+    if decimal not in (None, ".", ","):
+        raise DataFileError(f"the decimal mark must be '.' or ',', not {decimal!r}")
+    if kind == "csv":
+        frame, header = _read_csv(path, decimal)
+    else:
+        frame, header = {"xlsx": _read_xlsx, "sav": _read_sav}[kind](path)
     name = path.name
     if frame.shape[1] > MAX_COLUMNS:
         raise DataFileError(f"{name} has more than {MAX_COLUMNS} columns")

@@ -17,20 +17,27 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from analysis._checks import require_columns
+from analysis._parallel import single_threaded_blas
 from analysis._tables import json_safe as _json_safe
 from analysis._tables import nested_pairs as _nested
 from analysis._tables import records as _records
+from analysis.common_method import HarmanTest, harman_single_factor
 from analysis.compare import GroupComparison, compare_groups
 from analysis.correlation import correlations
-from analysis.descriptives import construct_scores, describe, net_promoter_score
+from analysis.descriptives import construct_scores, describe, mardia, net_promoter_score
 from analysis.drivers import importance_performance
+from analysis.errors import ConvergenceError, IdentificationError
 from analysis.invariance import measurement_invariance
 from analysis.prepare import prepare
 from analysis.reliability import item_total, reliability
 from analysis.sem import SemResult, fit_sem
+from analysis.sem.fitting import build_estimator
+from analysis.sem.modindices import MI_COLUMNS
+from analysis.sem.multigroup import released_parameters
+from analysis.sem.options import ESTIMATORS, resolve_options
+from analysis.sem.partable import build_table
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
 
@@ -45,6 +52,8 @@ ESTIMATE_COLUMNS = (
 RELIABILITY_KEYS = ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items")
 ORDINAL_RELIABILITY_KEYS = ("alpha_ordinal", "omega_categorical")
 """Added to a construct's reliability when the analysis has ordered items."""
+MODINDICES_MINIMUM = 3.84
+"""Modification indices reported: those significant at 5% on one df."""
 _REPORTED_OPS = ("=~", "~", "~~", ":=", "|")
 INVARIANCE_MIN_PER_GROUP = 50
 """Fewest complete answers per group for an invariance test, and at least two per item: CFA
@@ -75,6 +84,10 @@ class GroupInvariance:
         The group with too few answers.
     detail : str
         Why the models could not be estimated.
+    partial : tuple of str
+        Parameters left free across groups (partial invariance).
+    missing, estimator : str
+        How the models were fitted.
     """
 
     column: str
@@ -84,6 +97,9 @@ class GroupInvariance:
     problem: str | None = None
     group: str = ""
     detail: str = ""
+    partial: tuple[str, ...] = ()
+    missing: str = "listwise"
+    estimator: str = "ML"
 
     @property
     def highest_level(self) -> str | None:
@@ -95,12 +111,16 @@ class GroupInvariance:
 
     def to_dict(self) -> dict:
         """JSON-safe: ``column``, ``groups`` (``group, n`` in order), ``needed``, ``problem``,
-        ``group``, ``detail``, ``highest_level`` and ``levels`` (the table's rows, or none)."""
+        ``group``, ``detail``, ``partial``, ``missing``, ``estimator``, ``highest_level`` and
+        ``levels`` (the table's rows, or none)."""
         return _json_safe(
             {
                 "column": self.column,
                 "groups": [{"group": name, "n": n} for name, n in self.sizes.items()],
                 "needed": self.needed,
+                "partial": list(self.partial),
+                "missing": self.missing,
+                "estimator": self.estimator,
                 "problem": self.problem,
                 "group": self.group,
                 "detail": self.detail,
@@ -156,6 +176,17 @@ class AnalysisResult:
         Percentile intervals per parameter, when ``bootstrap > 0``.
     invariance : dict of str to GroupInvariance
         Measurement invariance across the groups of each column of ``invariance``.
+    htmt2 : pandas.DataFrame
+        HTMT2 (geometric means) per pair of constructs.
+    mardia : dict or None
+        Mardia's multivariate skewness and kurtosis of the items (complete rows).
+    modindices : pandas.DataFrame or None
+        Modification indices of the structural model, ``mi >= 3.84`` (None for WLSMV fits:
+        the indices are those of the maximum likelihood fit function).
+    common_method : HarmanTest or None
+        Harman's single-factor test (two or more constructs).
+    recoded : pandas.DataFrame
+        Answers turned missing by missing-value codes (``item, code, n``).
     ordered : tuple of str
         The items analysed as ordered (WLSMV); empty for maximum likelihood.
     """
@@ -182,29 +213,58 @@ class AnalysisResult:
     target: str | None
     bootstrap: pd.DataFrame | None
     invariance: dict[str, GroupInvariance] = field(default_factory=dict)
+    htmt2: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mardia: dict[str, float] | None = None
+    modindices: pd.DataFrame | None = field(
+        default_factory=lambda: pd.DataFrame(columns=MI_COLUMNS)
+    )
+    common_method: HarmanTest | None = None
+    recoded: pd.DataFrame = field(default_factory=pd.DataFrame)
     ordered: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN).
 
-        ``estimator``, ``test`` and ``se`` name (as lavaan) what the model fits used; with
-        ordered items the fit measures include lavaan's ``chisq_scaled``,
-        ``chisq_scaling_factor``, ``chisq_shift_parameters``, ``cfi_scaled``... and the
-        estimates the thresholds (``op`` ``"|"``).
+        Fit measures carry lavaan's ``fitMeasures()`` names with ``_`` for ``.``
+        (``chisq_scaled``, ``chisq_scaling_factor``, ``chisq_shift_parameters``,
+        ``cfi_robust``, ``rmsea_ci_upper_robust``, ...); ``estimator``, ``test`` and ``se``
+        name (as lavaan) what the model fits used, and ``estimation`` adds the information;
+        with ordered items (``ordered``) the estimates include the thresholds (``op``
+        ``"|"``) and reliability ordinal alpha and categorical omega. ``warnings`` are
+        ``{model: "measurement" | "structural", message}``; ``modindices`` lists ``lhs, op,
+        rhs, mi, epc, sepc_all`` for every index of at least 3.84 (null for WLSMV fits);
+        ``htmt2``, ``mardia``, ``common_method`` and ``missing_codes`` hold the tables of the
+        same names.
         """
         estimates = self.model.estimates
         estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
+        options = self.model.options
         reliability_keys = RELIABILITY_KEYS + (ORDINAL_RELIABILITY_KEYS if self.ordered else ())
         document = {
             "n_rows": self.n_rows,
             "n_used": self.n_used,
             "dropped": _records(self.dropped),
             "missing": self.missing,
-            "estimator": self.model.estimator,
-            "test": self.model.test,
-            "se": self.model.se,
+            "estimator": options.estimator,
+            "test": options.test,
+            "se": options.se,
+            "estimation": {
+                "estimator": options.estimator,
+                "se": options.se,
+                "test": options.test,
+                "information": options.information,
+            },
             "ordered": list(self.ordered),
-            "warnings": [*self.measurement_model.warnings, *self.model.warnings],
+            "missing_codes": _records(self.recoded),
+            "warnings": [
+                {"model": "measurement", "message": message}
+                for message in self.measurement_model.warnings
+            ]
+            + [
+                {"model": "structural", "message": message}
+                for message in self.model.warnings
+                if self.model is not self.measurement_model
+            ],
             "fit": dict(self.model.fit),
             "measurement_fit": dict(self.measurement_model.fit),
             "estimates": _records(estimates.reindex(columns=list(ESTIMATE_COLUMNS))),
@@ -214,12 +274,17 @@ class AnalysisResult:
                 for row in self.reliability.to_dict("records")
             },
             "htmt": _nested(self.htmt, "htmt"),
+            "htmt2": _nested(self.htmt2, "htmt"),
             "fornell_larcker": {
                 a: dict(row) for a, row in self.fornell_larcker_matrix.to_dict("index").items()
             },
             "correlations": _records(self.correlations),
             "descriptives": _records(self.descriptives),
+            "mardia": self.mardia,
+            "modindices": None if self.modindices is None else _records(self.modindices),
         }
+        if self.common_method is not None:
+            document["common_method"] = self.common_method.to_dict()
         document |= survey_sections(self.nps, self.groups, self.group_column)
         if self.invariance:
             document["invariance"] = {
@@ -247,14 +312,18 @@ def invariance_across(
     constructs: Mapping[str, Sequence[str]],
     group: str,
     order: Sequence[object] | None = None,
+    missing: str = "listwise",
+    estimator: str = "ML",
+    partial: Sequence[str] = (),
     ordered: Sequence[str] = (),
 ) -> GroupInvariance:
     """Configural, metric and scalar invariance across the groups of ``group``, if testable.
 
-    The rows with every item of ``constructs`` answered are compared (listwise), by maximum
-    likelihood (:func:`analysis.invariance.measurement_invariance`). Every group needs at
-    least ``max(50, 2 × items)`` of them; otherwise, or when the models cannot be estimated,
-    the result says why instead.
+    The rows with every item of ``constructs`` answered are compared (listwise; under FIML
+    every row with an answer), by maximum likelihood
+    (:func:`analysis.invariance.measurement_invariance`). Every group needs at least
+    ``max(50, 2 × items)`` of them; otherwise, or when the models cannot be estimated, the
+    result says why instead.
 
     Parameters
     ----------
@@ -268,6 +337,10 @@ def invariance_across(
     order : sequence, optional
         The groups in the order to report them (e.g. waves in time order), the first being the
         reference group; by default natural order. Groups not listed are left out.
+    missing, estimator : str
+        As in :func:`analysis.sem.fit_sem`.
+    partial : sequence of str
+        Parameters left free across groups (partial invariance), e.g. ``["loy2~1"]``.
     ordered : sequence of str
         Items analysed as ordered: invariance of thresholds is not tested (yet), so with any
         of them among the constructs' items the result says ``"not_estimable"``.
@@ -293,9 +366,16 @@ def invariance_across(
     else:
         levels = [level for level in order if level in present]
         frame = frame[frame[group].isin(levels)]
-    complete = frame.dropna()
-    sizes = {str(level): int((complete[group] == level).sum()) for level in levels}
-    tested: dict[str, Any] = {"column": group, "sizes": sizes, "needed": needed}
+    used = frame.dropna() if missing == "listwise" else frame[frame[items].notna().any(axis=1)]
+    sizes = {str(level): int((used[group] == level).sum()) for level in levels}
+    tested: dict[str, Any] = {
+        "column": group,
+        "sizes": sizes,
+        "needed": needed,
+        "partial": tuple(partial),
+        "missing": missing,
+        "estimator": str(estimator).upper(),
+    }
     if len(levels) < 2:
         return GroupInvariance(**tested, problem="one_group")
     smallest = min(sizes, key=sizes.__getitem__)
@@ -310,9 +390,15 @@ def invariance_across(
         )
     try:
         # Many small matrices: BLAS threads only add overhead (several times slower under load).
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             table = measurement_invariance(
-                complete, constructs=constructs, group=group, group_order=levels
+                used,
+                constructs=constructs,
+                group=group,
+                group_order=levels,
+                missing=missing,
+                estimator=estimator,
+                partial=partial,
             )
     except ValueError as error:
         return GroupInvariance(**tested, problem="not_estimable", detail=str(error))
@@ -330,15 +416,17 @@ def _ordered_items(data: pd.DataFrame, spec, ordered: Sequence[str] | bool) -> l
     return [name for name in spec.observed_variables if name in set(ordered)]
 
 
-def _refuse_for_pls(*, missing: str, invariance: Sequence[str], ordered: Sequence[str]) -> None:
+def _refuse_for_pls(
+    *, missing: str, invariance: Sequence[str], partial: Sequence[str], ordered: Sequence[str]
+) -> None:
     if missing != "listwise":
         raise ValueError("PLS estimates from complete answers: use missing 'listwise'")
-    if invariance:
+    if invariance or partial:
         raise ValueError(
             "measurement invariance is tested with covariance-based SEM (estimator 'ML')"
         )
     if ordered:
-        raise ValueError("PLS treats items as metric; ordered items need estimator 'ML' (WLSMV)")
+        raise ValueError("PLS treats items as metric; ordered items need estimator 'WLSMV'")
 
 
 def _final_outcome(spec) -> str | None:
@@ -434,8 +522,10 @@ def analyze(
     group: str | None = None,
     nps: str | None = None,
     invariance: Sequence[str] = (),
+    partial: Sequence[str] = (),
     ordered: Sequence[str] | bool = (),
-    estimator: str = "ML",
+    estimator: str | None = None,
+    missing_codes: Sequence[float] = (),
     pls_scheme: str = "path",
     pls_scaled: bool = True,
     consistent: bool = False,
@@ -457,6 +547,14 @@ def analyze(
     missing : {"listwise", "fiml"}
         Missing-data handling of the model fits. Alpha, omega, item-total and HTMT always use
         the complete cases of their items; construct scores average the answered items.
+    estimator : {"ML", "MLR", "MLM"}
+        Estimator of every model fit (:func:`analysis.sem.fit_sem`): MLR (robust standard
+        errors and scaled chi-square, with listwise deletion or FIML) is the usual choice for
+        rating-scale items; MLM needs listwise deletion.
+    missing_codes : sequence of float
+        Answer codes that mean "no answer" ("don't know" = 9, ...): recoded as missing before
+        anything else. With ``scale_min``/``scale_max`` any other answer off the scale is an
+        error (naming the items), never analysed.
     bootstrap : int
         Number of bootstrap resamples for percentile intervals (0: none).
     seed : int, optional
@@ -470,18 +568,29 @@ def analyze(
         Columns (waves, segments) across whose groups the measurement model is tested for
         configural, metric and scalar invariance (:func:`invariance_across`): whether
         construct scores can be compared between the groups at all.
+    partial : sequence of str
+        Parameters the invariance tests leave free across groups (partial invariance), e.g.
+        ``["loy2~1"]``.
     ordered : sequence of str or bool
         Items to analyse as ordered categories (``True``: every observed variable of the
         model), as lavaan's ``ordered =``: the models are then fitted by WLSMV (polychoric
         correlations, robust standard errors, scaled-shifted chi-square; rows with missing
         answers deleted listwise, so ``missing`` must be ``"listwise"``), and reliability adds
-        ordinal alpha and categorical omega. Bootstrap intervals and invariance tests are not
-        available with ordered items.
-    estimator : {"ML", "pls"}
-        ``"ML"``: covariance-based SEM (maximum likelihood, or WLSMV with ``ordered``);
-        ``"pls"``: PLS path modelling (:func:`analysis.pls.pipeline.analyze_pls`), which also
-        reads ``<~`` composites and single items in paths, and returns a
-        :class:`analysis.pls.pipeline.PlsAnalysis`.
+        ordinal alpha and categorical omega. Bootstrap intervals, invariance tests and
+        modification indices are not available with ordered items.
+    estimator : {"ML", "MLR", "MLM", "WLSMV", "pls"}, optional
+        Estimator of every model fit (:func:`analysis.sem.fit_sem`; case-insensitive): MLR
+        (robust standard errors and scaled chi-square, with listwise deletion or FIML) is the
+        usual choice for rating-scale items treated as continuous; MLM needs listwise
+        deletion; WLSMV is the estimator of ordered items (the default with ``ordered``,
+        refused without). ``"pls"``: PLS path modelling
+        (:func:`analysis.pls.pipeline.analyze_pls`), which also reads ``<~`` composites and
+        single items in paths, and returns a :class:`analysis.pls.pipeline.PlsAnalysis`. By
+        default ML, or WLSMV with ordered items.
+    missing_codes : sequence of float
+        Answer codes that mean "no answer" ("don't know" = 9, ...): recoded as missing before
+        anything else. With ``scale_min``/``scale_max`` any other answer off the scale is an
+        error (naming the items), never analysed.
     pls_scheme : {"path", "factorial", "centroid"}
         Inner weighting scheme of PLS.
     pls_scaled : bool
@@ -514,17 +623,20 @@ def analyze(
     invariance = list(dict.fromkeys([invariance] if isinstance(invariance, str) else invariance))
     require_columns(data, invariance, numeric=False)
     ordered_items = _ordered_items(data, spec, ordered)
-    if estimator == "pls":
+    if estimator is not None and str(estimator).lower() == "pls":
         # Imported on request: the PLS analysis builds on this module's tables.
         from analysis.pls.pipeline import analyze_pls
 
-        _refuse_for_pls(missing=missing, invariance=invariance, ordered=ordered_items)
+        _refuse_for_pls(
+            missing=missing, invariance=invariance, partial=partial, ordered=ordered_items
+        )
         return analyze_pls(
             data,
             spec,
             reverse=reverse,
             scale_min=scale_min,
             scale_max=scale_max,
+            missing_codes=missing_codes,
             bootstrap=int(bootstrap),
             seed=seed,
             group=group,
@@ -534,11 +646,14 @@ def analyze(
             consistent=consistent,
             progress=progress,
         )
-    if estimator != "ML":
-        raise ValueError(f"estimator must be 'ML' or 'pls', not {estimator!r}")
+    if estimator is not None and str(estimator).upper() not in ESTIMATORS:
+        raise ValueError(
+            f"estimator must be one of {', '.join(ESTIMATORS)} or pls, not {estimator!r}"
+        )
     if consistent or pls_scheme != "path" or not pls_scaled:
         raise ValueError("the PLS options (scheme, unscaled, consistent) need estimator 'pls'")
-    if ordered_items and bootstrap:
+    options = resolve_options(estimator=estimator, missing=missing, ordered=bool(ordered_items))
+    if options.ordinal and bootstrap:
         raise ValueError(
             "bootstrap intervals are not available with ordered items (WLSMV has robust "
             "standard errors instead)"
@@ -551,6 +666,15 @@ def analyze(
     }
     if not constructs:
         raise ValueError("the model defines no construct with two or more observed items")
+    fit_options = {"missing": missing, "estimator": options.estimator, "ordered": ordered_items}
+    if not options.ordinal:  # WLSMV counts thresholds and correlations (checked by its fit)
+        _check_identified(spec)
+    measurement_text = measurement_syntax(constructs)
+    if partial:
+        # Refuse a parameter the measurement model lacks before any model is fitted.
+        released_parameters(
+            build_table(parse_model(measurement_text), meanstructure=True, std_lv=False), partial
+        )
 
     _report(progress, "prepare")
     prepared = prepare(
@@ -560,13 +684,17 @@ def analyze(
         scale_min=scale_min,
         scale_max=scale_max,
         missing=missing,
+        missing_codes=missing_codes,
     )
     items = prepared.data
 
     _report(progress, "measurement model")
-    measurement_text = measurement_syntax(constructs)
-    fit_options: dict[str, Any] = {"missing": missing, "ordered": ordered_items or None}
-    measurement = fit_sem(items, measurement_text, **fit_options)
+    try:
+        measurement = fit_sem(items, measurement_text, **fit_options)
+    except (IdentificationError, ConvergenceError) as error:
+        raise type(error)(
+            f"measurement model (every construct with its items, freely correlated): {error}"
+        ) from error
     _report(progress, "structural model")
     only_measurement = not (spec.regressions or spec.covariances or spec.defined) and set(
         spec.latent
@@ -582,16 +710,24 @@ def analyze(
 
     _report(progress, "validity")
     many = len(constructs) > 1
-    htmt_table = (
-        htmt(items, constructs=constructs)
+    no_pairs = pd.DataFrame(columns=["construct_a", "construct_b", "htmt", "exceeds"])
+    htmt_table = htmt(items, constructs=constructs) if many else no_pairs
+    htmt2_table = htmt(items, constructs=constructs, htmt2=True) if many else no_pairs
+    common_method = (
+        harman_single_factor(items, constructs=constructs, measurement=measurement, **fit_options)
         if many
-        else pd.DataFrame(columns=["construct_a", "construct_b", "htmt", "exceeds"])
+        else None
     )
 
     _report(progress, "scores")
     scores, correlation_table, descriptives = score_tables(
         items, constructs, scale_min=scale_min, scale_max=scale_max
     )
+    item_columns = [item for members in constructs.values() for item in members]
+    try:
+        normality = mardia(items, columns=item_columns)
+    except ValueError:  # too few complete rows, or a singular covariance matrix
+        normality = None
     groups = None
     if group is not None:
         _report(progress, "groups")
@@ -602,7 +738,7 @@ def analyze(
         _report(progress, "invariance")
         tested = {
             column: invariance_across(
-                items, constructs=constructs, group=column, ordered=ordered_items
+                items, constructs=constructs, group=column, partial=partial, **fit_options
             )
             for column in invariance
         }
@@ -664,5 +800,22 @@ def analyze(
         target=target,
         bootstrap=boot,
         invariance=tested,
+        htmt2=htmt2_table,
+        mardia=normality,
+        modindices=None if options.ordinal else structural.modindices(minimum=MODINDICES_MINIMUM),
+        common_method=common_method,
+        recoded=prepared.recoded,
         ordered=tuple(ordered_items),
     )
+
+
+def _check_identified(spec) -> None:
+    """Refuse a model with more free parameters than sample moments, in its own terms (before
+    the automatic measurement model, which has other counts, is fitted)."""
+    counted = build_estimator(spec, missing="listwise", std_lv=False)
+    if counted.df < 0:
+        raise IdentificationError(
+            f"the model has {counted.table.n_free} free parameters but its "
+            f"{len(spec.observed_variables)} observed variables provide only "
+            f"{counted.n_moments} sample moments (df = {counted.df}); fix or remove parameters"
+        )

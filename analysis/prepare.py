@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from analysis._checks import MISSING_METHODS, check_scale, require_columns, require_frame
 from analysis.errors import NonNumericDataError, UnknownVariableError
 
-__all__ = ["PreparedData", "coerce_numeric", "prepare", "reverse_key"]
+__all__ = [
+    "PreparedData",
+    "check_within_scale",
+    "coerce_numeric",
+    "prepare",
+    "recode_missing",
+    "reverse_key",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class PreparedData:
         Rows read.
     dropped : pandas.DataFrame
         Columns ``reason, n``: one row per reason rows were dropped, largest first.
+    recoded : pandas.DataFrame
+        Columns ``item, code, n``: answers turned missing by a missing-value code.
     """
 
     data: pd.DataFrame
@@ -39,6 +48,9 @@ class PreparedData:
     missing: str
     n_rows: int
     dropped: pd.DataFrame
+    recoded: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"item": [], "code": [], "n": []})
+    )
 
     @property
     def n_used(self) -> int:
@@ -56,6 +68,10 @@ class PreparedData:
             f"{n} row{'s' if n != 1 else ''}: {reason}"
             for reason, n in zip(self.dropped["reason"], self.dropped["n"], strict=True)
         ]
+
+
+# A number written with a decimal comma, as European spreadsheets save them ("4,5").
+_DECIMAL_COMMA = r"[+-]?\d+,\d+"
 
 
 def _require_items(data: pd.DataFrame, items: Sequence[str]) -> None:
@@ -93,6 +109,7 @@ def coerce_numeric(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     _require_items(data, columns)
     out = data.copy()
     problems = []
+    decimal_commas = []
     for column in columns:
         series = data[column]
         if pd.api.types.is_bool_dtype(series):
@@ -110,11 +127,99 @@ def coerce_numeric(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         bad = text.notna() & converted.isna()
         if bad.any():
             problems.append(column)
+            if text[bad].str.fullmatch(_DECIMAL_COMMA).all():
+                decimal_commas.append(f"{column} ({text[bad].iloc[0]})")
         else:
             out[column] = converted.astype(float)
     if problems:
-        raise NonNumericDataError(problems)
+        hint = ""
+        if decimal_commas:
+            hint = (
+                "; they hold decimal commas: " + ", ".join(decimal_commas) + " (read the file "
+                "with a decimal comma, or save it with decimal points)"
+            )
+        raise NonNumericDataError(problems, hint=hint)
     return out
+
+
+def recode_missing(
+    data: pd.DataFrame, items: Sequence[str], *, codes: Sequence[float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn missing-value codes ("don't know" = 9, "refused" = 99...) into missing answers.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Numeric responses.
+    items : sequence of str
+        Columns to recode.
+    codes : sequence of float
+        Values that mean "no answer".
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        A copy with the codes replaced by NaN, and ``item, code, n``: how many answers of
+        each item carried each code (items and codes that occur only).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"q1": [1.0, 9, 5, 99], "q2": [2.0, 3, 9, 4]})
+    >>> recoded, counts = recode_missing(df, ["q1", "q2"], codes=[9, 99])
+    >>> recoded["q1"].tolist(), counts.values.tolist()
+    ([1.0, nan, 5.0, nan], [['q1', 9.0, 1], ['q1', 99.0, 1], ['q2', 9.0, 1]])
+    """
+    codes = [float(code) for code in dict.fromkeys(codes)]
+    items = list(items)
+    require_columns(data, items)
+    out = data.copy()
+    rows = []
+    if codes:
+        values = out[items]
+        counts = {code: values.eq(code).sum() for code in codes}  # per code: n by item
+        rows = [
+            {"item": item, "code": code, "n": int(counts[code][item])}
+            for item in items
+            for code in codes
+            if counts[code][item]
+        ]
+        out[items] = values.mask(values.isin(codes))
+    return out, pd.DataFrame(rows, columns=["item", "code", "n"])
+
+
+def check_within_scale(
+    data: pd.DataFrame, items: Sequence[str], *, scale_min: float, scale_max: float
+) -> None:
+    """Refuse answers outside the response scale, naming each item and how many.
+
+    A stray code (9 for "don't know" on a 1-5 scale) would otherwise be analysed as the
+    strongest possible answer.
+
+    Raises
+    ------
+    ValueError
+        Listing every item with answers outside ``[scale_min, scale_max]``, the count and an
+        example value.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"q1": [1, 9, 5, 9], "q2": [2, 3, 4, 5]})
+    >>> check_within_scale(df, ["q1", "q2"], scale_min=1, scale_max=5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: answers outside the scale 1-5: q1 (2, e.g. 9); declare codes such as ...
+    """
+    problems = []
+    for item in items:
+        values = data[item]
+        outside = values[(values < scale_min) | (values > scale_max)]
+        if len(outside):
+            problems.append(f"{item} ({len(outside)}, e.g. {outside.iloc[0]:g})")
+    if problems:
+        raise ValueError(
+            f"answers outside the scale {scale_min:g}-{scale_max:g}: {', '.join(problems)}; "
+            'declare codes such as "don\'t know" as missing-value codes, or correct the scale'
+        )
 
 
 def reverse_key(
@@ -191,12 +296,14 @@ def prepare(
     scale_min: float | None = None,
     scale_max: float | None = None,
     missing: str = "listwise",
+    missing_codes: Sequence[float] = (),
 ) -> PreparedData:
     """Check, recode and filter responses for analysis.
 
-    Steps: every item must exist and be numeric (:func:`coerce_numeric`); reverse-worded
-    items are recoded (:func:`reverse_key`); then rows are dropped by the missing-data method
-    and the reasons counted.
+    Steps: every item must exist and be numeric (:func:`coerce_numeric`); missing-value codes
+    become missing answers (:func:`recode_missing`); with a scale, every answer must lie on it
+    (:func:`check_within_scale`); reverse-worded items are recoded (:func:`reverse_key`); then
+    rows are dropped by the missing-data method and the reasons counted.
 
     Parameters
     ----------
@@ -211,6 +318,8 @@ def prepare(
     missing : {"listwise", "fiml"}
         ``"listwise"`` keeps complete cases; ``"fiml"`` keeps every row with at least one
         answered item (full-information maximum likelihood uses the partial rows).
+    missing_codes : sequence of float
+        Answer codes that mean "no answer" ("don't know", "refused").
 
     Returns
     -------
@@ -238,6 +347,9 @@ def prepare(
         raise ValueError(f"reverse-keyed column(s) not among the items: {', '.join(not_items)}")
     _require_items(data, items + reverse)
     out = coerce_numeric(data, items)
+    out, recoded = recode_missing(out, items, codes=missing_codes)
+    if scale_min is not None:
+        check_within_scale(out, items, scale_min=scale_min, scale_max=scale_max)
     if reverse:
         out = reverse_key(out, reverse, scale_min=scale_min, scale_max=scale_max)
     missing_mask = out[items].isna()
@@ -255,4 +367,5 @@ def prepare(
         missing=missing,
         n_rows=len(data),
         dropped=reasons.sort_values("n", ascending=False, kind="stable").reset_index(drop=True),
+        recoded=recoded,
     )

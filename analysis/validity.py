@@ -107,14 +107,17 @@ def htmt(
     *,
     constructs: Mapping[str, Sequence[str]],
     threshold: float = HTMT_MAX,
+    htmt2: bool = False,
 ) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations for every pair of constructs.
 
     ``HTMT_ij`` is the mean absolute correlation between the items of i and the items of j,
     divided by the geometric mean of the mean absolute correlations among the items of i and
-    among the items of j (off-diagonal). This is the original, arithmetic-mean HTMT of Henseler
-    et al. (2015), ``semTools::htmt(htmt2 = FALSE)``. Pearson correlations of the complete
-    cases of all the items.
+    among the items of j (off-diagonal). By default this is the original, arithmetic-mean HTMT
+    of Henseler et al. (2015), ``semTools::htmt(htmt2 = FALSE)``; with ``htmt2`` every mean is
+    geometric (Roemer, Schuberth & Henseler, 2021; semTools' default since 0.5-6), which
+    stays consistent when loadings differ within a construct. Pearson correlations of the
+    complete cases of all the items.
 
     Parameters
     ----------
@@ -124,6 +127,8 @@ def htmt(
         Construct -> items (at least two each, so the monotrait mean exists).
     threshold : float
         HTMT at or above which discriminant validity is in doubt.
+    htmt2 : bool
+        Geometric instead of arithmetic means (HTMT2).
 
     Returns
     -------
@@ -135,6 +140,10 @@ def htmt(
     Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
     discriminant validity in variance-based structural equation modeling. *Journal of the
     Academy of Marketing Science*, 43(1), 115-135.
+
+    Roemer, E., Schuberth, F., & Henseler, J. (2021). HTMT2 - an improved criterion for
+    assessing discriminant validity in structural equation modeling. *Industrial Management &
+    Data Systems*, 121(12), 2637-2650.
 
     Examples
     --------
@@ -156,13 +165,19 @@ def htmt(
     position = {item: i for i, item in enumerate(items)}
     index = {name: [position[item] for item in members] for name, members in constructs.items()}
 
+    def mean(block: np.ndarray) -> float:
+        if htmt2:
+            with np.errstate(divide="ignore"):
+                return float(np.exp(np.log(block).mean()))
+        return float(block.mean())
+
     def monotrait(name: str) -> float:
         block = absolute[np.ix_(index[name], index[name])]
-        return block[~np.eye(len(block), dtype=bool)].mean()
+        return mean(block[~np.eye(len(block), dtype=bool)])
 
     rows = []
     for a, b in combinations(constructs, 2):
-        heterotrait = absolute[np.ix_(index[a], index[b])].mean()
+        heterotrait = mean(absolute[np.ix_(index[a], index[b])])
         value = heterotrait / np.sqrt(monotrait(a) * monotrait(b))
         rows.append(
             {"construct_a": a, "construct_b": b, "htmt": value, "exceeds": bool(value >= threshold)}

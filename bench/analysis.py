@@ -6,6 +6,12 @@ Bootstrap: 1,000 nonparametric resamples of the 4-construct, 13-item loyalty SEM
 is installed; lavaan's time is measured inside R with ``system.time``, so R's start-up is not
 counted against it).
 
+Robust FIML: one MLR fit with FIML (Huber-White SEs from the FIML casewise scores, the
+Yuan-Bentler scaled test and the FIML-corrected robust RMSEA/CFI) of the ACSI model on the
+simulated 0-10 ratings, N = 1,500 with 3% missing answers (tests/analysis/data/acsi_ratings.csv),
+against lavaan ``sem(..., estimator = "MLR", missing = "ml")`` timed inside R; best of a few runs
+each (target: at least 3x faster than lavaan).
+
 Pipeline: ``analysis.pipeline.analyze`` without bootstrap on 10,000 respondents (target ≤ 1 s),
 also expressed as a number of single SEM fits on the same data.
 
@@ -21,8 +27,8 @@ with ``--plspm PATH`` (a checkout of github.com/gastonstat/plspm) also R plspm's
 ``plspm.fit`` on the same model and its bootstrap (``get_boots``) of ``--plspm-boot``
 resamples, timed inside R.
 
-Run: ``.venv/bin/python bench/analysis.py [--n-boot 1000] [--jobs N] [--only wlsmv|pls]
-[--plspm PATH]``
+Run: ``.venv/bin/python bench/analysis.py [--n-boot 1000] [--jobs N] [--repeat N]
+[--only bootstrap|pipeline|robust|wlsmv|pls] [--plspm PATH]``
 """
 
 from __future__ import annotations
@@ -42,27 +48,29 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
-SIMULATION = ROOT / "tests" / "analysis" / "reference" / "make_loyalty_sim.py"
+REFERENCE = ROOT / "tests" / "analysis" / "reference"
+SIMULATION = REFERENCE / "make_loyalty_sim.py"
 SEGMENTS = ROOT / "tests" / "analysis" / "data" / "loyalty_segments.csv"
+ACSI_RATINGS = ROOT / "tests" / "analysis" / "data" / "acsi_ratings.csv"
 ORDINAL = ROOT / "tests" / "analysis" / "data" / "loyalty_ordinal.csv"
 # The model lavaan's reference fit used (tests/analysis/reference/ordinal_reference.R).
-ORDINAL_MODEL = json.loads(
-    (ROOT / "tests" / "analysis" / "reference" / "loyalty_ordinal.json").read_text()
-)["model"]
+ORDINAL_MODEL = json.loads((REFERENCE / "loyalty_ordinal.json").read_text())["model"]
 ECSI = ROOT / "tests" / "analysis" / "data" / "ecsi_satisfaction.csv"
-PLS_REFERENCE = ROOT / "tests" / "analysis" / "reference"
 # plspm's ECSI model, as its reference run wrote it (tests/analysis/reference/pls_reference.R).
-ECSI_MODEL = json.loads((PLS_REFERENCE / "pls_reference.json").read_text())["ecsi"]["model"]
+ECSI_MODEL = json.loads((REFERENCE / "pls_reference.json").read_text())["ecsi"]["model"]
 
 
-def _simulation():
-    spec = importlib.util.spec_from_file_location("make_loyalty_sim", SIMULATION)
+def _script(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _simulation():
+    return _script(SIMULATION)
 
 
 def loyalty_survey(n: int = 800) -> pd.DataFrame:
@@ -98,21 +106,31 @@ def time_ours(data: pd.DataFrame, n_boot: int, n_jobs: int | None) -> float:
     return elapsed
 
 
-def time_lavaan(data: pd.DataFrame, n_boot: int) -> float | None:
-    """Seconds lavaan needs for the same bootstrap, or None without R/lavaan."""
+def _lavaan_seconds(
+    data: pd.DataFrame, model: str, call: str, *, repeat: int = 1, measure: str | None = None
+) -> float | None:
+    """Best-of-``repeat`` seconds of the lavaan ``call`` (an R expression using ``model`` and
+    ``d``), timed inside R so that R's start-up is not counted; None without R/lavaan. With
+    ``measure`` (a ``fitMeasures`` name) its value is printed, to show what lavaan fitted."""
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as folder:
-        csv = Path(folder) / "loyalty.csv"
+        csv = Path(folder) / "data.csv"
         data.to_csv(csv, index=False)
+        shown = f"fitMeasures(fit, '{measure}')" if measure else "''"
         output = _rscript(
             "suppressPackageStartupMessages(library(lavaan)); set.seed(2024);"
-            f"d <- read.csv('{csv}'); model <- '{LOYALTY_MODEL}';"
-            "t <- system.time(fit <- sem(model, data = d, se = 'bootstrap', "
-            f"bootstrap = {n_boot}));"
-            "cat(t[['elapsed']], '\\n')"
+            f"d <- read.csv('{csv}'); model <- '{model}';"
+            f"t <- sapply(seq_len({repeat}), function(i) system.time(fit <<- {call})"
+            "[['elapsed']]);"
+            f"cat(min(t), {shown}, '\\n')"
         )
-    return None if output is None else float(output[-1])
+    if output is None:
+        return None
+    if measure:
+        print(f"  lavaan {measure} = {float(output[-1]):.3f}")
+        return float(output[-2])
+    return float(output[-1])
 
 
 def _rscript(script: str) -> list[str] | None:
@@ -124,6 +142,40 @@ def _rscript(script: str) -> list[str] | None:
         print("  lavaan not available:", run.stderr.strip().splitlines()[-1:])
         return None
     return run.stdout.split()
+
+
+def time_lavaan(data: pd.DataFrame, n_boot: int) -> float | None:
+    """Seconds lavaan needs for the same bootstrap, or None without R/lavaan."""
+    call = f"sem(model, data = d, se = 'bootstrap', bootstrap = {n_boot})"
+    return _lavaan_seconds(data, LOYALTY_MODEL, call)
+
+
+def time_robust_fiml(repeat: int) -> tuple[float, float | None, dict[str, float]]:
+    """Best-of-``repeat`` seconds of one MLR+FIML fit of the ACSI model, ours and lavaan's,
+    and our scaled fit (to show both fitted the same thing)."""
+    fit_sem = _analysis_module("sem").fit_sem
+    model = _script(REFERENCE / "make_acsi_ratings.py").MODEL
+    data = pd.read_csv(ACSI_RATINGS).drop(columns=["respondent", "channel"])
+    options = {"estimator": "MLR", "missing": "fiml"}
+    fit_sem(data, model, **options)  # warm-up: imports and caches
+    ours = best_of(repeat, lambda: fit_sem(data, model, **options))
+    fit = fit_sem(data, model, **options).fit
+    call = "sem(model, data = d, estimator = 'MLR', missing = 'ml')"
+    lavaan = _lavaan_seconds(data, model, call, repeat=repeat, measure="chisq.scaled")
+    return ours, lavaan, fit
+
+
+def bench_robust_fiml(repeat: int) -> None:
+    print("MLR + FIML, ACSI model (6 factors, 18 items, 0-10 ratings), N = 1,500, 3% missing")
+    ours, lavaan, fit = time_robust_fiml(repeat)
+    print(
+        f"  chi2 = {fit['chisq']:.3f}, scaled {fit['chisq_scaled']:.3f} "
+        f"(scaling {fit['chisq_scaling_factor']:.4f}), robust CFI {fit['cfi_robust']:.4f}"
+    )
+    print(f"  LoyaltyLab: {ours:.3f} s (best of {repeat})")
+    if lavaan is not None:
+        print(f"  lavaan:     {lavaan:.3f} s (best of {repeat})")
+        print(f"  ratio (lavaan / LoyaltyLab): {lavaan / ours:.1f}x")
 
 
 def best_of(repeat: int, run) -> float:
@@ -166,7 +218,7 @@ def time_wlsmv(repeat: int) -> tuple[float, float]:
         f"CFI.scaled = {fit['cfi_scaled']:.4f}, RMSEA.scaled = {fit['rmsea_scaled']:.4f}"
     )
     whole = best_of(repeat, lambda: fit_sem(data, ORDINAL_MODEL, ordered=True))
-    with threadpool_limits(limits=1, user_api="blas"):  # as inside fit_sem
+    with _analysis_module("_parallel").single_threaded_blas():  # as inside fit_sem
         stage = best_of(
             repeat,
             lambda: ordinal_moments(values, ordered=[True] * values.shape[1], names=data.columns),
@@ -174,30 +226,14 @@ def time_wlsmv(repeat: int) -> tuple[float, float]:
     return whole, stage
 
 
-def time_lavaan_wlsmv(repeat: int) -> float | None:
-    """Best-of-``repeat`` seconds of lavaan's WLSMV fit of the same model, timed inside R."""
-    if shutil.which("Rscript") is None:
-        return None
-    output = _rscript(
-        "suppressPackageStartupMessages(library(lavaan));"
-        f"d <- read.csv('{ORDINAL}'); model <- '{ORDINAL_MODEL}';"
-        "fit <- sem(model, data = d, ordered = names(d));"
-        f"t <- sapply(seq_len({repeat}), function(i) system.time("
-        "sem(model, data = d, ordered = names(d)))[['elapsed']]);"
-        "cat(min(t), fitMeasures(fit, 'chisq.scaled'), '\\n')"
-    )
-    if output is None:
-        return None
-    seconds, chisq = map(float, output[-2:])
-    print(f"  lavaan scaled chi2 = {chisq:.3f}")
-    return seconds
-
-
 def bench_wlsmv(repeat: int) -> None:
     print(f"WLSMV: 11 ordinal items, N = 600, best of {repeat} fits")
     ours, stage = time_wlsmv(repeat)
     print(f"  LoyaltyLab: {ours * 1000:.1f} ms (sample statistics {stage * 1000:.1f} ms)")
-    lavaan = time_lavaan_wlsmv(repeat)
+    call = "sem(model, data = d, ordered = names(d))"
+    lavaan = _lavaan_seconds(
+        pd.read_csv(ORDINAL), ORDINAL_MODEL, call, repeat=repeat, measure="chisq.scaled"
+    )
     if lavaan is not None:
         print(f"  lavaan:     {lavaan * 1000:.1f} ms")
         print(f"  ratio (lavaan / LoyaltyLab): {lavaan / ours:.1f}x")
@@ -238,7 +274,7 @@ def time_plspm(source: Path, repeat: int, n_boot: int) -> tuple[float, float] | 
     if shutil.which("Rscript") is None:
         return None
     output = _rscript(
-        f"source('{PLS_REFERENCE / 'plspm_source.R'}'); env <- plspm_from_source('{source}');"
+        f"source('{REFERENCE / 'plspm_source.R'}'); env <- plspm_from_source('{source}');"
         f"d <- read.csv('{ECSI}');"
         "path <- rbind(c(0,0,0,0,0,0), c(1,0,0,0,0,0), c(0,1,0,0,0,0), c(0,1,1,0,0,0),"
         "c(1,1,1,1,0,0), c(1,0,0,0,1,0)); dimnames(path) <- rep(list(names(d)[c(1,6,11,16,20,24)]),"
@@ -281,24 +317,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all)")
-    parser.add_argument("--repeat", type=int, default=20, help="WLSMV fits timed (best of)")
     parser.add_argument(
-        "--only", choices=["bootstrap", "pipeline", "wlsmv", "pls"], help="run one benchmark only"
+        "--repeat",
+        type=int,
+        default=None,
+        help="single fits timed, best of (default 20; 3 for MLR + FIML, lavaan's being slow)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["bootstrap", "pipeline", "robust", "wlsmv", "pls"],
+        help="run one benchmark only",
     )
     parser.add_argument("--pls-boot", type=int, default=5000, help="PLS bootstrap resamples")
     parser.add_argument("--plspm", type=Path, help="plspm source checkout, to time R plspm")
     parser.add_argument("--plspm-boot", type=int, default=500, help="R plspm resamples")
     args = parser.parse_args()
+    repeat = args.repeat or 20
     if args.only in (None, "pls"):
-        bench_pls(args.repeat, args.pls_boot, args.jobs, args.plspm, args.plspm_boot)
-    if args.only == "pls":
-        return
+        bench_pls(repeat, args.pls_boot, args.jobs, args.plspm, args.plspm_boot)
     if args.only in (None, "wlsmv"):
-        bench_wlsmv(args.repeat)
-    if args.only == "wlsmv":
-        return
+        bench_wlsmv(repeat)
+    if args.only in (None, "robust"):
+        bench_robust_fiml(args.repeat or 3)
     if args.only == "pipeline":
         report_pipeline()
+    if args.only not in (None, "bootstrap"):
         return
     data = loyalty_survey()
     cores = args.jobs or os.cpu_count()

@@ -20,10 +20,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from analysis._checks import check_confidence
-from analysis._parallel import fill_rows
+from analysis._parallel import fill_rows, single_threaded_blas
 from analysis.pls import algorithm
 from analysis.pls.algorithm import Estimates
 from analysis.pls.estimation import PlsResult
@@ -193,7 +192,7 @@ class _Job:
         return counts
 
     def run(self, start: int, stop: int) -> np.ndarray:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             covariance = algorithm.moments(self.values, self.counts(start, stop))[1]
             return _estimate_statistics(covariance, self.plan)
 
@@ -333,7 +332,7 @@ def _jackknife(values: np.ndarray, plan: _Plan) -> np.ndarray:
     centred = values - values.mean(axis=0)
     products = centred.T @ centred
     out = []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         for start in range(0, n, _JACKKNIFE_CHUNK):
             rows = centred[start : start + _JACKKNIFE_CHUNK]
             # Leaving row i out of centred data: S = (T - x x' n/(n-1)) / (n-2).

@@ -78,6 +78,8 @@ class PlsAnalysis:
         As in :class:`analysis.pipeline.AnalysisResult`.
     scale : tuple of float or None
         ``(scale_min, scale_max)``.
+    recoded : pandas.DataFrame
+        Answers turned missing by missing-value codes (``item, code, n``).
     omission_distance : int
         Of the blindfolding: 7, or the next number that does not divide the rows.
     """
@@ -102,6 +104,7 @@ class PlsAnalysis:
     groups: GroupComparison | None
     group_column: str | None
     scale: tuple[float, float] | None
+    recoded: pd.DataFrame
     omission_distance: int = OMISSION_DISTANCE
     missing: str = "listwise"
     estimator: str = "pls"
@@ -140,7 +143,9 @@ class PlsAnalysis:
                 "iterations": pls.iterations,
                 "omission_distance": self.omission_distance,
             },
-            "warnings": list(pls.warnings),
+            "missing_codes": records(self.recoded),
+            # One model estimated: the PLS path model (outer and inner).
+            "warnings": [{"model": "pls", "message": message} for message in pls.warnings],
             "estimates": records(self._estimates()),
             "weights": _by_construct(pls.outer(), "weight"),
             "loadings": _by_construct(pls.outer(), "loading"),
@@ -279,6 +284,7 @@ def analyze_pls(
     reverse: Sequence[str] = (),
     scale_min: float | None = None,
     scale_max: float | None = None,
+    missing_codes: Sequence[float] = (),
     bootstrap: int = 0,
     seed: int | None = None,
     group: str | None = None,
@@ -304,7 +310,12 @@ def analyze_pls(
     model = pls_model(spec, columns=data.columns)
     report("prepare")
     prepared = prepare(
-        data, list(model.items), reverse=reverse, scale_min=scale_min, scale_max=scale_max
+        data,
+        list(model.items),
+        reverse=reverse,
+        scale_min=scale_min,
+        scale_max=scale_max,
+        missing_codes=missing_codes,
     )
     items = prepared.data
     report("pls")
@@ -372,6 +383,7 @@ def analyze_pls(
         groups=groups,
         group_column=group,
         scale=None if scale_min is None or scale_max is None else (scale_min, scale_max),
+        recoded=prepared.recoded,
         omission_distance=omission_distance,
     )
 

@@ -38,9 +38,36 @@ __all__ = [
     "Moments",
     "RamModel",
     "fisher_scoring",
+    "vech_indices",
+    "vech_kron",
 ]
 
 _LOG_2PI = np.log(2 * np.pi)
+
+
+def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each element of ``vech``: the lower triangle, column by column."""
+    cols, rows = np.triu_indices(p)
+    return rows, cols
+
+
+def vech_kron(
+    a: np.ndarray, b: np.ndarray, rows: np.ndarray, cols: np.ndarray, weights=None
+) -> np.ndarray:
+    """``D' (A kron B) D`` in the vech coordinates ``rows, cols`` (``D`` the duplication
+    matrix) for symmetric ``A``, ``B``; with stacks of matrices and ``weights``, the weighted
+    sum over the stack (computed as one product of the flattened stacks)."""
+    p = a.shape[-1]
+    if weights is None:
+        a, b, weights = a[None], b[None], np.ones(1)
+    # t[i, j, k, l] = sum_s w_s a_s[i, j] b_s[k, l]: every product the duplication needs.
+    t = (a.reshape(len(a), -1).T * weights) @ b.reshape(len(b), -1)
+    t = t.reshape(p, p, p, p)
+    r, c = rows[:, None], cols[:, None]
+    rt, ct = rows[None, :], cols[None, :]
+    out = t[c, ct, r, rt] + t[r, ct, c, rt] + t[c, rt, r, ct] + t[r, rt, c, ct]
+    half = np.where(rows == cols, 0.5, 1.0)
+    return out * np.outer(half, half)
 
 
 @dataclass
@@ -190,6 +217,17 @@ class CompleteData:
     def saturated_value(self) -> float:
         return self.logdet + self.p
 
+    def loglik(self, sigma: np.ndarray, mu: np.ndarray) -> float:
+        """Normal log-likelihood of the sample at ``sigma`` (and ``mu`` with a mean
+        structure; without one, at the sample means)."""
+        cross = self.cov
+        if self.meanstructure:
+            resid = self.mean - mu
+            cross = cross + np.outer(resid, resid)
+        logdet = np.linalg.slogdet(sigma)[1]
+        value = self.p * _LOG_2PI + logdet + np.trace(np.linalg.solve(sigma, cross))
+        return -self.n / 2 * value
+
     def evaluate(self, mom: Moments, *, derivatives: bool):
         """Fit function (and the pieces of its gradient); ``inf`` if Sigma is not positive
         definite."""
@@ -310,13 +348,14 @@ class MissingData:
         return np.tensordot(d_sigma, W, axes=([1, 2], [0, 1])) - d_mu @ v
 
     def information(self, parts, d_sigma: np.ndarray, d_mu: np.ndarray) -> np.ndarray:
+        """Expected information, in the covariances' vech coordinates: the patterns' weighted
+        ``D'(K kron K)D`` (one product for all patterns) between the Jacobians."""
         inverse = parts[2]
-        q = d_sigma.shape[0]
         weights = self.counts / self.n
-        U = np.matmul(inverse[:, None], d_sigma[None])
-        flat = U.reshape(len(inverse), q, -1)
-        flat_t = U.transpose(0, 1, 3, 2).reshape(len(inverse), q, -1)
-        info = np.einsum("k,kaj,kbj->ab", weights, flat, flat_t, optimize=True)
+        rows, cols = vech_indices(self.p)
+        weight = vech_kron(inverse, inverse, rows, cols, weights)
+        jacobian = d_sigma[:, rows, cols]
+        info = jacobian @ weight @ jacobian.T
         info += 2 * d_mu @ np.tensordot(weights, inverse, axes=1) @ d_mu.T
         return info
 

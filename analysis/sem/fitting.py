@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,8 +9,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
+from analysis._parallel import single_threaded_blas
 from analysis.errors import (
     AnalysisError,
     ConvergenceError,
@@ -20,13 +20,16 @@ from analysis.errors import (
     NonNumericDataError,
     UnknownVariableError,
 )
+from analysis.sem import fitmeasures, robust
 from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel, fisher_scoring
+from analysis.sem.modindices import modification_indices
+from analysis.sem.options import EstimationOptions, resolve_options
 from analysis.sem.partable import ParameterTable, build_table
 from analysis.sem.polychoric import OrdinalMoments
 from analysis.sem.start import starting_values
 from analysis.syntax import ModelSpec, parse_model
 
-__all__ = ["Estimator", "SemResult", "fit_sem"]
+__all__ = ["Estimator", "SemResult", "build_estimator", "fit_sem"]
 
 _Z975 = stats.norm.ppf(0.975)
 
@@ -65,6 +68,8 @@ class Estimator:
         moments -= self.n_exo * (self.n_exo + 1) // 2 + (self.n_exo if table.meanstructure else 0)
         self.n_moments = moments
         self.df = moments - table.n_free
+        n_y = p - self.n_exo
+        self.baseline_df = moments - n_y * (2 if table.meanstructure else 1)
 
     def fixed_values(self, cov: np.ndarray, mean: np.ndarray) -> np.ndarray:
         """The table's fixed values with exogenous covariates' moments taken from the sample."""
@@ -164,10 +169,8 @@ class SemResult:
         Heywood cases and other problems worth reporting.
     missing : str
         ``"listwise"`` or ``"fiml"``.
-    estimator, test, se : str
-        lavaan's names of the estimator (``"ML"``, ``"WLSMV"``), the test statistic
-        (``"standard"``, ``"scaled.shifted"``) and the standard errors (``"standard"``,
-        ``"robust.sem"``) used.
+    options : EstimationOptions
+        Estimator, standard errors, test and information used (lavaan's names).
     ordinal_statistics : OrdinalMoments or None
         With ordered items (WLSMV): the sample thresholds, polychoric/polyserial correlations
         and their asymptotic covariance the model was fitted to.
@@ -182,18 +185,108 @@ class SemResult:
     iterations: int
     warnings: list[str]
     missing: str
+    options: EstimationOptions
     _estimator: Estimator = field(repr=False)
     _moments: Moments = field(repr=False)
     _theta: np.ndarray = field(repr=False)
-    _metric: np.ndarray = field(repr=False)  # information of the fit function at the estimate
-    estimator: str = "ML"
-    test: str = "standard"
-    se: str = "standard"
+    _vcov: np.ndarray = field(repr=False)
+    # The ML fit function's data (None for WLSMV, fitted to ordinal_statistics).
+    _sample: CompleteData | MissingData | None = field(repr=False)
+    _fixed: np.ndarray = field(repr=False)  # fixed values of the table's rows
     ordinal_statistics: OrdinalMoments | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> ModelSpec:
         return self._estimator.spec
+
+    @property
+    def estimator(self) -> str:
+        """``"ML"``, ``"MLR"``, ``"MLM"`` or ``"WLSMV"``."""
+        return self.options.estimator
+
+    @property
+    def test(self) -> str:
+        """lavaan's name of the test statistic (``"standard"``, ``"scaled.shifted"``, ...)."""
+        return self.options.test
+
+    @property
+    def se(self) -> str:
+        """lavaan's name of the standard errors (``"standard"``, ``"robust.sem"``, ...)."""
+        return self.options.se
+
+    def coef(self) -> pd.Series:
+        """Estimates of the free parameters (lavaan's ``coef()``), named like lavaan:
+        ``"SAT=~sat2"``, ``"VAL~SAT"``, ``"sat1~~sat1"``, ``"sat1~1"``, or the label."""
+        return pd.Series(self._theta, index=self._parameter_names(), name="est")
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the free parameters' estimates (lavaan's ``vcov()``): the
+        inverse information, or the robust sandwich with MLR, MLM and WLSMV."""
+        names = self._parameter_names()
+        return pd.DataFrame(self._vcov, index=names, columns=names)
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals of every parameter at ``level``.
+
+        Returns ``lhs, op, rhs, label, est, se, ci_lower, ci_upper``; fixed parameters have
+        NaN limits, like ``parameterEstimates(level = level)``.
+
+        Raises
+        ------
+        ValueError
+            If ``level`` is not strictly between 0 and 1.
+        """
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie strictly between 0 and 1, not {level!r}")
+        z = stats.norm.ppf(0.5 + level / 2)
+        frame = self.estimates[["lhs", "op", "rhs", "label", "est", "se"]].copy()
+        frame["ci_lower"] = frame["est"] - z * frame["se"]
+        frame["ci_upper"] = frame["est"] + z * frame["se"]
+        return frame
+
+    def modindices(self, *, minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices of every fixed parameter, as lavaan's ``modindices()``.
+
+        Parameters
+        ----------
+        minimum : float
+            Leave out indices below this value (3.84 is the 5% critical value of one df).
+
+        Returns
+        -------
+        DataFrame
+            ``lhs, op, rhs, mi, epc, sepc_all``, largest index first: the drop in chi-square
+            expected from freeing the parameter, its expected value, and that value
+            standardized (std.all).
+
+        References
+        ----------
+        Sörbom, D. (1989). Model modification. *Psychometrika*, 54(3), 371-384.
+
+        Raises
+        ------
+        ValueError
+            For a WLSMV fit: the indices here are those of the maximum likelihood fit
+            function.
+        """
+        if self._sample is None:
+            raise ValueError(
+                f"modification indices are computed for maximum likelihood fits, not "
+                f"{self.estimator}"
+            )
+        row_values = self._estimator.model.row_values(self._theta, self._fixed)
+        return modification_indices(
+            self._estimator.table,
+            self.spec,
+            row_values,
+            self._sample,
+            self._moments,
+            self.n_used,
+            minimum=minimum,
+        )
+
+    def _parameter_names(self) -> list[str]:
+        return _lavaan_parameter_names(self._estimator.table)
 
     def standardized_loadings(self) -> pd.DataFrame:
         """Standardized (std.all) loadings: columns ``factor, item, std_all``."""
@@ -262,6 +355,9 @@ def fit_sem(
     *,
     missing: Literal["listwise", "fiml"] = "listwise",
     std_lv: bool = False,
+    estimator: str | None = None,
+    se: str | None = None,
+    test: str | None = None,
     ordered: str | Sequence[str] | bool | None = None,
 ) -> SemResult:
     """Fit a structural equation or confirmatory factor model by maximum likelihood or WLSMV.
@@ -284,6 +380,20 @@ def fit_sem(
         EM-estimated saturated model.
     std_lv : bool
         Identify factors by fixing their variances to 1 and freeing all loadings.
+    estimator : {"ML", "MLR", "MLM", "WLSMV"}, optional
+        ``"ML"``: normal-theory standard errors and chi-square. ``"MLR"``: Huber-White
+        (sandwich) standard errors and the Yuan-Bentler scaled chi-square (lavaan's
+        ``"yuan.bentler.mplus"``), with listwise deletion or FIML. ``"MLM"``: Satorra-Bentler
+        standard errors and scaled chi-square, complete data only. The robust estimators add
+        lavaan's ``.scaled`` and ``.robust`` fit measures (``chisq_scaled``,
+        ``chisq_scaling_factor``, ``cfi_robust``, ``rmsea_robust``, ...). ``"WLSMV"``: ordered
+        items (see ``ordered``). By default WLSMV with ordered items, else ML; a maximum
+        likelihood estimator with ordered items, or WLSMV without them, is refused. See
+        :mod:`analysis.sem.options`.
+    se, test : str, optional
+        Override the estimator's standard errors (``"standard"``, ``"robust.huber.white"``,
+        ``"robust.sem"``) or test (``"standard"``, ``"yuan.bentler.mplus"``,
+        ``"satorra.bentler"``), as lavaan's ``se =`` and ``test =`` (maximum likelihood only).
     ordered : str, sequence of str or bool, optional
         Ordered (ordinal) items, as lavaan's ``ordered =``: ``True`` for every observed
         variable of the model, or their names (names that are data columns but not in this
@@ -331,31 +441,36 @@ def fit_sem(
     if not isinstance(spec, ModelSpec):
         raise TypeError("model must be lavaan syntax (str) or a ModelSpec")
     ordered_items = _ordered_items(data, spec, ordered)
-    if ordered_items:
-        if missing != "listwise":
-            raise ValueError(
-                "FIML needs continuous items; with ordered items (WLSMV) rows with missing "
-                "answers are deleted listwise, as lavaan does"
-            )
+    options = resolve_options(
+        estimator=estimator, se=se, test=test, missing=missing, ordered=bool(ordered_items)
+    )
+    prepared = prepare_data(data, spec, missing=missing)
+    if options.ordinal:
         # Imported here: the WLSMV module builds on this one.
         from analysis.sem.ordinal import fit_wlsmv
 
-        result = fit_wlsmv(
-            spec, prepare_data(data, spec, missing=missing), ordered=ordered_items, std_lv=std_lv
-        )
+        with single_threaded_blas():
+            result = fit_wlsmv(
+                spec, prepared, ordered=ordered_items, std_lv=std_lv, options=options
+            )
         for note in result.warnings:
             _warnings.warn(note, RuntimeWarning, stacklevel=2)
         return result
-    prepared = prepare_data(data, spec, missing=missing)
-    meanstructure = missing == "fiml" or bool(spec.intercepts)
-    estimator = Estimator(spec, build_table(spec, meanstructure=meanstructure, std_lv=std_lv))
-    if estimator.df < 0:
+    fitter = build_estimator(spec, missing=missing, std_lv=std_lv)
+    if fitter.df < 0:
         raise IdentificationError(
-            f"the model has {estimator.table.n_free} free parameters but the data provide only "
-            f"{estimator.n_moments} sample moments (df = {estimator.df}); fix or remove "
-            "parameters"
+            f"the model has {fitter.table.n_free} free parameters but the data provide only "
+            f"{fitter.n_moments} sample moments (df = {fitter.df}); fix or remove parameters"
         )
-    return _fit(estimator, prepared, missing=missing)
+    with single_threaded_blas():
+        return _fit(fitter, prepared, missing=missing, options=options)
+
+
+def build_estimator(spec: ModelSpec, *, missing: str, std_lv: bool) -> Estimator:
+    """The model laid out for fitting, with a mean structure under FIML or when the model has
+    intercepts (lavaan's default)."""
+    meanstructure = missing == "fiml" or bool(spec.intercepts)
+    return Estimator(spec, build_table(spec, meanstructure=meanstructure, std_lv=std_lv))
 
 
 def _ordered_items(
@@ -451,55 +566,182 @@ def sample_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centered.T @ centered / len(values), mean
 
 
-def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemResult:
-    values = prepared.values
-    n = len(values)
-    table = estimator.table
-    notes = list(prepared.notes)
+@dataclass
+class GroupSample:
+    """One group's data ready for fitting: the fit-function object (complete-data moments or
+    FIML patterns), the saturated estimates, the table's fixed values (exogenous covariates
+    at their sample moments) and the rows used."""
+
     data: CompleteData | MissingData
+    h1_cov: np.ndarray
+    h1_mean: np.ndarray
+    fixed: np.ndarray
+    values: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+
+def group_sample(estimator: Estimator, values: np.ndarray, *, missing: str) -> GroupSample:
+    """The sample moments (or EM estimates under FIML) a fit needs."""
     if missing == "fiml":
         data = MissingData(values)
         h1_cov, h1_mean = data.saturated_moments()
     else:
         h1_cov, h1_mean = sample_moments(values)
-        if not np.isfinite(np.linalg.slogdet(h1_cov)[1]) or np.linalg.slogdet(h1_cov)[0] <= 0:
+        sign, logdet = np.linalg.slogdet(h1_cov)
+        if sign <= 0 or not np.isfinite(logdet):
             raise AnalysisError(
                 "the sample covariance matrix is singular (an item is a linear combination of "
                 "others, or there are fewer complete rows than variables)"
             )
-        data = CompleteData(h1_cov, h1_mean, n, meanstructure=table.meanstructure)
+        data = CompleteData(
+            h1_cov, h1_mean, len(values), meanstructure=estimator.table.meanstructure
+        )
     x = estimator._exo_x
-    exo_cov = h1_cov
-    exo_mean = h1_mean
+    exo_cov, exo_mean = h1_cov, h1_mean
     if len(x) and missing == "fiml":
-        exo_cov, exo_mean = sample_moments(values[:, x])
-        full_cov, full_mean = h1_cov.copy(), h1_mean.copy()
-        full_cov[np.ix_(x, x)] = exo_cov
-        full_mean[x] = exo_mean
-        exo_cov, exo_mean = full_cov, full_mean
-    fixed = estimator.fixed_values(exo_cov, exo_mean)
-    theta0 = starting_values(table, fixed, h1_cov, h1_mean)
-    theta, iterations, converged, fmin = fisher_scoring(estimator.model, data, theta0, fixed)
+        # Fixed covariates at their own sample moments (lavaan), not the EM estimates.
+        exo_cov, exo_mean = h1_cov.copy(), h1_mean.copy()
+        x_cov, x_mean = sample_moments(values[:, x])
+        exo_cov[np.ix_(x, x)] = x_cov
+        exo_mean[x] = x_mean
+    return GroupSample(data, h1_cov, h1_mean, estimator.fixed_values(exo_cov, exo_mean), values)
+
+
+def _estimate(model, data, theta0: np.ndarray, fixed) -> tuple[np.ndarray, int]:
+    """Fisher scoring, with a quasi-Newton fallback; raises if neither converges."""
+    theta, iterations, converged, _ = fisher_scoring(model, data, theta0, fixed)
     if not converged:
-        theta, iterations, converged, fmin = _fallback(estimator.model, data, theta, fixed)
+        theta, iterations, converged, _ = _fallback(model, data, theta, fixed)
     if not converged:
         raise ConvergenceError(
             f"the estimator did not converge after {iterations} iterations; the model may be "
             "misspecified or not identified, or the sample too small"
         )
+    return theta, iterations
+
+
+def unit_information(
+    groups: Sequence[tuple[Estimator, GroupSample, float]],
+    theta: np.ndarray,
+    *,
+    kind: str,
+    step: float = 1e-5,
+) -> np.ndarray:
+    """Information per observation at the estimate, summed over ``(estimator, sample,
+    weight)`` groups: ``"expected"``, or ``"observed"`` (the Hessian of the fit function, as
+    lavaan's default ``observed.information = "hessian"``).
+
+    The observed information is ``J' A J + sum_x g_x d2m_x`` with ``m`` the implied moments
+    in the saturated model's coordinates, ``J`` their Jacobian, ``A`` the saturated model's
+    observed information and ``g`` the fit function's gradient there: analytic but for the
+    second derivatives of the moments, taken by central differences of the Jacobian (which
+    needs no pass over the data).
+    """
+    total = 0.0
+    for estimator, sample, weight in groups:
+        model, fixed, data = estimator.model, sample.fixed, sample.data
+        mom = model.moments(theta, fixed)
+        _, parts = data.evaluate(mom, derivatives=True)
+        if kind == "expected":
+            total = total + weight * data.information(parts, *model.jacobian(mom)) / 2
+            continue
+        table = estimator.table
+        layout = robust.H1Layout(
+            estimator.p, meanstructure=table.meanstructure, exogenous=estimator._exo_x
+        )
+
+        def jacobian(x: np.ndarray, model=model, fixed=fixed, layout=layout) -> np.ndarray:
+            return layout.delta(*model.jacobian(model.moments(x, fixed)))
+
+        gradient_matrix, mean_gradient = parts[0], parts[1]
+        gradient = layout.half * gradient_matrix[layout.rows, layout.cols]
+        if table.meanstructure:
+            gradient = np.concatenate([-mean_gradient[layout.mean_index] / 2, gradient])
+        mu = mom.mu if table.meanstructure else sample.h1_mean
+        saturated = robust.observed_information(
+            layout, robust.PatternMoments.of(data), mom.sigma, mu
+        )
+        J = jacobian(theta)
+        curvature = np.empty((len(theta), len(theta)))
+        for a in range(len(theta)):
+            h = step * max(1.0, abs(theta[a]))
+            shift = np.zeros(len(theta))
+            shift[a] = h
+            curvature[a] = gradient @ (jacobian(theta + shift) - jacobian(theta - shift)) / (2 * h)
+        total = total + weight * (J.T @ saturated @ J + (curvature + curvature.T) / 2)
+    return total
+
+
+def robust_correction(
+    options: EstimationOptions,
+    groups: Sequence[tuple[Estimator, GroupSample, Moments]],
+    baselines: Sequence[tuple[np.ndarray, np.ndarray]],
+    vcov: np.ndarray,
+    fit: dict[str, float],
+    *,
+    missing: str,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The covariance matrix of the estimates and the fit measures with the options' robust
+    standard errors and test (and, under FIML, the FIML-corrected robust indices)."""
+    if options.se == "standard" and not options.robust_test and missing != "fiml":
+        return vcov, fit
+    n = sum(sample.n for _, sample, _ in groups)
+    pairs = [robust_group(est, sample, mom, sample.n / n) for est, sample, mom in groups]
+    corrected = robust.robust_inference(
+        options,
+        [group for group, _ in pairs],
+        [implied for _, implied in pairs],
+        baselines,
+        bread_inverse=n * vcov,
+        n=n,
+        fit=fit,
+        fiml=missing == "fiml",
+    )
+    return (vcov if corrected.vcov is None else corrected.vcov), fit | corrected.fit
+
+
+def robust_group(
+    estimator: Estimator, sample: GroupSample, mom: Moments, weight: float
+) -> tuple[robust.GroupData, robust.Implied]:
+    """A group's data and implied moments in the saturated model's coordinates."""
+    table = estimator.table
+    layout = robust.H1Layout(
+        estimator.p, meanstructure=table.meanstructure, exogenous=estimator._exo_x
+    )
+    group = robust.GroupData(
+        layout, robust.Patterns(sample.values), sample.h1_cov, sample.h1_mean, weight
+    )
+    d_sigma, d_mu = estimator.model.jacobian(mom)
+    mu = mom.mu if table.meanstructure else sample.h1_mean
+    return group, robust.Implied(mom.sigma, mu, layout.delta(d_sigma, d_mu))
+
+
+def _fit(
+    estimator: Estimator, prepared: PreparedData, *, missing: str, options: EstimationOptions
+) -> SemResult:
+    values = prepared.values
+    n = len(values)
+    table = estimator.table
+    notes = list(prepared.notes)
+    sample = group_sample(estimator, values, missing=missing)
+    data, fixed = sample.data, sample.fixed
     model = estimator.model
+    theta0 = starting_values(table, fixed, sample.h1_cov, sample.h1_mean)
+    theta, iterations = _estimate(model, data, theta0, fixed)
     mom = model.moments(theta, fixed)
-    _, parts = data.evaluate(mom, derivatives=True)
-    d_sigma, d_mu = model.jacobian(mom)
-    if missing == "fiml":
-        hessian = _numeric_hessian(estimator, data, theta, fixed)
-        information = n / 2 * hessian
-    else:
-        information = n / 2 * data.information(parts, d_sigma, d_mu)
-    vcov = _invert_information(_free_parameter_names([estimator.table]), information)
+    unit = unit_information([(estimator, sample, 1.0)], theta, kind=options.information)
+    vcov = _invert_information(_free_parameter_names([table]), n * unit)
+    h1 = (sample.h1_cov, sample.h1_mean)
+    baseline = _baseline_moments(estimator, data, values, *h1)
+    fit = _fit_measures(estimator, data, mom, h1, baseline, values)
+    vcov, fit = robust_correction(
+        options, [(estimator, sample, mom)], [baseline], vcov, fit, missing=missing
+    )
     row_values = model.row_values(theta, fixed)
     estimates = _estimates_table(estimator, mom, row_values, vcov)
-    fit = _fit_measures(estimator, data, mom, fmin, h1_cov, h1_mean, values, missing=missing)
     r2 = _r_squared(estimator, mom)
     notes += _heywood_warnings(estimates, mom, estimator)
     for note in notes:
@@ -510,14 +752,17 @@ def _fit(estimator: Estimator, prepared: PreparedData, *, missing: str) -> SemRe
         r2=r2,
         n_rows=prepared.n_rows,
         n_used=n,
-        converged=converged,
+        converged=True,
         iterations=iterations,
         warnings=notes,
         missing=missing,
+        options=options,
         _estimator=estimator,
         _moments=mom,
         _theta=theta,
-        _metric=2 * information / n,
+        _vcov=vcov,
+        _sample=data,
+        _fixed=fixed,
     )
 
 
@@ -538,26 +783,6 @@ def _fallback(model, data, theta: np.ndarray, fixed):
     return fisher_scoring(model, data, result.x, fixed, max_iter=200)
 
 
-def _numeric_hessian(estimator: Estimator, data, theta: np.ndarray, fixed: np.ndarray):
-    """Hessian of the fit function by central differences of the analytic gradient."""
-    model = estimator.model
-
-    def gradient(x: np.ndarray) -> np.ndarray:
-        mom = model.moments(x, fixed)
-        _, parts = data.evaluate(mom, derivatives=True)
-        d_sigma, d_mu = model.jacobian(mom)
-        return data.gradient(parts, d_sigma, d_mu)
-
-    q = len(theta)
-    hessian = np.empty((q, q))
-    for k in range(q):
-        h = 1e-5 * max(1.0, abs(theta[k]))
-        step = np.zeros(q)
-        step[k] = h
-        hessian[:, k] = (gradient(theta + step) - gradient(theta - step)) / (2 * h)
-    return (hessian + hessian.T) / 2
-
-
 def _free_parameter_names(
     tables: Sequence[ParameterTable], groups: Sequence[str] = ()
 ) -> list[str]:
@@ -569,6 +794,17 @@ def _free_parameter_names(
             k = table.free[i]
             if k >= 0 and not names[k]:
                 names[k] = prefix + f"{table.lhs[i]} {table.op[i]} {table.rhs[i]}".strip()
+    return names
+
+
+def _lavaan_parameter_names(table: ParameterTable, suffix: str = "") -> list[str]:
+    """lavaan's names of the free parameters: the label, else ``lhs op rhs`` without spaces
+    (``suffix`` marks groups after the first, as lavaan's ``.g2``)."""
+    names = [""] * table.n_free
+    for i in range(len(table)):
+        k = table.free[i]
+        if k >= 0 and not names[k]:
+            names[k] = table.label[i] or f"{table.lhs[i]}{table.op[i]}{table.rhs[i]}" + suffix
     return names
 
 
@@ -624,143 +860,81 @@ def _estimates_table(
     return frame
 
 
-def _baseline(estimator: Estimator, h1_cov: np.ndarray, h1_mean: np.ndarray):
-    """Independence model: variances (and means) free, exogenous covariates at sample values."""
+def _baseline_moments(
+    estimator: Estimator, data, values: np.ndarray, h1_cov: np.ndarray, h1_mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Implied moments of the independence (baseline) model: every variance and mean free,
+    exogenous covariates at their sample moments. Under FIML these are the available-case
+    means and variances (the likelihood factors over variables)."""
     x = estimator._exo_x
     sigma = np.diag(np.diag(h1_cov))
-    if len(x):
+    mean = h1_mean.copy()
+    if isinstance(data, MissingData):
+        p = estimator.p
+        counts, total, variance = np.zeros(p), np.zeros(p), np.zeros(p)
+        for idx, n_k, pattern_mean, _ in data.patterns:
+            total[idx] += n_k * pattern_mean
+            counts[idx] += n_k
+        mean = total / counts
+        for idx, n_k, pattern_mean, cov in data.patterns:
+            variance[idx] += n_k * (np.diag(cov) + (pattern_mean - mean[idx]) ** 2)
+        np.fill_diagonal(sigma, variance / counts)
+        if len(x):
+            h1_cov, h1_mean = sample_moments(values[:, x])
+            sigma[np.ix_(x, x)] = h1_cov
+            mean[x] = h1_mean
+    elif len(x):
         sigma[np.ix_(x, x)] = h1_cov[np.ix_(x, x)]
-    return sigma
+    return sigma, mean
+
+
+def _likelihoods(
+    estimator: Estimator,
+    data,
+    implied: tuple[np.ndarray, np.ndarray],
+    h1: tuple[np.ndarray, np.ndarray],
+    baseline: tuple[np.ndarray, np.ndarray],
+    values: np.ndarray,
+) -> tuple[float, float, float]:
+    """Log-likelihoods of the model, the saturated and the baseline model, the first two
+    conditional on fixed exogenous covariates as lavaan reports them."""
+    loglik, unrestricted = data.loglik(*implied), data.loglik(*h1)
+    baseline_loglik = data.loglik(*baseline)
+    x = estimator._exo_x
+    if len(x):
+        n = len(values)
+        xcov = sample_moments(values[:, x])[0]
+        loglik_x = -n / 2 * (len(x) * (np.log(2 * np.pi) + 1) + np.linalg.slogdet(xcov)[1])
+        loglik -= loglik_x
+        unrestricted -= loglik_x
+        baseline_loglik -= loglik_x
+    return loglik, unrestricted, baseline_loglik
 
 
 def _fit_measures(
     estimator: Estimator,
     data,
     mom: Moments,
-    fmin: float,
-    h1_cov: np.ndarray,
-    h1_mean: np.ndarray,
+    h1: tuple[np.ndarray, np.ndarray],
+    baseline: tuple[np.ndarray, np.ndarray],
     values: np.ndarray,
-    *,
-    missing: str,
 ) -> dict[str, float]:
-    n = len(values)
-    p = estimator.p
-    q = estimator.table.n_free
-    df = estimator.df
-    npar = q
-    if missing == "fiml":
-        loglik = data.loglik(mom.sigma, mom.mu)
-        unrestricted = data.loglik(h1_cov, h1_mean)
-        chisq = 2 * (unrestricted - loglik)
-        base_sigma = _baseline(estimator, h1_cov, h1_mean)
-        base_mean = np.zeros(p)
-        counts = np.zeros(p)
-        var = np.zeros(p)
-        for idx, n_k, mean, _ in data.patterns:
-            base_mean[idx] += n_k * mean
-            counts[idx] += n_k
-        base_mean /= counts
-        for idx, n_k, mean, cov in data.patterns:
-            var[idx] += n_k * (np.diag(cov) + (mean - base_mean[idx]) ** 2)
-        np.fill_diagonal(base_sigma, var / counts)
-        x = estimator._exo_x
-        if len(x):
-            xcov, xmean = sample_moments(values[:, x])
-            base_sigma[np.ix_(x, x)] = xcov
-            base_mean[x] = xmean
-        baseline_chisq = 2 * (unrestricted - data.loglik(base_sigma, base_mean))
-    else:
-        constant = p * np.log(2 * np.pi)
-        loglik = -n / 2 * (constant + fmin)
-        unrestricted = -n / 2 * (constant + data.saturated_value())
-        chisq = n * (fmin - data.saturated_value())
-        base_sigma = _baseline(estimator, h1_cov, h1_mean)
-        logdet = np.linalg.slogdet(base_sigma)[1]
-        base_value = logdet + np.trace(np.linalg.solve(base_sigma, h1_cov))
-        baseline_chisq = n * (base_value - data.saturated_value())
-    x = estimator._exo_x
-    if len(x):
-        # lavaan reports the likelihood conditional on fixed exogenous covariates.
-        xcov = sample_moments(values[:, x])[0]
-        loglik_x = -n / 2 * (len(x) * (np.log(2 * np.pi) + 1) + np.linalg.slogdet(xcov)[1])
-        loglik -= loglik_x
-        unrestricted -= loglik_x
-    n_y = p - estimator.n_exo
-    baseline_df = estimator.n_moments - n_y * (2 if estimator.table.meanstructure else 1)
-    chisq = max(chisq, 0.0)
-    fit = {
-        "npar": float(npar),
-        "chisq": chisq,
-        "df": float(df),
-        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-        "baseline_chisq": baseline_chisq,
-        "baseline_df": float(baseline_df),
-        "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
-        "tli": _tli(chisq, df, baseline_chisq, baseline_df),
-        "rmsea": math.sqrt(max(chisq / n / df - 1 / n, 0.0)) if df > 0 else 0.0,
-        "rmsea_ci_lower": np.nan,
-        "rmsea_ci_upper": np.nan,
-        "rmsea_pvalue": float(stats.ncx2.sf(chisq, df, n * df * 0.05**2)) if df > 0 else np.nan,
-        "srmr": _srmr(mom, h1_cov, h1_mean, meanstructure=estimator.table.meanstructure),
-        "loglik": loglik,
-        "unrestricted_loglik": unrestricted,
-        "aic": -2 * loglik + 2 * npar,
-        "bic": -2 * loglik + npar * math.log(n),
-        "ntotal": float(n),
-    }
-    fit["rmsea_ci_lower"], fit["rmsea_ci_upper"] = _rmsea_ci(chisq, df, n)
-    return {name: float(value) for name, value in fit.items()}
-
-
-def _cfi(chisq: float, df: float, base: float, base_df: float) -> float:
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, base - base_df, 0.0)
-    if math.isclose(t1, 0, abs_tol=1.5e-8) and math.isclose(t2, 0, abs_tol=1.5e-8):
-        return 1.0
-    return 1 - t1 / t2
-
-
-def _tli(chisq: float, df: float, base: float, base_df: float) -> float:
-    t1 = (chisq - df) * base_df
-    t2 = (base - base_df) * df
-    if df > 0 and abs(t2) > 0:
-        return 1 - t1 / t2
-    return 1.0
-
-
-def _rmsea_ci(chisq: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
-    """lavaan's noncentral chi-square interval for RMSEA."""
-    if df < 1:
-        return 0.0, 0.0
-    upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(ncp: float) -> float:
-        # The ufunc, not stats.ncx2.cdf: the same values, about 35 times less overhead a call.
-        return float(special.chndtr(chisq, df, ncp))
-
-    if cdf(0) - upper_p < 0:
-        lower = 0.0
-    else:
-        lam = optimize.brentq(lambda x: cdf(x) - upper_p, 0, chisq, xtol=1e-10)
-        lower = math.sqrt(lam / (n * df))
-    limit = max(n, 4 * chisq)
-    if cdf(limit) - lower_p > 0 or cdf(0) - lower_p < 0:
-        upper = 0.0
-    else:
-        lam = optimize.brentq(lambda x: cdf(x) - lower_p, 0, limit, xtol=1e-10)
-        upper = math.sqrt(lam / (n * df))
-    return lower, upper
-
-
-def _srmr(mom: Moments, cov: np.ndarray, mean: np.ndarray, *, meanstructure: bool) -> float:
-    """lavaan's ``srmr`` (Bentler): residuals scaled by observed standard deviations."""
-    sd = np.sqrt(np.diag(cov))
-    residual = (cov - mom.sigma) / np.outer(sd, sd)
-    squares = list(residual[np.tril_indices_from(residual)] ** 2)
-    if meanstructure:
-        squares += list(((mean - mom.mu) / sd) ** 2)
-    return math.sqrt(np.mean(squares))
+    loglik, unrestricted, baseline_loglik = _likelihoods(
+        estimator, data, (mom.sigma, mom.mu), h1, baseline, values
+    )
+    meanstructure = estimator.table.meanstructure
+    return fitmeasures.normal_theory_measures(
+        chisq=max(2 * (unrestricted - loglik), 0.0),
+        df=estimator.df,
+        baseline_chisq=2 * (unrestricted - baseline_loglik),
+        baseline_df=estimator.baseline_df,
+        n=len(values),
+        groups=1,
+        npar=estimator.table.n_free,
+        loglik=loglik,
+        unrestricted_loglik=unrestricted,
+        srmr_value=fitmeasures.srmr(mom.sigma, mom.mu, *h1, meanstructure=meanstructure),
+    )
 
 
 def _r_squared(estimator: Estimator, mom: Moments) -> dict[str, float]:

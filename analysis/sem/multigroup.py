@@ -21,37 +21,39 @@ Statistical Software*, 48(2), 1-36.
 
 from __future__ import annotations
 
-import math
 import warnings as _warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from analysis.errors import AnalysisError, ConvergenceError, UnknownVariableError
-from analysis.sem.engine import CompleteData, Moments, RamModel, fisher_scoring
+from analysis._parallel import single_threaded_blas
+from analysis.errors import AnalysisError, UnknownVariableError
+from analysis.sem import fitmeasures
+from analysis.sem.engine import CompleteData, MissingData, Moments, RamModel
 from analysis.sem.fitting import (
     Estimator,
-    _cfi,
+    GroupSample,
+    _baseline_moments,
+    _estimate,
     _estimates_table,
-    _fallback,
     _free_parameter_names,
     _heywood_warnings,
     _invert_information,
+    _likelihoods,
     _r_squared,
-    _rmsea_ci,
-    _srmr,
-    _tli,
+    group_sample,
     prepare_data,
-    sample_moments,
+    robust_correction,
+    unit_information,
 )
+from analysis.sem.options import EstimationOptions, resolve_options
 from analysis.sem.partable import ParameterTable, build_table
 from analysis.sem.start import starting_values
 from analysis.syntax import ModelSpec, parse_model
 
-__all__ = ["EQUALITY_CONSTRAINTS", "MultiGroupResult", "fit_multigroup"]
+__all__ = ["EQUALITY_CONSTRAINTS", "MultiGroupResult", "fit_multigroup", "released_parameters"]
 
 EQUALITY_CONSTRAINTS: tuple[str, ...] = (
     "loadings",
@@ -81,11 +83,17 @@ class MultiGroupResult:
     groups : tuple of str
         Group labels in the order fitted (the first is the reference group).
     n_used : dict
-        Rows used per group (after listwise deletion).
+        Rows used per group (after listwise deletion, or with any answer under FIML).
     n_rows : int
         Rows in the data with a group.
     equal : tuple of str
         The equality constraints imposed across groups.
+    partial : tuple of str
+        The parameters exempt from them.
+    missing : str
+        ``"listwise"`` or ``"fiml"``.
+    options : EstimationOptions
+        Estimator, standard errors, test and information used.
     converged : bool
     iterations : int
     warnings : list of str
@@ -98,6 +106,9 @@ class MultiGroupResult:
     n_used: dict[str, int]
     n_rows: int
     equal: tuple[str, ...]
+    partial: tuple[str, ...]
+    missing: str
+    options: EstimationOptions
     converged: bool
     iterations: int
     warnings: list[str]
@@ -120,7 +131,7 @@ class _GroupModels:
 class _GroupData:
     """The groups' sample moments; the fit function is their ``n_g / N`` weighted sum."""
 
-    def __init__(self, groups: list[CompleteData]) -> None:
+    def __init__(self, groups: list[CompleteData | MissingData]) -> None:
         self.groups = groups
         sizes = np.array([group.n for group in groups], dtype=float)
         self.weights = sizes / sizes.sum()
@@ -167,10 +178,10 @@ def _constraint(table: ParameterTable, i: int, equal: set[str]) -> str | None:
 
 
 def _group_tables(
-    spec: ModelSpec, n_groups: int, equal: set[str]
+    base: ParameterTable, n_groups: int, equal: set[str], released: Mapping[int, str]
 ) -> tuple[list[ParameterTable], int]:
-    """Each group's parameter table, with free indices into one shared parameter vector."""
-    base = build_table(spec, meanstructure=True, std_lv=False)
+    """Each group's parameter table, with free indices into one shared parameter vector;
+    the ``released`` rows are exempt from the equality constraints (``group.partial``)."""
     latent = set(base.latent)
     index: dict[Hashable, int] = {}
     tables = []
@@ -186,7 +197,7 @@ def _group_tables(
         for i in np.flatnonzero(free >= 0).tolist():
             if base.label[i]:
                 key: Hashable = ("label", base.label[i])
-            elif (kind := _constraint(base, i, equal)) is not None:
+            elif i not in released and (kind := _constraint(base, i, equal)) is not None:
                 key = (kind, base.lhs[i], base.op[i], base.rhs[i])
             else:
                 key = (g, int(free[i]))
@@ -202,13 +213,18 @@ def fit_multigroup(
     *,
     group: str,
     equal: Sequence[str] = (),
+    partial: Sequence[str] = (),
     group_order: Sequence[Hashable] | None = None,
+    missing: str = "listwise",
+    estimator: str = "ML",
+    se: str | None = None,
+    test: str | None = None,
 ) -> MultiGroupResult:
     """Fit one model in several groups by maximum likelihood, with cross-group equalities.
 
-    The multiple-group counterpart of :func:`analysis.sem.fit_sem` (listwise deletion within
-    each group, marker-variable identification), agreeing with lavaan's
-    ``sem(model, data, group = group, group.equal = equal)``.
+    The multiple-group counterpart of :func:`analysis.sem.fit_sem` (marker-variable
+    identification), agreeing with lavaan's ``sem(model, data, group = group,
+    group.equal = equal, group.partial = partial, missing = ..., estimator = ...)``.
 
     Parameters
     ----------
@@ -223,9 +239,19 @@ def fit_multigroup(
     equal : sequence of str
         Parameter kinds held equal across groups, a subset of :data:`EQUALITY_CONSTRAINTS`:
         ``("loadings",)`` for metric and ``("loadings", "intercepts")`` for scalar invariance.
+    partial : sequence of str
+        Parameters exempt from ``equal`` (partial invariance), in lavaan's notation:
+        ``"loy2~1"`` (an intercept), ``"SAT=~sat2"`` (a loading), ``"sat1~~sat1"``.
     group_order : sequence, optional
         Groups to fit, in this order; the first is the reference group whose latent means are
         fixed to zero. Defaults to the groups in order of first appearance, as lavaan does.
+    missing : {"listwise", "fiml"}
+        Listwise deletion within each group, or FIML (lavaan ``missing = "ml"``) with each
+        group's saturated model estimated by EM.
+    estimator, se, test : str
+        As in :func:`analysis.sem.fit_sem`: ``"MLR"`` for Huber-White standard errors and the
+        Yuan-Bentler scaled test, ``"MLM"`` for Satorra-Bentler (complete data). Maximum
+        likelihood only: multiple-group models of ordered items (WLSMV) are not available.
 
     Returns
     -------
@@ -261,6 +287,13 @@ def fit_multigroup(
         raise ValueError(
             f"unknown equality constraint(s) {unknown}; choose from {list(EQUALITY_CONSTRAINTS)}"
         )
+    if missing not in ("listwise", "fiml"):
+        raise ValueError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
+    if str(estimator).upper() == "WLSMV":
+        raise ValueError(
+            "multiple-group models of ordered items (WLSMV) are not available; use ML, MLR or MLM"
+        )
+    options = resolve_options(estimator=estimator, se=se, test=test, missing=missing)
     if group not in data.columns:
         raise UnknownVariableError([group])
     spec = parse_model(model) if isinstance(model, str) else model
@@ -270,34 +303,28 @@ def fit_multigroup(
     group_order = list(group_order)
     if len(group_order) < 2:
         raise AnalysisError(f"a multiple-group model needs at least two groups in '{group}'")
-    missing = [g for g in group_order if not (labels == g).any()]
-    if missing:
-        raise AnalysisError(f"no rows for group(s) {missing} in '{group}'")
+    absent = [g for g in group_order if not (labels == g).any()]
+    if absent:
+        raise AnalysisError(f"no rows for group(s) {absent} in '{group}'")
 
     names = tuple(str(g) for g in group_order)
-    values = []
-    for name, g in zip(names, group_order, strict=True):
+    base = build_table(spec, meanstructure=True, std_lv=False)
+    released = released_parameters(base, partial)
+    tables, n_free = _group_tables(base, len(names), set(equal), released)
+    estimators = [Estimator(spec, table) for table in tables]
+    samples = []
+    for name, g, estimator_g in zip(names, group_order, estimators, strict=True):
         try:
-            values.append(prepare_data(data[labels == g], spec, missing="listwise").values)
+            values = prepare_data(data[labels == g], spec, missing=missing).values
+            if missing == "listwise" and len(values) <= values.shape[1]:
+                raise AnalysisError(
+                    f"{len(values)} complete rows for {values.shape[1]} model variables; a "
+                    "group needs more complete rows than variables"
+                )
+            samples.append(group_sample(estimator_g, values, missing=missing))
         except AnalysisError as error:
             raise type(error)(f"group {name}: {error}") from error
-    tables, n_free = _group_tables(spec, len(names), set(equal))
-    estimators = [Estimator(spec, table) for table in tables]
-    sample = []
-    for name, rows in zip(names, values, strict=True):
-        if len(rows) <= rows.shape[1]:
-            raise AnalysisError(
-                f"group {name}: {len(rows)} complete rows for {rows.shape[1]} model variables; "
-                "a group needs more complete rows than variables"
-            )
-        cov, mean = sample_moments(rows)
-        if np.linalg.slogdet(cov)[0] <= 0:
-            raise AnalysisError(
-                f"group {name}: the sample covariance matrix is singular (too few complete rows "
-                "for the number of items, or an item is a combination of others)"
-            )
-        sample.append(CompleteData(cov, mean, len(rows), meanstructure=True))
-    n_moments = sum(estimator.n_moments for estimator in estimators)
+    n_moments = sum(estimator_g.n_moments for estimator_g in estimators)
     df = n_moments - n_free
     if df < 0:
         raise AnalysisError(
@@ -305,57 +332,90 @@ def fit_multigroup(
             f"sample moments (df = {df})"
         )
 
-    models = _GroupModels([estimator.model for estimator in estimators])
-    group_data = _GroupData(sample)
-    fixed = [est.fixed_values(s.cov, s.mean) for est, s in zip(estimators, sample, strict=True)]
-    theta0 = _starting_values(tables, fixed, sample, n_free)
-    theta, iterations, converged, fmin = fisher_scoring(models, group_data, theta0, fixed)
-    if not converged:
-        theta, iterations, converged, fmin = _fallback(models, group_data, theta, fixed)
-    if not converged:
-        raise ConvergenceError(
-            f"the multiple-group model did not converge after {iterations} iterations"
-        )
-    moments = models.moments(theta, fixed)
-    _, parts = group_data.evaluate(moments, derivatives=True)
-    n_total = sum(s.n for s in sample)
-    information = n_total / 2 * group_data.information(parts, *models.jacobian(moments))
-    vcov = _invert_information(_free_parameter_names(tables, names), information)
+    models = _GroupModels([estimator_g.model for estimator_g in estimators])
+    group_data = _GroupData([s.data for s in samples])
+    fixed = [s.fixed for s in samples]
+    theta0 = _starting_values(tables, samples, n_free)
+    with single_threaded_blas():
+        theta, iterations = _estimate(models, group_data, theta0, fixed)
+        moments = models.moments(theta, fixed)
+        n_total = sum(s.n for s in samples)
+        groups = [(est, s, s.n / n_total) for est, s in zip(estimators, samples, strict=True)]
+        unit = unit_information(groups, theta, kind=options.information)
+        vcov = _invert_information(_free_parameter_names(tables, names), n_total * unit)
+        baselines = [
+            _baseline_moments(est, s.data, s.values, s.h1_cov, s.h1_mean)
+            for est, s in zip(estimators, samples, strict=True)
+        ]
+        fit = _fit_measures(estimators, samples, moments, baselines, n_free, df)
+        groups_fitted = list(zip(estimators, samples, moments, strict=True))
+        vcov, fit = robust_correction(options, groups_fitted, baselines, vcov, fit, missing=missing)
 
     frames, r2, notes = [], {}, []
-    for name, estimator, mom, f in zip(names, estimators, moments, fixed, strict=True):
-        row_values = estimator.model.row_values(theta, f)
-        frame = _estimates_table(estimator, mom, row_values, vcov)
+    for name, estimator_g, mom, f in zip(names, estimators, moments, fixed, strict=True):
+        row_values = estimator_g.model.row_values(theta, f)
+        frame = _estimates_table(estimator_g, mom, row_values, vcov)
         frames.append(frame.assign(group=name)[["group", *frame.columns]])
-        r2[name] = _r_squared(estimator, mom)
-        notes += [f"group {name}: {note}" for note in _heywood_warnings(frame, mom, estimator)]
+        r2[name] = _r_squared(estimator_g, mom)
+        notes += [f"group {name}: {note}" for note in _heywood_warnings(frame, mom, estimator_g)]
     for note in notes:
         _warnings.warn(note, RuntimeWarning, stacklevel=2)
     return MultiGroupResult(
         estimates=pd.concat(frames, ignore_index=True),
-        fit=_fit_measures(estimators, sample, moments, fmin, n_free, df),
+        fit=fit,
         r2=r2,
         groups=names,
-        n_used={name: s.n for name, s in zip(names, sample, strict=True)},
+        n_used={name: s.n for name, s in zip(names, samples, strict=True)},
         n_rows=int(labels.isin(group_order).sum()),
         equal=tuple(equal),
-        converged=converged,
+        partial=tuple(released.values()),
+        missing=missing,
+        options=options,
+        converged=True,
         iterations=iterations,
         warnings=notes,
     )
 
 
+def released_parameters(table: ParameterTable, partial: Sequence[str]) -> dict[int, str]:
+    """Rows named in ``partial`` (lavaan's ``group.partial``: ``"loy2~1"``, ``"SAT=~sat2"``),
+    by row index, for a table with a mean structure.
+
+    Raises
+    ------
+    ValueError
+        Naming every parameter that is not in the model.
+    """
+    keys = {}
+    for i in range(len(table)):
+        op, lhs, rhs = table.op[i], table.lhs[i], table.rhs[i]
+        keys[f"{lhs}{op}{rhs}"] = i
+        if op == "~~":
+            keys[f"{rhs}{op}{lhs}"] = i
+    released, unknown = {}, []
+    for name in partial:
+        text = "".join(str(name).split())
+        if text in keys:
+            released[keys[text]] = text
+        else:
+            unknown.append(str(name))
+    if unknown:
+        raise ValueError(
+            "parameter(s) to free not in the model: "
+            + ", ".join(unknown)
+            + " (write them as lavaan does, e.g. 'loy2~1' or 'SAT=~sat2')"
+        )
+    return released
+
+
 def _starting_values(
-    tables: list[ParameterTable],
-    fixed: list[np.ndarray],
-    sample: list[CompleteData],
-    n_free: int,
+    tables: list[ParameterTable], samples: list[GroupSample], n_free: int
 ) -> np.ndarray:
     """Each group's own starting values; a shared parameter starts at the groups' mean."""
     total = np.zeros(n_free)
     count = np.zeros(n_free)
-    for table, f, s in zip(tables, fixed, sample, strict=True):
-        theta = starting_values(table, f, s.cov, s.mean)
+    for table, s in zip(tables, samples, strict=True):
+        theta = starting_values(table, s.fixed, s.h1_cov, s.h1_mean)
         present = np.unique(table.free[table.free >= 0])
         total[present] += theta[present]
         count[present] += 1
@@ -364,52 +424,32 @@ def _starting_values(
 
 def _fit_measures(
     estimators: list[Estimator],
-    sample: list[CompleteData],
+    samples: list[GroupSample],
     moments: list[Moments],
-    fmin: float,
+    baselines: list[tuple[np.ndarray, np.ndarray]],
     n_free: int,
     df: int,
 ) -> dict[str, float]:
-    n = sum(s.n for s in sample)
-    n_groups = len(sample)
-    saturated = sum(s.n * s.saturated_value() for s in sample)
-    chisq = max(n * fmin - saturated, 0.0)
-    constant = sum(s.n * s.p * np.log(2 * np.pi) for s in sample)
-    loglik = -(constant + n * fmin) / 2
-    unrestricted = -(constant + saturated) / 2
-    # Independence baseline: each group's variances and means free, nothing else.
-    baseline_chisq = sum(
-        s.n * (np.log(np.diag(s.cov)).sum() + s.p - s.saturated_value()) for s in sample
+    """The groups' likelihoods added up; SRMR is the groups' size-weighted average."""
+    n = sum(s.n for s in samples)
+    loglik = unrestricted = baseline_loglik = 0.0
+    srmr = 0.0
+    for estimator, s, mom, baseline in zip(estimators, samples, moments, baselines, strict=True):
+        h1 = (s.h1_cov, s.h1_mean)
+        parts = _likelihoods(estimator, s.data, (mom.sigma, mom.mu), h1, baseline, s.values)
+        loglik += parts[0]
+        unrestricted += parts[1]
+        baseline_loglik += parts[2]
+        srmr += s.n / n * fitmeasures.srmr(mom.sigma, mom.mu, *h1, meanstructure=True)
+    return fitmeasures.normal_theory_measures(
+        chisq=max(2 * (unrestricted - loglik), 0.0),
+        df=df,
+        baseline_chisq=2 * (unrestricted - baseline_loglik),
+        baseline_df=sum(estimator.baseline_df for estimator in estimators),
+        n=n,
+        groups=len(samples),
+        npar=n_free,
+        loglik=loglik,
+        unrestricted_loglik=unrestricted,
+        srmr_value=srmr,
     )
-    baseline_df = sum(s.p * (s.p - 1) // 2 for s in sample)
-    scale = math.sqrt(n_groups)
-    rmsea = math.sqrt(max(chisq / n / df - 1 / n, 0.0)) * scale if df > 0 else 0.0
-    lower, upper = _rmsea_ci(chisq, df, n)
-    weights = [s.n / n for s in sample]
-    srmr = sum(
-        w * _srmr(mom, s.cov, s.mean, meanstructure=True)
-        for w, s, mom in zip(weights, sample, moments, strict=True)
-    )
-    fit = {
-        "npar": float(n_free),
-        "chisq": chisq,
-        "df": float(df),
-        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-        "baseline_chisq": baseline_chisq,
-        "baseline_df": float(baseline_df),
-        "cfi": _cfi(chisq, df, baseline_chisq, baseline_df),
-        "tli": _tli(chisq, df, baseline_chisq, baseline_df),
-        "rmsea": rmsea,
-        "rmsea_ci_lower": lower * scale,
-        "rmsea_ci_upper": upper * scale,
-        "rmsea_pvalue": (
-            float(stats.ncx2.sf(chisq, df, n * df * 0.05**2 / n_groups)) if df > 0 else np.nan
-        ),
-        "srmr": srmr,
-        "loglik": loglik,
-        "unrestricted_loglik": unrestricted,
-        "aic": -2 * loglik + 2 * n_free,
-        "bic": -2 * loglik + n_free * math.log(n),
-        "ntotal": float(n),
-    }
-    return {name: float(value) for name, value in fit.items()}

@@ -36,29 +36,26 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import ThreadpoolController
 
 from analysis.errors import AnalysisError, ConvergenceError, IdentificationError, ModelSyntaxError
+from analysis.sem import fitmeasures
 from analysis.sem.engine import Moments, RamModel, fisher_scoring
 from analysis.sem.fitting import (
     _Z975,
     Estimator,
     PreparedData,
     SemResult,
-    _cfi,
     _estimates_table,
     _fallback,
     _free_parameter_names,
     _heywood_warnings,
     _invert_information,
     _r_squared,
-    _rmsea_ci,
-    _tli,
 )
+from analysis.sem.options import EstimationOptions
 from analysis.sem.partable import build_table
 from analysis.sem.polychoric import OrdinalMoments, ordinal_moments, pair_indices
 from analysis.sem.start import starting_values
@@ -191,27 +188,18 @@ def _check_model(spec: ModelSpec, ordered: set[str], exogenous: Sequence[str]) -
 
 
 def fit_wlsmv(
-    spec: ModelSpec, prepared: PreparedData, *, ordered: Sequence[str], std_lv: bool
+    spec: ModelSpec,
+    prepared: PreparedData,
+    *,
+    ordered: Sequence[str],
+    std_lv: bool,
+    options: EstimationOptions,
 ) -> SemResult:
     """Fit ``spec`` to complete data with ordered items by WLSMV (see the module docstring).
 
     Called by :func:`analysis.sem.fit_sem` with ``ordered``; ``prepared`` holds the complete
-    rows of the model's observed variables.
+    rows of the model's observed variables, ``options`` the resolved WLSMV options.
     """
-    # Small matrices: BLAS threads only add overhead (several times slower on a busy machine).
-    with _threadpools().limit(limits=1, user_api="blas"):
-        return _fit(spec, prepared, ordered=ordered, std_lv=std_lv)
-
-
-@cache
-def _threadpools() -> ThreadpoolController:
-    """The loaded BLAS libraries, found once (a search costs about a millisecond)."""
-    return ThreadpoolController()
-
-
-def _fit(
-    spec: ModelSpec, prepared: PreparedData, *, ordered: Sequence[str], std_lv: bool
-) -> SemResult:
     names = list(spec.observed_variables)
     mask = np.array([name in set(ordered) for name in names])
     n = len(prepared.values)
@@ -281,13 +269,13 @@ def _fit(
         iterations=iterations,
         warnings=list(prepared.notes) + _heywood_warnings(estimates, mom, estimator),
         missing="listwise",
+        options=options,
         _estimator=estimator,
         _moments=mom,
         _theta=theta,
-        _metric=2 * information,
-        estimator="WLSMV",
-        test="scaled.shifted",
-        se="robust.sem",
+        _vcov=vcov,
+        _sample=None,
+        _fixed=fixed,
         ordinal_statistics=sample,
     )
 
@@ -375,14 +363,6 @@ class _Test:
     scaling_factor: float
     shift: float
 
-    @property
-    def pvalue(self) -> float:
-        return float(stats.chi2.sf(self.chisq, self.df)) if self.df > 0 else math.nan
-
-    @property
-    def pvalue_scaled(self) -> float:
-        return float(stats.chi2.sf(self.scaled, self.df)) if self.df > 0 else math.nan
-
 
 def _scaled_shifted(
     *,
@@ -418,48 +398,22 @@ def _srmr(sample: OrdinalMoments, implied: _Implied, model: _CategoricalModel) -
     return math.sqrt(np.sum(residual[model.rows, model.cols] ** 2) / (p * (p + 1) / 2))
 
 
-def _rmsea(chisq: float, df: int, n: float) -> float:
-    return math.sqrt(max(chisq / n / df - 1 / n, 0.0)) if df > 0 else 0.0
-
-
 def _fit_measures(
     *, test: _Test, baseline: _Test, n: int, npar: int, fmin: float, srmr: float
 ) -> dict[str, float]:
-    """lavaan's ``fitMeasures()`` of a WLSMV fit (``.`` written ``_``); DWLS uses N - 1."""
-    df = test.df
-    n_fit = n - 1
-    lower, upper = _rmsea_ci(test.chisq, df, n_fit)
-    lower_scaled, upper_scaled = _rmsea_ci(test.scaled, df, n_fit)
+    """lavaan's ``fitMeasures()`` of a WLSMV fit (``.`` written ``_``): the measures of the
+    DWLS statistic and of its scaled-shifted version (``_scaled``), with N - 1 as DWLS uses."""
+    common = {"df": test.df, "baseline_df": baseline.df, "n": n - 1}
     fit = {
         "npar": npar,
         "fmin": 0.5 * (n - 1) / n * fmin,
-        "chisq": test.chisq,
-        "df": df,
-        "pvalue": test.pvalue,
-        "chisq_scaled": test.scaled,
-        "df_scaled": df,
-        "pvalue_scaled": test.pvalue_scaled,
+        **fitmeasures.test_measures(chisq=test.chisq, baseline_chisq=baseline.chisq, **common),
+        **fitmeasures.test_measures(
+            chisq=test.scaled, baseline_chisq=baseline.scaled, suffix="_scaled", **common
+        ),
         "chisq_scaling_factor": test.scaling_factor,
         "chisq_shift_parameters": test.shift,
-        "baseline_chisq": baseline.chisq,
-        "baseline_df": baseline.df,
-        "baseline_pvalue": baseline.pvalue,
-        "baseline_chisq_scaled": baseline.scaled,
-        "baseline_df_scaled": baseline.df,
-        "baseline_pvalue_scaled": baseline.pvalue_scaled,
         "baseline_chisq_scaling_factor": baseline.scaling_factor,
-        "cfi": _cfi(test.chisq, df, baseline.chisq, baseline.df),
-        "tli": _tli(test.chisq, df, baseline.chisq, baseline.df),
-        "cfi_scaled": _cfi(test.scaled, df, baseline.scaled, baseline.df),
-        "tli_scaled": _tli(test.scaled, df, baseline.scaled, baseline.df),
-        "rmsea": _rmsea(test.chisq, df, n_fit),
-        "rmsea_ci_lower": lower,
-        "rmsea_ci_upper": upper,
-        "rmsea_pvalue": _close_fit_pvalue(test.chisq, df, n_fit),
-        "rmsea_scaled": _rmsea(test.scaled, df, n_fit),
-        "rmsea_ci_lower_scaled": lower_scaled,
-        "rmsea_ci_upper_scaled": upper_scaled,
-        "rmsea_pvalue_scaled": _close_fit_pvalue(test.scaled, df, n_fit),
         "srmr": srmr,
         "loglik": math.nan,
         "unrestricted_loglik": math.nan,
@@ -468,10 +422,6 @@ def _fit_measures(
         "ntotal": n,
     }
     return {name: float(value) for name, value in fit.items()}
-
-
-def _close_fit_pvalue(chisq: float, df: int, n: float) -> float:
-    return float(stats.ncx2.sf(chisq, df, n * df * 0.05**2)) if df > 0 else math.nan
 
 
 _ROBUST = (
@@ -527,23 +477,17 @@ def _robust_measures(
     gamma = sample.gamma[part, part]
     residual_maker = np.eye(pstar) - d @ information_inverse @ (d.T * w)
     c_hat = float(np.sum((residual_maker.T @ ml_weight @ residual_maker) * gamma.T)) / df3
-    null_chisq = -n * np.linalg.slogdet(cor)[1]
-    null_df = pstar
-    c_null = float(np.trace(gamma)) / null_df
-    n_fit = n - 1  # lavaan's N for DWLS, although the catML statistics use N
-    t1 = max(chisq - c_hat * df, 0.0)
-    t2 = max(chisq - c_hat * df, null_chisq - c_null * null_df, 0.0)
-    scaled = chisq / c_hat
-    lower, upper = _rmsea_ci(scaled, df3, n_fit)
-    robust = {
-        "cfi_robust": 1.0 if math.isclose(t2, 0.0, abs_tol=1.5e-8) else 1 - t1 / t2,
-        "tli_robust": 1 - (chisq - c_hat * df) * null_df / ((null_chisq - c_null * null_df) * df),
-        "rmsea_robust": math.sqrt(max(chisq / n_fit / df3 - c_hat / n_fit, 0.0)),
-        "rmsea_ci_lower_robust": lower * math.sqrt(c_hat),
-        "rmsea_ci_upper_robust": upper * math.sqrt(c_hat),
-        "rmsea_pvalue_robust": float(stats.ncx2.sf(scaled, df3, n_fit * df3 / c_hat * 0.05**2)),
-    }
-    return {name: float(value) for name, value in robust.items()}
+    return fitmeasures.robust_measures(
+        chisq=chisq,
+        df=df,
+        c_hat=c_hat,
+        baseline_chisq=-n * np.linalg.slogdet(cor)[1],
+        baseline_df=pstar,
+        c_hat_baseline=float(np.trace(gamma)) / pstar,
+        n=n - 1,  # lavaan's N for DWLS, although the catML statistics use N
+        groups=1,
+        rmsea_df=df3,
+    )
 
 
 def _thresholds_constrained(model: _CategoricalModel, table) -> bool:

@@ -1,17 +1,31 @@
-"""The ``loyaltylab`` command."""
+"""The ``loyaltylab`` command.
+
+Each command imports what it needs when it runs (the web app, the database, the statistics):
+``loyaltylab --help`` and every ``<command> --help`` answer without loading them.
+"""
 
 from __future__ import annotations
 
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from sqlmodel import Session
 
 from loyaltylab.cli_analyze import analyze
 from loyaltylab.cli_report import report
-from loyaltylab.jobs.worker import embedded_consumer, sweep_jobs, worker
-from loyaltylab.settings import get_settings
+from loyaltylab.jobs.worker import sweep_jobs, worker
+
+if TYPE_CHECKING:
+    from loyaltylab.settings import Settings
+
+
+def get_settings() -> Settings:
+    """The app's settings, imported when a command needs them (not for ``--help``)."""
+    from loyaltylab.settings import get_settings as settings
+
+    return settings()
+
 
 app = typer.Typer(help="LoyaltyLab: survey and loyalty research platform.", no_args_is_help=True)
 app.command("analyze")(analyze)
@@ -30,6 +44,7 @@ def serve(
     import uvicorn
 
     from loyaltylab.app import SERVER_OPTIONS
+    from loyaltylab.jobs.worker import embedded_consumer
     from loyaltylab.logging_setup import configure_logging
 
     configure_logging()
@@ -63,6 +78,8 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Create (or refresh) the demo organisations, users and study. Safe to run again."""
+    from sqlmodel import Session
+
     from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
     from loyaltylab.jobs.queue import JobQueue
 
@@ -93,6 +110,8 @@ def demo() -> None:
 def schedule_waves() -> None:
     """Close the waves whose closing time has passed (starting their client reports) and prepare
     the next draft wave of every study with a schedule. Safe to run again."""
+    from sqlmodel import Session
+
     from loyaltylab import models  # noqa: F401  (registers every table)
     from loyaltylab.db import make_engine
     from loyaltylab.jobs.queue import JobQueue
@@ -126,7 +145,7 @@ def create_user(
     role: str = typer.Option("owner", help="owner, researcher or client."),
 ) -> None:
     """Create a user in an organisation (the organisation is created when new)."""
-    from sqlmodel import select
+    from sqlmodel import Session, select
 
     from loyaltylab.accounts import service
     from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
@@ -169,7 +188,7 @@ def create_user(
 @app.command("apply-retention")
 def apply_retention_command() -> None:
     """Remove contact data past each study's retention period; responses stay anonymous."""
-    from sqlmodel import select
+    from sqlmodel import Session, select
 
     from loyaltylab.db import make_engine
     from loyaltylab.studies.models import Study

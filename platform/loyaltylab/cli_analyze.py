@@ -3,24 +3,26 @@
 Registered on the main app in :mod:`loyaltylab.cli` as ``app.command("analyze")(analyze)``.
 Bad input (unreadable file, unknown or non-numeric columns, a model that is not identified or
 does not converge) ends with exit code 2 and one line on stderr.
+
+pandas and the statistics are imported when a command runs, not when the module is: ``loyaltylab
+--help`` and ``loyaltylab analyze --help`` answer at once.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import pandas as pd
 import typer
 
-from analysis.io import read_table
-from analysis.pipeline import AnalysisResult
-from analysis.pipeline import analyze as run_analysis
-from analysis.pls.pipeline import PlsAnalysis
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis.pipeline import AnalysisResult
+    from analysis.pls.pipeline import PlsAnalysis
 
 MAX_MODEL_BYTES = 256 * 1024
 BAD_INPUT = 2
@@ -49,6 +51,17 @@ def _split_items(values: Sequence[str] | None) -> list[str]:
     return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
 
 
+def _missing_codes(values: Sequence[str] | None) -> list[float]:
+    """``--missing-codes 9,99`` (or repeated): numbers, else exit 2 naming the bad one."""
+    codes = []
+    for text in _split_items(values):
+        try:
+            codes.append(float(text))
+        except ValueError:
+            _fail(f"--missing-codes takes numbers such as 9,99, not {text!r}")
+    return codes
+
+
 def _number(value: object, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -69,6 +82,8 @@ def _pvalue(value: float) -> str:
 
 def _table(title: str, frame: pd.DataFrame, formats: dict[str, object] | None = None) -> str:
     """Plain aligned text: text columns left-aligned, numbers right-aligned."""
+    import pandas as pd
+
     formats = formats or {}
     header = [str(c) for c in frame.columns]
     cells = [
@@ -93,41 +108,68 @@ def _matrix(title: str, matrix: pd.DataFrame) -> str:
     return _table(title, frame)
 
 
-def _fit_line(label: str, fit: dict, *, scaled: bool = False) -> str:
-    """Chi-square and fit indices; ``scaled``: the scaled-shifted (WLSMV) versions."""
-    suffix = "_scaled" if scaled else ""
+def _index_suffix(test: str) -> str:
+    """Which indices a fit line reports: normal-theory ones for the standard test, the
+    ``.scaled`` ones of the scaled-shifted (WLSMV) test, and the ``.robust`` ones (lavaan's,
+    Brosseau-Liard & Savalei) of the mean-scaled MLR/MLM tests."""
+    return {"standard": "", "scaled.shifted": "_scaled"}.get(test, "_robust")
 
-    def value(name: str) -> object:
-        return fit.get(name + suffix)
 
-    return (
-        f"{label}: {'scaled ' if scaled else ''}chi2({_number(fit.get('df'), 0)}) = "
-        f"{_number(value('chisq'), 2)}, p {_pvalue(value('pvalue') or math.nan)}, "
-        f"CFI = {_number(value('cfi'))}, TLI = {_number(value('tli'))}, "
-        f"RMSEA = {_number(value('rmsea'))} "
-        f"[{_number(value('rmsea_ci_lower'))}, {_number(value('rmsea_ci_upper'))}], "
-        f"SRMR = {_number(fit.get('srmr'))}"
+def _fit_line(label: str, fit: dict, *, test: str = "standard") -> str:
+    """Chi-square and fit indices; with a robust test the scaled chi-square (its scaling
+    factor, and shift for WLSMV) and the indices of :func:`_index_suffix`, as reviewers expect
+    them reported."""
+    chisq = (
+        f"chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq'), 2)}, "
+        f"p {_pvalue(fit.get('pvalue', math.nan))}"
     )
+    if test != "standard":
+        correction = f"scaling {_number(fit.get('chisq_scaling_factor'))}"
+        if "chisq_shift_parameters" in fit:
+            correction += f", shift {_number(fit.get('chisq_shift_parameters'), 2)}"
+        chisq = (
+            f"scaled chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq_scaled'), 2)} "
+            f"({correction}), p {_pvalue(fit.get('pvalue_scaled', math.nan))}"
+        )
+    suffix = _index_suffix(test)
+    return (
+        f"{label}: {chisq}, CFI = {_number(fit.get('cfi' + suffix))}, "
+        f"TLI = {_number(fit.get('tli' + suffix))}, RMSEA = {_number(fit.get('rmsea' + suffix))} "
+        f"[{_number(fit.get('rmsea_ci_lower' + suffix))}, "
+        f"{_number(fit.get('rmsea_ci_upper' + suffix))}], SRMR = {_number(fit.get('srmr'))}"
+    )
+
+
+def _estimation_line(result: AnalysisResult) -> str:
+    options = result.model.options
+    estimator = options.estimator
+    if result.ordered:
+        count = len(result.ordered)
+        estimator += f", {count} ordered item{'s' if count != 1 else ''}"
+    line = f"Model fit ({estimator}; standard errors: {options.se}"
+    if options.test != "standard":
+        indices = "scaled" if _index_suffix(options.test) == "_scaled" else "robust"
+        line += f"; test: {options.test}, {indices} CFI/TLI/RMSEA"
+    return line + ")"
 
 
 def render(result: AnalysisResult) -> str:
     """The readable report printed without ``--json``."""
-    scaled = result.model.test == "scaled.shifted"
-    estimator = result.model.estimator
-    if result.ordered:
-        count = len(result.ordered)
-        estimator += f", {count} ordered item{'s' if count != 1 else ''}"
+    import pandas as pd
+
+    test = result.model.test
     parts = [
         f"Rows read: {result.n_rows}   used: {result.n_used}   missing data: {result.missing}",
         *(f"  dropped {line}" for line in _drop_lines(result)),
+        *(f"  recoded {line}" for line in _recoded_lines(result)),
         "",
-        f"Model fit ({estimator})",
-        "  " + _fit_line("measurement model", result.measurement_model.fit, scaled=scaled),
-        "  " + _fit_line("structural model ", result.model.fit, scaled=scaled),
+        _estimation_line(result),
+        "  " + _fit_line("measurement model", result.measurement_model.fit, test=test),
+        "  " + _fit_line("structural model ", result.model.fit, test=test),
         "",
     ]
-    for warning in [*result.measurement_model.warnings, *result.model.warnings]:
-        parts.append(f"warning: {warning}")
+    for model, warning in _warnings_by_model(result):
+        parts.append(f"warning ({model} model): {warning}")
     if parts[-1] != "":
         parts.append("")
     columns = ["construct", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega"]
@@ -150,6 +192,7 @@ def render(result: AnalysisResult) -> str:
             _matrix("Fornell-Larcker (sqrt AVE on the diagonal)", result.fornell_larcker_matrix)
         )
         parts.append(_table("HTMT (flag at >= .85)", result.htmt))
+        parts.append(_table("HTMT2 (geometric means; flag at >= .85)", result.htmt2))
     estimates = result.model.estimates
     paths = estimates[estimates["op"].isin(["~", ":="])]
     if not paths.empty:
@@ -176,9 +219,30 @@ def render(result: AnalysisResult) -> str:
     if structural_r2:
         r2 = pd.DataFrame({"variable": list(structural_r2), "R2": list(structural_r2.values())})
         parts.append(_table("R-squared", r2))
+    if result.modindices is None:
+        parts.append("Modification indices: not computed for WLSMV fits\n")
+    elif not result.modindices.empty:
+        parts.append(
+            _table(
+                "Modification indices (largest 10 of mi >= 3.84)",
+                result.modindices.head(10),
+            )
+        )
+    if result.common_method is not None:
+        parts.append(_harman_text(result.common_method, test=test))
+    if result.mardia is not None:
+        m = result.mardia
+        parts.append(
+            f"Mardia's multivariate normality ({m['n']} complete rows, {m['n_vars']} items): "
+            f"skewness b1p = {_number(m['b1p'])} (chi2 = {_number(m['skew'], 1)}, "
+            f"p {_pvalue(m['p_skew'])}), kurtosis b2p = {_number(m['b2p'])} "
+            f"(z = {_number(m['kurtosis'], 2)}, p {_pvalue(m['p_kurtosis'])})\n"
+        )
     parts.extend(score_tables(result))
     parts.extend(importance_performance_table(result))
     parts.extend(group_tables(result))
+    for tested in result.invariance.values():
+        parts.append(_invariance_text(tested))
     return "\n".join(parts)
 
 
@@ -241,6 +305,64 @@ def group_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:
     return parts
 
 
+def _warnings_by_model(result: AnalysisResult) -> list[tuple[str, str]]:
+    pairs = [("measurement", message) for message in result.measurement_model.warnings]
+    if result.model is not result.measurement_model:
+        pairs += [("structural", message) for message in result.model.warnings]
+    return pairs
+
+
+def _harman_text(harman, *, test: str) -> str:
+    single, measurement = harman.single_factor, harman.measurement
+    chisq = "chisq" if test == "standard" else "chisq_scaled"
+    label = "chi2" if test == "standard" else "scaled chi2"
+    cfi, rmsea = "cfi" + _index_suffix(test), "rmsea" + _index_suffix(test)
+
+    def fit(values: dict) -> str:
+        return (
+            f"{label}({_number(values['df'], 0)}) = {_number(values[chisq], 2)}, "
+            f"CFI = {_number(values[cfi])}, RMSEA = {_number(values[rmsea])}"
+        )
+
+    difference = (
+        "not computed (see the note)"
+        if math.isnan(harman.delta_chisq)
+        else f"chi2({_number(harman.delta_df, 0)}) = {_number(harman.delta_chisq, 2)}, "
+        f"p {_pvalue(harman.delta_pvalue)}"
+    )
+    lines = [
+        "Common-method bias (Harman's single-factor test)",
+        f"  one factor:        {fit(single)}",
+        f"  measurement model: {fit(measurement)}",
+        f"  difference: {difference}; first factor: {harman.first_factor_share:.1%} of the "
+        "variance",
+        f"  note: {harman.note}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _invariance_text(tested) -> str:
+    title = f"Measurement invariance across {tested.column} ({tested.estimator}, {tested.missing}"
+    if tested.partial:
+        title += f"; free across groups: {', '.join(tested.partial)}"
+    title += ")"
+    sizes = ", ".join(f"{name} {n}" for name, n in tested.sizes.items())
+    if tested.table is None:
+        reason = {
+            "one_group": "only one group",
+            "too_few_answers": f"group {tested.group} has fewer than {tested.needed} answers",
+            "not_estimable": f"the models cannot be estimated: {tested.detail}",
+        }[tested.problem]
+        return f"{title}\n  groups: {sizes}\n  not tested: {reason}\n"
+    columns = ["level", "chisq", "df", "cfi", "rmsea", "delta_chisq", "delta_df", "delta_pvalue",
+               "delta_cfi", "holds"]  # fmt: skip
+    robust = tested.table["chisq_scaled"].notna().any()
+    if robust:
+        columns = ["level", "chisq_scaled", "df", "cfi_robust", "rmsea_robust", *columns[5:]]
+    return _table(f"{title}\n  groups: {sizes}", tested.table[columns], {"delta_pvalue": _pvalue})
+
+
 def _drop_lines(result: AnalysisResult | PlsAnalysis, shown: int = 5) -> list[str]:
     reasons, counts = list(result.dropped["reason"]), list(result.dropped["n"])
     lines = [
@@ -250,6 +372,31 @@ def _drop_lines(result: AnalysisResult | PlsAnalysis, shown: int = 5) -> list[st
     if len(reasons) > shown:
         lines.append(f"{sum(counts[shown:])} rows: {len(reasons) - shown} other patterns")
     return lines
+
+
+def _estimator_name(estimator: str | None, *, ordered: bool, choices: Sequence[str]) -> str | None:
+    """``--estimator`` in the library's spelling (case-insensitive), or exit 2 for an unknown
+    name or one that contradicts ``--ordered``; None leaves the choice to the library (ML, or
+    WLSMV with ordered items)."""
+    if estimator is None:
+        return None
+    names = {name.lower(): name for name in (*choices, "pls")}
+    if estimator.lower() not in names:
+        _fail(f"--estimator must be one of {', '.join(names.values())}, not {estimator!r}")
+    name = names[estimator.lower()]
+    if name == "WLSMV" and not ordered:
+        _fail("--estimator WLSMV needs --ordered (the ordered items: 'all' or their names)")
+    if ordered and name not in ("WLSMV", "pls"):
+        _fail(f"--ordered items are fitted by WLSMV, not {name}: leave out --estimator")
+    return name
+
+
+def _recoded_lines(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """One line per item and missing-value code recoded as a missing answer."""
+    return [
+        f"{row.n} answer{'s' if row.n != 1 else ''} {row.code:g} of {row.item} as missing"
+        for row in result.recoded.itertuples()
+    ]
 
 
 def _parameter_key(row) -> str:
@@ -278,8 +425,32 @@ def analyze(
         help="Ordered (ordinal) items, fitted by WLSMV as lavaan's ordered=: 'all' or item "
         "names (repeat, or separate with commas).",
     ),
-    estimator: str = typer.Option(
-        "ML", "--estimator", help="ML (covariance-based SEM) or pls (PLS path modelling)."
+    estimator: str | None = typer.Option(
+        None,
+        "--estimator",
+        help="ML (the default; WLSMV with --ordered), MLR (robust SEs and scaled chi-square; "
+        "with --missing fiml too), MLM (Satorra-Bentler; complete data), WLSMV (ordered items; "
+        "needs --ordered) or pls (PLS path modelling).",
+    ),
+    missing_codes: list[str] | None = typer.Option(
+        None,
+        "--missing-codes",
+        help="Answer codes meaning no answer, e.g. 9,99 for don't know / refused.",
+    ),
+    invariance: list[str] | None = typer.Option(
+        None,
+        "--invariance",
+        help="Column (wave, segment) to test configural/metric/scalar invariance across; repeat "
+        "for several.",
+    ),
+    free: list[str] | None = typer.Option(
+        None,
+        "--free",
+        help="Parameter left free across groups in the invariance tests (partial invariance), "
+        "e.g. 'loy2~1' or 'SAT=~sat2'; repeat or separate with commas.",
+    ),
+    decimal: str | None = typer.Option(
+        None, "--decimal", help="Decimal mark of a CSV file, . or , (detected if not given)."
     ),
     pls_scheme: str = typer.Option(
         "path", "--pls-scheme", help="PLS inner weighting: path, factorial or centroid."
@@ -292,6 +463,13 @@ def analyze(
     ),
 ) -> None:
     """Reliability, validity, CFA/SEM and comparisons for a survey data file."""
+    import warnings
+
+    from analysis.io import read_table
+    from analysis.pipeline import AnalysisResult
+    from analysis.pipeline import analyze as run_analysis
+    from analysis.sem.options import ESTIMATORS
+
     reverse_items = _split_items(reverse)
     ordered_items: list[str] | bool = _split_items(ordered)
     if "all" in ordered_items:
@@ -300,9 +478,7 @@ def analyze(
         ordered_items = True
     if missing not in ("listwise", "fiml"):
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
-    estimator = {"ml": "ML", "pls": "pls"}.get(estimator.lower(), estimator)
-    if estimator not in ("ML", "pls"):
-        _fail(f"--estimator must be ML or pls, not {estimator!r}")
+    estimator = _estimator_name(estimator, ordered=bool(ordered_items), choices=ESTIMATORS)
     if estimator != "pls" and (consistent or pls_unscaled or pls_scheme != "path"):
         _fail("--pls-scheme, --pls-unscaled and --consistent need --estimator pls")
     if pls_scheme not in ("path", "factorial", "centroid"):
@@ -311,9 +487,12 @@ def analyze(
         _fail("--reverse needs --scale-min and --scale-max")
     if bootstrap < 0:
         _fail("--bootstrap must be 0 or more")
+    codes = _missing_codes(missing_codes)
+    if free and not invariance:
+        _fail("--free needs --invariance (it frees parameters across the groups compared)")
     model_text = _read_model(model)
     try:
-        frame = read_table(data)
+        frame = read_table(data, decimal=decimal)
         # The engine's warnings (Heywood cases) are part of the report; not Python noise.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -328,6 +507,9 @@ def analyze(
                 seed=seed,
                 group=group,
                 nps=nps,
+                invariance=_split_items(invariance),
+                partial=_split_items(free),
+                missing_codes=codes,
                 ordered=ordered_items,
                 estimator=estimator,
                 pls_scheme=pls_scheme,
@@ -337,13 +519,13 @@ def analyze(
     except ValueError as error:
         _fail(str(error))
     if json_out is None:
-        if isinstance(result, PlsAnalysis):
+        if isinstance(result, AnalysisResult):
+            typer.echo(render(result))
+        else:
             # Imported here: the PLS report builds on this module's table helpers.
             from loyaltylab.cli_analyze_pls import render_pls
 
             typer.echo(render_pls(result))
-        else:
-            typer.echo(render(result))
         return
     document = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
     try:

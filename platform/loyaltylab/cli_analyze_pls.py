@@ -9,6 +9,7 @@ from loyaltylab.cli_analyze import (
     _drop_lines,
     _matrix,
     _pvalue,
+    _recoded_lines,
     _table,
     group_tables,
     importance_performance_table,
@@ -27,6 +28,7 @@ def render_pls(result: PlsAnalysis) -> str:
     parts = [
         f"Rows read: {result.n_rows}   used: {result.n_used}   missing data: listwise",
         *(f"  dropped {line}" for line in _drop_lines(result)),
+        *(f"  recoded {line}" for line in _recoded_lines(result)),
         "",
         f"{method} path model: {SCHEMES[settings.scheme]} scheme, {items} items, "
         f"converged in {pls.iterations} iterations (tolerance {settings.tol:g}); "

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 # Required agreement with lavaan.
-EST_TOL, SE_TOL, INDEX_TOL, CHISQ_REL, IC_TOL = 0.002, 0.003, 0.001, 0.001, 0.5
+EST_TOL, SE_TOL, INDEX_TOL, CHISQ_REL, IC_TOL = 1e-4, 1e-4, 0.001, 0.001, 0.5
+# Estimates of multiple-group FIML fits, where lavaan's optimizer stops a little short.
+FIML_EST_TOL = 5e-4
 
 # lavaan fitMeasures() name -> our fit dictionary's name.
 FIT_NAMES = {

@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.descriptives import answer_counts, construct_scores, describe, net_promoter_score
+from analysis.descriptives import (
+    answer_counts,
+    construct_scores,
+    describe,
+    mardia,
+    net_promoter_score,
+)
 from analysis.prepare import reverse_key
 
 HERE = Path(__file__).parent
@@ -107,3 +113,29 @@ def test_describe_validates_input(survey):
         describe(survey, columns=["sat1"], scale_min=1)
     with pytest.raises(ValueError, match="skew_type"):
         describe(survey, columns=["sat1"], skew_type=4)
+
+
+@pytest.mark.parametrize("dataset", ["loyalty", "holzinger_swineford"])
+def test_mardia_matches_psych(survey, dataset):
+    expected = REFERENCE["reliability"][dataset]["mardia"]
+    if dataset == "loyalty":
+        items = [item for items in CONSTRUCTS.values() for item in items]
+        data = survey[items]
+    else:
+        data = pd.read_csv(HERE / "data" / "holzinger_swineford.csv")[
+            [f"x{i}" for i in range(1, 10)]
+        ]
+    ours = mardia(data)
+    assert (ours["n"], ours["n_vars"]) == (expected["n.obs"], expected["n.var"])
+    names = {"b1p": "b1p", "b2p": "b2p", "skew": "skew", "small_skew": "small.skew",
+             "p_skew": "p.skew", "p_small": "p.small", "kurtosis": "kurtosis",
+             "p_kurtosis": "p.kurt"}  # fmt: skip
+    for ours_name, psych_name in names.items():
+        assert ours[ours_name] == pytest.approx(expected[psych_name], rel=1e-9, abs=1e-12)
+
+
+def test_mardia_refuses_what_it_cannot_compute():
+    with pytest.raises(ValueError, match="at least two variables"):
+        mardia(pd.DataFrame({"a": [1.0, 2, 3]}))
+    with pytest.raises(ValueError, match="more complete rows"):
+        mardia(pd.DataFrame({"a": [1.0, 2], "b": [2.0, 1], "c": [1.0, 1]}))

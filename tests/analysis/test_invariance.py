@@ -49,6 +49,57 @@ def test_levels_agree_with_lavaan():
     assert np.isnan(table.loc[0, ["delta_chisq", "delta_cfi", "delta_rmsea"]].astype(float)).all()
 
 
+ACSI_CONSTRUCTS = {
+    name: [f"{name.lower()}{i}" for i in (1, 2, 3)]
+    for name in ("CE", "PQ", "PV", "SAT", "COMP", "LOY")
+}
+REFERENCE = json.loads((HERE / "reference" / "multigroup.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def acsi_robust_fiml():
+    """The ACSI channels under MLR with FIML, fully invariant and with pv2's intercept free."""
+    data = pd.read_csv(HERE / "data" / "acsi_ratings.csv")
+    options = {"constructs": ACSI_CONSTRUCTS, "group": "channel", "missing": "fiml"}
+    full = measurement_invariance(data, estimator="MLR", **options)
+    partial = measurement_invariance(data, estimator="MLR", partial=["pv2~1"], **options)
+    return full, partial
+
+
+@pytest.mark.slow
+def test_robust_fiml_levels_agree_with_lavaan(acsi_robust_fiml):
+    full, partial = acsi_robust_fiml
+    for table, scalar in ((full, "acsi_scalar_mlr_fiml"), (partial, "acsi_partial_mlr_fiml")):
+        names = ["acsi_configural_mlr_fiml", "acsi_metric_mlr_fiml", scalar]
+        for row, name in zip(table.to_dict("records"), names, strict=True):
+            lavaan = CASES[name]["fit"]
+            for column in ("chisq", "df", "chisq_scaled", "chisq_scaling_factor", "cfi_robust",
+                           "tli_robust", "rmsea_robust", "cfi", "srmr"):  # fmt: skip
+                expected = lavaan[column.replace("_", ".")]
+                assert row[column] == pytest.approx(expected, rel=1e-5, abs=1e-6), (name, column)
+    # The Satorra-Bentler (2001) scaled differences are lavTestLRT's.
+    lrt = REFERENCE["acsi_mlr_fiml_differences"]
+    for table, row, name in ((full, 1, "metric_vs_configural"), (full, 2, "scalar_vs_metric"),
+                             (partial, 2, "partial_vs_metric")):  # fmt: skip
+        assert table.loc[row, "delta_chisq"] == pytest.approx(lrt[name]["chisq"], rel=1e-5)
+        assert table.loc[row, "delta_df"] == lrt[name]["df"]
+        assert table.loc[row, "delta_pvalue"] == pytest.approx(lrt[name]["pvalue"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_freeing_the_shifted_intercept_restores_scalar_invariance(acsi_robust_fiml):
+    """pv2 reads 1.2 points higher in stores at the same perceived value (the simulation):
+    scalar invariance fails on the robust CFI and returns when its intercept is free."""
+    full, partial = acsi_robust_fiml
+    assert full["holds"].tolist() == [True, True, False]
+    assert partial["holds"].tolist() == [True, True, True]
+    assert full.loc[2, "delta_pvalue"] < 1e-10 < partial.loc[2, "delta_pvalue"]
+    # The decisions use the robust indices.
+    assert full.loc[2, "delta_cfi"] == pytest.approx(
+        full.loc[2, "cfi_robust"] - full.loc[1, "cfi_robust"]
+    )
+
+
 def simulated_waves(*, loading_shift: float = 0.0, intercept_shift: float = 0.0, seed: int = 11):
     """Two waves of a two-factor survey; wave B may change one item's loading or intercept."""
     rng = np.random.default_rng(seed)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import AnalysisError, ModelSyntaxError, UnknownVariableError
-from analysis.sem import fit_sem
+from analysis.sem import fit_multigroup, fit_sem
 
 HERE = Path(__file__).parent
 REFERENCE = HERE / "reference"
@@ -166,3 +166,46 @@ def test_ml_is_unchanged_without_ordered_items():
     result = fit_sem(data, "F =~ y1 + y2 + y3 + y4")
     assert (result.estimator, result.test, result.se) == ("ML", "standard", "standard")
     assert "|" not in set(result.estimates["op"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"estimator": "MLR", "ordered": True}, "ordered items are fitted by WLSMV, not MLR"),
+        ({"estimator": "ml", "ordered": ["y1"]}, "ordered items are fitted by WLSMV, not ML"),
+        ({"estimator": "WLSMV"}, "WLSMV is the estimator of ordered items"),
+        # Ordered names the model does not use leave it continuous, as lavaan.
+        ({"estimator": "WLSMV", "ordered": ["y6"]}, "WLSMV is the estimator of ordered items"),
+        ({"estimator": "WLSMV", "ordered": True, "se": "standard"}, "WLSMV has standard errors"),
+        ({"ordered": True, "test": "satorra.bentler"}, "WLSMV has standard errors"),
+    ],
+)
+def test_contradictory_estimator_options_are_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        fit_sem(load("ordinal_skewed"), "F =~ y1 + y2 + y3", **options)
+
+
+def test_wlsmv_named_or_implied_and_the_accessors():
+    """estimator='WLSMV' is what ordered items imply; vcov(), conf_int() and coef() hold the
+    robust (sandwich) results the estimates report; modification indices are refused."""
+    data = load("ordinal_skewed")
+    implied = fit_sem(data, "F =~ y1 + y2 + y3 + y4", ordered=True)
+    named = fit_sem(data, "F =~ y1 + y2 + y3 + y4", ordered=True, estimator="wlsmv")
+    assert implied.fit == named.fit
+    assert (named.options.estimator, named.options.information) == ("WLSMV", "expected")
+    free = implied.estimates[implied.estimates["se"].notna()]
+    assert np.sqrt(np.diag(implied.vcov())) == pytest.approx(free["se"].to_numpy(), rel=1e-12)
+    assert implied.coef().to_numpy() == pytest.approx(free["est"].to_numpy(), rel=1e-12)
+    assert list(implied.coef().index[:2]) == ["F=~y2", "F=~y3"]
+    assert "y1|t1" in implied.coef().index
+    interval = implied.conf_int(0.90).dropna()
+    half = interval["ci_upper"] - interval["est"]
+    assert half.to_numpy() == pytest.approx(1.6448536 * interval["se"].to_numpy(), rel=1e-6)
+    with pytest.raises(ValueError, match="maximum likelihood fits, not WLSMV"):
+        implied.modindices()
+
+
+def test_multigroup_refuses_wlsmv():
+    data = load("ordinal_skewed").assign(g=np.arange(500) % 2)
+    with pytest.raises(ValueError, match=r"multiple-group models of ordered items \(WLSMV\)"):
+        fit_multigroup(data, "F =~ y1 + y2 + y3", group="g", estimator="WLSMV")

@@ -2,13 +2,14 @@
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import NonNumericDataError, UnknownVariableError
+from analysis.errors import IdentificationError, NonNumericDataError, UnknownVariableError
 from analysis.invariance import measurement_invariance
 from analysis.pipeline import analyze, invariance_across
 from analysis.prepare import prepare
@@ -26,9 +27,10 @@ CONSTRUCTS = {
 }
 AGREEMENT = 0.002
 TOP_LEVEL = {
-    "n_rows", "n_used", "dropped", "missing", "warnings", "fit", "measurement_fit", "estimates",
-    "r2", "reliability", "htmt", "fornell_larcker", "correlations", "descriptives", "estimator",
-    "test", "se", "ordered",
+    "n_rows", "n_used", "dropped", "missing", "estimator", "test", "se", "estimation",
+    "ordered", "missing_codes", "warnings", "fit", "measurement_fit", "estimates", "r2",
+    "reliability", "htmt", "htmt2", "fornell_larcker", "correlations", "descriptives", "mardia",
+    "modindices", "common_method",
 }  # fmt: skip
 
 
@@ -263,6 +265,84 @@ def test_bad_input(survey):
         analyze(survey, model=MODEL, bootstrap=-1)
 
 
+def test_document_reports_estimation_htmt2_mardia_modindices_and_harman(document, result):
+    assert document["estimation"] == {
+        "estimator": "ML",
+        "se": "standard",
+        "test": "standard",
+        "information": "expected",
+    }
+    reference = STATS["reliability"]["loyalty"]
+    names = reference["htmt_names"]
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if i != j:
+                assert document["htmt2"][a][b] == pytest.approx(reference["htmt2"][i][j], 1e-9)
+    assert document["mardia"]["b2p"] == pytest.approx(reference["mardia"]["b2p"], rel=1e-9)
+    assert document["mardia"]["n"] == reference["mardia"]["n.obs"] == document["n_used"]
+    assert document["modindices"] == result.model.modindices(minimum=3.84).to_dict("records")
+    assert all(row["mi"] >= 3.84 for row in document["modindices"])
+    harman = document["common_method"]
+    # One factor for 13 items of four constructs fits far worse than the measurement model.
+    assert harman["delta_df"] == 6 and harman["delta_pvalue"] < 1e-10
+    assert harman["single_factor"]["cfi"] < 0.8 < document["measurement_fit"]["cfi"]
+    assert 0 < harman["first_factor_share"] < 0.5 and not harman["single_factor_dominates"]
+    assert "do not show that common-method bias is absent" in harman["note"]
+
+
+def test_robust_estimation_runs_through_every_model(survey):
+    result = analyze(survey, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
+                     estimator="MLR", missing="fiml")  # fmt: skip
+    document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert document["estimation"]["estimator"] == "MLR"
+    assert document["estimation"]["se"] == "robust.huber.white"
+    for fit in (document["fit"], document["measurement_fit"]):
+        assert {"chisq_scaled", "chisq_scaling_factor", "cfi_robust", "rmsea_robust"} <= set(fit)
+    assert "chisq_scaled" in document["common_method"]["single_factor"]
+    assert result.measurement_model.estimator == result.model.estimator == "MLR"
+
+
+def test_warnings_name_the_model_they_come_from(result):
+    measurement = replace(result.measurement_model, warnings=["Heywood case: a"])
+    structural = replace(result.model, warnings=["Heywood case: b"])
+    document = replace(result, measurement_model=measurement, model=structural).to_dict()
+    assert document["warnings"] == [
+        {"model": "measurement", "message": "Heywood case: a"},
+        {"model": "structural", "message": "Heywood case: b"},
+    ]
+    # A model of constructs only is its own measurement model: its warnings are listed once.
+    alone = replace(result, measurement_model=measurement, model=measurement).to_dict()
+    assert alone["warnings"] == [{"model": "measurement", "message": "Heywood case: a"}]
+
+
+def test_negative_degrees_of_freedom_are_counted_in_the_users_model(survey):
+    # Eight free loadings... on two items each: the user's model is not identified; the
+    # message counts its own parameters, not those of the automatic measurement model.
+    model = "SAT =~ sat1 + sat2\nVAL =~ val1 + val2\nVAL ~ SAT\nsat1 ~~ val1\nsat2 ~~ val2"
+    with pytest.raises(IdentificationError) as error:
+        analyze(survey, model=model)
+    message = str(error.value)
+    assert "the model has 11 free parameters" in message and "df = -1" in message
+    assert "measurement model" not in message
+
+
+def test_missing_value_codes_and_out_of_scale_answers(survey):
+    coded = survey.assign(sat2=survey["sat2"].fillna(9))
+    with pytest.raises(ValueError, match=r"sat2 \(\d+, e.g. 9\)"):
+        analyze(coded, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7)
+    result = analyze(coded, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
+                     missing_codes=[9])  # fmt: skip
+    assert result.n_used == 538
+    assert result.to_dict()["missing_codes"] == [
+        {"item": "sat2", "code": 9.0, "n": int(survey["sat2"].isna().sum())}
+    ]
+
+
+def test_partial_invariance_names_are_checked_before_fitting(survey):
+    with pytest.raises(ValueError, match="not in the model: loy9~1"):
+        analyze(survey, model=MODEL, invariance=["wave"], partial=["loy9~1"])
+
+
 ORDINAL = json.loads((HERE / "reference" / "loyalty_ordinal.json").read_text())
 
 
@@ -318,3 +398,47 @@ def test_what_ordered_items_rule_out():
     tested = analyze(waves, **options, invariance="wave").invariance["wave"]
     assert tested.problem == "not_estimable" and "ordered items" in tested.detail
     assert tested.sizes == {"1": 300, "2": 300}
+
+
+def test_ordinal_document_has_the_robust_branchs_sections(ordinal_document):
+    """With ordered items the common sections hold WLSMV's numbers or say what is not done."""
+    document = ordinal_document
+    assert document["estimation"] == {
+        "estimator": "WLSMV", "se": "robust.sem", "test": "scaled.shifted",
+        "information": "expected",
+    }  # fmt: skip
+    assert document["modindices"] is None  # the ML indices do not apply to DWLS
+    harman = document["common_method"]
+    assert harman["delta_chisq"] is None and harman["delta_pvalue"] is None
+    assert harman["delta_df"] == harman["single_factor"]["df"] - harman["measurement"]["df"] > 0
+    assert harman["single_factor"]["cfi_scaled"] < harman["measurement"]["cfi_scaled"]
+    assert "DIFFTEST" in harman["note"] and 0 < harman["first_factor_share"] < 1
+    assert document["mardia"]["n"] == document["n_used"]
+    assert set(document["htmt2"]) == set(document["htmt"])
+    assert all(set(warning) == {"model", "message"} for warning in document["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"estimator": "MLR", "ordered": True}, "ordered items are fitted by WLSMV, not MLR"),
+        ({"estimator": "ML", "ordered": ["sat1"]}, "ordered items are fitted by WLSMV, not ML"),
+        ({"estimator": "WLSMV"}, "WLSMV is the estimator of ordered items"),
+        ({"estimator": "WLSMV", "ordered": True, "missing": "fiml"}, "FIML needs continuous"),
+        ({"estimator": "MLM", "missing": "fiml"}, "MLM .* needs complete data"),
+        ({"estimator": "ULS"}, "estimator must be one of ML, MLR, MLM, WLSMV or pls"),
+    ],
+)
+def test_contradictory_estimator_options_are_refused(options, message):
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    with pytest.raises(ValueError, match=message):
+        analyze(survey, model=ORDINAL["model"], **options)
+
+
+def test_ordered_items_imply_wlsmv_and_naming_it_changes_nothing():
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    model = "SAT =~ sat1 + sat2 + sat3\nLOY =~ loy1 + loy2 + loy3\nLOY ~ SAT"
+    implied = analyze(survey, model=model, ordered=True)
+    named = analyze(survey, model=model, ordered=True, estimator="wlsmv")
+    assert implied.model.estimator == named.model.estimator == "WLSMV"
+    assert implied.model.fit == named.model.fit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,8 @@ LAVAAN_MODEL = json.loads((HERE / "reference" / "loyalty_listwise.json").read_te
 # PLS estimates every construct through its paths: trust predicts loyalty here.
 MODEL = LAVAAN_MODEL.replace("LOY ~ c*SAT + b*VAL", "LOY ~ c*SAT + b*VAL + TRU")
 PLS_KEYS = {
-    "n_rows", "n_used", "dropped", "missing", "estimator", "pls", "warnings", "estimates",
+    "n_rows", "n_used", "dropped", "missing", "missing_codes", "estimator", "pls", "warnings",
+    "estimates",
     "weights", "loadings", "outer", "cross_loadings", "effects", "r2", "r2_adj", "reliability",
     "gof", "htmt", "htmt2", "fornell_larcker", "f2", "q2", "vif", "correlations",
     "descriptives", "scale", "indices", "importance_performance", "plspredict", "nps", "groups",
@@ -46,8 +48,9 @@ def test_document_keys_and_the_ones_shared_with_covariance_based_sem(survey, doc
     assert set(document) == PLS_KEYS
     covariance_based = analyze(survey, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7)
     shared = set(document) & set(covariance_based.to_dict())
-    assert shared >= {"estimates", "r2", "reliability", "htmt", "fornell_larcker",
-                      "descriptives", "correlations", "estimator", "n_used"}  # fmt: skip
+    assert shared >= {"estimates", "r2", "reliability", "htmt", "htmt2", "fornell_larcker",
+                      "descriptives", "correlations", "estimator", "n_used", "warnings",
+                      "missing_codes"}  # fmt: skip
     cb = covariance_based.to_dict()
     assert set(document["estimates"][0]) >= set(cb["estimates"][0])
     assert set(document["htmt"]) == set(cb["htmt"])
@@ -119,10 +122,11 @@ def test_composites_and_consistent_pls_through_analyze(survey):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"estimator": "gls"}, "estimator must be 'ML' or 'pls', not 'gls'"),
+        ({"estimator": "gls"}, "estimator must be one of ML, MLR, MLM, WLSMV or pls, not 'gls'"),
         ({"consistent": True}, "the PLS options (scheme, unscaled, consistent) need estimator"),
         ({"estimator": "pls", "missing": "fiml"}, "use missing 'listwise'"),
         ({"estimator": "pls", "invariance": ["tier"]}, "measurement invariance is tested with"),
+        ({"estimator": "pls", "partial": ["loy2~1"]}, "measurement invariance is tested with"),
         ({"estimator": "pls", "ordered": True}, "PLS treats items as metric"),
         ({"estimator": "pls", "pls_scheme": "star"}, "scheme must be one of centroid"),
     ],
@@ -130,6 +134,23 @@ def test_composites_and_consistent_pls_through_analyze(survey):
 def test_option_errors(survey, options, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         analyze(survey, model=MODEL, **options)
+
+
+def test_warnings_and_missing_codes_as_in_covariance_based_sem(survey, result):
+    """Warnings are {model, message} (one model: the PLS path model); missing-value codes are
+    recoded before the estimation and counted, and answers off the scale refused."""
+    flagged = replace(result, pls=replace(result.pls, warnings=["loading of sat4 is low"]))
+    assert flagged.to_dict()["warnings"] == [{"model": "pls", "message": "loading of sat4 is low"}]
+    coded = survey.assign(val2=survey["val2"].fillna(99))
+    options = {"model": MODEL, "reverse": ["sat4"], "scale_min": 1, "scale_max": 7,
+               "estimator": "PLS"}  # fmt: skip
+    with pytest.raises(ValueError, match=r"val2 \(\d+, e.g. 99\)"):
+        analyze(coded, **options)
+    recoded = analyze(coded, **options, missing_codes=[99])
+    assert recoded.to_dict()["missing_codes"] == [
+        {"item": "val2", "code": 99.0, "n": int(survey["val2"].isna().sum())}
+    ]
+    assert recoded.n_used == analyze(survey, **options).n_used
 
 
 def test_a_construct_without_paths_is_refused_with_its_line(survey):

@@ -75,5 +75,32 @@ def test_unknown_items_and_bad_options(survey):
 
 def test_out_of_scale_answers_are_not_silently_recoded():
     data = pd.DataFrame({"q": [1, 5, 9]})
-    with pytest.raises(ValueError, match=r"outside the scale 1-7 \(e.g. 9\)"):
+    with pytest.raises(ValueError, match=r"outside the scale 1-7: q \(1, e.g. 9\)"):
         prepare(data, ["q"], reverse=["q"], scale_min=1, scale_max=7)
+
+
+def test_answers_outside_the_scale_are_refused_with_column_and_count(survey):
+    data = survey.copy()
+    data.loc[:13, "sat2"] = 9  # "don't know" coded 9 on a 1-7 scale
+    data.loc[:2, "loy1"] = 0
+    with pytest.raises(ValueError) as error:
+        prepare(data, ITEMS, scale_min=1, scale_max=7)
+    assert "sat2 (14, e.g. 9)" in str(error.value) and "loy1 (3, e.g. 0)" in str(error.value)
+    assert "missing-value codes" in str(error.value)
+    # Without a scale nothing can be checked: the codes are analysed as answers.
+    assert prepare(data, ITEMS).data["sat2"].max() == 9
+
+
+def test_missing_value_codes_become_missing_answers(survey):
+    data = survey.copy()
+    data.loc[:13, "sat2"] = 9
+    data.loc[20:24, "val1"] = 99
+    prepared = prepare(data, ITEMS, scale_min=1, scale_max=7, missing="fiml", missing_codes=[9, 99])
+    assert prepared.data.loc[:13, "sat2"].isna().all()
+    assert prepared.data.loc[20:24, "val1"].isna().all()
+    assert prepared.recoded.to_dict("records") == [
+        {"item": "sat2", "code": 9.0, "n": 14},
+        {"item": "val1", "code": 99.0, "n": 5},
+    ]
+    listwise = prepare(data, ITEMS, scale_min=1, scale_max=7, missing_codes=[9, 99])
+    assert listwise.n_used < prepare(survey, ITEMS).n_used

@@ -41,8 +41,10 @@ def case(request):
     file, constructs = DATASETS[request.param]
     raw = pd.read_csv(HERE / "data" / file)
     items = [item for members in constructs.values() for item in members]
-    reverse = ["sat4"] if request.param == "loyalty" else []
-    data = prepare(raw, items, reverse=reverse, scale_min=1, scale_max=7).data
+    # Only the survey has a rating scale (and a reverse-keyed item); HS1939 has test scores.
+    loyalty = request.param == "loyalty"
+    scale = {"reverse": ["sat4"], "scale_min": 1, "scale_max": 7} if loyalty else {}
+    data = prepare(raw, items, **scale).data
     return data, constructs, REFERENCE[request.param]
 
 

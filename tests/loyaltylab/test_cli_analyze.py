@@ -153,6 +153,92 @@ def _assert_one_line_error(result, named: str) -> None:
     assert "Traceback" not in result.output
 
 
+ACSI = Path(__file__).resolve().parents[1] / "analysis" / "data" / "acsi_ratings.csv"
+ACSI_MODEL = ACSI.parents[1] / "reference" / "acsi.lavaan"
+
+
+@pytest.mark.slow
+def test_robust_fiml_analysis_with_partial_invariance(tmp_path):
+    """MLR with FIML on skewed 0-10 ratings, invariance across channels freeing pv2's
+    intercept, don't-know codes 99 recoded: the JSON says how it was estimated."""
+    ratings = pd.read_csv(ACSI)
+    ratings.loc[::40, "sat2"] = 99  # "don't know"
+    data = tmp_path / "acsi.csv"
+    ratings.to_csv(data, index=False)
+    out = tmp_path / "result.json"
+    result = run(data, "--model", ACSI_MODEL, "--json", out, "--scale-min", "0",
+                 "--scale-max", "10", "--estimator", "MLR", "--missing", "fiml",
+                 "--missing-codes", "98,99", "--invariance", "channel",
+                 "--free", "pv2~1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert document["estimation"] == {
+        "estimator": "MLR",
+        "se": "robust.huber.white",
+        "test": "yuan.bentler.mplus",
+        "information": "observed",
+    }
+    assert document["missing_codes"] == [{"item": "sat2", "code": 99.0, "n": 38}]
+    assert document["n_used"] == len(ratings)
+    fit = document["fit"]
+    assert fit["chisq_scaling_factor"] > 1.05 and fit["chisq_scaled"] < fit["chisq"]
+    assert {"cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_upper_robust"} <= set(fit)
+    invariance = document["invariance"]["channel"]
+    assert (invariance["partial"], invariance["estimator"], invariance["missing"]) == (
+        ["pv2~1"],
+        "MLR",
+        "fiml",
+    )
+    assert [level["level"] for level in invariance["levels"]] == ["configural", "metric", "scalar"]
+    assert all(level["chisq_scaling_factor"] > 1 for level in invariance["levels"])
+    top = document["modindices"][0]
+    assert set(top) == {"lhs", "op", "rhs", "mi", "epc", "sepc_all"} and top["mi"] >= 3.84
+    assert document["mardia"]["p_kurtosis"] < 0.001
+    assert document["common_method"]["note"].startswith("Harman's single-factor test")
+
+
+def test_readable_report_states_the_estimator_and_robust_fit(survey, tmp_path, model_file):
+    data = _write(survey, tmp_path / "wave.csv")
+    result = run(data, "--model", model_file, "--reverse", "sat4", *SCALE, "--estimator", "mlm")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Model fit (MLM; standard errors: robust.sem; test: satorra.bentler" in text
+    assert "(scaling " in text
+    for heading in ("HTMT2", "Harman", "Mardia"):
+        assert heading in text
+
+
+def test_semicolon_file_with_decimal_commas(survey, tmp_path, model_file):
+    """A European spreadsheet's CSV: semicolons between fields, 4,5 for four and a half."""
+    halves = survey.assign(sat1=survey["sat1"].where(survey["sat1"] <= 1, survey["sat1"] - 0.5))
+    data = tmp_path / "wave.csv"
+    halves.to_csv(data, index=False, sep=";", decimal=",")
+    assert "5,5;" in data.read_text()
+    out = tmp_path / "result.json"
+    result = run(data, "--model", model_file, "--json", out, "--reverse", "sat4", *SCALE)
+    assert result.exit_code == 0, result.output
+    items = {row["variable"]: row for row in json.loads(out.read_text())["descriptives"]}
+    used = halves.dropna(subset=[c for c in survey.columns if c[:3] in ("sat", "val", "loy")])
+    assert items["sat1"]["mean"] == pytest.approx(used["sat1"].mean())
+
+
+def test_new_options_refuse_bad_values(survey, tmp_path, model_file):
+    data = _write(survey, tmp_path / "wave.csv")
+    strays = _write(survey.assign(sat2=survey["sat2"].fillna(9)), tmp_path / "strays.csv")
+    cases = [
+        ((data, "--model", model_file, "--estimator", "WLS"), "--estimator must be one of"),
+        ((data, "--model", model_file, "--estimator", "MLM", "--missing", "fiml"),
+         "complete data"),
+        ((data, "--model", model_file, "--missing-codes", "9,dk"), "--missing-codes"),
+        ((data, "--model", model_file, "--free", "loy2~1"), "--free needs --invariance"),
+        ((data, "--model", model_file, "--invariance", "tier", "--free", "loy9~1"), "loy9~1"),
+        ((strays, "--model", model_file, *SCALE), "sat2 ("),
+        ((data, "--model", model_file, "--decimal", ";"), "decimal mark"),
+    ]  # fmt: skip
+    for args, named in cases:
+        _assert_one_line_error(run(*args), named)
+
+
 ORDINAL_DATA = DATA.parent / "loyalty_ordinal.csv"
 ORDINAL_MODEL = json.loads((DATA.parents[1] / "reference" / "loyalty_ordinal.json").read_text())[
     "model"
@@ -177,8 +263,13 @@ def test_ordered_items_by_wlsmv(tmp_path):
     # Names, repeated or comma-separated; the tables say what was fitted.
     result = run(ORDINAL_DATA, "--model", model, "--ordered", "sat1,sat2", "--ordered", "sat3")
     assert result.exit_code == 0, result.output
-    assert "Model fit (WLSMV, 3 ordered items)" in result.stdout
-    assert "scaled chi2(" in result.stdout
+    assert (
+        "Model fit (WLSMV, 3 ordered items; standard errors: robust.sem; test: scaled.shifted, "
+        "scaled CFI/TLI/RMSEA)" in result.stdout
+    )
+    assert "scaled chi2(" in result.stdout and ", shift " in result.stdout
+    assert "Modification indices: not computed for WLSMV fits" in result.stdout
+    assert "Common-method bias (Harman's single-factor test)" in result.stdout
     assert "ordinal alpha" not in result.stdout  # no construct has only ordered items
     result = run(ORDINAL_DATA, "--model", model, "--ordered", "all")
     assert "ordinal alpha" in result.stdout and "categorical omega" in result.stdout
@@ -192,6 +283,11 @@ def test_ordered_errors_exit_2_with_one_line(tmp_path):
         (("--ordered", "sat9"), "sat9"),
         (("--ordered", "all", "--missing", "fiml"), "FIML needs continuous items"),
         (("--ordered", "all", "--bootstrap", "10"), "bootstrap intervals are not available"),
+        (
+            ("--ordered", "all", "--estimator", "MLR"),
+            "--ordered items are fitted by WLSMV, not MLR",
+        ),
+        (("--estimator", "wlsmv"), "--estimator WLSMV needs --ordered"),
     ]
     for args, named in cases:
         _assert_one_line_error(run(ORDINAL_DATA, "--model", model, *args), named)
@@ -249,7 +345,7 @@ def test_pls_readable_report_with_bootstrap_and_plsc(ecsi_model):
     ("options", "message"),
     [
         (["--consistent"], "--pls-scheme, --pls-unscaled and --consistent need --estimator pls"),
-        (["--estimator", "gls"], "--estimator must be ML or pls, not 'gls'"),
+        (["--estimator", "gls"], "--estimator must be one of ML, MLR, MLM, WLSMV, pls, not 'gls'"),
         (["--estimator", "pls", "--pls-scheme", "radial"], "--pls-scheme must be path"),
         (["--estimator", "pls", "--missing", "fiml"], "use missing 'listwise'"),
         (["--estimator", "pls", "--ordered", "all"], "PLS treats items as metric"),

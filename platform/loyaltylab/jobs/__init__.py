@@ -4,3 +4,5 @@ The embedded default keeps the queue in a SQLite file (``var/jobs.db``) consumed
 ``loyaltylab serve``; with ``LOYALTYLAB_REDIS_URL`` the queue lives in Redis and
 ``loyaltylab worker`` processes consume it on any number of machines.
 """
+
+DEFAULT_QUEUE = "loyaltylab"

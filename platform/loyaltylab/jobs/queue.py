@@ -29,13 +29,13 @@ from sqlmodel import Session
 
 from loyaltylab.db import make_engine
 from loyaltylab.i18n import N_
+from loyaltylab.jobs import DEFAULT_QUEUE
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
 from loyaltylab.settings import Settings, get_settings, var_dir
 from loyaltylab.timeutil import utcnow
 
 logger = logging.getLogger("loyaltylab.jobs")
 
-DEFAULT_QUEUE = "loyaltylab"
 PROGRESS_INTERVAL_SECONDS = 0.25
 Handler = Callable[[Engine, int, "JobProgress"], None]
 TIMED_OUT = "timed_out"

@@ -1,12 +1,21 @@
-"""``loyaltylab worker`` and the consumer that ``loyaltylab serve`` embeds."""
+"""``loyaltylab worker`` and the consumer that ``loyaltylab serve`` embeds.
+
+The queue (huey, Redis, the database) is imported when a command runs, so that the CLI's
+``--help`` does not load it.
+"""
 
 from __future__ import annotations
 
-import typer
-from huey.consumer import Consumer
+from typing import TYPE_CHECKING
 
-from loyaltylab.jobs.queue import DEFAULT_QUEUE, JobQueue, start_consumer, sweep_stuck_jobs
-from loyaltylab.settings import Settings, get_settings
+import typer
+
+from loyaltylab.jobs import DEFAULT_QUEUE
+
+if TYPE_CHECKING:
+    from huey.consumer import Consumer
+
+    from loyaltylab.settings import Settings
 
 EMBEDDED_WORKERS = 2
 
@@ -19,7 +28,9 @@ def worker(
 
     Once a minute it also marks failed the jobs left running by a worker that died.
     """
+    from loyaltylab.jobs.queue import JobQueue
     from loyaltylab.logging_setup import configure_logging
+    from loyaltylab.settings import get_settings
 
     configure_logging()
     settings = get_settings()
@@ -36,6 +47,8 @@ def sweep_jobs() -> None:
     (default 30 minutes): their worker has died. Workers do this every minute as well."""
     from loyaltylab import models  # noqa: F401  (registers every table)
     from loyaltylab.db import make_engine
+    from loyaltylab.jobs.queue import sweep_stuck_jobs
+    from loyaltylab.settings import get_settings
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
@@ -49,6 +62,8 @@ def sweep_jobs() -> None:
 
 def embedded_consumer(settings: Settings) -> Consumer | None:
     """Threads consuming the SQLite queue inside ``serve``; None when Redis workers do the work."""
+    from loyaltylab.jobs.queue import JobQueue, start_consumer
+
     if settings.redis_url:
         return None
     return start_consumer(JobQueue(settings), workers=EMBEDDED_WORKERS)

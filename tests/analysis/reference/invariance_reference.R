@@ -21,9 +21,24 @@ fit_measure_names <- c("npar", "chisq", "df", "pvalue", "baseline.chisq", "basel
                        "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
                        "rmsea.pvalue", "srmr", "logl", "unrestricted.logl", "aic", "bic",
                        "ntotal")
+robust_measure_names <- c(
+  "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+  "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
+  "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
+  "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
+  "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust"
+)
 
-case <- function(name, data_name, model, data, group, group_equal = "") {
-  fit <- cfa(model, data = data, group = group, group.equal = group_equal)
+case <- function(name, data_name, model, data, group, group_equal = "", group_partial = "",
+                 estimator = "ML", missing = "listwise", restart = FALSE) {
+  fit <- cfa(model, data = data, group = group, group.equal = group_equal,
+             group.partial = group_partial, estimator = estimator, missing = missing)
+  if (restart) {
+    # lavaan's optimizer stops some models ~1e-4 short of the optimum: run again from there.
+    fit <- cfa(model, data = data, group = group, group.equal = group_equal,
+               group.partial = group_partial, estimator = estimator, missing = missing,
+               start = parTable(fit))
+  }
   pe <- parameterEstimates(fit)
   ss <- standardizedSolution(fit)
   stopifnot(all(pe$lhs == ss$lhs & pe$op == ss$op & pe$rhs == ss$rhs & pe$group == ss$group))
@@ -33,13 +48,17 @@ case <- function(name, data_name, model, data, group, group_equal = "") {
   # lavaan's internal equality labels (.p2. etc.) are not user labels.
   if (is.null(pe$label)) pe$label <- ""
   pe$label[grepl("^\\.p[0-9]+\\.$", pe$label)] <- ""
-  fm <- fitMeasures(fit, fit_measure_names)
+  robust <- estimator != "ML" || missing == "ml"
+  fm <- fitMeasures(fit, c(fit_measure_names, if (robust) robust_measure_names))
   list(
     name = name,
     data = data_name,
     model = model,
     group = group,
     group_equal = as.list(setdiff(group_equal, "")),
+    group_partial = as.list(setdiff(group_partial, "")),
+    estimator = estimator,
+    missing = missing,
     groups = labels,
     nobs = lavInspect(fit, "nobs"),
     converged = lavInspect(fit, "converged"),
@@ -69,6 +88,11 @@ labelled_model <- "
   speed   =~ x7 + x8 + x9
 "
 
+acsi <- read.csv(file.path(data_dir, "acsi_ratings.csv"))
+# The measurement part of the ACSI model.
+acsi_lines <- readLines(file.path(here, "acsi.lavaan"))
+acsi_model <- paste(grep("=~", acsi_lines, value = TRUE), collapse = "\n")
+
 scalar <- c("loadings", "intercepts")
 cases <- list(
   case("hs_configural", "holzinger_swineford", hs_model, hs, "school"),
@@ -78,9 +102,46 @@ cases <- list(
   case("hs_labelled", "holzinger_swineford", labelled_model, hs, "school"),
   case("loyalty_configural", "loyalty_segments", loyalty_model, loyalty, "wave"),
   case("loyalty_metric", "loyalty_segments", loyalty_model, loyalty, "wave", "loadings"),
-  case("loyalty_scalar", "loyalty_segments", loyalty_model, loyalty, "wave", scalar)
+  case("loyalty_scalar", "loyalty_segments", loyalty_model, loyalty, "wave", scalar),
+  # Partial invariance (group.partial), multiple-group FIML and the robust estimators.
+  case("hs_scalar_partial", "holzinger_swineford", hs_model, hs, "school", scalar,
+       group_partial = c("x3~1", "x7~1")),
+  case("acsi_configural_fiml", "acsi_ratings", acsi_model, acsi, "channel", missing = "ml"),
+  case("acsi_configural_mlr_fiml", "acsi_ratings", acsi_model, acsi, "channel",
+       estimator = "MLR", missing = "ml"),
+  case("acsi_metric_mlr_fiml", "acsi_ratings", acsi_model, acsi, "channel", "loadings",
+       estimator = "MLR", missing = "ml"),
+  case("acsi_scalar_mlr_fiml", "acsi_ratings", acsi_model, acsi, "channel", scalar,
+       estimator = "MLR", missing = "ml", restart = TRUE),
+  case("acsi_partial_mlr_fiml", "acsi_ratings", acsi_model, acsi, "channel", scalar,
+       group_partial = "pv2~1", estimator = "MLR", missing = "ml"),
+  case("acsi_metric_mlm", "acsi_ratings", acsi_model, acsi, "channel", "loadings",
+       estimator = "MLM"),
+  case("acsi_partial_mlr", "acsi_ratings", acsi_model, acsi, "channel", scalar,
+       group_partial = "pv2~1", estimator = "MLR")
 )
+# Satorra-Bentler (2001) scaled difference tests between the robust FIML levels.
+fit_level <- function(equal, partial = "") {
+  cfa(acsi_model, data = acsi, group = "channel", group.equal = equal,
+      group.partial = partial, estimator = "MLR", missing = "ml")
+}
+lrt <- function(restricted, free) {
+  test <- lavTestLRT(free, restricted)
+  list(chisq = test[["Chisq diff"]][2], df = test[["Df diff"]][2],
+       pvalue = test[["Pr(>Chisq)"]][2])
+}
+configural <- fit_level("")
+metric <- fit_level("loadings")
+scalar_fit <- fit_level(scalar)
+partial_fit <- fit_level(scalar, "pv2~1")
+differences <- list(
+  metric_vs_configural = lrt(metric, configural),
+  scalar_vs_metric = lrt(scalar_fit, metric),
+  partial_vs_metric = lrt(partial_fit, metric)
+)
+
 path <- file.path(here, "multigroup.json")
-out <- list(lavaan_version = as.character(packageVersion("lavaan")), cases = cases)
+out <- list(lavaan_version = as.character(packageVersion("lavaan")), cases = cases,
+            acsi_mlr_fiml_differences = differences)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", pretty = TRUE), path)
 cat("wrote", path, "\n")

@@ -97,8 +97,16 @@ reliability_reference <- function(data, constructs) {
     latent_correlations = unclass(latent_cor),
     latent_names = rownames(latent_cor),
     htmt = unclass(htmt(model, data = complete, htmt2 = FALSE)),
-    htmt_names = names(constructs)
+    htmt2 = unclass(htmt(model, data = complete, htmt2 = TRUE)),
+    htmt_names = names(constructs),
+    mardia = mardia_reference(complete)
   )
+}
+
+mardia_reference <- function(x) {
+  m <- psych::mardia(x, plot = FALSE)
+  m[c("n.obs", "n.var", "b1p", "b2p", "skew", "small.skew", "p.skew", "p.small", "kurtosis",
+      "p.kurt")]
 }
 
 describe_reference <- function(x) {
