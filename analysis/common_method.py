@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,7 @@ def harman_single_factor(
     *,
     constructs: Mapping[str, Sequence[str]],
     measurement: SemResult | None = None,
-    missing: str = "listwise",
+    missing: Literal["listwise", "fiml"] = "listwise",
     estimator: str | None = None,
     ordered: Sequence[str] = (),
 ) -> HarmanTest:
@@ -163,10 +164,22 @@ def harman_single_factor(
         raise ValueError("Harman's test compares one factor with two or more constructs")
     items = list(dict.fromkeys(item for members in constructs.values() for item in members))
     require_columns(data, items)
-    options = {"missing": missing, "estimator": estimator, "ordered": list(ordered)}
+    ordered = list(ordered)
     if measurement is None:
-        measurement = fit_sem(data, measurement_syntax(constructs), **options)
-    single = fit_sem(data, measurement_syntax({"METHOD": items}), **options)
+        measurement = fit_sem(
+            data,
+            measurement_syntax(constructs),
+            missing=missing,
+            estimator=estimator,
+            ordered=ordered,
+        )
+    single = fit_sem(
+        data,
+        measurement_syntax({"METHOD": items}),
+        missing=missing,
+        estimator=estimator,
+        ordered=ordered,
+    )
     if single.ordinal_statistics is None:
         delta_chisq, delta_df, delta_pvalue = chisq_difference(single.fit, measurement.fit)
         correlations = data[items].dropna().corr().to_numpy()

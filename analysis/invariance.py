@@ -166,7 +166,8 @@ def measurement_invariance(
     model = measurement_syntax(constructs)
     robust = str(estimator).upper() != "ML"
     cfi_name, rmsea_name = ("cfi_robust", "rmsea_robust") if robust else ("cfi", "rmsea")
-    rows, previous, previous_fit = [], None, None
+    rows = []
+    previous_fit: dict[str, float] | None = None
     for level, equal in INVARIANCE_LEVELS.items():
         fit = fit_multigroup(
             data,
@@ -179,19 +180,22 @@ def measurement_invariance(
             estimator=estimator,
         ).fit
         row = {"level": level} | {name: fit.get(name, np.nan) for name in _FIT_COLUMNS}
-        if previous is None:
+        if previous_fit is None:
             row |= dict.fromkeys(_DELTA_COLUMNS, np.nan)
-            row["holds"] = bool(fit[cfi_name] >= min_cfi and fit[rmsea_name] <= max_rmsea)
+            holds = bool(fit[cfi_name] >= min_cfi and fit[rmsea_name] <= max_rmsea)
         else:
             delta_chisq, delta_df, delta_pvalue = chisq_difference(fit, previous_fit)
+            delta_cfi = fit[cfi_name] - previous_fit[cfi_name]
             row |= {
                 "delta_chisq": delta_chisq,
                 "delta_df": delta_df,
                 "delta_pvalue": delta_pvalue,
-                "delta_cfi": fit[cfi_name] - previous[cfi_name],
-                "delta_rmsea": fit[rmsea_name] - previous[rmsea_name],
+                "delta_cfi": delta_cfi,
+                "delta_rmsea": fit[rmsea_name] - previous_fit[rmsea_name],
             }
-            row["holds"] = bool(previous["holds"] and row["delta_cfi"] >= -max_cfi_drop)
+            # A level holds only if every less restricted level held too.
+            holds = bool(holds and delta_cfi >= -max_cfi_drop)
+        row["holds"] = holds
         rows.append(row)
-        previous, previous_fit = row, fit
+        previous_fit = fit
     return pd.DataFrame(rows, columns=COLUMNS)

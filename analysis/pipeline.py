@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -509,6 +509,15 @@ def nps_tables(data: pd.DataFrame, *, column: str, group: str | None) -> pd.Data
     return pd.concat([table, *by_group], ignore_index=True)
 
 
+class _FitOptions(TypedDict):
+    """The options every model of one analysis is fitted with (measurement, structural,
+    single-factor and invariance models), passed on as keyword arguments."""
+
+    missing: Literal["listwise", "fiml"]
+    estimator: str
+    ordered: Sequence[str]
+
+
 def analyze(
     data: pd.DataFrame,
     *,
@@ -666,7 +675,11 @@ def analyze(
     }
     if not constructs:
         raise ValueError("the model defines no construct with two or more observed items")
-    fit_options = {"missing": missing, "estimator": options.estimator, "ordered": ordered_items}
+    fit_options: _FitOptions = {
+        "missing": missing,
+        "estimator": options.estimator,
+        "ordered": ordered_items,
+    }
     if not options.ordinal:  # WLSMV counts thresholds and correlations (checked by its fit)
         _check_identified(spec)
     measurement_text = measurement_syntax(constructs)

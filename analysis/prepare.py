@@ -348,7 +348,7 @@ def prepare(
     _require_items(data, items + reverse)
     out = coerce_numeric(data, items)
     out, recoded = recode_missing(out, items, codes=missing_codes)
-    if scale_min is not None:
+    if scale_min is not None and scale_max is not None:  # both or neither (check_scale)
         check_within_scale(out, items, scale_min=scale_min, scale_max=scale_max)
     if reverse:
         out = reverse_key(out, reverse, scale_min=scale_min, scale_max=scale_max)

@@ -585,6 +585,7 @@ class GroupSample:
 
 def group_sample(estimator: Estimator, values: np.ndarray, *, missing: str) -> GroupSample:
     """The sample moments (or EM estimates under FIML) a fit needs."""
+    data: CompleteData | MissingData
     if missing == "fiml":
         data = MissingData(values)
         h1_cov, h1_mean = data.saturated_moments()
@@ -640,7 +641,7 @@ def unit_information(
     second derivatives of the moments, taken by central differences of the Jacobian (which
     needs no pass over the data).
     """
-    total = 0.0
+    total = np.zeros((len(theta), len(theta)))
     for estimator, sample, weight in groups:
         model, fixed, data = estimator.model, sample.fixed, sample.data
         mom = model.moments(theta, fixed)

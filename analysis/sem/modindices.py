@@ -73,7 +73,10 @@ def _candidates(table: ParameterTable, spec) -> list[tuple[str, str, str]]:
 
 
 def _key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
-    return (*sorted((lhs, rhs)), op) if op == "~~" else (lhs, op, rhs)
+    """A row's identity: ``a ~~ b`` is ``b ~~ a``."""
+    if op == "~~":
+        lhs, rhs = sorted((lhs, rhs))
+    return (lhs, op, rhs)
 
 
 def _extended_table(table: ParameterTable, spec) -> tuple[ParameterTable, np.ndarray, int]:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import stats
@@ -403,14 +404,12 @@ def _fit_measures(
 ) -> dict[str, float]:
     """lavaan's ``fitMeasures()`` of a WLSMV fit (``.`` written ``_``): the measures of the
     DWLS statistic and of its scaled-shifted version (``_scaled``), with N - 1 as DWLS uses."""
-    common = {"df": test.df, "baseline_df": baseline.df, "n": n - 1}
+    test_measures = partial(fitmeasures.test_measures, df=test.df, baseline_df=baseline.df, n=n - 1)
     fit = {
         "npar": npar,
         "fmin": 0.5 * (n - 1) / n * fmin,
-        **fitmeasures.test_measures(chisq=test.chisq, baseline_chisq=baseline.chisq, **common),
-        **fitmeasures.test_measures(
-            chisq=test.scaled, baseline_chisq=baseline.scaled, suffix="_scaled", **common
-        ),
+        **test_measures(chisq=test.chisq, baseline_chisq=baseline.chisq),
+        **test_measures(chisq=test.scaled, baseline_chisq=baseline.scaled, suffix="_scaled"),
         "chisq_scaling_factor": test.scaling_factor,
         "chisq_shift_parameters": test.shift,
         "baseline_chisq_scaling_factor": baseline.scaling_factor,

@@ -38,7 +38,7 @@ estimation with missing data. *Psychological Methods*, 28(2), 263-283.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -71,7 +71,7 @@ class H1Layout:
     lower triangle of Sigma column by column (lavaan's ``vech``), leaving out the moments of
     fixed exogenous covariates (lavaan zeroes them)."""
 
-    def __init__(self, p: int, *, meanstructure: bool, exogenous: Sequence[int] = ()) -> None:
+    def __init__(self, p: int, *, meanstructure: bool, exogenous: Iterable[int] = ()) -> None:
         x = set(int(i) for i in exogenous)
         self.p = p
         self.meanstructure = meanstructure
@@ -330,11 +330,11 @@ def expected_model_information(
 
 def satorra_bentler_meat(groups: Sequence[GroupData], implied: Sequence[Implied]) -> np.ndarray:
     """``sum_g f_g Delta' W Gamma W Delta``: the meat of MLM's sandwich."""
-    total = 0.0
-    for g, m in zip(groups, implied, strict=True):
-        wd = expected_information(g.layout, m.sigma) @ m.delta
-        total = total + g.weight * wd.T @ g.gamma @ wd
-    return total
+    weighted_deltas = [
+        (g, expected_information(g.layout, m.sigma) @ m.delta)
+        for g, m in zip(groups, implied, strict=True)
+    ]
+    return sum(g.weight * wd.T @ g.gamma @ wd for g, wd in weighted_deltas)
 
 
 def yuan_bentler_mplus_trace(
@@ -518,11 +518,10 @@ def robust_inference(
     fiml : bool
         Whether the data are incomplete (FIML): the robust indices are then FIML-corrected.
     """
-    first_order = None
+    first_order = None  # MLR's B0_g, computed once for its standard errors and its test
     vcov = None
-    if options.se == "robust.huber.white" or options.test == "yuan.bentler.mplus":
-        first_order = first_order_by_group(groups, implied)
     if options.se == "robust.huber.white":
+        first_order = first_order_by_group(groups, implied)
         meat = sum(g.weight * b0 for g, b0 in zip(groups, first_order, strict=True))
         vcov = bread_inverse @ meat @ bread_inverse / n
     elif options.se == "robust.sem":
