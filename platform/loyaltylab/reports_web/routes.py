@@ -365,13 +365,15 @@ def export_sav(
     session: SessionDep, ctx: OrgDep, study_id: int, wave: int | None = None
 ) -> Response:
     definition, waves, stem = _export_data(session, ctx, study_id, wave)
+    data = service.export_frame(session, waves)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.sav"
         write_sav(
-            service.export_frame(session, waves),
+            data,
             path,
             definition=definition,
             language=_language(i18n.get_locale()),
+            categories=service.category_columns(data),
         )
         content = path.read_bytes()
     return _attachment(content, "sav", f"{stem}.sav")

@@ -26,7 +26,14 @@ from reports.build import Fieldwork, ReportRequest
 from surveys import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
 from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.models import Response, ResponseStatus, Wave, WaveInvitation
+from surveys.fieldwork.models import (
+    Channel,
+    Contact,
+    Response,
+    ResponseStatus,
+    Wave,
+    WaveInvitation,
+)
 from surveys.models import QuestionnaireVersion
 
 LANGUAGES = ("en", "zh")
@@ -180,16 +187,44 @@ def _flat(value: Any) -> Any:
     return ";".join(str(v) for v in value) if isinstance(value, list) else value
 
 
+CONTACT_PREFIX = "contact_"
+"""Contact attributes (e.g. ``tier``) are exported as ``contact_tier``: apart from the answers."""
+CATEGORY_COLUMNS = ("wave", "channel", "language", "status")
+"""Metadata columns of a few text values: numbered categories with labels in SPSS."""
+
+
+def contact_attributes(session: Session, study_id: int) -> dict[str, dict[str, Any]]:
+    """Pseudonym -> attributes (segment, region...) of the study's contacts."""
+    return dict(
+        session.exec(
+            select(Contact.pseudonym, Contact.attributes).where(Contact.study_id == study_id)
+        ).all()
+    )
+
+
 def export_frame(session: Session, waves: Sequence[Wave]) -> pd.DataFrame:
-    """Analysis-ready data: complete, included responses, one column per variable, wave named."""
+    """Analysis-ready data: complete, included responses, one column per variable, the wave
+    named, and the respondent's contact attributes (``contact_<name>``, for invited ones)."""
     data = responses_dataframe(session, [wave.id for wave in waves])
     names = {wave.id: wave.name for wave in waves}
     data.insert(1, "wave", data["wave_id"].map(names))
     for column in ("started_at", "submitted_at"):
         data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    attributes = contact_attributes(session, waves[0].study_id) if waves else {}
+    found = dict.fromkeys(name for values in attributes.values() for name in values)
+    for name in found:
+        data[f"{CONTACT_PREFIX}{name}"] = [
+            attributes.get(pseudonym, {}).get(name) if pseudonym else None
+            for pseudonym in data["contact"]
+        ]
     object_columns = [c for c in data.columns if data[c].dtype == object]
     data[object_columns] = data[object_columns].map(_flat)
     return data
+
+
+def category_columns(data: pd.DataFrame) -> list[str]:
+    """The export's text columns that are categories (metadata, contact attributes)."""
+    return [c for c in data.columns if c in CATEGORY_COLUMNS or c.startswith(CONTACT_PREFIX)]
 
 
 def analysis_frame(
@@ -232,14 +267,22 @@ def report_request(
     client = session.get(Organisation, client_id) if client_id else None
     waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
     wave_filter = Response.wave_id.in_(report.wave_ids)
+    complete = Response.status == ResponseStatus.complete
     total, completes, first, last = session.exec(
         select(
             func.count(Response.id),
-            func.count(Response.id).filter(Response.status == ResponseStatus.complete),
+            func.count(Response.id).filter(complete),
             func.min(Response.started_at),
             func.max(Response.submitted_at),
         ).where(wave_filter)
     ).one()
+    by_channel = dict(
+        session.exec(
+            select(Response.channel, func.count(Response.id))
+            .where(wave_filter, complete)
+            .group_by(Response.channel)
+        ).all()
+    )
     invitations = session.exec(
         select(func.count(WaveInvitation.id)).where(WaveInvitation.wave_id.in_(report.wave_ids))
     ).one()
@@ -253,7 +296,14 @@ def report_request(
         client=(client.name if client else "") or (study.company_name if study else ""),
         waves_label=", ".join(wave.name for wave in waves),
         fieldwork_dates=dates,
-        fieldwork=Fieldwork(invitations=invitations or None, responses=total, completes=completes),
+        fieldwork=Fieldwork(
+            invitations=invitations or None,
+            invited_completes=by_channel.get(Channel.invitation, 0) if invitations else None,
+            public_completes=by_channel.get(Channel.web, 0),
+            phone_completes=by_channel.get(Channel.phone, 0),
+            responses=total,
+            completes=completes,
+        ),
         definition=definition,
     )
 
