@@ -107,6 +107,12 @@ class ReportRequest:
     """Column -> code -> label (e.g. an SPSS file's value labels), for groups the
     questionnaire definition does not name."""
 
+    @property
+    def bootstraps_nothing(self) -> bool:
+        """Resamples requested for a model without a defined (``:=``) effect: the report
+        bootstraps the intervals of indirect effects, and there are none to bootstrap."""
+        return self.bootstrap > 0 and not parse_model(self.model).defined
+
     def analysis_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`analysis.pipeline.analyze`."""
         return {

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import io
 import math
-import re
-import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import groupby
 
 import matplotlib
 import numpy as np
@@ -25,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
 
 from reports.fonts import report_font
+from reports.text import wrap_lines
 
 PALETTE = {
     "ink": "#1f2a37",
@@ -86,34 +84,9 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _is_wide(character: str) -> bool:
-    """CJK and other full-width characters: about twice as wide as a Latin letter."""
-    return unicodedata.east_asian_width(character) in ("W", "F")
-
-
 def wrap_text(text: str, width: int) -> str:
-    """``text`` on lines of at most ``width`` Latin-letter widths, broken at spaces and between
-    CJK characters; nothing is cut off. A word longer than a line keeps a line of its own."""
-    pieces = [
-        piece
-        for token in re.findall(r"\S+\s*", text.strip())
-        for wide, run in groupby(token, key=_is_wide)
-        for piece in (list(run) if wide else ["".join(run)])
-    ]
-    lines: list[str] = []
-    line = ""
-    for piece in pieces:
-        if line and _text_width(line + piece.rstrip()) > width:
-            lines.append(line.rstrip())
-            line = ""
-        line += piece
-    if line.strip():
-        lines.append(line.rstrip())
-    return "\n".join(lines)
-
-
-def _text_width(text: str) -> int:
-    return sum(2 if _is_wide(character) else 1 for character in text)
+    """``text`` on lines of at most ``width`` letters (see :func:`reports.text.wrap_lines`)."""
+    return "\n".join(wrap_lines(text, width))
 
 
 def _legend_below(figure: Figure, axes, **options: object) -> None:

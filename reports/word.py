@@ -4,8 +4,6 @@ table of contents, the study in the running header and page numbers in the foote
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 
 from docx import Document
 from docx.enum.section import WD_SECTION
@@ -17,6 +15,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from reports.document import Figure, Paragraph, ReportDocument, Table, xml_safe
 from reports.fonts import CJK_FAMILY
+from reports.text import longest_word, text_width
 
 LATIN_FONT = "Calibri"
 ACCENT = RGBColor(0x1D, 0x4E, 0x89)
@@ -27,8 +26,6 @@ TEXT_WIDTH_CM = PAGE_WIDTH_CM - 2 * MARGIN_CM
 # A little over the width of an average bold letter of 8.5-point Calibri, and a cell's left and
 # right padding together.
 CHARACTER_CM, CELL_PADDING_CM = 0.19, 0.45
-# Where a line may break: spaces, not the no-break space that keeps "sat5 (R)" together.
-_BREAKS = re.compile("[ \t\r\n]+")
 
 
 def _set_fonts(style_element, size: float | None = None) -> None:
@@ -85,11 +82,6 @@ def _note(document, label: str, text: str) -> None:
     paragraph.add_run(xml_safe(text)).font.size = Pt(8)
 
 
-def _text_width(text: str) -> float:
-    """Width in average Latin letters; CJK and other full-width characters count twice."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
-
-
 def column_widths(
     cells: list[list[str]], wrapping: list[bool], total_cm: float = TEXT_WIDTH_CM
 ) -> list[float]:
@@ -102,12 +94,12 @@ def column_widths(
     """
     columns = list(zip(*cells, strict=True))
     shortest = [
-        max(_text_width(word) for text in column for word in _BREAKS.split(text))
+        max(longest_word(text) for text in column)
         if wraps
-        else max(_text_width(text) for text in column)
+        else max(text_width(text) for text in column)
         for column, wraps in zip(columns, wrapping, strict=True)
     ]
-    longest = [max(_text_width(text) for text in column) for column in columns]
+    longest = [max(text_width(text) for text in column) for column in columns]
     minimum = [CHARACTER_CM * width + CELL_PADDING_CM for width in shortest]
     wanted = [CHARACTER_CM * width + CELL_PADDING_CM for width in longest]
     if sum(minimum) >= total_cm:

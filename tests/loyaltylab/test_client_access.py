@@ -1,5 +1,6 @@
 """Client users, enumerated over every route: their own commissioned studies' dashboards and
-waves only; never another client's study, contact data, raw exports or researcher tools.
+shared reports only; never another client's study, fieldwork internals (waves, links, QR codes,
+response lists), contact data, raw exports or researcher tools.
 
 Organisation A (research) runs a study commissioned by client C and one commissioned by client
 D. A user of C walks every route of the app with the ids of C's study, then with D's.
@@ -49,15 +50,10 @@ CLIENT_ALLOWED = frozenset(
         "GET /studies",
         "GET /studies/{study_id}",
         "GET /studies/{study_id}/dashboard",
-        "GET /studies/{study_id}/waves",
-        "GET /waves/{wave_id}",
-        "GET /waves/{wave_id}/qr.png",
-        "GET /waves/{wave_id}/qr.svg",
-        "GET /waves/{wave_id}/responses",
         "GET /org/members",
         "GET /api/v1/me",
         "GET /api/v1/studies",
-        # Reports of the commissioned study (their data bundle is refused: see below).
+        # Reports shared with the client (their data bundle is refused: see below).
         "GET /studies/{study_id}/reports",
         "GET /reports/{report_id}",
         "GET /reports/{report_id}/status.json",

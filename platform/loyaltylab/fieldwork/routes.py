@@ -33,6 +33,7 @@ from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from loyaltylab.studies import service as studies
+from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, form_errors, redirect, render
 from reports.exports import csv_bytes, neutralise, xlsx_bytes
@@ -73,11 +74,14 @@ EXCLUSION_MESSAGES = {
 
 
 def _wave(session: Session, ctx: OrgContext, wave_id: int) -> tuple[Wave, Study]:
-    """A wave whose study the member may see (clients: studies commissioned by them)."""
+    """A wave of a study the member works on (its links, QR code and responses are fieldwork
+    internals: the commissioning client follows the dashboard and its shared reports)."""
     wave = session.get(Wave, wave_id)
     if wave is None:
         raise NotFound("Not found.")
-    return wave, studies.get_visible_study(session, ctx, wave.study_id)
+    study = studies.get_visible_study(session, ctx, wave.study_id)
+    require_study_team(ctx, study)
+    return wave, study
 
 
 def _editable_wave(session: Session, ctx: OrgContext, wave_id: int) -> tuple[Wave, Study]:
@@ -109,6 +113,7 @@ def _published_versions(session: Session, study: Study) -> list[tuple[int, str]]
 @router.get("/studies/{study_id}/waves", response_class=HTMLResponse)
 def list_waves(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
     study = studies.get_visible_study(session, ctx, study_id)
+    require_study_team(ctx, study)
     return _waves_page(request, session, ctx, study, values={}, errors={})
 
 

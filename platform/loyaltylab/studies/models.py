@@ -25,6 +25,8 @@ class Study(SQLModel, table=True):
     description: str = Field(default="", max_length=4000)
     release_open_text: bool = False
     """Set by researchers: the client's users may read open-text answers."""
+    share_reports: bool = False
+    """Set by researchers: every new report of the study is shared with the client."""
     retention_months: int | None = Field(default=None, ge=1)
     """Months after a contact's last response (or creation) before their personal data is
     removed by ``loyaltylab apply-retention``; None keeps it."""

@@ -14,6 +14,7 @@ from loyaltylab.errors import InvalidInput
 from loyaltylab.i18n import N_
 from loyaltylab.notifications import service as notifications
 from loyaltylab.studies import service
+from loyaltylab.studies.access import is_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, form_errors, redirect, render
 
@@ -128,7 +129,11 @@ def create_study(
 @router.get("/studies/{study_id}", response_class=HTMLResponse)
 def show_study(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
     study = service.get_visible_study(session, ctx, study_id)
-    return render(request, "studies/detail.html", {"study": study, "ctx": ctx})
+    return render(
+        request,
+        "studies/detail.html",
+        {"study": study, "ctx": ctx, "study_team": is_study_team(ctx, study)},
+    )
 
 
 @router.get("/studies/{study_id}/edit", response_class=HTMLResponse)

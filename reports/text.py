@@ -1,0 +1,49 @@
+"""Measuring and wrapping text by its width in letters, for charts and table columns.
+
+A CJK (full-width) character counts as two letters. Lines break at spaces and between CJK
+characters; a no-break space keeps its neighbours together, and nothing is ever cut off.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from itertools import groupby
+
+# Where a line may break: spaces, but not the no-break space (U+00A0) that keeps "sat5 (R)".
+_BREAKS = re.compile("[ \t\r\n]+")
+
+
+def is_wide(character: str) -> bool:
+    """CJK and other full-width characters: about twice as wide as a Latin letter."""
+    return unicodedata.east_asian_width(character) in ("W", "F")
+
+
+def text_width(text: str) -> int:
+    """Width of ``text`` in average Latin letters."""
+    return sum(2 if is_wide(character) else 1 for character in text)
+
+
+def longest_word(text: str) -> int:
+    """Width of the widest piece of ``text`` no line break may split."""
+    return max((text_width(word) for word in _BREAKS.split(text)), default=0)
+
+
+def wrap_lines(text: str, width: float) -> list[str]:
+    """``text`` as lines at most ``width`` letters wide (a longer word gets a line of its own)."""
+    pieces = [
+        piece
+        for token in re.findall(r"[^ \t\r\n]+[ \t\r\n]*", text.strip())
+        for wide, run in groupby(token, key=is_wide)
+        for piece in (list(run) if wide else ["".join(run)])
+    ]
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and text_width(line + piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
