@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import zipfile
@@ -19,6 +20,9 @@ MAX_COLUMNS = 5_000
 _MAX_UNPACKED_RATIO = 100
 _SNIFF_BYTES = 64 * 1024
 _FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".sav": "sav", ".zsav": "sav"}
+NOT_APPLICABLE = ["na"]
+"""Read as missing besides pandas' defaults ("NA", "N/A", ""): LoyaltyLab's exports write a
+"not applicable" answer as ``na``."""
 
 
 class DataFileError(ValueError):
@@ -28,15 +32,16 @@ class DataFileError(ValueError):
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
+    # Incremental: a multi-byte character cut at the sniffing limit waits for bytes that
+    # follow instead of failing (the error positions of a one-shot decode would count from
+    # after a byte-order mark, three bytes off).
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut at the sniffing limit is not an encoding problem.
-        if error.start < len(head) - 4:
-            raise DataFileError(
-                f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
-            ) from None
-        text = head[: error.start].decode("utf-8-sig")
+        text = decoder.decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        raise DataFileError(
+            f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
+        ) from None
     if not text.strip():
         raise DataFileError(f"{path.name} is empty")
     header_line = text.splitlines()[0]
@@ -47,7 +52,12 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
     header = next(csv.reader([header_line], delimiter=delimiter))
     try:
         frame = pd.read_csv(
-            path, sep=delimiter, encoding="utf-8-sig", nrows=MAX_ROWS + 1, low_memory=False
+            path,
+            sep=delimiter,
+            encoding="utf-8-sig",
+            nrows=MAX_ROWS + 1,
+            low_memory=False,
+            na_values=NOT_APPLICABLE,
         )
     except UnicodeDecodeError:
         raise DataFileError(
@@ -70,7 +80,9 @@ def _read_xlsx(path: Path) -> tuple[pd.DataFrame, list[str]]:
         raise DataFileError(f"{path.name} unpacks to more than the allowed size")
     try:
         header = pd.read_excel(path, sheet_name=0, engine="openpyxl", header=None, nrows=1)
-        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", nrows=MAX_ROWS + 1)
+        frame = pd.read_excel(
+            path, sheet_name=0, engine="openpyxl", nrows=MAX_ROWS + 1, na_values=NOT_APPLICABLE
+        )
     except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
         raise DataFileError(f"{path.name} cannot be read as an Excel workbook: {error}") from None
     return frame, ["" if pd.isna(v) else str(v) for v in header.iloc[0]] if len(header) else []
@@ -91,7 +103,9 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     CSV must be UTF-8 (a byte-order mark, as Excel writes, is fine); the delimiter (comma,
     semicolon or tab) is detected from the header line. Excel: the first sheet, header in the
-    first row. SPSS: numeric codes, not value labels (the codes are what is analysed).
+    first row. In both, ``na`` (LoyaltyLab's "not applicable") is a missing value. SPSS:
+    numeric codes, not value labels (the codes are what is analysed); user-missing values
+    (e.g. LoyaltyLab's 99, "not applicable") are missing.
 
     Parameters
     ----------

@@ -162,6 +162,8 @@ class _SpssVariable:
     labels: dict[float, str] = field(default_factory=dict)
     measure: str = "nominal"
     format: str | None = None
+    not_applicable: bool = False
+    """Holds the user-missing "not applicable" code."""
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -173,7 +175,9 @@ def _moments(series: pd.Series) -> pd.Series | None:
     if pd.api.types.is_datetime64_any_dtype(series):
         moments = series
     elif _is_text(series) and series.notna().any():
-        moments = pd.to_datetime(series, format=_ISO_MOMENT, errors="coerce", utc=True)
+        moments = pd.to_datetime(
+            series.astype("string"), format=_ISO_MOMENT, errors="coerce", utc=True
+        )
         if moments.notna().sum() != series.notna().sum():
             return None
     else:
@@ -213,10 +217,12 @@ def _spss_variable(
     moments = _moments(series)
     if moments is not None:
         return _SpssVariable(moments, measure="scale", format="DATETIME20")
+    not_applicable = NOT_APPLICABLE_CODE in labels
     if _is_text(series):
-        if item_type in _ORDINAL_TYPES:
+        if item_type in _ORDINAL_TYPES and series.eq(NOT_APPLICABLE).any():
             # "Not applicable" is a user-missing code with its label, as SPSS users record it.
             series = series.replace(NOT_APPLICABLE, str(NOT_APPLICABLE_CODE))
+            not_applicable = True
         numbers = pd.to_numeric(series, errors="coerce")
         if numbers.notna().sum() == series.notna().sum():
             series = numbers
@@ -234,7 +240,7 @@ def _spss_variable(
             measure = "scale"
         else:
             measure = "nominal"
-        return _SpssVariable(values, labels, measure, fmt)
+        return _SpssVariable(values, labels, measure, fmt, not_applicable)
     text = series.astype("string")
     if options or category:
         return _categories(text, options)
@@ -274,11 +280,7 @@ def write_sav(
         for column in data.columns
     }
     frame = pd.DataFrame({column: variable.values for column, variable in variables.items()})
-    not_applicable = [
-        column
-        for column, variable in variables.items()
-        if NOT_APPLICABLE_CODE in variable.labels and variable.measure == "ordinal"
-    ]
+    not_applicable = [column for column, variable in variables.items() if variable.not_applicable]
     pyreadstat.write_sav(
         frame,
         os.fspath(path),
