@@ -1,7 +1,8 @@
 """Measuring and wrapping text by its width in letters, for charts and table columns.
 
 A CJK (full-width) character counts as two letters. Lines break at spaces and between CJK
-characters; a no-break space keeps its neighbours together, and nothing is ever cut off.
+characters; a no-break space (U+00A0, as in "sat5 (R)") keeps its neighbours together, and
+nothing is ever cut off.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from itertools import groupby
-
-# Where a line may break: spaces, but not the no-break space (U+00A0) that keeps "sat5 (R)".
-_BREAKS = re.compile("[ \t\r\n]+")
 
 
 def is_wide(character: str) -> bool:
@@ -24,19 +22,25 @@ def text_width(text: str) -> int:
     return sum(2 if is_wide(character) else 1 for character in text)
 
 
-def longest_word(text: str) -> int:
-    """Width of the widest piece of ``text`` no line break may split."""
-    return max((text_width(word) for word in _BREAKS.split(text)), default=0)
-
-
-def wrap_lines(text: str, width: float) -> list[str]:
-    """``text`` as lines at most ``width`` letters wide (a longer word gets a line of its own)."""
-    pieces = [
+def _pieces(text: str) -> list[str]:
+    """``text`` cut where a line may break: words with their trailing spaces, and every CJK
+    character on its own."""
+    return [
         piece
         for token in re.findall(r"[^ \t\r\n]+[ \t\r\n]*", text.strip())
         for wide, run in groupby(token, key=is_wide)
         for piece in (list(run) if wide else ["".join(run)])
     ]
+
+
+def longest_word(text: str) -> int:
+    """Width of the widest piece of ``text`` no line break may split."""
+    return max((text_width(piece.rstrip()) for piece in _pieces(text)), default=0)
+
+
+def wrap_lines(text: str, width: float) -> list[str]:
+    """``text`` as lines at most ``width`` letters wide (a longer word gets a line of its own)."""
+    pieces = _pieces(text)
     lines: list[str] = []
     line = ""
     for piece in pieces:

@@ -26,6 +26,8 @@ TEXT_WIDTH_CM = PAGE_WIDTH_CM - 2 * MARGIN_CM
 # A little over the width of an average bold letter of 8.5-point Calibri, and a cell's left and
 # right padding together.
 CHARACTER_CM, CELL_PADDING_CM = 0.19, 0.45
+SHORT_LABEL = 12
+"""Letters (a CJK character counts two) of a text cell short enough never to wrap."""
 
 
 def _set_fonts(style_element, size: float | None = None) -> None:
@@ -87,19 +89,20 @@ def column_widths(
 ) -> list[float]:
     """Column widths (cm) for a table of ``cells`` (header row first) across ``total_cm``.
 
-    A column that may wrap (``wrapping``: text) is at least as wide as its longest word and
-    the others as their longest cell, so no word or number breaks inside a cell; the width
-    left over goes to the columns with longer text (the item wording), in proportion to what
-    they would need on one line. Tables span the text width, as in the PDF.
+    A column that may wrap (``wrapping``: text) is at least as wide as its longest word (and
+    a short label, such as a Chinese construct name, keeps its line) and the others as their
+    longest cell, so no word or number breaks inside a cell; the width left over goes to the
+    columns with longer text (the item wording), in proportion to what they would need on one
+    line. Tables span the text width, as in the PDF.
     """
     columns = list(zip(*cells, strict=True))
-    shortest = [
-        max(longest_word(text) for text in column)
-        if wraps
-        else max(text_width(text) for text in column)
-        for column, wraps in zip(columns, wrapping, strict=True)
-    ]
     longest = [max(text_width(text) for text in column) for column in columns]
+    shortest = [
+        max(max(longest_word(text) for text in column), min(widest, SHORT_LABEL))
+        if wraps
+        else widest
+        for column, wraps, widest in zip(columns, wrapping, longest, strict=True)
+    ]
     minimum = [CHARACTER_CM * width + CELL_PADDING_CM for width in shortest]
     wanted = [CHARACTER_CM * width + CELL_PADDING_CM for width in longest]
     if sum(minimum) >= total_cm:

@@ -21,6 +21,7 @@ from reports.document import ReportDocument, Table
 from reports.exports import NOT_APPLICABLE_CODE, write_sav
 from reports.render import render
 from reports.run import analyse
+from reports.text import text_width
 from reports.word import CELL_PADDING_CM, CHARACTER_CM, column_widths
 from surveys.definition import QuestionnaireDefinition
 from tests.reports.test_reports import DATA, MODEL, _definition
@@ -334,6 +335,17 @@ def test_word_columns_fit_their_longest_word_and_number() -> None:
     # "acceptable" on one line each.
     for column, text in ((0, "satisfaction"), (1, "sat5 (R)"), (4, "< .001"), (5, "acceptable")):
         assert widths[column] >= CHARACTER_CM * len(text) + CELL_PADDING_CM
+
+
+def test_word_columns_of_chinese_wording_leave_the_numbers_whole() -> None:
+    # Chinese wording breaks between any two characters: it must not squeeze the numbers.
+    header = ["代码", "题项内容", "n", "M", "SD", "偏度", "峰度", "前两项 %"]
+    wording = "与付出的金钱、时间和精力相比,我获得的利益更多,而且多得多。"
+    row = ["val2", wording, "1,200", "5.15", "1.28", "−0.38", "−0.29", "41.2"]
+    widths = column_widths([header, row], [True, True] + [False] * 6)
+    for column in range(2, 8):
+        needed = max(text_width(header[column]), text_width(row[column]))
+        assert widths[column] >= CHARACTER_CM * needed + CELL_PADDING_CM, header[column]
 
 
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice is not installed")
