@@ -424,14 +424,14 @@ def test_sav_export_carries_variable_and_value_labels(tmp_path: Path, data: pd.D
     import pyreadstat
 
     path = tmp_path / "survey.sav"
-    write_sav(data, path, definition=_definition(), language="zh")
+    write_sav(data, path, definition=_definition(), language="zh", categories=("tier",))
     frame, meta = pyreadstat.read_sav(str(path))
     assert meta.column_names_to_labels["sat3"] == "我对服务感到满意。"
     assert meta.column_names_to_labels["sat1"] == HOSTILE_LABEL
     assert meta.variable_value_labels["sat1"] == {1.0: "非常不同意", 7.0: "非常同意"}
     assert meta.variable_value_labels["ltr"][10.0] == "极有可能"
     assert frame["sat1"].tolist()[:5] == data["sat1"].tolist()[:5]
-    # A text column of a few categories: numeric codes whose labels are the texts.
+    # A text column named a category: numeric codes whose labels are the texts.
     tiers = meta.variable_value_labels["tier"]
     assert frame["tier"].map(tiers).tolist() == data["tier"].tolist()
 
