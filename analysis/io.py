@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "DataFileError", "read_table"]
+__all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "DataFileError", "read_table", "value_labels"]
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -165,3 +165,24 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise DataFileError(f"{name} has a header but no data rows")
     frame.columns = header
     return frame
+
+
+def value_labels(path: str | os.PathLike[str]) -> dict[str, dict[float, str]]:
+    """The value labels an SPSS file gives its coded columns (column -> code -> label); none for
+    other files. Read with :func:`read_table` first, which checks the file.
+
+    Examples
+    --------
+    >>> value_labels("answers.csv")
+    {}
+    """
+    path = Path(path)
+    if _FORMATS.get(path.suffix.lower()) != "sav":
+        return {}
+    import pyreadstat
+
+    try:
+        _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+    except pyreadstat.ReadstatError as error:
+        raise DataFileError(f"{path.name} cannot be read as an SPSS file: {error}") from None
+    return {column: dict(labels) for column, labels in meta.variable_value_labels.items()}

@@ -9,6 +9,7 @@ appendix mentions. Bad input ends with exit code 2 and one line on stderr.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -56,7 +57,7 @@ def report(
 ) -> None:
     """Write a research report on a survey data file, in one or more formats."""
     # Imported here: matplotlib and WeasyPrint are not needed by the other commands.
-    from analysis.io import read_table
+    from analysis.io import read_table, value_labels
     from reports.build import ReportRequest
     from reports.exports import reproducibility_bundle
     from reports.fonts import FontMissingError
@@ -96,6 +97,8 @@ def report(
         frame = read_table(data)
         if wave is not None and wave not in frame.columns:
             _fail(f"--wave column {wave!r} is not in {data.name}")
+        # Groups of an SPSS file are named by its value labels, not their codes.
+        request = replace(request, value_labels=value_labels(data))
         first, *others = formats
         made = make_report(frame, request, first, progress=_progress)
         files = {targets[first]: made.content}

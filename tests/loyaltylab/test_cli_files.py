@@ -157,3 +157,27 @@ def test_report_writes_several_formats_and_the_bundle_from_one_analysis(
         assert f"wrote {tmp_path / name}" in result.output
     bad = run("report", DATA, "--model", model_file, "--format", "pdf,pptx", "-o", output)
     assert bad.exit_code == 2 and "--format must be one or more of" in bad.output
+
+
+@pytest.mark.slow
+def test_report_names_the_groups_of_an_spss_file_by_their_value_labels(
+    tmp_path: Path, model_file: Path
+) -> None:
+    import pyreadstat
+    from openpyxl import load_workbook
+
+    survey = pd.read_csv(DATA)
+    codes = {"bronze": 1.0, "silver": 2.0, "gold": 3.0}
+    survey["tier"] = survey["tier"].map(codes)
+    path = tmp_path / "survey.sav"
+    labels = {1.0: "Bronze card", 2.0: "Silver card", 3.0: "Gold card"}
+    pyreadstat.write_sav(survey, str(path), variable_value_labels={"tier": labels})
+    output = tmp_path / "report.xlsx"
+    result = run(
+        "report", path, "--model", model_file, "--reverse", "sat4", "--group", "tier",
+        "--format", "xlsx", "-o", output,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(output)
+    sheet = workbook[next(name for name in workbook.sheetnames if name.endswith("By tier"))]
+    assert [cell.value for cell in sheet[3]][1:4] == ["Bronze card", "Silver card", "Gold card"]
