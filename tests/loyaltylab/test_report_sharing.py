@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation, Role, User
+from loyaltylab.audit.models import AuditEvent
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage
@@ -120,6 +121,10 @@ def test_a_report_reaches_the_client_once_shared_and_leaves_when_unshared(
     assert f"/reports/{report.id}" in mail.body
     page = researcher.get(urls[0]).text
     assert "Shared with Contoso Retail since" in page and "Stop sharing" in page
+    (event,) = session.exec(select(AuditEvent)).all()
+    assert (event.action, event.object_id, event.details) == (
+        "report.share", str(report.id), {"shared": True},
+    )  # fmt: skip
 
     _post(researcher, urls[0], f"/reports/{report.id}/share", csrf, shared="0")
     assert [client_user.get(url).status_code for url in urls] == [404, 404]

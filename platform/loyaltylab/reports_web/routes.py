@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from loyaltylab import i18n
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
@@ -325,6 +326,14 @@ def share(
         session.rollback()
         flash(request, exc.message, "error")
         return redirect(f"/reports/{report.id}")
+    audit.record(
+        session,
+        ctx,
+        "report.share",
+        object_type="report",
+        object_id=report.id,
+        shared=shared == "1",
+    )
     if tell_now:
         messages = notifications.notify_report_ready(session, report, settings)
         if settings.smtp_url and messages:
@@ -357,6 +366,14 @@ def share_reports(
         session.rollback()
         flash(request, exc.message, "error")
         return redirect(f"/studies/{study.id}/reports")
+    audit.record(
+        session,
+        ctx,
+        "study.share_reports",
+        object_type="study",
+        object_id=study.id,
+        enabled=study.share_reports,
+    )
     if study.share_reports:
         flash(request, "New reports will be shared with the client.", "success")
     else:
