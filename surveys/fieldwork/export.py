@@ -31,7 +31,7 @@ def raw_frame(session: Session, wave: Wave) -> pd.DataFrame:
     ]
     for column in ("started_at", "submitted_at"):
         meta[column] = meta[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    attributes = _contact_attributes(session, wave.study_id, data["contact"])
+    attributes = contact_attributes(session, wave.study_id, data["contact"])
     items = data[answers].map(_cell)
     return pd.concat([meta, attributes, items], axis=1)
 
@@ -47,7 +47,9 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _contact_attributes(session: Session, study_id: int, pseudonyms: pd.Series) -> pd.DataFrame:
+def contact_attributes(session: Session, study_id: int, pseudonyms: pd.Series) -> pd.DataFrame:
+    """The attributes of the contacts behind ``pseudonyms`` (one row each, in their order),
+    one ``contact_<name>`` column per attribute; empty where a response has no contact."""
     wanted = pseudonyms.dropna().unique().tolist()
     by_pseudonym: dict[str, dict[str, Any]] = {}
     if wanted:

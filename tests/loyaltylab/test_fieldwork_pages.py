@@ -341,7 +341,7 @@ def test_exports_neutralise_formula_cells(
     assert sheet.cell(2, header.index("contact_tier") + 1).value.startswith("'=")
 
 
-def test_clients_read_but_cannot_change(
+def test_clients_see_no_fieldwork_and_change_nothing(
     client: TestClient,
     csrf: Callable,
     wave: Wave,
@@ -352,13 +352,15 @@ def test_clients_read_but_cannot_change(
 ) -> None:
     make_member(client_organisation, email="client@contoso.example", role=Role.client)
     login(client, "client@contoso.example")
-    assert client.get(f"/waves/{wave.id}").status_code == 200
-    assert client.get(f"/waves/{wave.id}/responses").status_code == 200
+    # Links, QR codes and response lists are the research team's: the client follows the
+    # dashboard and the reports shared with it.
+    for page in ("", "/responses", "/qr.png"):
+        assert client.get(f"/waves/{wave.id}{page}").status_code == 404
     for url, data in (
         (f"/waves/{wave.id}/status", {"action": "close"}),
         (f"/waves/{wave.id}/invitations/links", {}),
     ):
-        assert _post(client, csrf, f"/waves/{wave.id}/responses", url, data=data).status_code == 403
-    assert client.get(f"/waves/{wave.id}/phone").status_code == 403
+        assert _post(client, csrf, "/studies", url, data=data).status_code in (403, 404)
+    assert client.get(f"/waves/{wave.id}/phone").status_code in (403, 404)
     session.refresh(wave)
     assert wave.status == WaveStatus.open

@@ -20,6 +20,7 @@ from surveys.definition import (
     SingleChoiceItem,
 )
 from surveys.fieldwork.data import responses_dataframe
+from surveys.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
 from surveys.fieldwork.models import Contact, Wave, WaveStatus
 from surveys.fieldwork.monitoring import wave_progress
 from surveys.fieldwork.service import definition_for
@@ -131,15 +132,9 @@ def _groups(
     """Each response's group: its contact's attribute or its answer (labelled), with missing
     values (no contact, no such attribute, no answer) as ``not_stated``."""
     if breakdown.kind == "contact":
-        attributes = dict(
-            session.exec(
-                select(Contact.pseudonym, Contact.attributes).where(Contact.study_id == study.id)
-            ).all()
-        )
-        name = breakdown.key.removeprefix("contact:")
-        raw = [
-            attributes.get(p, {}).get(name) if isinstance(p, str) else None for p in data["contact"]
-        ]
+        attributes = contact_attributes(session, study.id, data["contact"])
+        column = ATTRIBUTE_PREFIX + breakdown.key.removeprefix("contact:")
+        raw = attributes[column] if column in attributes else [None] * len(data)
     else:
         code = breakdown.key.removeprefix("answer:")
         column = data[code] if code in data else pd.Series(None, index=data.index)

@@ -29,9 +29,9 @@ from reports.build import Fieldwork, ReportRequest
 from surveys import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
 from surveys.fieldwork.data import responses_dataframe
+from surveys.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
 from surveys.fieldwork.models import (
     Channel,
-    Contact,
     Response,
     ResponseStatus,
     Wave,
@@ -207,19 +207,8 @@ def _flat(value: Any) -> Any:
     return ";".join(str(v) for v in value) if isinstance(value, list) else value
 
 
-CONTACT_PREFIX = "contact_"
-"""Contact attributes (e.g. ``tier``) are exported as ``contact_tier``: apart from the answers."""
 CATEGORY_COLUMNS = ("wave", "channel", "language", "status")
 """Metadata columns of a few text values: numbered categories with labels in SPSS."""
-
-
-def contact_attributes(session: Session, study_id: int) -> dict[str, dict[str, Any]]:
-    """Pseudonym -> attributes (segment, region...) of the study's contacts."""
-    return dict(
-        session.exec(
-            select(Contact.pseudonym, Contact.attributes).where(Contact.study_id == study_id)
-        ).all()
-    )
 
 
 def export_frame(session: Session, waves: Sequence[Wave]) -> pd.DataFrame:
@@ -230,13 +219,9 @@ def export_frame(session: Session, waves: Sequence[Wave]) -> pd.DataFrame:
     data.insert(1, "wave", data["wave_id"].map(names))
     for column in ("started_at", "submitted_at"):
         data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    attributes = contact_attributes(session, waves[0].study_id) if waves else {}
-    found = dict.fromkeys(name for values in attributes.values() for name in values)
-    for name in found:
-        data[f"{CONTACT_PREFIX}{name}"] = [
-            attributes.get(pseudonym, {}).get(name) if pseudonym else None
-            for pseudonym in data["contact"]
-        ]
+    if waves:
+        attributes = contact_attributes(session, waves[0].study_id, data["contact"])
+        data = pd.concat([data, attributes], axis=1)
     object_columns = [c for c in data.columns if data[c].dtype == object]
     data[object_columns] = data[object_columns].map(_flat)
     return data
@@ -244,7 +229,7 @@ def export_frame(session: Session, waves: Sequence[Wave]) -> pd.DataFrame:
 
 def category_columns(data: pd.DataFrame) -> list[str]:
     """The export's text columns that are categories (metadata, contact attributes)."""
-    return [c for c in data.columns if c in CATEGORY_COLUMNS or c.startswith(CONTACT_PREFIX)]
+    return [c for c in data.columns if c in CATEGORY_COLUMNS or c.startswith(ATTRIBUTE_PREFIX)]
 
 
 def analysis_frame(
