@@ -181,3 +181,15 @@ def test_report_names_the_groups_of_an_spss_file_by_their_value_labels(
     workbook = load_workbook(output)
     sheet = workbook[next(name for name in workbook.sheetnames if name.endswith("By tier"))]
     assert [cell.value for cell in sheet[3]][1:4] == ["Bronze card", "Silver card", "Gold card"]
+
+
+def test_report_refuses_a_bootstrap_with_nothing_to_bootstrap(tmp_path: Path) -> None:
+    model = tmp_path / "model.lavaan"
+    model.write_text(MODEL.replace("ind := a*b", ""), encoding="utf-8")
+    result = run(
+        "report", DATA, "--model", model, "--reverse", "sat4", "--bootstrap", "200",
+        "-o", tmp_path / "report.pdf",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "the model defines no indirect effect to bootstrap" in result.output
+    assert not (tmp_path / "report.pdf").exists()
