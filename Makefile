@@ -1,7 +1,10 @@
-# LoyaltyLab: `make run` serves the app with a demo study, `make test` runs the whole suite.
+# LoyaltyLab: `make run` serves the app with a demo study, `make test` runs the checks and the
+# whole suite, cross-checks included.
 VENV    := .venv
 PYTHON  := $(VENV)/bin/python
-STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEPS    := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP   := $(VENV)/.installed-$(DEPS)
+CROSSCHECK_STAMP := $(VENV)/.crosscheck-$(DEPS)
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 
@@ -23,6 +26,13 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The reference libraries of tests/crosscheck (pingouin, semopy, statsmodels, pyxform): only the
+# tests need them, so `make run` goes without and `make test` installs them.
+$(CROSSCHECK_STAMP): $(STAMP)
+	$(PYTHON) -m pip install --quiet -e '.[dev,crosscheck]'
+	@rm -f $(VENV)/.crosscheck-*
+	@touch $@
+
 system-packages:
 	@if $(SYSTEM_CHECKS); then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
@@ -42,9 +52,13 @@ run: setup
 	@echo
 	$(VENV)/bin/loyaltylab serve --host $(HOST) --port $(PORT)
 
-test: setup
+# LOYALTYLAB_REQUIRE_CROSSCHECK: a missing reference library fails the cross-checks instead of
+# skipping them.
+test: setup $(CROSSCHECK_STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -n auto -p no:cacheprovider
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	LOYALTYLAB_REQUIRE_CROSSCHECK=1 $(VENV)/bin/pytest -n auto -p no:cacheprovider
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -55,4 +69,4 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -9,17 +9,14 @@ worker processes.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise
-from multiprocessing import get_all_start_methods, get_context
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from analysis._parallel import fill_rows
 from analysis.sem.engine import CompleteData, MissingData, fisher_scoring
 from analysis.sem.fitting import Estimator, fit_sem, prepare_data, sample_moments
 from analysis.sem.partable import build_table
@@ -123,37 +120,14 @@ def bootstrap_sem(
     chunks = [
         (a, b) for a, b in pairwise(np.linspace(0, n_boot, n_chunks + 1).astype(int)) if b > a
     ]
-    pending = dict.fromkeys(chunks)
-    done = 0
-
-    def finish(chunk: tuple[int, int], values: np.ndarray) -> None:
-        nonlocal done
-        draws[chunk[0] : chunk[1]] = values
-        del pending[chunk]
-        done += chunk[1] - chunk[0]
-        if progress is not None:
-            progress(done, n_boot)
-
-    if workers > 1:
-        context = get_context("fork" if _fork_is_safe() else "forkserver")
-        if context.get_start_method() == "forkserver":
-            # Preload this module rather than the caller's __main__ (which may be a server).
-            context.set_forkserver_preload([__name__])
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {pool.submit(job.run, children[a:b]): (a, b) for a, b in chunks}
-                try:
-                    for future in as_completed(futures):
-                        finish(futures[future], future.result())
-                except BaseException:
-                    # E.g. the progress callback cancelled the job: drop the queued chunks.
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        except BrokenProcessPool:
-            # Workers could not start here (e.g. an interactive __main__): finish in-process.
-            pass
-    for chunk in list(pending):
-        finish(chunk, job.run(children[chunk[0] : chunk[1]]))
+    fill_rows(
+        draws,
+        job.run,
+        {(a, b): (children[a:b],) for a, b in chunks},
+        workers=workers,
+        preload=__name__,
+        progress=progress,
+    )
     ok = ~np.isnan(draws).any(axis=1)
     good = draws[ok]
     if len(good):
@@ -185,11 +159,6 @@ def _targets(estimator: Estimator) -> _Targets:
     return _Targets(names, np.array(rows, dtype=int), np.array(positions, dtype=int))
 
 
-def _fork_is_safe() -> bool:
-    """fork() copies only the calling thread; avoid it inside multi-threaded servers."""
-    return "fork" in get_all_start_methods() and threading.active_count() == 1
-
-
 class _Job:
     """Everything a worker needs to refit resamples; pickled once per chunk."""
 
@@ -216,6 +185,7 @@ class _Job:
         fixed = None
         for i, child in enumerate(seeds):
             sample = self.values[np.random.default_rng(child).integers(0, n, n)]
+            data: CompleteData | MissingData
             if self.missing == "fiml":
                 data = MissingData(sample)
                 observed = ~np.isnan(sample)
@@ -228,9 +198,10 @@ class _Job:
                 metric = self.metric
             else:
                 cov, mean = sample_moments(sample)
-                data = CompleteData(cov, mean, n, meanstructure=self.meanstructure)
-                if not np.isfinite(data.logdet):
+                complete = CompleteData(cov, mean, n, meanstructure=self.meanstructure)
+                if not np.isfinite(complete.logdet):
                     continue
+                data = complete
                 if has_exo or fixed is None:
                     fixed = estimator.fixed_values(cov, mean)
                 metric = None

@@ -7,12 +7,14 @@ confidence intervals for g and eta squared.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
 from analysis._checks import check_confidence, require_columns
@@ -94,9 +96,7 @@ def _noncentral_f_interval(f: float, df1: float, df2: float, confidence: float) 
     return bounds[0], bounds[1]
 
 
-def hedges_g(
-    x: Sequence[float], y: Sequence[float], *, confidence: float = 0.95
-) -> tuple[float, float, float]:
+def hedges_g(x: ArrayLike, y: ArrayLike, *, confidence: float = 0.95) -> tuple[float, float, float]:
     """Hedges' g of ``mean(x) - mean(y)`` with a noncentral-t confidence interval.
 
     ``g = J · (mean_x - mean_y) / s_pooled`` with the exact small-sample correction
@@ -106,7 +106,7 @@ def hedges_g(
 
     Parameters
     ----------
-    x, y : sequence of float
+    x, y : array_like of float
         The two samples.
     confidence : float
         Confidence level.
@@ -132,17 +132,16 @@ def hedges_g(
     (1.726, True)
     """
     check_confidence(confidence)
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    nx, ny = x.size, y.size
+    x_values, y_values = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    a, b = x_values[~np.isnan(x_values)], y_values[~np.isnan(y_values)]
+    nx, ny = a.size, b.size
     if nx < _MIN_GROUP_SIZE or ny < _MIN_GROUP_SIZE:
         return np.nan, np.nan, np.nan
     df = nx + ny - 2
-    pooled_sd = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / df)
+    pooled_sd = np.sqrt(((nx - 1) * a.var(ddof=1) + (ny - 1) * b.var(ddof=1)) / df)
     if pooled_sd == 0:
         return np.nan, np.nan, np.nan
-    d = (x.mean() - y.mean()) / pooled_sd
+    d = (a.mean() - b.mean()) / pooled_sd
     correction = np.exp(
         special.gammaln(df / 2) - np.log(np.sqrt(df / 2)) - special.gammaln((df - 1) / 2)
     )
@@ -221,7 +220,7 @@ def _welch_anova(groups: list[np.ndarray]) -> tuple[float, float, float, float]:
 
 
 def _games_howell(
-    samples: dict[object, np.ndarray], variable: str, confidence: float
+    samples: Mapping[Any, np.ndarray], variable: str, confidence: float
 ) -> pd.DataFrame:
     """Games-Howell pairs: Welch t and df per pair, p from the studentized range."""
     k = len(samples)

@@ -145,7 +145,7 @@ def describe(
             "top2_pct": np.nan,
             "bottom2_pct": np.nan,
         }
-        if scale_min is not None and n:
+        if scale_min is not None and scale_max is not None and n:
             row["top2_pct"] = 100.0 * np.mean(x >= scale_max - 1)
             row["bottom2_pct"] = 100.0 * np.mean(x <= scale_min + 1)
         rows.append(row)
@@ -192,8 +192,8 @@ def answer_counts(
     for column in columns:
         valid = data[column].dropna()
         counts = valid.value_counts()
-        if scale_min is not None:
-            categories = np.arange(scale_min, scale_max + 1)
+        if scale_min is not None and scale_max is not None:
+            categories = pd.Index(np.arange(scale_min, scale_max + 1))
             counts = counts.reindex(counts.index.union(categories), fill_value=0)
         counts = counts.sort_index()
         total = len(valid)
@@ -265,7 +265,7 @@ def net_promoter_score(
     promoters = np.mean(x >= 9)
     detractors = np.mean(x <= 6)
     difference = promoters - detractors
-    se = 100.0 * np.sqrt(max(promoters + detractors - difference**2, 0.0) / n)
+    se = 100.0 * np.sqrt(max(float(promoters + detractors - difference**2), 0.0) / n)
     z = stats.norm.ppf(0.5 + confidence / 2)
     nps = 100.0 * difference
     return pd.DataFrame(

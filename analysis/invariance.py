@@ -24,6 +24,7 @@ The state of the art and future directions for psychological research. *Developm
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -136,10 +137,11 @@ def measurement_invariance(
     if not 0 <= max_cfi_drop < 1:
         raise ValueError(f"max_cfi_drop must lie in [0, 1), not {max_cfi_drop}")
     model = measurement_syntax(constructs)
-    rows, previous = [], None
+    rows: list[dict[str, Any]] = []
+    previous: dict[str, Any] | None = None
     for level, equal in INVARIANCE_LEVELS.items():
         fit = fit_multigroup(data, model, group=group, equal=equal, group_order=group_order).fit
-        row = {"level": level} | {name: fit[name] for name in COLUMNS[1:10]}
+        row: dict[str, Any] = {"level": level} | {name: fit[name] for name in COLUMNS[1:10]}
         if previous is None:
             row |= dict.fromkeys(COLUMNS[10:15], np.nan)
             row["holds"] = bool(fit["cfi"] >= min_cfi and fit["rmsea"] <= max_rmsea)

@@ -11,15 +11,18 @@ intervals.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from analysis._checks import require_columns
+from analysis._tables import json_safe as _json_safe
+from analysis._tables import nested_pairs as _nested
+from analysis._tables import records as _records
 from analysis.compare import GroupComparison, compare_groups
 from analysis.correlation import correlations
 from analysis.descriptives import construct_scores, describe, net_promoter_score
@@ -31,13 +34,18 @@ from analysis.sem import SemResult, fit_sem
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
 
+if TYPE_CHECKING:
+    from analysis.pls.pipeline import PlsAnalysis
+
 __all__ = ["AnalysisResult", "GroupInvariance", "analyze", "invariance_across"]
 
 ESTIMATE_COLUMNS = (
     "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all",
 )  # fmt: skip
 RELIABILITY_KEYS = ("alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items")
-_REPORTED_OPS = ("=~", "~", "~~", ":=")
+ORDINAL_RELIABILITY_KEYS = ("alpha_ordinal", "omega_categorical")
+"""Added to a construct's reliability when the analysis has ordered items."""
+_REPORTED_OPS = ("=~", "~", "~~", ":=", "|")
 INVARIANCE_MIN_PER_GROUP = 50
 """Fewest complete answers per group for an invariance test, and at least two per item: CFA
 estimates are unstable below this (and a group's covariance matrix is singular with fewer
@@ -148,6 +156,8 @@ class AnalysisResult:
         Percentile intervals per parameter, when ``bootstrap > 0``.
     invariance : dict of str to GroupInvariance
         Measurement invariance across the groups of each column of ``invariance``.
+    ordered : tuple of str
+        The items analysed as ordered (WLSMV); empty for maximum likelihood.
     """
 
     n_rows: int
@@ -172,23 +182,35 @@ class AnalysisResult:
     target: str | None
     bootstrap: pd.DataFrame | None
     invariance: dict[str, GroupInvariance] = field(default_factory=dict)
+    ordered: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN)."""
+        """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN).
+
+        ``estimator``, ``test`` and ``se`` name (as lavaan) what the model fits used; with
+        ordered items the fit measures include lavaan's ``chisq_scaled``,
+        ``chisq_scaling_factor``, ``chisq_shift_parameters``, ``cfi_scaled``... and the
+        estimates the thresholds (``op`` ``"|"``).
+        """
         estimates = self.model.estimates
         estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
+        reliability_keys = RELIABILITY_KEYS + (ORDINAL_RELIABILITY_KEYS if self.ordered else ())
         document = {
             "n_rows": self.n_rows,
             "n_used": self.n_used,
             "dropped": _records(self.dropped),
             "missing": self.missing,
+            "estimator": self.model.estimator,
+            "test": self.model.test,
+            "se": self.model.se,
+            "ordered": list(self.ordered),
             "warnings": [*self.measurement_model.warnings, *self.model.warnings],
             "fit": dict(self.model.fit),
             "measurement_fit": dict(self.measurement_model.fit),
             "estimates": _records(estimates.reindex(columns=list(ESTIMATE_COLUMNS))),
             "r2": dict(self.model.r2),
             "reliability": {
-                row["construct"]: {key: row[key] for key in RELIABILITY_KEYS}
+                row["construct"]: {key: row.get(key) for key in reliability_keys}
                 for row in self.reliability.to_dict("records")
             },
             "htmt": _nested(self.htmt, "htmt"),
@@ -198,18 +220,7 @@ class AnalysisResult:
             "correlations": _records(self.correlations),
             "descriptives": _records(self.descriptives),
         }
-        if self.nps is not None:
-            overall = self.nps[self.nps["group"].isna()].drop(columns="group")
-            document["nps"] = _records(overall)[0] | {
-                "by_group": _records(self.nps[self.nps["group"].notna()])
-            }
-        if self.groups is not None:
-            document["groups"] = {
-                "column": self.group_column,
-                "summary": _records(self.groups.summary),
-                "tests": _records(self.groups.tests),
-                "posthoc": _records(self.groups.posthoc),
-            }
+        document |= survey_sections(self.nps, self.groups, self.group_column)
         if self.invariance:
             document["invariance"] = {
                 column: tested.to_dict() for column, tested in self.invariance.items()
@@ -226,37 +237,6 @@ class AnalysisResult:
         return _json_safe(document)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.to_dict("records")
-
-
-def _nested(pairs: pd.DataFrame, value: str) -> dict[str, dict[str, float]]:
-    nested: dict[str, dict[str, float]] = {}
-    for a, b, v in zip(pairs["construct_a"], pairs["construct_b"], pairs[value], strict=True):
-        nested.setdefault(a, {})[b] = v
-        nested.setdefault(b, {})[a] = v
-    return nested
-
-
-def _json_safe(value):
-    """Recursively replace numpy scalars with Python ones and NaN/inf/NA with None."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return value
-    return str(value)
-
-
 def _natural(value: object) -> tuple[int, object]:
     return (0, float(value)) if isinstance(value, int | float | np.number) else (1, str(value))
 
@@ -267,6 +247,7 @@ def invariance_across(
     constructs: Mapping[str, Sequence[str]],
     group: str,
     order: Sequence[object] | None = None,
+    ordered: Sequence[str] = (),
 ) -> GroupInvariance:
     """Configural, metric and scalar invariance across the groups of ``group``, if testable.
 
@@ -287,6 +268,9 @@ def invariance_across(
     order : sequence, optional
         The groups in the order to report them (e.g. waves in time order), the first being the
         reference group; by default natural order. Groups not listed are left out.
+    ordered : sequence of str
+        Items analysed as ordered: invariance of thresholds is not tested (yet), so with any
+        of them among the constructs' items the result says ``"not_estimable"``.
 
     Examples
     --------
@@ -311,12 +295,19 @@ def invariance_across(
         frame = frame[frame[group].isin(levels)]
     complete = frame.dropna()
     sizes = {str(level): int((complete[group] == level).sum()) for level in levels}
-    tested = {"column": group, "sizes": sizes, "needed": needed}
+    tested: dict[str, Any] = {"column": group, "sizes": sizes, "needed": needed}
     if len(levels) < 2:
         return GroupInvariance(**tested, problem="one_group")
     smallest = min(sizes, key=sizes.__getitem__)
     if sizes[smallest] < needed:
         return GroupInvariance(**tested, problem="too_few_answers", group=smallest)
+    if set(ordered) & set(items):
+        return GroupInvariance(
+            **tested,
+            problem="not_estimable",
+            detail="measurement invariance of ordered items (equal thresholds across groups) "
+            "is not available; analyse the items as continuous to test it",
+        )
     try:
         # Many small matrices: BLAS threads only add overhead (several times slower under load).
         with threadpool_limits(limits=1, user_api="blas"):
@@ -326,6 +317,28 @@ def invariance_across(
     except ValueError as error:
         return GroupInvariance(**tested, problem="not_estimable", detail=str(error))
     return GroupInvariance(**tested, table=table)
+
+
+def _ordered_items(data: pd.DataFrame, spec, ordered: Sequence[str] | bool) -> list[str]:
+    """The model's observed variables to analyse as ordered (``True``: all of them)."""
+    if ordered is True:
+        return list(spec.observed_variables)
+    if ordered is False:
+        return []
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    require_columns(data, ordered, numeric=False)
+    return [name for name in spec.observed_variables if name in set(ordered)]
+
+
+def _refuse_for_pls(*, missing: str, invariance: Sequence[str], ordered: Sequence[str]) -> None:
+    if missing != "listwise":
+        raise ValueError("PLS estimates from complete answers: use missing 'listwise'")
+    if invariance:
+        raise ValueError(
+            "measurement invariance is tested with covariance-based SEM (estimator 'ML')"
+        )
+    if ordered:
+        raise ValueError("PLS treats items as metric; ordered items need estimator 'ML' (WLSMV)")
 
 
 def _final_outcome(spec) -> str | None:
@@ -340,6 +353,74 @@ def _report(progress: Callable[[str], None] | None, stage: str) -> None:
         progress(stage)
 
 
+def score_tables(
+    items: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    *,
+    scale_min: float | None,
+    scale_max: float | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Construct scores (item means), their correlations and the descriptives of items and
+    scores (column ``kind``: ``"item"`` or ``"construct"``), as every analysis reports them."""
+    scores = construct_scores(items, constructs)
+    correlation_table = (
+        correlations(scores)
+        if len(constructs) > 1
+        else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
+    )
+    item_columns = [item for members in constructs.values() for item in members]
+    descriptives = pd.concat(
+        [
+            describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
+                kind="item"
+            ),
+            describe(scores, scale_min=scale_min, scale_max=scale_max).assign(kind="construct"),
+        ],
+        ignore_index=True,
+    )
+    return scores, correlation_table, descriptives
+
+
+def compare_scores(scores: pd.DataFrame, data: pd.DataFrame, *, group: str) -> GroupComparison:
+    """Construct scores (rows of ``data`` by index) compared across the groups of ``group``."""
+    return compare_groups(
+        scores.assign(**{group: data.loc[scores.index, group]}),
+        group=group,
+        variables=list(scores.columns),
+    )
+
+
+def survey_sections(
+    nps: pd.DataFrame | None, groups: GroupComparison | None, group_column: str | None
+) -> dict:
+    """The ``nps`` and ``groups`` parts of an analysis document (those computed)."""
+    sections: dict = {}
+    if nps is not None:
+        overall = nps[nps["group"].isna()].drop(columns="group")
+        sections["nps"] = _records(overall)[0] | {"by_group": _records(nps[nps["group"].notna()])}
+    if groups is not None:
+        sections["groups"] = {
+            "column": group_column,
+            "summary": _records(groups.summary),
+            "tests": _records(groups.tests),
+            "posthoc": _records(groups.posthoc),
+        }
+    return sections
+
+
+def nps_tables(data: pd.DataFrame, *, column: str, group: str | None) -> pd.DataFrame:
+    """The NPS of every respondent who answered ``column`` (``group`` NaN) and per group."""
+    table = net_promoter_score(data, column=column).assign(group=np.nan)
+    if group is None:
+        return table
+    by_group = [
+        net_promoter_score(members, column=column).assign(group=name)
+        for name, members in data.groupby(group, sort=True)
+        if members[column].notna().any()
+    ]
+    return pd.concat([table, *by_group], ignore_index=True)
+
+
 def analyze(
     data: pd.DataFrame,
     *,
@@ -347,14 +428,19 @@ def analyze(
     reverse: Sequence[str] = (),
     scale_min: float | None = None,
     scale_max: float | None = None,
-    missing: str = "listwise",
+    missing: Literal["listwise", "fiml"] = "listwise",
     bootstrap: int = 0,
     seed: int | None = None,
     group: str | None = None,
     nps: str | None = None,
     invariance: Sequence[str] = (),
+    ordered: Sequence[str] | bool = (),
+    estimator: str = "ML",
+    pls_scheme: str = "path",
+    pls_scaled: bool = True,
+    consistent: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> AnalysisResult:
+) -> AnalysisResult | PlsAnalysis:
     """Run the complete analysis of a loyalty survey.
 
     Parameters
@@ -384,13 +470,31 @@ def analyze(
         Columns (waves, segments) across whose groups the measurement model is tested for
         configural, metric and scalar invariance (:func:`invariance_across`): whether
         construct scores can be compared between the groups at all.
+    ordered : sequence of str or bool
+        Items to analyse as ordered categories (``True``: every observed variable of the
+        model), as lavaan's ``ordered =``: the models are then fitted by WLSMV (polychoric
+        correlations, robust standard errors, scaled-shifted chi-square; rows with missing
+        answers deleted listwise, so ``missing`` must be ``"listwise"``), and reliability adds
+        ordinal alpha and categorical omega. Bootstrap intervals and invariance tests are not
+        available with ordered items.
+    estimator : {"ML", "pls"}
+        ``"ML"``: covariance-based SEM (maximum likelihood, or WLSMV with ``ordered``);
+        ``"pls"``: PLS path modelling (:func:`analysis.pls.pipeline.analyze_pls`), which also
+        reads ``<~`` composites and single items in paths, and returns a
+        :class:`analysis.pls.pipeline.PlsAnalysis`.
+    pls_scheme : {"path", "factorial", "centroid"}
+        Inner weighting scheme of PLS.
+    pls_scaled : bool
+        PLS on standardized items (``False``: centred only, plspm's ``scaled = FALSE``).
+    consistent : bool
+        Consistent PLS (PLSc) for the reflective constructs.
     progress : callable, optional
         Called with the name of each stage as it starts (``"prepare"``, ``"measurement
         model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
 
     Returns
     -------
-    AnalysisResult
+    AnalysisResult or PlsAnalysis
 
     Raises
     ------
@@ -409,6 +513,36 @@ def analyze(
             require_columns(data, [column], numeric=role == "nps")
     invariance = list(dict.fromkeys([invariance] if isinstance(invariance, str) else invariance))
     require_columns(data, invariance, numeric=False)
+    ordered_items = _ordered_items(data, spec, ordered)
+    if estimator == "pls":
+        # Imported on request: the PLS analysis builds on this module's tables.
+        from analysis.pls.pipeline import analyze_pls
+
+        _refuse_for_pls(missing=missing, invariance=invariance, ordered=ordered_items)
+        return analyze_pls(
+            data,
+            spec,
+            reverse=reverse,
+            scale_min=scale_min,
+            scale_max=scale_max,
+            bootstrap=int(bootstrap),
+            seed=seed,
+            group=group,
+            nps=nps,
+            scheme=pls_scheme,
+            scaled=pls_scaled,
+            consistent=consistent,
+            progress=progress,
+        )
+    if estimator != "ML":
+        raise ValueError(f"estimator must be 'ML' or 'pls', not {estimator!r}")
+    if consistent or pls_scheme != "path" or not pls_scaled:
+        raise ValueError("the PLS options (scheme, unscaled, consistent) need estimator 'pls'")
+    if ordered_items and bootstrap:
+        raise ValueError(
+            "bootstrap intervals are not available with ordered items (WLSMV has robust "
+            "standard errors instead)"
+        )
     observed = set(spec.observed_variables)
     constructs = {
         factor: list(items)
@@ -431,16 +565,17 @@ def analyze(
 
     _report(progress, "measurement model")
     measurement_text = measurement_syntax(constructs)
-    measurement = fit_sem(items, measurement_text, missing=missing)
+    fit_options: dict[str, Any] = {"missing": missing, "ordered": ordered_items or None}
+    measurement = fit_sem(items, measurement_text, **fit_options)
     _report(progress, "structural model")
     only_measurement = not (spec.regressions or spec.covariances or spec.defined) and set(
         spec.latent
     ) == set(constructs)
-    structural = measurement if only_measurement else fit_sem(items, model, missing=missing)
+    structural = measurement if only_measurement else fit_sem(items, model, **fit_options)
 
     _report(progress, "reliability")
     reliability_table = reliability(
-        items, constructs=constructs, loadings=measurement.standardized_loadings()
+        items, constructs=constructs, measurement=measurement, ordered=ordered_items
     )
     ave = reliability_table.set_index("construct")["ave"]
     latent_correlations = measurement.latent_correlations()
@@ -454,54 +589,34 @@ def analyze(
     )
 
     _report(progress, "scores")
-    scores = construct_scores(items, constructs)
-    correlation_table = (
-        correlations(scores)
-        if many
-        else pd.DataFrame(columns=["x", "y", "method", "n", "r", "ci_lower", "ci_upper", "pvalue"])
+    scores, correlation_table, descriptives = score_tables(
+        items, constructs, scale_min=scale_min, scale_max=scale_max
     )
-    item_columns = [item for members in constructs.values() for item in members]
-    descriptives = pd.concat(
-        [
-            describe(items, columns=item_columns, scale_min=scale_min, scale_max=scale_max).assign(
-                kind="item"
-            ),
-            describe(scores, scale_min=scale_min, scale_max=scale_max).assign(kind="construct"),
-        ],
-        ignore_index=True,
-    )
-
     groups = None
     if group is not None:
         _report(progress, "groups")
-        groups = compare_groups(
-            scores.assign(**{group: data.loc[items.index, group]}),
-            group=group,
-            variables=list(constructs),
-        )
+        groups = compare_scores(scores, data, group=group)
 
     tested = {}
     if invariance:
         _report(progress, "invariance")
         tested = {
-            column: invariance_across(items, constructs=constructs, group=column)
+            column: invariance_across(
+                items, constructs=constructs, group=column, ordered=ordered_items
+            )
             for column in invariance
         }
 
-    nps_table = None
-    if nps is not None:
-        nps_table = net_promoter_score(data, column=nps).assign(group=np.nan)
-        if group is not None:
-            by_group = [
-                net_promoter_score(members, column=nps).assign(group=name)
-                for name, members in data.groupby(group, sort=True)
-                if members[nps].notna().any()
-            ]
-            nps_table = pd.concat([nps_table, *by_group], ignore_index=True)
+    nps_table = None if nps is None else nps_tables(data, column=nps, group=group)
 
     target = _final_outcome(spec)
     ipa = None
-    if target is not None and scale_min is not None and target in constructs:
+    if (
+        target is not None
+        and scale_min is not None
+        and scale_max is not None
+        and target in constructs
+    ):
         effects = structural.total_effects(target, standardized=True)
         drivers = effects[[c for c in effects.index if c in constructs and c != target]]
         if not drivers.empty:
@@ -549,4 +664,5 @@ def analyze(
         target=target,
         bootstrap=boot,
         invariance=tested,
+        ordered=tuple(ordered_items),
     )

@@ -104,7 +104,8 @@ def coerce_numeric(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             problems.append(column)
             continue
-        text = series.astype("string").str.strip().replace("", pd.NA)
+        # pandas-stubs do not list NA as a replacement value; pandas accepts it.
+        text = series.astype("string").str.strip().replace("", pd.NA)  # type: ignore[call-overload]
         converted = pd.to_numeric(text, errors="coerce")
         bad = text.notna() & converted.isna()
         if bad.any():
@@ -120,8 +121,8 @@ def reverse_key(
     data: pd.DataFrame,
     items: Sequence[str],
     *,
-    scale_min: float,
-    scale_max: float,
+    scale_min: float | None,
+    scale_max: float | None,
 ) -> pd.DataFrame:
     """Recode reverse-worded items as ``scale_min + scale_max - x``.
 
@@ -143,8 +144,8 @@ def reverse_key(
     Raises
     ------
     ValueError
-        If an item has answers outside ``[scale_min, scale_max]``, which would recode to
-        nonsense.
+        If ``scale_min`` or ``scale_max`` is missing, or an item has answers outside
+        ``[scale_min, scale_max]``, which would recode to nonsense.
 
     Examples
     --------

@@ -3,19 +3,23 @@
 Cronbach's alpha with Feldt's interval, item-rest correlations and alpha if an item is deleted
 (as ``psych::alpha``), McDonald's omega from a one-factor model, and composite reliability and
 average variance extracted from the standardized loadings of a measurement model (as
-``semTools``).
+``semTools``). For ordered items: ordinal alpha (alpha of the polychoric correlations, as
+``psych::alpha(psych::polychoric(x)$rho)``) and categorical omega (Green & Yang, 2009, as
+``semTools::compRelSEM`` on a WLSMV fit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis._checks import check_confidence, check_constructs, require_columns
-from analysis.sem import fit_sem
+from analysis.sem import SemResult, fit_sem
+from analysis.sem.polychoric import bivariate_normal_cdf, ordinal_moments
 from analysis.syntax import measurement_syntax
 
 __all__ = [
@@ -23,10 +27,12 @@ __all__ = [
     "AVE_MIN",
     "CR_MAX",
     "CR_MIN",
+    "categorical_omega",
     "composite_reliability",
     "cronbach_alpha",
     "item_total",
     "omega_total",
+    "ordinal_alpha",
     "reliability",
 ]
 
@@ -226,6 +232,134 @@ def omega_total(data: pd.DataFrame, *, constructs: Mapping[str, Sequence[str]]) 
     return pd.DataFrame(rows)
 
 
+def ordinal_alpha(data: pd.DataFrame, *, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Ordinal alpha: Cronbach's alpha of the polychoric correlations of each construct's items.
+
+    ``α = k / (k - 1) · (1 - k / ΣR)`` with ``R`` the polychoric correlation matrix of the
+    construct's complete cases (two-stage maximum likelihood, as lavaan), the standardized
+    alpha of the items' latent responses: it does not shrink because 5- or 7-point answers are
+    coarse, as Cronbach's alpha of the raw codes does (Zumbo et al., 2007). Agrees with
+    ``psych::alpha(psych::polychoric(x)$rho)`` (psych stops its search at about 1e-4 and
+    smooths a non-positive-definite matrix).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Item responses (answer codes; only their order matters), reverse-worded items already
+        recoded.
+    constructs : mapping of str to sequence of str
+        Construct -> items (at least two each).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``construct, n, n_items, alpha_ordinal``.
+
+    References
+    ----------
+    Zumbo, B. D., Gadermann, A. M., & Zeisser, C. (2007). Ordinal versions of coefficients
+    alpha and theta for Likert rating scales. *Journal of Modern Applied Statistical Methods*,
+    6(1), 21-29.
+
+    Gadermann, A. M., Guhn, M., & Zumbo, B. D. (2012). Estimating ordinal reliability for
+    Likert-type and ordinal item response data. *Practical Assessment, Research, and
+    Evaluation*, 17, 3.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(5)
+    >>> trait = rng.standard_normal((300, 1))
+    >>> answers = 1 + np.digitize(0.8 * trait + 0.6 * rng.standard_normal((300, 3)), [-1, 0, 1])
+    >>> df = pd.DataFrame(answers, columns=["a1", "a2", "a3"])
+    >>> table = ordinal_alpha(df, constructs={"A": ["a1", "a2", "a3"]})
+    >>> round(float(table["alpha_ordinal"][0]), 2)
+    0.85
+    """
+    constructs = check_constructs(constructs, min_items=2)
+    rows = []
+    for name, items in constructs.items():
+        require_columns(data, items)
+        values = _complete_items(data, items)
+        k = len(items)
+        correlation = ordinal_moments(values, ordered=[True] * k, names=items).cor
+        alpha = k / (k - 1) * (1 - k / correlation.sum())
+        rows.append({"construct": name, "n": len(values), "n_items": k, "alpha_ordinal": alpha})
+    return pd.DataFrame(rows)
+
+
+def categorical_omega(result: SemResult) -> pd.DataFrame:
+    """Categorical omega of every factor of a measurement model fitted with ordered items.
+
+    Green and Yang's (2009) reliability of the sum of a factor's answer codes: the variance of
+    the summed thresholds' indicators explained by the factor over their total variance, both
+    from bivariate normal probabilities at the model's thresholds, with the factor's part
+    ``λ λ' ψ`` of the latent responses' correlations in the numerator and the polychoric
+    correlations in the denominator (``semTools::compRelSEM``'s default, ``obs.var = TRUE``).
+
+    Parameters
+    ----------
+    result : SemResult
+        A model fitted with ``ordered`` items (WLSMV), e.g. the constructs' CFA.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``construct, omega_categorical`` for every factor measured by observed items: NaN when
+        it has a single item or a continuous one (semTools then gives none either).
+
+    References
+    ----------
+    Green, S. B., & Yang, Y. (2009). Reliability of summed item scores using structural
+    equation modeling: An alternative to coefficient alpha. *Psychometrika*, 74(1), 155-167.
+
+    Jorgensen, T. D., Pornprasertmanit, S., Schoemann, A. M., & Rosseel, Y. (2022). semTools:
+    Useful tools for structural equation modeling (``compRelSEM``). R package.
+    """
+    sample = result.ordinal_statistics
+    if sample is None:
+        raise ValueError("categorical omega needs a model fitted with ordered items (WLSMV)")
+    estimates = result.estimates
+    position = {name: j for j, name in enumerate(sample.names)}
+    ordered = {name for name, flag in zip(sample.names, sample.ordered, strict=True) if flag}
+    thresholds = {
+        item: rows.assign(k=rows["rhs"].str[1:].astype(int)).sort_values("k")["est"].to_numpy()
+        for item, rows in estimates[estimates["op"] == "|"].groupby("lhs")
+    }
+    latent = result._covariance_all()
+    out = []
+    loadings = estimates[(estimates["op"] == "=~") & estimates["rhs"].isin(position)]
+    for key, rows in loadings.groupby("lhs", sort=False):
+        factor = cast(str, key)  # the groupby keys are the factors' names
+        items = rows["rhs"].tolist()
+        omega = np.nan
+        if len(items) > 1 and ordered.issuperset(items):
+            lam = rows["est"].to_numpy()
+            common = np.outer(lam, lam) * latent.loc[factor, factor]
+            index = [position[item] for item in items]
+            observed = sample.cor[np.ix_(index, index)]
+            omega = _green_yang(common, observed, [thresholds[item] for item in items])
+        out.append({"construct": factor, "omega_categorical": omega})
+    return pd.DataFrame(out, columns=["construct", "omega_categorical"])
+
+
+def _green_yang(common: np.ndarray, total: np.ndarray, thresholds: list[np.ndarray]) -> float:
+    """Green & Yang's ratio: sums over item pairs and threshold pairs of
+    ``Phi2(t, t', r) - Phi(t) Phi(t')`` with ``r`` the common and the total correlation."""
+    k = len(thresholds)
+    firsts, seconds, pairs = [], [], []
+    for j in range(k):
+        for m in range(k):
+            a, b = np.meshgrid(thresholds[j], thresholds[m], indexing="ij")
+            firsts.append(a.ravel())
+            seconds.append(b.ravel())
+            pairs.append(np.full(a.size, j * k + m))
+    first, second, pair = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(pairs)
+    marginal = sum(stats.norm.cdf(t).sum() for t in thresholds) ** 2
+    explained = bivariate_normal_cdf(first, second, common.ravel()[pair]).sum() - marginal
+    observed = bivariate_normal_cdf(first, second, total.ravel()[pair]).sum() - marginal
+    return float(explained / observed)
+
+
 def composite_reliability(loadings: pd.DataFrame) -> pd.DataFrame:
     """Composite reliability (CR) and average variance extracted (AVE) per factor.
 
@@ -289,10 +423,15 @@ def reliability(
     *,
     constructs: Mapping[str, Sequence[str]],
     loadings: pd.DataFrame | None = None,
-    missing: str = "listwise",
+    missing: Literal["listwise", "fiml"] = "listwise",
     confidence: float = 0.95,
+    ordered: Sequence[str] = (),
+    measurement: SemResult | None = None,
 ) -> pd.DataFrame:
     """One table of alpha (with Feldt's interval), omega, CR and AVE per construct.
+
+    With ordered items, also ordinal alpha and categorical omega for every construct whose
+    items are all ordered.
 
     Parameters
     ----------
@@ -302,33 +441,56 @@ def reliability(
         Construct -> items (at least two each).
     loadings : pandas.DataFrame, optional
         Standardized loadings (``factor, item, std_all``) of the measurement model; by default
-        the constructs' CFA (all factors correlated) is fitted with ``missing``.
+        those of ``measurement``.
     missing : {"listwise", "fiml"}
         Missing-data handling of the measurement model fitted here.
     confidence : float
         Confidence level of alpha's interval.
+    ordered : sequence of str
+        Ordered items (as :func:`analysis.sem.fit_sem`'s ``ordered``).
+    measurement : SemResult, optional
+        The constructs' CFA (all factors correlated), fitted with the same ``ordered`` items;
+        by default fitted here.
 
     Returns
     -------
     pandas.DataFrame
-        ``construct, n, n_items, alpha, alpha_ci_lower, alpha_ci_upper, omega, cr, ave,
-        sqrt_ave`` and the flags ``alpha_ok, cr_ok, cr_redundant, ave_ok``.
+        ``construct, n, n_items, alpha, alpha_ci_lower, alpha_ci_upper, omega``, with ordered
+        items ``alpha_ordinal, omega_categorical`` (NaN for constructs with continuous items),
+        then ``cr, ave, sqrt_ave`` and the flags ``alpha_ok, cr_ok, cr_redundant, ave_ok``.
 
     See Also
     --------
-    cronbach_alpha, omega_total, composite_reliability
+    cronbach_alpha, omega_total, composite_reliability, ordinal_alpha, categorical_omega
     """
     constructs = check_constructs(constructs, min_items=2)
-    if loadings is None:
+    ordered_items = set(ordered)
+    ordinal = {name: items for name, items in constructs.items() if ordered_items.issuperset(items)}
+    if measurement is None and (loadings is None or ordinal):
         items = [item for members in constructs.values() for item in members]
         require_columns(data, items)
-        loadings = fit_sem(
-            data, measurement_syntax(constructs), missing=missing
-        ).standardized_loadings()
+        measurement = fit_sem(
+            data,
+            measurement_syntax(constructs),
+            missing=missing,
+            ordered=sorted(ordered_items & set(items)) or None,
+        )
+    if loadings is None:
+        assert measurement is not None  # for the type checker: fitted above if not given
+        loadings = measurement.standardized_loadings()
     table = cronbach_alpha(data, constructs=constructs, confidence=confidence)
     table = table.merge(omega_total(data, constructs=constructs), on="construct")
+    if ordinal:
+        table = table.merge(
+            ordinal_alpha(data, constructs=ordinal)[["construct", "alpha_ordinal"]],
+            on="construct",
+            how="left",
+        )
+        assert measurement is not None  # for the type checker: fitted above if not given
+        omega = categorical_omega(measurement)
+        table = table.merge(omega[omega["construct"].isin(ordinal)], on="construct", how="left")
     convergent = composite_reliability(loadings).drop(columns="n_items")
     table = table.merge(convergent, on="construct", how="left")
     flags = ["alpha_ok", "cr_ok", "cr_redundant", "ave_ok"]
-    ordered = [c for c in table.columns if c not in flags] + flags
-    return table[ordered]
+    columns = [c for c in table.columns if c not in flags] + flags
+    return table[columns]

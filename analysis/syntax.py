@@ -1,11 +1,12 @@
 """Parser for lavaan model syntax.
 
-Supports the operators ``=~`` (measurement), ``~`` (regression), ``~~`` (variance/covariance),
-``~ 1`` (intercept) and ``:=`` (defined parameter), modifiers ``label*x``, ``1*x`` (fixed),
-``NA*x`` (free), ``start(0.5)*x``, several formulas per line separated by ``;``, formulas
-continued over lines, and ``#``/``!`` comments. Defined parameters are parsed into a small
-expression tree (numbers, labels, ``+ - * / ^``, parentheses and a few functions) that is
-evaluated without ``eval``.
+Supports the operators ``=~`` (measurement), ``<~`` (composite of formative indicators, estimated
+by PLS only), ``~`` (regression), ``~~`` (variance/covariance), ``~ 1`` (intercept), ``|``
+(thresholds of an ordered item, ``y1 | t1 + t2``) and ``:=`` (defined parameter), modifiers
+``label*x``, ``1*x`` (fixed), ``NA*x`` (free), ``start(0.5)*x``, several formulas per line
+separated by ``;``, formulas continued over lines, and ``#``/``!`` comments. Defined parameters
+are parsed into a small expression tree (numbers, labels, ``+ - * / ^``, parentheses and a few
+functions) that is evaluated without ``eval``.
 
 References
 ----------
@@ -37,13 +38,12 @@ __all__ = [
 _NAME = r"[^\W\d][\w.]*"
 _NAME_RE = re.compile(rf"^{_NAME}$")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_OPERATORS = ("=~", "~~", ":=", "~")
+_OPERATORS = ("=~", "<~", "~~", ":=", "~", "|")
+_THRESHOLD_RE = re.compile(r"^t[1-9]\d*$")
 _UNSUPPORTED = {
-    "<~": "formative indicators ('<~') are not supported",
     "==": "equality constraints with '==' are not supported; give the parameters the same label",
-    "|": "thresholds ('|') are not supported: the estimator treats items as continuous",
 }
-_CONTINUES_AFTER = ("+", "*", "=~", "~~", "~", ":=", "-", "/", "^", "(", ",")
+_CONTINUES_AFTER = ("+", "*", "=~", "<~", "~~", "~", ":=", "|", "-", "/", "^", "(", ",")
 _CONTINUES_BEFORE = ("+", "*", "/", "^", ")")
 
 
@@ -54,7 +54,8 @@ class ParameterRow:
     Attributes
     ----------
     lhs, op, rhs : str
-        As in lavaan's parameter table; intercepts have ``op="~1"`` and ``rhs=""``.
+        As in lavaan's parameter table; intercepts have ``op="~1"`` and ``rhs=""``,
+        thresholds ``op="|"`` and ``rhs="t1"``, ``"t2"``...
     label : str
         The parameter label (``""`` when none). Terms sharing a label are constrained equal.
     fixed : float or None
@@ -193,6 +194,9 @@ class ModelSpec:
         ``:=`` statements in syntax order.
     latent : dict
         Factor -> its indicators in order (``=~``).
+    composites : dict
+        Composite -> its formative indicators in order (``<~``); PLS estimates them, the
+        covariance-based engine does not.
     regressions : dict
         Outcome -> its predictors in order (``~``).
     covariances : tuple of (str, str)
@@ -200,7 +204,7 @@ class ModelSpec:
     intercepts : tuple of str
         Variables with a user-written ``~ 1`` term.
     latent_variables : tuple of str
-        Factors in order of first definition.
+        Factors and composites in order of first definition.
     observed_variables : tuple of str
         Names that must be data columns, in lavaan's order (indicators, observed outcomes,
         observed predictors, others).
@@ -217,6 +221,7 @@ class ModelSpec:
     latent_variables: tuple[str, ...]
     observed_variables: tuple[str, ...]
     text: str = ""
+    composites: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -261,10 +266,10 @@ def parse_model(text: str) -> ModelSpec:
     ('s1', 's2', 's3', 'l1', 'l2', 'l3')
     >>> spec.defined[0].expression.evaluate({"b": 0.4})
     0.8
-    >>> parse_model("LOY =~ l1 + l2\\nVAL SAT")
+    >>> parse_model("LOY =~ l1 + l2\\nV S")
     Traceback (most recent call last):
     ...
-    analysis.errors.ModelSyntaxError: line 2: expected an operator (=~, ~, ~~, :=) in 'VAL SAT'
+    analysis.errors.ModelSyntaxError: line 2: expected an operator (=~, <~, ~, ~~, |, :=) in 'V S'
     """
     if not isinstance(text, str):
         raise ModelSyntaxError(f"the model must be text, not {type(text).__name__}")
@@ -357,7 +362,9 @@ def _find_operator(statement: str, line: int) -> str:
             raise ModelSyntaxError(
                 f"inequality constraints are not supported (in '{statement}')", line=line
             )
-        raise ModelSyntaxError(f"expected an operator (=~, ~, ~~, :=) in '{statement}'", line=line)
+        raise ModelSyntaxError(
+            f"expected an operator (=~, <~, ~, ~~, |, :=) in '{statement}'", line=line
+        )
     # The leftmost operator wins; at equal positions the longer one ('~~' before '~').
     return min(positions, key=lambda op: (positions[op], -len(op)))
 
@@ -404,9 +411,16 @@ def _parse_term(lhs: str, operator: str, term: str, line: int) -> ParameterRow:
         if operator != "~":
             raise ModelSyntaxError(f"an intercept needs '~ 1', not '{operator} 1'", line=line)
         return ParameterRow(lhs, "~1", "", label, fixed, free, start, line)
+    if operator == "|":
+        if not _THRESHOLD_RE.match(name):
+            raise ModelSyntaxError(
+                f"thresholds are named t1, t2, ... (lowest first), not '{name}' (in '{term}')",
+                line=line,
+            )
+        return ParameterRow(lhs, "|", name, label, fixed, free, start, line)
     if not _NAME_RE.match(name):
         raise ModelSyntaxError(f"'{name}' is not a valid variable name (in '{term}')", line=line)
-    if operator in ("=~", "~") and name == lhs:
+    if operator in ("=~", "<~", "~") and name == lhs:
         raise ModelSyntaxError(f"'{lhs} {operator} {name}' relates a variable to itself", line=line)
     return ParameterRow(lhs, operator, name, label, fixed, free, start, line)
 
@@ -521,7 +535,8 @@ def _build_spec(rows: list[ParameterRow], defined: list[DefinedParameter], text:
     for row in rows:
         key = (row.lhs, row.op, row.rhs)
         if row.op == "~~":
-            key = (*sorted((row.lhs, row.rhs)), "~~")
+            first, second = sorted((row.lhs, row.rhs))
+            key = (first, second, "~~")
         if key in seen:
             raise ModelSyntaxError(
                 f"'{row.lhs} {row.op} {row.rhs}'".replace(" ~1 ", " ~ 1")
@@ -530,18 +545,27 @@ def _build_spec(rows: list[ParameterRow], defined: list[DefinedParameter], text:
             )
         seen[key] = row.line
 
-    latent_variables = _unique([row.lhs for row in rows if row.op == "=~"])
+    latent_variables = _unique([row.lhs for row in rows if row.op in ("=~", "<~")])
     latent = {
         factor: tuple(row.rhs for row in rows if row.op == "=~" and row.lhs == factor)
-        for factor in latent_variables
+        for factor in _unique([row.lhs for row in rows if row.op == "=~"])
     }
+    composites = {
+        composite: tuple(row.rhs for row in rows if row.op == "<~" and row.lhs == composite)
+        for composite in _unique([row.lhs for row in rows if row.op == "<~"])
+    }
+    for name in set(latent) & set(composites):
+        line = next(row.line for row in rows if row.op == "<~" and row.lhs == name)
+        raise ModelSyntaxError(
+            f"'{name}' is defined both by '=~' and by '<~'; use one of them", line=line
+        )
     regressions = {
         outcome: tuple(row.rhs for row in rows if row.op == "~" and row.lhs == outcome)
         for outcome in _unique([row.lhs for row in rows if row.op == "~"])
     }
     # lavaan's ordering of observed variables (lav_partable_vnames "ov").
     lv = set(latent_variables)
-    indicators = _unique([row.rhs for row in rows if row.op == "=~" and row.rhs not in lv])
+    indicators = _unique([row.rhs for row in rows if row.op in ("=~", "<~") and row.rhs not in lv])
     outcomes = [name for name in regressions if name not in lv and name not in indicators]
     predictors = _unique(
         [
@@ -552,9 +576,15 @@ def _build_spec(rows: list[ParameterRow], defined: list[DefinedParameter], text:
     )
     predictors = [name for name in predictors if name not in outcomes]
     ordered = [*indicators, *outcomes, *predictors]
+    for row in rows:
+        if row.op == "|" and row.lhs in lv:
+            raise ModelSyntaxError(
+                f"'{row.lhs}' is a latent variable; only ordered observed items have thresholds",
+                line=row.line,
+            )
     extra = _unique(
         [name for row in rows if row.op == "~~" for name in (row.lhs, row.rhs) if name not in lv]
-        + [row.lhs for row in rows if row.op == "~1" and row.lhs not in lv]
+        + [row.lhs for row in rows if row.op in ("~1", "|") and row.lhs not in lv]
     )
     observed = tuple(ordered + [name for name in extra if name not in ordered])
 
@@ -590,4 +620,5 @@ def _build_spec(rows: list[ParameterRow], defined: list[DefinedParameter], text:
         latent_variables=tuple(latent_variables),
         observed_variables=observed,
         text=text,
+        composites=composites,
     )

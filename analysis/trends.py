@@ -77,8 +77,10 @@ def _index_rows(
     changes: dict[tuple[str, object], tuple[float, float]] = {}
     if len(present) >= 2:
         steps = wave_change(frame, wave=wave, variables=measures, order=present)
-        for row in steps.itertuples(index=False):
-            changes[(row.variable, row.wave_to)] = (row.change, row.pvalue)
+        for variable, wave_to, change, pvalue in zip(
+            steps["variable"], steps["wave_to"], steps["change"], steps["pvalue"], strict=True
+        ):
+            changes[(variable, wave_to)] = (change, pvalue)
     rows = []
     for measure in measures:
         for label in present:

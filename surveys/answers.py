@@ -206,7 +206,7 @@ def validate_answers(
                     continue
                 context.pop(code, None)
                 value = raw.get(code)
-                if not shown:
+                if not (shown and (row is None or evaluate(row.condition, context))):
                     result.hidden.add(code)
                     if not _is_blank(value):
                         result.errors[code] = Problem("answer.hidden")

@@ -9,7 +9,7 @@ that every problem is reported with its location rather than the first one raise
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -21,7 +21,7 @@ from pydantic import (
     model_serializer,
 )
 
-from surveys.conditions import Condition
+from surveys.conditions import Condition, evaluate
 
 Texts = dict[str, str]
 NOT_APPLICABLE = "na"
@@ -92,10 +92,14 @@ class LikertItem(_ScaleFields, _ItemBase):
 
 
 class MatrixRow(_ScaleFields):
-    """One statement of a matrix; its code is the variable that stores the answer."""
+    """One statement of a matrix; its code is the variable that stores the answer.
+
+    A row with a ``condition`` is asked only when the condition holds (and its matrix is shown).
+    """
 
     code: str
     label: Texts
+    condition: Condition | None = None
 
 
 class MatrixItem(_ItemBase):
@@ -261,6 +265,27 @@ class QuestionnaireDefinition(_Model):
             for item_index, item in enumerate(section.items):
                 yield section_index, item_index, item
 
+    def texts(self) -> Iterator[Texts]:
+        """Every multilingual text of the questionnaire (the dicts themselves, to edit in place)."""
+        yield self.title
+        yield self.introduction
+        for construct in self.constructs:
+            yield from (construct.name, construct.definition)
+        for section in self.sections:
+            yield from (section.title, section.description)
+            for item in section.items:
+                yield from (item.label, item.help)
+                if isinstance(item, (LikertItem, MatrixItem)):
+                    yield from item.scale.anchors
+                    if item.scale.not_applicable is not None:
+                        yield item.scale.not_applicable
+                if isinstance(item, MatrixItem):
+                    yield from (row.label for row in item.rows)
+                if isinstance(item, NpsItem):
+                    yield from (item.low_label, item.high_label)
+                if isinstance(item, CHOICE_TYPES):
+                    yield from (option.label for option in item.options)
+
     def variables(self) -> list[Variable]:
         """Every answerable variable in order (matrix rows separately, instructions skipped)."""
         result = []
@@ -300,6 +325,11 @@ class QuestionnaireDefinition(_Model):
             if isinstance(item, MatrixItem):
                 taken.update(row.code for row in item.rows)
         return taken
+
+
+def shown_rows(item: MatrixItem, answers: Mapping[str, Any]) -> list[MatrixRow]:
+    """The rows of a shown matrix that their display conditions keep for typed ``answers``."""
+    return [row for row in item.rows if evaluate(row.condition, answers)]
 
 
 def unique_code(base: str, taken: set[str]) -> str:

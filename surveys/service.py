@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Literal
 
-from sqlalchemy import column, table
+from sqlalchemy import JSON, column, table
 from sqlmodel import Session, col, select
 
 from surveys import library
@@ -43,7 +44,12 @@ Direction = Literal["up", "down"]
 ExportFormat = Literal["json", "xlsx"]
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _STUDY = table(
-    "study", column("id"), column("organisation_id"), column("name"), column("company_name")
+    "study",
+    column("id"),
+    column("organisation_id"),
+    column("name"),
+    column("company_name"),
+    column("company_names", JSON),
 )
 TITLE_MAX_LENGTH = 200
 
@@ -51,16 +57,33 @@ TITLE_MAX_LENGTH = 200
 # Lookups ------------------------------------------------------------------------------------
 
 
-def _study(session: Session, organisation_id: int, study_id: int) -> tuple[str, str]:
-    """(name, company name) of the organisation's study, else NotFound."""
+@dataclass(frozen=True)
+class _StudyNames:
+    name: str
+    company: str
+    """The company's name for the languages without one of their own."""
+    companies: dict[str, str]
+    """The company's name by language tag."""
+
+    def company_in(self, languages: Sequence[str]) -> dict[str, str]:
+        """The company's name in each of ``languages``: its own, else the default company
+        name, else the study's name (``[Co.]`` never stays empty)."""
+        return {
+            language: self.companies.get(language) or self.company or self.name
+            for language in languages
+        }
+
+
+def _study(session: Session, organisation_id: int, study_id: int) -> _StudyNames:
+    """The names of the organisation's study, else NotFound."""
     row = session.execute(
-        select(_STUDY.c.name, _STUDY.c.company_name).where(
+        select(_STUDY.c.name, _STUDY.c.company_name, _STUDY.c.company_names).where(
             _STUDY.c.id == study_id, _STUDY.c.organisation_id == organisation_id
         )
     ).first()
     if row is None:
         raise NotFound(f"study {study_id}")
-    return row[0] or "", row[1] or ""
+    return _StudyNames(row[0] or "", row[1] or "", dict(row[2] or {}))
 
 
 def get_questionnaire(
@@ -206,18 +229,18 @@ def create_questionnaire(
     KeyError
         When ``template`` is not a template code.
     """
-    study_name, company_name = _study(session, organisation_id, study_id)
+    study = _study(session, organisation_id, study_id)
     if template is not None:
         definition = library.create_from_template(
-            template, company_name=company_name or study_name, languages=languages
+            template, company_name=study.company_in(languages), languages=languages
         )
     else:
         definition = QuestionnaireDefinition(
-            title={languages[0]: title or study_name}, languages=list(languages)
+            title={languages[0]: title or study.name}, languages=list(languages)
         )
     if title:
         definition.title = dict.fromkeys(definition.languages, title.strip())
-    return _create(session, organisation_id, study_id, definition, study_name)
+    return _create(session, organisation_id, study_id, definition, study.name)
 
 
 def get_draft(
@@ -284,6 +307,42 @@ def _edit(
 
 
 # Editing ------------------------------------------------------------------------------------
+
+
+def texts_in(definition: QuestionnaireDefinition, language: str) -> int:
+    """How many texts of the questionnaire are written in ``language``."""
+    return sum(1 for texts in definition.texts() if texts.get(language, "").strip())
+
+
+def save_details(
+    session: Session,
+    organisation_id: int,
+    questionnaire_id: int,
+    *,
+    title: Texts,
+    introduction: Texts,
+    languages: Sequence[str],
+) -> QuestionnaireDefinition:
+    """Set the title, the introduction and the languages (the first is the default).
+
+    Every text in a language that is no longer offered is deleted from the draft (published
+    versions keep theirs); a new language starts with no texts, which the publication check
+    then lists.
+
+    Raises
+    ------
+    InvalidQuestionnaire
+        With every problem (e.g. a text that would be left with no language); nothing is saved.
+    """
+
+    def change(definition: QuestionnaireDefinition) -> None:
+        definition.title, definition.introduction = dict(title), dict(introduction)
+        definition.languages = list(languages)
+        for texts in definition.texts():
+            for language in set(texts) - set(languages):
+                del texts[language]
+
+    return _edit(session, organisation_id, questionnaire_id, change)
 
 
 def _locate(definition: QuestionnaireDefinition, code: str) -> tuple[list, int]:
@@ -380,13 +439,15 @@ def add_from_library(
         When ``entry_code`` is not in the library.
     """
     questionnaire = get_questionnaire(session, organisation_id, questionnaire_id)
-    study_name, company_name = _study(session, organisation_id, questionnaire.study_id)
+    study = _study(session, organisation_id, questionnaire.study_id)
     added: list[str] = []
 
     def change(definition: QuestionnaireDefinition) -> None:
         try:
             insert = library.build_entry(
-                entry_code, company_name=company_name or study_name, languages=definition.languages
+                entry_code,
+                company_name=study.company_in(definition.languages),
+                languages=definition.languages,
             )
         except KeyError:
             raise NotFound(f"library entry {entry_code}") from None
@@ -581,9 +642,9 @@ def import_questionnaire(
     InvalidQuestionnaire
         With every problem (sheet and row for XLSForm); nothing is saved.
     """
-    study_name, _company = _study(session, organisation_id, study_id)
+    study = _study(session, organisation_id, study_id)
     definition = _read_upload(data, filename)
-    return _create(session, organisation_id, study_id, definition, study_name)
+    return _create(session, organisation_id, study_id, definition, study.name)
 
 
 def import_into(

@@ -333,21 +333,29 @@ class _Checker:
                     random_section=False,
                 )
             for item_index, item in enumerate(section.items):
-                if item.condition is None:
-                    continue
-                self.condition(
-                    item.condition,
-                    (("section", section_index + 1), ("item", item.code), ("condition", "")),
-                    by_code,
-                    items,
-                    allowed=lambda v, s=section_index, i=item_index: (
-                        (v.section_index, v.item_index) < (s, i)
-                    ),
-                    own=lambda v, s=section_index, i=item_index: (
-                        (v.section_index, v.item_index) == (s, i)
-                    ),
-                    random_section=section.randomize,
-                )
+                item_where: Where = (("section", section_index + 1), ("item", item.code))
+                # A matrix row's condition, like its matrix's, may use only earlier questions.
+                parts = [(item.condition, item_where)]
+                if isinstance(item, MatrixItem):
+                    parts += [
+                        (row.condition, (*item_where, ("row", row.code))) for row in item.rows
+                    ]
+                for condition, where in parts:
+                    if condition is None:
+                        continue
+                    self.condition(
+                        condition,
+                        (*where, ("condition", "")),
+                        by_code,
+                        items,
+                        allowed=lambda v, s=section_index, i=item_index: (
+                            (v.section_index, v.item_index) < (s, i)
+                        ),
+                        own=lambda v, s=section_index, i=item_index: (
+                            (v.section_index, v.item_index) == (s, i)
+                        ),
+                        random_section=section.randomize,
+                    )
 
     def condition(
         self,

@@ -215,6 +215,7 @@ def _elements(definition: QuestionnaireDefinition) -> dict[str, _Element]:
             )
             if isinstance(item, MatrixItem):
                 for row in item.rows:
+                    row_condition = row.condition.model_dump() if row.condition else None
                     result[row.code] = _Element(
                         type="matrix_row",
                         label=row.label,
@@ -222,7 +223,7 @@ def _elements(definition: QuestionnaireDefinition) -> dict[str, _Element]:
                         construct=row.construct_code,
                         reverse=row.reverse,
                         rank=len(result),
-                        **common,
+                        **{**common, "condition": (condition, row_condition)},
                     )
     return result
 

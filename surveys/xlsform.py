@@ -9,8 +9,8 @@ Mapping (survey ``type`` -> item type):
 
 - ``begin_group``/``end_group`` at the top level -> a section; a group with appearance
   ``table-list`` inside a section -> a matrix whose rows are the group's ``select_one``
-  questions on one likert list; other nested groups are flattened (their ``relevant`` is
-  combined with each question's).
+  questions on one likert list (a row's own ``relevant`` is the row's display condition);
+  other nested groups are flattened (their ``relevant`` is combined with each question's).
 - ``select_one L`` -> single choice; with appearance ``minimal`` -> dropdown; with appearance
   ``likert`` (list values 1..k, optionally ``na`` last) -> Likert item (choice labels are the
   anchors; labels that are just the number mean "unlabelled"); with column
@@ -258,7 +258,8 @@ def _open_workbook(data: bytes, problems: list[Problem]) -> dict[str, _Sheet] | 
 
 @dataclass
 class _Pending:
-    """An item or section whose ``relevant`` is converted once every question is known."""
+    """An item, matrix row or section whose ``relevant`` is converted once every question is
+    known."""
 
     target: Any
     relevant: list[tuple[str, int]]
@@ -643,13 +644,14 @@ class _Importer:
         self.code_rows.setdefault(row.get("name"), row.number)
         matrix.required = matrix.required or self.flag(row, "required")
         fields = self.scale_fields(row)
-        matrix.rows.append(
-            MatrixRow(
-                code=row.get("name"),
-                label=survey.texts(row, "label", self.default_language),
-                **fields,
-            )
+        matrix_row = MatrixRow(
+            code=row.get("name"),
+            label=survey.texts(row, "label", self.default_language),
+            **fields,
         )
+        matrix.rows.append(matrix_row)
+        if row.get("relevant"):
+            self.pending.append(_Pending(matrix_row, self.relevant_of(row)))
         return argument
 
     def title(self) -> Texts:
@@ -876,6 +878,7 @@ class _Writer:
                     name=row.code,
                     **self.texts("label", row.label),
                     required=cells["required"],
+                    relevant=self.relevant(row.condition),
                     appearance="likert",
                     loyaltylab_construct=row.construct_code or "",
                     loyaltylab_reverse="yes" if row.reverse else "",

@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel
 from loyaltylab import models as _all_tables  # noqa: F401  (registers every table)
 from loyaltylab import security
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
-from loyaltylab.app import create_app
+from loyaltylab.app import SERVER_OPTIONS, create_app
 from loyaltylab.db import make_engine
 from loyaltylab.security import hash_password
 from loyaltylab.settings import Settings
@@ -134,6 +134,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-" + "x" * 40,
         base_url="https://loyaltylab.example",
+        # TestClient's host, and live servers' for browser tests: named, never "any host".
+        allowed_hosts=["testserver", "127.0.0.1"],
     )
 
 
@@ -272,7 +274,7 @@ PHONE = {"width": 390, "height": 844}
 def serve_in_thread(application: FastAPI) -> Iterator[str]:
     """Serve an app with uvicorn on a free localhost port; yields its base URL."""
     server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning")
+        uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", **SERVER_OPTIONS)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -24,12 +24,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Protocol
 
 import numpy as np
 
 from analysis.sem.partable import ParameterTable
 
-__all__ = ["CompleteData", "MissingData", "Moments", "RamModel", "fisher_scoring"]
+__all__ = [
+    "CompleteData",
+    "Discrepancy",
+    "ImpliedModel",
+    "MissingData",
+    "Moments",
+    "RamModel",
+    "fisher_scoring",
+]
 
 _LOG_2PI = np.log(2 * np.pi)
 
@@ -61,18 +70,22 @@ class RamModel:
         self.p = len(table.observed)
         self.t = len(table.variables)
         position = {name: i for i, name in enumerate(table.variables)}
-        rows = [i for i, op in enumerate(table.op) if op != ":="]
+        # Thresholds ('|'), scale factors ('~*~') and defined parameters are not RAM paths.
+        rows = [i for i, op in enumerate(table.op) if op in ("=~", "~", "~~", "~1")]
         kind, target, source = [], [], []
         for i in rows:
             op, lhs, rhs = table.op[i], table.lhs[i], table.rhs[i]
             if op == "=~":
-                kind.append(0), target.append(position[rhs]), source.append(position[lhs])
+                entry = (0, position[rhs], position[lhs])
             elif op == "~":
-                kind.append(0), target.append(position[lhs]), source.append(position[rhs])
+                entry = (0, position[lhs], position[rhs])
             elif op == "~~":
-                kind.append(1), target.append(position[lhs]), source.append(position[rhs])
+                entry = (1, position[lhs], position[rhs])
             else:
-                kind.append(2), target.append(position[lhs]), source.append(position[lhs])
+                entry = (2, position[lhs], position[lhs])
+            kind.append(entry[0])
+            target.append(entry[1])
+            source.append(entry[2])
         self.rows = np.array(rows, dtype=int)
         self.kind = np.array(kind, dtype=int)
         self.target = np.array(target, dtype=int)
@@ -345,11 +358,36 @@ class MissingData:
         return sigma, mu
 
 
+class ImpliedModel(Protocol):
+    """What :func:`fisher_scoring` needs of a model: implied moments and their Jacobian.
+
+    :class:`RamModel` is one; so are the models of WLSMV and of several groups.
+    """
+
+    def moments(self, theta: np.ndarray, fixed: Any, /) -> Any: ...
+
+    def jacobian(self, moments: Any, /) -> tuple[Any, Any]: ...
+
+
+class Discrepancy(Protocol):
+    """What :func:`fisher_scoring` needs of the data: the fit function, gradient, information.
+
+    :class:`CompleteData` and :class:`MissingData` are ones; so are DWLS and the multiple-group
+    sum.
+    """
+
+    def evaluate(self, moments: Any, /, *, derivatives: bool) -> tuple[float, Any]: ...
+
+    def gradient(self, parts: Any, d_sigma: Any, d_mu: Any, /) -> np.ndarray: ...
+
+    def information(self, parts: Any, d_sigma: Any, d_mu: Any, /) -> np.ndarray: ...
+
+
 def fisher_scoring(
-    model: RamModel,
-    data: CompleteData | MissingData,
+    model: ImpliedModel,
+    data: Discrepancy,
     theta: np.ndarray,
-    fixed: np.ndarray,
+    fixed: Any,
     *,
     max_iter: int = 500,
     tol: float = 1e-10,

@@ -150,6 +150,7 @@ def _constraint(table: ParameterTable, i: int, equal: set[str]) -> str | None:
     """The ``group.equal`` category that row ``i`` falls under, if it is held equal."""
     op, lhs, rhs = table.op[i], table.lhs[i], table.rhs[i]
     latent = set(table.latent)
+    kind: str | None
     if op == "=~":
         kind = "loadings"
     elif op == "~":
@@ -182,7 +183,7 @@ def _group_tables(
                 if base.op[i] == "~1" and base.lhs[i] in latent and not base.user[i]:
                     value[i], free[i] = np.nan, base.n_free + i
         shared = np.full(len(base), -1)
-        for i in np.flatnonzero(free >= 0):
+        for i in np.flatnonzero(free >= 0).tolist():
             if base.label[i]:
                 key: Hashable = ("label", base.label[i])
             elif (kind := _constraint(base, i, equal)) is not None:

@@ -6,10 +6,16 @@ variables that predict nothing, fixed exogenous covariates (``fixed.x = TRUE``),
 there is a mean structure, and defined parameters last. Marker loadings are fixed to 1 (or
 factor variances to 1 with ``std_lv``), single indicators get a zero residual variance, and rows
 sharing a label share one free parameter.
+
+With ordered items (``thresholds``) it mirrors lavaan's categorical table (delta
+parameterization): free thresholds (``|`` rows) after the user's rows, the items' residual
+variances and intercepts fixed (the variances are filled in by the model: one minus the
+variance explained), and their scale factors (``~*~`` rows, fixed to 1) before the intercepts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -91,9 +97,29 @@ def _lavaan_key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
     return lhs, op, rhs
 
 
-def build_table(spec: ModelSpec, *, meanstructure: bool, std_lv: bool) -> ParameterTable:
-    """Expand a parsed model into lavaan's full parameter table (``sem()`` defaults)."""
-    rows = [row for row in spec.rows]
+def build_table(
+    spec: ModelSpec,
+    *,
+    meanstructure: bool,
+    std_lv: bool,
+    thresholds: Mapping[str, int] | None = None,
+) -> ParameterTable:
+    """Expand a parsed model into lavaan's full parameter table (``sem()`` defaults).
+
+    ``thresholds`` maps each ordered item to its number of thresholds (answer categories
+    minus one); the table then follows lavaan's categorical conventions (see the module
+    docstring).
+    """
+    thresholds = dict(thresholds or {})
+    rows = list(spec.rows)
+    composite = next((written for written in rows if written.op == "<~"), None)
+    if composite is not None:
+        raise ModelSyntaxError(
+            f"the composite '{composite.lhs} <~ ...' needs partial least squares "
+            "(estimator 'pls'); this estimator fits common factors ('=~') only",
+            line=composite.line,
+        )
+    _check_thresholds(rows, thresholds)
     lv = list(spec.latent_variables)
     ov = list(spec.observed_variables)
     lv_set = set(lv)
@@ -113,10 +139,15 @@ def build_table(spec: ModelSpec, *, meanstructure: bool, std_lv: bool) -> Parame
     ov_y = [n for n in ov if n in eqs_y and n not in v_ind and n not in eqs_x and n not in lv_set]
     lv_y = [n for n in lv if n in eqs_y and n not in v_ind and n not in eqs_x]
 
-    defaults: list[tuple[str, str, str]] = [(name, "~~", name) for name in (*ov_nox, *lv)]
+    ordered = [name for name in ov if name in thresholds]
+    defaults: list[tuple[str, str, str]] = [
+        (name, "|", f"t{k}") for name in ordered for k in range(1, thresholds[name] + 1)
+    ]
+    defaults += [(name, "~~", name) for name in (*ov_nox, *lv)]
     defaults += [(a, "~~", b) for a, b in combinations(lv_x, 2)]
     defaults += [(a, "~~", b) for a, b in combinations([*lv_y, *ov_y], 2)]
     defaults += [(ov_x[j], "~~", ov_x[i]) for j in range(len(ov_x)) for i in range(j, len(ov_x))]
+    defaults += [(name, "~*~", name) for name in ordered]
     if meanstructure:
         defaults += [(name, "~1", "") for name in (*ov, *lv)]
 
@@ -128,7 +159,7 @@ def build_table(spec: ModelSpec, *, meanstructure: bool, std_lv: bool) -> Parame
         row.free, row.value = False, value
 
     indicator_count = {factor: len(items) for factor, items in spec.latent.items()}
-    indicator_of = {}
+    indicator_of: dict[str, list[str]] = {}
     for r in rows:
         if r.op == "=~":
             indicator_of.setdefault(r.rhs, []).append(r.lhs)
@@ -144,7 +175,12 @@ def build_table(spec: ModelSpec, *, meanstructure: bool, std_lv: bool) -> Parame
         if row.op == "=~" and not std_lv and row.lhs not in first_loading_seen:
             first_loading_seen.add(row.lhs)
             fix(row, 1.0)
+        if row.op == "~*~":
+            fix(row, 1.0)
         if not row.user:
+            variance_or_intercept = row.op == "~1" or (row.op == "~~" and row.lhs == row.rhs)
+            if variance_or_intercept and row.lhs in thresholds:
+                fix(row, 0.0)  # an ordered item's residual variance is set by the model
             if row.op == "~~" and row.lhs == row.rhs and row.lhs in single:
                 fix(row, 0.0)
             if row.op == "~1" and row.lhs in lv_set:
@@ -207,6 +243,25 @@ def build_table(spec: ModelSpec, *, meanstructure: bool, std_lv: bool) -> Parame
         meanstructure=meanstructure,
         n_free=n_free,
     )
+
+
+def _check_thresholds(rows: list[ParameterRow], thresholds: Mapping[str, int]) -> None:
+    """Threshold rows must name an ordered item and one of its thresholds."""
+    for row in rows:
+        if row.op != "|":
+            continue
+        if row.lhs not in thresholds:
+            raise ModelSyntaxError(
+                f"'{row.lhs} | {row.rhs}': thresholds belong to ordered items, and "
+                f"'{row.lhs}' is not declared ordered",
+                line=row.line,
+            )
+        if int(row.rhs[1:]) > thresholds[row.lhs]:
+            raise ModelSyntaxError(
+                f"'{row.lhs} | {row.rhs}': '{row.lhs}' has {thresholds[row.lhs]} threshold(s) "
+                f"({thresholds[row.lhs] + 1} answer categories in the data)",
+                line=row.line,
+            )
 
 
 def _apply_modifiers(row: _Row, written: ParameterRow) -> None:

@@ -78,8 +78,8 @@ def starting_values(
         else:
             c = 1.0
         scale[factor] = 1 / c**2
-        for a, name in enumerate(items):
-            loading_of[(factor, name)] = unit[a] * c
+        for item_loading, name in zip(unit, items, strict=True):
+            loading_of[(factor, name)] = item_loading * c
 
     # Covariances of factors (and of observed variables in the structural part).
     def indicators(name: str) -> list[tuple[int, float]]:

@@ -22,7 +22,9 @@ from loyaltylab.db import make_engine
 from loyaltylab.deps import optional_user
 from loyaltylab.errors import CsrfFailed, DomainError, LoginRequired, Throttled
 from loyaltylab.middleware import (
+    AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
+    ClientAddressMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -33,6 +35,12 @@ from loyaltylab.web import redirect, render
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_COOKIE = "loyaltylab_session"
+# Answered whatever the Host header: load balancers address them to the machine.
+HEALTH_CHECKS = ("/healthz", "/readyz")
+# How uvicorn must serve the app: the app reads X-Forwarded-For itself, from the proxies in
+# LOYALTYLAB_TRUSTED_PROXIES only; uvicorn's own handling would rewrite the client address from
+# any loopback peer's header before the app sees it.
+SERVER_OPTIONS = {"proxy_headers": False}
 
 logger = logging.getLogger("loyaltylab")
 
@@ -138,7 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, handle_validation_error)
 
-    # Added innermost first: the request passes log -> size limit -> headers -> session -> locale.
+    # Added innermost first: the request passes log -> size limit -> headers -> allowed hosts ->
+    # client address -> session -> locale.
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(
         SessionMiddleware,
@@ -148,7 +157,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.https,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_networks)
+    app.add_middleware(
+        AllowedHostsMiddleware, hosts=settings.accepted_hosts, exempt_paths=HEALTH_CHECKS
+    )
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
 
@@ -163,6 +176,7 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.dashboard.routes import router as dashboard_router
     from loyaltylab.designer.routes import router as designer_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
+    from loyaltylab.organisation.routes import router as organisation_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.privacy.routes import router as privacy_router
     from loyaltylab.reports_web.routes import router as reports_router
@@ -177,6 +191,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
+    app.include_router(organisation_router)
     app.include_router(dashboard_router)
     install_respondent_pages(app)
 

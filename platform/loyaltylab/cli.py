@@ -29,6 +29,7 @@ def serve(
     """Serve the web app."""
     import uvicorn
 
+    from loyaltylab.app import SERVER_OPTIONS
     from loyaltylab.logging_setup import configure_logging
 
     configure_logging()
@@ -41,9 +42,9 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
             access_log=False,
             log_config=None,
+            **SERVER_OPTIONS,
         )
     finally:
         if consumer is not None:

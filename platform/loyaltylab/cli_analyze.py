@@ -20,6 +20,7 @@ import typer
 from analysis.io import read_table
 from analysis.pipeline import AnalysisResult
 from analysis.pipeline import analyze as run_analysis
+from analysis.pls.pipeline import PlsAnalysis
 
 MAX_MODEL_BYTES = 256 * 1024
 BAD_INPUT = 2
@@ -96,34 +97,53 @@ def _matrix(title: str, matrix: pd.DataFrame) -> str:
     return _table(title, frame)
 
 
-def _fit_line(label: str, fit: dict) -> str:
+def _fit_line(label: str, fit: dict, *, scaled: bool = False) -> str:
+    """Chi-square and fit indices; ``scaled``: the scaled-shifted (WLSMV) versions."""
+    suffix = "_scaled" if scaled else ""
+
+    def value(name: str) -> object:
+        return fit.get(name + suffix)
+
     return (
-        f"{label}: chi2({_number(fit.get('df'), 0)}) = {_number(fit.get('chisq'), 2)}, "
-        f"p {_pvalue(fit.get('pvalue', math.nan))}, CFI = {_number(fit.get('cfi'))}, "
-        f"TLI = {_number(fit.get('tli'))}, RMSEA = {_number(fit.get('rmsea'))} "
-        f"[{_number(fit.get('rmsea_ci_lower'))}, {_number(fit.get('rmsea_ci_upper'))}], "
+        f"{label}: {'scaled ' if scaled else ''}chi2({_number(fit.get('df'), 0)}) = "
+        f"{_number(value('chisq'), 2)}, p {_pvalue(value('pvalue') or math.nan)}, "
+        f"CFI = {_number(value('cfi'))}, TLI = {_number(value('tli'))}, "
+        f"RMSEA = {_number(value('rmsea'))} "
+        f"[{_number(value('rmsea_ci_lower'))}, {_number(value('rmsea_ci_upper'))}], "
         f"SRMR = {_number(fit.get('srmr'))}"
     )
 
 
 def render(result: AnalysisResult) -> str:
     """The readable report printed without ``--json``."""
+    scaled = result.model.test == "scaled.shifted"
+    estimator = result.model.estimator
+    if result.ordered:
+        count = len(result.ordered)
+        estimator += f", {count} ordered item{'s' if count != 1 else ''}"
     parts = [
         f"Rows read: {result.n_rows}   used: {result.n_used}   missing data: {result.missing}",
         *(f"  dropped {line}" for line in _drop_lines(result)),
         "",
-        "Model fit (ML)",
-        "  " + _fit_line("measurement model", result.measurement_model.fit),
-        "  " + _fit_line("structural model ", result.model.fit),
+        f"Model fit ({estimator})",
+        "  " + _fit_line("measurement model", result.measurement_model.fit, scaled=scaled),
+        "  " + _fit_line("structural model ", result.model.fit, scaled=scaled),
         "",
     ]
     for warning in [*result.measurement_model.warnings, *result.model.warnings]:
         parts.append(f"warning: {warning}")
     if parts[-1] != "":
         parts.append("")
-    reliability = result.reliability[
-        ["construct", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave"]
-    ].rename(columns={"alpha_ci_lower": "alpha 95% lo", "alpha_ci_upper": "alpha 95% hi"})
+    columns = ["construct", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega"]
+    columns += [c for c in ("alpha_ordinal", "omega_categorical") if c in result.reliability]
+    reliability = result.reliability[[*columns, "cr", "ave"]].rename(
+        columns={
+            "alpha_ci_lower": "alpha 95% lo",
+            "alpha_ci_upper": "alpha 95% hi",
+            "alpha_ordinal": "ordinal alpha",
+            "omega_categorical": "categorical omega",
+        }
+    )
     parts.append(
         _table("Reliability and convergent validity (alpha, CR >= .70; AVE >= .50)", reliability)
     )
@@ -161,6 +181,23 @@ def render(result: AnalysisResult) -> str:
     if structural_r2:
         r2 = pd.DataFrame({"variable": list(structural_r2), "R2": list(structural_r2.values())})
         parts.append(_table("R-squared", r2))
+    parts.extend(score_tables(result))
+    parts.extend(importance_performance_table(result))
+    parts.extend(group_tables(result))
+    return "\n".join(parts)
+
+
+def importance_performance_table(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """The importance-performance map of the final outcome, when there is one."""
+    if result.importance_performance is None:
+        return []
+    title = f"Importance-performance map (total effects on {result.target})"
+    return [_table(title, result.importance_performance)]
+
+
+def score_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """Construct scores (item means) and their correlations, whatever the estimator."""
+    parts = []
     construct_rows = result.descriptives[result.descriptives["kind"] == "construct"]
     parts.append(
         _table(
@@ -175,11 +212,12 @@ def render(result: AnalysisResult) -> str:
                    pearson[["x", "y", "n", "r", "ci_lower", "ci_upper", "pvalue"]],
                    {"pvalue": _pvalue})
         )  # fmt: skip
-    if result.importance_performance is not None:
-        parts.append(
-            _table(f"Importance-performance (total effects on {result.target})",
-                   result.importance_performance)
-        )  # fmt: skip
+    return parts
+
+
+def group_tables(result: AnalysisResult | PlsAnalysis) -> list[str]:
+    """The NPS and the comparisons of groups, whatever the estimator."""
+    parts = []
     if result.nps is not None:
         nps = result.nps[
             ["group", "n", "promoters_pct", "detractors_pct", "nps", "ci_lower", "ci_upper"]
@@ -205,7 +243,7 @@ def render(result: AnalysisResult) -> str:
                 ["variable", "group_a", "group_b", "diff", "se", "t", "df", "pvalue", "hedges_g"]
             ]
             parts.append(_table("Games-Howell pairs", posthoc, {"pvalue": _pvalue}))
-    return "\n".join(parts)
+    return parts
 
 
 def reverse_hints(item_total: pd.DataFrame) -> list[str]:
@@ -233,7 +271,7 @@ def scale_warning(data: pd.DataFrame, items: Sequence[str], scale: tuple[float, 
     )
 
 
-def _drop_lines(result: AnalysisResult, shown: int = 5) -> list[str]:
+def _drop_lines(result: AnalysisResult | PlsAnalysis, shown: int = 5) -> list[str]:
     reasons, counts = list(result.dropped["reason"]), list(result.dropped["n"])
     lines = [
         f"{n} row{'s' if n != 1 else ''}: {reason}"
@@ -268,11 +306,41 @@ def analyze(
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
     group: str | None = typer.Option(None, "--group", help="Column to compare groups by."),
     nps: str | None = typer.Option(None, "--nps", help="0-10 likelihood-to-recommend column."),
+    ordered: list[str] | None = typer.Option(
+        None,
+        "--ordered",
+        help="Ordered (ordinal) items, fitted by WLSMV as lavaan's ordered=: 'all' or item "
+        "names (repeat, or separate with commas).",
+    ),
+    estimator: str = typer.Option(
+        "ML", "--estimator", help="ML (covariance-based SEM) or pls (PLS path modelling)."
+    ),
+    pls_scheme: str = typer.Option(
+        "path", "--pls-scheme", help="PLS inner weighting: path, factorial or centroid."
+    ),
+    pls_unscaled: bool = typer.Option(
+        False, "--pls-unscaled", help="PLS on centred items instead of standardized ones."
+    ),
+    consistent: bool = typer.Option(
+        False, "--consistent", help="Consistent PLS (PLSc) for the reflective constructs."
+    ),
 ) -> None:
     """Reliability, validity, CFA/SEM and comparisons for a survey data file."""
     reverse_items = _split_items(reverse)
+    ordered_items: list[str] | bool = _split_items(ordered)
+    if "all" in ordered_items:
+        if len(ordered_items) > 1:
+            _fail("--ordered takes 'all' or item names, not both")
+        ordered_items = True
     if missing not in ("listwise", "fiml"):
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
+    estimator = {"ml": "ML", "pls": "pls"}.get(estimator.lower(), estimator)
+    if estimator not in ("ML", "pls"):
+        _fail(f"--estimator must be ML or pls, not {estimator!r}")
+    if estimator != "pls" and (consistent or pls_unscaled or pls_scheme != "path"):
+        _fail("--pls-scheme, --pls-unscaled and --consistent need --estimator pls")
+    if pls_scheme not in ("path", "factorial", "centroid"):
+        _fail(f"--pls-scheme must be path, factorial or centroid, not {pls_scheme!r}")
     scale_given = scale_min is not None and scale_max is not None
     if reverse_items:
         # The scale `report` assumes, so both commands reverse-key the same way.
@@ -301,11 +369,22 @@ def analyze(
                 seed=seed,
                 group=group,
                 nps=nps,
+                ordered=ordered_items,
+                estimator=estimator,
+                pls_scheme=pls_scheme,
+                pls_scaled=not pls_unscaled,
+                consistent=consistent,
             )
     except ValueError as error:
         _fail(str(error))
     if json_out is None:
-        typer.echo(render(result))
+        if isinstance(result, PlsAnalysis):
+            # Imported here: the PLS report builds on this module's table helpers.
+            from loyaltylab.cli_analyze_pls import render_pls
+
+            typer.echo(render_pls(result))
+        else:
+            typer.echo(render(result))
         return
     document = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
     try:

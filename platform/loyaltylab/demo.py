@@ -135,6 +135,8 @@ def seed_demo(session: Session, queue: JobQueue | None = None) -> DemoSummary:
             client_organisation_id=client.id,
             name=STUDY_NAME,
             company_name=COMPANY_NAME,
+            contact_name="Li Wei",
+            contact_email="research@northwind.example",
             description=(
                 "Quarterly satisfaction and loyalty assessment of Contoso's retail customers: "
                 "satisfaction, perceived value, trust and loyalty, with NPS."

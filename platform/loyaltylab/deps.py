@@ -10,18 +10,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
-from loyaltylab.accounts.models import Membership, Organisation, Role, User
+from loyaltylab import i18n
+from loyaltylab.accounts import service as accounts
+from loyaltylab.accounts.models import Membership, Organisation, Role, User, UserSession
 from loyaltylab.db import SessionDep
 from loyaltylab.errors import LoginRequired, NotFound, PermissionDenied
-from loyaltylab.security import fingerprint
 from loyaltylab.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-SESSION_USER = "uid"
-SESSION_AUTH = "auth"
+SESSION_TOKEN = "sid"
 SESSION_ORG = "org"
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
@@ -29,7 +29,12 @@ ModelT = TypeVar("ModelT", bound=SQLModel)
 
 @dataclass(frozen=True)
 class OrgContext:
-    """The signed-in user acting in one organisation with one role."""
+    """The signed-in user acting in one organisation with one role.
+
+    ``organisation`` is the one whose data the user works on: the membership's, except for a
+    client-role member of a research organisation, who acts for the client company it
+    represents and so sees exactly what that company's own members see.
+    """
 
     user: User
     organisation: Organisation
@@ -41,7 +46,7 @@ class OrgContext:
 
     @property
     def organisation_id(self) -> int:
-        return self.membership.organisation_id
+        return self.organisation.id
 
     def require_editor(self) -> None:
         if not self.role.can_edit:
@@ -52,18 +57,30 @@ class OrgContext:
             raise PermissionDenied("Only owners can do this.")
 
 
-def session_auth_marker(user: User) -> str:
-    """Changes when the password changes, which signs out every other session."""
-    return fingerprint(f"{user.id}:{user.password_hash}")
-
-
-def sign_in(request: Request, user: User, organisation_id: int | None = None) -> None:
-    # A fresh session on sign-in: nothing set before authentication survives (session fixation).
+def sign_in(
+    request: Request, session: Session, user: User, organisation_id: int | None = None
+) -> None:
+    """Start a server-side session for the user and bind this browser to it."""
+    # A fresh cookie session on sign-in: nothing set before authentication survives (fixation).
+    accounts.end_session(session, request.session.get(SESSION_TOKEN))
     request.session.clear()
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_AUTH] = session_auth_marker(user)
+    request.session[SESSION_TOKEN] = accounts.start_session(
+        session,
+        request.app.state.settings,
+        user,
+        user_agent=request.headers.get("user-agent", ""),
+        ip=request.client.host if request.client else "",
+    )
     if organisation_id is not None:
         request.session[SESSION_ORG] = organisation_id
+
+
+def forget_sign_in(request: Request) -> None:
+    """Empty this browser's session, keeping only its language."""
+    locale = request.session.get(i18n.SESSION_KEY)
+    request.session.clear()
+    if locale:
+        request.session[i18n.SESSION_KEY] = locale
 
 
 def _keep_readable(session: Session, *objects: SQLModel) -> None:
@@ -79,19 +96,23 @@ def _keep_readable(session: Session, *objects: SQLModel) -> None:
 
 
 def optional_user(request: Request, session: SessionDep) -> User | None:
-    user_id = request.session.get(SESSION_USER)
-    if user_id is None:
+    """The user of this browser's server-side session (one query), or None.
+
+    A session ended on the server (log out, password change, sign out everywhere, removal
+    from an organisation, a new role) or expired finds nothing: the copied cookie is worthless.
+    """
+    token = request.session.get(SESSION_TOKEN)
+    if token is None:
         return None
-    user = session.get(User, user_id)
-    if (
-        user is None
-        or not user.is_active
-        or request.session.get(SESSION_AUTH) != session_auth_marker(user)
-    ):
-        request.session.clear()
+    found = accounts.find_session(session, token)
+    if found is None:
+        forget_sign_in(request)
         return None
-    _keep_readable(session, user)
+    user_session, user = found
+    accounts.note_activity(session, user_session)
+    _keep_readable(session, user, user_session)
     request.state.user = user
+    request.state.user_session = user_session
     return user
 
 
@@ -107,26 +128,29 @@ def current_user(user: OptionalUserDep) -> User:
 CurrentUserDep = Annotated[User, Depends(current_user)]
 
 
+def current_session(request: Request, user: CurrentUserDep) -> UserSession:
+    """The signed-in browser's server-side session record."""
+    return request.state.user_session
+
+
+CurrentSessionDep = Annotated[UserSession, Depends(current_session)]
+
+
 def org_context(request: Request, session: SessionDep, user: CurrentUserDep) -> OrgContext:
-    rows = session.exec(
-        select(Membership, Organisation)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Membership.user_id == user.id)
-        .order_by(Membership.id)
-    ).all()
+    rows = accounts.usable_memberships(session, user.id)
     if not rows:
         raise PermissionDenied("You are not a member of any organisation.")
     wanted = request.session.get(SESSION_ORG)
-    membership, organisation = next(
+    membership, organisation, acting_for = next(
         (row for row in rows if row[1].id == wanted),
         rows[0],
     )
     request.session[SESSION_ORG] = organisation.id
-    _keep_readable(session, *(obj for row in rows for obj in row))
+    _keep_readable(session, *(obj for row in rows for obj in row if obj is not None))
     request.state.membership = membership
     request.state.organisation = organisation
-    request.state.memberships = rows
-    return OrgContext(user=user, organisation=organisation, membership=membership)
+    request.state.memberships = [(row[0], row[1]) for row in rows]
+    return OrgContext(user=user, organisation=acting_for or organisation, membership=membership)
 
 
 OrgDep = Annotated[OrgContext, Depends(org_context)]

@@ -1,10 +1,13 @@
-"""Pure ASGI middleware: request ids and access log, security headers, request size limit."""
+"""Pure ASGI middleware: request ids and access log, security headers, request size limit,
+accepted Host names and client addresses behind trusted proxies."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
@@ -27,6 +30,8 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
 }
+# Two years, the preload list's minimum; not includeSubDomains: the parent domain is not ours.
+STRICT_TRANSPORT_SECURITY = "max-age=63072000"
 
 
 class RequestLogMiddleware:
@@ -85,8 +90,13 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """The security headers on every response; HSTS when the site is served over https, and
+    ``Cache-Control: no-store`` on whatever a signed-in user is shown or downloads (so that no
+    browser or shared cache keeps it after logging out)."""
+
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,9 +108,107 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if self.https:
+                    headers.setdefault("strict-transport-security", STRICT_TRANSPORT_SECURITY)
+                # The user is put into the request's state by the dependency that signs it in.
+                signed_in = scope.get("state", {}).get("user") is not None
+                if signed_in and "no-store" not in headers.get("cache-control", ""):
+                    headers["cache-control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _host_name(host_header: str) -> str:
+    """``Example.COM:8443`` -> ``example.com``; ``[::1]:8000`` -> ``::1``."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+class AllowedHostsMiddleware:
+    """Answer only requests addressed to one of the site's own names (the Host header).
+
+    Starlette builds absolute URLs (trailing-slash redirects, ``request.url_for``) from the Host
+    header: a forged one would put another site into them. Health checks, which load balancers
+    address to the machine, are answered whatever the Host.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, hosts: Iterable[str], exempt_paths: Sequence[str] = ()
+    ) -> None:
+        self.app = app
+        self.hosts = frozenset(hosts)
+        self.exempt_paths = frozenset(exempt_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        if _host_name(host) in self.hosts:
+            await self.app(scope, receive, send)
+            return
+        await _refuse(
+            scope, receive, send, 400, i18n.N_("This site is not served at this address.")
+        )
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ClientAddressMiddleware:
+    """The client's address (and scheme) from ``X-Forwarded-For`` (``-Proto``), believed only
+    when the request comes from one of the trusted proxies.
+
+    The header is read from the right: each trusted proxy appends the address it was connected
+    from, so the first address that is not a trusted proxy is the client. Anything further left
+    was written by the client and is ignored. Without trusted proxies the peer is the client.
+    """
+
+    def __init__(self, app: ASGIApp, *, trusted: Sequence[Network]) -> None:
+        self.app = app
+        self.trusted = tuple(trusted)
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer = scope.get("client")
+        if scope["type"] == "http" and self.trusted and peer and self._is_trusted(peer[0]):
+            forwarded_for = _header_values(scope, b"x-forwarded-for")
+            client = self._client_from(forwarded_for)
+            if client is not None:
+                scope["client"] = (client, 0)
+            proto = (_header_values(scope, b"x-forwarded-proto") or [""])[-1].lower()
+            if proto in ("http", "https"):
+                scope["scheme"] = proto
+        await self.app(scope, receive, send)
+
+    def _client_from(self, forwarded_for: list[str]) -> str | None:
+        for address in reversed(forwarded_for):
+            if not self._is_trusted(address):
+                try:
+                    return str(ipaddress.ip_address(address))
+                except ValueError:
+                    return None  # not what a proxy writes: keep the peer's address
+        return forwarded_for[0] if forwarded_for else None
+
+
+def _header_values(scope: Scope, name: bytes) -> list[str]:
+    """Every comma-separated value of a header, over all its occurrences, in order."""
+    return [
+        part.strip()
+        for key, value in scope["headers"]
+        if key == name
+        for part in value.decode("latin-1").split(",")
+        if part.strip()
+    ]
 
 
 class BodySizeLimitMiddleware:
@@ -164,11 +272,22 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> Any:
-    # Refused before the session is read: the browser's languages choose the message's.
+    await _refuse(
+        scope,
+        receive,
+        send,
+        413,
+        i18n.N_("The upload is too large: at most %(max_mb)s MB are accepted."),
+        max_mb=f"{limit / (1024 * 1024):g}",
+    )
+
+
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, message: str, **params: str
+) -> None:
+    """A plain-text refusal. Sent before the session is read: the browser's languages choose the
+    message's."""
     accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), "")
     locale = i18n.negotiate_locale(user_locale=None, cookie=None, accept_language=accept)
-    message = i18n.translations(locale).gettext(
-        "The upload is too large: at most %(max_mb)s MB are accepted."
-    ) % {"max_mb": f"{limit / (1024 * 1024):g}"}
-    response = PlainTextResponse(message, status_code=413)
-    await response(scope, receive, send)
+    text = i18n.translations(locale).gettext(message) % params
+    await PlainTextResponse(text, status_code=status)(scope, receive, send)

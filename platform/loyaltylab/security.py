@@ -13,8 +13,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-# Verified against when the e-mail is unknown, so that timing does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# A hash of a random password per hasher (made with its parameters): checked against when there
+# is no account, so that an unknown address takes as long as a known one.
+_dummy_hashes: dict[PasswordHasher, str] = {}
 
 
 def hash_password(password: str) -> str:
@@ -22,10 +23,29 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches; without a hash as slow as a real check, and False."""
+    if password_hash is None:
+        dummy = _dummy_hashes.get(_hasher) or _dummy_hashes.setdefault(
+            _hasher, _hasher.hash(secrets.token_urlsafe(16))
+        )
+        _matches(dummy, password)
+        return False
+    return _matches(password_hash, password)
+
+
+def _matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Hashed with other parameters than today's (which an unknown address is checked with)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 def new_token() -> str:

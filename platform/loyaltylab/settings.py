@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "insecure", "example")
 MIN_SECRET_KEY_LENGTH = 32
 MIN_DISTINCT_CHARACTERS = 12
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# A comma-separated list in the environment (``a.example,b.example``), not JSON.
+CommaSeparated = Annotated[list[str], NoDecode]
 
 
 def _looks_random(key: str) -> bool:
@@ -69,11 +74,38 @@ class Settings(BaseSettings):
     session_max_age: int = 14 * 24 * 3600
     password_reset_max_age: int = 3600
     invitation_max_age: int = 7 * 24 * 3600
+    allowed_hosts: CommaSeparated = []
+    """Host names answered besides BASE_URL's (another name of the same site)."""
+    trusted_proxies: CommaSeparated = []
+    """Addresses or networks of the reverse proxies whose X-Forwarded-For is believed."""
+    signup_max_age: int = 24 * 3600
     login_max_failures: int = 5
-    login_window_seconds: int = 60
+    """Failed sign-ins per account (from any address) before it is throttled for the window."""
+    login_max_failures_per_address: int = 20
+    """Failed sign-ins from one client address (to any accounts) before it is throttled."""
+    login_window_seconds: int = 300
     max_body_bytes: int = 5 * 1024 * 1024
     job_timeout_seconds: int = Field(default=30 * 60, ge=60)
     """A background job running longer than this is marked failed (its worker has died)."""
+
+    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"LOYALTYLAB_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _check_secret_key(self) -> Settings:
@@ -91,6 +123,20 @@ class Settings(BaseSettings):
     @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def accepted_hosts(self) -> frozenset[str]:
+        """The Host header values answered: BASE_URL's host and ALLOWED_HOSTS (a loopback base
+        URL also accepts the other names of loopback, as a browser on the machine may use)."""
+        base_host = (urlsplit(self.base_url).hostname or "").lower()
+        hosts = {base_host, *(host.lower() for host in self.allowed_hosts)}
+        if base_host in LOOPBACK_HOSTS:
+            hosts |= LOOPBACK_HOSTS
+        return frozenset(hosts)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
 
     def absolute_url(self, path: str) -> str:
         """Every absolute link is built from BASE_URL, never from the request's Host header."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,11 +10,13 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 
-from loyaltylab import i18n
+from loyaltylab import i18n, timeutil
 from loyaltylab.errors import InvalidInput
 from loyaltylab.security import CSRF_FIELD, csrf_token
+from surveys.fieldwork.service import preferred_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -25,12 +28,57 @@ templates = Jinja2Templates(
     )
 )
 templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+
+
+@pass_context
+def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    """A root-relative URL: Starlette's absolute one takes its host from the request's Host
+    header, which the client chooses."""
+    request: Request = context["request"]
+    path = request.app.url_path_for(name, **path_params)
+    return request.scope.get("root_path", "") + str(path)
+
+
+def ui_text(texts: dict[str, str] | None) -> str:
+    """A questionnaire text (language tag -> text) in the interface language where it has one,
+    else in the first language it has."""
+    if not texts:
+        return ""
+    wanted = i18n.html_lang()
+    available = [language for language, text in texts.items() if text.strip()]
+    if not available:
+        return ""
+    return texts[preferred_language(wanted, available)]
+
+
+@pass_context
+def local_datetime(context: Context, moment: datetime | None) -> str:
+    """A stored time as ``2026-07-01 09:00`` in the organisation's time zone."""
+    if moment is None:
+        return "—"
+    return timeutil.local(moment, context.get("time_zone")).strftime("%Y-%m-%d %H:%M")
+
+
+@pass_context
+def local_date(context: Context, moment: datetime | date | None) -> str:
+    """A stored time's day (``2026-07-01``) in the organisation's time zone."""
+    if moment is None:
+        return "—"
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    return timeutil.local_date(moment, context.get("time_zone")).isoformat()
+
+
+templates.env.filters.update(local_datetime=local_datetime, local_date=local_date)
 templates.env.globals.update(
+    url_for=url_for,
     LOCALE_NAMES=i18n.LOCALE_NAMES,
     CSRF_FIELD=CSRF_FIELD,
     get_locale=i18n.get_locale,
     html_lang=i18n.html_lang,
     role_label=i18n.role_label,
+    ui_text=ui_text,
+    utc_offset=timeutil.utc_offset,
 )
 
 
@@ -65,6 +113,8 @@ def render(
     context["csrf_token"] = csrf_token(request.session)
     context["flashes"] = _pop_flashes(request)
     context["locale"] = i18n.get_locale()
+    organisation = getattr(request.state, "organisation", None)
+    context.setdefault("time_zone", organisation.time_zone if organisation else None)
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 

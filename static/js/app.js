@@ -98,12 +98,40 @@
     });
   }
 
+  // A "select all" box (data-select-all="<name>") ticks the form's boxes of that name; hidden
+  // until JS can make it work, and kept in step when single boxes change.
+  function selectAll() {
+    document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+      var boxes = all.form.querySelectorAll(
+        "input[type=checkbox][name='" + all.getAttribute("data-select-all") + "']"
+      );
+      var sync = function () {
+        var ticked = Array.prototype.filter.call(boxes, function (box) {
+          return box.checked;
+        }).length;
+        all.checked = ticked === boxes.length && ticked > 0;
+        all.indeterminate = ticked > 0 && ticked < boxes.length;
+      };
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) {
+          box.checked = all.checked;
+        });
+      });
+      boxes.forEach(function (box) {
+        box.addEventListener("change", sync);
+      });
+      sync();
+    });
+  }
+
   function start() {
     focusErrorSummary();
     linkErrorSummary();
     copyButtons();
     confirmDestructive();
     singleSubmit();
+    selectAll();
   }
 
   if (document.readyState === "loading") {

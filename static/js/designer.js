@@ -1,5 +1,6 @@
-/* Questionnaire designer enhancements: drag and drop reordering, focus kept on move buttons.
-   Without this file every action works through the up/down buttons and plain forms. */
+/* Questionnaire designer enhancements: drag and drop reordering, focus kept on move buttons,
+   scale labels that follow the number of points, the condition builder's answers shown as soon
+   as a question is chosen. Without this file every action works through plain forms. */
 (function () {
   "use strict";
 
@@ -25,13 +26,16 @@
     if (!part) {
       return;
     }
-    var buttons = part.querySelectorAll(":scope > .part-actions .move-form button, :scope > .section-head .move-form button");
+    var buttons = part.querySelectorAll(
+      ":scope > .part-actions .move-form button, :scope > .section-head .move-form button"
+    );
     var wanted = Array.prototype.find.call(buttons, function (b) { return b.value === parts[1] && !b.disabled; });
     var fallback = Array.prototype.find.call(buttons, function (b) { return !b.disabled; });
     var button = wanted || fallback;
     if (!button) {
       return;
     }
+    button.closest("details").open = true;
     // After the load event: scrolling to the URL's #fragment would otherwise take focus away.
     var focus = function () {
       window.setTimeout(function () { button.focus(); }, 0);
@@ -81,7 +85,8 @@
       handle.textContent = "⋮⋮";
       handle.title = label;
       handle.setAttribute("aria-hidden", "true");
-      item.insertBefore(handle, item.firstChild);
+      var meta = item.querySelector(".item-meta");
+      meta.insertBefore(handle, meta.firstChild);
       handle.draggable = true;
       handle.addEventListener("dragstart", function (event) {
         dragged = item;
@@ -127,11 +132,112 @@
     }
   }
 
+  // A new rating item starts on the library's agree scale. When the number of points changes,
+  // labels that are still the library's (or empty) follow it; labels someone typed stay.
+  function followScaleLength(fieldset) {
+    var presets = JSON.parse(fieldset.getAttribute("data-agree-anchors"));
+    var points = fieldset.querySelector("select[name=points]");
+    function isLibraryText(language, text) {
+      return text === "" || Object.keys(presets).some(function (count) {
+        return presets[count][language] === text;
+      });
+    }
+    points.addEventListener("change", function () {
+      fieldset.querySelectorAll("textarea[name^='anchors-']").forEach(function (area) {
+        var language = area.name.slice("anchors-".length);
+        var wanted = (presets[points.value] || {})[language];
+        if (wanted !== undefined && isLibraryText(language, area.value.replace(/\r\n/g, "\n").trim())) {
+          area.value = wanted;
+        }
+      });
+    });
+  }
+
+  // The condition builder: choosing a question swaps in its comparisons and answers (from the
+  // <template> the server wrote for it) instead of the round trip of "Show its answers"; the
+  // answer field hides while the comparison needs none.
+  function enhanceConditionBuilder(form) {
+    form.querySelectorAll("[data-without-js]").forEach(function (element) {
+      element.hidden = true;
+    });
+    function showAnswerField(clause) {
+      var op = clause.querySelector("[data-clause-op]");
+      var value = clause.querySelector("[data-clause-value]");
+      value.hidden = op.value === "answered" || op.value === "unanswered";
+    }
+    function swapBody(clause, question) {
+      var template = form.querySelector(
+        "template[data-clause-template='" + window.CSS.escape(question.value) + "']"
+      );
+      var body = clause.querySelector("[data-clause-body]");
+      var previous = body.querySelector("[data-clause-op]").value;
+      var fresh = template.content.cloneNode(true);
+      var number = clause.getAttribute("data-clause");
+      fresh.querySelectorAll("[id], [name], [for], [aria-describedby]").forEach(function (element) {
+        ["id", "name", "for", "aria-describedby"].forEach(function (attribute) {
+          var value = element.getAttribute(attribute);
+          if (value !== null) {
+            element.setAttribute(attribute, value.replace(/__i__/g, number));
+          }
+        });
+      });
+      body.replaceChildren(fresh);
+      var op = body.querySelector("[data-clause-op]");
+      if (Array.prototype.some.call(op.options, function (option) { return option.value === previous; })) {
+        op.value = previous;
+      }
+    }
+    form.addEventListener("change", function (event) {
+      var clause = event.target.closest("[data-clause]");
+      if (!clause) {
+        return;
+      }
+      if (event.target.matches("[data-clause-question]")) {
+        swapBody(clause, event.target);
+      }
+      showAnswerField(clause);
+    });
+    form.querySelectorAll("[data-clause]").forEach(showAnswerField);
+  }
+
+  // One actions menu open at a time; Escape or a click elsewhere closes it (Escape puts focus
+  // back on its button).
+  function manageMenus(root) {
+    var menus = root.querySelectorAll("[data-part-menu]");
+    menus.forEach(function (menu) {
+      menu.addEventListener("toggle", function () {
+        if (menu.open) {
+          menus.forEach(function (other) {
+            if (other !== menu) {
+              other.open = false;
+            }
+          });
+        }
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      var open = root.querySelector("[data-part-menu][open]");
+      if (event.key === "Escape" && open) {
+        open.open = false;
+        open.querySelector("summary").focus();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      var open = root.querySelector("[data-part-menu][open]");
+      if (open && !open.contains(event.target)) {
+        open.open = false;
+      }
+    });
+  }
+
   function start() {
+    document.querySelectorAll("[data-agree-anchors]").forEach(followScaleLength);
+    document.querySelectorAll("[data-condition-builder]").forEach(enhanceConditionBuilder);
     var root = document.querySelector("[data-designer][data-editable]");
     if (!root) {
       return;
     }
+    manageMenus(root);
     rememberMoveButtons(root);
     enableDragging(root);
   }

@@ -20,10 +20,24 @@ MAX_ROWS = 50_000
 MAX_COLUMNS = 50
 MAX_CELL_CHARS = 500
 MAX_ID_CHARS = 100
+MAX_NAME_CHARS = 200
 MAX_XLSX_UNPACKED = 60 * 1024 * 1024
 ID_COLUMNS = ("external_id", "id", "customer_id", "customer id", "客户编号", "编号")
 EMAIL_COLUMNS = ("email", "e-mail", "mail", "邮箱", "电子邮件")
 PHONE_COLUMNS = ("phone", "mobile", "telephone", "电话", "手机")
+NAME_COLUMNS = ("name", "full name", "full_name", "姓名", "称呼")
+LANGUAGE_COLUMNS = ("language", "lang", "locale", "语言")
+LANGUAGE_NAMES = {
+    "english": "en",
+    "英文": "en",
+    "英语": "en",
+    "chinese": "zh-CN",
+    "中文": "zh-CN",
+    "简体中文": "zh-CN",
+    "汉语": "zh-CN",
+    "繁體中文": "zh-TW",
+}
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
 _INTEGER = re.compile(r"^-?\d{1,15}$")
@@ -48,7 +62,8 @@ class RowProblem:
     row: int
     """The row number as a spreadsheet shows it (the header is row 1)."""
     code: str
-    """``missing_id``, ``duplicate_id``, ``bad_email``, ``bad_phone`` or ``too_long``."""
+    """``missing_id``, ``duplicate_id``, ``bad_email``, ``bad_phone``, ``bad_language`` or
+    ``too_long``."""
     column: str = ""
     value: str = ""
 
@@ -56,7 +71,8 @@ class RowProblem:
 @dataclass
 class ContactFile:
     rows: list[dict[str, Any]] = field(default_factory=list)
-    """``external_id``, ``email``, ``phone``, ``attributes``: ready for ``add_contacts``."""
+    """``external_id``, ``email``, ``phone``, ``name``, ``language``, ``attributes``: ready for
+    ``add_contacts``."""
     problems: list[RowProblem] = field(default_factory=list)
     attribute_names: list[str] = field(default_factory=list)
 
@@ -159,6 +175,25 @@ def _typed(value: str) -> Any:
     return value
 
 
+def normalise_language(value: str) -> str | None:
+    """A language as a contact file writes it, as a BCP-47 tag: ``zh_CN`` -> ``zh-CN``,
+    ``Chinese`` or ``中文`` -> ``zh-CN``, ``EN`` -> ``en``; None for what is not a language."""
+    text = value.strip()
+    named = LANGUAGE_NAMES.get(text.lower())
+    if named:
+        return named
+    tag = text.replace("_", "-").lower()
+    if not _LANGUAGE_TAG.match(tag):
+        return None
+    primary, *rest = tag.split("-")
+    # Region subtags are upper case, script subtags title case (zh-Hans-CN).
+    return "-".join([primary, *(part.upper() if len(part) == 2 else part.title() for part in rest)])
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    return next((header.index(name) for name in names if name in header), None)
+
+
 def _contacts(table: list[list[Any]]) -> ContactFile:
     while table and not any(_cell(value) for value in table[-1]):
         table.pop()
@@ -170,12 +205,14 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
         if column and column in seen:
             raise ContactFileRejected("duplicate_column", column=column)
         seen.add(column)
-    id_index = next((header.index(c) for c in ID_COLUMNS if c in header), None)
+    id_index = _column(header, ID_COLUMNS)
     if id_index is None:
         raise ContactFileRejected("no_id_column", expected=ID_COLUMNS[0])
-    email_index = next((header.index(c) for c in EMAIL_COLUMNS if c in header), None)
-    phone_index = next((header.index(c) for c in PHONE_COLUMNS if c in header), None)
-    special = {id_index, email_index, phone_index}
+    email_index = _column(header, EMAIL_COLUMNS)
+    phone_index = _column(header, PHONE_COLUMNS)
+    name_index = _column(header, NAME_COLUMNS)
+    language_index = _column(header, LANGUAGE_COLUMNS)
+    special = {id_index, email_index, phone_index, name_index, language_index}
     attributes = [(i, column) for i, column in enumerate(header) if column and i not in special]
     result = ContactFile(attribute_names=[column for _i, column in attributes])
     first_row: dict[str, int] = {}
@@ -184,6 +221,14 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
         if not any(cells):
             continue
         problems = _row_problems(number, header, cells, id_index, email_index, phone_index)
+        language = None
+        if language_index is not None and cells[language_index]:
+            written = cells[language_index]
+            language = normalise_language(written)
+            if language is None:
+                problems.append(RowProblem(number, "bad_language", header[language_index], written))
+        if name_index is not None and len(cells[name_index]) > MAX_NAME_CHARS:
+            problems.append(RowProblem(number, "too_long", header[name_index]))
         external_id = cells[id_index]
         if external_id and external_id in first_row:
             problems.append(RowProblem(number, "duplicate_id", header[id_index], external_id))
@@ -196,6 +241,8 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
                 "external_id": external_id,
                 "email": cells[email_index] if email_index is not None else None,
                 "phone": cells[phone_index] if phone_index is not None else None,
+                "name": cells[name_index] if name_index is not None else None,
+                "language": language,
                 "attributes": {column: _typed(cells[i]) for i, column in attributes if cells[i]},
             }
         )

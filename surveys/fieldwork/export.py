@@ -1,5 +1,6 @@
-"""The raw data of a wave: one row per response (partial and excluded too), with metadata,
-quality flags, the contact's attributes and one column per item code.
+"""The raw data of a wave: one row per response (partial and excluded too), with metadata (the
+reason of each exclusion too), quality flags, the contact's attributes and one column per item
+code.
 
 Writing the files (CSV with BOM, XLSX, formula cells neutralised) is :mod:`reports.exports`'s
 job; this module only assembles the table.
@@ -13,7 +14,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from surveys.fieldwork.data import METADATA_COLUMNS, responses_dataframe
-from surveys.fieldwork.models import Contact, Wave
+from surveys.fieldwork.models import Contact, Response, Wave
 from surveys.fieldwork.quality import flag_lists, quality_flags
 from surveys.fieldwork.service import definition_for
 
@@ -31,9 +32,25 @@ def raw_frame(session: Session, wave: Wave) -> pd.DataFrame:
     ]
     for column in ("started_at", "submitted_at"):
         meta[column] = meta[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if "excluded" in meta:
+        reasons = _exclusion_reasons(session, wave.id)
+        meta.insert(
+            meta.columns.get_loc("excluded") + 1,
+            "exclusion_reason",
+            [reasons.get(int(response_id)) for response_id in meta["response_id"]],
+        )
     attributes = contact_attributes(session, wave.study_id, data["contact"])
     items = data[answers].map(_cell)
     return pd.concat([meta, attributes, items], axis=1)
+
+
+def _exclusion_reasons(session: Session, wave_id: int) -> dict[int, str]:
+    rows = session.exec(
+        select(Response.id, Response.exclusion_reason).where(
+            Response.wave_id == wave_id, Response.exclusion_reason.is_not(None)
+        )
+    ).all()
+    return {response_id: reason for response_id, reason in rows}
 
 
 def _metadata(data: pd.DataFrame) -> list[str]:

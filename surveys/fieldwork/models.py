@@ -26,11 +26,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _enum(enum: type[StrEnum]) -> Column:
+def _enum(enum: type[StrEnum], *, server_default: str | None = None) -> Column:
     # VARCHAR, not a native enum type: nothing to migrate when a value is added.
     return Column(
         SAEnum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         nullable=False,
+        server_default=server_default,
     )
 
 
@@ -44,8 +45,8 @@ def _now() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-def _json() -> Column:
-    return Column(JsonColumnType, nullable=False)
+def _json(*, server_default: str | None = None) -> Column:
+    return Column(JsonColumnType, nullable=False, server_default=server_default)
 
 
 class WaveStatus(StrEnum):
@@ -68,6 +69,13 @@ class ResponseStatus(StrEnum):
     complete = "complete"
 
 
+class QuotaSource(StrEnum):
+    contact = "contact"
+    """Quota cells are a contact attribute's values: only invited (or phoned) contacts count."""
+    answer = "answer"
+    """Quota cells are the options of a question: every respondent counts, public link too."""
+
+
 class Wave(SQLModel, table=True):
     """One fielding of a published questionnaire version in a study (e.g. "2026-Q3")."""
 
@@ -87,9 +95,19 @@ class Wave(SQLModel, table=True):
     status: WaveStatus = Field(default=WaveStatus.draft, sa_column=_enum(WaveStatus))
     public_slug: str = Field(max_length=64, unique=True, index=True)
     quota_attribute: str | None = Field(default=None, max_length=64)
-    """The contact attribute quotas are set on (e.g. ``tier``), or None."""
+    """What quotas are set on: a contact attribute (e.g. ``tier``) or a question's code, by
+    ``quota_source``; None without quotas."""
+    quota_source: QuotaSource = Field(
+        default=QuotaSource.contact,
+        sa_column=_enum(QuotaSource, server_default=QuotaSource.contact.value),
+    )
     quotas: dict[str, int] = Field(default_factory=dict, sa_column=_json())
-    """Attribute value -> number of complete responses wanted (e.g. ``{"gold": 200}``)."""
+    """Attribute value (or answer) -> number of complete responses wanted (``{"gold": 200}``)."""
+    mail_texts: dict[str, dict[str, dict[str, str]]] = Field(
+        default_factory=dict, sa_column=_json(server_default="{}")
+    )
+    """The researcher's own e-mail texts: kind (``invitation``, ``reminder``) -> language ->
+    ``{"subject": ..., "body": ...}``; what is missing is the platform's default text."""
     created_at: datetime = _now()
 
 
@@ -109,12 +127,19 @@ class Contact(SQLModel, table=True):
     """Random id used in analysis data instead of the customer's own id."""
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    """How e-mails address the contact (the contact file's ``name`` column)."""
+    language: str | None = Field(default=None, max_length=20)
+    """The language the contact is written to and first shown the questionnaire in (a BCP-47
+    tag as the file gives it, e.g. ``en`` or ``zh-CN``); None: the questionnaire's first."""
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    opted_out_at: datetime | None = _moment()
+    """Set when the contact follows the opt-out link of an e-mail: no further invitations."""
     created_at: datetime = _now()
 
 
 class WaveInvitation(SQLModel, table=True):
-    """A contact's personal link to one wave; only a hash of its token is stored."""
+    """A contact's invitation to one wave, reached through any of its links."""
 
     __tablename__ = "wave_invitation"
     __table_args__ = (UniqueConstraint("wave_id", "contact_id", name="uq_invitation_wave_contact"),)
@@ -123,12 +148,32 @@ class WaveInvitation(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     wave_id: int = Field(foreign_key="wave.id", index=True, ondelete="CASCADE")
     contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
-    token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = _now()
     expires_at: datetime | None = _moment()
+    emailed_at: datetime | None = _moment()
+    """When the invitation e-mail went out (None: not e-mailed, e.g. a link handed out)."""
+    reminded_at: datetime | None = _moment()
+    """When the latest reminder e-mail went out."""
     used_at: datetime | None = _moment()
     """Set, once, by the conditional update that completes the invitation's response."""
     response_id: int | None = Field(default=None, index=True)
+
+
+class InvitationLink(SQLModel, table=True):
+    """One personal link of an invitation; only a hash of its token is stored.
+
+    The invitation, each reminder and each download of links carry a link of their own (the
+    raw token is never stored, so it cannot be sent again); every one of them stays valid and
+    leads to the invitation's one response.
+    """
+
+    __tablename__ = "invitation_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    invitation_id: int = Field(foreign_key="wave_invitation.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _now()
 
 
 class StudyConsent(SQLModel, table=True):
@@ -175,6 +220,8 @@ class Response(SQLModel, table=True):
     status: ResponseStatus = Field(default=ResponseStatus.partial, sa_column=_enum(ResponseStatus))
     excluded: bool = False
     """Set by a researcher (e.g. quality flags); excluded responses stay out of analysis."""
+    exclusion_reason: str | None = Field(default=None, max_length=200)
+    """Why the researcher excluded the response (kept with the data for the methods report)."""
     current_page: int = 0
     """Index of the section the respondent is on (where a resume link leads)."""
     resume_token_hash: str | None = Field(default=None, max_length=64, unique=True)

@@ -2,7 +2,7 @@
 
 Erasure (a data subject's request) removes the contact, every response linked to them and the
 e-mails queued to their address. Retention keeps the research data but not the person: after a
-study's retention period the contact's e-mail, phone, attributes and own id are removed and
+study's retention period the contact's e-mail, phone, name, attributes and own id are removed and
 their responses stay, linked only to the random pseudonym.
 """
 
@@ -103,6 +103,7 @@ def anonymise_expired_contacts(session: Session, *, study_id: int, cutoff: datet
         contact.external_id = ANONYMISED_PREFIX + contact.pseudonym
         contact.email = None
         contact.phone = None
+        contact.name = None
         contact.attributes = {}
         session.add(contact)
     session.flush()

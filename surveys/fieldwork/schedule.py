@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel import Session, select
 
@@ -184,18 +184,30 @@ def prepare_next_wave(
     ).first()
     if not is_due(session, schedule, now=now) or taken is not None:
         return None
-    wave = service.create_wave(
-        session,
-        study_id=study_id,
-        organisation_id=schedule.organisation_id,
-        version_id=version.id,
-        name=period.name,
-        opens_at=period.start,
-        closes_at=period.end,
-        target=latest.target if latest else None,
-        quota_attribute=latest.quota_attribute if latest else None,
-        quotas=latest.quotas if latest else None,
-    )
+    fields: dict[str, Any] = {
+        "study_id": study_id,
+        "organisation_id": schedule.organisation_id,
+        "version_id": version.id,
+        "name": period.name,
+        "opens_at": period.start,
+        "closes_at": period.end,
+        "target": latest.target if latest else None,
+        "mail_texts": latest.mail_texts if latest else None,
+    }
+    quotas: dict[str, Any] = {}
+    if latest is not None:
+        quotas = {
+            "quota_source": latest.quota_source,
+            "quota_attribute": latest.quota_attribute,
+            "quotas": latest.quotas,
+        }
+    try:
+        wave = service.create_wave(session, **fields, **quotas)
+    except service.InvalidWave as error:
+        if set(error.problems) != {"quotas"}:
+            raise
+        # The new version no longer asks the quota question: the researcher sets new quotas.
+        wave = service.create_wave(session, **fields)
     # Links are (re)issued with fresh tokens when the invitations are mailed or downloaded.
     service.issue_invitations(
         session, wave, _panel(session, study_id, latest), expires_at=period.end

@@ -37,6 +37,7 @@ from surveys.definition import (
     ShortTextItem,
     SingleChoiceItem,
     Variable,
+    shown_rows,
 )
 
 DEFECTS = ("speeding", "straightlining", "attention")
@@ -114,9 +115,25 @@ class SimulatedResponse:
     latent: dict[str, float]
 
 
+SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴")
+GIVEN_NAMES = ("芳", "伟", "娜", "敏", "静", "磊", "洋", "婷", "强", "丽", "军")
+FIRST_NAMES = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Jamie")
+LAST_NAMES = ("Chen", "Smith", "Lee", "Brown", "Wong", "Taylor", "Lin", "Clark", "Ng")
+
+
+def _person(number: int) -> tuple[str, str]:
+    """(name, language) of customer ``number``: one in four writes English. Derived from the
+    number, not the random stream, so the other attributes stay what they were."""
+    if number % 4 == 0:
+        name = f"{FIRST_NAMES[number % len(FIRST_NAMES)]} {LAST_NAMES[number % len(LAST_NAMES)]}"
+        return name, "en"
+    return f"{SURNAMES[number % len(SURNAMES)]}{GIVEN_NAMES[number % len(GIVEN_NAMES)]}", "zh-CN"
+
+
 def simulate_contacts(count: int, *, seed: int) -> list[dict[str, Any]]:
-    """Customer records: ``external_id``, ``email`` and ``attributes`` (tier, region, tenure in
-    years, yearly spend in yuan); gold customers stay longer and spend more."""
+    """Customer records: ``external_id``, ``email``, ``name``, ``language`` and ``attributes``
+    (tier, region, tenure in years, yearly spend in yuan); gold customers stay longer and spend
+    more."""
     rng = np.random.default_rng(seed)
     tiers = rng.choice(TIERS, size=count, p=(0.2, 0.35, 0.45))
     contacts = []
@@ -124,10 +141,13 @@ def simulate_contacts(count: int, *, seed: int) -> list[dict[str, Any]]:
         level = {"gold": 2, "silver": 1, "bronze": 0}[str(tier)]
         tenure = int(min(15, rng.gamma(2.0 + level, 1.2)))
         spend = round(float(rng.lognormal(math.log(1500 * 2.2**level), 0.5)), -1)
+        name, language = _person(number)
         contacts.append(
             {
                 "external_id": f"C{number:05d}",
                 "email": f"customer{number:05d}@contoso.example",
+                "name": name,
+                "language": language,
                 "attributes": {
                     "tier": str(tier),
                     "region": str(rng.choice(REGIONS)),
@@ -362,8 +382,8 @@ def _shown_answers(definition: QuestionnaireDefinition, answers: Mapping[str, An
         for item in section.items:
             if not section_visible or not evaluate(item.condition, context):
                 continue
-            codes = [row.code for row in item.rows] if isinstance(item, MatrixItem) else [item.code]
-            context.update({code: answers[code] for code in codes if code in answers})
+            rows = shown_rows(item, context) if isinstance(item, MatrixItem) else [item]
+            context.update({row.code: answers[row.code] for row in rows if row.code in answers})
     return context
 
 

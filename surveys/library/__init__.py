@@ -3,12 +3,13 @@
 The content lives in ``scales.json`` (constructs with their items in English and Chinese, the
 NPS item, screening and attention-check items, the demographics/customer block) and
 ``templates.json`` (four complete questionnaires with a structural model). ``[Co.]`` stands for
-the company a study is about and is replaced when an entry is used.
+the company a study is about and is replaced when an entry is used: by one name, or by the
+company's name in each language (``{"en": "Fabrikam Coffee", "zh-CN": "Fabrikam咖啡"}``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,12 +24,15 @@ from surveys.definition import (
     LikertScale,
     MatrixItem,
     MatrixRow,
+    NpsItem,
     QuestionnaireDefinition,
     Section,
     Texts,
 )
 
 COMPANY_PLACEHOLDER = "[Co.]"
+CompanyName = str | Mapping[str, str]
+"""One name for every language, or a name per language tag."""
 LIBRARY_LANGUAGES = ("zh-CN", "en")
 DEFAULT_TEMPLATE = "svl"
 AGREE_SCALE = "agree7"
@@ -144,16 +148,25 @@ def entries() -> list[LibraryEntry]:
     return result
 
 
-def localise(texts: Texts, *, company_name: str, languages: Sequence[str]) -> Texts:
-    """``texts`` restricted to ``languages`` with ``[Co.]`` replaced by the company name."""
+def company_in(company_name: CompanyName, language: str) -> str:
+    """The company's name in ``language``: its own, else the first one given."""
+    if isinstance(company_name, str):
+        return company_name.strip()
+    names = [name.strip() for name in company_name.values() if name.strip()]
+    return (company_name.get(language) or "").strip() or (names[0] if names else "")
+
+
+def localise(texts: Texts, *, company_name: CompanyName, languages: Sequence[str]) -> Texts:
+    """``texts`` restricted to ``languages`` with ``[Co.]`` replaced by the company name (in
+    each language)."""
     return {
-        language: texts[language].replace(COMPANY_PLACEHOLDER, company_name)
+        language: texts[language].replace(COMPANY_PLACEHOLDER, company_in(company_name, language))
         for language in languages
         if language in texts
     }
 
 
-def _localise_tree(value: Any, *, company_name: str, languages: Sequence[str]) -> Any:
+def _localise_tree(value: Any, *, company_name: CompanyName, languages: Sequence[str]) -> Any:
     """Localise every text dict (a dict keyed by library languages) inside a JSON tree."""
     if isinstance(value, dict):
         if value and set(value) <= set(LIBRARY_LANGUAGES):
@@ -170,7 +183,7 @@ def _localise_tree(value: Any, *, company_name: str, languages: Sequence[str]) -
 _ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
 
 
-def _localised_item(item: Item, *, company_name: str, languages: Sequence[str]) -> Item:
+def _localised_item(item: Item, *, company_name: CompanyName, languages: Sequence[str]) -> Item:
     data = _localise_tree(item.model_dump(), company_name=company_name, languages=languages)
     return _ITEM_ADAPTER.validate_python(data)
 
@@ -183,14 +196,41 @@ def _construct(source: LibraryConstruct, **options: Any) -> Construct:
     )
 
 
-def agree_scale(*, languages: Sequence[str]) -> LikertScale:
-    """The library's 7-point agree scale in ``languages``."""
-    scale = _scales().scales[AGREE_SCALE]
+def agree_scale(*, languages: Sequence[str], points: int = 7) -> LikertScale:
+    """The library's agree scale of ``points`` points in ``languages``: every point labelled
+    where the library has that length (5 and 7), else only the two ends."""
+    scales = {scale.points: scale for scale in _scales().scales.values()}
+    default = _scales().scales[AGREE_SCALE]
+    scale = scales.get(points) or default.model_copy(
+        update={"points": points, "anchors": [default.anchors[0], default.anchors[-1]]}
+    )
     data = _localise_tree(scale.model_dump(), company_name="", languages=languages)
     return LikertScale.model_validate(data)
 
 
-def build_entry(code: str, *, company_name: str, languages: Sequence[str]) -> LibraryInsert:
+def starter_fields(item_type: str, *, languages: Sequence[str]) -> dict[str, Any]:
+    """The texts an item written from scratch starts with, as item data, in ``languages``.
+
+    Rating items and matrices get the 7-point agree scale (a matrix also the usual question
+    above its statements); NPS items the library's end labels. Other types start empty.
+    """
+    options: dict[str, Any] = {"company_name": "", "languages": languages}
+    data = _scales()
+    if item_type in ("likert", "matrix"):
+        fields: dict[str, Any] = {"scale": agree_scale(languages=languages).model_dump()}
+        if item_type == "matrix":
+            fields["label"] = localise(data.matrix_label, **options)
+        return fields
+    if item_type == "nps":
+        nps = next(item for item in data.items if isinstance(item, NpsItem))
+        return {
+            "low_label": localise(nps.low_label, **options),
+            "high_label": localise(nps.high_label, **options),
+        }
+    return {}
+
+
+def build_entry(code: str, *, company_name: CompanyName, languages: Sequence[str]) -> LibraryInsert:
     """The items (and constructs) that adding library entry ``code`` inserts.
 
     A construct becomes a matrix of all its items on the 7-point agree scale; a construct's
@@ -201,9 +241,9 @@ def build_entry(code: str, *, company_name: str, languages: Sequence[str]) -> Li
     KeyError
         When ``code`` is not a library entry.
     """
-    if not company_name.strip():
+    if not all(company_in(company_name, language) for language in languages):
         raise ValueError("a company name is needed to fill in [Co.]")
-    options: dict[str, Any] = {"company_name": company_name.strip(), "languages": languages}
+    options: dict[str, Any] = {"company_name": company_name, "languages": languages}
     data = _scales()
     scale = agree_scale(languages=languages)
     for construct in data.constructs:
@@ -264,7 +304,7 @@ def _merge_constructs(target: list[Construct], new: Iterable[Construct]) -> None
 def create_from_template(
     template_code: str = DEFAULT_TEMPLATE,
     *,
-    company_name: str,
+    company_name: CompanyName,
     languages: Sequence[str] = LIBRARY_LANGUAGES,
 ) -> QuestionnaireDefinition:
     """A complete questionnaire (sections, constructs, model) from a model template.
@@ -283,7 +323,7 @@ def create_from_template(
     template = next((t for t in _templates().templates if t.code == template_code), None)
     if template is None:
         raise KeyError(template_code)
-    options: dict[str, Any] = {"company_name": company_name.strip(), "languages": languages}
+    options: dict[str, Any] = {"company_name": company_name, "languages": languages}
     constructs_used: list[Construct] = []
     sections = []
     for section in template.sections:

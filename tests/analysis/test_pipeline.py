@@ -27,7 +27,8 @@ CONSTRUCTS = {
 AGREEMENT = 0.002
 TOP_LEVEL = {
     "n_rows", "n_used", "dropped", "missing", "warnings", "fit", "measurement_fit", "estimates",
-    "r2", "reliability", "htmt", "fornell_larcker", "correlations", "descriptives",
+    "r2", "reliability", "htmt", "fornell_larcker", "correlations", "descriptives", "estimator",
+    "test", "se", "ordered",
 }  # fmt: skip
 
 
@@ -51,6 +52,12 @@ def document(result) -> dict:
 
 def test_document_shape(document):
     assert set(document) == TOP_LEVEL | {"nps", "groups"}
+    assert (document["estimator"], document["test"], document["se"]) == (
+        "ML",
+        "standard",
+        "standard",
+    )
+    assert document["ordered"] == []
     assert document["n_rows"] == 800
     assert document["n_used"] == LAVAAN["nobs"] == 538
     assert sum(row["n"] for row in document["dropped"]) == 800 - 538
@@ -254,3 +261,60 @@ def test_bad_input(survey):
         analyze(survey, model="loy1 ~ sat1 + val1")
     with pytest.raises(ValueError, match="bootstrap"):
         analyze(survey, model=MODEL, bootstrap=-1)
+
+
+ORDINAL = json.loads((HERE / "reference" / "loyalty_ordinal.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def ordinal_document() -> dict:
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    result = analyze(survey, model=ORDINAL["model"], ordered=True, scale_min=1, scale_max=5)
+    return json.loads(json.dumps(result.to_dict(), allow_nan=False))
+
+
+def test_ordered_items_are_analysed_by_wlsmv(ordinal_document):
+    """The JSON says what was used and carries lavaan's scaled/robust measures and thresholds."""
+    document = ordinal_document
+    assert set(document) == TOP_LEVEL
+    assert (document["estimator"], document["test"], document["se"]) == (
+        "WLSMV", "scaled.shifted", "robust.sem",
+    )  # fmt: skip
+    assert document["ordered"] == ORDINAL["sample"]["names"]
+    fit = document["fit"]
+    for name in ("chisq", "chisq.scaled", "chisq.scaling.factor", "cfi.scaled", "tli.scaled",
+                 "rmsea.scaled", "cfi.robust", "rmsea.robust", "srmr"):  # fmt: skip
+        assert fit[name.replace(".", "_")] == pytest.approx(ORDINAL["fit"][name], abs=AGREEMENT)
+    assert fit["chisq_shift_parameters"] == pytest.approx(ORDINAL["shift_parameter"], abs=0.01)
+    assert fit["loglik"] is None  # no likelihood with DWLS
+    thresholds = [row for row in document["estimates"] if row["op"] == "|"]
+    assert len(thresholds) == 44
+    expected = {(r["lhs"], r["rhs"]): r for r in ORDINAL["estimates"] if r["op"] == "|"}
+    for row in thresholds:
+        reference = expected[(row["lhs"], row["rhs"])]
+        assert row["est"] == pytest.approx(reference["est"], abs=AGREEMENT)
+        assert row["se"] == pytest.approx(reference["se"], abs=AGREEMENT)
+    assert set(document["reliability"]["SAT"]) == {
+        "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "cr", "ave", "n_items",
+        "alpha_ordinal", "omega_categorical",
+    }  # fmt: skip
+    reference = json.loads((HERE / "reference" / "ordinal_reliability.json").read_text())
+    for construct, value in reference["loyalty_ordinal"]["omega_categorical"].items():
+        reliability = document["reliability"][construct]
+        assert reliability["omega_categorical"] == pytest.approx(value, abs=AGREEMENT)
+        assert reliability["alpha_ordinal"] > reliability["alpha"]
+
+
+def test_what_ordered_items_rule_out():
+    survey = pd.read_csv(HERE / "data" / "loyalty_ordinal.csv")
+    options = {"model": ORDINAL["model"], "ordered": ["sat1", "sat2"]}
+    with pytest.raises(ValueError, match="bootstrap intervals are not available"):
+        analyze(survey, **options, bootstrap=100)
+    with pytest.raises(ValueError, match="FIML needs continuous items"):
+        analyze(survey, **options, missing="fiml")
+    with pytest.raises(ValueError, match="unknown column"):
+        analyze(survey, model=ORDINAL["model"], ordered=["sat9"])
+    waves = survey.assign(wave=np.arange(len(survey)) % 2 + 1)
+    tested = analyze(waves, **options, invariance="wave").invariance["wave"]
+    assert tested.problem == "not_estimable" and "ordered items" in tested.detail
+    assert tested.sizes == {"1": 300, "2": 300}

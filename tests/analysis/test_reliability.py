@@ -9,12 +9,16 @@ import pytest
 
 from analysis.prepare import prepare
 from analysis.reliability import (
+    categorical_omega,
     composite_reliability,
     cronbach_alpha,
     item_total,
     omega_total,
+    ordinal_alpha,
     reliability,
 )
+from analysis.sem import fit_sem
+from analysis.syntax import parse_model
 
 HERE = Path(__file__).parent
 REFERENCE = json.loads((HERE / "reference" / "stats_reference.json").read_text())["reliability"]
@@ -132,3 +136,50 @@ def test_validation():
         item_total(data, constructs={"A": ["a", "z"]})
     with pytest.raises(ValueError, match="factor, item, std_all"):
         composite_reliability(pd.DataFrame({"loading": [0.7]}))
+
+
+ORDINAL = json.loads((HERE / "reference" / "ordinal_reliability.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["loyalty_ordinal", "ordinal_skewed"])
+def test_ordinal_alpha_and_categorical_omega_match_psych_and_semtools(name):
+    """Ordinal alpha (psych::alpha of psych::polychoric) and categorical omega
+    (semTools::compRelSEM of the WLSMV measurement model)."""
+    reference = ORDINAL[name]
+    data = pd.read_csv(HERE / "data" / f"{name}.csv")
+    constructs = {k: list(v) for k, v in parse_model(reference["model"]).latent.items()}
+    alpha = ordinal_alpha(data, constructs=constructs).set_index("construct")["alpha_ordinal"]
+    assert alpha.to_dict() == pytest.approx(reference["alpha_ordinal"], abs=AGREEMENT)
+    fit = fit_sem(data, reference["model"], ordered=True)
+    omega = categorical_omega(fit).set_index("construct")["omega_categorical"]
+    assert omega.to_dict() == pytest.approx(reference["omega_categorical"], abs=AGREEMENT)
+    # The ordinal versions exceed Cronbach's alpha of the raw 5-point codes.
+    raw = cronbach_alpha(data, constructs=constructs).set_index("construct")["alpha"]
+    assert (alpha > raw).all()
+
+    table = reliability(data, constructs=constructs, ordered=list(data.columns))
+    assert table.set_index("construct")["omega_categorical"].to_dict() == pytest.approx(
+        reference["omega_categorical"], abs=AGREEMENT
+    )
+    # CR and AVE come from the WLSMV loadings (of the latent responses).
+    cr = composite_reliability(fit.standardized_loadings()).set_index("construct")["cr"]
+    assert table.set_index("construct")["cr"].to_dict() == pytest.approx(cr.to_dict())
+
+
+def test_ordinal_reliability_needs_ordered_items():
+    data = pd.read_csv(HERE / "data" / "ordinal_skewed.csv")
+    with pytest.raises(ValueError, match="needs a model fitted with ordered items"):
+        categorical_omega(fit_sem(data, "F =~ y1 + y2 + y3"))
+    mixed = fit_sem(
+        data, "F1 =~ y1 + y2 + y3\nF2 =~ y5 + x1 + x2", ordered=["y1", "y2", "y3", "y5"]
+    )
+    omega = categorical_omega(mixed).set_index("construct")["omega_categorical"]
+    assert 0 < omega["F1"] < 1 and np.isnan(omega["F2"])  # semTools gives none for mixed items
+    table = reliability(
+        data,
+        constructs={"F1": ["y1", "y2", "y3"], "F2": ["y5", "x1", "x2"]},
+        ordered=["y1", "y2", "y3", "y5"],
+    ).set_index("construct")
+    assert np.isnan(table.loc["F2", "alpha_ordinal"]) and table.loc["F1", "alpha_ordinal"] > 0.5
+    plain = reliability(data, constructs={"F1": ["y1", "y2", "y3"]})
+    assert "alpha_ordinal" not in plain.columns

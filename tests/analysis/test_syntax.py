@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.errors import ModelSyntaxError
@@ -55,6 +57,27 @@ def test_modifiers_fixed_free_start_and_intercepts():
     assert spec.observed_variables == ("x1", "x2", "x3", "x4", "y", "x")
 
 
+def test_composites_with_formative_indicators():
+    spec = parse_model("QUAL <~ q1 + w*q2 +\n  q3\nSAT =~ s1 + s2\nSAT ~ QUAL")
+    assert spec.composites == {"QUAL": ("q1", "q2", "q3")}
+    assert spec.latent == {"SAT": ("s1", "s2")}
+    assert spec.latent_variables == ("QUAL", "SAT")
+    assert spec.observed_variables == ("q1", "q2", "q3", "s1", "s2")
+    assert [(r.lhs, r.op, r.rhs, r.label) for r in spec.rows[:2]] == [
+        ("QUAL", "<~", "q1", ""),
+        ("QUAL", "<~", "q2", "w"),
+    ]
+
+
+def test_covariance_based_fits_refuse_composites():
+    from analysis.sem import fit_sem
+
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame(rng.standard_normal((50, 4)), columns=["q1", "q2", "s1", "s2"])
+    with pytest.raises(ModelSyntaxError, match=r"line 1: the composite 'Q <~ \.\.\.' needs"):
+        fit_sem(data, "Q <~ q1 + q2\nS =~ s1 + s2\nS ~ Q")
+
+
 def test_multiple_left_hand_sides_and_unicode_names():
     spec = parse_model("满意 =~ s1 + s2 + s3\nv1 + v2 ~ 满意")
     assert spec.latent == {"满意": ("s1", "s2", "s3")}
@@ -81,10 +104,21 @@ def test_defined_parameters_are_evaluated_safely():
     assert spec.defined[3].expression.names == ("a", "c", "b")
 
 
+def test_thresholds_with_labels_fixed_values_and_continuation():
+    spec = parse_model("F =~ y1 + y2 + y3\ny1 | a*t1 + -1.5*t2 +\n  t3\nz | t1")
+    rows = [(row.lhs, row.rhs, row.label, row.fixed) for row in spec.rows if row.op == "|"]
+    assert rows == [
+        ("y1", "t1", "a", None), ("y1", "t2", "", -1.5), ("y1", "t3", "", None),
+        ("z", "t1", "", None),
+    ]  # fmt: skip
+    # A thresholded variable that is not an indicator is still an observed variable.
+    assert spec.observed_variables == ("y1", "y2", "y3", "z")
+
+
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        ("LOY =~ l1 + l2\nVAL SAT", 2, "expected an operator (=~, ~, ~~, :=) in 'VAL SAT'"),
+        ("LOY =~ l1 + l2\nVAL SAT", 2, "expected an operator (=~, <~, ~, ~~, |, :=) in 'VAL SAT'"),
         ("F =~ x1 + + x2", 1, "empty term"),
         ("F =~ x1 + 2x", 1, "not a valid variable name"),
         ("F =~ x1 + q(1)*x2", 1, "is not a label, a number, NA or start"),
@@ -93,12 +127,15 @@ def test_defined_parameters_are_evaluated_safely():
         ("y ~ a*x\nd := __import__(a)", 2, "unknown function '__import__'"),
         ("y ~ a*x\nd := (a + 1", 2, "expected ')'"),
         ("F =~ x1 + x2\n\nF =~ x1", 3, "already specified on line 1"),
-        ("F <~ x1 + x2", 1, "formative"),
+        ("F =~ x1 + x2\nF <~ x3", 2, "defined both by '=~' and by '<~'"),
+        ("F <~ F", 1, "relates a variable to itself"),
         ("a == b", 1, "equality constraints"),
         ("y ~ x\nx =~ 1", 2, "an intercept needs '~ 1'"),
         ("y ~ y", 1, "relates a variable to itself"),
         ("y ~ x + z\nw ~ x*z", 2, "label 'x' is also a variable name"),
         ("F =~ 1*NA*x1", 1, "both fixed and free"),
+        ("F =~ y1 + y2\ny1 | th1", 2, "thresholds are named t1, t2, ..."),
+        ("F =~ y1 + y2\nF | t1", 2, "'F' is a latent variable; only ordered observed items"),
     ],
 )
 def test_errors_carry_line_and_clear_message(text, line, fragment):

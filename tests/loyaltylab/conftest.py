@@ -4,11 +4,14 @@ and an open wave fielding it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.studies.models import Study
 from surveys import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
@@ -133,6 +136,30 @@ def publish(session: Session, study: Study, data: dict[str, Any]) -> Questionnai
     version = questionnaires.publish(session, study.organisation_id, questionnaire.id, user_id=None)
     session.commit()
     return version
+
+
+def open_wave(session: Session, study: Study, data: dict[str, Any], name: str) -> Wave:
+    """An open wave (no quotas) fielding questionnaire ``data``, published for it."""
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        version_id=publish(session, study, data).id,
+        name=name,
+    )
+    fieldwork.open_wave(session, wave)
+    session.commit()
+    return wave
+
+
+@pytest.fixture
+def researcher(
+    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
+) -> TestClient:
+    """The test client, signed in as a researcher of the organisation."""
+    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
+    login(client, "researcher@northwind.example")
+    return client
 
 
 @pytest.fixture

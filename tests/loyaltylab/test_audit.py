@@ -27,10 +27,14 @@ def test_exports_and_role_changes_are_recorded_and_shown_to_owners_only(
     wave: Any,
     owner: Any,
     organisation: Organisation,
+    client_organisation: Organisation,
     make_member: Callable,
     login: Callable,
     csrf: Callable,
 ) -> None:
+    client_organisation.managing_organisation_id = organisation.id
+    session.add(client_organisation)
+    session.commit()
     researcher = make_member(organisation, email="r@northwind.example", role=Role.researcher)
     membership = session.exec(select(Membership).where(Membership.user_id == researcher.id)).one()
     browser = TestClient(app, base_url="https://testserver")
@@ -39,20 +43,24 @@ def test_exports_and_role_changes_are_recorded_and_shown_to_owners_only(
     token = csrf(browser, "/org/members")
     changed = browser.post(
         f"/org/members/{membership.id}/role",
-        data={"role": "client", "csrf_token": token},
+        data={"role": f"client:{client_organisation.id}", "csrf_token": token},
         follow_redirects=False,
     )
     assert changed.status_code == 303
     assert _actions(session) == ["export.responses", "member.role"]
     role_event = session.exec(select(AuditEvent).where(AuditEvent.action == "member.role")).one()
-    assert role_event.details == {"member": "r@northwind.example", "role": "client"}
+    assert role_event.details == {
+        "member": "r@northwind.example",
+        "role": "client",
+        "company": "Contoso Retail",
+    }
     assert role_event.user_id == owner.id and role_event.organisation_id == organisation.id
     page = browser.get("/org/audit")
     assert page.status_code == 200
     assert "Exported raw responses" in page.text and "r@northwind.example" in page.text
 
     other = TestClient(app, base_url="https://testserver")
-    login(other, "r@northwind.example")  # now a client of organisation A
+    login(other, "r@northwind.example")  # now a client of organisation A, for Contoso
     assert other.get("/org/audit").status_code == 403
 
 

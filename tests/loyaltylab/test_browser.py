@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
-from loyaltylab.app import create_app
+from loyaltylab.app import SERVER_OPTIONS, create_app
 from loyaltylab.db import make_engine
+from loyaltylab.mail import OutboxMessage
 from loyaltylab.settings import Settings
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -47,9 +48,28 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
+
+
+def mailed_link(database_url: str, to: str, path: str) -> str:
+    """The link of that kind in the newest mail to an address (as its reader would click)."""
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        bodies = session.exec(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.to == to)
+            .order_by(OutboxMessage.id.desc())
+        ).all()
+    engine.dispose()
+    return next(
+        link for body in bodies for link in re.findall(r"https?://\S+", body) if path in link
+    )
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url: str) -> Iterator[str]:
     """The app served by uvicorn on a free localhost port, with its own SQLite database."""
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
     migrate(database_url)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -57,9 +77,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env="test", database_url=database_url, secret_key="browser-" + "k" * 40, base_url=base_url
     )
     app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **SERVER_OPTIONS
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -80,7 +101,7 @@ def assert_no_horizontal_scroll(page) -> None:
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the viewport"
 
 
-def test_foundation_journey(chromium, screenshot, live_server: str) -> None:
+def test_foundation_journey(chromium, screenshot, live_server: str, database_url: str) -> None:
     from playwright.sync_api import expect
 
     context = chromium.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
@@ -105,6 +126,11 @@ def test_foundation_journey(chromium, screenshot, live_server: str) -> None:
     page.get_by_label("E-mail address").fill("li.wei@northwind.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Organisation").fill("Northwind Research")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    screenshot(page, "foundation-01b-signup-sent")
+    page.goto(mailed_link(database_url, "li.wei@northwind.example", "/signup/confirm/"))
+    expect(page.get_by_text("Northwind Research")).to_be_visible()
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(f"{live_server}/studies")
     expect(page.get_by_role("status")).to_contain_text("Your organisation is ready")
@@ -163,7 +189,7 @@ def test_foundation_journey(chromium, screenshot, live_server: str) -> None:
     for name, company, new_client, description in studies:
         page.goto("/studies/new")
         page.get_by_label("Study name").fill(name)
-        page.get_by_label("Company surveyed").fill(company)
+        page.get_by_label("In English", exact=True).fill(company)
         page.get_by_label("Description").fill(description)
         page.get_by_label("Or add a new client organisation").fill(new_client)
         if name.startswith("Customer"):
@@ -180,11 +206,11 @@ def test_foundation_journey(chromium, screenshot, live_server: str) -> None:
     # Members: an invitation link to copy, role labels from the catalog.
     page.get_by_role("link", name="Members").click()
     page.get_by_label("E-mail address").fill("zhang.min@northwind.example")
-    page.get_by_label("Role", exact=True).select_option("client")
+    page.get_by_label("Role", exact=True).select_option(label="Client of Contoso Retail")
     page.get_by_role("button", name="Create invitation link").click()
     expect(page.get_by_label("Invitation link")).to_have_value(re.compile(r"/invite/"))
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
-    expect(page.locator(".plain-list")).to_contain_text("Client")
+    expect(page.locator(".plain-list")).to_contain_text("Client of Contoso Retail")
     screenshot(page, "foundation-08-members")
 
     # The invited client joins; removing them asks first (data-confirm), and "no" keeps them.
@@ -214,6 +240,12 @@ def test_foundation_journey(chromium, screenshot, live_server: str) -> None:
     expect(page.get_by_role("status")).to_have_text("The member has been removed.")
     expect(page.get_by_role("cell", name="Zhang Min")).to_have_count(0)
     assert questions == ["Remove Zhang Min from Northwind Research?"] * 2
+
+    # The account page (the name in the top bar): this browser's session is listed and marked.
+    page.get_by_role("link", name="Li Wei").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    expect(page.get_by_role("row", name=re.compile("Chrome on Linux this device"))).to_have_count(1)
+    screenshot(page, "foundation-08b-account")
     assert console_errors == []
 
     # Phone: the same pages at 390 px, navigation wrapping without JS, no sideways scrolling.
@@ -242,7 +274,11 @@ def test_foundation_journey(chromium, screenshot, live_server: str) -> None:
     expect(mobile.get_by_role("heading", level=1)).to_contain_text("成员")
     assert_no_horizontal_scroll(mobile)
     screenshot(mobile, "foundation-12-phone-members-zh")
-    mobile.get_by_role("button", name="退出登录").click()
+    mobile.goto("/account")
+    expect(mobile.get_by_role("heading", level=1)).to_have_text("我的账户")
+    assert_no_horizontal_scroll(mobile)
+    screenshot(mobile, "foundation-12b-phone-account-zh")
+    mobile.get_by_role("button", name="退出登录", exact=True).click()
     expect(mobile.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(mobile.get_by_role("heading", level=1)).to_have_text("登录")
     assert_no_horizontal_scroll(mobile)

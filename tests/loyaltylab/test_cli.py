@@ -61,7 +61,9 @@ def test_migrate_then_serve_answers_healthz(cli_env: dict[str, str]) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine the imports alone (pandas, scipy, matplotlib) have
+        # taken over 30 s; a server that exits stops the wait at once.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

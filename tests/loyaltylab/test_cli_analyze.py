@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from loyaltylab.cli_analyze import analyze
+from tests.analysis.pls_support import ECSI_MODEL
 
 DATA = Path(__file__).resolve().parents[1] / "analysis" / "data" / "loyalty_segments.csv"
 MODEL = """
@@ -149,3 +150,112 @@ def _assert_one_line_error(result, named: str) -> None:
     assert lines[0].startswith("error: ")
     assert named in lines[0]
     assert "Traceback" not in result.output
+
+
+ORDINAL_DATA = DATA.parent / "loyalty_ordinal.csv"
+ORDINAL_MODEL = json.loads((DATA.parents[1] / "reference" / "loyalty_ordinal.json").read_text())[
+    "model"
+]
+
+
+def test_ordered_items_by_wlsmv(tmp_path):
+    model = tmp_path / "ordinal.lavaan"
+    model.write_text(ORDINAL_MODEL, encoding="utf-8")
+    out = tmp_path / "result.json"
+    result = run(ORDINAL_DATA, "--model", model, "--ordered", "all", "--json", out)
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert (document["estimator"], document["test"], document["se"]) == (
+        "WLSMV", "scaled.shifted", "robust.sem",
+    )  # fmt: skip
+    assert len(document["ordered"]) == 11
+    assert {"chisq_scaled", "chisq_scaling_factor", "cfi_scaled", "rmsea_robust"} <= set(
+        document["fit"]
+    )
+    assert any(row["op"] == "|" for row in document["estimates"])
+    # Names, repeated or comma-separated; the tables say what was fitted.
+    result = run(ORDINAL_DATA, "--model", model, "--ordered", "sat1,sat2", "--ordered", "sat3")
+    assert result.exit_code == 0, result.output
+    assert "Model fit (WLSMV, 3 ordered items)" in result.stdout
+    assert "scaled chi2(" in result.stdout
+    assert "ordinal alpha" not in result.stdout  # no construct has only ordered items
+    result = run(ORDINAL_DATA, "--model", model, "--ordered", "all")
+    assert "ordinal alpha" in result.stdout and "categorical omega" in result.stdout
+
+
+def test_ordered_errors_exit_2_with_one_line(tmp_path):
+    model = tmp_path / "ordinal.lavaan"
+    model.write_text(ORDINAL_MODEL, encoding="utf-8")
+    cases = [
+        (("--ordered", "all,sat1"), "'all' or item names"),
+        (("--ordered", "sat9"), "sat9"),
+        (("--ordered", "all", "--missing", "fiml"), "FIML needs continuous items"),
+        (("--ordered", "all", "--bootstrap", "10"), "bootstrap intervals are not available"),
+    ]
+    for args, named in cases:
+        _assert_one_line_error(run(ORDINAL_DATA, "--model", model, *args), named)
+
+
+ECSI = Path(__file__).resolve().parents[1] / "analysis" / "data" / "ecsi_satisfaction.csv"
+
+
+@pytest.fixture
+def ecsi_model(tmp_path) -> Path:
+    path = tmp_path / "ecsi.lavaan"
+    path.write_text(ECSI_MODEL, encoding="utf-8")
+    return path
+
+
+def test_pls_json_with_plspm_settings(tmp_path, ecsi_model):
+    out = tmp_path / "pls.json"
+    result = run(ECSI, "--model", ecsi_model, "--estimator", "PLS", "--pls-scheme", "centroid",
+                 "--pls-unscaled", "--scale-min", "0", "--scale-max", "10",
+                 "--json", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["estimator"] == "pls"
+    assert document["pls"] | {"iterations": None} == {
+        "scheme": "centroid", "scaled": False, "consistent": False, "tolerance": 1e-7,
+        "max_iterations": 300, "iterations": None, "omission_distance": 7,
+    }  # fmt: skip
+    # R plspm's ECSI tutorial (plspm-python's published outputs).
+    assert document["gof"] == pytest.approx(0.609741624338411, abs=1e-7)
+    assert document["r2"]["SAT"] == pytest.approx(0.707320949544597, abs=1e-6)
+    sat_val = next(r for r in document["estimates"] if (r["lhs"], r["rhs"]) == ("SAT", "VAL"))
+    assert (sat_val["op"], sat_val["se"]) == ("~", None)
+    assert sat_val["est"] == pytest.approx(0.589330650016017, abs=1e-6)
+    assert set(document["indices"]) == {"IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"}
+    assert document["importance_performance"]["target"] == "LOY"
+
+
+def test_pls_readable_report_with_bootstrap_and_plsc(ecsi_model):
+    result = run(ECSI, "--model", ecsi_model, "--estimator", "pls", "--consistent",
+                 "--bootstrap", "200", "--seed", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "consistent PLS (PLSc) path model: path weighting scheme, standardized items" in output
+    for title in ("Reliability and convergent validity", "Outer model", "HTMT and HTMT2",
+                  "Paths (f2 .02/.15/.35), bootstrap: 200 of 200 resamples",
+                  "R-squared and blindfolding Q2", "PLSpredict (10 folds x 10"):  # fmt: skip
+        assert title in output
+    assert "Satisfaction indices" not in output  # needs the scale range
+    again = run(ECSI, "--model", ecsi_model, "--estimator", "pls", "--consistent",
+                "--bootstrap", "200", "--seed", "4")  # fmt: skip
+    assert again.output == output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--consistent"], "--pls-scheme, --pls-unscaled and --consistent need --estimator pls"),
+        (["--estimator", "gls"], "--estimator must be ML or pls, not 'gls'"),
+        (["--estimator", "pls", "--pls-scheme", "radial"], "--pls-scheme must be path"),
+        (["--estimator", "pls", "--missing", "fiml"], "use missing 'listwise'"),
+        (["--estimator", "pls", "--ordered", "all"], "PLS treats items as metric"),
+    ],
+)
+def test_pls_option_errors_exit_2_with_one_line(ecsi_model, options, message):
+    result = run(ECSI, "--model", ecsi_model, *options)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert result.output.count("\n") == 1

@@ -3,11 +3,14 @@ shared reports only; never another client's study, fieldwork internals (waves, l
 response lists), contact data, raw exports or researcher tools.
 
 Organisation A (research) runs a study commissioned by client C and one commissioned by client
-D. A user of C walks every route of the app with the ids of C's study, then with D's.
+D. A user of C walks every route of the app with the ids of C's study, then with D's. The user of
+C is either a member of C's own organisation or a client-role member of A representing C: both
+must reach exactly the same.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
+from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import service as fieldwork
 from tests.loyaltylab import test_tenancy
@@ -31,6 +34,7 @@ from tests.loyaltylab.test_tenancy import (
     _path_values,
     _url,
     footprint,
+    walking_order,
 )
 
 # The fixtures creating organisation A's objects for path parameters, whatever their number.
@@ -65,9 +69,18 @@ CLIENT_ALLOWED = frozenset(
 ROLE_INDEPENDENT_PREFIXES = ("/account", "/jobs")
 
 
+CLIENT_KINDS = ("member of the client organisation", "client-role member of the research one")
+
+
+@pytest.fixture(params=CLIENT_KINDS)
+def client_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
 def client_user(
     app: FastAPI,
+    client_kind: str,
     study: Study,
     client_organisation: Organisation,
     organisation: Organisation,
@@ -75,13 +88,27 @@ def client_user(
     make_member: Callable[..., Any],
     login: Callable[..., None],
 ) -> TestClient:
+    """A signed-in user of company C, as either kind of client user."""
     client_organisation.managing_organisation_id = organisation.id
     session.add(client_organisation)
     session.commit()
-    make_member(client_organisation, email="viewer@contoso.example", role=Role.client)
+    if client_kind == CLIENT_KINDS[0]:
+        make_member(client_organisation, email="viewer@contoso.example", role=Role.client)
+    else:
+        user = make_member(organisation, email="viewer@contoso.example", role=Role.client)
+        membership = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
+        membership.client_organisation_id = client_organisation.id
+        session.add(membership)
+        session.commit()
     browser = TestClient(app, base_url="https://testserver")
     login(browser, "viewer@contoso.example")
     return browser
+
+
+@pytest.fixture
+def client_allowed(client_kind: str) -> frozenset[str]:
+    """What this client user may do: a member of A may also switch to A (its own membership)."""
+    return CLIENT_ALLOWED | ({"POST /org/switch"} if client_kind == CLIENT_KINDS[1] else set())
 
 
 @pytest.fixture
@@ -118,12 +145,9 @@ def _request(browser: TestClient, endpoint: Any, url: str, form: dict[str, str],
     return browser.get(url, follow_redirects=False)
 
 
-def _order(endpoint: Any) -> tuple[bool, bool]:
-    return endpoint.method in UNSAFE_METHODS, endpoint.path == "/logout"
-
-
 def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
     client_user: TestClient,
+    client_allowed: frozenset[str],
     engine: Engine,
     study: Study,
     organisation: Organisation,
@@ -134,7 +158,7 @@ def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
     tenant = {"organisation": organisation, "client": client_organisation}
     ids = {organisation.id, client_organisation.id}
     problems, allowed_seen = [], set()
-    for endpoint in sorted(ENDPOINTS, key=_order):
+    for endpoint in sorted(ENDPOINTS, key=walking_order):
         if endpoint.is_public or endpoint.path.startswith(ROLE_INDEPENDENT_PREFIXES):
             continue
         values = _path_values(endpoint, request)
@@ -144,7 +168,7 @@ def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
             client_user, endpoint, _url(endpoint, values), _form(endpoint, tenant), csrf
         )
         status = response.status_code
-        if endpoint.label in CLIENT_ALLOWED:
+        if endpoint.label in client_allowed:
             allowed_seen.add(endpoint.label)
             if status not in (200, 303):
                 problems.append(f"{endpoint.label}: {status}, a client should reach it")
@@ -153,9 +177,9 @@ def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
         for secret in (CONTACT_EMAIL, CONTACT_PHONE):
             if secret in response.text:
                 problems.append(f"{endpoint.label}: shows a contact's {secret!r} to a client")
-        if endpoint.label not in CLIENT_ALLOWED and footprint(engine, ids) != before:
+        if endpoint.label not in client_allowed and footprint(engine, ids) != before:
             problems.append(f"{endpoint.label}: a client changed data")
-    assert allowed_seen == CLIENT_ALLOWED, "an allowed route no longer exists"
+    assert allowed_seen == client_allowed, "an allowed route no longer exists"
     assert not problems, "\n".join(problems)
 
 
@@ -173,7 +197,7 @@ def test_a_client_reaches_nothing_of_another_clients_study(
         "wave_id": str(other_client_study["wave"].id),
     }
     problems, checked = [], 0
-    for endpoint in sorted(ENDPOINTS, key=_order):
+    for endpoint in sorted(ENDPOINTS, key=walking_order):
         params = set(endpoint.path_params)
         if endpoint.is_public or not params & d_ids.keys():
             continue
@@ -208,3 +232,13 @@ def test_raw_exports_are_refused_to_clients_and_served_to_researchers(
     response = researcher.get(f"/waves/{wave.id}/export.csv")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
+
+
+def test_the_clients_study_page_offers_its_dashboard_and_shared_reports_only(
+    client_user: TestClient, study: Study, wave: Any
+) -> None:
+    page = client_user.get(f"/studies/{study.id}").text
+    links = set(re.findall(r'href="(/(?:studies|waves|questionnaires|reports)[^"#]*)', page))
+    assert links == {"/studies", f"/studies/{study.id}/dashboard", f"/studies/{study.id}/reports"}
+    assert 'id="next-title"' not in page  # the research team's next step
+    assert wave.name not in page

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Role
+from loyaltylab.accounts.models import Membership, Role
 from loyaltylab.jobs.models import Job, JobStatus
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage
@@ -37,6 +37,7 @@ def test_scheduled_close_generates_the_report_and_tells_the_client(
     session,
     settings,
     study,
+    organisation,
     client_organisation,
     owner,
     make_member,
@@ -48,6 +49,15 @@ def test_scheduled_close_generates_the_report_and_tells_the_client(
     reader = make_member(client_organisation, email="client@contoso.example", role=Role.client)
     reader.locale = "zh_CN"
     session.add(reader)
+    # A client-role member of the research organisation representing the company is told too.
+    client_organisation.managing_organisation_id = organisation.id
+    session.add(client_organisation)
+    representative = make_member(organisation, email="rep@contoso.example", role=Role.client)
+    membership = session.exec(
+        select(Membership).where(Membership.user_id == representative.id)
+    ).one()
+    membership.client_organisation_id = client_organisation.id
+    session.add(membership)
     session.commit()
     queue = JobQueue(settings, sqlite_path=tmp_path / "jobs.db")
 
@@ -79,12 +89,15 @@ def test_scheduled_close_generates_the_report_and_tells_the_client(
     ).one()
     assert pdf.content.startswith(b"%PDF")
     assert not session.get(Report, report_id).notify_client
-    (mail,) = session.exec(select(OutboxMessage)).all()
-    assert mail.to == "client@contoso.example"
+    mail, to_representative = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert (mail.to, to_representative.to) == ("client@contoso.example", "rep@contoso.example")
     assert "2026-Q3" in mail.subject and "报告已生成" in mail.subject
     assert f"https://loyaltylab.example/reports/{report_id}" in mail.body
-    (notice,) = session.exec(select(Notification)).all()
-    assert (notice.user_id, notice.report_id, notice.read_at) == (reader.id, report_id, None)
+    notices = session.exec(select(Notification).order_by(Notification.id)).all()
+    assert [(n.user_id, n.report_id, n.read_at) for n in notices] == [
+        (reader.id, report_id, None),
+        (representative.id, report_id, None),
+    ]
 
     login(client, "client@contoso.example")
     studies = client.get("/studies")
@@ -93,6 +106,8 @@ def test_scheduled_close_generates_the_report_and_tells_the_client(
     download = client.get(f"/reports/{report_id}/files/pdf")
     assert download.status_code == 200 and download.content.startswith(b"%PDF")
     assert "新报告" not in client.get("/studies").text  # read once the report was opened
+    login(client, "rep@contoso.example")
+    assert f'href="/reports/{report_id}"' in client.get("/studies").text
 
 
 def test_closing_on_the_wave_page_starts_the_client_report(

@@ -6,15 +6,12 @@ token, of the form itself (not the top bar's), read from the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.studies.models import Study
 from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Channel, Wave
@@ -77,15 +74,6 @@ def submit(client: TestClient, page: str, action: str, /, **changes: str) -> Any
     return client.post(action, data={**forms[action], **changes}, follow_redirects=False)
 
 
-@pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    login(client, "researcher@northwind.example")
-    return client
-
-
 def test_every_fieldwork_form_carries_its_own_csrf_token(
     researcher: TestClient, study: Study, wave: Wave, session: Session
 ) -> None:
@@ -95,10 +83,14 @@ def test_every_fieldwork_form_carries_its_own_csrf_token(
     )
     session.commit()
     pages = [
+        "/studies/new",
+        f"/studies/{study.id}/edit",
         f"/studies/{study.id}/waves",
         f"/studies/{study.id}/contacts",
         f"/waves/{wave.id}",
         f"/waves/{wave.id}/responses",
+        f"/waves/{wave.id}/responses/{response.id}",
+        f"/waves/{wave.id}/emails",
         f"/waves/{wave.id}/phone",
         f"/waves/{wave.id}/edit",
     ]
@@ -108,7 +100,7 @@ def test_every_fieldwork_form_carries_its_own_csrf_token(
         assert own, f"{page} has no form of its own"
         for action, fields in own.items():
             assert fields.get("csrf_token"), f"{page}: the form posting to {action} has no token"
-    assert f"/waves/{wave.id}/responses/{response.id}/exclusion" in page_forms(
+    assert f"/waves/{wave.id}/responses/exclusion" in page_forms(
         researcher.get(f"/waves/{wave.id}/responses").text
     )
 
@@ -116,8 +108,17 @@ def test_every_fieldwork_form_carries_its_own_csrf_token(
 def test_a_wave_is_created_and_opened_through_its_own_forms(
     researcher: TestClient, study: Study, version: QuestionnaireVersion, session: Session
 ) -> None:
+    fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "C1", "attributes": {"tier": "gold"}}],
+    )
+    session.commit()
     page = f"/studies/{study.id}/waves"
-    created = submit(researcher, page, page, name="2026-Q4", quotas="tier=gold: 5")
+    created = submit(
+        researcher, page, page, name="2026-Q4", quota_attribute="tier", quotas="gold: 5"
+    )
     assert created.status_code == 303
     wave = session.exec(select(Wave)).one()
     assert (wave.name, wave.questionnaire_version_id, wave.quotas) == (

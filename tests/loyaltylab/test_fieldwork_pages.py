@@ -8,10 +8,9 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.mail import OutboxMessage
@@ -34,15 +33,6 @@ CONTACTS_CSV = (
     "C2,c2@example.com,,silver,south\n"
     "C3,,,bronze,south\n"
 ).encode("utf-8-sig")
-
-
-@pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    login(client, "researcher@northwind.example")
-    return client
 
 
 def _post(client: TestClient, csrf: Callable, page: str, url: str, **kwargs) -> object:
@@ -97,8 +87,18 @@ def test_wave_lifecycle_pages(
         page,
         data={"name": "2026-Q3", "version_id": str(version.id), "quotas": "gold 200"},
     )
-    assert bad.status_code == 400 and "tier=gold: 200" in bad.text
+    assert bad.status_code == 400 and "gold: 200" in bad.text
+    unknown = _post(
+        researcher,
+        csrf,
+        page,
+        page,
+        data={"name": "2026-Q3", "version_id": str(version.id), "quotas": "tier=gold: 200"},
+    )
+    assert unknown.status_code == 400
+    assert "No contact of this study has the attribute tier" in unknown.text
     assert session.exec(select(Wave)).all() == []
+    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
     created = _post(
         researcher,
         csrf,
@@ -109,7 +109,8 @@ def test_wave_lifecycle_pages(
             "version_id": str(version.id),
             "target": "400",
             "opens_at": "2026-07-01T09:00",
-            "quotas": "tier=gold: 200\nsilver: 150",
+            "quota_attribute": "Tier",
+            "quotas": "gold: 200\nsilver: 150",
         },
     )
     assert created.status_code == 303
@@ -191,6 +192,7 @@ def test_invitation_links_outbox_and_reminders(
     assert [row["external_id"] for row in rows] == ["C1", "C2", "C3"]
     link = rows[0]["link"]
     assert link.startswith("https://loyaltylab.example/i/")
+    assert rows[0]["opt_out"].startswith("https://loyaltylab.example/o/")
     # the contact answers through the personal link: single use
     person = respondent(TestClient(app, base_url="https://testserver"), urlpath(link))
     assert person.consent().status_code == 303
@@ -206,13 +208,55 @@ def test_invitation_links_outbox_and_reminders(
     # C1 answered, C3 has no e-mail: only C2 is mailed, with a working personal link
     mailed = session.exec(select(OutboxMessage)).all()
     assert [m.to for m in mailed] == ["c2@example.com"]
+    assert mailed[0].sender_name == "Northwind Research"
     token = re.search(r"/i/([\w-]+)", mailed[0].body).group(1)
     assert fieldwork.invitation_by_token(session, token) is not None
-    assert "c2@example.com" in outbox
+    assert "c2@example.com" in outbox and "Northwind Research" in outbox
+    # a second click mails nobody again: C2 has had the invitation
+    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
+    assert len(session.exec(select(OutboxMessage)).all()) == 1
     _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/remind")
     reminders = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()[1:]
-    assert [m.to for m in reminders] == ["c2@example.com"] and "Reminder" in reminders[0].subject
-    assert fieldwork.invitation_by_token(session, token) is None  # replaced by the reminder's
+    # C2 has no language: the questionnaire's first, Chinese
+    assert [m.to for m in reminders] == ["c2@example.com"] and "提醒" in reminders[0].subject
+    reminded = re.search(r"/i/([\w-]+)", reminders[0].body).group(1)
+    # the invitation's link still works after the reminder, and leads where the reminder's does
+    assert reminded != token
+    assert fieldwork.invitation_by_token(session, token).id == (
+        fieldwork.invitation_by_token(session, reminded).id
+    )
+
+
+def test_both_links_of_a_reminded_contact_lead_to_the_same_response(
+    researcher: TestClient,
+    csrf: Callable,
+    study: Study,
+    wave: Wave,
+    session: Session,
+    respondent: Callable,
+    app,
+) -> None:
+    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
+    page = f"/waves/{wave.id}"
+    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
+    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/remind")
+    to_c2 = session.exec(
+        select(OutboxMessage).where(OutboxMessage.to == "c2@example.com").order_by(OutboxMessage.id)
+    ).all()
+    first, second = (urlpath(re.search(r"https://\S+/i/\S+", m.body).group(0)) for m in to_c2)
+    browser = TestClient(app, base_url="https://testserver")
+    by_first = respondent(browser, first)
+    assert by_first.get().status_code == 200  # not "not valid" after the reminder
+    assert by_first.consent().status_code == 303
+    by_second = respondent(TestClient(app, base_url="https://testserver"), second)
+    resumed = by_second.get()  # the link's entry leads on to the response's current page
+    assert resumed.status_code == 200 and resumed.url.path == f"{second}/page/0"
+    [response] = session.exec(select(Response)).all()
+    assert by_second.answer(0, {"complained": "no"}).status_code == 303
+    session.refresh(response)
+    definition = fieldwork.definition_for(session, wave.questionnaire_version_id)
+    assert fieldwork.answers_of(response, definition) == {"complained": "no"}
+    assert session.exec(select(func.count(Response.id))).one() == 1
 
 
 def urlpath(link: str) -> str:
@@ -243,6 +287,7 @@ def test_phone_entry_reuses_the_respondent_form(
     base = f"/waves/{wave.id}/phone/{response.id}"
     form_page = researcher.get(f"{base}/page/0")
     assert form_page.status_code == 200 and f'action="{base}/page/0"' in form_page.text
+    assert 'value="save"' not in form_page.text  # the interviewer has no "continue later"
     fields = dict(re.findall(r'name="(csrf_token|submission_key)" value="([^"]+)"', form_page.text))
     saved = researcher.post(
         f"{base}/page/0",
@@ -265,16 +310,69 @@ def test_quality_flags_exclude_and_include(
     assert f"r-{speeder.id}" in page and f"r-{inattentive.id}" in page
     assert f"r-{careful[0].id}" not in page
     assert "Speeding" in page and "Failed attention check" in page
-    url = f"/waves/{wave.id}/responses/{speeder.id}/exclusion"
-    _post(researcher, csrf, f"/waves/{wave.id}/responses", url, data={"excluded": "1"})
-    session.refresh(speeder)
-    assert speeder.excluded
+    listing = f"/waves/{wave.id}/responses?flagged=1"
+    url = f"/waves/{wave.id}/responses/exclusion"
+    excluded = _post(
+        researcher,
+        csrf,
+        listing,
+        url,
+        data={
+            "ids": [str(speeder.id), str(inattentive.id)],
+            "excluded": "1",
+            "reason": "speeding or inattentive",
+            "back": "flagged=1",
+        },
+    )
+    # the filter survives the exclusion
+    assert excluded.headers["location"] == f"/waves/{wave.id}/responses?flagged=1"
+    for response in (speeder, inattentive):
+        session.refresh(response)
+        assert response.excluded and response.exclusion_reason == "speeding or inattentive"
+    assert not any(session.get(Response, r.id).excluded for r in careful)
     from surveys.fieldwork.data import responses_dataframe
 
     assert speeder.id not in responses_dataframe(session, [wave.id])["response_id"].tolist()
-    _post(researcher, csrf, f"/waves/{wave.id}/responses", url, data={"excluded": "0"})
+    shown = researcher.get(excluded.headers["location"]).text
+    assert "speeding or inattentive" in shown and f"r-{careful[0].id}" not in shown
+    raw = researcher.get(f"/waves/{wave.id}/export.csv").content.decode("utf-8-sig")
+    exported = {row["response_id"]: row for row in csv.DictReader(io.StringIO(raw))}
+    assert exported[str(speeder.id)]["exclusion_reason"] == "speeding or inattentive"
+    _post(researcher, csrf, listing, url, data={"ids": [str(speeder.id)], "excluded": "0"})
     session.refresh(speeder)
-    assert not speeder.excluded
+    assert not speeder.excluded and speeder.exclusion_reason is None
+
+
+def test_responses_are_paged_searched_and_shown_one_by_one(
+    researcher: TestClient, wave: Wave, session: Session, study: Study
+) -> None:
+    [contact] = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "VIP-7", "name": "王芳", "attributes": {"tier": "gold"}}],
+    )
+    session.commit()
+    plain = [_complete(session, wave, complained="no") for _ in range(55)]
+    wanted = _complete(
+        session, wave, contact=contact, complained="yes", improve="更快的退款 please", nps=9
+    )
+    first = researcher.get(f"/waves/{wave.id}/responses").text
+    assert "56 responses match." in first and "Page 1 of 2" in first
+    assert f'id="r-{wanted.id}"' in first and f'id="r-{plain[0].id}"' not in first  # newest first
+    second = researcher.get(f"/waves/{wave.id}/responses?page=2").text
+    assert f'id="r-{plain[0].id}"' in second and "Previous page" in second
+    for query in ("退款", "PLEASE", "vip-7", "王芳", f"#{wanted.id}", contact.pseudonym):
+        found = researcher.get(f"/waves/{wave.id}/responses", params={"q": query}).text
+        assert "1 response matches." in found and f"r-{wanted.id}" in found, query
+    detail = researcher.get(f"/waves/{wave.id}/responses/{wanted.id}").text
+    assert "Did you complain in the last 12 months?" in detail and ">Yes<" in detail
+    assert "更快的退款 please" in detail and "How likely are you to recommend us?" in detail
+    assert "VIP-7" in detail
+    chinese = researcher.get(
+        f"/waves/{wave.id}/responses/{wanted.id}", headers={"Accept-Language": "zh-CN"}
+    ).text
+    assert "过去12个月您投诉过吗?" in chinese and "选项yes" in chinese
 
 
 def test_monitoring_numbers(
@@ -364,3 +462,31 @@ def test_clients_see_no_fieldwork_and_change_nothing(
     assert client.get(f"/waves/{wave.id}/phone").status_code in (403, 404)
     session.refresh(wave)
     assert wave.status == WaveStatus.open
+
+
+def test_a_client_gets_404_on_the_response_list_and_its_search_and_opens_no_response(
+    client: TestClient,
+    wave: Wave,
+    session: Session,
+    study: Study,
+    client_organisation: Organisation,
+    make_member: Callable,
+    login: Callable,
+) -> None:
+    """Pseudonyms, quality flags and answers are the research team's: the commissioning client
+    follows the dashboard and its shared reports, and cannot even search by pseudonym."""
+    [contact] = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "VIP-7", "name": "王芳", "attributes": {"tier": "gold"}}],
+    )
+    session.commit()
+    answered = _complete(session, wave, contact=contact, complained="no", improve="call 王芳")
+    make_member(client_organisation, email="client@contoso.example", role=Role.client)
+    login(client, "client@contoso.example")
+    for query in ("", "VIP-7", "王芳", contact.pseudonym):
+        listing = client.get(f"/waves/{wave.id}/responses", params={"q": query})
+        assert listing.status_code == 404, query
+    # An editor's page: refused by role (403) before the wave is even looked up.
+    assert client.get(f"/waves/{wave.id}/responses/{answered.id}").status_code == 403

@@ -13,7 +13,16 @@ from loyaltylab.reports_web.models import Report
 from loyaltylab.studies.models import Study
 from surveys.fieldwork.models import Wave
 
-COUNTED = ("study", "wave", "response", "wave_invitation", "contact", "report")
+COUNTED = (
+    "membership",
+    "study",
+    "questionnaire",
+    "wave",
+    "response",
+    "wave_invitation",
+    "contact",
+    "report",
+)
 
 
 def _counts(url: str) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
@@ -168,3 +169,164 @@ def test_every_template_importing_the_form_macros_passes_its_context() -> None:
         if "with context" not in statement
     ]
     assert without == []
+
+
+# --- the Host header --------------------------------------------------------------------------
+
+
+def test_a_forged_host_header_is_refused_and_never_reaches_a_page(client: TestClient) -> None:
+    for path in ("/login", "/studies/", "/static/css/app.css"):
+        response = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+        assert response.status_code == 400, path
+        assert "evil.example" not in response.text
+        assert "not served at this address" in response.text
+        assert response.headers["x-content-type-options"] == "nosniff"
+    chinese = client.get("/login", headers={"Host": "evil.example", "Accept-Language": "zh-CN"})
+    assert chinese.status_code == 400 and "本站点" in chinese.text
+
+
+def test_the_base_url_host_and_allowed_hosts_are_answered(
+    client: TestClient, settings: Settings
+) -> None:
+    for host in ("loyaltylab.example", "LoyaltyLab.example:443", "testserver"):
+        assert client.get("/login", headers={"Host": host}).status_code == 200, host
+    # Load balancers check health with the machine's address as Host.
+    assert client.get("/healthz", headers={"Host": "10.0.0.12:8000"}).status_code == 200
+
+
+def test_asset_urls_are_root_relative(client: TestClient) -> None:
+    page = client.get("/login").text
+    assets = re.findall(r'(?:href|src)="([^"]+\.(?:css|js|svg))"', page)
+    assert assets and all(url.startswith("/static/") for url in assets), assets
+
+
+def test_allowed_hosts_come_from_the_settings(settings: Settings) -> None:
+    assert settings.accepted_hosts == {"loyaltylab.example", "testserver", "127.0.0.1"}
+    local = Settings(
+        env="test", database_url="sqlite://", secret_key="k" * 40, base_url="http://127.0.0.1:8000"
+    )
+    assert local.accepted_hosts == {"127.0.0.1", "localhost", "::1"}
+    listed = local.model_copy(update={"base_url": "https://survey.example.com"})
+    assert listed.accepted_hosts == {"survey.example.com"}
+
+
+def test_allowed_hosts_and_trusted_proxies_are_read_as_comma_separated_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOYALTYLAB_ALLOWED_HOSTS", "www.survey.example.com, survey.example.org")
+    monkeypatch.setenv("LOYALTYLAB_TRUSTED_PROXIES", "10.0.0.5,192.168.0.0/24")
+    settings = Settings(env="test", database_url="sqlite://", secret_key="k" * 40)
+    assert settings.allowed_hosts == ["www.survey.example.com", "survey.example.org"]
+    assert [str(n) for n in settings.trusted_proxy_networks] == ["10.0.0.5/32", "192.168.0.0/24"]
+    monkeypatch.setenv("LOYALTYLAB_TRUSTED_PROXIES", "nginx.internal")
+    with pytest.raises(ValueError, match="not an IP address or network"):
+        Settings(env="test", database_url="sqlite://", secret_key="k" * 40)
+
+
+# --- HSTS and caching -------------------------------------------------------------------------
+
+
+def test_hsts_is_sent_over_https_only(client: TestClient, settings: Settings) -> None:
+    assert client.get("/login").headers["strict-transport-security"] == "max-age=63072000"
+    plain = create_app(settings.model_copy(update={"base_url": "http://127.0.0.1:8000"}))
+    try:
+        with TestClient(plain, base_url="http://testserver") as http_client:
+            assert "strict-transport-security" not in http_client.get("/login").headers
+    finally:
+        plain.state.engine.dispose()
+
+
+def test_signed_in_pages_and_downloads_are_never_stored(
+    client: TestClient, owner: User, login: Callable, study
+) -> None:
+    assert "no-store" not in client.get("/login").headers.get("cache-control", "")
+    login(client, owner.email)
+    for path in ("/studies", f"/studies/{study.id}", "/api/v1/me", "/org/members", "/nope"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    # Static files stay cacheable.
+    assert "no-store" not in client.get("/static/css/app.css").headers.get("cache-control", "")
+
+
+# --- client addresses behind proxies ----------------------------------------------------------
+
+
+def failed_login_from(
+    client: TestClient, csrf: Callable, email: str, forwarded_for: str | None
+) -> int:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    token = csrf(client, "/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": "wrong password", "csrf_token": token},
+        headers=headers,
+    ).status_code
+
+
+def recorded_addresses(session) -> list[str]:
+    from sqlmodel import select
+
+    from loyaltylab.accounts.models import LoginFailure
+
+    session.expire_all()
+    return [failure.ip for failure in session.exec(select(LoginFailure).order_by(LoginFailure.id))]
+
+
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(app, csrf: Callable, session) -> None:
+    peer = TestClient(app, base_url="https://testserver", client=("127.0.0.1", 50000))
+    failed_login_from(peer, csrf, "a@example.org", "203.0.113.1")
+    failed_login_from(peer, csrf, "b@example.org", "203.0.113.2")
+    assert recorded_addresses(session) == ["127.0.0.1", "127.0.0.1"]
+
+
+def test_x_forwarded_for_is_read_from_the_right_behind_a_trusted_proxy(
+    settings: Settings, csrf: Callable
+) -> None:
+    from sqlmodel import Session
+
+    proxied = create_app(settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]}))
+    try:
+        nginx = TestClient(proxied, base_url="https://testserver", client=("10.0.0.5", 50000))
+        stranger = TestClient(proxied, base_url="https://testserver", client=("192.0.2.9", 5000))
+        failed_login_from(nginx, csrf, "a@example.org", "203.0.113.1")
+        # The client wrote the left part itself; the proxies appended the real addresses.
+        failed_login_from(nginx, csrf, "b@example.org", "1.2.3.4, 203.0.113.2, 10.0.0.7")
+        failed_login_from(nginx, csrf, "c@example.org", None)
+        failed_login_from(stranger, csrf, "d@example.org", "203.0.113.3")  # not a proxy
+        with Session(proxied.state.engine) as session:
+            assert recorded_addresses(session) == [
+                "203.0.113.1",
+                "203.0.113.2",
+                "10.0.0.5",
+                "192.0.2.9",
+            ]
+    finally:
+        proxied.state.engine.dispose()
+
+
+def test_a_loopback_peer_cannot_rotate_its_address_on_the_real_server(settings: Settings) -> None:
+    """Served as ``loyaltylab serve`` serves it (uvicorn with the app's SERVER_OPTIONS): a
+    client on the machine sending a new X-Forwarded-For each time is still one address, so
+    spraying passwords over accounts is throttled after the per-address limit."""
+    import httpx
+
+    from tests.conftest import serve_in_thread
+
+    app = create_app(settings.model_copy(update={"base_url": "http://127.0.0.1"}))
+    for base in serve_in_thread(app):
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            statuses = []
+            for n in range(settings.login_max_failures_per_address + 1):
+                token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
+                response = browser.post(
+                    "/login",
+                    data={
+                        "email": f"user{n}@example.org",
+                        "password": "Spring2026!",
+                        "csrf_token": token.group(1),
+                    },
+                    headers={"X-Forwarded-For": f"198.51.100.{n + 1}"},
+                )
+                statuses.append(response.status_code)
+    app.state.engine.dispose()
+    assert statuses[:-1] == [400] * settings.login_max_failures_per_address
+    assert statuses[-1] == 429

@@ -25,16 +25,22 @@ from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
 
 
 @pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    login(client, "researcher@northwind.example")
-    return client
+def contacts(session: Session, study: Study) -> None:
+    """Contacts with the attributes the quotas of these tests are on."""
+    fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[
+            {"external_id": "C1", "attributes": {"tier": "gold", "region": "north"}},
+            {"external_id": "C2", "attributes": {"tier": "silver", "region": "south"}},
+        ],
+    )
+    session.commit()
 
 
 @pytest.fixture
-def draft(session: Session, study: Study, version: QuestionnaireVersion) -> Wave:
+def draft(session: Session, study: Study, version: QuestionnaireVersion, contacts: None) -> Wave:
     created = fieldwork.create_wave(
         session,
         study_id=study.id,
@@ -73,7 +79,8 @@ def test_a_draft_wave_is_edited_and_keeps_its_public_link(
     shown = page_forms(researcher.get(edit).text)[edit]
     assert shown["name"] == "2026-Q3" and shown["target"] == "400"
     assert (shown["opens_at"], shown["closes_at"]) == ("2026-07-01T09:00", "2026-09-30T18:00")
-    assert shown["quotas"] == "tier=gold: 200\ntier=silver: 150"
+    assert (shown["quota_source"], shown["quota_attribute"]) == ("contact", "tier")
+    assert shown["quotas"] == "gold: 200\nsilver: 150"
     assert shown["version_id"] == str(draft.questionnaire_version_id)
     slug = draft.public_slug
 
@@ -86,7 +93,8 @@ def test_a_draft_wave_is_edited_and_keeps_its_public_link(
         opens_at="2026-07-15T08:30",
         closes_at="2026-10-15T20:00",
         target="650",
-        quotas="region=north: 300\nsouth: 250",
+        quota_attribute="region",
+        quotas="north: 300\nsouth: 250",
     )
     assert saved.status_code == 303 and saved.headers["location"] == f"/waves/{draft.id}"
     wave = _fresh(session, draft)
@@ -144,7 +152,7 @@ def test_a_version_change_loses_to_a_concurrent_opening(
         with Session(engine) as opening:
             fieldwork.open_wave(opening, opening.get(Wave, draft.id))
             opening.commit()
-        with pytest.raises(fieldwork.VersionFrozen):
+        with pytest.raises(fieldwork.InvalidWave) as refused:
             fieldwork.update_wave(
                 editing,
                 stale,
@@ -156,6 +164,7 @@ def test_a_version_change_loses_to_a_concurrent_opening(
                 quota_attribute=None,
                 quotas={},
             )
+        assert refused.value.problems == {"version_id": fieldwork.VersionFrozen.reason}
         editing.rollback()
     assert _fresh(session, draft).questionnaire_version_id == draft.questionnaire_version_id
 
@@ -187,8 +196,26 @@ BAD_INPUT = [
     ({"opens_at": "next monday"}, "opens_at", "such as 2026-07-01 09:00", "2026-07-01 09:00"),
     ({"target": "0"}, "target", "greater than zero", "大于零"),
     ({"target": "many"}, "target", "greater than zero", "大于零"),
-    ({"quotas": "gold 200"}, "quotas", "tier=gold: 200", "tier=gold: 200"),
-    ({"quotas": "tier=gold: 2\nregion=north: 3"}, "quotas", "one contact attribute", "同一个"),
+    ({"quotas": "gold 200"}, "quotas", "gold: 200", "gold: 200"),
+    ({"quotas": "tier=gold: 2\nregion=north: 3"}, "quotas", "one attribute or question", "同一个"),
+    (
+        {"quota_attribute": "colour", "quotas": "red: 3"},
+        "quotas",
+        "No contact of this study has the attribute colour",
+        "没有联系人具有属性 colour",
+    ),
+    (
+        {"quota_source": "answer", "quota_attribute": "tier", "quotas": "gold: 3"},
+        "quotas",
+        "The questionnaire has no question tier",
+        "问卷中没有",
+    ),
+    (
+        {"quota_source": "answer", "quota_attribute": "complained", "quotas": "maybe: 3"},
+        "quotas",
+        "question complained: yes, no.",
+        "complained 的答案之一：yes, no",
+    ),
     ({"version_id": FOREIGN_VERSION}, "version_id", "Choose a published", "请选择"),
 ]
 
@@ -237,17 +264,46 @@ def test_a_name_taken_in_the_study_is_refused_on_creation_too(
     assert session.exec(select(Wave)).all() == [sibling]
 
 
+def test_every_problem_is_shown_at_once_each_at_its_field_and_named_in_the_summary(
+    researcher: TestClient, draft: Wave, session: Session
+) -> None:
+    before = _fresh(session, draft).model_dump()
+    edit = f"/waves/{draft.id}/edit"
+    refused = submit(
+        researcher,
+        edit,
+        edit,
+        name=" ",
+        opens_at="soon",
+        target="many",
+        quota_attribute="colour",
+        quotas="red: 3",
+    )
+    assert refused.status_code == 400
+    summary = refused.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "There are 4 problems" in summary
+    for field, label in (
+        ("name", "Wave name"),
+        ("opens_at", "Opens at"),
+        ("target", "Target sample size"),
+        ("quotas", "Quota per group"),
+    ):
+        assert f'<a href="#f-{field}"><strong>{label}</strong>: ' in summary
+        assert f'id="f-{field}-error"' in refused.text
+    assert _fresh(session, draft).model_dump() == before
+
+
 def test_quotas_stay_on_their_attribute_once_the_wave_has_responses(
-    researcher: TestClient, wave: Wave, session: Session
+    researcher: TestClient, wave: Wave, session: Session, contacts: None
 ) -> None:
     claim = fieldwork.claim_submission(session, "edit-quota", organisation_id=wave.organisation_id)
     fieldwork.start_response(session, wave, channel=Channel.web, language="en", claim=claim)
     session.commit()
     edit = f"/waves/{wave.id}/edit"
-    moved = submit(researcher, edit, edit, quotas="region=north: 30")
-    assert moved.status_code == 400 and "stay on that attribute" in moved.text
+    moved = submit(researcher, edit, edit, quota_attribute="region", quotas="north: 30")
+    assert moved.status_code == 400 and "stay on the same attribute" in moved.text
     assert _fresh(session, wave).quota_attribute == "tier"
-    counted = submit(researcher, edit, edit, quotas="tier=gold: 30\ntier=silver: 20")
+    counted = submit(researcher, edit, edit, quotas="gold: 30\nsilver: 20")
     assert counted.status_code == 303
     assert _fresh(session, wave).quotas == {"gold": 30, "silver": 20}
     assert session.exec(select(Response)).one().wave_id == wave.id

@@ -153,3 +153,22 @@ def test_error_messages_in_both_languages(definition):
     problem = check(definition, visits="101").errors["visits"]
     assert problem.message("en") == "Please enter a value of at most 100."
     assert problem.message("zh_CN") == "请输入不大于 100 的数值。"
+
+
+def test_a_matrix_row_is_asked_only_when_its_condition_holds(build):
+    def change(data):
+        grid = next(i for i in data["sections"][1]["items"] if i["code"] == "grid")
+        grid["rows"][3]["condition"] = {"item": "complained", "op": "eq", "value": "no"}
+
+    definition = build(change)
+    # Complained: val2 is hidden, so the required matrix does not need it and refuses it.
+    without_val2 = {code: value for code, value in VALID.items() if code != "val2"}
+    result = validate_answers(definition, without_val2)
+    assert result.ok, result.errors
+    assert "val2" in result.hidden and "val2" not in result.answers
+    assert validate_answers(definition, VALID).errors["val2"].code == "answer.hidden"
+    # Did not complain: val2 is asked (and required) like the other rows.
+    answers = {**without_val2, "complained": "no", "comment": ""}
+    assert validate_answers(definition, answers).errors["val2"].code == "answer.required"
+    answers["val2"] = "2"
+    assert validate_answers(definition, answers).answers["val2"] == 2

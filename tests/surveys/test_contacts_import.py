@@ -37,6 +37,8 @@ def test_a_good_csv_file() -> None:
         "external_id": "C1",
         "email": "a@example.com",
         "phone": "+86 138 0000 0000",
+        "name": None,
+        "language": None,
         "attributes": {"tier": "gold", "region": "north", "spend": 1250.5},
     }
     assert parsed.rows[1]["email"] == "" and parsed.rows[1]["attributes"]["spend"] == 80
@@ -50,9 +52,30 @@ def test_a_semicolon_separated_gbk_file_from_chinese_excel() -> None:
             "external_id": "K1",
             "email": "k1@example.cn",
             "phone": None,
+            "name": None,
+            "language": None,
             "attributes": {"等级": "金卡"},
         }
     ]
+
+
+def test_names_and_languages_are_read_and_a_bad_language_is_a_row_problem() -> None:
+    content = (
+        "客户编号,姓名,语言,tier\n"
+        "K1,王芳,中文,gold\n"
+        "K2,Ann Lee,en_GB,silver\n"
+        "K3,,zh_cn,\n"
+        "K4,Bo,Klingon!,gold\n"
+    ).encode()
+    parsed = read_contacts(content, "contacts.csv")
+    assert [(p.row, p.code, p.value) for p in parsed.problems] == [(5, "bad_language", "Klingon!")]
+    good = read_contacts(content.rsplit(b"K4", 1)[0], "contacts.csv")
+    assert [(row["name"], row["language"]) for row in good.rows] == [
+        ("王芳", "zh-CN"),
+        ("Ann Lee", "en-GB"),
+        ("", "zh-CN"),
+    ]
+    assert good.attribute_names == ["tier"] and good.rows[0]["attributes"] == {"tier": "gold"}
 
 
 def test_a_good_xlsx_file() -> None:
@@ -63,6 +86,8 @@ def test_a_good_xlsx_file() -> None:
             "external_id": "1001",
             "email": "x@example.com",
             "phone": None,
+            "name": None,
+            "language": None,
             "attributes": {"tier": "silver", "tenure": 3},
         }
     ]

@@ -131,3 +131,40 @@ def test_template_in_a_language_the_library_lacks_is_not_publishable():
 def test_unknown_template():
     with pytest.raises(KeyError):
         library.create_from_template("nope", company_name="Contoso")
+
+
+def test_agree_scale_of_every_length_and_the_starters_of_new_items():
+    seven = library.agree_scale(languages=["en", "zh-CN"])
+    assert seven.points == 7 and len(seven.anchors) == 7
+    five = library.agree_scale(languages=["zh-CN"], points=5)
+    assert [anchor["zh-CN"] for anchor in five.anchors] == [
+        "非常不同意", "不同意", "一般", "同意", "非常同意"
+    ]  # fmt: skip
+    four = library.agree_scale(languages=["en"], points=4)
+    assert four.points == 4 and four.anchors == [
+        {"en": "Strongly disagree"},
+        {"en": "Strongly agree"},
+    ]
+    assert library.starter_fields("likert", languages=["en"])["scale"] == seven.model_dump() | {
+        "anchors": [{"en": anchor["en"]} for anchor in seven.anchors]
+    }
+    matrix = library.starter_fields("matrix", languages=["zh-CN", "en"])
+    assert matrix["label"]["zh-CN"] == "您在多大程度上同意以下说法?"
+    nps = library.starter_fields("nps", languages=["en", "zh-CN"])
+    assert nps["low_label"] == {"en": "Not at all likely", "zh-CN": "完全不可能"}
+    assert library.starter_fields("short_text", languages=["en"]) == {}
+
+
+def test_the_company_is_named_in_each_language_s_own_words() -> None:
+    names = {"en": "Fabrikam Coffee", "zh-CN": "Fabrikam咖啡"}
+    definition = library.create_from_template("svl", company_name=names)
+    labels = [variable.label for variable in definition.variables()]
+    english = " ".join(label["en"] for label in labels)
+    chinese = " ".join(label["zh-CN"] for label in labels)
+    assert "Fabrikam Coffee" in english and "咖啡" not in english
+    assert "Fabrikam咖啡" in chinese and "Fabrikam Coffee" not in chinese
+    # A language without a name of its own is written with the first name given.
+    only_english = library.build_entry("SAT", company_name={"en": "Fabrikam"}, languages=["zh-CN"])
+    assert "Fabrikam" in only_english.items[0].rows[0].label["zh-CN"]
+    with pytest.raises(ValueError):
+        library.build_entry("SAT", company_name={"en": " "}, languages=["en"])

@@ -185,3 +185,32 @@ def test_conditions_round_trip_through_relevant():
         "not(selected(${m}, 'a')) and (${n} < 3 or (${x} = 'p' or ${x} = 'q')) and not(${x} != '')"
     )
     assert parse_relevant(text) == condition
+
+
+def row_condition(build, condition, row="val2"):
+    """The small questionnaire with ``condition`` on one row of the matrix ``grid``."""
+
+    def change(data):
+        grid = next(i for i in data["sections"][1]["items"] if i["code"] == "grid")
+        grid["randomize"] = False
+        next(r for r in grid["rows"] if r["code"] == row)["condition"] = condition
+
+    return build(change)
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"item": "complained", "op": "eq", "value": "yes"}, []),
+        ({"item": "sat1", "op": "le", "value": 2}, []),
+        ({"item": "sat2", "op": "answered"}, ["logic.self"]),  # a row of the same matrix
+        ({"item": "nps", "op": "ge", "value": 9}, ["logic.forward"]),
+        ({"item": "complained", "op": "eq", "value": "maybe"}, ["logic.value"]),
+    ],
+)
+def test_matrix_row_conditions_may_use_only_questions_before_the_matrix(build, condition, expected):
+    problems = validate_definition(row_condition(build, condition))
+    assert [p.code for p in problems] == expected
+    for problem in problems:
+        assert ("row", "val2") in problem.where
+        assert problem.location().startswith("section 2 / item grid / row val2")

@@ -121,6 +121,52 @@ def test_publish_is_refused_with_every_missing_translation(session, organisation
     assert service.get_version(session, organisation.id, questionnaire.id).status == "draft"
 
 
+def test_removing_a_language_deletes_its_texts_and_adding_one_asks_for_them(
+    session, organisation, questionnaire
+):
+    before = service.draft_definition(session, organisation.id, questionnaire.id)
+    assert service.texts_in(before, "en") == sum(1 for texts in before.texts() if texts) > 50
+    service.save_details(
+        session,
+        organisation.id,
+        questionnaire.id,
+        title={"en": "Contoso loyalty 2026"},
+        introduction={"en": "Five minutes."},
+        languages=["en"],
+    )
+    english = service.draft_definition(session, organisation.id, questionnaire.id)
+    assert english.languages == ["en"] and service.texts_in(english, "zh-CN") == 0
+    assert "zh-CN" not in export_json(english)
+    assert service.publication_problems(session, organisation.id, questionnaire.id) == []
+    assert questionnaire.title == "Contoso loyalty 2026"
+
+    service.save_details(
+        session,
+        organisation.id,
+        questionnaire.id,
+        title={"en": "Contoso loyalty 2026"},
+        introduction={},
+        languages=["zh-CN", "en"],
+    )
+    problems = service.publication_problems(session, organisation.id, questionnaire.id)
+    assert {p.code for p in problems} == {"text.missing_translation"}
+    # Every English text but the (now empty) introduction and the constructs' names and
+    # definitions, which respondents never see.
+    unseen = 1 + 2 * len(english.constructs)
+    assert len(problems) == service.texts_in(english, "en") - unseen
+
+    with pytest.raises(InvalidQuestionnaire) as refused:
+        service.save_details(
+            session,
+            organisation.id,
+            questionnaire.id,
+            title={},
+            introduction={},
+            languages=["zh-CN", "en"],
+        )
+    assert [p.location() for p in refused.value.problems] == ["title"]
+
+
 def test_add_from_library_duplicate_move_and_delete(session, organisation, questionnaire):
     org, qid = organisation.id, questionnaire.id
     added = service.add_from_library(session, org, qid, "SAT", section=0)

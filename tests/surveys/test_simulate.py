@@ -145,6 +145,9 @@ def test_contacts_have_tiers_regions_tenure_and_spend() -> None:
     assert set(attributes["tier"]) == {"gold", "silver", "bronze"}
     spend = attributes.groupby("tier")["spend"].median()
     assert spend["gold"] > spend["silver"] > spend["bronze"]
+    languages = [c["language"] for c in contacts]
+    assert set(languages) == {"en", "zh-CN"} and languages.count("en") == 75
+    assert all(c["name"] for c in contacts)
     assert (attributes["tenure"] >= 0).all() and attributes["region"].nunique() > 3
 
 

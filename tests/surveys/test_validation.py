@@ -248,3 +248,21 @@ def test_every_message_has_english_and_chinese_and_renders(build):
     for problem in problems:
         assert problem.message("en") and problem.message("zh-CN") != problem.message("en")
         assert problem.location("zh-CN") is not None
+
+
+def test_texts_walks_every_multilingual_text_of_every_item_type(definition):
+    def bilingual(value) -> list[dict]:
+        if isinstance(value, dict):
+            if set(value) == {"en", "zh-CN"}:
+                return [value]
+            return [text for child in value.values() for text in bilingual(child)]
+        if isinstance(value, list):
+            return [text for child in value for text in bilingual(child)]
+        return []
+
+    expected = bilingual(definition.model_dump())
+    assert len(expected) > 30
+    assert [texts for texts in definition.texts() if texts] == expected
+    for texts in definition.texts():  # the definition's own dicts: editing them edits it
+        texts.pop("zh-CN", None)
+    assert "'zh-CN':" not in str(definition.model_dump())

@@ -34,6 +34,15 @@ def test_wording_changes_are_listed_but_do_not_break_comparability(definition, b
     assert diff.breaking == ()
 
 
+def test_a_matrix_rows_display_condition_change_is_listed_for_that_row(definition, build):
+    def change(data):
+        find(data, "val2")["condition"] = {"item": "complained", "op": "eq", "value": "no"}
+
+    diff = diff_definitions(definition, build(change))
+    assert diff.kinds("val2") == {"condition_changed"}
+    assert diff.kinds("val1") == set() and diff.breaking == ()
+
+
 def test_comparability_breaks_are_flagged(definition, build):
     def change(data):
         scale = find(data, "sat1")["scale"]

@@ -203,6 +203,27 @@ def test_export_then_import_keeps_every_item_type(definition):
     assert result.definition == definition
 
 
+def test_a_matrix_rows_display_condition_is_its_relevant(build):
+    def change(data):
+        grid = next(i for i in data["sections"][1]["items"] if i["code"] == "grid")
+        grid["rows"][1]["condition"] = {
+            "any": [
+                {"item": "complained", "op": "eq", "value": "yes"},
+                {"item": "sat1", "op": "le", "value": 2},
+            ]
+        }
+
+    definition = build(change)
+    exported = export_xlsform(definition)
+    survey = load_workbook(io.BytesIO(exported))["survey"]
+    header = [cell.value for cell in survey[1]]
+    row = next(r for r in survey.iter_rows(values_only=True) if r[header.index("name")] == "sat3")
+    assert row[header.index("relevant")] == "${complained} = 'yes' or ${sat1} <= 2"
+    result = import_xlsform(exported)
+    assert result.ok, [p.describe() for p in result.problems]
+    assert result.definition == definition
+
+
 def problems_of(data: bytes) -> list[tuple[str, dict]]:
     result = import_xlsform(data)
     assert result.definition is None

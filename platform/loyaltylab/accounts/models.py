@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from loyaltylab.timeutil import utcnow
+from loyaltylab.timeutil import DEFAULT_TIME_ZONE, utcnow
 
 
 def timestamp_column(*, nullable: bool = False) -> Column:
@@ -54,6 +55,8 @@ class Organisation(SQLModel, table=True):
     managing_organisation_id: int | None = Field(
         default=None, foreign_key="organisation.id", index=True, ondelete="SET NULL"
     )
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, max_length=64)
+    """The IANA zone its pages show times in and its wave forms read them in (stored: UTC)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
@@ -69,6 +72,12 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
+def client_company_field() -> Any:
+    """The client company a client-role member of a research organisation represents; leaving
+    with the company (a member of no company would see nothing)."""
+    return Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
+
+
 class Membership(SQLModel, table=True):
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
@@ -77,6 +86,9 @@ class Membership(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     role: Role = Field(sa_column=enum_column(Role))
+    # Set for a client-role member of a research organisation: it sees only the studies this
+    # company commissioned, as the company's own members do (None everywhere else).
+    client_organisation_id: int | None = client_company_field()
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
@@ -89,6 +101,7 @@ class Invitation(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     email: str = Field(max_length=320)
     role: Role = Field(sa_column=enum_column(Role))
+    client_organisation_id: int | None = client_company_field()
     token_hash: str = Field(max_length=64, unique=True)
     invited_by_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL"
@@ -99,11 +112,48 @@ class Invitation(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """Failed sign-ins, kept briefly for throttling by account and client address."""
+    """Failed sign-ins, kept briefly for throttling by account and by client address.
+
+    In the database, not in process memory, so that every worker process counts the same.
+    """
 
     __tablename__ = "login_failure"
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, index=True)
-    ip: str = Field(max_length=64)
+    ip: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a random token; only its digest is stored, so
+    deleting the row (log out, password change, sign out everywhere) ends the session on the
+    server, and a leaked database holds no usable session."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=timestamp_column())
+
+
+class PendingSignup(SQLModel, table=True):
+    """A sign-up waiting for its address to be confirmed: no account exists until the link
+    mailed to the address is opened, so nobody can claim an address that is not theirs."""
+
+    __tablename__ = "pending_signup"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(max_length=200)
+    organisation_name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=10)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=timestamp_column())

@@ -8,7 +8,6 @@ and the domain validation in :mod:`surveys.validation` checks the rest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,26 +15,20 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from loyaltylab import i18n
-from surveys.conditions import Comparison, Condition
+from surveys import library
+from surveys.conditions import Condition
 from surveys.definition import (
-    CHOICE_TYPES,
     Construct,
     Item,
-    LikertItem,
-    MatrixItem,
-    NpsItem,
-    NumericItem,
     QuestionnaireDefinition,
     Texts,
     Variable,
 )
+from surveys.validation import LIKERT_MAX_POINTS, LIKERT_MIN_POINTS
 
 ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
-CONDITION_ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition)
 SCALE_TYPES = ("likert", "matrix")
 OPTION_TYPES = ("single_choice", "multiple_choice", "dropdown", "attention_check")
-NUMERIC_ANSWER_TYPES = ("likert", "matrix", "nps", "numeric")
-OPERATORS = ("eq", "ne", "in", "gt", "ge", "lt", "le", "answered")
 BLANK_ROWS = 3
 """Empty option / row / construct lines offered for adding more without JavaScript."""
 
@@ -118,6 +111,8 @@ def _rows(form: FormData, languages: list[str]) -> list[dict[str, Any]]:
         language: _column(form, f"row_label-{language}", len(codes)) for language in languages
     }
     constructs = _column(form, "row_construct", len(codes))
+    # The code a row had when the form was shown: its display condition stays with it.
+    originals = _column(form, "row_original", len(codes))
     reverse = set(_list(form, "row_reverse"))
     rows = []
     for index, code in enumerate(codes):
@@ -131,6 +126,7 @@ def _rows(form: FormData, languages: list[str]) -> list[dict[str, Any]]:
                     "label": label,
                     "construct": constructs[index] or None,
                     "reverse": str(index) in reverse,
+                    "original": originals[index],
                 }
             )
     return rows
@@ -194,42 +190,101 @@ def item_data(form: FormData, item_type: str, languages: list[str]) -> Parsed:
     return Parsed(data, errors)
 
 
+def _dumped(condition: Condition | None) -> dict[str, Any] | None:
+    return condition.model_dump(by_alias=True) if condition else None
+
+
 def parse_item(
-    form: FormData, item_type: str, languages: list[str], *, condition: Condition | None = None
+    form: FormData, item_type: str, languages: list[str], *, edited: Item | None = None
 ) -> Parsed:
-    """An item of ``item_type`` from the item form (its display condition is kept as given)."""
+    """An item of ``item_type`` from the item form. The ``edited`` item's display conditions
+    (set on their own page) are kept: its own, and each matrix row's."""
     data = item_data(form, item_type, languages)
     if data.errors:
         return Parsed(None, data.errors)
-    stored = condition.model_dump(by_alias=True) if condition else None
+    item = {**data.value, "condition": _dumped(edited.condition if edited else None)}
+    if "rows" in item:
+        kept = {row.code: row.condition for row in getattr(edited, "rows", ())}
+        for row in item["rows"]:
+            row["condition"] = _dumped(kept.get(row.pop("original")))
     try:
-        return Parsed(ITEM_ADAPTER.validate_python({**data.value, "condition": stored}))
+        return Parsed(ITEM_ADAPTER.validate_python(item))
     except ValidationError:
         return Parsed(None, {"form": i18n.gettext("Some fields could not be read; check them.")})
 
 
-def item_values(data: dict[str, Any] | None, item_type: str) -> dict[str, Any]:
-    """The item form's values from item data, or the defaults of a new item of ``item_type``."""
-    if data is None:
-        return {"type": item_type, "points": 7, "integer": True, "required": True}
+def new_item_values(item_type: str, languages: list[str]) -> dict[str, Any]:
+    """The form of a new item: required, and in every language the library has, a rating
+    item or matrix on the agree scale, an NPS item with its end labels."""
+    starter = library.starter_fields(item_type, languages=languages)
+    return item_values({"type": item_type, "integer": True, "required": True, **starter})
+
+
+def item_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The item form's values from item data."""
     values = dict(data)
     scale = data.get("scale")
     if scale:
-        anchors = scale.get("anchors") or []
-        languages = {language for anchor in anchors for language in anchor}
         values["points"] = scale.get("points")
-        values["anchors"] = {
-            language: "\n".join(anchor.get(language, "") for anchor in anchors)
-            for language in languages
-        }
+        values["anchors"] = _anchor_lines(scale.get("anchors") or [])
         values["not_applicable"] = scale.get("not_applicable") or {}
     return values
 
 
+def _anchor_lines(anchors: list[Texts]) -> dict[str, str]:
+    """Scale labels as the form's textareas show them: one line per label, by language."""
+    languages = {language for anchor in anchors for language in anchor}
+    return {
+        language: "\n".join(anchor.get(language, "") for anchor in anchors)
+        for language in languages
+    }
+
+
+def agree_anchor_lines(languages: list[str]) -> dict[int, dict[str, str]]:
+    """The agree scale's labels for every number of points, for designer.js to swap in when
+    the number of points changes and the labels are still the library's."""
+    return {
+        points: _anchor_lines(library.agree_scale(languages=languages, points=points).anchors)
+        for points in range(LIKERT_MIN_POINTS, LIKERT_MAX_POINTS + 1)
+    }
+
+
+@dataclass
+class Details:
+    """The questionnaire's title, introduction and languages as submitted."""
+
+    title: Texts
+    introduction: Texts
+    languages: list[str]
+    """The languages offered, the default first."""
+    confirmed_removal: bool
+
+
+def parse_details(
+    form: FormData, definition: QuestionnaireDefinition
+) -> tuple[Details, dict[str, str]]:
+    """The details form (texts in the current languages, the languages ticked and the default)
+    and messages by field; the details come back either way, to show the form again."""
+    ticked = _list(form, "languages")
+    default = field_text(form, "default_language")
+    errors: dict[str, str] = {}
+    if not ticked:
+        errors["languages"] = i18n.gettext("Keep at least one language.")
+    elif default not in ticked:
+        errors["default_language"] = i18n.gettext("Choose one of the ticked languages.")
+    details = Details(
+        title=field_texts(form, "title", definition.languages),
+        introduction=field_texts(form, "introduction", definition.languages),
+        languages=[default, *(tag for tag in dict.fromkeys(ticked) if tag != default)],
+        confirmed_removal=_checked(form, "remove_texts"),
+    )
+    return details, errors
+
+
 def construct_rows(constructs: list[Construct]) -> list[dict[str, Any]]:
-    """Rows of the constructs form: the existing constructs and a few empty ones."""
+    """Rows of the constructs form: the existing constructs and an empty one to add another."""
     rows = [construct.model_dump() for construct in constructs]
-    return rows + [{"code": "", "name": {}, "definition": {}}] * BLANK_ROWS
+    return [*rows, {"code": "", "name": {}, "definition": {}}]
 
 
 def parse_constructs(form: FormData, languages: list[str]) -> list[Construct]:
@@ -277,101 +332,37 @@ def with_section_texts(
 def with_condition(
     definition: QuestionnaireDefinition, code: str, condition: Condition | None
 ) -> QuestionnaireDefinition:
-    """The definition with the display condition of section or item ``code`` replaced."""
+    """The definition with the display condition of section, item or matrix row ``code``
+    replaced."""
     data = definition.model_dump(by_alias=True)
     stored = condition.model_dump(by_alias=True) if condition else None
     for section in data["sections"]:
-        if section["code"] == code:
-            section["condition"] = stored
-        for item in section["items"]:
-            if item["code"] == code:
-                item["condition"] = stored
+        parts = [section, *section["items"]]
+        parts += [row for item in section["items"] for row in item.get("rows", [])]
+        for part in parts:
+            if part["code"] == code:
+                part["condition"] = stored
     return QuestionnaireDefinition.model_validate(data)
 
 
 def earlier_variables(definition: QuestionnaireDefinition, code: str) -> list[Variable]:
-    """The answers a condition on section or item ``code`` may use: those asked before it."""
+    """The answers a condition on section, item or matrix row ``code`` may use: those asked
+    before it (for a row, before its matrix)."""
     for section_index, section in enumerate(definition.sections):
         if section.code == code:
             limit = (section_index, -1)
             break
-        position = next((i for i, item in enumerate(section.items) if item.code == code), None)
+        position = next(
+            (
+                index
+                for index, item in enumerate(section.items)
+                if code in (item.code, *(row.code for row in getattr(item, "rows", ())))
+            ),
+            None,
+        )
         if position is not None:
             limit = (section_index, position)
             break
     else:
         return []
     return [v for v in definition.variables() if (v.section_index, v.item_index) < limit]
-
-
-def _answer_value(raw: str, variable: Variable | None) -> str | int | float:
-    if variable is not None and variable.item.type in NUMERIC_ANSWER_TYPES:
-        try:
-            return _plain_number(float(raw))
-        except ValueError:
-            return raw
-    return raw
-
-
-def parse_condition(form: FormData, variables: list[Variable]) -> Parsed:
-    """A condition from the simple fields (question, operator, value) or the JSON field."""
-    written = field_text(form, "condition_json")
-    if written:
-        try:
-            return Parsed(CONDITION_ADAPTER.validate_python(json.loads(written)))
-        except (ValueError, ValidationError):
-            message = i18n.gettext(
-                'Write the condition as JSON, e.g. {"item": "sat1", "op": "ge", "value": 5}.'
-            )
-            return Parsed(None, {"condition_json": message})
-    code, operator, raw = (
-        field_text(form, "item"),
-        field_text(form, "op"),
-        field_text(form, "value"),
-    )
-    errors: dict[str, str] = {}
-    by_code = {variable.code: variable for variable in variables}
-    if code not in by_code:
-        errors["item"] = i18n.gettext("Choose an earlier question.")
-    if operator not in OPERATORS:
-        errors["op"] = i18n.gettext("Choose a comparison.")
-    elif operator != "answered" and not raw:
-        errors["value"] = i18n.gettext("Enter the answer value to compare with.")
-    if errors:
-        return Parsed(None, errors)
-    variable = by_code[code]
-    value: Any = None
-    if operator == "in":
-        value = [_answer_value(part.strip(), variable) for part in raw.split(",") if part.strip()]
-    elif operator != "answered":
-        value = _answer_value(raw, variable)
-    return Parsed(Comparison(item=code, op=operator, value=value))
-
-
-def condition_values(condition: Condition | None) -> dict[str, str]:
-    """The condition form's fields for an existing condition."""
-    if condition is None:
-        return {}
-    if isinstance(condition, Comparison):
-        value = condition.value
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-        return {
-            "item": condition.item,
-            "op": condition.op,
-            "value": "" if shown is None else str(shown),
-        }
-    return {"condition_json": json.dumps(condition.model_dump(by_alias=True), ensure_ascii=False)}
-
-
-def answer_values(variable: Variable) -> list[str]:
-    """The values an answer to ``variable`` can take, for the condition form's hints."""
-    item = variable.item
-    if isinstance(item, CHOICE_TYPES):
-        return [option.value for option in item.options]
-    if isinstance(item, (LikertItem, MatrixItem)):
-        return [f"1–{item.scale.points}"]
-    if isinstance(item, NpsItem):
-        return ["0–10"]
-    if isinstance(item, NumericItem):
-        return [i18n.gettext("a number")]
-    return [i18n.gettext("a text")]

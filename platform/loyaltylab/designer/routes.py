@@ -20,14 +20,23 @@ from loyaltylab import i18n
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, load_owned
-from loyaltylab.designer import forms
+from loyaltylab.designer import forms, logic
 from loyaltylab.errors import NotFound
 from loyaltylab.i18n import N_
+from loyaltylab.respond import preview as respond_preview
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from surveys import library, service
 from surveys.conditions import Condition
-from surveys.definition import ITEM_TYPES, Item, QuestionnaireDefinition, Section, text_for
+from surveys.definition import (
+    ITEM_TYPES,
+    Item,
+    MatrixItem,
+    MatrixRow,
+    QuestionnaireDefinition,
+    Section,
+    text_for,
+)
 from surveys.errors import InvalidQuestionnaire
 from surveys.errors import NotFound as SurveyNotFound
 from surveys.json_format import MAX_UPLOAD_BYTES
@@ -310,6 +319,100 @@ def designer(
     return _designer(request, session, ctx, questionnaire)
 
 
+# Title, introduction and languages --------------------------------------------------------------
+
+
+def _offered_languages(definition: QuestionnaireDefinition) -> list[str]:
+    """The languages the respondent pages speak, and any other the questionnaire already has."""
+    return list(dict.fromkeys([*LANGUAGE_NAMES, *definition.languages]))
+
+
+def _details_page(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    *,
+    details: forms.Details | None = None,
+    problems: list[Problem] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = _form_context(session, ctx, questionnaire, problems=problems, errors=errors)
+    definition: QuestionnaireDefinition = context["definition"]
+    context.update(
+        details=details
+        or forms.Details(
+            title=definition.title,
+            introduction=definition.introduction,
+            languages=definition.languages,
+            confirmed_removal=False,
+        ),
+        offered=_offered_languages(definition),
+    )
+    return render(request, "designer/details.html", context, status_code=status_code)
+
+
+@router.get("/questionnaires/{questionnaire_id}/details", response_class=HTMLResponse)
+def edit_details(
+    request: Request, session: SessionDep, questionnaire: QuestionnaireDep, ctx: EditorDep
+) -> HTMLResponse:
+    return _details_page(request, session, ctx, questionnaire)
+
+
+@router.post("/questionnaires/{questionnaire_id}/details")
+def save_details(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: EditorDep,
+    form: FormDep,
+) -> Response:
+    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+    details, errors = forms.parse_details(form, definition)
+    removed = [tag for tag in definition.languages if tag not in details.languages]
+    added = [tag for tag in details.languages if tag not in definition.languages]
+    lost = sum(service.texts_in(definition, tag) for tag in removed)
+    if lost and not details.confirmed_removal and not errors:
+        errors["remove_texts"] = i18n.ngettext(
+            "Removing %(languages)s deletes its %(num)s text from this draft (published versions "
+            "keep theirs): tick the box to confirm.",
+            "Removing %(languages)s deletes its %(num)s texts from this draft (published versions "
+            "keep theirs): tick the box to confirm.",
+            lost,
+            languages=", ".join(map(language_name, removed)),
+        )
+    page = partial(_details_page, request, session, ctx, questionnaire, details=details)
+    if errors:
+        return page(errors=errors, status_code=400)
+    try:
+        service.save_details(
+            session,
+            ctx.organisation_id,
+            questionnaire.id,
+            title=details.title,
+            introduction=details.introduction,
+            languages=details.languages,
+        )
+    except InvalidQuestionnaire as exc:
+        return page(problems=exc.problems, status_code=400)
+    if added:
+        # The new language's title and introduction are written on this page.
+        flash(
+            request,
+            "%(languages)s added: write the title and introduction in it below; the list of "
+            "things to fix before publishing shows every other text to translate.",
+            "success",
+            languages=", ".join(map(language_name, added)),
+        )
+        return redirect(f"/questionnaires/{questionnaire.id}/details")
+    flash(request, "The title, introduction and languages have been saved.", "success")
+    return _back(questionnaire)
+
+
+# Items ------------------------------------------------------------------------------------------
+
+
 def _item_page(
     request: Request,
     session: SessionDep,
@@ -336,6 +439,12 @@ def _item_page(
         section=section,
         blank_rows=forms.BLANK_ROWS,
     )
+    if item_type in forms.SCALE_TYPES:
+        context["agree_anchors"] = forms.agree_anchor_lines(context["languages"])
+    found = context["definition"].find_item(code) if code else None
+    context["row_conditions"] = {
+        row.code: row.condition for row in getattr(found[2] if found else None, "rows", ())
+    }
     return render(request, "designer/item.html", context, status_code=status_code)
 
 
@@ -361,7 +470,7 @@ def new_item(
     definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     index = _section_index(definition, section)
     item_type = type if type in ITEM_TYPES else "likert"
-    values = forms.item_values(None, item_type)
+    values = forms.new_item_values(item_type, definition.languages)
     return _item_page(
         request, session, ctx, questionnaire, item_type=item_type, values=values, section=index
     )
@@ -408,14 +517,14 @@ def _submit_item(
     place: dict[str, Any],
     save: Callable[[Item], object],
     done_message: str,
-    condition: Condition | None = None,
+    edited: Item | None = None,
 ) -> Response:
     """Read the item form and ``save`` the item; unreadable fields or a refused change show the
     form again, as submitted, with the messages. ``place`` is the new item's ``section`` index or
     the edited item's ``code``."""
-    parsed = forms.parse_item(form, item_type, languages, condition=condition)
+    parsed = forms.parse_item(form, item_type, languages, edited=edited)
     submitted = forms.item_data(form, item_type, languages).value
-    page = {"item_type": item_type, "values": forms.item_values(submitted, item_type), **place}
+    page = {"item_type": item_type, "values": forms.item_values(submitted), **place}
     if parsed.value is None:
         return _item_page(
             request, session, ctx, questionnaire, errors=parsed.errors, status_code=400, **page
@@ -458,7 +567,7 @@ def edit_item(
     part = _find(definition, code)
     if isinstance(part, Section):
         return _section_page(request, session, ctx, questionnaire, part)
-    values = forms.item_values(part.model_dump(by_alias=True), part.type)
+    values = forms.item_values(part.model_dump(by_alias=True))
     return _item_page(
         request, session, ctx, questionnaire, item_type=part.type, values=values, code=code
     )
@@ -490,7 +599,7 @@ def save_item(
             session, ctx.organisation_id, questionnaire.id, code, item
         ),
         done_message=N_("The question has been saved."),
-        condition=part.condition,
+        edited=part,
     )
 
 
@@ -592,6 +701,22 @@ def move_item(
 # Display logic ----------------------------------------------------------------------------------
 
 
+def _conditional(
+    definition: QuestionnaireDefinition, code: str
+) -> tuple[Section | Item | MatrixRow, MatrixItem | None]:
+    """The section, item or matrix row ``code`` (with its matrix for a row), else 404."""
+    for section in definition.sections:
+        if section.code == code:
+            return section, None
+        for item in section.items:
+            if item.code == code:
+                return item, None
+            for row in item.rows if isinstance(item, MatrixItem) else ():
+                if row.code == code:
+                    return row, item
+    raise NotFound("Not found.")
+
+
 def _condition_page(
     request: Request,
     session: SessionDep,
@@ -599,25 +724,42 @@ def _condition_page(
     questionnaire: Questionnaire,
     code: str,
     *,
-    values: dict[str, str],
+    clauses: list[logic.Clause] | None = None,
+    condition_json: str = "",
+    focus: int | None = None,
     problems: list[Problem] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    context = _form_context(
-        session,
-        ctx,
-        questionnaire,
-        problems=problems,
-        errors=errors,
-        values=values,
+    """The condition builder of ``code``; without ``clauses``, the saved condition's."""
+    context = _form_context(session, ctx, questionnaire, problems=problems, errors=errors)
+    definition: QuestionnaireDefinition = context["definition"]
+    part, matrix = _conditional(definition, code)
+    unbuildable = False
+    if clauses is None:
+        clauses = logic.clauses_of(part.condition)
+        unbuildable = clauses is None
+        if unbuildable and part.condition is not None:
+            condition_json = logic.as_json(part.condition)
+    variables = forms.earlier_variables(definition, code)
+    context.update(
         code=code,
-        operators=forms.OPERATORS,
-        answer_values=forms.answer_values,
+        part=part,
+        matrix=matrix,
+        variables=variables,
+        variable_by_code={variable.code: variable for variable in variables},
+        clauses=clauses or [logic.Clause()],
+        unbuildable=unbuildable,
+        condition_json=condition_json,
+        focus=focus,
+        max_clauses=logic.MAX_CLAUSES,
+        new_clause=logic.Clause(op=""),
+        operators=logic.OPERATORS,
+        all_operators=logic.ALL_OPERATORS,
+        no_value=logic.NO_VALUE,
+        kind_of=logic.kind_of,
+        answers_of=logic.answers_of,
     )
-    definition = context["definition"]
-    context["part"] = _find(definition, code)
-    context["variables"] = forms.earlier_variables(definition, code)
     return render(request, "designer/condition.html", context, status_code=status_code)
 
 
@@ -631,9 +773,7 @@ def edit_condition(
     ctx: EditorDep,
     code: str,
 ) -> HTMLResponse:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
-    values = forms.condition_values(_find(definition, code).condition)
-    return _condition_page(request, session, ctx, questionnaire, code, values=values)
+    return _condition_page(request, session, ctx, questionnaire, code)
 
 
 @router.post("/questionnaires/{questionnaire_id}/items/{code}/condition")
@@ -645,34 +785,54 @@ def save_condition(
     code: str,
     form: FormDep,
 ) -> Response:
+    """Save (or remove) the condition; the builder's own buttons (add or remove a row, show a
+    question's answers) show the page again with the rows as submitted, saving nothing."""
     definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
-    _find(definition, code)
-    refused = partial(
+    _conditional(definition, code)
+    action = forms.field_text(form, "action")
+    clauses = logic.clauses_from_form(form)
+    condition_json = forms.field_text(form, "condition_json")
+    page = partial(
         _condition_page,
         request,
         session,
         ctx,
         questionnaire,
         code,
-        values=dict(form),
-        status_code=400,
+        clauses=clauses,
+        condition_json=condition_json,
     )
-    if forms.field_text(form, "action") == "remove":
-        condition = None
-    else:
-        parsed = forms.parse_condition(form, forms.earlier_variables(definition, code))
-        if parsed.value is None:
-            return refused(errors=parsed.errors)
-        condition = parsed.value
+    if action == "add":
+        if len(clauses) < logic.MAX_CLAUSES:
+            clauses.append(logic.Clause())
+        return page(focus=len(clauses) - 1)
+    if action.startswith("drop-"):
+        number = action.removeprefix("drop-")
+        if number.isdigit() and int(number) < len(clauses):
+            del clauses[int(number)]
+            return page(focus=min(int(number), len(clauses) - 1) if clauses else 0)
+        return page()
+    if action == "refresh":
+        return page()
+    condition: Condition | None = None
+    if action != "remove":
+        if condition_json:
+            condition, message = logic.parse_json(condition_json)
+            errors = {"condition_json": message} if condition is None else {}
+        else:
+            built = logic.build(clauses, forms.earlier_variables(definition, code))
+            condition, errors = built.condition, built.errors
+        if errors:
+            return page(errors=errors, status_code=400)
     changed = forms.with_condition(definition, code, condition)
     try:
         service.save_definition(session, ctx.organisation_id, questionnaire.id, changed)
     except InvalidQuestionnaire as exc:
-        return refused(problems=exc.problems)
+        return page(problems=exc.problems, status_code=400)
     message = (
-        "The display condition has been removed."
+        N_("The display condition has been removed.")
         if condition is None
-        else ("The display condition has been saved.")
+        else N_("The display condition has been saved.")
     )
     flash(request, message, "success")
     return _back(questionnaire, code)
@@ -798,6 +958,22 @@ def _version_number(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+PREVIEW_DEVICES = ("phone", "desktop")
+
+
+def _previewed(
+    session: SessionDep, ctx: OrgContext, questionnaire: Questionnaire, lang: str, version: str
+) -> tuple[Any, QuestionnaireDefinition, str]:
+    """The version a preview shows (the draft unless ``version`` names one), its definition
+    and the language asked for (the questionnaire's default when it has not that one)."""
+    shown = service.get_version(
+        session, ctx.organisation_id, questionnaire.id, _version_number(version)
+    )
+    definition = service.definition_of(shown)
+    language = lang if lang in definition.languages else display_language(definition)
+    return shown, definition, language
+
+
 @router.get("/questionnaires/{questionnaire_id}/preview", response_class=HTMLResponse)
 def preview(
     request: Request,
@@ -806,20 +982,32 @@ def preview(
     ctx: OrgDep,
     lang: str = "",
     version: str = "",
+    device: str = "phone",
 ) -> HTMLResponse:
+    """The preview page: the respondent form in a frame the size of a phone (or a desktop)."""
     context = _context(session, ctx, questionnaire)
-    shown = service.get_version(
-        session, ctx.organisation_id, questionnaire.id, _version_number(version)
-    )
-    definition = service.definition_of(shown)
-    language = lang if lang in definition.languages else display_language(definition)
+    shown, definition, language = _previewed(session, ctx, questionnaire, lang, version)
     context.update(
         shown=shown,
         definition=definition,
         preview_language=language,
-        tr=_translator(definition, language),
+        device=device if device in PREVIEW_DEVICES else PREVIEW_DEVICES[0],
     )
     return render(request, "designer/preview.html", context)
+
+
+@router.get("/questionnaires/{questionnaire_id}/preview/respondent", response_class=HTMLResponse)
+def preview_respondent(
+    request: Request,
+    session: SessionDep,
+    questionnaire: QuestionnaireDep,
+    ctx: OrgDep,
+    lang: str = "",
+    version: str = "",
+) -> HTMLResponse:
+    """What the preview's frame shows: the respondent form's own pages."""
+    _shown, definition, language = _previewed(session, ctx, questionnaire, lang, version)
+    return respond_preview.preview_response(request, definition, language)
 
 
 @router.post("/questionnaires/{questionnaire_id}/publish")

@@ -1,32 +1,32 @@
-"""Researcher pages of fieldwork: waves, channels, contacts, monitoring, quality and exports.
+"""Researcher pages of fieldwork: waves, contacts, monitoring and telephone interviews.
 
-Thin routes over :mod:`surveys.fieldwork`. Clients of a study may read its waves; only editors
-of the study's organisation change anything. Every wave is loaded through its study, so another
-organisation gets 404.
+Thin routes over :mod:`surveys.fieldwork`; e-mail lives in :mod:`loyaltylab.fieldwork.mailing`,
+the responses pages in :mod:`loyaltylab.fieldwork.responses`. Clients of a study may read its
+waves; only editors of the study's organisation change anything. Every wave is loaded through
+its study (:mod:`loyaltylab.fieldwork.loading`), so another organisation gets 404.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import segno
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel
 from sqlmodel import Session, func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from loyaltylab import i18n
-from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.fieldwork import texts
+from loyaltylab.fieldwork import mailing, responses, texts
+from loyaltylab.fieldwork.charts import completes_chart
+from loyaltylab.fieldwork.loading import editable_wave, visible_wave
+from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
-from loyaltylab.mail import OutboxMessage, deliver_all, queue_mail
 from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
@@ -35,27 +35,19 @@ from loyaltylab.settings import Settings
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
-from loyaltylab.web import flash, form_errors, redirect, render
-from reports.exports import csv_bytes, neutralise, xlsx_bytes
+from loyaltylab.web import flash, redirect, render, ui_text
 from surveys import service as questionnaires
 from surveys.fieldwork import schedule as schedules
 from surveys.fieldwork import service
 from surveys.fieldwork.contacts_import import ContactFileRejected, read_contacts
-from surveys.fieldwork.export import raw_frame
-from surveys.fieldwork.models import (
-    Channel,
-    Contact,
-    Frequency,
-    ResponseStatus,
-    Wave,
-    WaveStatus,
-)
+from surveys.fieldwork.models import Channel, Contact, Frequency, ResponseStatus, Wave, WaveStatus
 from surveys.fieldwork.models import Response as SurveyResponse
 from surveys.fieldwork.monitoring import wave_progress
-from surveys.fieldwork.quality import wave_flags
 from surveys.models import QuestionnaireVersion
 
 router = APIRouter()
+router.include_router(mailing.router)
+router.include_router(responses.router)
 REFRESH_SECONDS = 30
 CONTACTS_SHOWN = 200
 FREQUENCIES = {
@@ -64,39 +56,17 @@ FREQUENCIES = {
     Frequency.yearly: N_("Yearly"),
 }
 STATUS_MESSAGES = {"open": N_("The wave is open."), "close": N_("The wave is closed.")}
-EXCLUSION_MESSAGES = {
-    True: N_("The response is excluded from analyses."),
-    False: N_("The response is included in analyses again."),
-}
 
 
-# --- loading ---------------------------------------------------------------------------------
-
-
-def _wave(session: Session, ctx: OrgContext, wave_id: int) -> tuple[Wave, Study]:
-    """A wave of a study the member works on (its links, QR code and responses are fieldwork
-    internals: the commissioning client follows the dashboard and its shared reports)."""
-    wave = session.get(Wave, wave_id)
-    if wave is None:
-        raise NotFound("Not found.")
-    study = studies.get_visible_study(session, ctx, wave.study_id)
-    require_study_team(ctx, study)
-    return wave, study
-
-
-def _editable_wave(session: Session, ctx: OrgContext, wave_id: int) -> tuple[Wave, Study]:
-    ctx.require_editor()
-    wave, study = _wave(session, ctx, wave_id)
-    if wave.organisation_id != ctx.organisation_id:
-        raise NotFound("Not found.")
-    return wave, study
+def _time_zone(ctx: OrgContext) -> str:
+    return ctx.organisation.time_zone
 
 
 def _version_label(session: Session, version: QuestionnaireVersion) -> str:
-    """A version as the wave forms name it: the questionnaire's title and the version number."""
+    """A version as the wave forms name it: the questionnaire's title in the interface
+    language and the version number."""
     definition = service.definition_for(session, version.id)
-    title = next(iter(definition.title.values()), "")
-    return f"{title} · v{version.number}"
+    return f"{ui_text(definition.title)} · v{version.number}"
 
 
 def _published_versions(session: Session, study: Study) -> list[tuple[int, str]]:
@@ -105,6 +75,10 @@ def _published_versions(session: Session, study: Study) -> list[tuple[int, str]]
         (version.id, _version_label(session, version))
         for version in questionnaires.published_versions(session, study.id)
     ]
+
+
+def _labels() -> dict[str, str]:
+    return {field: i18n.gettext(label) for field, label in FIELD_LABELS.items()}
 
 
 # --- waves -----------------------------------------------------------------------------------
@@ -149,104 +123,19 @@ def _waves_page(
             "versions": _published_versions(session, study) if editable else [],
             "values": values,
             "errors": errors,
+            "labels": _labels(),
+            "quota_sources": QUOTA_SOURCES,
+            "has_contacts": _contact_count(session, study) > 0,
         },
         status_code=status_code,
     )
 
 
-def _moment(value: str, field: str) -> datetime | None:
-    if not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput("Enter a date and time such as 2026-07-01 09:00.", field=field) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _moment_value(moment: datetime | None) -> str:
-    """A stored time (UTC) as the ``datetime-local`` field shows it."""
-    if moment is None:
-        return ""
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment
-    return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
-
-
-def _quotas(text: str) -> tuple[str | None, dict[str, int]]:
-    """``tier=gold: 200, silver: 300`` or one ``attribute=value: n`` per line."""
-    attribute, quotas = None, {}
-    for part in text.replace("\n", ",").split(","):
-        if not part.strip():
-            continue
-        cell, _, count = part.rpartition(":")
-        if "=" in cell:
-            name, _, cell = cell.partition("=")
-            if attribute not in (None, name.strip()):
-                raise InvalidInput("Quotas must all be on one contact attribute.", field="quotas")
-            attribute = name.strip()
-        try:
-            quotas[cell.strip()] = int(count)
-        except ValueError:
-            raise InvalidInput(texts.QUOTA_SYNTAX, field="quotas") from None
-        if not cell.strip() or quotas[cell.strip()] < 1:
-            raise InvalidInput(texts.QUOTA_SYNTAX, field="quotas")
-    if quotas and not attribute:
-        raise InvalidInput(texts.QUOTA_SYNTAX, field="quotas")
-    return attribute, quotas
-
-
-def _quotas_value(wave: Wave) -> str:
-    return "\n".join(f"{wave.quota_attribute}={cell}: {n}" for cell, n in wave.quotas.items())
-
-
-class WaveForm(BaseModel):
-    """The fields of the new-wave and edit-wave forms, as typed."""
-
-    name: str = ""
-    version_id: str = ""
-    opens_at: str = ""
-    closes_at: str = ""
-    target: str = ""
-    quotas: str = ""
-
-    def parsed(self) -> dict[str, Any]:
-        """The keywords of ``service.create_wave`` / ``update_wave``; InvalidInput names the
-        field at fault."""
-        if not self.version_id.strip().isdigit():
-            raise InvalidInput(texts.CHOOSE_VERSION, field="version_id")
-        target = self.target.strip()
-        if target and not target.isdigit():
-            raise InvalidInput(texts.TARGET_NUMBER, field="target")
-        attribute, quotas = _quotas(self.quotas)
-        return {
-            "version_id": int(self.version_id),
-            "name": self.name,
-            "opens_at": _moment(self.opens_at, "opens_at"),
-            "closes_at": _moment(self.closes_at, "closes_at"),
-            "target": int(target) if target else None,
-            "quota_attribute": attribute,
-            "quotas": quotas,
-        }
-
-    @classmethod
-    def of(cls, wave: Wave) -> WaveForm:
-        return cls(
-            name=wave.name,
-            version_id=str(wave.questionnaire_version_id),
-            opens_at=_moment_value(wave.opens_at),
-            closes_at=_moment_value(wave.closes_at),
-            target=str(wave.target or ""),
-            quotas=_quotas_value(wave),
-        )
+def _contact_count(session: Session, study: Study) -> int:
+    return session.exec(select(func.count(Contact.id)).where(Contact.study_id == study.id)).one()
 
 
 WaveFormDep = Annotated[WaveForm, Form()]
-
-
-def _wave_errors(error: InvalidInput | service.FieldworkError) -> dict[str, str]:
-    if isinstance(error, InvalidInput):
-        return form_errors(error, default_field="form")
-    return texts.wave_error(error)
 
 
 @router.post("/studies/{study_id}/waves", response_class=HTMLResponse)
@@ -254,21 +143,16 @@ def create_wave(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int, form: WaveFormDep
 ) -> Response:
     study = studies.get_editable_study(session, ctx, study_id)
-    try:
-        wave = service.create_wave(
-            session, study_id=study.id, organisation_id=ctx.organisation_id, **form.parsed()
-        )
-    except (InvalidInput, service.FieldworkError) as exc:
-        session.rollback()
+    values, errors = form.check(
+        session, study_id=study.id, organisation_id=ctx.organisation_id, time_zone=_time_zone(ctx)
+    )
+    if errors:
         return _waves_page(
-            request,
-            session,
-            ctx,
-            study,
-            values=form.model_dump(),
-            errors=_wave_errors(exc),
-            status_code=400,
+            request, session, ctx, study, values=form.model_dump(), errors=errors, status_code=400
         )
+    wave = service.create_wave(
+        session, study_id=study.id, organisation_id=ctx.organisation_id, **values
+    )
     flash(request, "The wave has been created.", "success")
     return redirect(f"/waves/{wave.id}")
 
@@ -277,8 +161,9 @@ def create_wave(
 def edit_wave_page(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int
 ) -> HTMLResponse:
-    wave, study = _editable_wave(session, ctx, wave_id)
-    return _edit_page(request, session, wave, study, form=WaveForm.of(wave), errors={})
+    wave, study = editable_wave(session, ctx, wave_id)
+    form = WaveForm.of(wave, _time_zone(ctx))
+    return _edit_page(request, session, wave, study, form=form, errors={})
 
 
 def _edit_page(
@@ -301,6 +186,9 @@ def _edit_page(
             "study": study,
             "values": form.model_dump(),
             "errors": errors,
+            "labels": _labels(),
+            "quota_sources": QUOTA_SOURCES,
+            "has_contacts": _contact_count(session, study) > 0,
             "versions": _published_versions(session, study) if draft else [],
             "current_version": _version_label(session, current) if current else "",
         },
@@ -312,16 +200,25 @@ def _edit_page(
 def edit_wave(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, form: WaveFormDep
 ) -> Response:
-    wave, study = _editable_wave(session, ctx, wave_id)
+    wave, study = editable_wave(session, ctx, wave_id)
     if wave.status != WaveStatus.draft and not form.version_id:
         # The form of an opened wave shows its version without a field for it.
         form.version_id = str(wave.questionnaire_version_id)
-    try:
-        service.update_wave(session, wave, **form.parsed())
-    except (InvalidInput, service.FieldworkError) as exc:
-        session.rollback()
-        wave, study = _editable_wave(session, ctx, wave_id)
-        errors = _wave_errors(exc)
+    values, errors = form.check(
+        session,
+        study_id=study.id,
+        organisation_id=ctx.organisation_id,
+        time_zone=_time_zone(ctx),
+        wave=wave,
+    )
+    if not errors:
+        try:
+            service.update_wave(session, wave, **values)
+        except service.InvalidWave as invalid:  # a concurrent "open" froze the version
+            session.rollback()
+            errors = texts.wave_errors(invalid.problems)
+    if errors:
+        wave, study = editable_wave(session, ctx, wave_id)
         return _edit_page(request, session, wave, study, form=form, errors=errors, status_code=400)
     flash(request, "The wave has been saved.", "success")
     return redirect(f"/waves/{wave.id}")
@@ -360,9 +257,13 @@ def set_schedule(
 def show_wave(
     request: Request, session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id: int
 ) -> HTMLResponse:
-    wave, study = _wave(session, ctx, wave_id)
-    contacts = session.exec(
-        select(func.count(Contact.id)).where(Contact.study_id == study.id)
+    wave, study = visible_wave(session, ctx, wave_id)
+    progress = wave_progress(session, wave, time_zone=_time_zone(ctx))
+    editable = ctx.role.can_edit and wave.organisation_id == ctx.organisation_id
+    opted_out = session.exec(
+        select(func.count(Contact.id)).where(
+            Contact.study_id == study.id, Contact.opted_out_at.is_not(None)
+        )
     ).one()
     response = render(
         request,
@@ -370,10 +271,16 @@ def show_wave(
         {
             "wave": wave,
             "study": study,
-            "editable": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
-            "progress": wave_progress(session, wave),
+            "editable": editable,
+            "progress": progress,
+            "chart": completes_chart(progress.completes_per_day),
+            "quota_label": _quota_label(session, wave),
             "public_url": settings.absolute_url(f"/s/{wave.public_slug}"),
-            "contacts": contacts,
+            "contacts": _contact_count(session, study),
+            "opted_out": opted_out,
+            "to_invite": len(service.contacts_to_mail(session, wave, "invitation"))
+            if editable
+            else 0,
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
@@ -381,6 +288,18 @@ def show_wave(
     )
     response.headers["cache-control"] = "no-store"
     return response
+
+
+def _quota_label(session: Session, wave: Wave) -> str:
+    """What the wave's quotas count by, as its monitoring names it."""
+    if not wave.quota_attribute:
+        return ""
+    if wave.quota_source == service.QuotaSource.answer:
+        definition = service.definition_for(session, wave.questionnaire_version_id)
+        found = definition.find_item(wave.quota_attribute)
+        question = ui_text(found[2].label) if found else wave.quota_attribute
+        return i18n.gettext("Quotas by the answer to %(question)s", question=question)
+    return i18n.gettext("Quotas by %(attribute)s", attribute=wave.quota_attribute)
 
 
 @router.post("/waves/{wave_id}/status")
@@ -392,7 +311,7 @@ def change_status(
     wave_id: int,
     action: Annotated[str, Form()] = "",
 ) -> Response:
-    wave, _study = _editable_wave(session, ctx, wave_id)
+    wave, _study = editable_wave(session, ctx, wave_id)
     transitions = {"open": service.open_wave, "close": service.close_wave}
     if action not in transitions:
         raise InvalidInput("This action is not allowed here.")
@@ -419,7 +338,7 @@ def wave_qr_svg(session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id
 
 
 def _qr(session: Session, ctx: OrgContext, settings: Settings, wave_id: int, kind: str) -> Response:
-    wave, _study = _wave(session, ctx, wave_id)
+    wave, _study = visible_wave(session, ctx, wave_id)
     code = segno.make(settings.absolute_url(f"/s/{wave.public_slug}"), error="m")
     buffer = io.BytesIO()
     code.save(buffer, kind=kind, scale=8, border=2)
@@ -504,208 +423,8 @@ async def upload_contacts(
     service.add_contacts(
         session, study_id=study.id, organisation_id=study.organisation_id, rows=parsed.rows
     )
-    flash(request, "%(count)s contacts have been imported.", "success", count=len(parsed.rows))
+    flash(request, "Contacts imported: %(count)s.", "success", count=len(parsed.rows))
     return redirect(f"/studies/{study.id}/contacts")
-
-
-# --- invitations -----------------------------------------------------------------------------
-
-
-@router.post("/waves/{wave_id}/invitations/links")
-def download_links(
-    session: SessionDep, ctx: EditorDep, settings: SettingsDep, wave_id: int
-) -> Response:
-    """New personal links for every contact who has not answered, as CSV (earlier links end)."""
-    wave, _study = _editable_wave(session, ctx, wave_id)
-    issued = service.issue_invitations(
-        session, wave, service.contacts_to_invite(session, wave, invited=None)
-    )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["external_id", "email", "phone", "link"])
-    for item in issued:
-        row = [item.contact.external_id, item.contact.email, item.contact.phone]
-        writer.writerow([neutralise(value or "") for value in row] + [_link(settings, item.token)])
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="wave-{wave.id}-links.csv"',
-            "cache-control": "no-store",
-        },
-    )
-
-
-def _link(settings: Settings, token: str) -> str:
-    return settings.absolute_url(f"/i/{token}")
-
-
-def _send(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    background: BackgroundTasks,
-    wave: Wave,
-    study: Study,
-    contacts: list[Contact],
-    *,
-    reminder: bool,
-) -> int:
-    contacts = [contact for contact in contacts if contact.email]
-    messages = []
-    for item in service.issue_invitations(session, wave, contacts):
-        subject, body = texts.invitation_mail(
-            company=study.company_name or study.name,
-            link=_link(settings, item.token),
-            closes_at=wave.closes_at,
-            reminder=reminder,
-        )
-        messages.append(
-            queue_mail(
-                session,
-                to=item.contact.email,
-                subject=subject,
-                body=body,
-                organisation_id=wave.organisation_id,
-            )
-        )
-    if settings.smtp_url and messages:
-        # After the response: the session dependency has committed the outbox rows by then.
-        background.add_task(
-            deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
-        )
-    return len(messages)
-
-
-@router.post("/waves/{wave_id}/invitations/email")
-def email_invitations(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    wave, study = _editable_wave(session, ctx, wave_id)
-    contacts = service.contacts_to_invite(session, wave, invited=None)
-    count = _send(request, session, settings, background, wave, study, contacts, reminder=False)
-    flash(request, "%(count)s invitations have been sent.", "success", count=count)
-    return redirect(f"/waves/{wave.id}")
-
-
-@router.post("/waves/{wave_id}/invitations/remind")
-def email_reminders(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    wave, study = _editable_wave(session, ctx, wave_id)
-    contacts = service.contacts_to_invite(session, wave, invited=True)
-    count = _send(request, session, settings, background, wave, study, contacts, reminder=True)
-    flash(request, "%(count)s reminders have been sent.", "success", count=count)
-    return redirect(f"/waves/{wave.id}")
-
-
-@router.get("/outbox", response_class=HTMLResponse)
-def outbox(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResponse:
-    messages = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.organisation_id == ctx.organisation_id)
-        .order_by(OutboxMessage.id.desc())
-        .limit(200)
-    ).all()
-    return render(request, "fieldwork/outbox.html", {"messages": messages})
-
-
-# --- responses, quality and exports ----------------------------------------------------------
-
-
-@router.get("/waves/{wave_id}/responses", response_class=HTMLResponse)
-def list_responses(
-    request: Request, session: SessionDep, ctx: OrgDep, wave_id: int, flagged: str = ""
-) -> HTMLResponse:
-    wave, study = _wave(session, ctx, wave_id)
-    flags = wave_flags(session, wave)
-    responses = service.list_responses(session, wave.id)
-    if flagged:
-        responses = [response for response in responses if flags.get(response.id)]
-    pseudonyms = dict(
-        session.exec(
-            select(Contact.id, Contact.pseudonym).where(Contact.study_id == study.id)
-        ).all()
-    )
-    return render(
-        request,
-        "fieldwork/responses.html",
-        {
-            "wave": wave,
-            "study": study,
-            "responses": responses,
-            "flags": flags,
-            "flagged_count": sum(1 for raised in flags.values() if raised),
-            "flagged": bool(flagged),
-            "pseudonyms": pseudonyms,
-            "editable": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
-            "flag_label": texts.flag_label,
-        },
-    )
-
-
-@router.post("/waves/{wave_id}/responses/{response_id}/exclusion")
-def set_exclusion(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    wave_id: int,
-    response_id: int,
-    excluded: Annotated[str, Form()] = "",
-) -> Response:
-    wave, _study = _editable_wave(session, ctx, wave_id)
-    response = session.get(SurveyResponse, response_id)
-    if response is None or response.wave_id != wave.id:
-        raise NotFound("Not found.")
-    exclude = excluded == "1"
-    service.set_excluded(session, response, exclude)
-    flash(request, EXCLUSION_MESSAGES[exclude], "success")
-    return redirect(f"/waves/{wave.id}/responses#r-{response.id}")
-
-
-@router.get("/waves/{wave_id}/export.csv")
-def export_csv(session: SessionDep, ctx: EditorDep, wave_id: int) -> Response:
-    return _export(session, ctx, wave_id, "csv")
-
-
-@router.get("/waves/{wave_id}/export.xlsx")
-def export_xlsx(session: SessionDep, ctx: EditorDep, wave_id: int) -> Response:
-    return _export(session, ctx, wave_id, "xlsx")
-
-
-def _export(session: Session, ctx: OrgContext, wave_id: int, kind: str) -> Response:
-    # Raw data (contact attributes, open text) is the research organisation's, never a client's.
-    wave, _study = _editable_wave(session, ctx, wave_id)
-    frame = raw_frame(session, wave)
-    audit.record(
-        session, ctx, "export.responses", object_type="wave", object_id=wave.id, format=kind
-    )
-    if kind == "csv":
-        content, media_type = csv_bytes(frame), "text/csv; charset=utf-8"
-    else:
-        safe = frame.map(neutralise)
-        content = xlsx_bytes(
-            safe, definition=service.definition_for(session, wave.questionnaire_version_id)
-        )
-        media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "content-disposition": f'attachment; filename="wave-{wave.id}-responses.{kind}"',
-            "cache-control": "no-store",
-        },
-    )
 
 
 # --- telephone interviews --------------------------------------------------------------------
@@ -715,7 +434,7 @@ def _phone_access(
     session: Session, ctx: OrgContext, wave_id: int, response_id: int
 ) -> respond.Access:
     """The respondent form's access for a phone interview: its pages are reused as they are."""
-    wave, _study = _editable_wave(session, ctx, wave_id)
+    wave, _study = editable_wave(session, ctx, wave_id)
     response = session.get(SurveyResponse, response_id)
     if response is None or response.wave_id != wave.id or response.channel != Channel.phone:
         raise NotFound("Not found.")
@@ -734,8 +453,8 @@ def _phone_access(
 def phone_start(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, q: str = ""
 ) -> HTMLResponse:
-    wave, study = _editable_wave(session, ctx, wave_id)
-    return _phone_page(request, session, wave, study, q=q, error="")
+    wave, study = editable_wave(session, ctx, wave_id)
+    return _phone_page(request, session, wave, study, q=q, errors={})
 
 
 def _phone_page(
@@ -745,9 +464,11 @@ def _phone_page(
     study: Study,
     *,
     q: str,
-    error: str,
+    errors: dict[str, str],
     status_code: int = 200,
 ) -> HTMLResponse:
+    """``errors``: ``contact-<id>`` (the row of the contact the interview could not start
+    for) or ``form`` -> message."""
     matches = service.find_contacts(session, study.id, q)
     interviews = session.exec(
         select(SurveyResponse)
@@ -764,7 +485,13 @@ def _phone_page(
             "q": q,
             "matches": matches,
             "interviews": interviews,
-            "error": error,
+            "errors": errors,
+            "labels": {
+                f"contact-{contact.id}": " · ".join(
+                    filter(None, (contact.external_id, contact.phone))
+                )
+                for contact in matches
+            },
             "submission_key": service.new_submission_key(),
         },
         status_code=status_code,
@@ -780,7 +507,7 @@ def phone_begin(
     contact_id: Annotated[str, Form()] = "",
     submission_key: Annotated[str, Form()] = "",
 ) -> Response:
-    wave, study = _editable_wave(session, ctx, wave_id)
+    wave, study = editable_wave(session, ctx, wave_id)
     contact = None
     if contact_id.isdigit():
         contact = session.get(Contact, int(contact_id))
@@ -801,20 +528,23 @@ def phone_begin(
             session,
             wave,
             channel=Channel.phone,
-            language=definition.languages[0],
+            language=service.preferred_language(
+                contact.language if contact else None, definition.languages
+            ),
             claim=claim,
             contact=contact,
             interviewer_id=ctx.user.id,
         )
     except service.FieldworkError as exc:
         session.rollback()
+        field = f"contact-{contact.id}" if contact else "form"
         return _phone_page(
             request,
             session,
             wave,
             study,
-            q="",
-            error=texts.fieldwork_error(exc.reason),
+            q=contact.external_id if contact else "",
+            errors={field: texts.fieldwork_error(exc.reason)},
             status_code=400,
         )
     return redirect(f"/waves/{wave.id}/phone/{response.id}/page/{response.current_page}")

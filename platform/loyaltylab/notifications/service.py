@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from loyaltylab import i18n
@@ -42,6 +42,8 @@ SHARED_LINK = N_("Read it and download it here:")
 
 
 def client_users(session: Session, study: Study) -> list[User]:
+    """The client users of the study's company: its own members, and the client-role members
+    of research organisations who represent it."""
     if study.client_organisation_id is None:
         return []
     return list(
@@ -49,9 +51,13 @@ def client_users(session: Session, study: Study) -> list[User]:
             select(User)
             .join(Membership, Membership.user_id == User.id)
             .where(
-                Membership.organisation_id == study.client_organisation_id,
+                or_(
+                    Membership.organisation_id == study.client_organisation_id,
+                    Membership.client_organisation_id == study.client_organisation_id,
+                ),
                 Membership.role == Role.client,
             )
+            .distinct()
             .order_by(User.id)
         ).all()
     )

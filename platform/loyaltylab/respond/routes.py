@@ -23,34 +23,45 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
-from markupsafe import Markup, escape
-from sqlmodel import Session
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.routing import Mount
 
+from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import TurnTakingSession
 from loyaltylab.middleware import BodySizeLimitMiddleware
+from loyaltylab.respond import form as questions
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
+from loyaltylab.studies.models import Study
 from loyaltylab.web import redirect, render
-from surveys.definition import (
-    Item,
-    LikertItem,
-    MatrixItem,
-    NpsItem,
-    QuestionnaireDefinition,
-    display_order,
-    text_for,
-)
+from surveys.definition import QuestionnaireDefinition, text_for
 from surveys.fieldwork import service
-from surveys.fieldwork.models import Channel, Contact, ResponseStatus, Wave, WaveInvitation
+from surveys.fieldwork.models import (
+    Channel,
+    Contact,
+    ResponseStatus,
+    StudyConsent,
+    Wave,
+    WaveInvitation,
+)
 from surveys.fieldwork.models import Response as SurveyResponse
 
 RESPONDENT_PREFIXES = ("/s/", "/i/")
 MAX_RESPONDENT_BODY = 256 * 1024
 SESSION_LANGUAGE = "respond_lang"
-STATUS_CODES = {"closed": 410, "full": 410, "used": 409, "expired": 410, "invalid": 404}
+STATUS_CODES = {
+    "closed": 410,
+    "not_open": 403,
+    "full": 410,
+    "used": 409,
+    "completed": 409,
+    "expired": 410,
+    "invalid": 404,
+}
+RESUME_COOKIE_AGE = 90 * 24 * 3600
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,11 +130,16 @@ def resume_token(request: Request, submission_key: str) -> str:
 
 
 def _language(request: Request, access: Access, definition: QuestionnaireDefinition) -> str:
+    """The response's language; before consent the one the respondent picked, else their
+    contact's (personal links), else the browser's, else the questionnaire's first."""
     if access.response is not None:
         return access.response.language
     chosen = request.session.get(SESSION_LANGUAGE)
     if chosen in definition.languages:
         return chosen
+    if access.contact is not None and access.contact.language:
+        # The language the contact was written to in (the contact file's language column).
+        return service.preferred_language(access.contact.language, definition.languages)
     accept = request.headers.get("accept-language", "").lower()
     for language in definition.languages:
         if accept.startswith(language.lower().split("-")[0]):
@@ -144,7 +160,7 @@ def _context(request: Request, session: Session, access: Access, **extra: Any) -
 
     return {
         "access": access,
-        "static": _static_prefix(request),
+        "static": static_prefix(request),
         "definition": definition,
         "language": language,
         "t": t,
@@ -152,12 +168,11 @@ def _context(request: Request, session: Session, access: Access, **extra: Any) -
         "title": t(definition.title),
         "language_names": LANGUAGE_NAMES,
         "errors": {},
-        "values": {},
         **extra,
     }
 
 
-def _static_prefix(request: Request) -> str:
+def static_prefix(request: Request) -> str:
     """``/static/`` under the app's root path: found once per app (url_for walked the routes
     on every call, twice a page)."""
     prefix = getattr(request.app.state, "respond_static", None)
@@ -177,19 +192,25 @@ def _page(
 def status_page(
     request: Request, session: Session, access: Access | None, reason: str
 ) -> HTMLResponse:
-    """Closed, full, used, expired or invalid: a clear page in the respondent's language."""
+    """Closed, not open yet, full, used, completed, expired or invalid: a clear page in the
+    respondent's language."""
     reason = reason if reason in STATUS_CODES else "invalid"
     if access is None:
-        language = request.session.get(SESSION_LANGUAGE) or "en"
+        language = request.session.get(SESSION_LANGUAGE) or _browser_language(request)
         context = {
             "language": language,
-            "static": _static_prefix(request),
+            "static": static_prefix(request),
             "ui": lambda key, **p: text(key, language, **p),
         }
     else:
         context = _context(request, session, access)
     context["reason"] = reason
     return _page(request, "respond/status.html", context, status_code=STATUS_CODES[reason])
+
+
+def _browser_language(request: Request) -> str:
+    accept = request.headers.get("accept-language", "").lower()
+    return "zh-CN" if accept.startswith("zh") else "en"
 
 
 async def handle_fieldwork_error(request: Request, exc: service.FieldworkError) -> Response:
@@ -199,33 +220,68 @@ async def handle_fieldwork_error(request: Request, exc: service.FieldworkError) 
 def _go(access: Access, outcome: str) -> Response:
     if outcome == service.DONE:
         return redirect(f"{access.base}/done")
+    if outcome == service.SAVED:
+        return redirect(f"{access.base}/saved")
     page = outcome.removeprefix("page:")
     return redirect(f"{access.base}/page/{page}" if page.isdigit() else access.base)
 
 
 def _entry(request: Request, session: Session, access: Access) -> Response:
     response = access.response
-    if response is not None:
-        if response.status == ResponseStatus.complete:
-            return status_page(request, session, access, "used")
-        return redirect(f"{access.base}/page/{response.current_page}")
     try:
-        if access.invitation is not None:
+        if response is not None and response.status == ResponseStatus.complete:
+            raise service.LinkUsed() if access.invitation else LinkCompleted()
+        if access.invitation is not None and response is None:
             service.check_invitation(access.invitation)
-        service.check_entry(session, access.wave, access.contact)
+        if response is None:
+            service.check_entry(session, access.wave, access.contact)
+        else:
+            service.check_accepting(access.wave)
     except service.FieldworkError as error:
         return status_page(request, session, access, error.reason)
+    if response is not None:
+        definition = service.definition_for(session, access.wave.questionnaire_version_id)
+        page = service.resume_page(definition, response)
+        return redirect(f"{access.base}/page/{page}?{WELCOME_BACK}=1")
     return _consent_page(request, session, access)
+
+
+class LinkCompleted(service.FieldworkError):
+    """The public link's survey was completed in this browser."""
+
+    reason = "completed"
+
+
+WELCOME_BACK = "welcome"
+"""The query flag of the page a returning respondent is sent to: it shows "welcome back"."""
+
+
+# Who runs the study, its contact and its privacy note by language: one query, built once.
+_CONSENT_FACTS = (
+    select(Organisation.name, Study.contact_name, Study.contact_email, StudyConsent.texts)
+    .join(Organisation, Organisation.id == Study.organisation_id)
+    .outerjoin(StudyConsent, StudyConsent.study_id == Study.id)
+    .where(Study.id == bindparam("study_id"))
+)
 
 
 def _consent_page(
     request: Request, session: Session, access: Access, *, error: bool = False
 ) -> HTMLResponse:
     context = _context(request, session, access, submission_key=service.new_submission_key())
-    consent = service.consent_texts(session, access.wave.study_id)
-    context["consent_text"] = context["t"](consent) or context["ui"]("consent_default")
+    t, ui = context["t"], context["ui"]
+    organisation, contact_name, contact_email, notes = session.exec(
+        _CONSENT_FACTS, params={"study_id": access.wave.study_id}
+    ).one()
+    context.update(
+        organisation=organisation,
+        privacy_note=t(notes or {}) or ui("privacy_default"),
+        contact_name=contact_name,
+        contact_email=contact_email,
+    )
     if error:
-        context["errors"] = {"consent": context["ui"]("consent_required")}
+        context["errors"] = {"consent": ui("consent_required")}
+        context["summary"] = [("consent", ui("consent_agree"), ui("consent_required"))]
     return _page(request, "respond/consent.html", context, status_code=400 if error else 200)
 
 
@@ -259,157 +315,77 @@ def _start(request: Request, session: Session, access: Access, form: FormData) -
             return redirect(access.base)
         result = _go(access, f"page:{response.current_page}")
     if access.channel == Channel.web:
-        result.set_cookie(
-            access.resume_cookie,
-            resume_token(request, key),
-            max_age=90 * 24 * 3600,
-            path=access.base,
-            httponly=True,
-            samesite="lax",
-            secure=request.app.state.settings.https,
-        )
+        _set_resume_cookie(request, access, result, resume_token(request, key))
     return result
 
 
+def _set_resume_cookie(request: Request, access: Access, response: Response, token: str) -> None:
+    response.set_cookie(
+        access.resume_cookie,
+        token,
+        max_age=RESUME_COOKIE_AGE,
+        path=access.base,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.https,
+    )
+
+
 def _page_context(
-    request: Request, session: Session, access: Access, page: int, **extra: Any
+    request: Request,
+    session: Session,
+    access: Access,
+    page: int,
+    *,
+    posted: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """The page's questions; ``posted``: the valid answers of a page shown again with problems
+    (the questions shown then follow them rather than what was stored)."""
     context = _context(request, session, access, **extra)
     definition: QuestionnaireDefinition = context["definition"]
     response = access.response
     known = service.answers_of(response, definition)
     pages = service.shown_pages(definition, known)
-    section = definition.sections[page]
-    seed = f"{response.id}:{section.code}"
-    t = context["t"]
+    if posted is not None:
+        on_page = service.page_codes(definition, page)
+        known = {code: value for code, value in known.items() if code not in on_page} | posted
     errors: dict[str, str] = context["errors"]
-    values = extra.get("values") or known
-
-    def selected(code: str) -> set[str]:
-        current = values.get(code)
-        if current is None:
-            return set()
-        return {str(value) for value in current} if isinstance(current, list) else {str(current)}
-
-    def chosen(code: str, option: object) -> bool:
-        return str(option) in selected(code)
-
-    def shown(code: str) -> str:
-        current = values.get(code)
-        return "" if current is None or isinstance(current, list) else str(current)
-
-    def question(
-        code: str, label: str, help_text: str, options: list[tuple[str, str]] | None, kind: str
-    ) -> Question:
-        error = errors.get(code)
-        described = _described(code, help_text, error)
-        inputs = None
-        if options is not None and kind:
-            inputs = option_inputs(code, kind, options, selected(code), described)
-        return Question(code, label, help_text, error, described, inputs, len(options or ()))
-
-    items = []
-    for item in display_order(section.items, randomize=section.randomize, seed=seed):
-        if not service.item_shown(item, known):
-            continue
-        options = _options(item, t)
-        kind = _INPUT_KINDS.get(item.type, "radio" if options is not None else "")
-        entry = {
-            "item": item,
-            "options": options,
-            "rows": None,
-            "q": question(item.code, t(item.label), t(item.help or {}), options, kind),
-        }
-        if isinstance(item, MatrixItem):
-            rows = display_order(item.rows, randomize=item.randomize, seed=f"{seed}:{item.code}")
-            entry["rows"] = rows
-            entry["row_questions"] = [
-                question(row.code, t(row.label), "", options, "radio") for row in rows
-            ]
-        items.append(entry)
-
+    entries = questions.page_entries(
+        definition.sections[page],
+        t=context["t"],
+        values=extra.get("values") or known,
+        errors=errors,
+        seed=f"{response.id}:{definition.sections[page].code}",
+        shown=lambda item: service.item_shown(item, known),
+        row_shown=lambda row: service.item_shown(row, known),
+    )
+    summary = []
+    if errors:
+        variables = {variable.code: variable.label for variable in definition.variables()}
+        summary = questions.summary(
+            entries, errors, lambda code: context["t"](variables.get(code, {})) or code
+        )
+    position = pages.index(page)
     context.update(
-        section=section,
+        section=definition.sections[page],
         page=page,
-        items=items,
-        values=values,
-        position=pages.index(page) + 1,
+        entries=entries,
+        summary=summary,
+        position=position + 1,
         total=len(pages),
-        first=pages.index(page) == 0,
-        last=pages.index(page) == len(pages) - 1,
+        first=position == 0,
+        last=position == len(pages) - 1,
         submission_key=service.new_submission_key(),
-        chosen=chosen,
-        shown=shown,
+        autosave_key=service.new_submission_key(),
+        save_later=access.channel != Channel.phone,
+        page_form=PAGE_FORM,
     )
     return context
 
 
-@dataclass
-class Question:
-    """A question (or matrix row) of a page as page.html writes it, in the respondent's
-    language: texts resolved and the radios or checkboxes written once, here."""
-
-    code: str
-    label: str
-    help: str
-    error: str | None
-    described: Markup
-    """The aria attributes linking the field (or its first option) to the hint and error."""
-    inputs: Markup | None
-    """The radios or checkboxes (see :func:`option_inputs`); None for other fields."""
-    points: int
-    """How many options (the scale's CSS class)."""
-
-
-# Items whose options are not radios: a dropdown is a select, written by the template.
-_INPUT_KINDS = {"multiple_choice": "checkbox", "dropdown": "", "matrix": ""}
-
-
-def _described(code: str, help_text: str, error: str | None) -> Markup:
-    ids = [f"f-{code}-hint"] if help_text else []
-    if error:
-        ids.append(f"f-{code}-error")
-    described = Markup(' aria-describedby="{}"').format(" ".join(ids)) if ids else Markup()
-    return described + Markup(' aria-invalid="true"') if error else described
-
-
-def _options(item: Item, t: Callable[[dict[str, str]], str]) -> list[tuple[str, str]] | None:
-    """(value, label) of each radio or checkbox of a question, in the respondent's language."""
-    if isinstance(item, LikertItem | MatrixItem):
-        scale = item.scale
-        options = []
-        for point in range(1, scale.points + 1):
-            anchor = scale.anchor_for(point)
-            options.append((str(point), f"{point} · {t(anchor)}" if anchor else str(point)))
-        if scale.not_applicable:
-            options.append(("na", t(scale.not_applicable)))
-        return options
-    if isinstance(item, NpsItem):
-        return [(str(point), str(point)) for point in range(11)]
-    choices = getattr(item, "options", None)  # single, multiple, attention check, dropdown
-    if choices is None:
-        return None
-    return [(str(option.value), t(option.label)) for option in choices]
-
-
-def option_inputs(
-    code: str, kind: str, options: list[tuple[str, str]], chosen: set[str], described: str
-) -> Markup:
-    """The ``<div class="r-option">`` input-and-label pairs of one question (see page.html).
-
-    ``chosen`` values are checked; ``described`` (already markup: the aria attributes) goes on
-    the first input. Every text is escaped here.
-    """
-    name = escape(code)
-    parts = []
-    for index, (value, label) in enumerate(options):
-        field = f"f-{name}-{index}" if index else f"f-{name}"
-        parts.append(
-            f'\n<div class="r-option"><input type="{escape(kind)}" id="{field}" name="{name}"'
-            f' value="{escape(value)}"{" checked" if value in chosen else ""}'
-            f'{described if index == 0 else ""}><label for="{field}">{escape(label)}</label></div>'
-        )
-    return Markup("".join(parts))
+PAGE_FORM = "r-page"
+"""The id of a questionnaire page's form, which the language buttons submit too."""
 
 
 def _show_page(request: Request, session: Session, access: Access, page: int) -> Response:
@@ -421,22 +397,32 @@ def _show_page(request: Request, session: Session, access: Access, page: int) ->
     definition = service.definition_for(session, access.wave.questionnaire_version_id)
     known = service.answers_of(response, definition)
     if page not in service.shown_pages(definition, known) or page > response.current_page:
-        return redirect(f"{access.base}/page/{response.current_page}")
-    return _page(request, "respond/page.html", _page_context(request, session, access, page))
+        return redirect(f"{access.base}/page/{service.resume_page(definition, response)}")
+    welcome = WELCOME_BACK in request.query_params
+    context = _page_context(request, session, access, page, welcome=welcome)
+    return _page(request, "respond/page.html", context)
 
 
 def _save_page(
     request: Request, session: Session, access: Access, page: int, form: FormData
 ) -> Response:
+    switch_to = str(form.get("language") or "")
+    try:
+        action = service.PageAction(str(form.get("action") or "next"))
+    except ValueError:
+        action = service.PageAction.next
+    if switch_to:
+        # A language button of the page: keep what was answered, as an autosave would.
+        action = service.PageAction.autosave
+    autosave = action == service.PageAction.autosave and not switch_to
     response = access.response
-    if response is None:
-        return redirect(access.base)
-    if response.status == ResponseStatus.complete:
-        return redirect(f"{access.base}/done")
+    if response is None or response.status == ResponseStatus.complete:
+        if autosave:
+            return JSONResponse({"saved": False}, status_code=409)
+        return redirect(f"{access.base}/done" if response else access.base)
     if not service.is_accepting(access.wave):
         raise service.WaveNotOpen()
     key = str(form.get("submission_key", ""))
-    action = "back" if form.get("action") == "back" else "next"
     raw = {}
     for name in form:
         values = [str(value) for value in form.getlist(name)]
@@ -445,23 +431,71 @@ def _save_page(
         claim = service.claim_submission(session, key, organisation_id=access.wave.organisation_id)
     except service.RepeatedSubmission:
         session.rollback()
+        if autosave:
+            # Stored before, maybe with other answers: the script saves again with a new key.
+            return _autosaved(None)
         stored = service.stored_outcome(session, key)
         return _go(access, stored.outcome if stored else "")
     try:
         result = service.save_page(
             session, response, page=page, raw=raw, action=action, claim=claim
         )
-    except service.FieldworkError:
+    except service.FieldworkError as error:
+        # E.g. the respondent's quota group filled up: say so in the respondent's language.
         session.rollback()
-        raise
+        return status_page(request, session, access, error.reason)
+    if autosave:
+        return _autosaved(result.unsaved)
+    if switch_to:
+        service.set_language(session, response, switch_to)
+        return redirect(f"{access.base}/page/{page}")
     if result.ok:
         return _go(access, result.outcome)
     session.rollback()
     session.refresh(response)
     language = response.language
     errors = {code: problem.message(language) for code, problem in result.errors.items()}
-    context = _page_context(request, session, access, page, errors=errors, values=result.values)
+    context = _page_context(
+        request, session, access, page, posted=result.answers, errors=errors, values=result.values
+    )
     return _page(request, "respond/page.html", context, status_code=400)
+
+
+def _autosaved(unsaved: set[str] | None) -> JSONResponse:
+    """What the page's script reads after an autosave: whether it was stored (None: the key
+    had been used), the key for its next save, and the answers left out as not valid yet."""
+    return JSONResponse(
+        {
+            "saved": unsaved is not None,
+            "key": service.new_submission_key(),
+            "unsaved": sorted(unsaved or ()),
+        },
+        headers={"cache-control": "no-store"},
+    )
+
+
+def _saved(request: Request, session: Session, access: Access) -> Response:
+    """After "save and continue later": how to come back (for the public link, a link that
+    carries the resume cookie to another device)."""
+    response = access.response
+    if response is None or response.status == ResponseStatus.complete:
+        return redirect(access.base)
+    resume_link = None
+    if access.channel == Channel.web:
+        token = request.cookies.get(access.resume_cookie, "")
+        resume_link = request.app.state.settings.absolute_url(f"{access.base}/resume/{token}")
+    context = _context(request, session, access, resume_link=resume_link)
+    return _page(request, "respond/saved.html", context)
+
+
+def _resume(request: Request, session: Session, access: Access, token: str) -> Response:
+    """A public link's resume link: on any device, continue the response it names."""
+    response = service.response_by_resume_token(session, access.wave.id, token)
+    if response is None:
+        return status_page(request, session, access, "invalid")
+    result = redirect(access.base)
+    _set_resume_cookie(request, access, result, token)
+    return result
 
 
 def _done(request: Request, session: Session, access: Access) -> Response:
@@ -559,6 +593,10 @@ def _register(prefix: str, resolve: Resolver) -> None:
     async def done(request: Request, key: str) -> Response:
         return await _run(request, resolve, key, _done)
 
+    @router.get(prefix + "/saved")
+    async def saved(request: Request, key: str) -> Response:
+        return await _run(request, resolve, key, _saved)
+
     @router.post(prefix + "/language")
     async def switch_language(request: Request, key: str) -> Response:
         return await _run(request, resolve, key, _switch_language, form=True)
@@ -566,6 +604,11 @@ def _register(prefix: str, resolve: Resolver) -> None:
 
 _register("/s/{key}", public_access)
 _register("/i/{key}", personal_access)
+
+
+@router.get("/s/{key}/resume/{token}")
+async def resume(request: Request, key: str, token: str) -> Response:
+    return await _run(request, public_access, key, _resume, token)
 
 
 class RespondentBodyLimit:

@@ -15,10 +15,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "submit": {"en": "Submit", "zh-CN": "提交"},
     "start": {"en": "Start the survey", "zh-CN": "开始答卷"},
     "consent_title": {"en": "Before you start", "zh-CN": "开始之前"},
-    "consent_default": {
-        "en": "Your answers are confidential, are used for research only and are reported in "
-        "aggregate. Taking part is voluntary; you may stop at any time.",
-        "zh-CN": "您的回答将严格保密,仅用于研究并以汇总形式报告。参与完全自愿,您可以随时停止。",
+    "run_by": {"en": "Survey run by", "zh-CN": "调查执行方"},
+    "contact": {"en": "Questions about the survey", "zh-CN": "如有疑问,请联系"},
+    "privacy_title": {"en": "Your privacy", "zh-CN": "隐私说明"},
+    "privacy_default": {
+        "en": "Taking part is voluntary and you may stop at any time. Your answers are used "
+        "for research only and are reported in aggregate, never in a way that identifies you.",
+        "zh-CN": "参与完全自愿,您可以随时停止。您的回答仅用于研究,并以汇总形式报告,"
+        "不会以任何可识别您身份的方式呈现。",
     },
     "consent_agree": {
         "en": "I have read the above and agree to take part.",
@@ -29,9 +33,35 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "请确认您同意参与。",
     },
     "resume_note": {
-        "en": "Your answers are saved on every page. You can close this page and come back "
-        "later with the same link.",
-        "zh-CN": "每一页的回答都会自动保存。您可以关闭页面,稍后通过同一链接继续作答。",
+        "en": "Your answers are saved as you go: you can stop and come back later with the "
+        "same link.",
+        "zh-CN": "您的回答会随时保存:您可以中途离开,稍后通过同一链接继续作答。",
+    },
+    "save_later": {"en": "Save and continue later", "zh-CN": "保存,稍后继续"},
+    "saved_title": {"en": "Your answers are saved", "zh-CN": "您的回答已保存"},
+    "saved_body": {
+        "en": "Come back with the same link at any time before the survey closes: you will "
+        "continue where you stopped.",
+        "zh-CN": "在调查结束前,您可以随时通过同一链接回来,从中断处继续作答。",
+    },
+    "resume_link": {
+        "en": "Your link to continue, on this or another device",
+        "zh-CN": "继续作答的链接(本机或其他设备均可使用)",
+    },
+    "resume_link_note": {
+        "en": "Keep this link to yourself: it opens your answers.",
+        "zh-CN": "请勿将此链接分享给他人:它可以打开您的回答。",
+    },
+    "continue_now": {"en": "Continue now", "zh-CN": "现在继续"},
+    "welcome_back": {"en": "Welcome back", "zh-CN": "欢迎回来"},
+    "welcome_back_body": {
+        "en": "Your earlier answers have been kept. Carry on where you stopped.",
+        "zh-CN": "您之前的回答已保留,请从上次中断处继续。",
+    },
+    "autosaved": {"en": "Your answers are saved.", "zh-CN": "您的回答已自动保存。"},
+    "autosave_failed": {
+        "en": "Your latest answers are not saved yet: they will be when you go on.",
+        "zh-CN": "最新的回答尚未保存,进入下一页时会一并保存。",
     },
     "required": {"en": "required", "zh-CN": "必答"},
     "error_summary": {"en": "There is a problem", "zh-CN": "请检查以下问题"},
@@ -52,6 +82,19 @@ TEXTS: dict[str, dict[str, str]] = {
     "full_body": {
         "en": "We already have enough answers from people like you. Thank you for your interest.",
         "zh-CN": "与您情况相同的受访者名额已满。感谢您的关注。",
+    },
+    "not_open_title": {"en": "This survey has not opened yet", "zh-CN": "本次调查尚未开始"},
+    "not_open_body": {
+        "en": "Please come back once it has opened. Thank you for your interest.",
+        "zh-CN": "请在调查开始后再来作答。感谢您的关注。",
+    },
+    "completed_title": {
+        "en": "You have already completed this survey",
+        "zh-CN": "您已完成本次调查",
+    },
+    "completed_body": {
+        "en": "Your answers were saved. Thank you for taking part.",
+        "zh-CN": "您的回答已保存。感谢您的参与。",
     },
     "used_title": {"en": "This link has been used", "zh-CN": "此链接已被使用"},
     "used_body": {

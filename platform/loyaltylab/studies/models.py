@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from loyaltylab.accounts.models import timestamp_column
@@ -22,9 +23,18 @@ class Study(SQLModel, table=True):
     )
     name: str = Field(max_length=200)
     company_name: str = Field(default="", max_length=200)
+    """The company's name for any language without a name of its own in ``company_names``."""
+    company_names: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """The company's name by questionnaire language (e.g. ``{"en": "Fabrikam Coffee",
+    "zh-CN": "Fabrikam咖啡"}``): what ``[Co.]`` becomes and what e-mails name."""
     description: str = Field(default="", max_length=4000)
     release_open_text: bool = False
     """Set by researchers: the client's users may read open-text answers."""
+    contact_name: str = Field(default="", max_length=200)
+    """Who respondents may ask about the study; named on the consent page."""
+    contact_email: str = Field(default="", max_length=320)
     share_reports: bool = False
     """Set by researchers: every new report of the study is shared with the client."""
     retention_months: int | None = Field(default=None, ge=1)
@@ -32,3 +42,8 @@ class Study(SQLModel, table=True):
     removed by ``loyaltylab apply-retention``; None keeps it."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+    def company_in(self, language: str) -> str:
+        """The company's name in ``language`` (a BCP-47 tag), else its default name, else the
+        study's name."""
+        return self.company_names.get(language) or self.company_name or self.name

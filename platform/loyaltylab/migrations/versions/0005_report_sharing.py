@@ -3,8 +3,8 @@
 A report reaches the client's users once a researcher shares it (``report.shared_at``) or the
 study shares every new report (``study.share_reports``).
 
-Revision ID: 0002_j_reports
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_j_reports"  # the branch j-reports (alembic refuses "-")
-down_revision: str | None = "0001"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

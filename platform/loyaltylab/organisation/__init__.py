@@ -1,0 +1,1 @@
+"""The research organisation's own settings (its time zone)."""
