@@ -140,7 +140,7 @@ def _respondent(page, url: str) -> dict[str, list[str]]:
     page.wait_for_load_state()
     found["first page"] = axe_violations(page)
     # Submitting the page unanswered shows the required-answer errors.
-    page.locator("button[name=action][value=next]").click()
+    page.locator("button.r-primary[name=action][value=next]").click()
     page.wait_for_load_state()
     found["first page with errors"] = axe_violations(page)
     return found
