@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "DataFileError", "read_table"]
+__all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "DataFileError", "read_table", "value_labels"]
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -20,6 +21,9 @@ MAX_COLUMNS = 5_000
 _MAX_UNPACKED_RATIO = 100
 _SNIFF_BYTES = 64 * 1024
 _FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".sav": "sav", ".zsav": "sav"}
+NOT_APPLICABLE = ["na"]
+"""Read as missing besides pandas' defaults ("NA", "N/A", ""): LoyaltyLab's exports write a
+"not applicable" answer as ``na``."""
 
 
 class DataFileError(ValueError):
@@ -43,15 +47,16 @@ def _sniff_decimal(lines: list[str], delimiter: str) -> str:
 def _read_csv(path: Path, decimal: str | None) -> tuple[pd.DataFrame, list[str]]:
     with path.open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
+    # Incremental: a multi-byte character cut at the sniffing limit waits for bytes that
+    # follow instead of failing (the error positions of a one-shot decode would count from
+    # after a byte-order mark, three bytes off).
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut at the sniffing limit is not an encoding problem.
-        if error.start < len(head) - 4:
-            raise DataFileError(
-                f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
-            ) from None
-        text = head[: error.start].decode("utf-8-sig")
+        text = decoder.decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        raise DataFileError(
+            f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
+        ) from None
     if not text.strip():
         raise DataFileError(f"{path.name} is empty")
     header_line = text.splitlines()[0]
@@ -75,6 +80,7 @@ def _read_csv(path: Path, decimal: str | None) -> tuple[pd.DataFrame, list[str]]
             encoding="utf-8-sig",
             nrows=MAX_ROWS + 1,
             low_memory=False,
+            na_values=NOT_APPLICABLE,
         )
     except UnicodeDecodeError:
         raise DataFileError(
@@ -97,7 +103,9 @@ def _read_xlsx(path: Path) -> tuple[pd.DataFrame, list[str]]:
         raise DataFileError(f"{path.name} unpacks to more than the allowed size")
     try:
         header = pd.read_excel(path, sheet_name=0, engine="openpyxl", header=None, nrows=1)
-        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl", nrows=MAX_ROWS + 1)
+        frame = pd.read_excel(
+            path, sheet_name=0, engine="openpyxl", nrows=MAX_ROWS + 1, na_values=NOT_APPLICABLE
+        )
     except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
         raise DataFileError(f"{path.name} cannot be read as an Excel workbook: {error}") from None
     return frame, ["" if pd.isna(v) else str(v) for v in header.iloc[0]] if len(header) else []
@@ -119,8 +127,9 @@ def read_table(path: str | os.PathLike[str], *, decimal: str | None = None) -> p
     CSV must be UTF-8 (a byte-order mark, as Excel writes, is fine); the delimiter (comma,
     semicolon or tab) is detected from the header line, and a semicolon- or tab-separated file
     whose numbers are written ``4,5`` is read with decimal commas (as European spreadsheets
-    save CSV). Excel: the first sheet, header in the first row. SPSS: numeric codes, not value
-    labels (the codes are what is analysed).
+    save CSV). Excel: the first sheet, header in the first row. In both, ``na`` (LoyaltyLab's
+    "not applicable") is a missing value. SPSS: numeric codes, not value labels (the codes are
+    what is analysed); user-missing values (e.g. LoyaltyLab's 99, "not applicable") are missing.
 
     Parameters
     ----------
@@ -188,3 +197,24 @@ def read_table(path: str | os.PathLike[str], *, decimal: str | None = None) -> p
         raise DataFileError(f"{name} has a header but no data rows")
     frame.columns = header
     return frame
+
+
+def value_labels(path: str | os.PathLike[str]) -> dict[str, dict[float, str]]:
+    """The value labels an SPSS file gives its coded columns (column -> code -> label); none for
+    other files. Read with :func:`read_table` first, which checks the file.
+
+    Examples
+    --------
+    >>> value_labels("answers.csv")
+    {}
+    """
+    path = Path(path)
+    if _FORMATS.get(path.suffix.lower()) != "sav":
+        return {}
+    import pyreadstat
+
+    try:
+        _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+    except pyreadstat.ReadstatError as error:
+        raise DataFileError(f"{path.name} cannot be read as an SPSS file: {error}") from None
+    return {column: dict(labels) for column, labels in meta.variable_value_labels.items()}

@@ -50,13 +50,33 @@ _DROP_LINES_SHOWN = 5
 
 @dataclass(frozen=True)
 class Fieldwork:
-    """Fieldwork figures, when the study's distribution records them."""
+    """Fieldwork figures, when the study's distribution records them.
+
+    The response rate is personal-link completes over invitations sent, so it never passes
+    100%: public-link and telephone completes have no invitation to count against and are
+    reported beside it.
+    """
 
     invitations: int | None = None
+    """Personal invitations sent."""
+    invited_completes: int | None = None
+    """Complete responses through personal invitation links."""
+    public_completes: int | None = None
+    """Complete responses through the public link."""
+    phone_completes: int | None = None
+    """Complete telephone interviews."""
     responses: int | None = None
+    """Responses started, complete or not."""
     completes: int | None = None
     exclusions: Mapping[str, int] = field(default_factory=dict)
     """Quality flag (e.g. "speeding", "straight-lining") -> respondents excluded."""
+
+    @property
+    def response_rate(self) -> float | None:
+        """Percent of the invitations sent that came back complete (None without both)."""
+        if not self.invitations or self.invited_completes is None:
+            return None
+        return 100 * self.invited_completes / self.invitations
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,15 @@ class ReportRequest:
     fieldwork: Fieldwork | None = None
     definition: Any = None
     """A :class:`surveys.definition.QuestionnaireDefinition` for item wording and names."""
+    value_labels: Mapping[str, Mapping[object, str]] = field(default_factory=dict)
+    """Column -> code -> label (e.g. an SPSS file's value labels), for groups the
+    questionnaire definition does not name."""
+
+    @property
+    def bootstraps_nothing(self) -> bool:
+        """Resamples requested for a model without a defined (``:=``) effect: the report
+        bootstraps the intervals of indirect effects, and there are none to bootstrap."""
+        return self.bootstrap > 0 and not parse_model(self.model).defined
 
     def analysis_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`analysis.pipeline.analyze`."""
@@ -181,7 +210,7 @@ class _Builder:
         return ""
 
     def item_display(self, code: str) -> str:
-        mark = " (R)" if code in self.request.reverse else ""
+        mark = "\u00a0(R)" if code in self.request.reverse else ""
         label = self.item_label(code)
         return f"{code}{mark} {label}".strip() if label else f"{code}{mark}"
 
@@ -265,12 +294,20 @@ class _Builder:
             facts=[(label, value) for label, value in facts if value],
             sections=sections,
             created=created,
-            labels={key: self.t(key) for key in ("table", "figure", "note", "contents", "page")},
+            labels={
+                key: self.t(key) for key in ("table", "figure", "note", "contents", "page", "back")
+            },
         )
         for table in document.tables():
             table.without_empty_text_columns()
+            table.short_title = self.short_title(table.key)
         document.number_blocks()
         return document
+
+    def short_title(self, key: str) -> str:
+        """A table's name for a spreadsheet tab, e.g. "Reliability" or "By region"."""
+        group = self.request.group or ""
+        return self.t(f"sheet_{key}", group=group) if has_key(f"sheet_{key}") else ""
 
     @property
     def n_rows(self) -> int:
@@ -308,7 +345,7 @@ class _Builder:
                 Paragraph(
                     self.t(
                         "sum_indirect",
-                        name=row["name"],
+                        effect=row["name"],
                         ci=self.t("ci_bootstrap" if row["bootstrap"] else "ci_delta"),
                         est=format_number(row["est"], "dec3"),
                         lo=format_number(lo, "dec3"),
@@ -333,24 +370,10 @@ class _Builder:
         blocks.append(
             Paragraph(self.t("sum_indices", list=_join(indices, self.language)), "bullet")
         )
-        if _SATISFACTION in self.constructs:
-            described = self.item_descriptives().set_index("variable")
-            items = self.constructs[_SATISFACTION]
-            facets = [
-                f"{self.item_label(item) or item} {described.loc[item, 'top2_pct']:.0f}%"
-                for item in items[1:]
-            ]
-            blocks.append(
-                Paragraph(
-                    self.t(
-                        "sum_topbox",
-                        pct=f"{described.loc[items[0], 'top2_pct']:.0f}",
-                        name=self.item_label(items[0]) or items[0],
-                        list=_join(facets, self.language),
-                    ),
-                    "bullet",
-                )
-            )
+        topbox = self.topbox_sentence()
+        if topbox:
+            blocks.append(Paragraph(topbox, "bullet"))
+        blocks.extend(Paragraph(text, "bullet") for text in self.difference_sentences())
         nps = self.nps_values()
         if nps is not None:
             blocks.append(
@@ -408,6 +431,32 @@ class _Builder:
             )
         return section
 
+    def topbox_sentence(self) -> str:
+        """Share in the top two boxes of the satisfaction items, overall then by facet.
+
+        Reverse-worded items are left out: after recoding, their top box is the share who
+        *disagree* with a negative statement, which the statement's wording would misstate.
+        """
+        items = [
+            item
+            for item in self.constructs.get(_SATISFACTION, [])
+            if item not in self.request.reverse
+        ]
+        if not items:
+            return ""
+        top2 = self.item_descriptives().set_index("variable")["top2_pct"]
+        overall, *facets = items
+        values = {"pct": f"{top2[overall]:.0f}", "name": self.quoted_label(overall)}
+        if not facets:
+            return self.t("sum_topbox_single", **values)
+        listed = [f"{self.quoted_label(item)} {top2[item]:.0f}%" for item in facets]
+        return self.t("sum_topbox", list=_join(listed, self.language), **values)
+
+    def quoted_label(self, code: str) -> str:
+        """An item's wording in quotation marks, without its closing full stop."""
+        label = self.item_label(code).strip().rstrip(".。!！") or code
+        return f"“{label}”"
+
     def sample(self) -> Section:
         section = Section("sample", self.t("sec_sample"))
         missing_key = "missing_fiml" if self.prepared.missing == "fiml" else "missing_listwise"
@@ -428,16 +477,22 @@ class _Builder:
             section.blocks.append(Paragraph(self.t("more_drops", n=rest), "bullet"))
         fieldwork = self.request.fieldwork
         if fieldwork is not None:
-            rows: list[list[object]] = []
-            if fieldwork.invitations is not None:
-                rows.append([self.t("invitations"), f"{fieldwork.invitations:,}"])
-            if fieldwork.responses is not None:
-                rows.append([self.t("responses"), f"{fieldwork.responses:,}"])
-                if fieldwork.invitations:
-                    rate = 100 * fieldwork.responses / fieldwork.invitations
-                    rows.append([self.t("response_rate"), f"{rate:.1f}"])
-            if fieldwork.completes is not None:
-                rows.append([self.t("completes"), f"{fieldwork.completes:,}"])
+            counts = [
+                ("invitations", fieldwork.invitations),
+                ("invited_completes", fieldwork.invited_completes),
+            ]
+            rows: list[list[object]] = [
+                [self.t(key), f"{value:,}"] for key, value in counts if value is not None
+            ]
+            if fieldwork.response_rate is not None:
+                rows.append([self.t("response_rate"), f"{fieldwork.response_rate:.1f}"])
+            counts = [
+                ("public_completes", fieldwork.public_completes),
+                ("phone_completes", fieldwork.phone_completes),
+                ("responses", fieldwork.responses),
+                ("completes", fieldwork.completes),
+            ]
+            rows += [[self.t(key), f"{value:,}"] for key, value in counts if value]
             rows.extend(
                 [self.t("excluded", flag=flag), f"{n:,}"]
                 for flag, n in fieldwork.exclusions.items()
@@ -512,7 +567,7 @@ class _Builder:
             code = row["variable"]
             rows.append(
                 [
-                    code + (" (R)" if code in self.request.reverse else ""),
+                    code + ("\u00a0(R)" if code in self.request.reverse else ""),
                     self.item_label(code),
                     row["n"],
                     row["mean"],
@@ -556,10 +611,12 @@ class _Builder:
             Figure(
                 "distributions",
                 self.t("fig_distributions"),
-                charts.distribution_chart(
-                    [self.item_display(code) for code in self.items],
-                    shares.to_numpy(),
-                    self.category_labels(low, high),
+                charts.png(
+                    charts.distribution_chart(
+                        [self.item_display(code) for code in self.items],
+                        shares.to_numpy(),
+                        self.category_labels(low, high),
+                    )
                 ),
             )
         )
@@ -604,12 +661,14 @@ class _Builder:
             Figure(
                 "nps",
                 self.t("fig_nps"),
-                charts.nps_chart(
-                    nps["detractors_pct"],
-                    nps["passives_pct"],
-                    nps["promoters_pct"],
-                    [self.t("detractors"), self.t("passives"), self.t("promoters")],
-                    f"NPS {nps['nps']:+.0f}",
+                charts.png(
+                    charts.nps_chart(
+                        nps["detractors_pct"],
+                        nps["passives_pct"],
+                        nps["promoters_pct"],
+                        [self.t("detractors"), self.t("passives"), self.t("promoters")],
+                        f"NPS {nps['nps']:+.0f}",
+                    )
                 ),
                 width_cm=14,
             )
@@ -778,7 +837,7 @@ class _Builder:
             rows.append(
                 [
                     self.name(row["lhs"]),
-                    row["rhs"] + (" (R)" if row["rhs"] in self.request.reverse else ""),
+                    row["rhs"] + ("\u00a0(R)" if row["rhs"] in self.request.reverse else ""),
                     self.item_label(row["rhs"]),
                     row.get("est"),
                     row.get("se") if row.get("se") else None,
@@ -866,11 +925,13 @@ class _Builder:
                 Figure(
                     "path_diagram",
                     self.t("fig_path"),
-                    charts.path_diagram(
-                        nodes,
-                        {c: self.name(c) for c in nodes},
-                        edges,
-                        {c: float(v) for c, v in r2.items() if c in self.latent and _finite(v)},
+                    charts.png(
+                        charts.path_diagram(
+                            nodes,
+                            {c: self.name(c) for c in nodes},
+                            edges,
+                            {c: float(v) for c, v in r2.items() if c in self.latent and _finite(v)},
+                        )
                     ),
                     width_cm=15,
                     note=self.t("note_path_figure"),
@@ -925,6 +986,7 @@ class _Builder:
                     self.t("tab_indirect"),
                     [
                         Column(self.t("effect")),
+                        Column(self.t("definition")),
                         Column(self.t("estimate"), "dec3"),
                         Column("SE", "dec3"),
                         Column("p", "p"),
@@ -933,7 +995,15 @@ class _Builder:
                         Column(self.t("ci_upper"), "dec3"),
                     ],
                     [
-                        [row["name"], row["est"], row["se"], row["pvalue"], row["std"], *row["ci"]]
+                        [
+                            row["name"],
+                            row["definition"],
+                            row["est"],
+                            row["se"],
+                            row["pvalue"],
+                            row["std"],
+                            *row["ci"],
+                        ]
                         for row in indirect
                     ],
                     note=note,
@@ -950,9 +1020,11 @@ class _Builder:
         for row in self.rows(":="):
             name = row.get("lhs") or row.get("label")
             interval = boot.get(name) or {}
+            expression = expressions.get(name, row.get("rhs", ""))
             rows.append(
                 {
-                    "name": f"{name} = {expressions.get(name, row.get('rhs', ''))}",
+                    "name": self.effect_name(name, expression),
+                    "definition": f"{name} := {expression}",
                     "est": row.get("est"),
                     "se": row.get("se"),
                     "pvalue": row.get("pvalue"),
@@ -965,6 +1037,33 @@ class _Builder:
                 }
             )
         return rows
+
+    def effect_name(self, name: str, expression: str) -> str:
+        """A defined parameter in words: the indirect, direct or total effect its expression
+        multiplies and adds up along labelled regression paths (``a*b``: indirect, ``c + a*b``:
+        total), else "the defined effect <name>"."""
+        fallback = self.t("effect_defined", name=name)
+        paths = {row.label: (row.rhs, row.lhs) for row in self.spec.rows if row.op == "~"}
+        chains = []
+        for term in expression.split("+"):
+            labels = [label.strip() for label in term.split("*")]
+            if not all(label in paths for label in labels if label) or "" in labels:
+                return fallback
+            chain = _chain([paths[label] for label in labels])
+            if chain is None:
+                return fallback
+            chains.append(chain)
+        if len({(chain[0], chain[-1]) for chain in chains}) != 1:
+            return fallback
+        first = chains[0]
+        ends = {"src": self.name(first[0]), "dst": self.name(first[-1])}
+        if len(chains) > 1:
+            direct = any(len(chain) == 2 for chain in chains)
+            return self.t("effect_total" if direct else "effect_total_indirect", **ends)
+        if len(first) == 2:
+            return self.t("effect_direct", **ends)
+        via = self.t("then").join(self.name(node) for node in first[1:-1])
+        return self.t("effect_indirect", via=via, **ends)
 
     def trap(self) -> drivers.SatisfactionTrap | None:
         loyalty = next((c for c in _LOYALTY_OUTCOMES if c in self.constructs), None)
@@ -989,12 +1088,14 @@ class _Builder:
                     Figure(
                         "ipa",
                         self.t("fig_ipa"),
-                        charts.ipa_chart(
-                            [self.name(c) for c in ipa["construct"]],
-                            ipa["importance"].tolist(),
-                            ipa["performance"].tolist(),
-                            (self.t("importance"), self.t("performance")),
-                            quadrant_names,
+                        charts.png(
+                            charts.ipa_chart(
+                                [self.name(c) for c in ipa["construct"]],
+                                ipa["importance"].tolist(),
+                                ipa["performance"].tolist(),
+                                (self.t("importance"), self.t("performance")),
+                                quadrant_names,
+                            )
                         ),
                         width_cm=14,
                     )
@@ -1034,16 +1135,18 @@ class _Builder:
                 Figure(
                     "griffin",
                     self.t("fig_griffin"),
-                    charts.quadrant_chart(
-                        {
-                            (r["attitudinal"] == "high", r["behavioural"] == "high"): (
-                                self.t(r["segment"]),
-                                float(r["pct"]),
-                            )
-                            for r in records
-                        },
-                        (self.name("ATL"), self.name("BHL")),
-                        (self.t("low"), self.t("high")),
+                    charts.png(
+                        charts.quadrant_chart(
+                            {
+                                (r["attitudinal"] == "high", r["behavioural"] == "high"): (
+                                    self.t(r["segment"]),
+                                    float(r["pct"]),
+                                )
+                                for r in records
+                            },
+                            (self.name("ATL"), self.name("BHL")),
+                            (self.t("low"), self.t("high")),
+                        )
                     ),
                     width_cm=10,
                 )
@@ -1096,16 +1199,12 @@ class _Builder:
     def groups(self) -> Section:
         section = Section("groups", self.t("sec_groups"))
         names = list(self.constructs)
-        indexed = self.scores.apply(self.index)
         for column, key in ((self.request.group, "group"), (self.request.wave, "wave")):
-            if not column or column not in self.data.columns:
+            compared = self.compared_groups(column)
+            if compared is None:
                 continue
-            frame = indexed.assign(**{column: self.data[column].to_numpy()}).dropna(subset=[column])
-            levels = [str(level) for level in sorted(frame[column].unique(), key=_natural)]
-            if len(levels) < 2:
-                continue
-            summary, tests = self.comparison(frame, column)
-            labels = levels
+            levels, summary, tests = compared
+            labels = [self.level_label(column, level) for level in levels]
             rows = []
             for construct in names:
                 test = tests.loc[construct]
@@ -1121,13 +1220,17 @@ class _Builder:
                     Figure(
                         "waves",
                         self.t("fig_waves"),
-                        charts.trend_chart(
-                            labels,
-                            {
-                                self.name(c): [summary.loc[(c, level), "mean"] for level in levels]
-                                for c in names
-                            },
-                            self.t("index"),
+                        charts.png(
+                            charts.trend_chart(
+                                labels,
+                                {
+                                    self.name(c): [
+                                        summary.loc[(c, level), "mean"] for level in levels
+                                    ]
+                                    for c in names
+                                },
+                                self.t("index"),
+                            )
                         ),
                         width_cm=15,
                     )
@@ -1148,6 +1251,82 @@ class _Builder:
             if invariance is not None:
                 section.blocks.append(invariance)
         return section
+
+    def compared_groups(
+        self, column: str | None
+    ) -> tuple[list[str], pd.DataFrame, pd.DataFrame] | None:
+        """The levels of ``column`` in order, the index means per construct and level, and the
+        tests of their differences; None without a column of two or more levels."""
+        if not column or column not in self.data.columns:
+            return None
+        indexed = self.scores.apply(self.index)
+        frame = indexed.assign(**{column: self.data[column].to_numpy()}).dropna(subset=[column])
+        levels = [str(level) for level in sorted(frame[column].unique(), key=_natural)]
+        if len(levels) < 2:
+            return None
+        summary, tests = self.comparison(frame, column)
+        return levels, summary, tests
+
+    def level_label(self, column: str, level: str) -> str:
+        """A group's answer code as its respondents saw it: the option label of a choice
+        question, a value label from the data file, else the code itself."""
+        definition = self.request.definition
+        found = definition.find_item(column) if definition is not None else None
+        options = getattr(found[2], "options", None) if found else None
+        for option in options or []:
+            if option.value == level and (text := self._texts(option.label)):
+                return text
+        labels = self.request.value_labels.get(column) or {}
+        for value, text in labels.items():
+            if str(value) == level or (_finite(value) and _number_text(value) == level):
+                return str(text)
+        return level
+
+    def difference_sentences(self) -> list[str]:
+        """The significant differences in the indices between waves and between groups, in
+        words, with the groups' labels; a sentence saying so when there are none."""
+        sentences = []
+        for column in dict.fromkeys((self.request.wave, self.request.group)):
+            compared = self.compared_groups(column)
+            if compared is None:
+                continue
+            levels, summary, tests = compared
+            wave = column == self.request.wave
+            found = []
+            for construct in self.constructs:
+                pvalue = tests.loc[construct, "pvalue"]
+                if not (_finite(pvalue) and pvalue < 0.05):
+                    continue
+                means = {level: summary.loc[(construct, level), "mean"] for level in levels}
+                if wave:
+                    first, last = means[levels[0]], means[levels[-1]]
+                    key = "diff_rose" if last > first else "diff_fell"
+                    values = {"first": f"{first:.0f}", "last": f"{last:.0f}"}
+                else:
+                    high, low = max(means, key=means.get), min(means, key=means.get)
+                    key = "diff_range"
+                    values = {
+                        "high": self.level_label(column, high),
+                        "high_value": f"{means[high]:.0f}",
+                        "low": self.level_label(column, low),
+                        "low_value": f"{means[low]:.0f}",
+                    }
+                p_text = _p_text(pvalue, self.language)
+                found.append(self.t(key, name=self.name(construct), p=p_text, **values))
+            where = (
+                {
+                    "first": self.t("name_wave", level=levels[0]),
+                    "last": self.t("name_wave", level=levels[-1]),
+                }
+                if wave
+                else {"group": column}
+            )
+            prefix = "sum_waves" if wave else "sum_groups"
+            if found:
+                sentences.append(self.t(prefix, list=_join(found, self.language), **where))
+            else:
+                sentences.append(self.t(f"{prefix}_none", **where))
+        return sentences
 
     def invariance(self, column: str) -> Mapping[str, Any] | None:
         """Measurement invariance across the groups of ``column``: the analysis result's when
@@ -1314,6 +1493,25 @@ def software_versions() -> list[str]:
 
 def _natural(value: object) -> tuple[int, object]:
     return (0, float(value)) if isinstance(value, int | float | np.number) else (1, str(value))
+
+
+def _chain(edges: Sequence[tuple[str, str]]) -> list[str] | None:
+    """The path ``[source, ..., target]`` that the (from, to) ``edges`` form one after another,
+    in any order, or None when they do not form one unbranched path."""
+    targets = {to for _from, to in edges}
+    starts = [start for start, _to in edges if start not in targets]
+    following = dict(edges)
+    if len(starts) != 1 or len(following) != len(edges):
+        return None
+    chain = [starts[0]]
+    while chain[-1] in following and len(chain) <= len(edges):
+        chain.append(following[chain[-1]])
+    return chain if len(chain) == len(edges) + 1 else None
+
+
+def _number_text(value: object) -> str:
+    """``1.0`` as ``1``: numeric codes read from a file as the data show them."""
+    return f"{float(value):g}"  # type: ignore[arg-type]
 
 
 def _ok(value: object, threshold: float) -> bool:

@@ -1,4 +1,5 @@
-"""Report charts drawn with matplotlib (Agg), returned as PNG bytes.
+"""Report charts drawn with matplotlib (Agg): each function returns the Figure, :func:`png` its
+PNG bytes.
 
 Every chart uses Noto Sans CJK SC so Chinese labels render; glyphs the font lacks (emoji in a
 user's item label) fall back to DejaVu Sans or an empty box instead of failing the report.
@@ -7,16 +8,21 @@ user's item label) fall back to DejaVu Sans or an empty box instead of failing t
 from __future__ import annotations
 
 import io
+import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
 from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
 
 from reports.fonts import report_font
+from reports.text import wrap_lines
 
 PALETTE = {
     "ink": "#1f2a37",
@@ -50,44 +56,79 @@ def _style() -> dict[str, object]:
     }
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        # An emoji in a label is drawn as a box; that is not worth a warning per glyph.
+@contextmanager
+def _drawing() -> Iterator[None]:
+    """The report's style; an emoji in a label is drawn as a box, not worth a warning."""
+    with matplotlib.rc_context(_style()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from")
         warnings.filterwarnings("ignore", message="Matplotlib currently does not support")
+        yield
+
+
+def _draw(draw: Callable[[Figure], None], width_in: float, height_in: float) -> Figure:
+    """A figure of the given size in inches, drawn by ``draw`` in the report's style."""
+    with _drawing():
+        figure = Figure(figsize=(width_in, height_in), layout="constrained")
+        FigureCanvasAgg(figure)
+        draw(figure)
+        # Lay out once in this style, so text extents are those of the report's font.
+        figure.draw_without_rendering()
+    return figure
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes at the report's resolution."""
+    buffer = io.BytesIO()
+    with _drawing():
         figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def _draw(draw: Callable[[Figure], None], width_in: float, height_in: float) -> bytes:
-    import matplotlib
-
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(width_in, height_in), layout="constrained")
-        draw(figure)
-        return _png(figure)
+def wrap_text(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` letters (see :func:`reports.text.wrap_lines`)."""
+    return "\n".join(wrap_lines(text, width))
 
 
-def _short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _legend_below(figure: Figure, axes, **options: object) -> None:
+    """The axes' legend under the plot, read row by row, in the fewest rows that fit the
+    figure's width, with the entries spread evenly over those rows."""
+    handles, labels = axes.get_legend_handles_labels()
+    renderer = figure.canvas.get_renderer()
 
+    def legend(columns: int):
+        # Matplotlib fills a legend column by column; this order reads row by row instead.
+        order = [i for column in range(columns) for i in range(column, len(labels), columns)]
+        return figure.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            ncols=columns,
+            loc="outside lower center",
+            frameon=False,
+            **options,
+        )
 
-def _wrap(text: str, width: int = 13) -> str:
-    """Split a construct name over at most two lines at a space (CJK names at any character)."""
-    if len(text) <= width:
-        return text
-    cut = text.rfind(" ", 0, width + 1)
-    cut = cut if cut > 0 else width
-    return text[:cut].rstrip() + "\n" + _short(text[cut:].strip(), width)
+    for columns in range(len(labels), 0, -1):
+        drawn = legend(columns)
+        fits = drawn.get_window_extent(renderer).width <= figure.bbox.width * 0.98
+        if fits or columns == 1:
+            rows = math.ceil(len(labels) / columns)
+            if math.ceil(len(labels) / rows) < columns:
+                drawn.remove()
+                legend(math.ceil(len(labels) / rows))
+            return
+        drawn.remove()
 
 
 def distribution_chart(
     labels: Sequence[str],
     shares: np.ndarray,
     categories: Sequence[str],
-) -> bytes:
-    """Stacked 100% bars, one per item: share of each answer category, low (red) to high (blue)."""
+) -> Figure:
+    """Stacked 100% bars, one per item: share of each answer category, low (red) to high (blue).
+
+    Item labels wrap over as many lines as they need; the legend sits under the bars in as
+    many columns as fit.
+    """
     shares = np.asarray(shares, dtype=float)
     k = len(categories)
     colours = _diverging(k)
@@ -103,7 +144,7 @@ def distribution_chart(
                 left=left,
                 color=colours[j],
                 height=0.72,
-                label=categories[j],
+                label=wrap_text(categories[j], 22),
                 edgecolor="white",
                 linewidth=0.4,
             )
@@ -121,22 +162,16 @@ def distribution_chart(
                         else PALETTE["ink"],
                     )
             left += shares[:, j]
-        axes.set_yticks(y, [_short(label) for label in labels])
+        axes.set_yticks(y, wrapped)
         axes.set_xlim(0, 100)
         axes.set_xlabel("%")
         axes.spines["left"].set_visible(False)
         axes.tick_params(axis="y", length=0)
-        axes.legend(
-            ncols=min(k, 7),
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            frameon=False,
-            fontsize=7,
-            handlelength=1.2,
-            columnspacing=0.9,
-        )
+        _legend_below(figure, axes, fontsize=7, handlelength=1.2, columnspacing=0.9)
 
-    return _draw(draw, 7.0, 0.9 + 0.3 * len(labels))
+    wrapped = [wrap_text(label, 40) for label in labels]
+    lines = sum(label.count("\n") + 1 for label in wrapped)
+    return _draw(draw, 7.0, 1.3 + 0.16 * lines + 0.14 * len(labels))
 
 
 def _diverging(k: int) -> list[tuple[float, float, float, float]]:
@@ -148,7 +183,7 @@ def _diverging(k: int) -> list[tuple[float, float, float, float]]:
 
 def nps_chart(
     detractors: float, passives: float, promoters: float, labels: Sequence[str], title: str
-) -> bytes:
+) -> Figure:
     """One stacked bar: detractors, passives, promoters (%), with the NPS written above."""
 
     def draw(figure: Figure) -> None:
@@ -177,7 +212,7 @@ def nps_chart(
         axes.set_yticks([])
         axes.spines["left"].set_visible(False)
         axes.set_title(title, loc="left", fontsize=11, color=PALETTE["ink"], fontweight="bold")
-        axes.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
+        _legend_below(figure, axes)
 
     return _draw(draw, 6.5, 1.7)
 
@@ -209,7 +244,7 @@ def path_diagram(
     names: dict[str, str],
     edges: Sequence[PathEdge],
     r2: dict[str, float],
-) -> bytes:
+) -> Figure:
     """Constructs as ellipses left to right by causal order, arrows labelled with β and stars."""
     from reports.document import format_number, stars
 
@@ -249,14 +284,14 @@ def path_diagram(
             )
             axes.add_patch(ellipse)
             ellipses[node] = ellipse
-            name = _wrap(names.get(node, node))
+            name = wrap_text(names.get(node, node), 14)
             axes.text(
                 x,
                 y + (0.14 if endogenous else 0),
                 name,
                 ha="center",
                 va="center",
-                fontsize=9.5,
+                fontsize=9.5 if name.count("\n") < 2 else 8,
                 fontweight="bold",
                 color=PALETTE["ink"],
                 zorder=4,
@@ -315,7 +350,7 @@ def ipa_chart(
     performance: Sequence[float],
     axis_labels: tuple[str, str],
     quadrant_labels: dict[str, str],
-) -> bytes:
+) -> Figure:
     """Importance (x) against performance (y), split at the means into four quadrants."""
 
     def draw(figure: Figure) -> None:
@@ -326,8 +361,15 @@ def ipa_chart(
         axes.axhline(y.mean(), color=PALETTE["muted"], linewidth=0.8, linestyle="--")
         axes.scatter(x, y, s=70, color=PALETTE["accent"], zorder=3)
         for name, xi, yi in zip(names, x, y, strict=True):
+            # Labels point inwards, so the outermost ones stay inside the plot.
+            right_half = xi > x.mean()
             axes.annotate(
-                _short(name, 20), (xi, yi), xytext=(6, 5), textcoords="offset points", fontsize=8.5
+                wrap_text(name, 20),
+                (xi, yi),
+                xytext=(-6 if right_half else 6, 5),
+                textcoords="offset points",
+                ha="right" if right_half else "left",
+                fontsize=8.5,
             )
         pad_x = max(np.ptp(x) * 0.35, 0.05)
         pad_y = max(np.ptp(y) * 0.35, 5)
@@ -362,7 +404,7 @@ def quadrant_chart(
     cells: dict[tuple[bool, bool], tuple[str, float]],
     axis_labels: tuple[str, str],
     level_labels: tuple[str, str],
-) -> bytes:
+) -> Figure:
     """A 2×2 grid (attitude × behaviour) with each segment's name and share."""
 
     def draw(figure: Figure) -> None:
@@ -414,25 +456,22 @@ def quadrant_chart(
     return _draw(draw, 4.6, 4.2)
 
 
-def trend_chart(waves: Sequence[str], series: dict[str, Sequence[float]], ylabel: str) -> bytes:
-    """Index per wave, one line per construct."""
+def trend_chart(waves: Sequence[str], series: dict[str, Sequence[float]], ylabel: str) -> Figure:
+    """Index per wave on the whole 0–100 scale (as the dashboard draws it), one line per
+    construct; the legend under the plot gives each construct's latest value."""
 
     def draw(figure: Figure) -> None:
         axes = figure.add_subplot()
         x = np.arange(len(waves))
         for name, values in series.items():
-            axes.plot(x, values, marker="o", linewidth=1.8, label=_short(name, 22))
-            axes.annotate(
-                f"{values[-1]:.0f}",
-                (x[-1], values[-1]),
-                xytext=(5, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7.5,
-            )
-        axes.set_xticks(x, list(waves))
+            label = wrap_text(f"{name} ({values[-1]:.0f})", 30)
+            axes.plot(x, values, marker="o", linewidth=1.8, label=label)
+        axes.set_xticks(x, [wrap_text(wave, 14) for wave in waves])
+        axes.set_xlim(-0.3, len(waves) - 0.7)
+        axes.set_ylim(0, 100)
+        axes.set_yticks(range(0, 101, 25))
         axes.set_ylabel(ylabel)
         axes.grid(axis="y", color=PALETTE["grid"], linewidth=0.5)
-        axes.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        _legend_below(figure, axes, fontsize=8)
 
-    return _draw(draw, 6.5, 3.2)
+    return _draw(draw, 6.5, 3.4)

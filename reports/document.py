@@ -76,6 +76,8 @@ class Table:
     rows: list[list[object]]
     note: str = ""
     number: int = 0
+    short_title: str = ""
+    """A few words for a spreadsheet tab (Excel allows 31 characters with the number)."""
 
     def without_empty_text_columns(self) -> Table:
         """Drop text columns with no content (e.g. item wording when no questionnaire is known)."""
@@ -134,7 +136,8 @@ class ReportDocument:
     sections: list[Section]
     created: datetime
     labels: dict[str, str] = field(default_factory=dict)
-    """Translated renderer words (``table``, ``figure``, ``note``, ``contents``, ``page``)."""
+    """Translated renderer words (``table``, ``figure``, ``note``, ``contents``, ``page``,
+    ``back``)."""
 
     def tables(self) -> list[Table]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Table)]

@@ -10,7 +10,8 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,8 @@ def labels_from_definition(
                 anchor = item.scale.anchor_for(point)
                 if anchor and (text := _text(anchor, language)):
                     values[float(point)] = text
+            if item.scale.not_applicable:
+                values[NOT_APPLICABLE_CODE] = _text(item.scale.not_applicable, language)
         elif isinstance(item, NpsItem):
             values = {0.0: _text(item.low_label, language), 10.0: _text(item.high_label, language)}
         elif isinstance(item, CHOICE_TYPES):
@@ -142,33 +145,175 @@ def xlsx_bytes(data: pd.DataFrame, *, definition: Any = None, language: str = "e
     return buffer.getvalue()
 
 
+_SCALE_TYPES = ("nps", "numeric")
+_ORDINAL_TYPES = ("likert", "matrix")
+NOT_APPLICABLE = "na"  # surveys.definition.NOT_APPLICABLE: the stored answer "not applicable"
+_ISO_MOMENT = "%Y-%m-%dT%H:%M:%SZ"
+_YES_NO = {"en": ("No", "Yes"), "zh": ("否", "是")}
+NOT_APPLICABLE_CODE = 99.0
+"""The code of a rating scale's "not applicable" answer in .sav files (a user-missing value)."""
+
+
+@dataclass
+class _SpssVariable:
+    """One column as SPSS stores it: values, value labels, measurement level and format."""
+
+    values: pd.Series
+    labels: dict[float, str] = field(default_factory=dict)
+    measure: str = "nominal"
+    format: str | None = None
+    not_applicable: bool = False
+    """Holds the user-missing "not applicable" code."""
+
+
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+
+
+def _moments(series: pd.Series) -> pd.Series | None:
+    """The column as naive UTC datetimes when it holds dates (or ISO 8601 UTC text), else None."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        moments = series
+    elif _is_text(series) and series.notna().any():
+        moments = pd.to_datetime(
+            series.astype("string"), format=_ISO_MOMENT, errors="coerce", utc=True
+        )
+        if moments.notna().sum() != series.notna().sum():
+            return None
+    else:
+        return None
+    if getattr(moments.dt, "tz", None) is not None:
+        moments = moments.dt.tz_convert("UTC").dt.tz_localize(None)
+    return moments
+
+
+def _categories(series: pd.Series, options: dict[str, str]) -> _SpssVariable:
+    """Text codes as numbers 1..k (in the questionnaire's option order, else sorted) with the
+    options' labels (else the codes themselves) as value labels."""
+    present = [value for value in series.dropna().astype(str).unique() if value not in options]
+    codes = [*options, *sorted(present)]
+    numbers = {code: float(number) for number, code in enumerate(codes, start=1)}
+    labels = {numbers[code]: options.get(code) or code for code in codes}
+    return _SpssVariable(
+        series.map(lambda value: numbers.get(str(value)) if pd.notna(value) else None).astype(
+            "float64"
+        ),
+        labels,
+        "nominal",
+        f"F{len(str(len(codes)))}.0",
+    )
+
+
+def _spss_variable(
+    series: pd.Series,
+    *,
+    item_type: str,
+    labels: dict[float, str],
+    options: dict[str, str],
+    category: bool,
+    language: str,
+) -> _SpssVariable:
+    """How one export column goes into the .sav file."""
+    moments = _moments(series)
+    if moments is not None:
+        return _SpssVariable(moments, measure="scale", format="DATETIME20")
+    not_applicable = NOT_APPLICABLE_CODE in labels
+    if _is_text(series):
+        if item_type in _ORDINAL_TYPES and series.eq(NOT_APPLICABLE).any():
+            # "Not applicable" is a user-missing code with its label, as SPSS users record it.
+            series = series.replace(NOT_APPLICABLE, str(NOT_APPLICABLE_CODE))
+            not_applicable = True
+        numbers = pd.to_numeric(series, errors="coerce")
+        if numbers.notna().sum() == series.notna().sum():
+            series = numbers
+    if pd.api.types.is_bool_dtype(series):
+        no, yes = _YES_NO.get(language, _YES_NO["en"])
+        return _SpssVariable(series.astype("float64"), {0.0: no, 1.0: yes}, "nominal", "F1.0")
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.astype("float64")
+        whole = values.dropna().mod(1).eq(0).all()
+        width = len(str(int(values.abs().max()))) if values.notna().any() else 1
+        fmt = f"F{width + (values.lt(0).any())}.0" if whole else None
+        if item_type in _ORDINAL_TYPES:
+            measure = "ordinal"
+        elif item_type in _SCALE_TYPES or (not item_type and not series.name.endswith("_id")):
+            measure = "scale"
+        else:
+            measure = "nominal"
+        return _SpssVariable(values, labels, measure, fmt, not_applicable)
+    text = series.astype("string")
+    if options or category:
+        return _categories(text, options)
+    return _SpssVariable(text.fillna("").astype(object))
+
+
 def write_sav(
     data: pd.DataFrame,
     path: str | os.PathLike[str],
     *,
     definition: Any = None,
     language: str = "en",
+    categories: Collection[str] = (),
 ) -> None:
-    """SPSS .sav with variable labels (item wording) and value labels (scale anchors)."""
+    """SPSS .sav as SPSS users expect it.
+
+    Variable labels are the item wording; scale items carry their anchors as value labels
+    (NPS: 0 and 10, "not applicable": user-missing 99) and the ordinal level, NPS and numeric
+    items the scale level. Text codes of choice questions and the text columns named in
+    ``categories`` (contact attributes such as region, the wave, the channel) become numbers
+    1..k labelled with the option labels or the texts themselves; dates become SPSS dates;
+    free text and multiple choices stay strings.
+    """
     import pyreadstat
 
-    variable_labels, value_labels, _facts = labels_from_definition(definition, language)
-    frame = data.copy()
-    for column in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[column]):
-            frame[column] = frame[column].astype("float64")
-        else:
-            frame[column] = frame[column].astype("string").fillna("").astype(object)
+    variable_labels, value_labels, facts = labels_from_definition(definition, language)
+    options = _option_labels(definition, language)
+    variables = {
+        column: _spss_variable(
+            data[column],
+            item_type=facts.get(column, {}).get("type", ""),
+            labels=value_labels.get(column, {}),
+            options=options.get(column, {}),
+            category=column in categories,
+            language=language,
+        )
+        for column in data.columns
+    }
+    frame = pd.DataFrame({column: variable.values for column, variable in variables.items()})
+    not_applicable = [column for column, variable in variables.items() if variable.not_applicable]
     pyreadstat.write_sav(
         frame,
         os.fspath(path),
         column_labels={c: variable_labels.get(c, "") for c in frame.columns},
-        variable_value_labels={
-            c: labels
-            for c, labels in value_labels.items()
-            if c in frame.columns and pd.api.types.is_numeric_dtype(frame[c])
-        },
+        variable_value_labels={c: v.labels for c, v in variables.items() if v.labels},
+        variable_measure={c: v.measure for c, v in variables.items()},
+        variable_format={c: v.format for c, v in variables.items() if v.format},
+        missing_ranges={column: [NOT_APPLICABLE_CODE] for column in not_applicable},
     )
+
+
+def _option_labels(definition: Any, language: str) -> dict[str, dict[str, str]]:
+    """Choice questions with text codes: code -> option label, in the questionnaire's order."""
+    from surveys.definition import CHOICE_TYPES, MultipleChoiceItem
+
+    if definition is None:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for variable in definition.variables():
+        item = variable.item
+        if isinstance(item, CHOICE_TYPES) and not isinstance(item, MultipleChoiceItem):
+            codes = {option.value: _text(option.label, language) for option in item.options}
+            if not all(_is_number(code) for code in codes):
+                found[variable.code] = codes
+    return found
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 _REPRODUCE = '''"""Re-run the analysis behind the report and compare every number with results.json.

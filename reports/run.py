@@ -14,6 +14,10 @@ from reports.build import Progress, ReportRequest, build_report
 from reports.document import ReportDocument
 from reports.render import render
 
+NOTHING_TO_BOOTSTRAP = (
+    "bootstrap resamples were requested, but the model defines no indirect effect to "
+    "bootstrap: add one (e.g. 'ind := a*b' with labelled paths) or leave the bootstrap out"
+)
 _BOOTSTRAP_STAGE = re.compile(r"bootstrap (\d+)/(\d+)")
 # Share of the progress bar each phase takes (the bootstrap dominates when requested).
 _ANALYSIS_END, _BUILD_END = 0.6, 0.85
@@ -47,6 +51,8 @@ def analyse(data: pd.DataFrame, request: ReportRequest, progress: Progress | Non
     """``analysis.pipeline.analyze(data, **request.analysis_options()).to_dict()``."""
     from analysis.pipeline import analyze
 
+    if request.bootstraps_nothing:
+        raise ValueError(NOTHING_TO_BOOTSTRAP)
     callback = _analysis_progress(progress, request.bootstrap) if progress else None
     with warnings.catch_warnings():
         # Engine warnings (e.g. Heywood cases) travel in the result, not as Python noise.

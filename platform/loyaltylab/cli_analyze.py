@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 MAX_MODEL_BYTES = 256 * 1024
 BAD_INPUT = 2
+DEFAULT_SCALE = (1.0, 7.0)
+"""The answer scale both ``analyze`` (with ``--reverse``) and ``report`` assume when not told."""
+REVERSE_HINT_R = -0.3
+"""An item correlating this negatively with the rest of its construct is probably reverse-keyed."""
 
 
 def _fail(message: str) -> NoReturn:
@@ -187,6 +191,7 @@ def render(result: AnalysisResult) -> str:
     )
     items = result.item_total.rename(columns={"r_drop": "item-rest r"})
     parts.append(_table("Items", items))
+    parts += reverse_hints(result.item_total)
     if len(result.constructs) > 1:
         parts.append(
             _matrix("Fornell-Larcker (sqrt AVE on the diagonal)", result.fornell_larcker_matrix)
@@ -363,6 +368,33 @@ def _invariance_text(tested) -> str:
     return _table(f"{title}\n  groups: {sizes}", tested.table[columns], {"delta_pvalue": _pvalue})
 
 
+def reverse_hints(item_total: pd.DataFrame) -> list[str]:
+    """A line for each item that runs against the rest of its construct: reverse-keyed?"""
+    hints = [
+        f"hint: {row.item} correlates {row.r_drop:.2f} with the rest of {row.construct}: "
+        f"reverse-keyed? (--reverse {row.item}, or take it off --reverse)"
+        for row in item_total.itertuples(index=False)
+        if row.r_drop <= REVERSE_HINT_R
+    ]
+    return [*hints, ""] if hints else []
+
+
+def scale_warning(data: pd.DataFrame, items: Sequence[str], scale: tuple[float, float]) -> str:
+    """A warning when the answers to ``items`` stay well inside the assumed scale (e.g. 1-5
+    answers read on the default 1-7 scale, which would reverse-key them wrongly)."""
+    import pandas as pd
+
+    values = data[[item for item in items if item in data]].apply(pd.to_numeric, errors="coerce")
+    low, high = values.min().min(), values.max().max()
+    if pd.isna(low) or (low <= scale[0] + 1 and high >= scale[1] - 1):
+        return ""
+    return (
+        f"warning: the reverse-keyed items' answers run from {low:g} to {high:g}, read on a "
+        f"{scale[0]:g}-{scale[1]:g} scale; give --scale-min and --scale-max if that is not "
+        "their scale"
+    )
+
+
 def _drop_lines(result: AnalysisResult | PlsAnalysis, shown: int = 5) -> list[str]:
     reasons, counts = list(result.dropped["reason"]), list(result.dropped["n"])
     lines = [
@@ -412,8 +444,12 @@ def analyze(
     reverse: list[str] | None = typer.Option(
         None, "--reverse", help="Reverse-worded item (repeat, or separate with commas)."
     ),
-    scale_min: float | None = typer.Option(None, "--scale-min", help="Lowest answer code."),
-    scale_max: float | None = typer.Option(None, "--scale-max", help="Highest answer code."),
+    scale_min: float | None = typer.Option(
+        None, "--scale-min", help="Lowest answer code (with --reverse: 1 unless given)."
+    ),
+    scale_max: float | None = typer.Option(
+        None, "--scale-max", help="Highest answer code (with --reverse: 7 unless given)."
+    ),
     missing: str = typer.Option("listwise", "--missing", help="listwise or fiml."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples (0: none)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
@@ -483,8 +519,11 @@ def analyze(
         _fail("--pls-scheme, --pls-unscaled and --consistent need --estimator pls")
     if pls_scheme not in ("path", "factorial", "centroid"):
         _fail(f"--pls-scheme must be path, factorial or centroid, not {pls_scheme!r}")
-    if reverse_items and (scale_min is None or scale_max is None):
-        _fail("--reverse needs --scale-min and --scale-max")
+    scale_given = scale_min is not None and scale_max is not None
+    if reverse_items:
+        # The scale `report` assumes, so both commands reverse-key the same way.
+        scale_min = DEFAULT_SCALE[0] if scale_min is None else scale_min
+        scale_max = DEFAULT_SCALE[1] if scale_max is None else scale_max
     if bootstrap < 0:
         _fail("--bootstrap must be 0 or more")
     codes = _missing_codes(missing_codes)
@@ -493,6 +532,10 @@ def analyze(
     model_text = _read_model(model)
     try:
         frame = read_table(data, decimal=decimal)
+        if reverse_items and not scale_given:
+            warning = scale_warning(frame, reverse_items, (scale_min, scale_max))
+            if warning:
+                typer.echo(warning, err=True)
         # The engine's warnings (Heywood cases) are part of the report; not Python noise.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

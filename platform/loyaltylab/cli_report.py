@@ -1,17 +1,20 @@
-"""``loyaltylab report``: a research report (PDF, Word, Excel or HTML) from a data file.
+"""``loyaltylab report``: a research report (PDF, Word, Excel and/or HTML) from a data file.
 
 Registered on the main app in :mod:`loyaltylab.cli` as ``app.command("report")(report)``. Takes
-the options of ``loyaltylab analyze``; bad input ends with exit code 2 and one line on stderr.
+the options of ``loyaltylab analyze``; one analysis feeds every format asked for
+(``--format pdf,docx,xlsx``), and ``--bundle`` writes the reproducibility bundle the methods
+appendix mentions. Bad input ends with exit code 2 and one line on stderr.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
-from loyaltylab.cli_analyze import _fail, _read_model, _split_items
+from loyaltylab.cli_analyze import DEFAULT_SCALE, _fail, _read_model, _split_items
 from reports.i18n import LANGUAGES
 from reports.render import FORMATS
 
@@ -25,14 +28,24 @@ def _progress(fraction: float, message: str) -> None:
 def report(
     data: Path = typer.Argument(..., help="Responses: .csv (UTF-8), .xlsx or .sav."),
     model: Path = typer.Option(..., "--model", help="lavaan model syntax file (.lavaan)."),
-    fmt: str = typer.Option("pdf", "--format", help="pdf, docx, xlsx or html."),
+    fmt: str = typer.Option(
+        "pdf", "--format", help="pdf, docx, xlsx or html; several separated by commas."
+    ),
     lang: str = typer.Option("en", "--lang", help="Report language: en or zh."),
-    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+    output: Path = typer.Option(
+        ...,
+        "-o",
+        "--output",
+        help="File to write; with several formats, its name with each format's extension.",
+    ),
+    bundle: Path | None = typer.Option(
+        None, "--bundle", help="Also write the reproducibility bundle (.zip) to this file."
+    ),
     reverse: list[str] | None = typer.Option(
         None, "--reverse", help="Reverse-worded item (repeat, or separate with commas)."
     ),
-    scale_min: float = typer.Option(1, "--scale-min", help="Lowest answer code."),
-    scale_max: float = typer.Option(7, "--scale-max", help="Highest answer code."),
+    scale_min: float = typer.Option(DEFAULT_SCALE[0], "--scale-min", help="Lowest answer code."),
+    scale_max: float = typer.Option(DEFAULT_SCALE[1], "--scale-max", help="Highest answer code."),
     missing: str = typer.Option("listwise", "--missing", help="listwise or fiml."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples (0: none)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
@@ -42,23 +55,29 @@ def report(
     title: str = typer.Option("", "--title", help="Study name on the title page."),
     client: str = typer.Option("", "--client", help="Client on the title page."),
 ) -> None:
-    """Write a research report on a survey data file."""
+    """Write a research report on a survey data file, in one or more formats."""
     # Imported here: matplotlib and WeasyPrint are not needed by the other commands.
-    from analysis.io import read_table
+    from analysis.io import read_table, value_labels
     from reports.build import ReportRequest
+    from reports.exports import reproducibility_bundle
     from reports.fonts import FontMissingError
+    from reports.render import render
     from reports.run import make_report
 
-    if fmt not in FORMATS:
-        _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    formats = list(dict.fromkeys(part.strip().lower() for part in fmt.split(",") if part.strip()))
+    unknown = [name for name in formats if name not in FORMATS]
+    if not formats or unknown:
+        _fail(f"--format must be one or more of {', '.join(FORMATS)}, not {fmt!r}")
     if lang not in LANGUAGES:
         _fail(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     if missing not in ("listwise", "fiml"):
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
     if bootstrap < 0:
         _fail("--bootstrap must be 0 or more")
-    if not output.parent.is_dir():
-        _fail(f"folder {output.parent} does not exist")
+    targets = _targets(output, formats)
+    for path in [*targets.values(), *([bundle] if bundle else [])]:
+        if not path.parent.is_dir():
+            _fail(f"folder {path.parent} does not exist")
     request = ReportRequest(
         model=_read_model(model),
         language=lang,
@@ -78,13 +97,29 @@ def report(
         frame = read_table(data)
         if wave is not None and wave not in frame.columns:
             _fail(f"--wave column {wave!r} is not in {data.name}")
-        content = make_report(frame, request, fmt, progress=_progress).content
+        # Groups of an SPSS file are named by its value labels, not their codes.
+        request = replace(request, value_labels=value_labels(data))
+        first, *others = formats
+        made = make_report(frame, request, first, progress=_progress)
+        files = {targets[first]: made.content}
+        files |= {targets[name]: render(made.document, name) for name in others}
+        if bundle is not None:
+            files[bundle] = reproducibility_bundle(frame, request, made.result)
     except (ValueError, FontMissingError) as error:
         _fail(str(error))
-    try:
-        output.write_bytes(content)
-    except OSError as error:
-        _fail(f"cannot write {output}: {error.strerror or error}")
     if sys.stderr.isatty():
         sys.stderr.write("\n")
-    typer.echo(f"wrote {output}")
+    for path, content in files.items():
+        try:
+            path.write_bytes(content)
+        except OSError as error:
+            _fail(f"cannot write {path}: {error.strerror or error}")
+        typer.echo(f"wrote {path}")
+
+
+def _targets(output: Path, formats: list[str]) -> dict[str, Path]:
+    """Format -> file: ``output`` itself for one format, else ``output`` with each format's
+    extension (``report.pdf`` -> ``report.pdf``, ``report.docx``...)."""
+    if len(formats) == 1:
+        return {formats[0]: output}
+    return {name: output.with_suffix(f".{name}") for name in formats}

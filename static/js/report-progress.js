@@ -7,6 +7,7 @@
   var bar = box.querySelector("[data-progress]");
   var percent = box.querySelector("[data-percent]");
   var stage = box.querySelector("[data-stage]");
+  var status = box.querySelector("[data-status]");
   var INTERVAL_MS = 1000;
 
   function poll() {
@@ -24,6 +25,7 @@
         bar.textContent = state.percent + "%";
         percent.textContent = state.percent + "%";
         stage.textContent = state.stage_label;
+        status.textContent = state.status_label;
         if (state.active) {
           window.setTimeout(poll, INTERVAL_MS);
         } else {

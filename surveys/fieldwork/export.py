@@ -39,7 +39,7 @@ def raw_frame(session: Session, wave: Wave) -> pd.DataFrame:
             "exclusion_reason",
             [reasons.get(int(response_id)) for response_id in meta["response_id"]],
         )
-    attributes = _contact_attributes(session, wave.study_id, data["contact"])
+    attributes = contact_attributes(session, wave.study_id, data["contact"])
     items = data[answers].map(_cell)
     return pd.concat([meta, attributes, items], axis=1)
 
@@ -64,7 +64,9 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _contact_attributes(session: Session, study_id: int, pseudonyms: pd.Series) -> pd.DataFrame:
+def contact_attributes(session: Session, study_id: int, pseudonyms: pd.Series) -> pd.DataFrame:
+    """The attributes of the contacts behind ``pseudonyms`` (one row each, in their order),
+    one ``contact_<name>`` column per attribute; empty where a response has no contact."""
     wanted = pseudonyms.dropna().unique().tolist()
     by_pseudonym: dict[str, dict[str, Any]] = {}
     if wanted:

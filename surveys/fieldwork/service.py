@@ -1239,10 +1239,8 @@ class ResponseFilter:
     excluded: bool | None = None
     channel: Channel | None = None
     search: str = ""
-    """A response id (``#12``), or part of the contact's pseudonym or, with ``search_private``,
-    of the contact's id, name or e-mail or of any answer (open texts too); any case."""
-    search_private: bool = True
-    """Whether the search looks into contacts' details and answers (not for clients)."""
+    """A response id (``#12``), or part of the contact's pseudonym, id, name or e-mail or of any
+    answer (open texts too); any case."""
     only_ids: frozenset[int] | None = None
     """Only these responses (e.g. those with quality flags)."""
 
@@ -1262,21 +1260,20 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _search(text: str, *, private: bool) -> Any:
+def _search(text: str) -> Any:
     pattern = _like(text)
-    conditions = [Contact.pseudonym.ilike(pattern, escape="!")]
-    if private:
-        # Answers are stored as JSON text, non-ASCII characters as \u escapes.
-        escaped = _like(json.dumps(text)[1:-1])
-        answers = cast(Response.answer_values, String)
-        conditions += [
-            answers.ilike(pattern, escape="!"),
-            answers.ilike(escaped, escape="!"),
-            *(
-                column.ilike(pattern, escape="!")
-                for column in (Contact.external_id, Contact.name, Contact.email)
-            ),
-        ]
+    # Answers are stored as JSON text, non-ASCII characters as \u escapes.
+    escaped = _like(json.dumps(text)[1:-1])
+    answers = cast(Response.answer_values, String)
+    conditions = [
+        Contact.pseudonym.ilike(pattern, escape="!"),
+        answers.ilike(pattern, escape="!"),
+        answers.ilike(escaped, escape="!"),
+        *(
+            column.ilike(pattern, escape="!")
+            for column in (Contact.external_id, Contact.name, Contact.email)
+        ),
+    ]
     number = text.removeprefix("#")
     if number.isdigit() and len(number) < 12:
         conditions.append(Response.id == int(number))
@@ -1304,7 +1301,7 @@ def find_responses(
     if criteria.channel is not None:
         query = query.where(Response.channel == criteria.channel)
     if criteria.search.strip():
-        query = query.where(_search(criteria.search.strip()[:100], private=criteria.search_private))
+        query = query.where(_search(criteria.search.strip()[:100]))
     if criteria.only_ids is not None:
         query = query.where(Response.id.in_(sorted(criteria.only_ids) or [-1]))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()

@@ -21,13 +21,25 @@ TIERS = ("gold", "silver", "bronze")
 
 
 def fielded_waves(
-    session: Session, study: Study, *, names: tuple[str, ...] = ("2026-Q2",), completes: int = 150
+    session: Session,
+    study: Study,
+    *,
+    names: tuple[str, ...] = ("2026-Q2",),
+    completes: int = 150,
+    model: str | None = None,
 ) -> list[Wave]:
-    """The library's satisfaction -> value -> loyalty questionnaire, published and fielded in
-    closed waves of ``completes`` simulated complete responses (plus one partial each)."""
+    """The library's satisfaction -> value -> loyalty questionnaire (with its structural model
+    replaced by ``model`` if given), published and fielded in closed waves of ``completes``
+    simulated complete responses (plus one partial each)."""
     questionnaire = questionnaires.create_questionnaire(
         session, organisation_id=study.organisation_id, study_id=study.id, template="svl"
     )
+    if model is not None:
+        draft = questionnaires.definition_of(
+            questionnaires.get_draft(session, study.organisation_id, questionnaire.id)
+        )
+        draft.model = model
+        questionnaires.save_definition(session, study.organisation_id, questionnaire.id, draft)
     version = questionnaires.publish(session, study.organisation_id, questionnaire.id, user_id=None)
     definition = questionnaires.definition_of(version)
     waves = []

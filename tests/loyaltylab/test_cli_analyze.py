@@ -132,7 +132,6 @@ def test_bad_inputs_exit_2_with_one_line(survey, tmp_path, model_file):
         ((empty, "--model", model_file), "not an Excel"),
         ((tmp_path / "data.json", "--model", model_file), "unsupported file type"),
         ((data, "--model", tmp_path / "absent.lavaan"), "model file"),
-        ((data, "--model", model_file, "--reverse", "sat4"), "--scale-min"),
         ((data, "--model", model_file, "--missing", "pairwise"), "listwise or fiml"),
         ((data, "--model", model_file, "--group", "segment"), "segment"),
         ((data, "--model", model_file, "--nps", "tier"), "tier"),

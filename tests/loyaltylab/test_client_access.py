@@ -1,5 +1,6 @@
 """Client users, enumerated over every route: their own commissioned studies' dashboards and
-waves only; never another client's study, contact data, raw exports or researcher tools.
+shared reports only; never another client's study, fieldwork internals (waves, links, QR codes,
+response lists), contact data, raw exports or researcher tools.
 
 Organisation A (research) runs a study commissioned by client C and one commissioned by client
 D. A user of C walks every route of the app with the ids of C's study, then with D's. The user of
@@ -9,6 +10,7 @@ must reach exactly the same.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -52,15 +54,10 @@ CLIENT_ALLOWED = frozenset(
         "GET /studies",
         "GET /studies/{study_id}",
         "GET /studies/{study_id}/dashboard",
-        "GET /studies/{study_id}/waves",
-        "GET /waves/{wave_id}",
-        "GET /waves/{wave_id}/qr.png",
-        "GET /waves/{wave_id}/qr.svg",
-        "GET /waves/{wave_id}/responses",
         "GET /org/members",
         "GET /api/v1/me",
         "GET /api/v1/studies",
-        # Reports of the commissioned study (their data bundle is refused: see below).
+        # Reports shared with the client (their data bundle is refused: see below).
         "GET /studies/{study_id}/reports",
         "GET /reports/{report_id}",
         "GET /reports/{report_id}/status.json",
@@ -235,3 +232,13 @@ def test_raw_exports_are_refused_to_clients_and_served_to_researchers(
     response = researcher.get(f"/waves/{wave.id}/export.csv")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
+
+
+def test_the_clients_study_page_offers_its_dashboard_and_shared_reports_only(
+    client_user: TestClient, study: Study, wave: Any
+) -> None:
+    page = client_user.get(f"/studies/{study.id}").text
+    links = set(re.findall(r'href="(/(?:studies|waves|questionnaires|reports)[^"#]*)', page))
+    assert links == {"/studies", f"/studies/{study.id}/dashboard", f"/studies/{study.id}/reports"}
+    assert 'id="next-title"' not in page  # the research team's next step
+    assert wave.name not in page

@@ -74,7 +74,8 @@ def test_demo_client_follows_the_dashboard_and_downloads_the_latest_report(
     screenshot(page, "client-02-dashboard")
 
     page.goto(f"{live_url}/studies/{demo_study_id}")
-    page.click("text=研究报告与数据导出")
+    page.get_by_role("link", name="与您共享的报告").click()
+    page.wait_for_url("**/reports")
     assert page.locator("h1").inner_text() == "报告"
     page.click(f"text={STUDY_NAME} · {WAVE_NAMES[-1]}")
     page.wait_for_url("**/reports/*")

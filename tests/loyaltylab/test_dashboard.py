@@ -185,7 +185,7 @@ def test_a_segment_breakdown_uses_contact_attributes(
     session.commit()
     browser = TestClient(app, base_url="https://testserver")
     login(browser, owner.email)
-    page = browser.get(f"/studies/{study.id}/dashboard?segment=tier").text
+    page = browser.get(f"/studies/{study.id}/dashboard?segment=contact:tier").text
     assert "<td>g</td>" in page and "<td>s</td>" in page
     assert "100.0" in page and "0.0" in page
 

@@ -90,7 +90,7 @@ def test_start_from_a_template_gives_a_complete_publishable_questionnaire(
     assert response.headers["location"] == f"/questionnaires/{created.id}"
     definition = draft(session, organisation, created)
     assert {c.code for c in definition.constructs} == {"SAT", "VAL", "LOY"}
-    assert "VAL ~ SAT" in definition.model
+    assert "VAL ~ a*SAT" in definition.model and "ind := a*b" in definition.model
     assert "[Co.]" not in json.dumps(definition.model_dump(), ensure_ascii=False)
     designer = editor.get(response.headers["location"])
     assert "Overall, I am satisfied with Contoso." in designer.text  # texts in the UI language

@@ -263,13 +263,16 @@ def test_pages_say_a_report_is_being_generated_until_it_ends(
 ) -> None:
     report = _report(session, ctx, study, idle_queue)
     [wave_id] = report.wave_ids
-    pages = [f"/waves/{wave_id}", f"/studies/{study.id}/reports", f"/reports/{report.id}"]
+    pages = [f"/waves/{wave_id}", f"/studies/{study.id}/reports"]
     for language, notice in NOTICE.items():
         researcher.headers["accept-language"] = language
         for page in pages:
             text = researcher.get(page).text
             assert notice in text, (language, page)
             assert f'<a href="{page}">' in text, page  # the reload link: no JavaScript needed
+        # The report's own page follows the job itself (no "reload" message beside it).
+        detail = researcher.get(f"/reports/{report.id}").text
+        assert "data-job-status" in detail and notice not in detail
     wave_page = researcher.get(f"/waves/{wave_id}").text
     assert f'<a href="/reports/{report.id}">Loyalty report</a>' in wave_page
     _die_and_sweep(session, report, idle_queue)
@@ -277,3 +280,4 @@ def test_pages_say_a_report_is_being_generated_until_it_ends(
         researcher.headers["accept-language"] = language
         for page in pages:
             assert notice not in researcher.get(page).text, (language, page)
+        assert "data-job-status" not in researcher.get(f"/reports/{report.id}").text

@@ -78,13 +78,17 @@ def test_generate_watch_progress_and_download_the_pdf(
     # The progress page, kept up to date by report-progress.js polling status.json.
     page.locator("[data-progress]").wait_for(timeout=10_000)
     screenshot(page, "reports-progress")
-    seen = set()
+    seen, panels = set(), set()
     deadline = time.monotonic() + 60
     while page.locator("[data-progress]").count() and time.monotonic() < deadline:
         with contextlib.suppress(PlaywrightTimeout, TypeError, ValueError):
-            seen.add(int(page.locator("[data-progress]").get_attribute("value", timeout=500)))
+            value = int(page.locator("[data-progress]").get_attribute("value", timeout=500))
+            seen.add(value)
+            panels.add((value > 0, page.locator("[data-status]").inner_text(timeout=500)))
         time.sleep(0.2)
     assert any(0 < value < 100 for value in seen), seen
+    # One state: once the bar moves, the heading says so too (not a stale "Queued").
+    assert (True, "Generating") in panels and (True, "Queued") not in panels, panels
     page.locator("text=Read the report").wait_for(timeout=10_000)
     screenshot(page, "reports-done")
 

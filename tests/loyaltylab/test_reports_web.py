@@ -126,10 +126,13 @@ def test_create_generate_view_and_download_a_report(
     listing = client.get(f"/studies/{study.id}/reports")
     assert "Q2+Q3 tracker" in listing.text
 
-    # The commissioning client reads the report, never the raw data.
+    # The commissioning client reads the report once it is shared, never the raw data.
     client_org_user = TestClient(app, base_url="https://testserver")
     make_member(client_organisation, email="cfo@contoso.example", role=Role.client)
     login(client_org_user, "cfo@contoso.example")
+    assert client_org_user.get(url).status_code == 404
+    shared = client.post(f"{url}/share", data={"csrf_token": csrf(client, url), "shared": "1"})
+    assert shared.status_code == 200 and "The report is shared with the client." in shared.text
     assert client_org_user.get(url).status_code == 200
     assert client_org_user.get(f"{url}/files/pdf").content.startswith(PDF)
     assert client_org_user.get(f"{url}/files/bundle").status_code == 404

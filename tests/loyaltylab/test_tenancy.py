@@ -251,10 +251,14 @@ def questionnaire_item(questionnaire: Any) -> Any:
 
 @pytest.fixture
 def report(session: Session, study: Study, wave: Any) -> Any:
-    """A generated report of organisation A's study, with a file of every kind."""
+    """A generated report of organisation A's study, shared with its client, with a file of
+    every kind."""
     from loyaltylab.reports_web.models import FILE_KINDS, Report, ReportFile
+    from loyaltylab.timeutil import utcnow
 
     created = Report(
+        shared_at=utcnow(),
+        generated_at=utcnow(),
         organisation_id=study.organisation_id,
         study_id=study.id,
         questionnaire_version_id=wave.questionnaire_version_id,

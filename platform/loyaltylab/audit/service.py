@@ -22,6 +22,8 @@ ACTIONS = {
     "study.privacy": N_("Changed a study's privacy settings"),
     "responses.exclude": N_("Excluded responses from analyses"),
     "responses.include": N_("Included responses in analyses again"),
+    "report.share": N_("Shared a report with the client, or stopped sharing it"),
+    "study.share_reports": N_("Changed whether new reports are shared with the client"),
 }
 PAGE_SIZE = 100
 

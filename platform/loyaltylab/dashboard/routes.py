@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from analysis.trends import NPS_MEASURE
 from loyaltylab import i18n
 from loyaltylab.dashboard.charts import Series, trend_chart
-from loyaltylab.dashboard.service import build_dashboard, segment_attributes
+from loyaltylab.dashboard.service import breakdowns, build_dashboard
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgDep
 from loyaltylab.studies import service as studies
@@ -74,15 +74,16 @@ def dashboard_page(
 ) -> HTMLResponse:
     study = studies.get_visible_study(session, ctx, study_id)
     owner = ctx.organisation_id == study.organisation_id and ctx.role.can_edit
-    segments = segment_attributes(session, study)
-    chosen = segment if segment in segments else None
     language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    options = breakdowns(session, study, language=language)
+    chosen = next((option for option in options if option.key == segment), None)
     dashboard = build_dashboard(
         session,
         study,
         segment=chosen,
         with_open_text=owner or study.release_open_text,
         language=language,
+        not_stated=i18n.gettext("Not stated"),
     )
     return render(
         request,
@@ -91,7 +92,8 @@ def dashboard_page(
             "study": study,
             "dashboard": dashboard,
             "blocks": _blocks(dashboard),
-            "segment_options": segments,
+            "contact_options": [option for option in options if option.kind == "contact"],
+            "answer_options": [option for option in options if option.kind == "answer"],
             "segment": chosen,
             "alpha": SIGNIFICANCE,
             "researcher": owner,

@@ -11,22 +11,54 @@ from sqlmodel import Session, select
 from analysis.pipeline import GroupInvariance, invariance_across
 from analysis.trends import trend_indices
 from loyaltylab.studies.models import Study
-from surveys.definition import LongTextItem, NpsItem, QuestionnaireDefinition, ShortTextItem
+from surveys.definition import (
+    DropdownItem,
+    LongTextItem,
+    NpsItem,
+    QuestionnaireDefinition,
+    ShortTextItem,
+    SingleChoiceItem,
+)
 from surveys.fieldwork.data import responses_dataframe
+from surveys.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
 from surveys.fieldwork.models import Contact, Wave, WaveStatus
 from surveys.fieldwork.monitoring import wave_progress
 from surveys.fieldwork.service import definition_for
 from surveys.versions import diff_definitions
 
 OPEN_TEXTS_SHOWN = 50
+MAX_SEGMENTS = 12
+"""A contact attribute with more distinct values is not offered as a breakdown."""
 
 
 @dataclass(frozen=True)
 class WaveRate:
+    """A wave's fieldwork: the response rate counts personal-link completes against the
+    invitations sent, so it never passes 100%; public-link completes are counted apart."""
+
     wave: str
     completed: int
     invited: int
+    invited_completed: int
     response_rate: float | None
+
+    @property
+    def public_completed(self) -> int:
+        """Complete responses without a personal invitation (public link, telephone)."""
+        return self.completed - self.invited_completed
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Something to break the results down by: a contact attribute or a choice question."""
+
+    key: str
+    """``contact:<attribute>`` or ``answer:<item code>`` (the page's ``segment`` parameter)."""
+    label: str
+    kind: str
+    """``contact`` or ``answer``."""
+    values: dict[str, str] = field(default_factory=dict)
+    """For a question: option value -> its label in the reader's language, in option order."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +74,9 @@ class Dashboard:
     waves: list[str]
     results: pd.DataFrame
     constructs: dict[str, str]
-    segment: str | None
+    segment: Breakdown | None
     segments: list[str]
+    """The groups of the breakdown in order, "not stated" last."""
     rates: list[WaveRate]
     warnings: list[VersionWarning]
     invariance: GroupInvariance | None = None
@@ -63,13 +96,64 @@ def _fielded_waves(session: Session, study: Study) -> list[Wave]:
     )
 
 
-def segment_attributes(session: Session, study: Study) -> list[str]:
-    """Contact attributes with a few distinct values: the ones worth breaking results down by."""
+def breakdowns(session: Session, study: Study, *, language: str) -> list[Breakdown]:
+    """What the dashboard can break results down by: contact attributes with a few distinct
+    values, then the single-choice and dropdown questions of the fielded questionnaires."""
     values: dict[str, set] = {}
     for attributes in session.exec(select(Contact.attributes).where(Contact.study_id == study.id)):
         for name, value in attributes.items():
             values.setdefault(name, set()).add(str(value))
-    return sorted(name for name, seen in values.items() if 1 < len(seen) <= 12)
+    found = [
+        Breakdown(f"contact:{name}", name, "contact")
+        for name, seen in sorted(values.items())
+        if 1 < len(seen) <= MAX_SEGMENTS
+    ]
+    asked: dict[str, Breakdown] = {}
+    for wave in _fielded_waves(session, study):
+        definition = definition_for(session, wave.questionnaire_version_id)
+        for _section, _index, item in definition.items():
+            if isinstance(item, SingleChoiceItem | DropdownItem) and item.code not in asked:
+                asked[item.code] = Breakdown(
+                    f"answer:{item.code}",
+                    _text(item.label, language) or item.code,
+                    "answer",
+                    {option.value: _text(option.label, language) for option in item.options},
+                )
+    return found + list(asked.values())
+
+
+def _text(texts: dict[str, str], language: str) -> str:
+    return texts.get(language) or next((text for text in texts.values() if text), "")
+
+
+def _groups(
+    data: pd.DataFrame, session: Session, study: Study, breakdown: Breakdown, not_stated: str
+) -> pd.Series:
+    """Each response's group: its contact's attribute or its answer (labelled), with missing
+    values (no contact, no such attribute, no answer) as ``not_stated``."""
+    if breakdown.kind == "contact":
+        attributes = contact_attributes(session, study.id, data["contact"])
+        column = ATTRIBUTE_PREFIX + breakdown.key.removeprefix("contact:")
+        raw = attributes[column] if column in attributes else [None] * len(data)
+    else:
+        code = breakdown.key.removeprefix("answer:")
+        column = data[code] if code in data else pd.Series(None, index=data.index)
+        raw = [
+            breakdown.values.get(str(value), str(value)) if _stated(value) else None
+            for value in column
+        ]
+    return pd.Series(
+        [str(value) if _stated(value) else not_stated for value in raw],
+        index=data.index,
+        dtype=object,
+    )
+
+
+def _stated(value: object) -> bool:
+    """Not None, NaN or blank: a value a respondent or the contact list gave."""
+    if value is None or (not isinstance(value, list | dict) and pd.isna(value)):
+        return False
+    return bool(str(value).strip())
 
 
 def _scale_facts(definition: QuestionnaireDefinition):
@@ -150,15 +234,29 @@ def _open_texts(data: pd.DataFrame, definitions: dict, names: dict, language: st
 
 
 def build_dashboard(
-    session: Session, study: Study, *, segment: str | None, with_open_text: bool, language: str
+    session: Session,
+    study: Study,
+    *,
+    segment: Breakdown | None,
+    with_open_text: bool,
+    language: str,
+    not_stated: str = "Not stated",
 ) -> Dashboard:
+    """Indices and NPS per wave (by the groups of ``segment``, where ``not_stated`` names the
+    responses without a value), response rates, comparability warnings and invariance."""
     waves = _fielded_waves(session, study)
     names = {wave.id: wave.name for wave in waves}
     rates = []
     for wave in waves:
         progress = wave_progress(session, wave)
         rates.append(
-            WaveRate(wave.name, progress.completed, progress.invited, progress.response_rate)
+            WaveRate(
+                wave.name,
+                progress.completed,
+                progress.invited,
+                progress.invited_completed,
+                progress.response_rate,
+            )
         )
     empty = Dashboard([w.name for w in waves], pd.DataFrame(), {}, segment, [], rates, [])
     if not waves:
@@ -187,15 +285,7 @@ def build_dashboard(
     constructs = {code: items for code, items in constructs.items() if items}
     data["wave"] = data["wave_id"].map(names)
     if segment is not None:
-        attributes = dict(
-            session.exec(
-                select(Contact.pseudonym, Contact.attributes).where(Contact.study_id == study.id)
-            ).all()
-        )
-        data["segment"] = [
-            None if p is None else attributes.get(p, {}).get(segment) for p in data["contact"]
-        ]
-        data["segment"] = data["segment"].map(lambda v: None if v is None else str(v))
+        data["segment"] = _groups(data, session, study, segment, not_stated)
     if nps is not None and nps not in data:
         nps = None
     results = trend_indices(
@@ -208,7 +298,12 @@ def build_dashboard(
         segment="segment" if segment is not None else None,
         order=[wave.name for wave in waves],
     )
-    segments = sorted({str(s) for s in results["segment"].dropna()}) if segment else []
+    segments = []
+    if segment is not None:
+        present = set(results["segment"].dropna())
+        known = [label for label in segment.values.values() if label in present]
+        rest = sorted(present - set(known) - {not_stated})
+        segments = known + rest + ([not_stated] if not_stated in present else [])
     compared, frame = _invariance_data(data, definitions, ranges, reverse)
     return Dashboard(
         waves=[wave.name for wave in waves],
@@ -230,4 +325,4 @@ def build_dashboard(
     )
 
 
-__all__ = ["Dashboard", "build_dashboard", "segment_attributes"]
+__all__ = ["Breakdown", "Dashboard", "breakdowns", "build_dashboard"]

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from loyaltylab import i18n
-from loyaltylab.accounts.models import Role
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep
@@ -62,9 +61,7 @@ class Listing:
         values = {name: getattr(self, name) for name in FILTERS} | changes
         return urlencode({name: value for name, value in values.items() if value})
 
-    def criteria(
-        self, flagged_ids: frozenset[int] | None, *, private: bool
-    ) -> service.ResponseFilter:
+    def criteria(self, flagged_ids: frozenset[int] | None) -> service.ResponseFilter:
         return service.ResponseFilter(
             status=ResponseStatus(self.status)
             if self.status in ResponseStatus.__members__
@@ -72,14 +69,8 @@ class Listing:
             excluded={"1": True, "0": False}.get(self.excluded),
             channel=Channel(self.channel) if self.channel in Channel.__members__ else None,
             search=self.q,
-            search_private=private,
             only_ids=flagged_ids if self.flagged else None,
         )
-
-
-def _private(ctx: OrgContext, study_organisation_id: int) -> bool:
-    """Contacts' details and open answers are the research organisation's, not a client's."""
-    return ctx.role is not Role.client and ctx.organisation_id == study_organisation_id
 
 
 @router.get("/waves/{wave_id}/responses", response_class=HTMLResponse)
@@ -90,12 +81,11 @@ def list_responses(
     listing = Listing.of(request.query_params)
     flags = wave_flags(session, wave)
     flagged_ids = frozenset(response_id for response_id, raised in flags.items() if raised)
-    private = _private(ctx, wave.organisation_id)
     page = max(page, 1)
     found = service.find_responses(
         session,
         wave.id,
-        listing.criteria(flagged_ids, private=private),
+        listing.criteria(flagged_ids),
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
@@ -112,8 +102,6 @@ def list_responses(
             "pages": pages,
             "flags": flags,
             "flagged_count": len(flagged_ids),
-            "editable": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
-            "private": private,
             "flag_label": texts.flag_label,
         },
     )

@@ -33,6 +33,7 @@ from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from loyaltylab.studies import service as studies
+from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render, ui_text
 from surveys import service as questionnaires
@@ -86,13 +87,13 @@ def _labels() -> dict[str, str]:
 @router.get("/studies/{study_id}/waves", response_class=HTMLResponse)
 def list_waves(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
     study = studies.get_visible_study(session, ctx, study_id)
-    return _waves_page(request, session, ctx, study, values={}, errors={})
+    require_study_team(ctx, study)
+    return _waves_page(request, session, study, values={}, errors={})
 
 
 def _waves_page(
     request: Request,
     session: Session,
-    ctx: OrgContext,
     study: Study,
     *,
     values: dict[str, str],
@@ -102,7 +103,6 @@ def _waves_page(
     waves = session.exec(
         select(Wave).where(Wave.study_id == study.id).order_by(Wave.created_at.desc(), Wave.id)
     ).all()
-    editable = ctx.role.can_edit and study.organisation_id == ctx.organisation_id
     schedule = schedules.get_schedule(session, study.id)
     return render(
         request,
@@ -110,7 +110,6 @@ def _waves_page(
         {
             "study": study,
             "waves": waves,
-            "editable": editable,
             "frequencies": FREQUENCIES,
             "schedule": schedule,
             "next_period": (
@@ -118,7 +117,7 @@ def _waves_page(
                 if schedule
                 else None
             ),
-            "versions": _published_versions(session, study) if editable else [],
+            "versions": _published_versions(session, study),
             "values": values,
             "errors": errors,
             "labels": _labels(),
@@ -146,7 +145,7 @@ def create_wave(
     )
     if errors:
         return _waves_page(
-            request, session, ctx, study, values=form.model_dump(), errors=errors, status_code=400
+            request, session, study, values=form.model_dump(), errors=errors, status_code=400
         )
     wave = service.create_wave(
         session, study_id=study.id, organisation_id=ctx.organisation_id, **values
@@ -257,7 +256,6 @@ def show_wave(
 ) -> HTMLResponse:
     wave, study = visible_wave(session, ctx, wave_id)
     progress = wave_progress(session, wave, time_zone=_time_zone(ctx))
-    editable = ctx.role.can_edit and wave.organisation_id == ctx.organisation_id
     opted_out = session.exec(
         select(func.count(Contact.id)).where(
             Contact.study_id == study.id, Contact.opted_out_at.is_not(None)
@@ -269,16 +267,13 @@ def show_wave(
         {
             "wave": wave,
             "study": study,
-            "editable": editable,
             "progress": progress,
             "chart": completes_chart(progress.completes_per_day),
             "quota_label": _quota_label(session, wave),
             "public_url": settings.absolute_url(f"/s/{wave.public_slug}"),
             "contacts": _contact_count(session, study),
             "opted_out": opted_out,
-            "to_invite": len(service.contacts_to_mail(session, wave, "invitation"))
-            if editable
-            else 0,
+            "to_invite": len(service.contacts_to_mail(session, wave, "invitation")),
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),

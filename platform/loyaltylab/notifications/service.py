@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 READY_SUBJECT = N_("The report of wave %(wave)s of %(study)s is ready")
 READY_BODY = N_("Wave %(wave)s of %(study)s has closed and its report has been generated.")
 READY_LINK = N_("Read it and download the PDF here:")
+SHARED_SUBJECT = N_("A report on %(study)s has been shared with you")
+SHARED_BODY = N_("The research team has shared the report “%(title)s” (waves %(wave)s).")
+SHARED_LINK = N_("Read it and download it here:")
 
 
 def client_users(session: Session, study: Study) -> list[User]:
@@ -95,7 +98,8 @@ def close_due_waves(
 def notify_report_ready(
     session: Session, report: Report, settings: Settings
 ) -> list[OutboxMessage]:
-    """An e-mail and an in-app notice for each client user, in their language; flushes only."""
+    """An e-mail and an in-app notice for each client user, in their language, that the
+    report (shared with them) is ready; flushes only."""
     study = session.get(Study, report.study_id)
     waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
     if study is None or study.client_organisation_id is None:
@@ -114,9 +118,16 @@ def notify_report_ready(
             )
         )
         translate = i18n.translations(i18n.normalise_locale(user.locale) or "en").ugettext
-        params = {"wave": wave_name, "study": study.name}
-        subject = translate(READY_SUBJECT) % params
-        body = f"{translate(READY_BODY) % params}\n\n{translate(READY_LINK)}\n{link}\n"
+        params = {"wave": wave_name, "study": study.name, "title": report.title}
+        # A report made when its wave closed, or one a researcher made and shared.
+        texts = (
+            (READY_SUBJECT, READY_BODY, READY_LINK)
+            if report.created_by is None
+            else (SHARED_SUBJECT, SHARED_BODY, SHARED_LINK)
+        )
+        subject, text, link_text = (translate(message) for message in texts)
+        body = f"{text % params}\n\n{link_text}\n{link}\n"
+        subject %= params
         messages.append(
             queue_mail(
                 session,

@@ -55,6 +55,9 @@ class Report(SQLModel, table=True):
     generated_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
     notify_client: bool = False
     """Tell the commissioning client's users when the generation finishes (then cleared)."""
+    shared_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    """When the report was shared with the commissioning client, whose users see only shared
+    reports that have been generated; None while it is the researchers' own."""
 
     @property
     def bootstrap(self) -> int:

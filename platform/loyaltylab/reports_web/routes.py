@@ -12,17 +12,19 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
 from loyaltylab import i18n
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import OrgContext, OrgDep
+from loyaltylab.deps import OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.i18n import N_
 from loyaltylab.jobs.models import Job, JobStatus
 from loyaltylab.jobs.queue import TIMED_OUT, TIMED_OUT_ERROR, JobQueue
+from loyaltylab.mail import deliver_all
 from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import FILE_KINDS, REPORT_FORMATS, Report
@@ -143,7 +145,8 @@ def _reports_page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> HTMLResponse:
-    rows = service.list_reports(session, study)
+    rows = service.list_reports(session, ctx, study)
+    owner = service.owns(ctx, study)
     return render(
         request,
         "reports/list.html",
@@ -151,13 +154,14 @@ def _reports_page(
             "study": study,
             "reports": [(report, _job_state(report, job)) for report, job in rows],
             "editable": service.can_edit(ctx, study),
-            "owner": service.owns(ctx, study),
-            "waves": service.study_waves(session, study) if service.owns(ctx, study) else [],
+            "owner": owner,
+            "client_name": service.client_name(session, study) if owner else "",
+            "waves": service.study_waves(session, study) if owner else [],
             "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in REPORT_FORMATS],
             "languages": [(code, i18n.gettext(label)) for code, label in LANGUAGE_LABELS.items()],
             "bootstrap_choices": BOOTSTRAP_CHOICES,
             "language_labels": LANGUAGE_LABELS,
-            "generating": service.reports_in_progress(session, study),
+            "generating": service.reports_in_progress(session, study) if owner else [],
             "values": values,
             "errors": errors,
         },
@@ -228,6 +232,7 @@ def report_page(request: Request, session: SessionDep, ctx: OrgDep, report_id: i
     waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
     sizes = service.file_sizes(session, report)
     downloads = [(fmt, FORMAT_LABELS[fmt], sizes[fmt]) for fmt in report.formats if fmt in sizes]
+    owner = service.owns(ctx, study)
     return render(
         request,
         "reports/detail.html",
@@ -239,8 +244,10 @@ def report_page(request: Request, session: SessionDep, ctx: OrgDep, report_id: i
             "waves": waves,
             "downloads": downloads,
             "has_view": "html" in sizes,
-            "bundle_size": sizes.get("bundle") if service.owns(ctx, study) else None,
+            "bundle_size": sizes.get("bundle") if owner else None,
+            "owner": owner,
             "editable": service.can_edit(ctx, study),
+            "client_name": service.client_name(session, study) if owner else "",
             "language_label": i18n.gettext(LANGUAGE_LABELS.get(report.language, "English")),
             "refresh_seconds": REFRESH_SECONDS,
         },
@@ -300,6 +307,78 @@ def regenerate(
         "success",
     )
     return redirect(f"/reports/{report.id}")
+
+
+@router.post("/reports/{report_id}/share")
+def share(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    report_id: int,
+    shared: Annotated[str, Form()] = "",
+) -> Response:
+    report, study = service.editable_report(session, ctx, report_id)
+    try:
+        tell_now = service.share(session, report, study, shared=shared == "1")
+    except InvalidInput as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(f"/reports/{report.id}")
+    audit.record(
+        session,
+        ctx,
+        "report.share",
+        object_type="report",
+        object_id=report.id,
+        shared=shared == "1",
+    )
+    if tell_now:
+        messages = notifications.notify_report_ready(session, report, settings)
+        if settings.smtp_url and messages:
+            # After the response: the session dependency has committed the outbox rows by then.
+            background.add_task(
+                deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
+            )
+    if report.shared_at is None:
+        flash(request, "The client no longer sees this report.", "success")
+    elif report.generated_at is None:
+        flash(request, "The client will see this report once it is generated.", "success")
+    else:
+        flash(request, "The report is shared with the client.", "success")
+    return redirect(f"/reports/{report.id}")
+
+
+@router.post("/studies/{study_id}/reports/sharing")
+def share_reports(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgDep,
+    study_id: int,
+    share_reports: Annotated[str, Form()] = "",
+) -> Response:
+    study = service.owned_study(session, ctx, study_id)
+    ctx.require_editor()
+    try:
+        service.set_share_reports(session, study, enabled=share_reports == "1")
+    except InvalidInput as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(f"/studies/{study.id}/reports")
+    audit.record(
+        session,
+        ctx,
+        "study.share_reports",
+        object_type="study",
+        object_id=study.id,
+        enabled=study.share_reports,
+    )
+    if study.share_reports:
+        flash(request, "New reports will be shared with the client.", "success")
+    else:
+        flash(request, "New reports will not be shared with the client.", "success")
+    return redirect(f"/studies/{study.id}/reports")
 
 
 @router.post("/reports/{report_id}/cancel")
@@ -365,13 +444,15 @@ def export_sav(
     session: SessionDep, ctx: OrgDep, study_id: int, wave: int | None = None
 ) -> Response:
     definition, waves, stem = _export_data(session, ctx, study_id, wave)
+    data = service.export_frame(session, waves)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.sav"
         write_sav(
-            service.export_frame(session, waves),
+            data,
             path,
             definition=definition,
             language=_language(i18n.get_locale()),
+            categories=service.category_columns(data),
         )
         content = path.read_bytes()
     return _attachment(content, "sav", f"{stem}.sav")

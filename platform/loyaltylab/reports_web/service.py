@@ -1,8 +1,9 @@
 """Reports and exports: snapshots, the data they analyse, and who may see what.
 
-Reports are readable by the owning organisation and the commissioning client; creating,
-regenerating and cancelling need an editor of the owning organisation. Data exports (raw
-answers) and the reproducibility bundle are for members of the owning organisation only.
+The owning organisation reads every report; the commissioning client reads the reports shared
+with it once they are generated. Creating, regenerating, cancelling and sharing need an editor
+of the owning organisation. Data exports (raw answers) and the reproducibility bundle are for
+members of the owning organisation only.
 """
 
 from __future__ import annotations
@@ -13,20 +14,29 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, func, select
 
-from analysis.syntax import measurement_syntax
-from loyaltylab.accounts.models import Organisation, Role
+from analysis.syntax import measurement_syntax, parse_model
+from loyaltylab.accounts.models import Organisation
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.jobs import queue as jobs
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
 from loyaltylab.reports_web.models import REPORT_FORMATS, Report, ReportFile
 from loyaltylab.studies import service as studies
+from loyaltylab.studies.access import is_study_team
 from loyaltylab.studies.models import Study
+from loyaltylab.timeutil import utcnow
 from reports.build import Fieldwork, ReportRequest
 from surveys import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
 from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.models import Response, ResponseStatus, Wave, WaveInvitation
+from surveys.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
+from surveys.fieldwork.models import (
+    Channel,
+    Response,
+    ResponseStatus,
+    Wave,
+    WaveInvitation,
+)
 from surveys.models import QuestionnaireVersion
 
 LANGUAGES = ("en", "zh")
@@ -37,21 +47,27 @@ MIN_ITEMS_PER_CONSTRUCT = 2
 # --- access ----------------------------------------------------------------------------------
 
 
-def owns(ctx: OrgContext, study: Study) -> bool:
-    """A member (not a client user) of the organisation that runs the study."""
-    return study.organisation_id == ctx.organisation_id and ctx.role is not Role.client
+owns = is_study_team
 
 
 def can_edit(ctx: OrgContext, study: Study) -> bool:
     return owns(ctx, study) and ctx.role.can_edit
 
 
+def reaches_client(report: Report) -> bool:
+    """Shared with the commissioning client and generated: what the client's users see."""
+    return report.shared_at is not None and report.generated_at is not None
+
+
 def visible_report(session: Session, ctx: OrgContext, report_id: int) -> tuple[Report, Study]:
-    """A report of a study the member may see (clients: studies commissioned by them)."""
+    """A report of a study the member may see; for the client's users, a shared report."""
     report = session.get(Report, report_id)
     if report is None:
         raise NotFound("Not found.")
-    return report, studies.get_visible_study(session, ctx, report.study_id)
+    study = studies.get_visible_study(session, ctx, report.study_id)
+    if not owns(ctx, study) and not reaches_client(report):
+        raise NotFound("Not found.")
+    return report, study
 
 
 def editable_report(session: Session, ctx: OrgContext, report_id: int) -> tuple[Report, Study]:
@@ -70,6 +86,12 @@ def owned_study(session: Session, ctx: OrgContext, study_id: int) -> Study:
     return study
 
 
+def client_name(session: Session, study: Study) -> str:
+    """The commissioning client organisation's name ("" without a client)."""
+    client = session.get(Organisation, study.client_organisation_id or 0)
+    return client.name if client else ""
+
+
 def study_waves(session: Session, study: Study) -> list[Wave]:
     return list(
         session.exec(
@@ -85,14 +107,19 @@ def study_wave(session: Session, study: Study, wave_id: int) -> Wave:
     return wave
 
 
-def list_reports(session: Session, study: Study) -> list[tuple[Report, Job | None]]:
-    rows = session.exec(
+def list_reports(
+    session: Session, ctx: OrgContext, study: Study
+) -> list[tuple[Report, Job | None]]:
+    """The study's reports the member may see, newest first, with their latest jobs."""
+    query = (
         select(Report, Job)
         .outerjoin(Job, Job.id == Report.job_id)
         .where(Report.study_id == study.id)
         .order_by(Report.created_at.desc(), Report.id.desc())
-    ).all()
-    return [(report, job) for report, job in rows]
+    )
+    if not owns(ctx, study):
+        query = query.where(Report.shared_at.is_not(None), Report.generated_at.is_not(None))
+    return [(report, job) for report, job in session.exec(query).all()]
 
 
 def reports_in_progress(
@@ -180,16 +207,29 @@ def _flat(value: Any) -> Any:
     return ";".join(str(v) for v in value) if isinstance(value, list) else value
 
 
+CATEGORY_COLUMNS = ("wave", "channel", "language", "status")
+"""Metadata columns of a few text values: numbered categories with labels in SPSS."""
+
+
 def export_frame(session: Session, waves: Sequence[Wave]) -> pd.DataFrame:
-    """Analysis-ready data: complete, included responses, one column per variable, wave named."""
+    """Analysis-ready data: complete, included responses, one column per variable, the wave
+    named, and the respondent's contact attributes (``contact_<name>``, for invited ones)."""
     data = responses_dataframe(session, [wave.id for wave in waves])
     names = {wave.id: wave.name for wave in waves}
     data.insert(1, "wave", data["wave_id"].map(names))
     for column in ("started_at", "submitted_at"):
         data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if waves:
+        attributes = contact_attributes(session, waves[0].study_id, data["contact"])
+        data = pd.concat([data, attributes], axis=1)
     object_columns = [c for c in data.columns if data[c].dtype == object]
     data[object_columns] = data[object_columns].map(_flat)
     return data
+
+
+def category_columns(data: pd.DataFrame) -> list[str]:
+    """The export's text columns that are categories (metadata, contact attributes)."""
+    return [c for c in data.columns if c in CATEGORY_COLUMNS or c.startswith(ATTRIBUTE_PREFIX)]
 
 
 def analysis_frame(
@@ -232,14 +272,22 @@ def report_request(
     client = session.get(Organisation, client_id) if client_id else None
     waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
     wave_filter = Response.wave_id.in_(report.wave_ids)
+    complete = Response.status == ResponseStatus.complete
     total, completes, first, last = session.exec(
         select(
             func.count(Response.id),
-            func.count(Response.id).filter(Response.status == ResponseStatus.complete),
+            func.count(Response.id).filter(complete),
             func.min(Response.started_at),
             func.max(Response.submitted_at),
         ).where(wave_filter)
     ).one()
+    by_channel = dict(
+        session.exec(
+            select(Response.channel, func.count(Response.id))
+            .where(wave_filter, complete)
+            .group_by(Response.channel)
+        ).all()
+    )
     invitations = session.exec(
         select(func.count(WaveInvitation.id)).where(WaveInvitation.wave_id.in_(report.wave_ids))
     ).one()
@@ -253,7 +301,14 @@ def report_request(
         client=(client.name if client else "") or (study.company_name if study else ""),
         waves_label=", ".join(wave.name for wave in waves),
         fieldwork_dates=dates,
-        fieldwork=Fieldwork(invitations=invitations or None, responses=total, completes=completes),
+        fieldwork=Fieldwork(
+            invitations=invitations or None,
+            invited_completes=by_channel.get(Channel.invitation, 0) if invitations else None,
+            public_completes=by_channel.get(Channel.web, 0),
+            phone_completes=by_channel.get(Channel.phone, 0),
+            responses=total,
+            completes=completes,
+        ),
         definition=definition,
     )
 
@@ -285,6 +340,13 @@ def _snapshot(session: Session, report: Report, waves: Sequence[Wave]) -> None:
             "The questionnaire has no construct with two or more items, so there is no model "
             "to analyse.",
             field="wave_ids",
+        )
+    if report.bootstrap and not parse_model(options["model"]).defined:
+        raise InvalidInput(
+            "The model defines no indirect effect, so there is nothing to bootstrap: set the "
+            "resamples to 0, or define the effect in the questionnaire's model "
+            "(e.g. ind := a*b).",
+            field="bootstrap",
         )
     response_ids = included_response_ids(session, [wave.id for wave in waves])
     if not response_ids:
@@ -349,6 +411,8 @@ def create_report(
         options={"bootstrap": _bootstrap(bootstrap)},
         created_by=ctx.user.id,
     )
+    if study.share_reports and study.client_organisation_id is not None:
+        report.shared_at, report.notify_client = utcnow(), True
     _snapshot(session, report, waves)
     session.add(report)
     session.flush()
@@ -370,6 +434,7 @@ def create_wave_report(
         language=language if language in LANGUAGES else LANGUAGES[0],
         formats=["pdf"],
         notify_client=True,
+        shared_at=utcnow(),
     )
     _snapshot(session, report, [wave])
     session.add(report)
@@ -395,3 +460,28 @@ def cancel(session: Session, report: Report) -> Job | None:
     if job is not None:
         jobs.cancel(session, job)
     return job
+
+
+def share(session: Session, report: Report, study: Study, *, shared: bool) -> bool:
+    """Share the report with the commissioning client, or stop sharing it.
+
+    Returns whether the client's users are to be told now (a generated report newly shared);
+    a report still being generated tells them when it is ready (``notify_client``).
+    """
+    if study.client_organisation_id is None:
+        raise InvalidInput("This study has no client organisation to share with.", field="form")
+    newly = shared and report.shared_at is None
+    report.shared_at = (report.shared_at or utcnow()) if shared else None
+    report.notify_client = newly and report.generated_at is None
+    session.add(report)
+    session.flush()
+    return newly and report.generated_at is not None
+
+
+def set_share_reports(session: Session, study: Study, *, enabled: bool) -> None:
+    """Share every new report of the study with its client (reports made before are left)."""
+    if enabled and study.client_organisation_id is None:
+        raise InvalidInput("This study has no client organisation to share with.", field="form")
+    study.share_reports = enabled
+    session.add(study)
+    session.flush()

@@ -35,6 +35,8 @@ class Study(SQLModel, table=True):
     contact_name: str = Field(default="", max_length=200)
     """Who respondents may ask about the study; named on the consent page."""
     contact_email: str = Field(default="", max_length=320)
+    share_reports: bool = False
+    """Set by researchers: every new report of the study is shared with the client."""
     retention_months: int | None = Field(default=None, ge=1)
     """Months after a contact's last response (or creation) before their personal data is
     removed by ``loyaltylab apply-retention``; None keeps it."""

@@ -17,6 +17,7 @@ from loyaltylab.errors import InvalidInput
 from loyaltylab.i18n import N_
 from loyaltylab.notifications import service as notifications
 from loyaltylab.studies import service
+from loyaltylab.studies.access import is_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, form_errors, redirect, render
 
@@ -205,6 +206,7 @@ def create_study(
 @router.get("/studies/{study_id}", response_class=HTMLResponse)
 def show_study(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
     study = service.get_visible_study(session, ctx, study_id)
+    team = is_study_team(ctx, study)
     client = (
         session.get(Organisation, study.client_organisation_id)
         if study.client_organisation_id
@@ -217,7 +219,8 @@ def show_study(request: Request, session: SessionDep, ctx: OrgDep, study_id: int
             "study": study,
             "ctx": ctx,
             "client": client,
-            "overview": service.study_overview(session, ctx, study),
+            "study_team": team,
+            "overview": service.study_overview(session, ctx, study) if team else None,
         },
     )
 

@@ -13,6 +13,7 @@ from loyaltylab.accounts.schemas import EMAIL_PATTERN, clean_name
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.i18n import N_
+from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
 from surveys import service as questionnaires
@@ -235,28 +236,27 @@ class NextStep:
 class StudyOverview:
     questionnaires: list[QuestionnaireSummary]
     waves: list[WaveSummary]
-    next_step: NextStep | None
+    next_step: NextStep
 
 
 def study_overview(session: Session, ctx: OrgContext, study: Study) -> StudyOverview:
-    """The study's questionnaires and waves, in workflow order, and the next step for an
-    editor of the research organisation (a client sees the waves only)."""
-    own = study.organisation_id == ctx.organisation_id
+    """The study's questionnaires and waves, in workflow order, and the next step: for its
+    research team (the commissioning client sees the dashboard and shared reports instead)."""
+    require_study_team(ctx, study)
     summaries = []
-    if own:
-        for questionnaire in questionnaires.list_questionnaires(
-            session, ctx.organisation_id, study_id=study.id
-        ):
-            versions = questionnaires.list_versions(session, ctx.organisation_id, questionnaire.id)
-            latest = versions[-1]
-            summaries.append(
-                QuestionnaireSummary(
-                    questionnaire.id,
-                    dict(latest.definition.get("title") or {"und": questionnaire.title}),
-                    latest.number,
-                    any(version.is_published for version in versions),
-                )
+    for questionnaire in questionnaires.list_questionnaires(
+        session, ctx.organisation_id, study_id=study.id
+    ):
+        versions = questionnaires.list_versions(session, ctx.organisation_id, questionnaire.id)
+        latest = versions[-1]
+        summaries.append(
+            QuestionnaireSummary(
+                questionnaire.id,
+                dict(latest.definition.get("title") or {"und": questionnaire.title}),
+                latest.number,
+                any(version.is_published for version in versions),
             )
+        )
     completes = dict(
         session.exec(
             select(Response.wave_id, func.count())
@@ -272,10 +272,7 @@ def study_overview(session: Session, ctx: OrgContext, study: Study) -> StudyOver
             select(Wave).where(Wave.study_id == study.id).order_by(Wave.created_at.desc(), Wave.id)
         )
     ]
-    editable = own and ctx.role.can_edit
-    return StudyOverview(
-        summaries, waves, _next_step(study, summaries, waves) if editable else None
-    )
+    return StudyOverview(summaries, waves, _next_step(study, summaries, waves))
 
 
 def _next_step(

@@ -38,6 +38,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("study", schema=None) as batch_op:
-        batch_op.drop_column("contact_email")
-        batch_op.drop_column("contact_name")
+    # Plain ALTER TABLE DROP COLUMN, not batch mode: on SQLite a batch operation copies the
+    # table and drops the old one, and with foreign keys enforced that drop cascades to every
+    # wave, response and questionnaire of the study (tests/loyaltylab/test_migration_data.py).
+    op.drop_column("study", "contact_email")
+    op.drop_column("study", "contact_name")
