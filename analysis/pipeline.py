@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis._checks import require_columns
 from analysis._parallel import single_threaded_blas
-from analysis._tables import json_safe as _json_safe
+from analysis._tables import json_safe
 from analysis._tables import nested_pairs as _nested
 from analysis._tables import records as _records
 from analysis.common_method import HarmanTest, harman_single_factor
@@ -44,7 +44,14 @@ from analysis.validity import fornell_larcker, fornell_larcker_matrix, htmt
 if TYPE_CHECKING:
     from analysis.pls.pipeline import PlsAnalysis
 
-__all__ = ["AnalysisResult", "GroupInvariance", "analyze", "invariance_across"]
+__all__ = [
+    "AnalysisResult",
+    "GroupInvariance",
+    "analyze",
+    "invariance_across",
+    "json_safe",
+    "natural_order",
+]
 
 ESTIMATE_COLUMNS = (
     "lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all",
@@ -113,7 +120,7 @@ class GroupInvariance:
         """JSON-safe: ``column``, ``groups`` (``group, n`` in order), ``needed``, ``problem``,
         ``group``, ``detail``, ``partial``, ``missing``, ``estimator``, ``highest_level`` and
         ``levels`` (the table's rows, or none)."""
-        return _json_safe(
+        return json_safe(
             {
                 "column": self.column,
                 "groups": [{"group": name, "n": n} for name, n in self.sizes.items()],
@@ -299,10 +306,11 @@ class AnalysisResult:
                 }
                 for parameter, row in self.bootstrap.iterrows()
             }
-        return _json_safe(document)
+        return json_safe(document)
 
 
-def _natural(value: object) -> tuple[int, object]:
+def natural_order(value: object) -> tuple[int, object]:
+    """Sort key putting numbers first in numeric order, then everything else as text."""
     return (0, float(value)) if isinstance(value, int | float | np.number) else (1, str(value))
 
 
@@ -362,7 +370,7 @@ def invariance_across(
     frame = data.loc[data[group].notna(), [*items, group]]
     present = set(frame[group].unique())
     if order is None:
-        levels = sorted(present, key=_natural)
+        levels = sorted(present, key=natural_order)
     else:
         levels = [level for level in order if level in present]
         frame = frame[frame[group].isin(levels)]

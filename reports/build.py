@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import compare, correlation, descriptives, drivers
-from analysis.pipeline import invariance_across
+from analysis.pipeline import invariance_across, natural_order
 from analysis.prepare import prepare
 from analysis.syntax import ModelSpec, parse_model
 from reports import charts
@@ -1261,7 +1261,7 @@ class _Builder:
             return None
         indexed = self.scores.apply(self.index)
         frame = indexed.assign(**{column: self.data[column].to_numpy()}).dropna(subset=[column])
-        levels = [str(level) for level in sorted(frame[column].unique(), key=_natural)]
+        levels = [str(level) for level in sorted(frame[column].unique(), key=natural_order)]
         if len(levels) < 2:
             return None
         summary, tests = self.comparison(frame, column)
@@ -1489,10 +1489,6 @@ def software_versions() -> list[str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
-
-
-def _natural(value: object) -> tuple[int, object]:
-    return (0, float(value)) if isinstance(value, int | float | np.number) else (1, str(value))
 
 
 def _chain(edges: Sequence[tuple[str, str]]) -> list[str] | None:

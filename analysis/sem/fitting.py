@@ -491,13 +491,16 @@ def _ordered_items(
 
 
 @dataclass
-class PreparedData:
+class ModelData:
+    """The model's observed variables as a float matrix after the missing-data rule
+    (not :class:`analysis.prepare.PreparedData`, the pipeline's recoded responses)."""
+
     values: np.ndarray
     n_rows: int
     notes: list[str]
 
 
-def prepare_data(data: pd.DataFrame, spec: ModelSpec, *, missing: str) -> PreparedData:
+def prepare_data(data: pd.DataFrame, spec: ModelSpec, *, missing: str) -> ModelData:
     """Check the model's columns and apply the missing-data rule."""
     names = list(spec.observed_variables)
     unknown = [name for name in names if name not in data.columns]
@@ -552,7 +555,7 @@ def prepare_data(data: pd.DataFrame, spec: ModelSpec, *, missing: str) -> Prepar
         raise AnalysisError(
             "these model variables have no variance in the data used: " + ", ".join(constant)
         )
-    return PreparedData(values, n_rows, notes)
+    return ModelData(values, n_rows, notes)
 
 
 def _exogenous_columns(spec: ModelSpec) -> list[int]:
@@ -721,7 +724,7 @@ def robust_group(
 
 
 def _fit(
-    estimator: Estimator, prepared: PreparedData, *, missing: str, options: EstimationOptions
+    estimator: Estimator, prepared: ModelData, *, missing: str, options: EstimationOptions
 ) -> SemResult:
     values = prepared.values
     n = len(values)

@@ -47,7 +47,7 @@ from analysis.sem.engine import Moments, RamModel, fisher_scoring
 from analysis.sem.fitting import (
     _Z975,
     Estimator,
-    PreparedData,
+    ModelData,
     SemResult,
     _estimates_table,
     _fallback,
@@ -190,7 +190,7 @@ def _check_model(spec: ModelSpec, ordered: set[str], exogenous: Sequence[str]) -
 
 def fit_wlsmv(
     spec: ModelSpec,
-    prepared: PreparedData,
+    prepared: ModelData,
     *,
     ordered: Sequence[str],
     std_lv: bool,

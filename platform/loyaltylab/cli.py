@@ -81,7 +81,7 @@ def demo() -> None:
     from sqlmodel import Session
 
     from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
-    from loyaltylab.jobs.queue import JobQueue
+    from loyaltylab.workflows import job_queue
 
     settings = get_settings()
     if settings.env == "production":
@@ -90,7 +90,7 @@ def demo() -> None:
     from loyaltylab.db import make_engine
 
     engine = make_engine(settings.database_url)
-    queue = JobQueue(settings)
+    queue = job_queue(settings)
     with Session(engine) as session:
         summary = seed_demo(session, queue)
         session.commit()
@@ -114,13 +114,12 @@ def schedule_waves() -> None:
 
     from loyaltylab import models  # noqa: F401  (registers every table)
     from loyaltylab.db import make_engine
-    from loyaltylab.jobs.queue import JobQueue
-    from loyaltylab.notifications.service import close_due_waves
+    from loyaltylab.workflows import close_due_waves, job_queue
     from surveys.fieldwork.schedule import prepare_due_waves
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    queue = JobQueue(settings)
+    queue = job_queue(settings)
     with Session(engine) as session:
         closed = [
             (wave.study_id, wave.name, report is not None)

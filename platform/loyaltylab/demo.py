@@ -15,9 +15,9 @@ import numpy as np
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
+from loyaltylab import workflows
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.jobs.queue import JobQueue
-from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web.models import Report
 from loyaltylab.security import hash_password, verify_password
 from loyaltylab.studies.models import Study
@@ -163,7 +163,7 @@ def _client_report(session: Session, study: Study, queue: JobQueue) -> int | Non
     reported = session.exec(select(Report.wave_ids).where(Report.study_id == study.id)).all()
     if any(wave_ids == [latest.id] for wave_ids in reported):
         return None
-    report = notifications.report_closed_wave(session, latest, queue)
+    report = workflows.report_closed_wave(session, latest, queue)
     return report.job_id if report else None
 
 

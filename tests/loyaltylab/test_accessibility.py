@@ -18,8 +18,8 @@ import pytest
 from sqlmodel import Session, select
 
 from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
-from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.reports_web.models import Report
+from loyaltylab.workflows import job_queue
 from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Wave
 from tests.conftest import PHONE
@@ -52,7 +52,7 @@ def axe_violations(page) -> list[str]:
 @pytest.fixture
 def demo(engine, settings, tmp_path: Path) -> dict[str, object]:
     """The demo (with its client report) plus an open wave, so respondents have a form."""
-    queue = JobQueue(settings, sqlite_path=tmp_path / "jobs.db")
+    queue = job_queue(settings, sqlite_path=tmp_path / "jobs.db")
     with Session(engine) as session:
         summary = seed_demo(session, queue)
         closed = session.exec(select(Wave).order_by(Wave.id)).first()

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import Session, select
 
 from loyaltylab.demo import DEMO_PASSWORDS, DEMO_WAVES, STUDY_NAME, generate_demo_report, seed_demo
-from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.studies.models import Study
+from loyaltylab.workflows import job_queue
 from tests.conftest import PHONE
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ WAVE_NAMES = [name for name, _opens, _closes in DEMO_WAVES]
 
 @pytest.fixture
 def demo_study_id(engine, settings, tmp_path: Path) -> int:
-    queue = JobQueue(settings, sqlite_path=tmp_path / "jobs.db")
+    queue = job_queue(settings, sqlite_path=tmp_path / "jobs.db")
     with Session(engine) as session:
         summary = seed_demo(session, queue)
         session.commit()

@@ -10,11 +10,10 @@ from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Role
 from loyaltylab.jobs.models import Job, JobStatus
-from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
-from loyaltylab.notifications.service import close_due_waves
 from loyaltylab.reports_web.models import Report, ReportFile
+from loyaltylab.workflows import close_due_waves, job_queue
 from surveys import service as questionnaires
 from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import WaveStatus
@@ -59,7 +58,7 @@ def test_scheduled_close_generates_the_report_and_tells_the_client(
     membership.client_organisation_id = client_organisation.id
     session.add(membership)
     session.commit()
-    queue = JobQueue(settings, sqlite_path=tmp_path / "jobs.db")
+    queue = job_queue(settings, sqlite_path=tmp_path / "jobs.db")
 
     with Session(engine) as scheduler:
         assert close_due_waves(scheduler, queue, now=datetime(2026, 9, 30, 23, tzinfo=UTC)) == []
@@ -114,7 +113,7 @@ def test_closing_on_the_wave_page_starts_the_client_report(
     app, session, study, owner, client, login, csrf, tmp_path: Path, settings
 ) -> None:
     wave = _open_wave_closing(session, study)
-    app.state.job_queue = JobQueue(settings, sqlite_path=tmp_path / "jobs.db")
+    app.state.job_queue = job_queue(settings, sqlite_path=tmp_path / "jobs.db")
     login(client, owner.email)
     token = csrf(client, f"/waves/{wave.id}")
     closed = client.post(f"/waves/{wave.id}/status", data={"action": "close", "csrf_token": token})

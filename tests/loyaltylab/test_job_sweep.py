@@ -35,6 +35,7 @@ from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings, get_settings
 from loyaltylab.studies.models import Study
+from loyaltylab.workflows import job_queue
 from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
@@ -105,7 +106,7 @@ def test_the_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch, settings: Setti
 @pytest.fixture
 def idle_queue(settings: Settings, tmp_path: Path) -> Iterator[JobQueue]:
     """A queue no consumer takes from: its jobs stay where the test puts them."""
-    queue = JobQueue(settings, name="idle", sqlite_path=tmp_path / "idle.db")
+    queue = job_queue(settings, name="idle", sqlite_path=tmp_path / "idle.db")
     yield queue
     queue.close()
 
@@ -194,7 +195,7 @@ def test_a_worker_that_was_only_slow_does_not_overwrite_the_failure(
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    queue = JobQueue(settings, name="slow", sqlite_path=tmp_path / "slow.db")
+    queue = job_queue(settings, name="slow", sqlite_path=tmp_path / "slow.db")
     consumer = start_consumer(queue, workers=1)
     try:
         report = _report(session, ctx, study, queue, bootstrap="400")

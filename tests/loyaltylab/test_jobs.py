@@ -20,6 +20,7 @@ from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from loyaltylab.workflows import job_queue
 from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
 
 # CI names its Redis and then requires it; elsewhere a local Redis is used when one answers.
@@ -42,21 +43,20 @@ def queue(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) ->
     if request.param == "redis":
         if not _redis_available():
             pytest.skip(f"no Redis at {REDIS_URL}")
-        job_queue = JobQueue(
+        queue = job_queue(
             settings.model_copy(update={"redis_url": REDIS_URL}),
             name=f"loyaltylab-test-{uuid.uuid4().hex}",
         )
     else:
-        job_queue = JobQueue(settings, name="test", sqlite_path=tmp_path / "jobs.db")
+        queue = job_queue(settings, name="test", sqlite_path=tmp_path / "jobs.db")
     assert (
-        type(job_queue.huey).__name__
-        == {"sqlite": "SqliteHuey", "redis": "RedisHuey"}[request.param]
+        type(queue.huey).__name__ == {"sqlite": "SqliteHuey", "redis": "RedisHuey"}[request.param]
     )
-    consumer = start_consumer(job_queue, workers=2)
-    yield job_queue
+    consumer = start_consumer(queue, workers=2)
+    yield queue
     consumer.stop(graceful=True)
-    job_queue.huey.flush()
-    job_queue.close()
+    queue.huey.flush()
+    queue.close()
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_a_queued_job_cancelled_before_a_consumer_takes_it_never_runs(
     tmp_path: Path,
     settings: Settings,
 ) -> None:
-    idle = JobQueue(settings, name="idle", sqlite_path=tmp_path / "idle.db")
+    idle = job_queue(settings, name="idle", sqlite_path=tmp_path / "idle.db")
     report = _create(session, ctx, study, idle)
     assert len(idle.huey) == 1  # enqueued on commit, waiting for a consumer
     service.cancel(session, report)

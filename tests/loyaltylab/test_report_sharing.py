@@ -19,13 +19,13 @@ from sqlmodel import Session, func, select
 from loyaltylab.accounts.models import Organisation, Role, User
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
-from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import FILE_KINDS, Report, ReportFile
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
+from loyaltylab.workflows import job_queue
 from surveys import service as questionnaires
 from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Channel, Contact, Response, ResponseStatus, Wave
@@ -148,7 +148,7 @@ def test_auto_share_shares_new_reports_and_tells_the_client_when_ready(
     csrf: Callable,
     tmp_path: Path,
 ) -> None:
-    app.state.job_queue = queue = JobQueue(settings, sqlite_path=tmp_path / "jobs.db")
+    app.state.job_queue = queue = job_queue(settings, sqlite_path=tmp_path / "jobs.db")
     page = f"/studies/{study.id}/reports"
     assert "Share every new report with Contoso Retail" in researcher.get(page).text
     _post(researcher, page, f"/studies/{study.id}/reports/sharing", csrf, share_reports="1")

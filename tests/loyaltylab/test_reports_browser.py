@@ -17,6 +17,7 @@ from loyaltylab.accounts.models import Organisation, Role, User
 from loyaltylab.jobs.queue import JobQueue, start_consumer
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from loyaltylab.workflows import job_queue
 from tests.conftest import TEST_PASSWORD
 from tests.loyaltylab.reports_support import fielded_waves
 
@@ -29,7 +30,7 @@ pytestmark = [
 @pytest.fixture
 def consumer(app: FastAPI, settings: Settings, tmp_path: Path) -> Iterator[JobQueue]:
     """The app's job queue, consumed in background threads while the test runs."""
-    queue = app.state.job_queue = JobQueue(settings, sqlite_path=tmp_path / "jobs.db")
+    queue = app.state.job_queue = job_queue(settings, sqlite_path=tmp_path / "jobs.db")
     running = start_consumer(queue, workers=1)
     yield queue
     running.stop(graceful=True)

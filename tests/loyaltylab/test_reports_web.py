@@ -20,6 +20,7 @@ from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.jobs.queue import JobQueue, start_consumer
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from loyaltylab.workflows import job_queue
 from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
 
 PDF, ZIP = b"%PDF", b"PK"
@@ -27,7 +28,7 @@ PDF, ZIP = b"%PDF", b"PK"
 
 @pytest.fixture
 def consumer(app: FastAPI, settings: Settings, tmp_path: Path) -> Iterator[JobQueue]:
-    queue = JobQueue(settings, name="web", sqlite_path=tmp_path / "jobs.db")
+    queue = job_queue(settings, name="web", sqlite_path=tmp_path / "jobs.db")
     app.state.job_queue = queue
     running = start_consumer(queue, workers=1)
     yield queue

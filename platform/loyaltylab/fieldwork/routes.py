@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from loyaltylab import i18n
+from loyaltylab import i18n, workflows
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
@@ -27,7 +27,6 @@ from loyaltylab.fieldwork.charts import completes_chart
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
-from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
@@ -315,7 +314,7 @@ def change_status(
         flash(request, "The wave cannot change to this status now.", "error")
         return redirect(f"/waves/{wave.id}")
     flash(request, STATUS_MESSAGES[action], "success")
-    if action == "close" and notifications.report_closed_wave(session, wave, queue):
+    if action == "close" and workflows.report_closed_wave(session, wave, queue):
         flash(request, "The client's report of this wave is being generated.", "success")
     return redirect(f"/waves/{wave.id}")
 

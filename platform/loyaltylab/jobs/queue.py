@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -138,14 +138,6 @@ def sweep_stuck_jobs(
     return failed
 
 
-def _handler(kind: JobKind) -> Handler:
-    if kind is JobKind.report:
-        from loyaltylab.reports_web.generate import generate_report
-
-        return generate_report
-    raise ValueError(f"no handler for jobs of kind {kind!r}")
-
-
 def make_huey(
     settings: Settings, *, name: str = DEFAULT_QUEUE, sqlite_path: Path | None = None
 ) -> Huey:
@@ -158,12 +150,22 @@ def make_huey(
 
 
 class JobQueue:
-    """Submits jobs (from the web app) and runs them (in a consumer)."""
+    """Submits jobs (from the web app) and runs them (in a consumer).
+
+    ``handlers`` come from where the app is assembled (:mod:`loyaltylab.workflows`): the queue
+    knows no domain, so the domains that submit jobs may import it without a cycle.
+    """
 
     def __init__(
-        self, settings: Settings, *, name: str = DEFAULT_QUEUE, sqlite_path: Path | None = None
+        self,
+        settings: Settings,
+        *,
+        handlers: Mapping[JobKind, Handler],
+        name: str = DEFAULT_QUEUE,
+        sqlite_path: Path | None = None,
     ) -> None:
         self.settings = settings
+        self.handlers = dict(handlers)
         self.huey = make_huey(settings, name=name, sqlite_path=sqlite_path)
         self._task = self.huey.task(name="loyaltylab.run_job")(self.run)
         # Every minute, in each consumer started with periodic tasks (the sweep is idempotent).
@@ -214,7 +216,8 @@ class JobQueue:
         if not claimed or kind is None:
             return  # cancelled while queued, or delivered twice
         try:
-            _handler(kind)(self.engine, job_id, JobProgress(self.engine, job_id, self.settings))
+            handler = self.handlers[kind]
+            handler(self.engine, job_id, JobProgress(self.engine, job_id, self.settings))
         except JobCancelled:
             self._end(job_id, JobStatus.cancelled, stage="cancelled")
         except ValueError as error:

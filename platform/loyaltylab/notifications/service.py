@@ -1,15 +1,9 @@
-"""A commissioned wave closes -> its PDF report is generated -> the client's users are told.
-
-Closing happens on the wave page or, once ``closes_at`` has passed, in ``loyaltylab
-schedule-waves``; both call :func:`report_closed_wave`. The report job calls
-:func:`notify_report_ready` in the transaction that saves the files, so the e-mail (outbox,
-then SMTP when configured) and the in-app notice exist only for a report that is there.
+"""The client's users are told of their reports: an e-mail (outbox, then SMTP when
+configured) and an in-app notice each. The wave-closed workflow that starts those reports lives
+in :mod:`loyaltylab.workflows`.
 """
 
 from __future__ import annotations
-
-import logging
-from datetime import datetime
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
@@ -17,22 +11,15 @@ from sqlmodel import Session, select
 from loyaltylab import i18n
 from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
-from loyaltylab.errors import InvalidInput
 from loyaltylab.i18n import N_
-from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage, queue_mail
 from loyaltylab.notifications.models import Notification
-from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys import service as questionnaires
-from surveys.fieldwork import schedule
 from surveys.fieldwork.models import Wave
-from surveys.models import QuestionnaireVersion
 
-logger = logging.getLogger(__name__)
 READY_SUBJECT = N_("The report of wave %(wave)s of %(study)s is ready")
 READY_BODY = N_("Wave %(wave)s of %(study)s has closed and its report has been generated.")
 READY_LINK = N_("Read it and download the PDF here:")
@@ -61,38 +48,6 @@ def client_users(session: Session, study: Study) -> list[User]:
             .order_by(User.id)
         ).all()
     )
-
-
-def report_language(session: Session, study: Study, wave: Wave) -> str:
-    """The client's users' language (the first who chose one), else the questionnaire's."""
-    for user in client_users(session, study):
-        if user.locale:
-            return "zh" if user.locale.startswith("zh") else "en"
-    version = session.get(QuestionnaireVersion, wave.questionnaire_version_id)
-    default = questionnaires.definition_of(version).languages[0] if version else "en"
-    return "zh" if default.startswith("zh") else "en"
-
-
-def report_closed_wave(session: Session, wave: Wave, queue: JobQueue) -> Report | None:
-    """Start the client's report of a wave that has just closed (None: no client, or no data)."""
-    study = session.get(Study, wave.study_id)
-    if study is None or study.client_organisation_id is None:
-        return None
-    language = report_language(session, study, wave)
-    try:
-        with session.begin_nested():
-            return reports.create_wave_report(session, study, wave, queue, language=language)
-    except InvalidInput as problem:
-        logger.info("no report for closed wave %s: %s", wave.id, problem.message)
-        return None
-
-
-def close_due_waves(
-    session: Session, queue: JobQueue, *, now: datetime | None = None
-) -> list[tuple[Wave, Report | None]]:
-    """Close the open waves whose closing time has passed, each with its client report."""
-    closed = schedule.close_due_waves(session, now=now)
-    return [(wave, report_closed_wave(session, wave, queue)) for wave in closed]
 
 
 def notify_report_ready(

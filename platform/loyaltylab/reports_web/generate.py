@@ -6,14 +6,13 @@ sessions of its own; nothing is held open while the analysis and rendering run.
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from analysis.pipeline import json_safe
 from loyaltylab.jobs.models import Job
 from loyaltylab.jobs.queue import JobProgress, complete
 from loyaltylab.mail import deliver_all
@@ -51,17 +50,6 @@ def _stage(message: str) -> str:
     return "build"
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities (e.g. an undefined fit index) as null: JSON has no such numbers."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
-
-
 def generate_report(engine: Engine, job_id: int, progress: JobProgress) -> None:
     with Session(engine) as session:
         job = session.get(Job, job_id)
@@ -96,7 +84,7 @@ def generate_report(engine: Engine, job_id: int, progress: JobProgress) -> None:
             for kind, content in files.items()
         )
         report = session.get(Report, report_id)
-        report.result = _json_safe(output.result)
+        report.result = json_safe(output.result)
         report.generated_at = utcnow()
         session.add(report)
         messages = (

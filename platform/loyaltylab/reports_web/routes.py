@@ -16,7 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
-from loyaltylab import i18n
+from loyaltylab import i18n, workflows
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OrgDep, SettingsDep
@@ -83,7 +83,7 @@ def job_queue(request: Request) -> JobQueue:
     """The app's queue (SQLite or Redis, from settings), created on first use."""
     queue = getattr(request.app.state, "job_queue", None)
     if queue is None:
-        queue = request.app.state.job_queue = JobQueue(request.app.state.settings)
+        queue = request.app.state.job_queue = workflows.job_queue(request.app.state.settings)
     return queue
 
 
