@@ -50,7 +50,7 @@ class QuestionnaireVersion(SQLModel, table=True):
     __tablename__ = "questionnaire_version"
     __table_args__ = (
         UniqueConstraint("questionnaire_id", "number", name="uq_questionnaire_version_number"),
-        CheckConstraint("status IN ('draft', 'published')", name="ck_questionnaire_version_status"),
+        CheckConstraint("status IN ('draft', 'published')", name="status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
