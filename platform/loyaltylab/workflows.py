@@ -21,19 +21,19 @@ from pathlib import Path
 from sqlmodel import Session
 
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork import schedule
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.jobs import DEFAULT_QUEUE
 from loyaltylab.jobs.models import JobKind
 from loyaltylab.jobs.queue import Handler, JobQueue
 from loyaltylab.notifications.service import client_users
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.generate import generate_report
 from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from surveys import service as questionnaires
-from surveys.fieldwork import schedule
-from surveys.fieldwork.models import Wave
-from surveys.models import QuestionnaireVersion
 
 logger = logging.getLogger(__name__)
 

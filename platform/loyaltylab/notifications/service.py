@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from loyaltylab import i18n
 from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.i18n import N_
 from loyaltylab.mail import OutboxMessage, queue_mail
 from loyaltylab.notifications.models import Notification
@@ -18,7 +19,6 @@ from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys.fieldwork.models import Wave
 
 READY_SUBJECT = N_("The report of wave %(wave)s of %(study)s is ready")
 READY_BODY = N_("Wave %(wave)s of %(study)s has closed and its report has been generated.")
