@@ -6,7 +6,7 @@ carries ``organisation_id`` so that every query can be scoped to one tenant.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -16,14 +16,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 import loyaltylab.questionnaires.models  # noqa: F401  (registers questionnaire_version, a foreign key target)
+from loyaltylab.timeutil import utcnow
 
 # JSONB on PostgreSQL for small documents queried by key; the answer arrays stay plain JSON so
 # that their stored text is read back as is.
 JsonColumnType = JSON().with_variant(JSONB(), "postgresql")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _enum(enum: type[StrEnum], *, server_default: str | None = None) -> Column:

@@ -7,16 +7,14 @@ the version they answered. The tables of other domains are referenced by table n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from loyaltylab.timeutil import utcnow
 
 
 def _timestamp(*, nullable: bool = False) -> Any:
