@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from fastapi import FastAPI
@@ -22,17 +19,16 @@ from sqlmodel import Session, SQLModel
 
 from loyaltylab import models as _all_tables  # noqa: F401  (registers every table)
 from loyaltylab import security
-from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
-from loyaltylab.app import SERVER_OPTIONS, create_app
+from loyaltylab.accounts.models import Organisation, OrganisationKind, Role, User
+from loyaltylab.app import create_app
 from loyaltylab.db import make_engine
 from loyaltylab.fieldwork import service as fieldwork_service
-from loyaltylab.security import hash_password
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from tests.web_support import TEST_PASSWORD, create_member, serve_in_thread
 
 POSTGRES_URL = os.environ.get("LOYALTYLAB_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
-TEST_PASSWORD = "correct horse battery staple"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"
 
 
@@ -163,22 +159,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def create_member(
-    session: Session,
-    organisation: Organisation,
-    *,
-    email: str,
-    role: Role = Role.owner,
-    password: str = TEST_PASSWORD,
-) -> User:
-    user = User(email=email, name=email.split("@")[0], password_hash=hash_password(password))
-    session.add(user)
-    session.flush()
-    session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=role))
-    session.commit()
-    return user
-
-
 @pytest.fixture
 def organisation(session: Session) -> Organisation:
     org = Organisation(name="Northwind Research", kind=OrganisationKind.research)
@@ -268,25 +248,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PHONE = {"width": 390, "height": 844}
-
-
-def serve_in_thread(application: FastAPI) -> Iterator[str]:
-    """Serve an app with uvicorn on a free localhost port; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", **SERVER_OPTIONS)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 # Required agreement with lavaan.
@@ -45,3 +48,14 @@ def assert_fit_matches(fit: dict[str, float], lavaan: dict[str, float]) -> None:
         assert fit[FIT_NAMES[name]] == pytest.approx(lavaan[name], abs=0.002), name
     for name in ("logl", "unrestricted.logl", "aic", "bic"):
         assert fit[FIT_NAMES[name]] == pytest.approx(lavaan[name], abs=IC_TOL), name
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def load_data(name: str) -> pd.DataFrame:
+    """A data set of the lavaan references, recoded as the R scripts recode it."""
+    frame = pd.read_csv(DATA / f"{name}.csv")
+    if name == "loyalty_sim":
+        frame["sat4"] = 8 - frame["sat4"]  # reverse-keyed item, recoded as in the R script
+    return frame

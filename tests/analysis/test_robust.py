@@ -12,8 +12,7 @@ import pytest
 
 from analysis.sem import fit_sem
 from analysis.sem.options import resolve_options
-from tests.analysis.lavaan_support import EST_TOL, SE_TOL, assert_fit_matches
-from tests.analysis.test_sem import load_data
+from tests.analysis.lavaan_support import EST_TOL, SE_TOL, assert_fit_matches, load_data
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*exogenous covariates:RuntimeWarning")
 

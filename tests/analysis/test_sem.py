@@ -21,6 +21,7 @@ from tests.analysis.lavaan_support import (
     EST_TOL,
     SE_TOL,
     assert_fit_matches,
+    load_data,
 )
 
 # The covariate fixture drops a row with a missing covariate (tested in test_fiml.py).
@@ -29,13 +30,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*exogenous covariates:RuntimeWa
 HERE = Path(__file__).parent
 REFERENCE = HERE / "reference"
 DATA = HERE / "data"
-
-
-def load_data(name: str) -> pd.DataFrame:
-    frame = pd.read_csv(DATA / f"{name}.csv")
-    if name == "loyalty_sim":
-        frame["sat4"] = 8 - frame["sat4"]  # reverse-keyed item, recoded as in the R script
-    return frame
 
 
 # fixture name -> (data set, fit_sem options)

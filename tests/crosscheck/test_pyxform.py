@@ -35,8 +35,7 @@ from surveys.library import create_from_template
 from surveys.relevant import to_relevant
 from surveys.xlsform import export_xlsform, import_xlsform, language_column
 from tests.crosscheck.support import reference_library
-from tests.surveys.conftest import small_questionnaire
-from tests.surveys.test_xlsform import workbook_bytes
+from tests.surveys.questionnaire_support import small_questionnaire, workbook_bytes
 
 reference_library("pyxform")
 from pyxform.xls2xform import convert  # noqa: E402

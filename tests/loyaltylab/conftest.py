@@ -9,147 +9,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Organisation, Role
+from loyaltylab.accounts.models import Membership, Organisation, Role, User
+from loyaltylab.deps import OrgContext
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Wave
-from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from surveys.definition import QuestionnaireDefinition
-
-
-def texts(en: str, zh: str) -> dict[str, str]:
-    return {"en": en, "zh-CN": zh}
-
-
-def options(*values: str) -> list[dict[str, Any]]:
-    return [{"value": v, "label": texts(v.title(), f"选项{v}")} for v in values]
-
-
-SCALE = {"points": 5, "anchors": [texts("Disagree", "不同意"), texts("Agree", "同意")]}
-
-FIELDWORK_QUESTIONNAIRE: dict[str, Any] = {
-    "title": texts("Contoso customer survey", "Contoso 顾客调查"),
-    "introduction": texts("Welcome", "欢迎参与"),
-    "languages": ["zh-CN", "en"],
-    "sections": [
-        {
-            "code": "about",
-            "title": texts("About you", "关于您"),
-            "items": [
-                {"type": "instruction", "code": "intro", "label": texts("Hello", "您好")},
-                {
-                    "type": "single_choice",
-                    "code": "complained",
-                    "label": texts(
-                        "Did you complain in the last 12 months?", "过去12个月您投诉过吗?"
-                    ),
-                    "required": True,
-                    "options": options("yes", "no"),
-                },
-                {
-                    "type": "numeric",
-                    "code": "visits",
-                    "label": texts("Visits per year", "每年到访次数"),
-                    "min": 0,
-                    "max": 100,
-                },
-            ],
-        },
-        {
-            "code": "complaint",
-            "title": texts("Your complaint", "您的投诉"),
-            "condition": {"item": "complained", "op": "eq", "value": "yes"},
-            "items": [
-                {
-                    "type": "matrix",
-                    "code": "ch",
-                    "label": texts("Complaint handling", "投诉处理"),
-                    "required": True,
-                    "scale": SCALE,
-                    "rows": [
-                        {"code": "ch1", "label": texts("It was easy to complain", "投诉很方便")},
-                        {"code": "ch2", "label": texts("The remedy was fair", "解决方案合理")},
-                    ],
-                }
-            ],
-        },
-        {
-            "code": "loyalty",
-            "title": texts("Loyalty", "忠诚"),
-            "items": [
-                {
-                    "type": "nps",
-                    "code": "nps",
-                    "label": texts("How likely are you to recommend us?", "您向他人推荐的可能性?"),
-                    "required": True,
-                    "low_label": texts("Not at all", "完全不可能"),
-                    "high_label": texts("Extremely", "极有可能"),
-                },
-                {
-                    "type": "likert",
-                    "code": "sat1",
-                    "label": texts("Overall I am satisfied", "总体而言我很满意"),
-                    "scale": SCALE,
-                },
-                {
-                    "type": "multiple_choice",
-                    "code": "channels",
-                    "label": texts("Channels used", "使用的渠道"),
-                    "options": options("web", "app", "store"),
-                    "max_selections": 2,
-                },
-                {
-                    "type": "dropdown",
-                    "code": "region",
-                    "label": texts("Region", "地区"),
-                    "options": options("north", "south"),
-                },
-                {
-                    "type": "attention_check",
-                    "code": "attn",
-                    "label": texts("Please choose 'app' here", "此题请选择“app”"),
-                    "options": options("web", "app"),
-                    "expected": "app",
-                },
-                {
-                    "type": "short_text",
-                    "code": "why",
-                    "label": texts("Why so often?", "为什么这么频繁?"),
-                    "condition": {"item": "visits", "op": "ge", "value": 50},
-                },
-                {"type": "long_text", "code": "improve", "label": texts("Suggestions", "建议")},
-            ],
-        },
-    ],
-}
-
-
-def publish(session: Session, study: Study, data: dict[str, Any]) -> QuestionnaireVersion:
-    questionnaire = questionnaires.create_questionnaire(
-        session, organisation_id=study.organisation_id, study_id=study.id, template=None
-    )
-    definition = QuestionnaireDefinition.model_validate(data)
-    questionnaires.save_definition(session, study.organisation_id, questionnaire.id, definition)
-    version = questionnaires.publish(session, study.organisation_id, questionnaire.id, user_id=None)
-    session.commit()
-    return version
-
-
-def open_wave(session: Session, study: Study, data: dict[str, Any], name: str) -> Wave:
-    """An open wave (no quotas) fielding questionnaire ``data``, published for it."""
-    wave = fieldwork.create_wave(
-        session,
-        study_id=study.id,
-        organisation_id=study.organisation_id,
-        version_id=publish(session, study, data).id,
-        name=name,
-    )
-    fieldwork.open_wave(session, wave)
-    session.commit()
-    return wave
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
+from tests.loyaltylab.tenancy_support import CONTACT_EMAIL, CONTACT_PHONE
 
 
 @pytest.fixture
@@ -160,6 +30,13 @@ def researcher(
     make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
     login(client, "researcher@northwind.example")
     return client
+
+
+@pytest.fixture
+def ctx(session: Session, owner: User, organisation: Organisation) -> OrgContext:
+    """The owner's request context, for calling services as a signed-in owner would."""
+    membership = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
+    return OrgContext(user=owner, organisation=organisation, membership=membership)
 
 
 @pytest.fixture
@@ -217,3 +94,124 @@ class Respondent:
 def respondent():
     """``respondent(client, "/s/slug")`` -> a :class:`Respondent`."""
     return Respondent
+
+
+@pytest.fixture
+def phone_response(session: Session, wave: Any) -> Any:
+    """A telephone interview of organisation A's wave (``wave`` from tests/loyaltylab/conftest)."""
+    from loyaltylab.fieldwork import service as fieldwork
+    from loyaltylab.fieldwork.models import Channel
+
+    claim = fieldwork.claim_submission(
+        session, "tenancy-phone", organisation_id=wave.organisation_id
+    )
+    response = fieldwork.start_response(
+        session, wave, channel=Channel.phone, language="en", claim=claim
+    )
+    session.commit()
+    return response
+
+
+@pytest.fixture
+def contact(session: Session, study: Study) -> Any:
+    """A contact of organisation A's study, with personal data a client must never see."""
+    from loyaltylab.fieldwork import service as fieldwork
+
+    (created,) = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[
+            {
+                "external_id": "C-0001",
+                "email": CONTACT_EMAIL,
+                "phone": CONTACT_PHONE,
+                "attributes": {"tier": "gold"},
+            }
+        ],
+    )
+    session.commit()
+    return created
+
+
+@pytest.fixture
+def first_page() -> Any:
+    """A page index, not an object: the route's wave and response are A's."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=0)
+
+
+@pytest.fixture
+def questionnaire(session: Session, study: Study) -> Any:
+    from loyaltylab.questionnaires import service
+
+    created = service.create_questionnaire(
+        session, organisation_id=study.organisation_id, study_id=study.id
+    )
+    session.commit()
+    return created
+
+
+@pytest.fixture
+def questionnaire_item(questionnaire: Any) -> Any:
+    """The code of an item of organisation A's questionnaire, as the ``{code}`` path value."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id="sat")
+
+
+@pytest.fixture
+def report(session: Session, study: Study, wave: Any) -> Any:
+    """A generated report of organisation A's study, shared with its client, with a file of
+    every kind."""
+    from loyaltylab.reports_web.models import FILE_KINDS, Report, ReportFile
+    from loyaltylab.timeutil import utcnow
+
+    created = Report(
+        shared_at=utcnow(),
+        generated_at=utcnow(),
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        title="Northwind private report",
+        language="en",
+        formats=["pdf"],
+        wave_ids=[wave.id],
+    )
+    session.add(created)
+    session.flush()
+    session.add_all(
+        ReportFile(report_id=created.id, kind=kind, size=1, content=b"x") for kind in FILE_KINDS
+    )
+    session.commit()
+    return created
+
+
+@pytest.fixture
+def report_file_kind() -> Any:
+    """A file kind, not an object: the route's report is A's."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id="pdf")
+
+
+@pytest.fixture
+def owner_session(session: Session, owner: User, settings: Settings) -> Any:
+    """A signed-in browser of organisation A's owner (the account page lists and ends them)."""
+    from loyaltylab.accounts import service as accounts
+    from loyaltylab.accounts.models import UserSession
+
+    token = accounts.start_session(session, settings, owner, user_agent="Firefox/140", ip="")
+    session.commit()
+    return session.exec(
+        select(UserSession).where(UserSession.token_hash == accounts.token_digest(token))
+    ).one()
+
+
+@pytest.fixture
+def researcher_membership(
+    session: Session, organisation: Organisation, make_member: Callable[..., User]
+) -> Membership:
+    user = make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
+    return session.exec(select(Membership).where(Membership.user_id == user.id)).one()

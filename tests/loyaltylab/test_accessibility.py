@@ -22,7 +22,7 @@ from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.reports_web.models import Report
 from loyaltylab.workflows import job_queue
-from tests.conftest import PHONE
+from tests.web_support import PHONE
 
 pytestmark = [
     pytest.mark.browser,

@@ -13,7 +13,7 @@ from loyaltylab.accounts.models import Membership, Organisation, Role
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.questionnaires import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
-from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE
 
 
 def _actions(session: Session) -> list[str]:

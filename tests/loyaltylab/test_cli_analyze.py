@@ -11,16 +11,8 @@ from typer.testing import CliRunner
 
 from loyaltylab.cli_analyze import analyze
 from tests.analysis.pls_support import ECSI_MODEL
+from tests.loyaltylab.cli_support import DATA, MODEL
 
-DATA = Path(__file__).resolve().parents[1] / "analysis" / "data" / "loyalty_segments.csv"
-MODEL = """
-SAT =~ sat1 + sat2 + sat3 + sat4
-VAL =~ val1 + val2 + val3
-LOY =~ loy1 + loy2 + loy3
-VAL ~ a*SAT
-LOY ~ c*SAT + b*VAL
-ind := a*b
-"""
 SCALE = ["--scale-min", "1", "--scale-max", "7"]
 
 

@@ -21,8 +21,8 @@ from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service
 from loyaltylab.studies.models import Study
 from reports.exports import csv_bytes, write_sav, xlsx_bytes
+from tests.loyaltylab.cli_support import DATA, MODEL
 from tests.loyaltylab.reports_support import fielded_waves
-from tests.loyaltylab.test_cli_analyze import DATA, MODEL
 
 RUNNER = CliRunner()
 

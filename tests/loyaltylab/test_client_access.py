@@ -23,28 +23,17 @@ from sqlmodel import Session, select
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.studies.models import Study
-from tests.loyaltylab import test_tenancy
-from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
-from tests.loyaltylab.test_tenancy import (
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
+from tests.loyaltylab.tenancy_support import (
     CONTACT_EMAIL,
     CONTACT_PHONE,
     ENDPOINTS,
     UNSAFE_METHODS,
-    _form,
-    _path_values,
-    _url,
+    endpoint_url,
     footprint,
+    form_data,
+    path_values,
     walking_order,
-)
-
-# The fixtures creating organisation A's objects for path parameters, whatever their number.
-globals().update(
-    {
-        name: value
-        for name, value in vars(test_tenancy).items()
-        if type(value).__name__ == "FixtureFunctionDefinition"
-        and not name.startswith(("tenant_", "member_of_"))
-    }
 )
 
 # What a client user may open for a study commissioned by their organisation (200 or a redirect).
@@ -161,11 +150,11 @@ def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
     for endpoint in sorted(ENDPOINTS, key=walking_order):
         if endpoint.is_public or endpoint.path.startswith(ROLE_INDEPENDENT_PREFIXES):
             continue
-        values = _path_values(endpoint, request)
+        values = path_values(endpoint, request)
         assert not isinstance(values, str), values
         before = footprint(engine, ids)
         response = _request(
-            client_user, endpoint, _url(endpoint, values), _form(endpoint, tenant), csrf
+            client_user, endpoint, endpoint_url(endpoint, values), form_data(endpoint, tenant), csrf
         )
         status = response.status_code
         if endpoint.label in client_allowed:
@@ -201,11 +190,11 @@ def test_a_client_reaches_nothing_of_another_clients_study(
         params = set(endpoint.path_params)
         if endpoint.is_public or not params & d_ids.keys():
             continue
-        values = _path_values(endpoint, request)
+        values = path_values(endpoint, request)
         assert not isinstance(values, str), values
         values |= {name: value for name, value in d_ids.items() if name in params}
         response = _request(
-            client_user, endpoint, _url(endpoint, values), _form(endpoint, tenant), csrf
+            client_user, endpoint, endpoint_url(endpoint, values), form_data(endpoint, tenant), csrf
         )
         checked += 1
         if response.status_code not in (403, 404):

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from loyaltylab.demo import DEMO_PASSWORDS, DEMO_WAVES, STUDY_NAME, generate_demo_report, seed_demo
 from loyaltylab.studies.models import Study
 from loyaltylab.workflows import job_queue
-from tests.conftest import PHONE
+from tests.web_support import PHONE
 
 pytestmark = pytest.mark.browser
 CLIENT_EMAIL = "client@contoso.example"

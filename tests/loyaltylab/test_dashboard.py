@@ -21,45 +21,9 @@ from loyaltylab.dashboard.service import build_dashboard
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from loyaltylab.studies.models import Study
-from tests.loyaltylab.conftest import SCALE, publish, texts
+from tests.loyaltylab.fieldwork_support import TRACKER_QUESTIONNAIRE, publish
 from tests.loyaltylab.reports_support import fielded_waves
 
-QUESTIONNAIRE: dict[str, Any] = {
-    "title": texts("Tracker", "追踪"),
-    "languages": ["en", "zh-CN"],
-    "constructs": [{"code": "SAT", "name": texts("Satisfaction", "满意度")}],
-    "sections": [
-        {
-            "code": "s",
-            "title": texts("Questions", "问题"),
-            "items": [
-                {
-                    "type": "likert",
-                    "code": "sat1",
-                    "label": texts("Satisfied", "满意"),
-                    "scale": SCALE,
-                    "construct": "SAT",
-                },
-                {
-                    "type": "likert",
-                    "code": "sat2",
-                    "label": texts("Fell short", "未达预期"),
-                    "scale": SCALE,
-                    "construct": "SAT",
-                    "reverse": True,
-                },
-                {
-                    "type": "nps",
-                    "code": "ltr",
-                    "label": texts("Recommend?", "推荐?"),
-                    "low_label": texts("No", "否"),
-                    "high_label": texts("Yes", "是"),
-                },
-                {"type": "long_text", "code": "why", "label": texts("Why?", "原因?")},
-            ],
-        }
-    ],
-}
 SECRET_COMMENT = "The manager Mr Zhang was rude"
 
 
@@ -92,7 +56,7 @@ def _wave(session: Session, study: Study, version_id: int, name: str, rows: list
 
 @pytest.fixture
 def tracked_study(session: Session, study: Study) -> Study:
-    version = publish(session, study, QUESTIONNAIRE)
+    version = publish(session, study, TRACKER_QUESTIONNAIRE)
     rng = np.random.default_rng(7)
     first = [[int(rng.integers(1, 4)), 3, 6, None] for _ in range(40)]
     second = [[int(rng.integers(3, 6)), 1, 10, SECRET_COMMENT] for _ in range(40)]
@@ -161,7 +125,7 @@ def test_a_client_sees_open_text_only_once_released(
 def test_a_segment_breakdown_uses_contact_attributes(
     app: FastAPI, session: Session, study: Study, owner: Any, login: Callable
 ) -> None:
-    version = publish(session, study, QUESTIONNAIRE)
+    version = publish(session, study, TRACKER_QUESTIONNAIRE)
     contacts = fieldwork.add_contacts(
         session,
         study_id=study.id,

@@ -18,12 +18,11 @@ from loyaltylab.dashboard.charts import WIDTH, Series, trend_chart
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from loyaltylab.studies.models import Study
-from tests.loyaltylab import test_dashboard
-from tests.loyaltylab.conftest import publish, texts
+from tests.loyaltylab.fieldwork_support import TRACKER_QUESTIONNAIRE, publish, texts
 
 # The dashboard tests' questionnaire (sat1, reverse-keyed sat2, NPS, open text) plus a question
 # to break results down by.
-QUESTIONNAIRE = copy.deepcopy(test_dashboard.QUESTIONNAIRE)
+QUESTIONNAIRE = copy.deepcopy(TRACKER_QUESTIONNAIRE)
 QUESTIONNAIRE["sections"][0]["items"].append(
     {
         "type": "dropdown",

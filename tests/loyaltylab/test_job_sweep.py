@@ -7,7 +7,7 @@ sleeping.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,10 @@ import typer
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from typer.testing import CliRunner
 
-from loyaltylab.accounts.models import Membership, Organisation, Role, User
+from loyaltylab.accounts.models import Organisation
 from loyaltylab.deps import OrgContext
 from loyaltylab.jobs import worker
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
@@ -162,12 +162,6 @@ def test_the_sweep_command(
 # --- a report's job ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def ctx(session: Session, owner: User, organisation: Organisation) -> OrgContext:
-    membership = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
-    return OrgContext(user=owner, organisation=organisation, membership=membership)
-
-
 def _report(
     session: Session, ctx: OrgContext, study: Study, queue: JobQueue, *, bootstrap: str = "0"
 ) -> Report:
@@ -212,15 +206,6 @@ def test_a_worker_that_was_only_slow_does_not_overwrite_the_failure(
     with pytest.raises(Exception) as stopped:  # its progress calls stop it from now on
         JobProgress(engine, job.id, settings)(1.0, "save")
     assert type(stopped.value).__name__ == "JobCancelled"
-
-
-@pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    login(client, "researcher@northwind.example")
-    return client
 
 
 def _die_and_sweep(session: Session, report: Report, queue: JobQueue) -> Job:

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from loyaltylab.accounts.models import Membership, Organisation, User
 from loyaltylab.deps import OrgContext
 from loyaltylab.jobs.models import JobStatus
 from loyaltylab.jobs.queue import JobQueue, start_consumer
@@ -57,12 +56,6 @@ def queue(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) ->
     consumer.stop(graceful=True)
     queue.huey.flush()
     queue.close()
-
-
-@pytest.fixture
-def ctx(session: Session, owner: User, organisation: Organisation) -> OrgContext:
-    membership = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
-    return OrgContext(user=owner, organisation=organisation, membership=membership)
 
 
 def _create(session: Session, ctx: OrgContext, study: Study, queue: JobQueue, **options) -> Report:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from loyaltylab import security
 from loyaltylab.accounts.models import Organisation
-from tests.conftest import create_member
+from tests.web_support import create_member
 
 ATTEMPTS = 3
 

@@ -19,7 +19,7 @@ from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Contact, Wave
 from loyaltylab.mail import OutboxMessage, deliver_all
 from loyaltylab.studies.models import Study
-from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
+from tests.loyaltylab.forms_support import page_forms, submit
 
 CONTACTS = (
     "external_id,name,email,language,tier\n"

@@ -15,7 +15,7 @@ from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, Wave
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
+from tests.loyaltylab.forms_support import page_forms, submit
 
 
 def _response(wave: Wave, *, submitted: datetime | None, page: int = 0) -> Response:

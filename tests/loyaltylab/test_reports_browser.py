@@ -18,8 +18,8 @@ from loyaltylab.jobs.queue import JobQueue, start_consumer
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.workflows import job_queue
-from tests.conftest import TEST_PASSWORD
 from tests.loyaltylab.reports_support import fielded_waves
+from tests.web_support import TEST_PASSWORD
 
 pytestmark = [
     pytest.mark.browser,

@@ -41,15 +41,6 @@ def waves(session: Session, study: Study) -> list[Any]:
     return fielded_waves(session, study, names=("2026-Q2", "2026-Q3"), completes=120)
 
 
-@pytest.fixture
-def researcher(
-    client: TestClient, organisation: Organisation, make_member: Callable, login: Callable
-) -> TestClient:
-    make_member(organisation, email="owner@northwind.example", role=Role.owner)
-    login(client, "owner@northwind.example")
-    return client
-
-
 def _create(client: TestClient, csrf: Callable, study: Study, **fields: Any) -> Any:
     """Submit the new-report form with the CSRF token of that form itself."""
     page = client.get(f"/studies/{study.id}/reports").text

@@ -14,7 +14,7 @@ from loyaltylab.fieldwork.data import responses_dataframe
 from loyaltylab.fieldwork.models import Response, SubmissionKey, Wave
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.respond import form
-from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave, texts
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, open_wave, texts
 
 ABOUT_NO = {"complained": "no", "visits": "3"}
 LOYALTY = {"nps": "9", "sat1": "4", "channels": ["web", "app"], "region": "north", "attn": "app"}

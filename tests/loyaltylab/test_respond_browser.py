@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from loyaltylab.fieldwork.models import Response, ResponseStatus
 from surveys.library import agree_scale
-from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave, texts
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, open_wave, texts
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}

@@ -23,7 +23,7 @@ from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
-from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
 
 FORM = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
 ABOUT_NO = {"complained": "no", "visits": "3"}

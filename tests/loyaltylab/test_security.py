@@ -309,7 +309,7 @@ def test_a_loopback_peer_cannot_rotate_its_address_on_the_real_server(settings: 
     spraying passwords over accounts is throttled after the per-address limit."""
     import httpx
 
-    from tests.conftest import serve_in_thread
+    from tests.web_support import serve_in_thread
 
     app = create_app(settings.model_copy(update={"base_url": "http://127.0.0.1"}))
     for base in serve_in_thread(app):

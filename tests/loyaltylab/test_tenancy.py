@@ -9,9 +9,7 @@ for a form field, so the request reaches the tenancy check instead of stopping a
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,138 +17,27 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import select as select_rows
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
-from starlette.routing import Mount, Route
+from sqlmodel import Session
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
-from loyaltylab.app import create_app
-from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-
-# Reachable without signing in, by design. Anything else must send anonymous users to log in.
-PUBLIC_ROUTES = frozenset(
-    {
-        ("GET", "/signup"),
-        ("POST", "/signup"),
-        ("GET", "/signup/confirm/{token}"),
-        ("POST", "/signup/confirm/{token}"),
-        ("GET", "/login"),
-        ("POST", "/login"),
-        ("POST", "/logout"),
-        ("POST", "/language"),
-        ("GET", "/password/forgot"),
-        ("POST", "/password/forgot"),
-        ("GET", "/password/reset/{token}"),
-        ("POST", "/password/reset/{token}"),
-        ("GET", "/invite/{token}"),
-        ("POST", "/invite/{token}"),
-        ("GET", "/healthz"),
-        ("GET", "/readyz"),
-        ("GET", "/api/openapi.json"),
-        # A contact opts out of a study's e-mails through the signed link in every e-mail.
-        ("GET", "/o/{token}"),
-        ("POST", "/o/{token}"),
-        # Respondents answer through a public (/s/) or personal (/i/) link, without an account.
-        *(
-            (method, prefix + page)
-            for prefix in ("/s/{key}", "/i/{key}")
-            for method, page in (
-                ("GET", ""),
-                ("POST", "/start"),
-                ("GET", "/page/{page}"),
-                ("POST", "/page/{page}"),
-                ("GET", "/done"),
-                ("GET", "/saved"),
-                ("POST", "/language"),
-            )
-        ),
-        ("GET", "/s/{key}/resume/{token}"),
-    }
+from tests.loyaltylab.tenancy_support import (
+    ENDPOINTS,
+    PUBLIC_ROUTES,
+    SESSION_ENDING,
+    UNSAFE_METHODS,
+    Endpoint,
+    app_endpoints,
+    endpoint_url,
+    footprint,
+    form_data,
+    path_values,
+    walking_order,
 )
-PUBLIC_MOUNTS = frozenset({"/static"})
+
 # POST routes that legitimately work without a CSRF token: none.
 CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
-
-# Path parameter -> fixture creating organisation A's object (with an ``id``) for it.
-PATH_PARAM_FIXTURES = {
-    "study_id": "study",
-    "membership_id": "researcher_membership",
-    "wave_id": "wave",
-    "response_id": "phone_response",
-    "page": "first_page",
-    "questionnaire_id": "questionnaire",
-    "code": "questionnaire_item",
-    "contact_id": "contact",
-    "report_id": "report",
-    "kind": "report_file_kind",
-    "session_id": "owner_session",
-}
-# Path parameters of public routes: secrets in the link, not object ids.
-PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
-
-UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-# Routes that end the caller's own session: walked last.
-SESSION_ENDING = frozenset({"/logout", "/account/sessions/end-all"})
-
-
-def walking_order(endpoint: Endpoint) -> tuple[bool, bool]:
-    """Reads first, then changes, then whatever signs the walker out."""
-    return endpoint.method in UNSAFE_METHODS, endpoint.path in SESSION_ENDING
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str
-    route: APIRoute | Route
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path}"
-
-    @property
-    def is_public(self) -> bool:
-        return (self.method, self.path) in PUBLIC_ROUTES
-
-    @property
-    def path_params(self) -> list[str]:
-        return list(getattr(self.route, "param_convertors", {}))
-
-
-def _walk(routes: list[Any], prefix: str) -> Iterator[Endpoint]:
-    for route in routes:
-        if hasattr(route, "original_router"):  # FastAPI 0.165: an include_router() branch
-            yield from _walk(route.original_router.routes, prefix + route.include_context.prefix)
-        elif isinstance(route, Mount):
-            if prefix + route.path not in PUBLIC_MOUNTS:
-                raise AssertionError(
-                    f"Mount {prefix + route.path} is not covered: enumerate its routes here "
-                    "or list it in PUBLIC_MOUNTS if it is public."
-                )
-        elif isinstance(route, APIRoute | Route):
-            for method in sorted((route.methods or set()) - {"HEAD"}):
-                yield Endpoint(method, prefix + route.path, route)
-        else:
-            raise AssertionError(f"Unknown kind of route {route!r}: teach _walk about it.")
-
-
-def app_endpoints(app: FastAPI) -> list[Endpoint]:
-    return list(_walk(app.routes, ""))
-
-
-def _enumerated() -> list[Endpoint]:
-    probe = create_app(
-        Settings(env="test", database_url="sqlite://", secret_key="k" * 40, base_url="https://x")
-    )
-    try:
-        return app_endpoints(probe)
-    finally:
-        probe.state.engine.dispose()
-
-
-ENDPOINTS = _enumerated()
 
 
 def test_the_enumeration_sees_the_routes_of_every_router() -> None:
@@ -178,131 +65,6 @@ def test_the_enumeration_includes_router_prefixes() -> None:
 
 
 # --- the two tenants --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def phone_response(session: Session, wave: Any) -> Any:
-    """A telephone interview of organisation A's wave (``wave`` from tests/loyaltylab/conftest)."""
-    from loyaltylab.fieldwork import service as fieldwork
-    from loyaltylab.fieldwork.models import Channel
-
-    claim = fieldwork.claim_submission(
-        session, "tenancy-phone", organisation_id=wave.organisation_id
-    )
-    response = fieldwork.start_response(
-        session, wave, channel=Channel.phone, language="en", claim=claim
-    )
-    session.commit()
-    return response
-
-
-@pytest.fixture
-def contact(session: Session, study: Study) -> Any:
-    """A contact of organisation A's study, with personal data a client must never see."""
-    from loyaltylab.fieldwork import service as fieldwork
-
-    (created,) = fieldwork.add_contacts(
-        session,
-        study_id=study.id,
-        organisation_id=study.organisation_id,
-        rows=[
-            {
-                "external_id": "C-0001",
-                "email": CONTACT_EMAIL,
-                "phone": CONTACT_PHONE,
-                "attributes": {"tier": "gold"},
-            }
-        ],
-    )
-    session.commit()
-    return created
-
-
-CONTACT_EMAIL = "maria.lopez@customer.example"
-CONTACT_PHONE = "+86 138 0013 8000"
-
-
-@pytest.fixture
-def first_page() -> Any:
-    """A page index, not an object: the route's wave and response are A's."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(id=0)
-
-
-@pytest.fixture
-def questionnaire(session: Session, study: Study) -> Any:
-    from loyaltylab.questionnaires import service
-
-    created = service.create_questionnaire(
-        session, organisation_id=study.organisation_id, study_id=study.id
-    )
-    session.commit()
-    return created
-
-
-@pytest.fixture
-def questionnaire_item(questionnaire: Any) -> Any:
-    """The code of an item of organisation A's questionnaire, as the ``{code}`` path value."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(id="sat")
-
-
-@pytest.fixture
-def report(session: Session, study: Study, wave: Any) -> Any:
-    """A generated report of organisation A's study, shared with its client, with a file of
-    every kind."""
-    from loyaltylab.reports_web.models import FILE_KINDS, Report, ReportFile
-    from loyaltylab.timeutil import utcnow
-
-    created = Report(
-        shared_at=utcnow(),
-        generated_at=utcnow(),
-        organisation_id=study.organisation_id,
-        study_id=study.id,
-        questionnaire_version_id=wave.questionnaire_version_id,
-        title="Northwind private report",
-        language="en",
-        formats=["pdf"],
-        wave_ids=[wave.id],
-    )
-    session.add(created)
-    session.flush()
-    session.add_all(
-        ReportFile(report_id=created.id, kind=kind, size=1, content=b"x") for kind in FILE_KINDS
-    )
-    session.commit()
-    return created
-
-
-@pytest.fixture
-def report_file_kind() -> Any:
-    """A file kind, not an object: the route's report is A's."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(id="pdf")
-
-
-@pytest.fixture
-def owner_session(session: Session, owner: User, settings: Settings) -> Any:
-    """A signed-in browser of organisation A's owner (the account page lists and ends them)."""
-    from loyaltylab.accounts import service as accounts
-    from loyaltylab.accounts.models import UserSession
-
-    token = accounts.start_session(session, settings, owner, user_agent="Firefox/140", ip="")
-    session.commit()
-    return session.exec(
-        select(UserSession).where(UserSession.token_hash == accounts.token_digest(token))
-    ).one()
-
-
-@pytest.fixture
-def researcher_membership(
-    session: Session, organisation: Organisation, make_member: Callable[..., User]
-) -> Membership:
-    user = make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
-    return session.exec(select(Membership).where(Membership.user_id == user.id)).one()
 
 
 # Strings that only organisation A's data contains: none may show up in B's responses.
@@ -341,124 +103,7 @@ def member_of_b(
     return client
 
 
-def _path_values(endpoint: Endpoint, request: pytest.FixtureRequest) -> dict[str, str] | str:
-    """Organisation A's object id for each path parameter, or an explanation of what's missing."""
-    values = {}
-    for name in endpoint.path_params:
-        if endpoint.is_public and name in PUBLIC_PATH_PARAMS:
-            values[name] = PUBLIC_PATH_PARAMS[name]
-        elif name in PATH_PARAM_FIXTURES:
-            values[name] = str(request.getfixturevalue(PATH_PARAM_FIXTURES[name]).id)
-        else:
-            return (
-                f"{endpoint.label}: unknown path parameter {{{name}}}. Add it to "
-                "PATH_PARAM_FIXTURES in tests/loyaltylab/test_tenancy.py with a fixture that "
-                "creates organisation A's object, so that the tenancy tests cover this route. "
-                "If the route is public by design (no sign-in), list it in PUBLIC_ROUTES and "
-                "give its parameters a value in PUBLIC_PATH_PARAMS instead."
-            )
-    return values
-
-
-def _url(endpoint: Endpoint, values: dict[str, str]) -> str:
-    return endpoint.path.format(**values)
-
-
-# A valid value per form field name, so that a request gets past validation.
-FORM_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "email": lambda a: "someone.new@fabrikam.example",
-    "password": lambda a: "a brand new passphrase",
-    "name": lambda a: "Probe",
-    "organisation": lambda a: "Probe Ltd",
-    "role": lambda a: Role.client.value,
-    "lang": lambda a: "en",
-    "next": lambda a: "/studies",
-    "organisation_id": lambda a: str(a["organisation"].id),
-    "client": lambda a: str(a["client"].id),
-    "company_name_en": lambda a: "Probe",
-    "company_name_zh": lambda a: "Probe",
-    "description": lambda a: "Probe",
-    "new_client": lambda a: "",
-    "version_id": lambda a: "1",
-    "action": lambda a: "close",
-    "excluded": lambda a: "1",
-    "confirm": lambda a: "erase",
-    "release_open_text": lambda a: "1",
-    "retention_months": lambda a: "12",
-    "language": lambda a: "en",
-    "bootstrap": lambda a: "0",
-    "locale": lambda a: "en",
-    "quota_source": lambda a: "contact",
-    "quota_attribute": lambda a: "",
-    "ids": lambda a: "1",
-    "reason": lambda a: "probe",
-    "back": lambda a: "",
-    "time_zone": lambda a: "Asia/Shanghai",
-}
-
-
-def _form(endpoint: Endpoint, tenant: dict[str, Any]) -> dict[str, str]:
-    """Every form field the route reads, filled with a valid value (ids of organisation A)."""
-    fields: dict[str, str] = {}
-    dependant = getattr(endpoint.route, "dependant", None)
-    for param in getattr(dependant, "body_params", []):
-        annotation = param.field_info.annotation
-        names = list(getattr(annotation, "model_fields", {})) or [param.alias]
-        for name in names:
-            fields[name] = FORM_VALUES[name](tenant) if name in FORM_VALUES else "probe"
-    return fields
-
-
 # --- organisation A's footprint in the database -----------------------------------------------
-
-
-def footprint(engine: Engine, organisation_ids: set[int]) -> dict[str, dict[Any, tuple]]:
-    """Every row belonging to these organisations, followed through foreign keys.
-
-    A row belongs to them if a foreign key leads to a row that does (a study of A, a question of
-    that study, ...), plus the rows such rows refer to (A's members' accounts).
-    """
-    tables = SQLModel.metadata.sorted_tables
-    with engine.connect() as connection:
-        rows = {
-            table.name: {
-                tuple(row._mapping[c.name] for c in table.primary_key.columns): dict(row._mapping)
-                for row in connection.execute(select_rows(table))
-            }
-            for table in tables
-        }
-    owned: dict[str, set[Any]] = defaultdict(set)
-    owned["organisation"] = {(org_id,) for org_id in organisation_ids}
-
-    def refers_to_owned(table: Any, row: dict[str, Any]) -> bool:
-        return any(
-            (row[fk.parent.name],) in owned[fk.column.table.name]
-            for fk in table.foreign_keys
-            if row[fk.parent.name] is not None
-        )
-
-    grew = True
-    while grew:
-        grew = False
-        for table in tables:
-            for key, row in rows[table.name].items():
-                if key not in owned[table.name] and refers_to_owned(table, row):
-                    owned[table.name].add(key)
-                    grew = True
-    referenced: dict[str, set[Any]] = defaultdict(set)
-    for table in tables:
-        for key in owned[table.name]:
-            for fk in table.foreign_keys:
-                value = rows[table.name][key][fk.parent.name]
-                if value is not None:
-                    referenced[fk.column.table.name].add((value,))
-    return {
-        table.name: {
-            key: tuple(sorted(rows[table.name][key].items()))
-            for key in (owned[table.name] | referenced[table.name]) & rows[table.name].keys()
-        }
-        for table in tables
-    }
 
 
 def test_footprint_follows_foreign_keys(
@@ -492,13 +137,13 @@ def test_anonymous_users_are_sent_to_log_in_or_get_401(
     for endpoint in ENDPOINTS:
         if endpoint.is_public:
             continue
-        values = _path_values(endpoint, request)
+        values = path_values(endpoint, request)
         if isinstance(values, str):
             problems.append(values)
             continue
-        url = _url(endpoint, values)
+        url = endpoint_url(endpoint, values)
         if endpoint.method in UNSAFE_METHODS:
-            data = {**_form(endpoint, tenant_a), "csrf_token": token}
+            data = {**form_data(endpoint, tenant_a), "csrf_token": token}
             response = client.request(endpoint.method, url, data=data, follow_redirects=False)
         else:
             response = client.get(url, follow_redirects=False)
@@ -535,14 +180,14 @@ def test_another_organisation_cannot_read_or_change_anything(
     for endpoint in sorted(ENDPOINTS, key=walking_order):
         if endpoint.is_public:
             continue
-        values = _path_values(endpoint, request)
+        values = path_values(endpoint, request)
         if isinstance(values, str):
             problems.append(values)
             continue
-        url = _url(endpoint, values)
+        url = endpoint_url(endpoint, values)
         before = footprint(engine, a_ids)
         if endpoint.method in UNSAFE_METHODS:
-            data = {**_form(endpoint, tenant_a), "csrf_token": csrf(member_of_b, "/studies")}
+            data = {**form_data(endpoint, tenant_a), "csrf_token": csrf(member_of_b, "/studies")}
             response = member_of_b.request(endpoint.method, url, data=data, follow_redirects=False)
         else:
             response = member_of_b.get(url, follow_redirects=False)
@@ -577,12 +222,12 @@ def test_every_state_changing_route_rejects_a_missing_or_forged_csrf_token(
     unsafe = [e for e in ENDPOINTS if e.method in UNSAFE_METHODS and e.label not in CSRF_EXEMPT]
     assert len(unsafe) >= 10
     for endpoint in unsafe:
-        values = _path_values(endpoint, request)
+        values = path_values(endpoint, request)
         if isinstance(values, str):
             problems.append(values)
             continue
-        url = _url(endpoint, values)
-        form = _form(endpoint, tenant_a)
+        url = endpoint_url(endpoint, values)
+        form = form_data(endpoint, tenant_a)
         other_session = TestClient(app, base_url="https://testserver")
         attempts = {
             "missing": ({}, form),
@@ -629,11 +274,11 @@ def test_every_form_on_every_page_posts_the_session_csrf_token(
     for endpoint in ENDPOINTS:
         if endpoint.method != "GET":
             continue
-        values = _path_values(endpoint, request)
+        values = path_values(endpoint, request)
         if isinstance(values, str):
             problems.append(values)
             continue
-        response = signed_in.get(_url(endpoint, values), follow_redirects=False)
+        response = signed_in.get(endpoint_url(endpoint, values), follow_redirects=False)
         if "text/html" not in response.headers.get("content-type", ""):
             continue
         for form in _POST_FORM.findall(response.text):
@@ -649,6 +294,6 @@ def test_an_unknown_path_parameter_fails_with_instructions(
     request: pytest.FixtureRequest,
 ) -> None:
     route = APIRoute("/surveys/{survey_id}/report", endpoint=lambda: None)
-    message = _path_values(Endpoint("GET", route.path, route), request)
+    message = path_values(Endpoint("GET", route.path, route), request)
     assert isinstance(message, str)
     assert "{survey_id}" in message and "PATH_PARAM_FIXTURES" in message

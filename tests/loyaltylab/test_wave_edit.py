@@ -20,8 +20,8 @@ from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Channel, Response, Wave, WaveStatus
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
-from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
+from tests.loyaltylab.forms_support import page_forms, submit
 
 
 @pytest.fixture

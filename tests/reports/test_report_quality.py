@@ -24,8 +24,7 @@ from reports.run import analyse
 from reports.text import text_width
 from reports.word import CELL_PADDING_CM, CHARACTER_CM, column_widths
 from surveys.definition import QuestionnaireDefinition
-from tests.reports.test_reports import DATA, MODEL, _definition
-from tests.reports.test_reports import _request as report_request
+from tests.reports.report_support import DATA, MODEL, questionnaire_definition, report_request
 
 LONG_CATEGORIES = [
     "1 Strongly disagree",
@@ -45,7 +44,7 @@ TIER_LABELS = {"gold": "Gold card holders", "silver": "Silver card holders", "br
 
 def _definition_with_tiers() -> QuestionnaireDefinition:
     """The report tests' questionnaire plus the customer tier as a dropdown question."""
-    data = _definition().model_dump()
+    data = questionnaire_definition().model_dump()
     data["sections"][0]["items"].append(
         {
             "type": "dropdown",

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -16,95 +15,25 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis.pipeline import analyze
-from reports.build import Fieldwork, ReportRequest, build_report
+from reports.build import ReportRequest, build_report
 from reports.document import Paragraph, ReportDocument, Table, format_number, stars
 from reports.exports import csv_bytes, reproducibility_bundle, write_sav, xlsx_bytes
 from reports.render import render
 from reports.run import analyse
-from surveys.definition import QuestionnaireDefinition
 from tests.reports import simulated
+from tests.reports.report_support import (
+    DATA,
+    EMOJI,
+    FORMULA,
+    HOSTILE_LABEL,
+    MODEL,
+    ROOT,
+    RTL,
+    questionnaire_definition,
+    report_request,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "analysis" / "data" / "loyalty_segments.csv"
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "reports"
-# The lavaan reference model of the simulated survey (with the indirect and total effects).
-MODEL = json.loads(
-    (ROOT / "tests" / "analysis" / "reference" / "loyalty_listwise.json").read_text("utf-8")
-)["model"]
-SCRIPT = "<script>alert('x')</script>"
-FORMULA = '=HYPERLINK("http://evil.example","click")'
-RTL = "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627"
-EMOJI = "\U0001f600\U0001f44d"
-HOSTILE_LABEL = f"{SCRIPT} {RTL} {EMOJI}"
-
-
-def _definition() -> QuestionnaireDefinition:
-    anchors = [
-        {"en": "Strongly disagree", "zh-CN": "非常不同意"},
-        {"en": "Strongly agree", "zh-CN": "非常同意"},
-    ]
-    rows = [
-        {
-            "code": "sat1",
-            "construct": "SAT",
-            "label": {"en": HOSTILE_LABEL, "zh-CN": HOSTILE_LABEL},
-        },
-        {"code": "sat2", "construct": "SAT", "label": {"en": FORMULA, "zh-CN": FORMULA}},
-        {
-            "code": "sat3",
-            "construct": "SAT",
-            "label": {"en": "Service", "zh-CN": "我对服务感到满意。"},
-        },
-        {
-            "code": "sat4",
-            "construct": "SAT",
-            "reverse": True,
-            "label": {"en": "Fell short", "zh-CN": "体验没有达到预期。"},
-        },
-    ]
-    for construct, prefix in (("VAL", "val"), ("TRU", "tru"), ("LOY", "loy")):
-        rows += [
-            {
-                "code": f"{prefix}{i}",
-                "construct": construct,
-                "label": {"en": f"{construct} item {i}", "zh-CN": f"{construct} 题项 {i}"},
-            }
-            for i in (1, 2, 3)
-        ]
-    return QuestionnaireDefinition.model_validate(
-        {
-            "title": {"en": "Survey", "zh-CN": "调查"},
-            "languages": ["zh-CN", "en"],
-            "constructs": [
-                {"code": "SAT", "name": {"en": "Satisfaction", "zh-CN": "满意度"}},
-                {"code": "VAL", "name": {"en": "Perceived value", "zh-CN": "感知价值"}},
-                {"code": "TRU", "name": {"en": "Trust", "zh-CN": "信任"}},
-                {"code": "LOY", "name": {"en": "Loyalty", "zh-CN": "忠诚度"}},
-            ],
-            "sections": [
-                {
-                    "code": "main",
-                    "title": {"en": "Main", "zh-CN": "主要"},
-                    "items": [
-                        {
-                            "type": "matrix",
-                            "code": "m1",
-                            "label": {"en": "Agree?", "zh-CN": "同意吗?"},
-                            "scale": {"points": 7, "anchors": anchors},
-                            "rows": rows,
-                        },
-                        {
-                            "type": "nps",
-                            "code": "ltr",
-                            "label": {"en": "Recommend?", "zh-CN": "推荐?"},
-                            "low_label": {"en": "Not at all likely", "zh-CN": "完全不可能"},
-                            "high_label": {"en": "Extremely likely", "zh-CN": "极有可能"},
-                        },
-                    ],
-                }
-            ],
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -112,28 +41,9 @@ def data() -> pd.DataFrame:
     return pd.read_csv(DATA)
 
 
-def _request(language: str) -> ReportRequest:
-    return ReportRequest(
-        model=MODEL,
-        language=language,
-        reverse=("sat4",),
-        nps="ltr",
-        group="tier",
-        wave="wave",
-        seed=7,
-        study="Acme 2026 忠诚度研究" if language == "zh" else "Acme 2026 loyalty study",
-        client=f"Acme {SCRIPT}",
-        created=datetime(2026, 4, 1, tzinfo=UTC),
-        fieldwork=Fieldwork(
-            invitations=2000, responses=850, completes=800, exclusions={"speeding": 9}
-        ),
-        definition=_definition(),
-    )
-
-
 @pytest.fixture(scope="module")
 def result(data: pd.DataFrame) -> dict:
-    return analyze(data, **_request("en").analysis_options()).to_dict()
+    return analyze(data, **report_request("en").analysis_options()).to_dict()
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +52,7 @@ def reports(data: pd.DataFrame, result: dict) -> dict[tuple[str, str], bytes]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     produced = {}
     for language in ("en", "zh"):
-        document = build_report(data, result, _request(language))
+        document = build_report(data, result, report_request(language))
         for fmt in ("html", "pdf", "docx", "xlsx"):
             content = render(document, fmt)
             (ARTIFACTS / f"report_{language}.{fmt}").write_bytes(content)
@@ -190,7 +100,7 @@ def test_docx_holds_real_tables_and_charts(reports: dict, data: pd.DataFrame, re
     import docx
 
     word = docx.Document(io.BytesIO(reports[("en", "docx")]))
-    document = build_report(data, result, _request("en"))
+    document = build_report(data, result, report_request("en"))
     # The title page's facts table plus one Word table per report table.
     assert len(word.tables) == len(document.tables()) + 1
     paths = next(t for t in word.tables if t.rows[0].cells[0].text == "Path")
@@ -220,7 +130,7 @@ def test_xlsx_has_a_sheet_per_table_with_numbers_and_inert_text(
     from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(reports[("en", "xlsx")]))
-    document = build_report(data, result, _request("en"))
+    document = build_report(data, result, report_request("en"))
     assert len(workbook.sheetnames) == len(document.tables()) + 1
     paths = workbook[
         next(name for name in workbook.sheetnames if name.endswith("Structural paths"))
@@ -253,7 +163,7 @@ def test_every_format_shows_measurement_invariance_across_waves_and_segments(
     waves = result["invariance"]["wave"]
     scalar = waves["levels"][2]
     assert waves["highest_level"] == "scalar" and result["invariance"]["tier"]["levels"]
-    document = build_report(data, result, _request("en"))
+    document = build_report(data, result, report_request("en"))
     table = _table(document, "invariance_wave")
     assert table is not None and table.title == "Measurement invariance across waves"
     assert [column.header for column in table.columns] == [
@@ -410,7 +320,7 @@ def test_xlsx_export_keeps_text_literal(data: pd.DataFrame) -> None:
     from openpyxl import load_workbook
 
     frame = data.head(3).assign(comment=[FORMULA, RTL, EMOJI])
-    workbook = load_workbook(io.BytesIO(xlsx_bytes(frame, definition=_definition())))
+    workbook = load_workbook(io.BytesIO(xlsx_bytes(frame, definition=questionnaire_definition())))
     sheet = workbook["data"]
     column = [cell.value for cell in sheet[1]].index("comment") + 1
     assert [sheet.cell(r, column).value for r in (2, 3, 4)] == [FORMULA, RTL, EMOJI]
@@ -424,7 +334,9 @@ def test_sav_export_carries_variable_and_value_labels(tmp_path: Path, data: pd.D
     import pyreadstat
 
     path = tmp_path / "survey.sav"
-    write_sav(data, path, definition=_definition(), language="zh", categories=("tier",))
+    write_sav(
+        data, path, definition=questionnaire_definition(), language="zh", categories=("tier",)
+    )
     frame, meta = pyreadstat.read_sav(str(path))
     assert meta.column_names_to_labels["sat3"] == "我对服务感到满意。"
     assert meta.column_names_to_labels["sat1"] == HOSTILE_LABEL
@@ -437,7 +349,7 @@ def test_sav_export_carries_variable_and_value_labels(tmp_path: Path, data: pd.D
 
 
 def test_reproducibility_bundle_reproduces_the_numbers(tmp_path: Path, data, result) -> None:
-    bundle = reproducibility_bundle(data, _request("en"), result)
+    bundle = reproducibility_bundle(data, report_request("en"), result)
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path)

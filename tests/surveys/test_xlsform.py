@@ -24,91 +24,12 @@ from surveys.definition import (
 from surveys.json_format import MAX_UPLOAD_BYTES
 from surveys.library import create_from_template
 from surveys.xlsform import MAX_COLUMNS, MAX_ROWS, export_xlsform, import_xlsform
-
-EN, ZH = "label::English (en)", "label::Chinese (zh)"
-SURVEY_COLUMNS = [
-    "type", "name", EN, ZH, "hint::English (en)", "hint::Chinese (zh)", "required",
-    "relevant", "constraint", "appearance", "loyaltylab_construct", "loyaltylab_reverse",
-    "loyaltylab_type",
-]  # fmt: skip
-SURVEY = [
-    ["start", "start"],
-    ["begin_group", "screen", "About you", "关于您"],
-    ["select_one yes_no", "complained", "Did you complain in the last 12 months?",
-     "过去12个月内您投诉过吗?", "", "", "yes"],
-    ["integer", "age", "Your age", "您的年龄", "In years", "周岁", "yes", "",
-     ". >= 18 and . <= 99"],
-    ["select_multiple channel", "channels", "Which channels do you use?", "您使用哪些渠道?",
-     "", "", "", "", "count-selected(.) <= 2"],
-    ["select_one region", "region", "Region", "地区", "", "", "", "", "", "minimal"],
-    ["end_group"],
-    ["begin group", "experience", "Your experience", "您的体验"],
-    ["note", "intro", "Please rate Contoso.", "请评价Contoso。"],
-    ["select_one agree5", "sat1", "Overall I am satisfied.", "总体而言我很满意。", "", "", "yes",
-     "", "", "likert", "SAT"],
-    ["begin_group", "grid", "How much do you agree?", "您是否同意?", "", "", "", "", "",
-     "table-list"],
-    ["select_one agree5", "sat2", "Products are good.", "产品很好。", "", "", "yes", "", "", "",
-     "SAT"],
-    ["select_one agree5", "sat3", "Service disappointed me.", "服务令我失望。", "", "", "yes", "",
-     "", "", "SAT", "yes"],
-    ["end_group"],
-    ["select_one nps11", "nps", "Would you recommend Contoso?", "您会推荐Contoso吗?", "", "", "",
-     "", "", "", "", "", "nps"],
-    ["decimal", "spend", "Monthly spend", "每月花费", "", "", "", "${age} >= 30",
-     ". >= 0"],
-    ["text", "what", "What happened?", "发生了什么?", "", "", "", "${complained} = 'yes'", "",
-     "multiline"],
-    ["text", "email_opt", "E-mail (optional)", "电子邮箱(选填)", "", "", "", "",
-     "string-length(.) <= 80"],
-    ["end group"],
-    ["end", "end"],
-]  # fmt: skip
-CHOICES = [
-    ["yes_no", "yes", "Yes", "是"],
-    ["yes_no", "no", "No", "否"],
-    ["channel", "web", "Website", "网站"],
-    ["channel", "app", "App", "应用"],
-    ["channel", "store", "Store", "门店"],
-    ["region", "north", "North", "北方"],
-    ["region", "south", "South", "南方"],
-    *[["agree5", str(p), str(p), str(p)] for p in range(1, 6)],
-    ["nps11", "0", "Not at all likely", "完全不可能"],
-    *[["nps11", str(p), str(p), str(p)] for p in range(1, 10)],
-    ["nps11", "10", "Extremely likely", "极有可能"],
-]
-CHOICES[7:12] = [
-    ["agree5", "1", "Strongly disagree", "非常不同意"],
-    ["agree5", "2", "2", "2"],
-    ["agree5", "3", "3", "3"],
-    ["agree5", "4", "4", "4"],
-    ["agree5", "5", "Strongly agree", "非常同意"],
-]
-
-
-def workbook_bytes(survey=SURVEY, choices=CHOICES, settings=True, constructs=True) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "survey"
-    sheet.append(SURVEY_COLUMNS)
-    for row in survey:
-        sheet.append(row)
-    sheet = workbook.create_sheet("choices")
-    sheet.append(["list_name", "name", EN, ZH])
-    for row in choices:
-        sheet.append(row)
-    if settings:
-        sheet = workbook.create_sheet("settings")
-        sheet.append(["form_title", "form_id", "default_language", "loyaltylab_title::Chinese (zh)",
-                      "loyaltylab_model"])  # fmt: skip
-        sheet.append(["Contoso survey", "contoso", "English (en)", "Contoso调查", ""])
-    if constructs:
-        sheet = workbook.create_sheet("loyaltylab_constructs")
-        sheet.append(["code", "name::English (en)", "name::Chinese (zh)"])
-        sheet.append(["SAT", "Satisfaction", "满意度"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+from tests.surveys.questionnaire_support import (
+    EN,
+    SURVEY,
+    ZH,
+    workbook_bytes,
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import Response
 from surveys.definition import QuestionnaireDefinition
-from tests.surveys.conftest import options, texts
+from tests.surveys.questionnaire_support import options, texts
 
 ASKED = {"item": "complained", "op": "eq", "value": "yes"}
 

@@ -1,0 +1,178 @@
+"""A published bilingual questionnaire (every item type, display logic) and helpers that
+publish it and open a wave fielding it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Wave
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.studies.models import Study
+from surveys.definition import QuestionnaireDefinition
+from tests.surveys.questionnaire_support import options, texts
+
+SCALE = {"points": 5, "anchors": [texts("Disagree", "不同意"), texts("Agree", "同意")]}
+
+
+FIELDWORK_QUESTIONNAIRE: dict[str, Any] = {
+    "title": texts("Contoso customer survey", "Contoso 顾客调查"),
+    "introduction": texts("Welcome", "欢迎参与"),
+    "languages": ["zh-CN", "en"],
+    "sections": [
+        {
+            "code": "about",
+            "title": texts("About you", "关于您"),
+            "items": [
+                {"type": "instruction", "code": "intro", "label": texts("Hello", "您好")},
+                {
+                    "type": "single_choice",
+                    "code": "complained",
+                    "label": texts(
+                        "Did you complain in the last 12 months?", "过去12个月您投诉过吗?"
+                    ),
+                    "required": True,
+                    "options": options("yes", "no"),
+                },
+                {
+                    "type": "numeric",
+                    "code": "visits",
+                    "label": texts("Visits per year", "每年到访次数"),
+                    "min": 0,
+                    "max": 100,
+                },
+            ],
+        },
+        {
+            "code": "complaint",
+            "title": texts("Your complaint", "您的投诉"),
+            "condition": {"item": "complained", "op": "eq", "value": "yes"},
+            "items": [
+                {
+                    "type": "matrix",
+                    "code": "ch",
+                    "label": texts("Complaint handling", "投诉处理"),
+                    "required": True,
+                    "scale": SCALE,
+                    "rows": [
+                        {"code": "ch1", "label": texts("It was easy to complain", "投诉很方便")},
+                        {"code": "ch2", "label": texts("The remedy was fair", "解决方案合理")},
+                    ],
+                }
+            ],
+        },
+        {
+            "code": "loyalty",
+            "title": texts("Loyalty", "忠诚"),
+            "items": [
+                {
+                    "type": "nps",
+                    "code": "nps",
+                    "label": texts("How likely are you to recommend us?", "您向他人推荐的可能性?"),
+                    "required": True,
+                    "low_label": texts("Not at all", "完全不可能"),
+                    "high_label": texts("Extremely", "极有可能"),
+                },
+                {
+                    "type": "likert",
+                    "code": "sat1",
+                    "label": texts("Overall I am satisfied", "总体而言我很满意"),
+                    "scale": SCALE,
+                },
+                {
+                    "type": "multiple_choice",
+                    "code": "channels",
+                    "label": texts("Channels used", "使用的渠道"),
+                    "options": options("web", "app", "store"),
+                    "max_selections": 2,
+                },
+                {
+                    "type": "dropdown",
+                    "code": "region",
+                    "label": texts("Region", "地区"),
+                    "options": options("north", "south"),
+                },
+                {
+                    "type": "attention_check",
+                    "code": "attn",
+                    "label": texts("Please choose 'app' here", "此题请选择“app”"),
+                    "options": options("web", "app"),
+                    "expected": "app",
+                },
+                {
+                    "type": "short_text",
+                    "code": "why",
+                    "label": texts("Why so often?", "为什么这么频繁?"),
+                    "condition": {"item": "visits", "op": "ge", "value": 50},
+                },
+                {"type": "long_text", "code": "improve", "label": texts("Suggestions", "建议")},
+            ],
+        },
+    ],
+}
+
+
+def publish(session: Session, study: Study, data: dict[str, Any]) -> QuestionnaireVersion:
+    questionnaire = questionnaires.create_questionnaire(
+        session, organisation_id=study.organisation_id, study_id=study.id, template=None
+    )
+    definition = QuestionnaireDefinition.model_validate(data)
+    questionnaires.save_definition(session, study.organisation_id, questionnaire.id, definition)
+    version = questionnaires.publish(session, study.organisation_id, questionnaire.id, user_id=None)
+    session.commit()
+    return version
+
+
+def open_wave(session: Session, study: Study, data: dict[str, Any], name: str) -> Wave:
+    """An open wave (no quotas) fielding questionnaire ``data``, published for it."""
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        version_id=publish(session, study, data).id,
+        name=name,
+    )
+    fieldwork.open_wave(session, wave)
+    session.commit()
+    return wave
+
+
+TRACKER_QUESTIONNAIRE: dict[str, Any] = {
+    "title": texts("Tracker", "追踪"),
+    "languages": ["en", "zh-CN"],
+    "constructs": [{"code": "SAT", "name": texts("Satisfaction", "满意度")}],
+    "sections": [
+        {
+            "code": "s",
+            "title": texts("Questions", "问题"),
+            "items": [
+                {
+                    "type": "likert",
+                    "code": "sat1",
+                    "label": texts("Satisfied", "满意"),
+                    "scale": SCALE,
+                    "construct": "SAT",
+                },
+                {
+                    "type": "likert",
+                    "code": "sat2",
+                    "label": texts("Fell short", "未达预期"),
+                    "scale": SCALE,
+                    "construct": "SAT",
+                    "reverse": True,
+                },
+                {
+                    "type": "nps",
+                    "code": "ltr",
+                    "label": texts("Recommend?", "推荐?"),
+                    "low_label": texts("No", "否"),
+                    "high_label": texts("Yes", "是"),
+                },
+                {"type": "long_text", "code": "why", "label": texts("Why?", "原因?")},
+            ],
+        }
+    ],
+}

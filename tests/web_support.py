@@ -1,0 +1,55 @@
+"""The test password, member creation and a live server for browser tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from loyaltylab import models as _all_tables  # noqa: F401  (registers every table)
+from loyaltylab.accounts.models import Membership, Organisation, Role, User
+from loyaltylab.app import SERVER_OPTIONS
+from loyaltylab.security import hash_password
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def create_member(
+    session: Session,
+    organisation: Organisation,
+    *,
+    email: str,
+    role: Role = Role.owner,
+    password: str = TEST_PASSWORD,
+) -> User:
+    user = User(email=email, name=email.split("@")[0], password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=role))
+    session.commit()
+    return user
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def serve_in_thread(application: FastAPI) -> Iterator[str]:
+    """Serve an app with uvicorn on a free localhost port; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", **SERVER_OPTIONS)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
