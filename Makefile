@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 popp
 SYSTEM_CHECKS   := test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
 	&& ldconfig -p | grep -q libpango-1.0 && command -v pdftotext >/dev/null
 
-.PHONY: setup system-packages run test lint format clean
+.PHONY: setup system-packages run test test-fast lint format clean
 
 setup: system-packages $(STAMP)
 
@@ -59,6 +59,13 @@ test: setup $(CROSSCHECK_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	LOYALTYLAB_REQUIRE_CROSSCHECK=1 $(VENV)/bin/pytest -n auto -p no:cacheprovider
+
+# The suite without the tests marked slow (browser, live servers and subprocesses, bootstraps,
+# cross-checks): a minute or two while working; `make test` before pushing.
+test-fast: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest -n auto -p no:cacheprovider -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check .

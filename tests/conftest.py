@@ -30,6 +30,15 @@ from tests.web_support import TEST_PASSWORD, create_member, serve_in_thread
 POSTGRES_URL = os.environ.get("LOYALTYLAB_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"
+CROSSCHECKS = Path(__file__).resolve().parent / "crosscheck"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests and the cross-checks against reference libraries are slow by nature:
+    ``make test-fast`` (``-m "not slow"``) leaves them out with the tests marked slow."""
+    for item in items:
+        if item.get_closest_marker("browser") or CROSSCHECKS in item.path.parents:
+            item.add_marker(pytest.mark.slow)
 
 
 # Schemas are named per run and worker, so concurrent runs on one server never collide.

@@ -49,6 +49,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_migrate_then_serve_answers_healthz(cli_env: dict[str, str]) -> None:
     migrated = loyaltylab("migrate", env=cli_env)
     assert migrated.returncode == 0, migrated.stderr
@@ -84,6 +85,7 @@ def test_migrate_then_serve_answers_healthz(cli_env: dict[str, str]) -> None:
     assert "GET /healthz 200" in output
 
 
+@pytest.mark.slow
 def test_demo_is_idempotent_and_prints_working_logins(cli_env: dict[str, str]) -> None:
     assert loyaltylab("migrate", env=cli_env).returncode == 0
     first = loyaltylab("demo", env=cli_env)

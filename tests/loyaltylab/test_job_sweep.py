@@ -181,6 +181,7 @@ def _report(
     return report
 
 
+@pytest.mark.slow
 def test_a_worker_that_was_only_slow_does_not_overwrite_the_failure(
     session: Session,
     engine: Engine,

@@ -96,6 +96,7 @@ def test_a_report_job_reports_progress_and_saves_its_files(
     assert report.generated_at is not None
 
 
+@pytest.mark.slow
 def test_a_running_bootstrap_job_can_be_cancelled(
     session: Session, engine: Engine, ctx: OrgContext, study: Study, queue: JobQueue
 ) -> None:

@@ -53,6 +53,7 @@ def _create(client: TestClient, csrf: Callable, study: Study, **fields: Any) -> 
     )
 
 
+@pytest.mark.slow
 def test_create_generate_view_and_download_a_report(
     researcher: TestClient,
     csrf: Callable,

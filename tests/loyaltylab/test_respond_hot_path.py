@@ -63,6 +63,7 @@ def complete_questionnaire(live_url: str, slug: str) -> list[int]:
     return statuses
 
 
+@pytest.mark.slow
 def test_concurrent_respondents_are_all_acknowledged_and_stored(live_url, session, wave):
     with ThreadPoolExecutor(RESPONDENTS) as pool:
         runs = list(

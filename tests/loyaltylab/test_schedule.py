@@ -185,6 +185,7 @@ def study_organisation(session: Session, study):
     return session.get(Organisation, study.organisation_id)
 
 
+@pytest.mark.slow
 def test_schedule_waves_command_is_idempotent(
     session: Session, database_url: str, study, version, fielded, tmp_path
 ) -> None:

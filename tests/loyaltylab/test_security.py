@@ -303,6 +303,7 @@ def test_x_forwarded_for_is_read_from_the_right_behind_a_trusted_proxy(
         proxied.state.engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_loopback_peer_cannot_rotate_its_address_on_the_real_server(settings: Settings) -> None:
     """Served as ``loyaltylab serve`` serves it (uvicorn with the app's SERVER_OPTIONS): a
     client on the machine sending a new X-Forwarded-For each time is still one address, so

@@ -348,6 +348,7 @@ def test_sav_export_carries_variable_and_value_labels(tmp_path: Path, data: pd.D
     assert frame["tier"].map(tiers).tolist() == data["tier"].tolist()
 
 
+@pytest.mark.slow
 def test_reproducibility_bundle_reproduces_the_numbers(tmp_path: Path, data, result) -> None:
     bundle = reproducibility_bundle(data, report_request("en"), result)
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
