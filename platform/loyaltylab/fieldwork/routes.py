@@ -31,6 +31,7 @@ from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     Frequency,
+    QuotaSource,
     ResponseStatus,
     Wave,
     WaveStatus,
@@ -44,7 +45,8 @@ from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
-from loyaltylab.respond import routes as respond
+from loyaltylab.respond import service as respondent
+from loyaltylab.respond import steps as respondent_steps
 from loyaltylab.settings import Settings
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
@@ -293,7 +295,7 @@ def _quota_label(session: Session, wave: Wave) -> str:
     """What the wave's quotas count by, as its monitoring names it."""
     if not wave.quota_attribute:
         return ""
-    if wave.quota_source == service.QuotaSource.answer:
+    if wave.quota_source == QuotaSource.answer:
         definition = service.definition_for(session, wave.questionnaire_version_id)
         found = definition.find_item(wave.quota_attribute)
         question = ui_text(found[2].label) if found else wave.quota_attribute
@@ -431,14 +433,14 @@ async def upload_contacts(
 
 def _phone_access(
     session: Session, ctx: OrgContext, wave_id: int, response_id: int
-) -> respond.Access:
+) -> respondent_steps.Access:
     """The respondent form's access for a phone interview: its pages are reused as they are."""
     wave, _study = editable_wave(session, ctx, wave_id)
     response = session.get(SurveyResponse, response_id)
     if response is None or response.wave_id != wave.id or response.channel != Channel.phone:
         raise NotFound("Not found.")
     contact = session.get(Contact, response.contact_id) if response.contact_id else None
-    return respond.Access(
+    return respondent_steps.Access(
         wave=wave,
         base=f"/waves/{wave.id}/phone/{response.id}",
         channel=Channel.phone,
@@ -491,7 +493,7 @@ def _phone_page(
                 )
                 for contact in matches
             },
-            "submission_key": service.new_submission_key(),
+            "submission_key": respondent.new_submission_key(),
         },
         status_code=status_code,
     )
@@ -513,17 +515,17 @@ def phone_begin(
         if contact is None or contact.study_id != study.id:
             raise NotFound("Not found.")
     try:
-        claim = service.claim_submission(
+        claim = respondent.claim_submission(
             session, submission_key, organisation_id=wave.organisation_id
         )
     except service.RepeatedSubmission:
         session.rollback()
-        stored = service.stored_outcome(session, submission_key)
+        stored = respondent.stored_outcome(session, submission_key)
         target = f"/waves/{wave.id}/phone/{stored.response_id}" if stored else ""
         return redirect(f"{target}/page/0" if target else f"/waves/{wave.id}/phone")
     definition = service.definition_for(session, wave.questionnaire_version_id)
     try:
-        response = service.start_response(
+        response = respondent.start_response(
             session,
             wave,
             channel=Channel.phone,
@@ -554,7 +556,7 @@ def phone_show_page(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int, page: int
 ) -> Response:
     access = _phone_access(session, ctx, wave_id, response_id)
-    return respond._show_page(request, session, access, page)
+    return respondent_steps.show_page(request, session, access, page)
 
 
 @router.post("/waves/{wave_id}/phone/{response_id}/page/{page}")
@@ -562,7 +564,9 @@ async def phone_save_page(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int, page: int
 ) -> Response:
     access = _phone_access(session, ctx, wave_id, response_id)
-    return await respond._in_thread(respond._save_page, request, session, access, page)
+    return await respondent_steps.in_thread(
+        respondent_steps.submit_page, request, session, access, page
+    )
 
 
 @router.post("/waves/{wave_id}/phone/{response_id}/language")
@@ -570,7 +574,9 @@ async def phone_language(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int
 ) -> Response:
     access = _phone_access(session, ctx, wave_id, response_id)
-    return await respond._in_thread(respond._switch_language, request, session, access)
+    return await respondent_steps.in_thread(
+        respondent_steps.switch_language, request, session, access
+    )
 
 
 @router.get("/waves/{wave_id}/phone/{response_id}/done")
