@@ -1,7 +1,7 @@
 """The respondent flow, step by step: claim the submission, start a response, save a page, finish.
 
 The public respondent-step API: the respondent pages (:mod:`loyaltylab.respond.routes`) and the
-interviewer's phone pages (:mod:`loyaltylab.fieldwork.routes`) both call these functions.
+interviewer's phone pages (:mod:`loyaltylab.fieldwork.routes.phone`) both call these functions.
 Services flush and never commit: the caller's transaction (one per request) commits. Every
 state-changing respondent step is keyed by a *submission key* inserted first in its
 transaction: a repeated submit hits the UNIQUE key, the caller rolls back, and

@@ -3,7 +3,7 @@ a page, save for later, resume, done and switch language.
 
 They take the request, the session and the respondent's :class:`Access` and return the page;
 the respondent routes (:mod:`loyaltylab.respond.routes`) run them for the public and personal
-links, the interviewer's phone pages (:mod:`loyaltylab.fieldwork.routes`) for telephone
+links, the interviewer's phone pages (:mod:`loyaltylab.fieldwork.routes.phone`) for telephone
 interviews. The database work is :mod:`loyaltylab.respond.service`.
 """
 
