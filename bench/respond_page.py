@@ -120,13 +120,13 @@ def main() -> None:
         def page(number: int):
             path = f"/s/{slug}/page/{number}"
             return lambda: respond._step(
-                request(path), respond.public_access, slug, respond._show_page, (number,)
+                request(path), respond.public_access, slug, respond.steps.show_page, (number,)
             )
 
         def consent_page():
             fresh = request(f"/s/{slug}")
             fresh.scope["headers"] = [(b"accept-language", b"zh-CN")]
-            return respond._step(fresh, respond.public_access, slug, respond._entry, ())
+            return respond._step(fresh, respond.public_access, slug, respond.steps.entry, ())
 
         for name, call in (
             ("30 rating items, one page", page(0)),
