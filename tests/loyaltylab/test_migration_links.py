@@ -13,6 +13,7 @@ from loyaltylab.db import make_engine
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import QuotaSource, Response, Wave
 from loyaltylab.migrate import upgrade
+from loyaltylab.security import token_digest
 from loyaltylab.studies.models import Study
 
 TOKEN = "a-personal-link-mailed-before-the-upgrade"
@@ -47,7 +48,7 @@ def test_links_mailed_before_the_migration_still_lead_to_their_response(
         for statement in ROWS:
             connection.execute(
                 text(statement),
-                {"t": datetime(2026, 7, 1, tzinfo=UTC), "hash": service.token_hash(TOKEN)},
+                {"t": datetime(2026, 7, 1, tzinfo=UTC), "hash": token_digest(TOKEN)},
             )
     engine.dispose()
     upgrade(empty_database_url)

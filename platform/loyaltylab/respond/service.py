@@ -45,8 +45,8 @@ from loyaltylab.fieldwork.service import (
     page_codes,
     quota_cell,
     store_answers,
-    token_hash,
 )
+from loyaltylab.security import token_digest
 from loyaltylab.timeutil import as_utc
 from surveys.answers import RawValue, validate_answers
 from surveys.conditions import evaluate
@@ -140,7 +140,7 @@ def start_response(
         interviewer_id=interviewer_id,
         language=language,
         quota_cell=quota_cell(wave, contact),
-        resume_token_hash=token_hash(resume_token) if resume_token else None,
+        resume_token_hash=token_digest(resume_token) if resume_token else None,
         current_page=first_page(definition, {}),
         started_at=now,
         updated_at=now,
@@ -165,7 +165,7 @@ def response_by_resume_token(session: Session, wave_id: int, token: str) -> Resp
     if not token or len(token) > 100:
         return None
     return session.exec(
-        _RESPONSE_BY_RESUME_TOKEN, params={"hash": token_hash(token), "wave_id": wave_id}
+        _RESPONSE_BY_RESUME_TOKEN, params={"hash": token_digest(token), "wave_id": wave_id}
     ).first()
 
 

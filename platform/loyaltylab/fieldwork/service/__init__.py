@@ -47,7 +47,6 @@ from loyaltylab.fieldwork.service.invitations import (
     invitation_by_token,
     issue_invitations,
     preferred_language,
-    token_hash,
 )
 from loyaltylab.fieldwork.service.quotas import (
     check_entry,
@@ -137,7 +136,6 @@ __all__ = [
     "set_excluded",
     "set_mail_texts",
     "store_answers",
-    "token_hash",
     "update_wave",
     "variable_codes",
     "wave_by_slug",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,13 +18,8 @@ from loyaltylab.fieldwork.models import (
     utcnow,
 )
 from loyaltylab.fieldwork.service.errors import FieldworkError, LinkExpired, LinkUsed
+from loyaltylab.security import token_digest
 from loyaltylab.timeutil import as_utc
-
-
-def token_hash(token: str) -> str:
-    """Only hashes of tokens are stored: a leaked database yields no usable link."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 _INVITATION_BY_TOKEN = (
     select(WaveInvitation)
@@ -87,7 +81,7 @@ def issue_invitations(
             InvitationLink(
                 organisation_id=wave.organisation_id,
                 invitation_id=invitation.id,
-                token_hash=token_hash(token),
+                token_hash=token_digest(token),
             )
         )
         issued.append(IssuedInvitation(invitation, contact, token))
@@ -99,7 +93,7 @@ def invitation_by_token(session: Session, token: str) -> WaveInvitation | None:
     """The invitation of a raw token (any of its links); None for a tampered or unknown one."""
     if not token or len(token) > 100:
         return None
-    return session.exec(_INVITATION_BY_TOKEN, params={"hash": token_hash(token)}).first()
+    return session.exec(_INVITATION_BY_TOKEN, params={"hash": token_digest(token)}).first()
 
 
 def preferred_language(wanted: str | None, languages: Sequence[str]) -> str:
