@@ -23,7 +23,7 @@ from surveys.definition import (
     QuestionnaireDefinition,
     Texts,
 )
-from surveys.problems import normalise_locale
+from surveys.problems import CATALOG
 
 BREAKING = frozenset(
     {
@@ -37,89 +37,8 @@ BREAKING = frozenset(
     }
 )
 
-CHANGE_MESSAGES: dict[str, dict[str, str]] = {
-    "item_added": {"en": "Item {code} added.", "zh-CN": "新增题目 {code}。"},
-    "item_removed": {"en": "Item {code} removed.", "zh-CN": "删除题目 {code}。"},
-    "type_changed": {
-        "en": "Item {code} changed type from {before} to {after}.",
-        "zh-CN": "题目 {code} 的题型由 {before} 改为 {after}。",
-    },
-    "label_changed": {"en": "The text of {code} changed.", "zh-CN": "题目 {code} 的文字有改动。"},
-    "help_changed": {
-        "en": "The help text of {code} changed.",
-        "zh-CN": "题目 {code} 的帮助文字有改动。",
-    },
-    "option_labels_changed": {
-        "en": "Option labels of {code} changed.",
-        "zh-CN": "题目 {code} 的选项标签有改动。",
-    },
-    "option_values_changed": {
-        "en": "Options of {code} changed from {before} to {after}.",
-        "zh-CN": "题目 {code} 的选项由 {before} 改为 {after}。",
-    },
-    "scale_points_changed": {
-        "en": "The scale of {code} changed from {before} to {after} points.",
-        "zh-CN": "题目 {code} 的量表由 {before} 点改为 {after} 点。",
-    },
-    "anchors_changed": {
-        "en": "The scale labels of {code} changed.",
-        "zh-CN": "题目 {code} 的量表标签有改动。",
-    },
-    "construct_changed": {
-        "en": "Item {code} moved from construct {before} to {after}.",
-        "zh-CN": "题目 {code} 由构念 {before} 移到 {after}。",
-    },
-    "removed_from_construct": {
-        "en": "Item {code} no longer measures construct {before}.",
-        "zh-CN": "题目 {code} 不再测量构念 {before}。",
-    },
-    "added_to_construct": {
-        "en": "Item {code} now also measures construct {after}, which it did not before.",
-        "zh-CN": "题目 {code} 新加入构念 {after}。",
-    },
-    "reverse_changed": {
-        "en": "Reverse keying of {code} changed ({before} → {after}).",
-        "zh-CN": "题目 {code} 的反向计分设置有改动({before} → {after})。",
-    },
-    "required_changed": {
-        "en": "Item {code} is now {after}.",
-        "zh-CN": "题目 {code} 现在为{after}。",
-    },
-    "condition_changed": {
-        "en": "The display condition of {code} changed.",
-        "zh-CN": "{code} 的显示条件有改动。",
-    },
-    "moved": {
-        "en": "Item {code} moved ({before} → {after}).",
-        "zh-CN": "题目 {code} 的位置有变动({before} → {after})。",
-    },
-    "section_added": {"en": "Section {code} added.", "zh-CN": "新增部分 {code}。"},
-    "section_removed": {"en": "Section {code} removed.", "zh-CN": "删除部分 {code}。"},
-    "section_changed": {
-        "en": "Section {code}'s title, description or order changed.",
-        "zh-CN": "部分 {code} 的标题、说明或顺序有改动。",
-    },
-    "construct_added": {"en": "Construct {code} added.", "zh-CN": "新增构念 {code}。"},
-    "construct_removed": {"en": "Construct {code} removed.", "zh-CN": "删除构念 {code}。"},
-    "model_changed": {
-        "en": "The structural model changed.",
-        "zh-CN": "结构模型有改动。",
-    },
-    "questionnaire_changed": {
-        "en": "The questionnaire's {code} changed.",
-        "zh-CN": "问卷的{code}有改动。",
-    },
-}
-_WORDS = {
-    "required_changed": {
-        "en": {True: "required", False: "optional"},
-        "zh-CN": {True: "必答", False: "选答"},
-    },
-    "reverse_changed": {
-        "en": {True: "reverse-keyed", False: "not reverse-keyed"},
-        "zh-CN": {True: "反向计分", False: "正向计分"},
-    },
-}
+# Kinds whose before/after are yes/no, said in words ("required" -> "optional").
+_YES_NO_KINDS = frozenset({"required_changed", "reverse_changed"})
 
 
 @dataclass(frozen=True)
@@ -136,14 +55,17 @@ class Change:
         return self.kind in BREAKING
 
     def message(self, locale: str = "en") -> str:
-        lang = normalise_locale(locale)
         before, after = self.before, self.after
-        if self.kind in _WORDS:
-            words = _WORDS[self.kind][lang]
-            before, after = words[bool(before)], words[bool(after)]
+        if self.kind in _YES_NO_KINDS:
+            before, after = (
+                CATALOG.text(f"{self.kind}.{'yes' if value else 'no'}", locale, context="change")
+                for value in (before, after)
+            )
         if self.kind == "option_values_changed":
             before, after = ", ".join(before), ", ".join(after)
-        return CHANGE_MESSAGES[self.kind][lang].format(code=self.code, before=before, after=after)
+        return CATALOG.format(
+            self.kind, locale, context="change", code=self.code, before=before, after=after
+        )
 
 
 @dataclass(frozen=True)

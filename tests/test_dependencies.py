@@ -18,8 +18,14 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = [ROOT / "platform" / "loyaltylab", ROOT / "surveys", ROOT / "analysis", ROOT / "reports"]
-FIRST_PARTY = {"loyaltylab", "surveys", "analysis", "reports"}
+PACKAGES = [
+    ROOT / "platform" / "loyaltylab",
+    ROOT / "surveys",
+    ROOT / "analysis",
+    ROOT / "reports",
+    ROOT / "languages",
+]
+FIRST_PARTY = {"loyaltylab", "surveys", "analysis", "reports", "languages"}
 
 # Runtime dependencies that our code needs but never names in an import statement.
 LOADED_WITHOUT_IMPORT = {

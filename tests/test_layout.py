@@ -40,6 +40,7 @@ def test_top_level_packages_import_from_the_expected_places() -> None:
         ("surveys", ROOT / "surveys"),
         ("analysis", ROOT / "analysis"),
         ("reports", ROOT / "reports"),
+        ("languages", ROOT / "languages"),
     ]:
         spec = importlib.util.find_spec(name)
         assert spec is not None and spec.origin is not None, name
@@ -65,5 +66,17 @@ def test_surveys_and_reports_do_not_import_the_web_app() -> None:
         for path in (ROOT / package).rglob("*.py")
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.startswith(("import loyaltylab", "from loyaltylab"))
+    ]
+    assert offenders == []
+
+
+def test_languages_imports_nothing_of_the_project() -> None:
+    """Every package resolves language tags and texts with it, so it depends on none of them."""
+    offenders = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in (ROOT / "languages").rglob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(("import ", "from "))
+        and line.split()[1].split(".")[0] in {"loyaltylab", "surveys", "reports", "analysis"}
     ]
     assert offenders == []

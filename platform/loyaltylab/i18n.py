@@ -1,59 +1,38 @@
 """UI language: Babel catalogs, negotiated from the user's setting or Accept-Language.
 
-Catalogs are read from the ``.po`` files under ``locale/`` and compiled in memory at start-up, so
-there is no build step to forget. The current locale lives in a context variable set per request.
+Catalogs are read from the ``.po`` files under ``locale/`` and compiled in memory on first use,
+so there is no build step to forget. The current locale lives in a context variable set per
+request. Language tags follow :mod:`languages`: catalog locales (``en``, ``zh_CN``) inside, BCP 47
+only at the edges (:func:`html_lang`, Accept-Language).
 """
 
 from __future__ import annotations
 
-import io
 from contextvars import ContextVar
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+import languages
+from languages import DEFAULT_LOCALE
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-SUPPORTED_LOCALES = ("en", "zh_CN")
-DEFAULT_LOCALE = "en"
 LOCALE_NAMES = {"en": "English", "zh_CN": "中文"}
 SESSION_KEY = "lang"
 
 _current_locale: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
 
 
-@cache
 def translations(locale: str) -> NullTranslations:
-    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
-        return NullTranslations()
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
-
-
-def normalise_locale(value: str | None) -> str | None:
-    """Map tags such as ``zh``, ``zh-CN``, ``zh_Hans_CN`` or ``en-GB`` to a supported locale."""
-    if not value:
-        return None
-    tag = value.strip().replace("-", "_").lower()
-    if tag.startswith("zh"):
-        return "zh_CN"
-    if tag.startswith("en"):
-        return "en"
-    return None
+    """The web interface's catalog (domain ``messages``) of ``locale``."""
+    return languages.translations(LOCALE_DIR, "messages", locale)
 
 
 def negotiate_locale(*, user_locale: str | None, cookie: str | None, accept_language: str) -> str:
     for choice in (user_locale, cookie):
-        locale = normalise_locale(choice)
+        locale = languages.locale_of(choice)
         if locale:
             return locale
     weighted: list[tuple[float, str]] = []
@@ -65,7 +44,7 @@ def negotiate_locale(*, user_locale: str | None, cookie: str | None, accept_lang
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
-        locale = normalise_locale(tag)
+        locale = languages.locale_of(tag)
         if locale and quality > 0:
             weighted.append((quality, locale))
     if weighted:
@@ -83,7 +62,7 @@ def get_locale() -> str:
 
 def html_lang(locale: str | None = None) -> str:
     """The BCP-47 tag for ``<html lang>``."""
-    return (locale or get_locale()).replace("_", "-")
+    return languages.bcp47(locale or get_locale())
 
 
 def gettext(message: str, **params: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import languages
 from loyaltylab import i18n
 from loyaltylab.accounts import service
 from loyaltylab.accounts.models import Invitation, Organisation, OrganisationKind, Role, User
@@ -187,7 +188,7 @@ def logout(request: Request, session: SessionDep) -> RedirectResponse:
 def switch_language(
     request: Request, session: SessionDep, user: OptionalUserDep, lang: FormStr, next: FormStr = "/"
 ) -> RedirectResponse:
-    locale = i18n.normalise_locale(lang)
+    locale = languages.locale_of(lang)
     if locale:
         request.session[i18n.SESSION_KEY] = locale
         if user is not None:

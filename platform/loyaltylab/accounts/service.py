@@ -13,6 +13,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+import languages
 from loyaltylab import i18n
 from loyaltylab.accounts.models import (
     Invitation,
@@ -361,7 +362,7 @@ def list_sessions(session: Session, user_id: int) -> list[UserSession]:
 
 def update_profile(session: Session, user: User, *, name: str, locale: str) -> None:
     user.name = clean_name(name, field="name")
-    if locale not in i18n.SUPPORTED_LOCALES:
+    if locale not in languages.SUPPORTED_LOCALES:
         raise InvalidInput("Choose one of the languages.", field="locale")
     user.locale = locale
     session.add(user)

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from babel.dates import format_date, format_time
 
+import languages
 from loyaltylab import i18n
 from loyaltylab.i18n import N_
 from loyaltylab.timeutil import local, utc_offset
@@ -77,7 +78,7 @@ class MailText:
 
 
 def _catalog_locale(language: str) -> str:
-    return i18n.normalise_locale(language) or i18n.DEFAULT_LOCALE
+    return languages.locale_of(language) or languages.DEFAULT_LOCALE
 
 
 def translated(message: str, language: str) -> str:

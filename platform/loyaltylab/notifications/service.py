@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
+import languages
 from loyaltylab import i18n
 from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
@@ -72,7 +73,7 @@ def notify_report_ready(
                 wave_name=wave_name,
             )
         )
-        translate = i18n.translations(i18n.normalise_locale(user.locale) or "en").ugettext
+        translate = i18n.translations(languages.locale_of(user.locale) or "en").ugettext
         params = {"wave": wave_name, "study": study.name, "title": report.title}
         # A report made when its wave closed, or one a researcher made and shared.
         texts = (

@@ -16,6 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, select
 
+import languages
 from loyaltylab import i18n
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import SessionDep
@@ -405,7 +406,7 @@ def _opting_contact(
     study = session.get(Study, contact.study_id)
     organisation = session.get(Organisation, contact.organisation_id)
     # The contact reads the page in their own language, whatever their browser says.
-    locale = i18n.normalise_locale(contact.language)
+    locale = languages.locale_of(contact.language)
     if locale:
         i18n.set_locale(locale)
     return contact, organisation, study
