@@ -163,3 +163,25 @@ def test_templates_keep_to_the_content_security_policy() -> None:
         if re.search(r"\sstyle=|<style|<script(?![^>]*\ssrc=)|\son[a-z]+=", text):
             offenders.append(template.name)
     assert offenders == []
+
+
+@pytest.mark.parametrize("domain", i18n_tools.KEYED_DOMAINS, ids=lambda domain: domain.domain)
+def test_keyed_domains_are_complete_in_every_locale(domain) -> None:
+    """The report's texts, the questionnaire problems and the respondent's words: what
+    ``i18n_tools check`` checks besides the interface's catalog."""
+    source = i18n_tools.read_catalog(i18n_tools.po_path("en", domain), "en")
+    assert len(source) > 20
+    for locale in i18n_tools.TRANSLATED_LOCALES:
+        catalog = i18n_tools.read_catalog(i18n_tools.po_path(locale, domain), locale)
+        assert i18n_tools.keyed_problems(source, catalog) == []
+
+
+def test_keyed_check_reports_missing_texts_and_changed_placeholders() -> None:
+    source = Catalog(locale="en")
+    source.add("progress", "Page {current} of {total}")
+    source.add("next", "Next")
+    catalog = Catalog(locale="zh_CN")
+    catalog.add("progress", "第 {current} 页,共 {pages} 页")
+    found = i18n_tools.keyed_problems(source, catalog)
+    assert "missing: 'next'" in found
+    assert "placeholders differ from the English text: 'progress'" in found
