@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import string
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = [
     "bcp47",
     "locale_of",
     "placeholders",
+    "text_in",
     "translations",
 ]
 
@@ -56,6 +58,16 @@ def locale_of(tag: str | None) -> str | None:
 def bcp47(locale: str) -> str:
     """The BCP 47 tag of a locale (``zh_CN`` -> ``zh-CN``), for HTML and HTTP."""
     return locale.replace("_", "-")
+
+
+def text_in(texts: Mapping[str, str] | None, tag: str, *, fallbacks: Sequence[str] = ()) -> str:
+    """The non-blank text of a multilingual mapping (keyed by language tags in any spelling)
+    in the language of ``tag``, else in each of ``fallbacks`` in turn; '' when there is none."""
+    for wanted in dict.fromkeys(locale_of(choice) for choice in (tag, *fallbacks)):
+        for key, text in (texts or {}).items():
+            if wanted is not None and locale_of(key) == wanted and text.strip():
+                return text
+    return ""
 
 
 @cache

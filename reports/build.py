@@ -25,6 +25,7 @@ from analysis import compare, correlation, descriptives, drivers
 from analysis.pipeline import invariance_across, natural_order
 from analysis.prepare import prepare
 from analysis.syntax import ModelSpec, parse_model
+from languages import text_in
 from reports import charts
 from reports.document import (
     Column,
@@ -41,7 +42,6 @@ from reports.i18n import has_key, translate
 Progress = Callable[[float, str], None]
 """``progress(fraction_done, message)``, called as the report is built and rendered."""
 
-_LANGUAGE_TAGS = {"en": ("en", "en-US", "en-GB"), "zh": ("zh-CN", "zh", "zh-Hans")}
 _SATISFACTION = "SAT"
 _LOYALTY_OUTCOMES = ("LOY", "BHL", "ATL", "WOM")
 _NPS_KEYS = ("n", "promoters_pct", "passives_pct", "detractors_pct", "nps", "ci_lower", "ci_upper")
@@ -187,10 +187,7 @@ class _Builder:
         return translate(key, self.language, **values)
 
     def _texts(self, texts: Mapping[str, str] | None) -> str:
-        for tag in _LANGUAGE_TAGS[self.language]:
-            if texts and texts.get(tag, "").strip():
-                return texts[tag]
-        return ""
+        return text_in(texts, self.language)
 
     def name(self, construct: str) -> str:
         definition = self.request.definition

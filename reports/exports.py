@@ -18,12 +18,12 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
+from languages import text_in
 from reports.build import ReportRequest, software_versions
 from reports.workbook import set_text
 
 # Excel and LibreOffice run a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_LANGUAGE_TAGS = {"en": ("en",), "zh": ("zh-CN", "zh")}
 _BUNDLE_DATE = (2000, 1, 1, 0, 0, 0)
 
 
@@ -35,10 +35,8 @@ def neutralise(value: object) -> object:
 
 
 def _text(texts: Mapping[str, str] | None, language: str) -> str:
-    for tag in (*_LANGUAGE_TAGS.get(language, (language,)), "en", "zh-CN"):
-        if texts and texts.get(tag, "").strip():
-            return texts[tag]
-    return ""
+    # A label in another language beats none in a data file's codebook.
+    return text_in(texts, language, fallbacks=("en", "zh_CN"))
 
 
 def labels_from_definition(

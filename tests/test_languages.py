@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from languages import KeyCatalog, bcp47, locale_of, placeholders
+from languages import KeyCatalog, bcp47, locale_of, placeholders, text_in
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,14 @@ def test_the_fallback_is_the_language_then_english_then_the_key(tmp_path: Path) 
 def test_placeholders_are_the_format_fields() -> None:
     assert placeholders("{n_used:,} of {n_rows:,} in {}") == {"n_used", "n_rows", ""}
     assert placeholders("no fields") == set()
+
+
+def test_a_multilingual_text_is_found_by_any_spelling_of_its_language() -> None:
+    texts = {"zh-CN": "满意度", "en": "Satisfaction", "fr": " "}
+    assert text_in(texts, "zh") == "满意度"
+    assert text_in(texts, "zh_CN") == "满意度"
+    assert text_in(texts, "en-GB") == "Satisfaction"
+    assert text_in({"zh-Hans": "满意度"}, "en") == ""
+    assert text_in({"zh-Hans": "满意度"}, "en", fallbacks=("en", "zh_CN")) == "满意度"
+    assert text_in({"fr": "Satisfaction"}, "fr") == ""
+    assert text_in(None, "en") == ""

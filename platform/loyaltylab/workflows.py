@@ -34,6 +34,7 @@ from loyaltylab.reports_web.generate import generate_report
 from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from reports.i18n import language_for
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,10 @@ def report_language(session: Session, study: Study, wave: Wave) -> str:
     """The client's users' language (the first who chose one), else the questionnaire's."""
     for user in client_users(session, study):
         if user.locale:
-            return "zh" if user.locale.startswith("zh") else "en"
+            return language_for(user.locale)
     version = session.get(QuestionnaireVersion, wave.questionnaire_version_id)
     default = questionnaires.definition_of(version).languages[0] if version else "en"
-    return "zh" if default.startswith("zh") else "en"
+    return language_for(default)
 
 
 def report_closed_wave(session: Session, wave: Wave, queue: JobQueue) -> Report | None:

@@ -74,7 +74,7 @@ def dashboard_page(
 ) -> HTMLResponse:
     study = studies.get_visible_study(session, ctx, study_id)
     owner = ctx.organisation_id == study.organisation_id and ctx.role.can_edit
-    language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    language = i18n.html_lang()
     options = breakdowns(session, study, language=language)
     chosen = next((option for option in options if option.key == segment), None)
     dashboard = build_dashboard(

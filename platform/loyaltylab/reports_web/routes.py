@@ -35,6 +35,7 @@ from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from reports.exports import codebook, csv_bytes, write_sav, xlsx_bytes
+from reports.i18n import language_for
 
 router = APIRouter()
 
@@ -128,10 +129,6 @@ def _job_state(report: Report, job: Job | None) -> dict[str, object]:
     }
 
 
-def _language(locale: str) -> str:
-    return "zh" if locale.startswith("zh") else "en"
-
-
 # --- the study's reports ---------------------------------------------------------------------
 
 
@@ -172,7 +169,7 @@ def _reports_page(
 @router.get("/studies/{study_id}/reports", response_class=HTMLResponse)
 def list_reports(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
     study = studies.get_visible_study(session, ctx, study_id)
-    defaults = {"language": _language(i18n.get_locale()), "formats": ["pdf"], "bootstrap": "0"}
+    defaults = {"language": language_for(i18n.get_locale()), "formats": ["pdf"], "bootstrap": "0"}
     return _reports_page(request, session, ctx, study, values=defaults, errors={})
 
 
@@ -434,7 +431,7 @@ def export_xlsx(
     content = xlsx_bytes(
         service.export_frame(session, waves),
         definition=definition,
-        language=_language(i18n.get_locale()),
+        language=language_for(i18n.get_locale()),
     )
     return _attachment(content, "xlsx", f"{stem}.xlsx")
 
@@ -451,7 +448,7 @@ def export_sav(
             data,
             path,
             definition=definition,
-            language=_language(i18n.get_locale()),
+            language=language_for(i18n.get_locale()),
             categories=service.category_columns(data),
         )
         content = path.read_bytes()
@@ -466,6 +463,6 @@ def export_codebook(
     book = codebook(
         service.export_frame(session, waves),
         definition=definition,
-        language=_language(i18n.get_locale()),
+        language=language_for(i18n.get_locale()),
     )
     return _attachment(csv_bytes(book), "csv", f"{stem}-codebook.csv")

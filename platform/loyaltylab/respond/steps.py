@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+import languages
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import (
@@ -160,7 +161,8 @@ def status_page(
 
 def _browser_language(request: Request) -> str:
     accept = request.headers.get("accept-language", "").lower()
-    return "zh-CN" if accept.startswith("zh") else "en"
+    first = accept.split(",")[0].split(";")[0]
+    return languages.bcp47(languages.locale_of(first) or languages.DEFAULT_LOCALE)
 
 
 def _go(access: Access, outcome: str) -> Response:

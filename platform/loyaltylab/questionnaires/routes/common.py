@@ -74,7 +74,7 @@ def language_name(tag: str) -> str:
 
 def display_language(definition: QuestionnaireDefinition) -> str:
     """The questionnaire language closest to the UI language (texts are shown in it)."""
-    wanted = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    wanted = i18n.html_lang()
     return wanted if wanted in definition.languages else definition.languages[0]
 
 

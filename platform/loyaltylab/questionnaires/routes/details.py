@@ -62,7 +62,7 @@ def start_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    locale_language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    locale_language = i18n.html_lang()
     return render(
         request,
         "designer/new.html",

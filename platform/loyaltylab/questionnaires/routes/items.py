@@ -359,7 +359,7 @@ def library_page(
     context = designer_context(session, ctx, questionnaire)
     definition = context["definition"]
     target = _section_index(definition, section) if section else None
-    locale_language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    locale_language = i18n.html_lang()
     context.update(
         section=target,
         constructs=library.constructs(),
