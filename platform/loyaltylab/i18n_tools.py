@@ -63,6 +63,7 @@ KEYWORDS: dict[str, object] = {
     "N_": None,
     "flash": (2,),
     "InvalidInput": None,
+    "Conflict": None,
     "NotFound": None,
     "PermissionDenied": None,
     "LoginRequired": None,

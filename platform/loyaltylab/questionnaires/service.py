@@ -1,9 +1,9 @@
 """Questionnaire services: what the designer pages call.
 
 Every function takes a :class:`sqlmodel.Session` and the caller's organisation id; a
-questionnaire of another organisation is :class:`~surveys.errors.NotFound`. Services flush and
+questionnaire of another organisation is :class:`~loyaltylab.errors.NotFound`. Services flush and
 never commit. A change that would leave the draft invalid (or a refused publication or import)
-raises :class:`~surveys.errors.InvalidQuestionnaire` with every problem, before anything is
+raises :class:`~loyaltylab.errors.InvalidQuestionnaire` with every problem, before anything is
 written, so the caller can re-render the form with the messages.
 
 Editing a published questionnaire edits a new draft version copied from the latest published
@@ -21,6 +21,7 @@ from typing import Literal
 from sqlalchemy import JSON, column, table
 from sqlmodel import Session, col, select
 
+from loyaltylab.errors import InvalidQuestionnaire, NotFound
 from loyaltylab.questionnaires.models import (
     Questionnaire,
     QuestionnaireVersion,
@@ -38,7 +39,6 @@ from surveys.definition import (
     text_for,
     unique_code,
 )
-from surveys.errors import InvalidQuestionnaire, NotFound
 from surveys.json_format import ImportResult, export_json, import_json
 from surveys.problems import Problem
 from surveys.validation import validate_definition
@@ -87,7 +87,7 @@ def _study(session: Session, organisation_id: int, study_id: int) -> _StudyNames
         )
     ).first()
     if row is None:
-        raise NotFound(f"study {study_id}")
+        raise NotFound("Not found.")
     return _StudyNames(row[0] or "", row[1] or "", dict(row[2] or {}))
 
 
@@ -97,7 +97,7 @@ def get_questionnaire(
     """The organisation's questionnaire, else NotFound."""
     questionnaire = session.get(Questionnaire, questionnaire_id)
     if questionnaire is None or questionnaire.organisation_id != organisation_id:
-        raise NotFound(f"questionnaire {questionnaire_id}")
+        raise NotFound("Not found.")
     return questionnaire
 
 
@@ -134,7 +134,7 @@ def get_version(
     for version in versions:
         if version.number == number:
             return version
-    raise NotFound(f"version {number} of questionnaire {questionnaire_id}")
+    raise NotFound("Not found.")
 
 
 def latest_published(
@@ -362,12 +362,12 @@ def _locate(definition: QuestionnaireDefinition, code: str) -> tuple[list, int]:
                 for row_index, row in enumerate(item.rows):
                     if row.code == code:
                         return item.rows, row_index
-    raise NotFound(code)
+    raise NotFound("Not found.")
 
 
 def _section(definition: QuestionnaireDefinition, section: int) -> Section:
     if not 0 <= section < len(definition.sections):
-        raise NotFound(f"section {section + 1}")
+        raise NotFound("Not found.")
     return definition.sections[section]
 
 
@@ -455,7 +455,7 @@ def add_from_library(
                 languages=definition.languages,
             )
         except KeyError:
-            raise NotFound(f"library entry {entry_code}") from None
+            raise NotFound("Not found.") from None
         taken = definition.codes()
         items = [_renamed(item, taken) for item in insert.items]
         added.extend(item.code for item in items)
@@ -489,7 +489,7 @@ def replace_item(
     def change(definition: QuestionnaireDefinition) -> None:
         items, index = _locate(definition, code)
         if items is definition.sections:
-            raise NotFound(f"item {code}")
+            raise NotFound("Not found.")
         items[index] = item
 
     _edit(session, organisation_id, questionnaire_id, change)

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from loyaltylab.errors import Conflict
+from loyaltylab.i18n import N_
 
-class FieldworkError(Exception):
-    """A fieldwork rule was broken; ``reason`` is a stable id the web layer turns into a page."""
+
+class FieldworkError(Conflict):
+    """A fieldwork rule was broken; ``reason`` is a stable id the web layer turns into a page
+    (the respondent's status pages, a wave form's errors). One no route turns into its own page
+    is a 409 with a general message."""
 
     reason = "invalid"
 
     def __init__(self, detail: str = "") -> None:
-        super().__init__(detail or self.reason)
+        super().__init__(N_("This action is not allowed here."))
+        self.detail = detail or self.reason
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 class WaveNotOpen(FieldworkError):

@@ -9,13 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.routing import APIRoute
 from starlette.datastructures import FormData, UploadFile
 
 from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OrgDep, load_owned
-from loyaltylab.errors import NotFound
+from loyaltylab.errors import InvalidQuestionnaire, NotFound
 from loyaltylab.questionnaires import service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.studies.models import Study
@@ -25,27 +24,10 @@ from surveys.definition import (
     QuestionnaireDefinition,
     text_for,
 )
-from surveys.errors import InvalidQuestionnaire
-from surveys.errors import NotFound as SurveyNotFound
 from surveys.json_format import MAX_UPLOAD_BYTES
 from surveys.problems import Problem
 
 LANGUAGE_NAMES = {"en": "English", "zh-CN": "简体中文"}
-
-
-class DesignerRoute(APIRoute):
-    """Questionnaire lookups that find nothing (another tenant's included) answer 404."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SurveyNotFound:
-                raise NotFound("Not found.") from None
-
-        return route
 
 
 def owned_study(session: SessionDep, ctx: OrgDep, study_id: int) -> Study:
@@ -53,10 +35,7 @@ def owned_study(session: SessionDep, ctx: OrgDep, study_id: int) -> Study:
 
 
 def owned_questionnaire(session: SessionDep, ctx: OrgDep, questionnaire_id: int) -> Questionnaire:
-    try:
-        return service.get_questionnaire(session, ctx.organisation_id, questionnaire_id)
-    except SurveyNotFound:
-        raise NotFound("Not found.") from None
+    return service.get_questionnaire(session, ctx.organisation_id, questionnaire_id)
 
 
 async def form_data(request: Request) -> FormData:

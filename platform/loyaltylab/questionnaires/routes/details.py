@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep
+from loyaltylab.errors import InvalidQuestionnaire
 from loyaltylab.questionnaires import forms, service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.questionnaires.routes.common import (
     LANGUAGE_NAMES,
-    DesignerRoute,
     FormDep,
     QuestionnaireDep,
     StudyDep,
@@ -34,10 +34,9 @@ from surveys.definition import (
     QuestionnaireDefinition,
     text_for,
 )
-from surveys.errors import InvalidQuestionnaire
 from surveys.problems import Problem
 
-router = APIRouter(route_class=DesignerRoute, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/studies/{study_id}/questionnaires", response_class=HTMLResponse)

@@ -8,9 +8,9 @@ from fastapi.responses import Response
 from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgDep
+from loyaltylab.errors import InvalidQuestionnaire
 from loyaltylab.questionnaires import service
 from loyaltylab.questionnaires.routes.common import (
-    DesignerRoute,
     FormDep,
     QuestionnaireDep,
     StudyDep,
@@ -22,10 +22,9 @@ from loyaltylab.questionnaires.routes.common import (
 )
 from loyaltylab.questionnaires.routes.details import start_page
 from loyaltylab.web import flash
-from surveys.errors import InvalidQuestionnaire
 from surveys.problems import Problem
 
-router = APIRouter(route_class=DesignerRoute, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 @router.post("/studies/{study_id}/questionnaires/import")

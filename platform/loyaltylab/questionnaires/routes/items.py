@@ -12,12 +12,11 @@ from starlette.datastructures import FormData
 from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext
-from loyaltylab.errors import NotFound
+from loyaltylab.errors import InvalidQuestionnaire, NotFound
 from loyaltylab.i18n import N_
 from loyaltylab.questionnaires import forms, service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.questionnaires.routes.common import (
-    DesignerRoute,
     FormDep,
     QuestionnaireDep,
     apply_change,
@@ -35,10 +34,9 @@ from surveys.definition import (
     Section,
     text_for,
 )
-from surveys.errors import InvalidQuestionnaire
 from surveys.problems import Problem
 
-router = APIRouter(route_class=DesignerRoute, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 MAX_MOVE_STEPS = 500

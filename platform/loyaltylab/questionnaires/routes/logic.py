@@ -9,12 +9,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext
-from loyaltylab.errors import NotFound
+from loyaltylab.errors import InvalidQuestionnaire, NotFound
 from loyaltylab.i18n import N_
 from loyaltylab.questionnaires import forms, logic, service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.questionnaires.routes.common import (
-    DesignerRoute,
     FormDep,
     QuestionnaireDep,
     back_to_designer,
@@ -29,10 +28,9 @@ from surveys.definition import (
     QuestionnaireDefinition,
     Section,
 )
-from surveys.errors import InvalidQuestionnaire
 from surveys.problems import Problem
 
-router = APIRouter(route_class=DesignerRoute, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 def _conditional(

@@ -14,7 +14,6 @@ from loyaltylab.deps import EditorDep, OrgContext, OrgDep
 from loyaltylab.questionnaires import service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.questionnaires.routes.common import (
-    DesignerRoute,
     QuestionnaireDep,
     apply_change,
     back_to_designer,
@@ -28,7 +27,7 @@ from surveys.definition import (
     QuestionnaireDefinition,
 )
 
-router = APIRouter(route_class=DesignerRoute, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 PREVIEW_DEVICES = ("phone", "desktop")
