@@ -3,6 +3,7 @@ contracts of pyproject.toml."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import subprocess
 import sys
@@ -55,3 +56,23 @@ def test_import_contracts_hold() -> None:
     ORM, phone interviews through the respondent's public steps. grimp reads every import
     statement, those inside functions too."""
     assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+
+
+def test_questionnaire_library_tests_run_without_the_web_app() -> None:
+    """tests/surveys tests the pure library: no import of the web app or the ORM, anywhere in
+    a module (import-linter checks packages, not the tests)."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "tests" / "surveys").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(
+            name.split(".")[0] in {"loyaltylab", "sqlmodel", "sqlalchemy", "fastapi"}
+            for name in (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+        )
+    ]
+    assert offenders == []
