@@ -58,6 +58,7 @@ test: setup $(CROSSCHECK_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	LOYALTYLAB_REQUIRE_CROSSCHECK=1 $(VENV)/bin/pytest -n auto -p no:cacheprovider
 
 # The suite without the tests marked slow (browser, live servers and subprocesses, bootstraps,
@@ -70,6 +71,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: setup
 	$(VENV)/bin/ruff format .

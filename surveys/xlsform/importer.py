@@ -228,7 +228,9 @@ class _Importer:
             found.append(language_from_column(default) or default)
         for key in ("survey", "choices"):
             sheet = self.sheets.get(key)
-            for column in sheet.columns if sheet else []:
+            if sheet is None:
+                continue
+            for column in sheet.columns:
                 base, _, suffix = column.partition("::")
                 if base not in ("label", "hint") or not suffix:
                     continue

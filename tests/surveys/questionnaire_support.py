@@ -7,6 +7,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from surveys.definition import QuestionnaireDefinition
+
 
 def texts(en: str, zh: str) -> dict[str, str]:
     return {"en": en, "zh-CN": zh}
@@ -222,3 +224,49 @@ def workbook_bytes(survey=SURVEY, choices=CHOICES, settings=True, constructs=Tru
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# The display condition of the page-logic questionnaire's follow-up pages.
+ASKED = {"item": "complained", "op": "eq", "value": "yes"}
+
+
+def question(code: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "short_text", "code": code, "label": texts(code, code), **extra}
+
+
+def section(code: str, *items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"code": code, "title": texts(code, code), "items": list(items), **extra}
+
+
+def page_logic_questionnaire() -> QuestionnaireDefinition:
+    """Five sections: a question, instructions only, instructions with conditional questions, a
+    conditional section, a last question (condition: complained = yes)."""
+    return QuestionnaireDefinition.model_validate(
+        {
+            "title": texts("Survey", "调查"),
+            "languages": ["zh-CN", "en"],
+            "sections": [
+                section(
+                    "about",
+                    {
+                        "type": "single_choice",
+                        "code": "complained",
+                        "label": texts("Complained?", "投诉过?"),
+                        "options": options("yes", "no"),
+                    },
+                ),
+                section(
+                    "welcome",
+                    {"type": "instruction", "code": "hello", "label": texts("Hi", "您好")},
+                ),
+                section(
+                    "complaint",
+                    {"type": "instruction", "code": "sorry", "label": texts("Sorry", "抱歉")},
+                    question("what", condition=ASKED),
+                    question("when", condition=ASKED),
+                ),
+                section("by_section", question("how"), condition=ASKED),
+                section("end", question("more")),
+            ],
+        }
+    )
