@@ -1,7 +1,9 @@
 """Every table of the application, imported once so that SQLModel.metadata knows them all."""
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
+from loyaltylab.actions.models import ImprovementAction
 from loyaltylab.audit.models import AuditEvent
+from loyaltylab.followup import models as followup_models
 from loyaltylab.jobs.models import Job
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
@@ -12,6 +14,7 @@ from surveys.models import Questionnaire, QuestionnaireVersion
 
 __all__ = [
     "AuditEvent",
+    "ImprovementAction",
     "Invitation",
     "Job",
     "LoginFailure",
@@ -26,4 +29,5 @@ __all__ = [
     "Study",
     "User",
     "fieldwork_models",
+    "followup_models",
 ]

@@ -24,6 +24,9 @@ ACTIONS = {
     "responses.include": N_("Included responses in analyses again"),
     "report.share": N_("Shared a report with the client, or stopped sharing it"),
     "study.share_reports": N_("Changed whether new reports are shared with the client"),
+    "member.case_handler": N_("Gave or took a member's right to handle follow-up cases"),
+    "alert_rule.create": N_("Added an alert rule to a wave"),
+    "alert_rule.delete": N_("Removed an alert rule from a wave"),
 }
 PAGE_SIZE = 100
 

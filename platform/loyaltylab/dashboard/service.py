@@ -86,7 +86,7 @@ class Dashboard:
     """(wave, item label, answer) of the latest waves, when the viewer may read them."""
 
 
-def _fielded_waves(session: Session, study: Study) -> list[Wave]:
+def fielded_waves(session: Session, study: Study) -> list[Wave]:
     return list(
         session.exec(
             select(Wave)
@@ -109,7 +109,7 @@ def breakdowns(session: Session, study: Study, *, language: str) -> list[Breakdo
         if 1 < len(seen) <= MAX_SEGMENTS
     ]
     asked: dict[str, Breakdown] = {}
-    for wave in _fielded_waves(session, study):
+    for wave in fielded_waves(session, study):
         definition = definition_for(session, wave.questionnaire_version_id)
         for _section, _index, item in definition.items():
             if isinstance(item, SingleChoiceItem | DropdownItem) and item.code not in asked:
@@ -244,7 +244,7 @@ def build_dashboard(
 ) -> Dashboard:
     """Indices and NPS per wave (by the groups of ``segment``, where ``not_stated`` names the
     responses without a value), response rates, comparability warnings and invariance."""
-    waves = _fielded_waves(session, study)
+    waves = fielded_waves(session, study)
     names = {wave.id: wave.name for wave in waves}
     rates = []
     for wave in waves:
@@ -325,4 +325,4 @@ def build_dashboard(
     )
 
 
-__all__ = ["Breakdown", "Dashboard", "breakdowns", "build_dashboard"]
+__all__ = ["Breakdown", "Dashboard", "breakdowns", "build_dashboard", "fielded_waves"]

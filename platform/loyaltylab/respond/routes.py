@@ -32,6 +32,7 @@ from starlette.routing import Mount
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import TurnTakingSession
+from loyaltylab.followup import service as followup
 from loyaltylab.middleware import BodySizeLimitMiddleware
 from loyaltylab.respond import form as questions
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
@@ -450,6 +451,9 @@ def _save_page(
         service.set_language(session, response, switch_to)
         return redirect(f"{access.base}/page/{page}")
     if result.ok:
+        if result.outcome == service.DONE:
+            # In the completing transaction: a case exists only for a committed response.
+            followup.check_response(session, response, request.app.state.settings)
         return _go(access, result.outcome)
     session.rollback()
     session.refresh(response)
