@@ -27,7 +27,7 @@ def create_action(
     session: SessionDep,
     ctx: OrgDep,
     study_id: int,
-    construct: FormStr = "",
+    construct_code: FormStr = "",
     description: FormStr = "",
     owner: FormStr = "",
     due_on: FormStr = "",
@@ -36,9 +36,9 @@ def create_action(
     study = studies.get_visible_study(session, ctx, study_id)
     waves = fielded_waves(session, study)
     constructs = {
-        construct.code: construct.name
+        defined.code: defined.name
         for version_id in {wave.questionnaire_version_id for wave in waves}
-        for construct in definition_for(session, version_id).constructs
+        for defined in definition_for(session, version_id).constructs
     }
     try:
         service.create_action(
@@ -47,7 +47,7 @@ def create_action(
             study,
             constructs=constructs,
             waves=waves,
-            construct=construct,
+            construct=construct_code,
             description=description,
             owner=owner,
             due_on=due_on,
@@ -56,7 +56,7 @@ def create_action(
     except InvalidInput as exc:
         session.rollback()
         values = {
-            "construct": construct,
+            "construct_code": construct_code,
             "description": description,
             "owner": owner,
             "due_on": due_on,

@@ -59,7 +59,7 @@ def create_action(
 ) -> ImprovementAction:
     """Plan an action on one of the dashboard's constructs after one of its waves."""
     if construct not in constructs:
-        raise InvalidInput("Choose a construct.", field="construct")
+        raise InvalidInput("Choose a construct.", field="construct_code")
     description = description.strip()
     if not description:
         raise InvalidInput("Describe the action.", field="description")

@@ -105,7 +105,7 @@ def add_alert_rule(
     kind: FormStr = "",
     nps_item: FormStr = "",
     nps_threshold: FormStr = "",
-    construct: FormStr = "",
+    construct_code: FormStr = "",
     construct_threshold: FormStr = "",
     choice_item: FormStr = "",
     choice_values: FormList = [],  # noqa: B006  (FastAPI copies form defaults)
@@ -116,7 +116,7 @@ def add_alert_rule(
     wave, _study = editable_wave(session, ctx, wave_id)
     targets = {
         "nps": (nps_item, nps_threshold),
-        "construct": (construct, construct_threshold),
+        "construct": (construct_code, construct_threshold),
         "choice": (choice_item, ""),
         "words": (text_item, ""),
     }
@@ -138,7 +138,7 @@ def add_alert_rule(
             "kind": kind,
             "nps_item": nps_item,
             "nps_threshold": nps_threshold,
-            "construct": construct,
+            "construct_code": construct_code,
             "construct_threshold": construct_threshold,
             "choice_item": choice_item,
             "choice_values": choice_values,

@@ -217,7 +217,7 @@ def create_rule(
             raise InvalidInput("Enter a score from 0 to 10.", field="nps_threshold")
         rule.threshold = limit
     elif alert_kind == AlertKind.construct:
-        rule.target = _known(target, [code for code, _ in targets.constructs], "construct")
+        rule.target = _known(target, [code for code, _ in targets.constructs], "construct_code")
         rule.threshold = _number(threshold, field="construct_threshold")
         if rule.threshold < 1:
             raise InvalidInput(
