@@ -120,7 +120,7 @@ def _add_rule(browser: TestClient, csrf: Callable, wave: Wave, **fields: Any) ->
     )
 
 
-# --- matching ------------------------------------------------------------------------------------
+# --- matching ---
 
 
 def test_english_words_match_whole_words_and_chinese_phrases_anywhere() -> None:
@@ -156,7 +156,7 @@ def test_the_library_templates_ask_for_permission_to_contact() -> None:
         assert roles == ["contact_permission"]
 
 
-# --- alerts and cases ------------------------------------------------------------------------------
+# --- alerts and cases ---
 
 
 def test_a_detractor_who_may_be_contacted_gets_a_case_for_the_case_handler(
@@ -424,7 +424,7 @@ def test_owners_give_and_take_the_case_handler_right(
     assert not membership.case_handler
 
 
-# --- dashboard: case figures and action plans -------------------------------------------------------
+# --- dashboard: case figures and action plans ---
 
 
 def _fielded(session: Session, study: Study, version_id: int, name: str, rows: list[list]) -> Wave:
