@@ -58,7 +58,7 @@ def _languages(session: Session, wave: Wave) -> list[str]:
 
 def _recipient(
     settings: Settings,
-    ctx: OrgContext,
+    organisation: Organisation,
     wave: Wave,
     study: Study,
     contact: Contact,
@@ -68,14 +68,52 @@ def _recipient(
 ) -> Recipient:
     closes = None
     if wave.closes_at is not None:
-        closes = mail_texts.closing_time(wave.closes_at, language, ctx.organisation.time_zone)
+        closes = mail_texts.closing_time(wave.closes_at, language, organisation.time_zone)
     return Recipient(
         name=contact.name,
         company=study.company_in(language),
-        organisation=ctx.organisation.name,
+        organisation=organisation.name,
         link=link,
         opt_out=_opt_out_url(settings, contact),
         closes=closes,
+    )
+
+
+def queue_personal_mail(
+    session: Session,
+    settings: Settings,
+    organisation: Organisation,
+    wave: Wave,
+    study: Study,
+    issued: service.IssuedInvitation,
+    *,
+    kind: str,
+    languages: list[str],
+) -> OutboxMessage:
+    """Queue the wave's ``kind`` e-mail with an issued personal link, in the contact's
+    language; the caller records the mailing and delivers once the session commits."""
+    contact = issued.contact
+    language = service.preferred_language(contact.language, languages)
+    recipient = _recipient(
+        settings,
+        organisation,
+        wave,
+        study,
+        contact,
+        language=language,
+        link=_link(settings, issued.token),
+    )
+    text = mail_texts.compose(
+        mail_texts.wave_text(wave.mail_texts, kind, language), recipient, language
+    )
+    return queue_mail(
+        session,
+        to=contact.email,
+        subject=text.subject,
+        body=text.body,
+        organisation_id=wave.organisation_id,
+        sender_name=organisation.name,
+        unsubscribe_url=recipient.opt_out,
     )
 
 
@@ -94,27 +132,12 @@ def _send(
     :func:`surveys.fieldwork.service.contacts_to_mail`), in their language."""
     languages = _languages(session, wave)
     issued = service.issue_invitations(session, wave, service.contacts_to_mail(session, wave, kind))
-    messages = []
-    for item in issued:
-        contact = item.contact
-        language = service.preferred_language(contact.language, languages)
-        recipient = _recipient(
-            settings, ctx, wave, study, contact, language=language, link=_link(settings, item.token)
+    messages = [
+        queue_personal_mail(
+            session, settings, ctx.organisation, wave, study, item, kind=kind, languages=languages
         )
-        text = mail_texts.compose(
-            mail_texts.wave_text(wave.mail_texts, kind, language), recipient, language
-        )
-        messages.append(
-            queue_mail(
-                session,
-                to=contact.email,
-                subject=text.subject,
-                body=text.body,
-                organisation_id=wave.organisation_id,
-                sender_name=ctx.organisation.name,
-                unsubscribe_url=recipient.opt_out,
-            )
-        )
+        for item in issued
+    ]
     service.record_mailing(session, [item.invitation for item in issued], kind)
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
@@ -292,7 +315,7 @@ def _emails_page(
             sample = samples[language]
             recipient = _recipient(
                 settings,
-                ctx,
+                ctx.organisation,
                 wave,
                 study,
                 sample,

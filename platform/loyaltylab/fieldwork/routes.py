@@ -22,7 +22,7 @@ from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.fieldwork import mailing, responses, texts
+from loyaltylab.fieldwork import event_settings, events, mailing, responses, texts
 from loyaltylab.fieldwork.charts import completes_chart
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
@@ -48,6 +48,7 @@ from surveys.models import QuestionnaireVersion
 router = APIRouter()
 router.include_router(mailing.router)
 router.include_router(responses.router)
+router.include_router(event_settings.router)
 REFRESH_SECONDS = 30
 CONTACTS_SHOWN = 200
 FREQUENCIES = {
@@ -277,6 +278,7 @@ def show_wave(
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
+            "events": events.event_counts(session, wave),
         },
     )
     response.headers["cache-control"] = "no-store"
