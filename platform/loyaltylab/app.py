@@ -182,6 +182,7 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.reports_web.routes import router as reports_router
     from loyaltylab.respond.routes import install as install_respondent_pages
     from loyaltylab.studies.routes import router as studies_router
+    from loyaltylab.webhooks.routes import router as webhooks_router
 
     app.include_router(pages_router)
     app.include_router(accounts_router)
@@ -193,6 +194,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(privacy_router)
     app.include_router(organisation_router)
     app.include_router(dashboard_router)
+    app.include_router(webhooks_router)
     install_respondent_pages(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -24,6 +24,11 @@ ACTIONS = {
     "responses.include": N_("Included responses in analyses again"),
     "report.share": N_("Shared a report with the client, or stopped sharing it"),
     "study.share_reports": N_("Changed whether new reports are shared with the client"),
+    "webhook.create": N_("Added a webhook"),
+    "webhook.update": N_("Changed a webhook"),
+    "webhook.delete": N_("Deleted a webhook"),
+    "webhook.rotate_secret": N_("Made a new signing secret for a webhook"),
+    "webhook.redeliver": N_("Sent a webhook delivery again"),
 }
 PAGE_SIZE = 100
 
