@@ -24,7 +24,9 @@ from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.errors import InvalidInput
 from loyaltylab.jobs.queue import JobQueue, start_consumer, use_queue
+from loyaltylab.notifications import service as notifications
 from loyaltylab.settings import Settings
+from loyaltylab.studies.models import Study
 from loyaltylab.webhooks import service as webhooks
 from loyaltylab.webhooks.delivery import UNSAFE_TARGET, attempt_delivery
 from loyaltylab.webhooks.models import (
@@ -33,6 +35,9 @@ from loyaltylab.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from surveys.fieldwork.models import Response as SurveyResponse
+from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave
+from tests.loyaltylab.reports_support import fielded_waves
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -126,6 +131,10 @@ def subscribe(
     )
     session.commit()
     return subscription
+
+
+def study_organisation(session: Session, study: Study) -> Organisation:
+    return session.get(Organisation, study.organisation_id)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -505,3 +514,50 @@ def test_another_organisations_webhook_is_not_found(
     session.refresh(subscription)
     assert subscription.url == "http://127.0.0.1:9/hook"
     assert "127.0.0.1:9/hook" not in client.get("/org/webhooks").text
+
+
+# --- where events are emitted ----------------------------------------------------------------
+
+
+def test_completing_a_survey_sends_response_completed(
+    client: TestClient,
+    session: Session,
+    engine: Engine,
+    study: Study,
+    respondent: Callable,
+    receiver: Receiver,
+    queue: JobQueue,
+) -> None:
+    subscription = subscribe(session, study_organisation(session, study), receiver.url)
+    wave = open_wave(session, study, FIELDWORK_QUESTIONNAIRE, "2026-Q4")
+    person = respondent(client, f"/s/{wave.public_slug}")
+    person.consent()
+    person.answer(0, {"complained": "no", "visits": "3"})
+    assert deliveries(engine) == []  # a page saved is not a completion
+    done = person.answer(2, {"nps": "9", "sat1": "4", "region": "north", "attn": "app"})
+    assert done.headers["location"].endswith("/done")
+    receiver.wait_for(1)
+    headers, body = receiver.requests[0]
+    assert verify(subscription.secret, headers["X-LoyaltyLab-Signature"], body)
+    data = json.loads(body)["data"]
+    [response] = session.exec(select(SurveyResponse)).all()
+    assert data["response_id"] == response.id and data["wave_id"] == wave.id
+    assert data["study_id"] == study.id and data["channel"] == "web"
+    assert data["submitted_at"].startswith(str(response.submitted_at.year))
+
+
+def test_a_closed_wave_sends_wave_closed_and_then_its_report_report_ready(
+    session: Session, engine: Engine, study: Study, receiver: Receiver, queue: JobQueue
+) -> None:
+    organisation = study_organisation(session, study)
+    subscribe(session, organisation, receiver.url, events=["wave.closed", "report.ready"])
+    [wave] = fielded_waves(session, study, completes=60)
+    report = notifications.report_closed_wave(session, wave, queue)
+    session.commit()
+    assert report is not None
+    receiver.wait_for(2, timeout=90)
+    closed, ready = (json.loads(body) for _, body in receiver.requests)
+    assert closed["type"] == "wave.closed"
+    assert closed["data"]["wave_id"] == wave.id and closed["data"]["completes"] == 60
+    assert ready["type"] == "report.ready" and ready["data"]["report_id"] == report.id
+    assert ready["data"]["wave_ids"] == [wave.id] and "pdf" in ready["data"]["formats"]
