@@ -184,6 +184,7 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.reports_web.routes import router as reports_router
     from loyaltylab.respond.routes import install as install_respondent_pages
     from loyaltylab.studies.routes import router as studies_router
+    from loyaltylab.webhooks.routes import router as webhooks_router
 
     app.include_router(pages_router)
     app.include_router(accounts_router)
@@ -197,6 +198,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(dashboard_router)
     app.include_router(followup_router)
     app.include_router(actions_router)
+    app.include_router(webhooks_router)
     install_respondent_pages(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -9,6 +9,7 @@ from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
 from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.studies.models import Study
+from loyaltylab.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from surveys.fieldwork import models as fieldwork_models
 from surveys.models import Questionnaire, QuestionnaireVersion
 
@@ -28,6 +29,9 @@ __all__ = [
     "ReportFile",
     "Study",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "fieldwork_models",
     "followup_models",
 ]

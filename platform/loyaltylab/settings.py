@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     job_timeout_seconds: int = Field(default=30 * 60, ge=60)
     """A background job running longer than this is marked failed (its worker has died)."""
+    webhooks_allow_private: bool = False
+    """Send webhooks to private, loopback and link-local addresses (tests, closed networks)."""
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_retry_seconds: float = Field(default=60.0, gt=0)
+    """The first retry's delay; each further one waits twice as long (60 s ... 64 min)."""
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod

@@ -5,16 +5,21 @@ for the client's case handler, who closes it with a note and sends the complaint
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, Role
+from loyaltylab.fieldwork.events import send_due_invitations
 from loyaltylab.followup.models import CaseStatus, FollowUpCase
 from loyaltylab.mail import OutboxMessage
+from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from loyaltylab.timeutil import utcnow
 from surveys.fieldwork import service as fieldwork
 from tests.conftest import PHONE, TEST_PASSWORD, create_member
 from tests.loyaltylab.conftest import open_wave
@@ -57,7 +62,9 @@ def loop(session: Session, study: Study, client_organisation: Organisation) -> d
     """A researcher, the client's case handler, the surveyed wave with a contact's personal link
     and an open complaint-handling wave of the same study."""
     researcher = create_member(
-        session, session.get(Organisation, study.organisation_id), email="res@northwind.example",
+        session,
+        session.get(Organisation, study.organisation_id),
+        email="res@northwind.example",
         role=Role.researcher,
     )
     handler = create_member(
@@ -102,6 +109,8 @@ def _log_in(page: Any, base: str, email: str, locale: str) -> None:
 def test_a_detractor_becomes_a_case_that_is_closed_with_a_follow_up_survey(
     chromium: Any,
     live_url: str,
+    engine: Engine,
+    settings: Settings,
     session: Session,
     loop: dict[str, Any],
     locale: str,
@@ -170,6 +179,9 @@ def test_a_detractor_becomes_a_case_that_is_closed_with_a_follow_up_survey(
     session.expire_all()
     case = session.get(FollowUpCase, case.id)
     assert case.status == CaseStatus.closed and case.followup_wave_id == loop["followup"].id
+    # The job queue's periodic task sends the invitation once the wave's delay has passed.
+    delay = timedelta(minutes=loop["followup"].event_delay_minutes)
+    send_due_invitations(engine, settings, now=utcnow() + delay)
     invitations = session.exec(
         select(OutboxMessage).where(OutboxMessage.to == "li.wei@example.com")
     ).all()

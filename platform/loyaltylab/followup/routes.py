@@ -13,6 +13,7 @@ from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, OwnerDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.fieldwork.events import Outcome
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.followup import service
 from loyaltylab.followup.models import DEFAULT_SLA_HOURS, AlertKind, CaseStatus, FollowUpCase
@@ -214,8 +215,7 @@ def _case_page(
             "view": view,
             "handlers": service.case_handlers(session, case.client_organisation_id),
             "followup_waves": [
-                (str(wave.id), f"{study.name} · {wave.name}")
-                for wave, study in service.followup_waves(session, case)
+                (str(wave.id), wave.name) for wave in service.followup_waves(session, case)
             ]
             if case.status != CaseStatus.closed and case.contact_id
             else [],
@@ -269,15 +269,28 @@ def update_case(
         return _case_page(
             request, session, ctx, case, values=values, errors=form_errors(exc), status_code=400
         )
-    if sent is not None:
+    if sent is None:
+        flash(request, "The case has been saved.", "success")
+    elif sent.status == Outcome.cooled_down:
+        flash(
+            request,
+            "Case closed. The survey was not sent: the customer was invited after "
+            "another event recently (the wave's cool-down).",
+            "warning",
+        )
+    elif sent.status == Outcome.opted_out:
+        flash(
+            request,
+            "Case closed. The survey was not sent: the customer opted out of the study's e-mails.",
+            "warning",
+        )
+    else:
         flash(
             request,
             "Case closed; the survey of wave %(wave)s is on its way.",
             "success",
-            wave=sent.name,
+            wave=session.get(Wave, sent.event.wave_id).name,
         )
-    else:
-        flash(request, "The case has been saved.", "success")
     return redirect(f"/cases/{case.id}")
 
 

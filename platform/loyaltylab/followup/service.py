@@ -24,6 +24,7 @@ from loyaltylab import i18n
 from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound, PermissionDenied
+from loyaltylab.fieldwork.events import EventOutcome
 from loyaltylab.followup.models import (
     Alert,
     AlertKind,
@@ -37,6 +38,8 @@ from loyaltylab.mail import queue_mail
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import as_utc, utcnow
+from loyaltylab.webhooks import service as webhooks
+from loyaltylab.webhooks.models import WebhookEvent
 from surveys.definition import (
     CHOICE_TYPES,
     CONTACT_ALLOWED,
@@ -55,6 +58,7 @@ from surveys.fieldwork.service import answers_of, definition_for
 logger = logging.getLogger(__name__)
 
 DETRACTOR_MAX = 6
+CASE_CLOSED_EVENT = "case_closed"
 MAX_WORDS = 50
 MAX_NOTE_LENGTH = 4000
 NEW_CASE_SUBJECT = N_("New follow-up case in %(study)s (due %(due)s)")
@@ -348,22 +352,18 @@ def check_wave(session: Session, wave: Wave, settings: Settings, rule: AlertRule
 
 
 def _announce(session: Session, alert: Alert, rule: AlertRule, case: FollowUpCase | None) -> None:
-    """Tell the organisation's webhook subscribers (when the webhooks domain is installed)."""
-    try:
-        from loyaltylab.webhooks import service as webhooks
-    except ImportError:
-        return
+    """The ``alert.created`` webhook of the organisation running the study."""
     webhooks.emit(
         session,
         organisation_id=alert.organisation_id,
-        event="alert.created",
+        event=WebhookEvent.alert_created.value,
         payload={
             "alert_id": alert.id,
             "rule": {"id": rule.id, "kind": rule.kind.value, "target": rule.target},
             "wave_id": alert.wave_id,
             "response_id": alert.response_id,
             "case_id": case.id if case else None,
-            "created_at": alert.created_at.isoformat(),
+            "created_at": alert.created_at,
         },
     )
 
@@ -604,19 +604,14 @@ def case_view(session: Session, case: FollowUpCase, language: str) -> CaseView:
     )
 
 
-def followup_waves(session: Session, case: FollowUpCase) -> list[tuple[Wave, Study]]:
-    """Waves the complaint-handling survey can be sent from when the case closes: open waves
-    of the research organisation's studies for the same company."""
+def followup_waves(session: Session, case: FollowUpCase) -> list[Wave]:
+    """Waves the complaint-handling survey can be sent from when the case closes: the open
+    waves of the case's study (its contacts belong to it)."""
     return list(
         session.exec(
-            select(Wave, Study)
-            .join(Study, Study.id == Wave.study_id)
-            .where(
-                Study.organisation_id == case.organisation_id,
-                Study.client_organisation_id == case.client_organisation_id,
-                Wave.status == WaveStatus.open,
-            )
-            .order_by(Study.name, Wave.name)
+            select(Wave)
+            .where(Wave.study_id == case.study_id, Wave.status == WaveStatus.open)
+            .order_by(Wave.created_at, Wave.id)
         ).all()
     )
 
@@ -634,9 +629,9 @@ def update_case(
     note: str = "",
     followup_wave_id: str = "",
     now: datetime | None = None,
-) -> Wave | None:
+) -> EventOutcome | None:
     """Change a case's status and assignee and add a note; closing it may send the chosen
-    wave's survey to the contact (returned), as the event ``case_closed``."""
+    wave's survey to the contact, as the event ``case_closed`` (its outcome is returned)."""
     now = now or utcnow()
     try:
         new_status = CaseStatus(status)
@@ -660,7 +655,7 @@ def update_case(
             raise InvalidInput(
                 "The follow-up survey is sent when the case is closed.", field="followup_wave"
             )
-        offered = {str(wave.id): wave for wave, _ in followup_waves(session, case)}
+        offered = {str(wave.id): wave for wave in followup_waves(session, case)}
         if followup_wave_id not in offered:
             raise InvalidInput("Choose an open wave.", field="followup_wave")
         if case.contact_id is None:

@@ -27,8 +27,11 @@ from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
+from loyaltylab.webhooks import service as webhooks
+from loyaltylab.webhooks.models import WebhookEvent
 from surveys import service as questionnaires
 from surveys.fieldwork import schedule
+from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Wave
 from surveys.models import QuestionnaireVersion
 
@@ -74,7 +77,20 @@ def report_language(session: Session, study: Study, wave: Wave) -> str:
 
 
 def report_closed_wave(session: Session, wave: Wave, queue: JobQueue) -> Report | None:
-    """Start the client's report of a wave that has just closed (None: no client, or no data)."""
+    """What follows a wave's closing: the ``wave.closed`` webhook, and the start of the
+    client's report (returned; None: no client, or no data)."""
+    webhooks.emit(
+        session,
+        organisation_id=wave.organisation_id,
+        event=WebhookEvent.wave_closed,
+        payload={
+            "wave_id": wave.id,
+            "study_id": wave.study_id,
+            "name": wave.name,
+            "closes_at": wave.closes_at,
+            "completes": sum(fieldwork.completes_by_cell(session, wave.id).values()),
+        },
+    )
     study = session.get(Study, wave.study_id)
     if study is None or study.client_organisation_id is None:
         return None
