@@ -3,6 +3,7 @@ case-handler right, action plans judged on the dashboard, and the dashboard's ca
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -16,11 +17,14 @@ from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.actions.models import ImprovementAction
+from loyaltylab.fieldwork.events import send_due_invitations
 from loyaltylab.followup import service
 from loyaltylab.followup.models import Alert, AlertKind, AlertRule, CaseStatus, FollowUpCase
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.studies.models import Study
+from loyaltylab.webhooks.models import WebhookDelivery, WebhookSubscription
 from surveys.definition import QuestionnaireDefinition
+from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.models import Channel, Response, ResponseStatus, Wave, WaveStatus
 from surveys.library import create_from_template
 from tests.loyaltylab.conftest import SCALE, Respondent, open_wave, publish, texts
@@ -578,3 +582,99 @@ def test_case_figures_count_open_cases_time_to_close_and_the_deadline(
     assert (figures.cases, figures.open, figures.closed) == (4, 2, 2)
     assert figures.median_hours_to_close == pytest.approx(20)
     assert figures.closed_within_sla == pytest.approx(0.5)
+
+
+def test_closing_a_case_sends_the_complaint_handling_survey_once(
+    app: FastAPI,
+    engine: Any,
+    settings: Any,
+    session: Session,
+    study: Study,
+    loop_wave: Wave,
+    owner: User,
+    handler: User,
+    login: Callable,
+    csrf: Callable,
+) -> None:
+    followup_wave = open_wave(session, study, QUESTIONNAIRE, "Complaint follow-up")
+    (contact,) = fieldwork.add_contacts(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        rows=[{"external_id": "C-7", "email": "wang.fang@example.com", "name": "Wang Fang"}],
+    )
+    (issued,) = fieldwork.issue_invitations(session, loop_wave, [contact])
+    session.commit()
+    researcher = _signed_in(app, login, owner.email)
+    _add_rule(researcher, csrf, loop_wave, kind="nps", nps_item="ltr")
+    respondent = Respondent(TestClient(app, base_url="https://testserver"), f"/i/{issued.token}")
+    respondent.consent()
+    assert respondent.answer(0, {"ltr": "4", "may_contact": "yes"}).status_code == 303
+    case = session.exec(select(FollowUpCase)).one()
+    assert case.contact_id == contact.id
+
+    reader = _signed_in(app, login, handler.email)
+    page = reader.get(f"/cases/{case.id}")
+    assert "wang.fang@example.com" in page.text and "Complaint follow-up" in page.text
+    token = csrf(reader, f"/cases/{case.id}")
+    closed = reader.post(
+        f"/cases/{case.id}",
+        data={"csrf_token": token, "status": "closed", "followup_wave": str(followup_wave.id)},
+        follow_redirects=False,
+    )
+    assert closed.status_code == 303
+    assert "Complaint follow-up" in reader.get(f"/cases/{case.id}").text  # the flash
+    delay = timedelta(minutes=followup_wave.event_delay_minutes)
+    assert send_due_invitations(engine, settings, now=service.utcnow() + delay)
+    sent = session.exec(
+        select(OutboxMessage).where(OutboxMessage.to == "wang.fang@example.com")
+    ).all()
+    assert len(sent) == 1
+    # A closed case sends nothing more.
+    again = reader.post(
+        f"/cases/{case.id}",
+        data={"csrf_token": token, "status": "closed", "followup_wave": str(followup_wave.id)},
+    )
+    assert again.status_code == 400
+    assert "The follow-up survey is sent when the case is closed." in again.text
+
+
+def test_an_alert_is_announced_to_the_organisations_webhooks(
+    session: Session, settings: Any, study: Study, loop_wave: Wave
+) -> None:
+    session.add(
+        WebhookSubscription(
+            organisation_id=study.organisation_id,
+            url="https://crm.example.com/hooks",
+            events=["alert.created"],
+            secret="s" * 32,
+        )
+    )
+    rule = AlertRule(
+        organisation_id=study.organisation_id,
+        wave_id=loop_wave.id,
+        kind=AlertKind.nps,
+        target="ltr",
+        threshold=6,
+    )
+    response = Response(
+        organisation_id=study.organisation_id,
+        wave_id=loop_wave.id,
+        questionnaire_version_id=loop_wave.questionnaire_version_id,
+        channel=Channel.web,
+        language="en",
+        status=ResponseStatus.complete,
+        # sat1, sat2, complain, ltr, why, may_contact
+        answer_values=[None, None, None, 2, None, "yes"],
+    )
+    session.add_all([rule, response])
+    session.flush()
+    (alert,) = service.check_response(session, response, settings, rules=[rule])
+    delivery = session.exec(select(WebhookDelivery)).one()
+    body = json.loads(delivery.body)
+    assert body["type"] == "alert.created"
+    assert body["data"]["alert_id"] == alert.id and body["data"]["case_id"] == alert.case_id
+    assert alert.case_id is not None
+    # Checked again (a repeated completion), the response raises nothing new.
+    assert service.check_response(session, response, settings, rules=[rule]) == []
+    session.rollback()  # nothing is committed, so nothing is sent

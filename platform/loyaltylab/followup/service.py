@@ -24,6 +24,7 @@ from loyaltylab import i18n
 from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound, PermissionDenied
+from loyaltylab.fieldwork import events
 from loyaltylab.fieldwork.events import EventOutcome
 from loyaltylab.followup.models import (
     Alert,
@@ -682,26 +683,23 @@ def update_case(
         )
     session.add(case)
     session.flush()
-    if followup is not None:
-        _send_followup(session, case, followup, now)
-    return followup
-
-
-def _send_followup(session: Session, case: FollowUpCase, wave: Wave, now: datetime) -> None:
-    from loyaltylab.fieldwork.events import record_event
-
-    contact = session.get(Contact, case.contact_id)
-    record_event(
-        session,
-        wave=wave,
-        contact=contact,
-        event="case_closed",
-        event_id=f"case-{case.id}",
-        now=now,
-    )
-    case.followup_wave_id = wave.id
+    if followup is None:
+        return None
+    try:
+        outcome = events.record_event(
+            session,
+            wave=followup,
+            contact=session.get(Contact, case.contact_id),
+            event=CASE_CLOSED_EVENT,
+            event_id=f"case-{case.id}",
+            now=now,
+        )
+    except events.WaveNotTakingEvents as refused:
+        raise InvalidInput(refused.message, field="followup_wave") from None
+    case.followup_wave_id = followup.id
     session.add(case)
     session.flush()
+    return outcome
 
 
 # --- dashboard cards ------------------------------------------------------------------------------
