@@ -40,6 +40,10 @@ TEXTS = {
         "send": "关闭时发送以下问卷",
         "save": "保存",
         "question": "您会推荐我们吗?",
+        "what": "将采取的措施",
+        "action": "培训客服人员",
+        "plan": "加入计划",
+        "pending": "等待下一轮次",
     },
     "en": {
         "add": "Add rule",
@@ -53,6 +57,10 @@ TEXTS = {
         "send": "When closing, send the survey of",
         "save": "Save",
         "question": "Would you recommend us?",
+        "what": "What will be done",
+        "action": "Train the service staff",
+        "plan": "Add to the plan",
+        "pending": "Waiting for the next wave",
     },
 }
 
@@ -186,4 +194,17 @@ def test_a_detractor_becomes_a_case_that_is_closed_with_a_follow_up_survey(
         select(OutboxMessage).where(OutboxMessage.to == "li.wei@example.com")
     ).all()
     assert len(invitations) == 1
+
+    # On the dashboard the researcher sees the wave's cases and plans an action after it.
+    researcher.goto(f"{live_url}/studies/{loop['wave'].study_id}/dashboard")
+    figures = researcher.locator("table.case-figures tbody tr")
+    assert figures.count() == 1 and "100%" in figures.inner_text()
+    researcher.locator("details.add-action summary").click()
+    researcher.get_by_label(text["what"]).fill(text["action"])
+    with researcher.expect_navigation():
+        researcher.get_by_role("button", name=text["plan"]).click()
+    plan = researcher.locator("li.action-row")
+    assert plan.count() == 1 and text["action"] in plan.inner_text()
+    assert text["pending"] in plan.inner_text()
+    shoot(researcher, "06-dashboard")
     assert not errors
