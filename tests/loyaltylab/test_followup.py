@@ -678,3 +678,49 @@ def test_an_alert_is_announced_to_the_organisations_webhooks(
     # Checked again (a repeated completion), the response raises nothing new.
     assert service.check_response(session, response, settings, rules=[rule]) == []
     session.rollback()  # nothing is committed, so nothing is sent
+
+
+def test_the_designer_keeps_and_sets_the_contact_permission_role(
+    app: FastAPI,
+    session: Session,
+    organisation: Organisation,
+    study: Study,
+    make_member: Callable,
+    login: Callable,
+    csrf: Callable,
+) -> None:
+    from surveys import service as questionnaires
+
+    questionnaire = questionnaires.create_questionnaire(
+        session, organisation_id=organisation.id, study_id=study.id
+    )
+    session.commit()
+    make_member(organisation, email="designer@northwind.example", role=Role.researcher)
+    editor = _signed_in(app, login, "designer@northwind.example")
+    url = f"/questionnaires/{questionnaire.id}/items/contact_permission"
+    form = editor.get(url).text
+    assert (
+        'name="contact_permission" value="1" aria-describedby="f-contact_permission-hint" checked'
+        in form
+    )
+    item = questionnaires.draft_definition(session, organisation.id, questionnaire.id).find_item(
+        "contact_permission"
+    )[2]
+    fields = {
+        "csrf_token": csrf(editor, url),
+        "code": "contact_permission",
+        "label-en": item.label["en"],
+        "label-zh-CN": item.label["zh-CN"],
+        "option_value": [option.value for option in item.options],
+        "option_label-en": [option.label["en"] for option in item.options],
+        "option_label-zh-CN": [option.label["zh-CN"] for option in item.options],
+    }
+
+    def role_after(data: dict[str, Any]) -> str | None:
+        assert editor.post(url, data=data, follow_redirects=False).status_code == 303
+        session.rollback()
+        definition = questionnaires.draft_definition(session, organisation.id, questionnaire.id)
+        return definition.find_item("contact_permission")[2].role
+
+    assert role_after(fields) is None
+    assert role_after({**fields, "contact_permission": "1"}) == "contact_permission"
