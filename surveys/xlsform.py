@@ -21,7 +21,8 @@ Mapping (survey ``type`` -> item type):
 - ``text`` -> short text (appearance ``multiline`` -> long text), ``string-length(.) <= n``
   -> maximum length. ``note`` -> instruction.
 - Columns ``loyaltylab_construct``, ``loyaltylab_reverse`` and ``loyaltylab_randomize`` carry the
-  construct, reverse keying and random order; other tools ignore them.
+  construct, reverse keying and random order, ``loyaltylab_role`` = ``contact_permission`` marks
+  the question asking for permission to contact; other tools ignore them.
 - Language columns ``label::English (en)`` and ``label::Chinese (zh)`` map to ``en`` and
   ``zh-CN``; any other ``(tag)`` is kept as the BCP-47 tag.
 
@@ -48,6 +49,7 @@ from pydantic import ValidationError
 
 from surveys.conditions import AllOf, Condition
 from surveys.definition import (
+    CONTACT_PERMISSION,
     NOT_APPLICABLE,
     NPS_MAX,
     NPS_MIN,
@@ -465,7 +467,18 @@ class _Importer:
             )
         if "minimal" in appearance:
             return DropdownItem(**common, options=options)
-        return SingleChoiceItem(**common, options=options)
+        role = row.get("loyaltylab_role")
+        if role and role != CONTACT_PERMISSION:
+            self.problem(
+                "xlsform.bad_value",
+                "survey",
+                row.number,
+                value=role,
+                column="loyaltylab_role",
+                expected=CONTACT_PERMISSION,
+            )
+            return None
+        return SingleChoiceItem(**common, options=options, role=role or None)
 
     def item(self, row: _Row, survey: _Sheet) -> Item | None:
         kind, _, argument = re.sub(
@@ -904,6 +917,8 @@ class _Writer:
             cells["loyaltylab_type"] = "nps"
         if isinstance(item, AttentionCheckItem):
             cells["loyaltylab_expected"] = item.expected
+        if isinstance(item, SingleChoiceItem) and item.role:
+            cells["loyaltylab_role"] = item.role
         self.add(type=xls_type, appearance=appearance, **cells)
 
     def build(self) -> bytes:
@@ -928,6 +943,7 @@ class _Writer:
             "loyaltylab_randomize",
             "loyaltylab_type",
             "loyaltylab_expected",
+            "loyaltylab_role",
         ]
         columns = [
             "type",
