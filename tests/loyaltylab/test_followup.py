@@ -17,15 +17,15 @@ from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.actions.models import ImprovementAction
+from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.events import send_due_invitations
+from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, Wave, WaveStatus
 from loyaltylab.followup import service
 from loyaltylab.followup.models import Alert, AlertKind, AlertRule, CaseStatus, FollowUpCase
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.studies.models import Study
 from loyaltylab.webhooks.models import WebhookDelivery, WebhookSubscription
 from surveys.definition import QuestionnaireDefinition
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Response, ResponseStatus, Wave, WaveStatus
 from surveys.library import create_from_template
 from tests.loyaltylab.conftest import SCALE, Respondent, open_wave, publish, texts
 
@@ -689,7 +689,7 @@ def test_the_designer_keeps_and_sets_the_contact_permission_role(
     login: Callable,
     csrf: Callable,
 ) -> None:
-    from surveys import service as questionnaires
+    from loyaltylab.questionnaires import service as questionnaires
 
     questionnaire = questionnaires.create_questionnaire(
         session, organisation_id=organisation.id, study_id=study.id

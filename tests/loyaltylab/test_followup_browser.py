@@ -14,13 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, Role
+from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.events import send_due_invitations
 from loyaltylab.followup.models import CaseStatus, FollowUpCase
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys.fieldwork import service as fieldwork
 from tests.conftest import PHONE, TEST_PASSWORD, create_member
 from tests.loyaltylab.conftest import open_wave
 from tests.loyaltylab.test_followup import QUESTIONNAIRE
@@ -175,7 +175,9 @@ def test_a_detractor_becomes_a_case_that_is_closed_with_a_follow_up_survey(
     assert handler.locator("dl.answers dt", has_text=text["question"]).is_visible()
     assert handler.get_by_text("li.wei@example.com").is_visible()
     handler.get_by_label(text["status"]).select_option("closed")
-    handler.get_by_role("textbox", name=text["note"]).fill("Called back; voucher sent. 已回电并寄出代金券。")
+    handler.get_by_role("textbox", name=text["note"]).fill(
+        "Called back; voucher sent. 已回电并寄出代金券。"
+    )
     handler.get_by_label(text["send"]).select_option(str(loop["followup"].id))
     shoot(handler, "04-case")
     with handler.expect_navigation():

@@ -13,9 +13,9 @@ from loyaltylab.dashboard.service import fielded_waves
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgDep
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork.service import definition_for
 from loyaltylab.studies import service as studies
 from loyaltylab.web import flash, form_errors, redirect
-from surveys.fieldwork.service import definition_for
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from loyaltylab.actions.models import ActionStatus, ImprovementAction
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.models import Wave
 
 MAX_DESCRIPTION = 2000
 MAX_OWNER = 200

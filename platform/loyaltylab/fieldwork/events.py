@@ -27,14 +27,14 @@ from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.errors import DomainError, InvalidInput
+from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.mailing import queue_personal_mail
+from loyaltylab.fieldwork.models import Contact, ContactEvent, EventStatus, Wave, WaveStatus
 from loyaltylab.i18n import N_
 from loyaltylab.mail import deliver_all
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys.fieldwork import service
-from surveys.fieldwork.models import Contact, ContactEvent, EventStatus, Wave, WaveStatus
 
 logger = logging.getLogger("loyaltylab.events")
 

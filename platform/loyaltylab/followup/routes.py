@@ -15,12 +15,12 @@ from loyaltylab.deps import EditorDep, OrgContext, OrgDep, OwnerDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork.events import Outcome
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
+from loyaltylab.fieldwork.models import Wave
+from loyaltylab.fieldwork.service import definition_for
 from loyaltylab.followup import service
 from loyaltylab.followup.models import DEFAULT_SLA_HOURS, AlertKind, CaseStatus, FollowUpCase
 from loyaltylab.i18n import N_
 from loyaltylab.web import flash, form_errors, redirect, render
-from surveys.fieldwork.models import Wave
-from surveys.fieldwork.service import definition_for
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]

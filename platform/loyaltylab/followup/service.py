@@ -26,6 +26,8 @@ from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound, PermissionDenied
 from loyaltylab.fieldwork import events
 from loyaltylab.fieldwork.events import EventOutcome
+from loyaltylab.fieldwork.models import Contact, Response, ResponseStatus, Wave, WaveStatus
+from loyaltylab.fieldwork.service import answers_of, definition_for
 from loyaltylab.followup.models import (
     Alert,
     AlertKind,
@@ -53,8 +55,6 @@ from surveys.definition import (
     ShortTextItem,
     text_for,
 )
-from surveys.fieldwork.models import Contact, Response, ResponseStatus, Wave, WaveStatus
-from surveys.fieldwork.service import answers_of, definition_for
 
 logger = logging.getLogger(__name__)
 
