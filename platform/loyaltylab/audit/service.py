@@ -24,6 +24,7 @@ ACTIONS = {
     "responses.include": N_("Included responses in analyses again"),
     "report.share": N_("Shared a report with the client, or stopped sharing it"),
     "study.share_reports": N_("Changed whether new reports are shared with the client"),
+    "wave.poster": N_("Downloaded a wave's QR poster"),
     "webhook.create": N_("Added a webhook"),
     "webhook.update": N_("Changed a webhook"),
     "webhook.delete": N_("Deleted a webhook"),

@@ -19,12 +19,14 @@ from sqlmodel import Session, func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from loyaltylab import i18n
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork import mailing, responses, texts
 from loyaltylab.fieldwork.charts import completes_chart
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
+from loyaltylab.fieldwork.poster import poster_pdf
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
 from loyaltylab.notifications import service as notifications
@@ -277,6 +279,7 @@ def show_wave(
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
+            "can_edit": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
         },
     )
     response.headers["cache-control"] = "no-store"
@@ -328,6 +331,27 @@ def wave_qr_png(session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id
 @router.get("/waves/{wave_id}/qr.svg")
 def wave_qr_svg(session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id: int) -> Response:
     return _qr(session, ctx, settings, wave_id, "svg")
+
+
+@router.get("/waves/{wave_id}/poster.pdf")
+def wave_poster(
+    session: SessionDep, ctx: EditorDep, settings: SettingsDep, wave_id: int
+) -> Response:
+    """The wave's printable A4 QR poster, in the questionnaire's languages (audited: it
+    publishes the link)."""
+    wave, _study = editable_wave(session, ctx, wave_id)
+    definition = service.definition_for(session, wave.questionnaire_version_id)
+    pdf = poster_pdf(
+        definition,
+        url=settings.absolute_url(f"/s/{wave.public_slug}"),
+        organisation=ctx.organisation.name,
+    )
+    audit.record(session, ctx, "wave.poster", object_type="wave", object_id=wave.id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="wave-{wave.id}-poster.pdf"'},
+    )
 
 
 def _qr(session: Session, ctx: OrgContext, settings: Settings, wave_id: int, kind: str) -> Response:
