@@ -6,6 +6,7 @@ from loyaltylab.jobs.models import Job
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
 from loyaltylab.reports_web.models import Report, ReportFile
+from loyaltylab.sms.models import SmsMessage, SmsOptOut
 from loyaltylab.studies.models import Study
 from loyaltylab.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from surveys.fieldwork import models as fieldwork_models
@@ -24,6 +25,8 @@ __all__ = [
     "QuestionnaireVersion",
     "Report",
     "ReportFile",
+    "SmsMessage",
+    "SmsOptOut",
     "Study",
     "User",
     "WebhookAttempt",

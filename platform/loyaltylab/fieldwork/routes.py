@@ -34,6 +34,7 @@ from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
+from loyaltylab.sms.gateways import gateway_from_url
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
@@ -42,7 +43,15 @@ from surveys import service as questionnaires
 from surveys.fieldwork import schedule as schedules
 from surveys.fieldwork import service
 from surveys.fieldwork.contacts_import import ContactFileRejected, read_contacts
-from surveys.fieldwork.models import Channel, Contact, Frequency, ResponseStatus, Wave, WaveStatus
+from surveys.fieldwork.models import (
+    Channel,
+    Contact,
+    ContactChannel,
+    Frequency,
+    ResponseStatus,
+    Wave,
+    WaveStatus,
+)
 from surveys.fieldwork.models import Response as SurveyResponse
 from surveys.fieldwork.monitoring import wave_progress
 from surveys.models import QuestionnaireVersion
@@ -57,6 +66,7 @@ FREQUENCIES = {
     Frequency.quarterly: N_("Quarterly"),
     Frequency.yearly: N_("Yearly"),
 }
+CHANNEL_LABELS = {ContactChannel.email: N_("E-mail"), ContactChannel.sms: N_("SMS")}
 STATUS_MESSAGES = {"open": N_("The wave is open."), "close": N_("The wave is closed.")}
 
 
@@ -276,6 +286,9 @@ def show_wave(
             "contacts": _contact_count(session, study),
             "opted_out": opted_out,
             "to_invite": len(service.contacts_to_mail(session, wave, "invitation")),
+            "to_text": len(service.contacts_to_text(session, wave, "invitation")),
+            "texted": bool(service.contacts_to_text(session, wave, "reminder")),
+            "sms_gateway": gateway_from_url(settings.sms_url).name,
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
@@ -404,6 +417,9 @@ def _contacts_page(
             "total": total,
             "contacts": contacts,
             "attribute_names": names,
+            "channel_labels": {
+                channel: i18n.gettext(label) for channel, label in CHANNEL_LABELS.items()
+            },
             "problems": problems,
             "error": error,
             "max_mb": 5,
