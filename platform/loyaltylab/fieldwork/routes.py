@@ -34,6 +34,7 @@ from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
+from loyaltylab.sms import service as texting
 from loyaltylab.sms.gateways import gateway_from_url
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
@@ -268,6 +269,7 @@ def show_wave(
 ) -> HTMLResponse:
     wave, study = visible_wave(session, ctx, wave_id)
     progress = wave_progress(session, wave, time_zone=_time_zone(ctx))
+    code = settings.sms_country_code
     opted_out = session.exec(
         select(func.count(Contact.id)).where(
             Contact.study_id == study.id, Contact.opted_out_at.is_not(None)
@@ -286,8 +288,10 @@ def show_wave(
             "contacts": _contact_count(session, study),
             "opted_out": opted_out,
             "to_invite": len(service.contacts_to_mail(session, wave, "invitation")),
-            "to_text": len(service.contacts_to_text(session, wave, "invitation")),
-            "texted": bool(service.contacts_to_text(session, wave, "reminder")),
+            "to_text": len(
+                texting.contacts_to_text(session, wave, "invitation", country_code=code)
+            ),
+            "texted": bool(texting.contacts_to_text(session, wave, "reminder", country_code=code)),
             "sms_gateway": gateway_from_url(settings.sms_url).name,
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),

@@ -21,7 +21,7 @@ from loyaltylab.sms.models import SmsMessage, SmsOptOut
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
 from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import ContactChannel, Wave
+from surveys.fieldwork.models import Contact, ContactChannel, Wave
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,19 @@ def compose(kind: str, language: str, *, organisation: str, company: str, link: 
     return translate(TEXTS[kind]) % {"organisation": organisation, "company": company, "link": link}
 
 
+def contacts_to_text(
+    session: Session, wave: Wave, kind: str, *, country_code: str
+) -> list[tuple[Contact, str]]:
+    """:func:`surveys.fieldwork.service.contacts_to_text` without the numbers that opted out,
+    each contact with its number in E.164."""
+    numbers = [
+        (contact, e164(contact.phone or "", country_code=country_code))
+        for contact in fieldwork.contacts_to_text(session, wave, kind)
+    ]
+    blocked = opted_out_numbers(session, (number for _contact, number in numbers))
+    return [(contact, number) for contact, number in numbers if number not in blocked]
+
+
 def text_wave(
     session: Session,
     wave: Wave,
@@ -104,12 +117,9 @@ def text_wave(
     should get it (:func:`surveys.fieldwork.service.contacts_to_text`) and whose number has
     not opted out, each with a new short personal link, in their language. Flushes only."""
     languages = fieldwork.definition_for(session, wave.questionnaire_version_id).languages
-    candidates = fieldwork.contacts_to_text(session, wave, kind)
-    numbers = {
-        contact.id: e164(contact.phone or "", country_code=country_code) for contact in candidates
-    }
-    blocked = opted_out_numbers(session, numbers.values())
-    contacts = [contact for contact in candidates if numbers[contact.id] not in blocked]
+    numbers = contacts_to_text(session, wave, kind, country_code=country_code)
+    contacts = [contact for contact, _number in numbers]
+    number_of = {contact.id: number for contact, number in numbers}
     issued = fieldwork.issue_invitations(
         session, wave, contacts, token_bytes=fieldwork.SHORT_LINK_TOKEN_BYTES
     )
@@ -125,7 +135,7 @@ def text_wave(
         )
         message = SmsMessage(
             organisation_id=wave.organisation_id,
-            to=numbers[item.contact.id],
+            to=number_of[item.contact.id],
             body=body,
             gateway=gateway_name,
         )
