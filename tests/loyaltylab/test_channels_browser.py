@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import Session
 
 from loyaltylab.accounts.models import Organisation, Role
+from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
 from loyaltylab.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from surveys.fieldwork import service as fieldwork
 from tests.conftest import PHONE, TEST_PASSWORD
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave
 

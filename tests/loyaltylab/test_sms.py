@@ -18,6 +18,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.contacts_import import read_contacts
+from loyaltylab.fieldwork.models import Contact, WaveInvitation
 from loyaltylab.sms import service as sms
 from loyaltylab.sms.gateways import (
     AliyunGateway,
@@ -29,9 +32,6 @@ from loyaltylab.sms.gateways import (
 )
 from loyaltylab.sms.models import SmsMessage, SmsOptOut
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.contacts_import import read_contacts
-from surveys.fieldwork.models import Contact, WaveInvitation
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave
 
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.jobs.queue import JobQueue, start_consumer, use_queue
 from loyaltylab.notifications import service as notifications
 from loyaltylab.settings import Settings
@@ -37,7 +38,6 @@ from loyaltylab.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from surveys.fieldwork.models import Response as SurveyResponse
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave
 from tests.loyaltylab.reports_support import fielded_waves
 

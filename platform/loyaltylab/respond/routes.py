@@ -32,6 +32,16 @@ from starlette.routing import Mount
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import TurnTakingSession
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import (
+    Channel,
+    Contact,
+    ResponseStatus,
+    StudyConsent,
+    Wave,
+    WaveInvitation,
+)
+from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.middleware import BodySizeLimitMiddleware
 from loyaltylab.respond import form as questions
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
@@ -40,16 +50,6 @@ from loyaltylab.web import redirect, render
 from loyaltylab.webhooks import service as webhooks
 from loyaltylab.webhooks.models import WebhookEvent
 from surveys.definition import QuestionnaireDefinition, text_for
-from surveys.fieldwork import service
-from surveys.fieldwork.models import (
-    Channel,
-    Contact,
-    ResponseStatus,
-    StudyConsent,
-    Wave,
-    WaveInvitation,
-)
-from surveys.fieldwork.models import Response as SurveyResponse
 
 RESPONDENT_PREFIXES = ("/s/", "/i/")
 MAX_RESPONDENT_BODY = 256 * 1024

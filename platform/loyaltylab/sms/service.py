@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from loyaltylab import i18n
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Contact, ContactChannel, Wave
 from loyaltylab.i18n import N_
 from loyaltylab.sms.gateways import SmsError, SmsGateway
 from loyaltylab.sms.models import SmsMessage, SmsOptOut
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Contact, ContactChannel, Wave
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def compose(kind: str, language: str, *, organisation: str, company: str, link: 
 def contacts_to_text(
     session: Session, wave: Wave, kind: str, *, country_code: str
 ) -> list[tuple[Contact, str]]:
-    """:func:`surveys.fieldwork.service.contacts_to_text` without the numbers that opted out,
+    """:func:`loyaltylab.fieldwork.service.contacts_to_text` without the numbers that opted out,
     each contact with its number in E.164."""
     numbers = [
         (contact, e164(contact.phone or "", country_code=country_code))
@@ -114,7 +114,7 @@ def text_wave(
     gateway_name: str,
 ) -> list[SmsMessage]:
     """Write the wave's ``invitation`` or ``reminder`` SMS to every contact reached by SMS who
-    should get it (:func:`surveys.fieldwork.service.contacts_to_text`) and whose number has
+    should get it (:func:`loyaltylab.fieldwork.service.contacts_to_text`) and whose number has
     not opted out, each with a new short personal link, in their language. Flushes only."""
     languages = fieldwork.definition_for(session, wave.questionnaire_version_id).languages
     numbers = contacts_to_text(session, wave, kind, country_code=country_code)

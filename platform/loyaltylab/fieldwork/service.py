@@ -25,21 +25,7 @@ from sqlalchemy import String, bindparam, cast, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from surveys.answers import RawValue, validate_answers
-from surveys.conditions import evaluate
-from surveys.definition import (
-    NPS_MAX,
-    NPS_MIN,
-    InstructionItem,
-    Item,
-    LikertItem,
-    MatrixItem,
-    MatrixRow,
-    NpsItem,
-    QuestionnaireDefinition,
-    shown_rows,
-)
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     ContactChannel,
@@ -54,7 +40,21 @@ from surveys.fieldwork.models import (
     WaveStatus,
     utcnow,
 )
-from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from loyaltylab.questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from surveys.answers import RawValue, validate_answers
+from surveys.conditions import evaluate
+from surveys.definition import (
+    NPS_MAX,
+    NPS_MIN,
+    InstructionItem,
+    Item,
+    LikertItem,
+    MatrixItem,
+    MatrixRow,
+    NpsItem,
+    QuestionnaireDefinition,
+    shown_rows,
+)
 from surveys.problems import Problem
 
 SUBMISSION_KEY_LENGTH = 32
