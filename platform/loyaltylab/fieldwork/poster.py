@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import segno
 
@@ -14,6 +15,7 @@ from loyaltylab.web import templates
 from reports.fonts import report_font
 from surveys.definition import QuestionnaireDefinition, text_for
 
+STYLE_SHEET = Path(__file__).with_name("poster.css")
 INVITATION = N_("We would like to hear from you")
 SCAN = N_("Scan the code with your phone's camera to take the survey.")
 OR_OPEN = N_("Or open this address:")
@@ -53,7 +55,7 @@ def poster_texts(definition: QuestionnaireDefinition, organisation: str) -> list
 def poster_pdf(definition: QuestionnaireDefinition, *, url: str, organisation: str) -> bytes:
     """The A4 poster as PDF bytes (WeasyPrint, the CJK font embedded)."""
     report_font()  # a clear error when the CJK font is missing, before WeasyPrint guesses
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -65,4 +67,8 @@ def poster_pdf(definition: QuestionnaireDefinition, *, url: str, organisation: s
         qr=qr,
         lang=definition.languages[0],
     )
-    return HTML(string=html, base_url=None).write_pdf(custom_metadata=False)
+    # The style sheet is given to WeasyPrint, not linked: the template stays free of inline
+    # styles, which the pages' Content-Security-Policy forbids.
+    return HTML(string=html, base_url=None).write_pdf(
+        stylesheets=[CSS(filename=str(STYLE_SHEET))], custom_metadata=False
+    )
