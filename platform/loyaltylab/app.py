@@ -183,6 +183,8 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.questionnaires.routes import router as designer_router
     from loyaltylab.reports_web.routes import router as reports_router
     from loyaltylab.respond.routes import install as install_respondent_pages
+    from loyaltylab.sms.routes import install as install_sms_inbound
+    from loyaltylab.sms.routes import router as sms_router
     from loyaltylab.studies.routes import router as studies_router
     from loyaltylab.webhooks.routes import router as webhooks_router
 
@@ -199,6 +201,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(followup_router)
     app.include_router(actions_router)
     app.include_router(webhooks_router)
+    app.include_router(sms_router)
+    install_sms_inbound(app)
     install_respondent_pages(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -10,6 +10,7 @@ from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
 from loyaltylab.questionnaires.models import Questionnaire, QuestionnaireVersion
 from loyaltylab.reports_web.models import Report, ReportFile
+from loyaltylab.sms.models import SmsMessage, SmsOptOut
 from loyaltylab.studies.models import Study
 from loyaltylab.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -27,6 +28,8 @@ __all__ = [
     "QuestionnaireVersion",
     "Report",
     "ReportFile",
+    "SmsMessage",
+    "SmsOptOut",
     "Study",
     "User",
     "WebhookAttempt",

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     job_timeout_seconds: int = Field(default=30 * 60, ge=60)
     """A background job running longer than this is marked failed (its worker has died)."""
+    sms_url: str = "outbox://"
+    """The SMS gateway (loyaltylab.sms.gateways): ``outbox://`` keeps texts in the outbox."""
+    sms_country_code: str = Field(default="86", pattern=r"^[1-9][0-9]{0,3}$")
+    """The country code of phone numbers written without one (``138 0013 8000``)."""
+    sms_inbound_token: str = ""
+    """Required (``?token=``) on ``/sms/inbound`` for gateways that do not sign their calls."""
     webhooks_allow_private: bool = False
     """Send webhooks to private, loopback and link-local addresses (tests, closed networks)."""
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from loyaltylab.jobs.queue import JobQueue, start_consumer, use_queue
 from loyaltylab.notifications import service as notifications
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from loyaltylab.timeutil import utcnow
 from loyaltylab.webhooks import service as webhooks
 from loyaltylab.webhooks.delivery import UNSAFE_TARGET, attempt_delivery
 from loyaltylab.webhooks.models import (
@@ -561,3 +563,32 @@ def test_a_closed_wave_sends_wave_closed_and_then_its_report_report_ready(
     assert closed["data"]["wave_id"] == wave.id and closed["data"]["completes"] == 60
     assert ready["type"] == "report.ready" and ready["data"]["report_id"] == report.id
     assert ready["data"]["wave_ids"] == [wave.id] and "pdf" in ready["data"]["formats"]
+
+
+def test_a_delivery_lost_on_its_way_to_the_queue_is_queued_again(
+    session: Session,
+    engine: Engine,
+    organisation: Organisation,
+    receiver: Receiver,
+    queue: JobQueue,
+) -> None:
+    """Committed, but never handed to the queue (the process died in between)."""
+    subscription = subscribe(session, organisation, receiver.url)
+    now = utcnow()
+    lost, recent = (
+        WebhookDelivery(
+            organisation_id=organisation.id,
+            subscription_id=subscription.id,
+            event="wave.closed",
+            event_id=name,
+            body=json.dumps({"id": name}),
+            next_attempt_at=due,
+        )
+        for name, due in (("lost", now - timedelta(minutes=15)), ("recent", now))
+    )
+    session.add_all([lost, recent])
+    session.commit()
+    assert queue.requeue_webhooks() == [lost.id]
+    receiver.wait_for(1)
+    assert json.loads(receiver.requests[0][1]) == {"id": "lost"}
+    assert queue.requeue_webhooks() == []  # its due time moved: not queued twice

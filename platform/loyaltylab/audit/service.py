@@ -27,6 +27,7 @@ ACTIONS = {
     "member.case_handler": N_("Gave or took a member's right to handle follow-up cases"),
     "alert_rule.create": N_("Added an alert rule to a wave"),
     "alert_rule.delete": N_("Removed an alert rule from a wave"),
+    "wave.poster": N_("Downloaded a wave's QR poster"),
     "webhook.create": N_("Added a webhook"),
     "webhook.update": N_("Changed a webhook"),
     "webhook.delete": N_("Deleted a webhook"),

@@ -175,6 +175,9 @@ class JobQueue:
         self._deliver_webhook = self.huey.task(name="loyaltylab.deliver_webhook")(
             self.deliver_webhook
         )
+        self.huey.periodic_task(crontab(), name="loyaltylab.requeue_webhooks")(
+            self.requeue_webhooks
+        )
         self._engine: Engine | None = None
 
     @property
@@ -263,6 +266,16 @@ class JobQueue:
         from loyaltylab.webhooks.delivery import attempt_delivery
 
         attempt_delivery(self.engine, self.settings, delivery_id, retry=self.enqueue_webhook)
+
+    def requeue_webhooks(self, now: datetime | None = None) -> list[int]:
+        """The periodic task: queue again the deliveries whose attempt is long overdue (the
+        process died between its commit and the hand-over, or the queue lost the task)."""
+        from loyaltylab.webhooks.delivery import claim_overdue_deliveries
+
+        overdue = claim_overdue_deliveries(self.engine, now=now)
+        for delivery_id in overdue:
+            self.enqueue_webhook(delivery_id)
+        return overdue
 
 
 _process_queue: JobQueue | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import update
@@ -33,6 +33,8 @@ from loyaltylab.webhooks.service import SIGNATURE_HEADER, UnsafeTarget, resolve_
 logger = logging.getLogger("loyaltylab.webhooks")
 
 TIMEOUT_SECONDS = 10.0
+OVERDUE = timedelta(minutes=10)
+"""A pending delivery this late was lost on its way to the queue: queue it again."""
 USER_AGENT = "LoyaltyLab-Webhooks/1"
 # Error codes stored on an attempt; the log page labels them in the reader's language.
 UNSAFE_TARGET = "unsafe_target"
@@ -121,6 +123,27 @@ def attempt_delivery(engine: Engine, settings: Settings, delivery_id: int, *, re
             number,
             error or status_code,
         )
+
+
+def claim_overdue_deliveries(engine: Engine, *, now: datetime | None = None) -> list[int]:
+    """The pending deliveries due more than :data:`OVERDUE` ago, their due time moved to now
+    (so the next sweep leaves them to the queue)."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        overdue = list(
+            session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.status == DeliveryStatus.pending,
+                    WebhookDelivery.next_attempt_at < now - OVERDUE,
+                )
+                .values(next_attempt_at=now)
+                .returning(WebhookDelivery.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
+        )
+        session.commit()
+    return overdue
 
 
 def _post(

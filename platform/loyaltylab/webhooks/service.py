@@ -47,6 +47,12 @@ EVENT_LABELS = {
 }
 
 
+UNSAFE_TARGET_MESSAGE = N_(
+    "The host %(host)s is on a private, loopback or link-local network: webhooks are only "
+    "sent to public addresses."
+)
+
+
 class UnsafeTarget(InvalidInput):
     """The URL's host resolves to an address the platform must not call (its own network)."""
 
@@ -160,11 +166,7 @@ def resolve_target(url: str, *, allow_private: bool) -> list[str]:
         raise InvalidInput("The host %(host)s could not be found.", host=parts.hostname) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     if not allow_private and any(refused_address(address) for address in addresses):
-        raise UnsafeTarget(
-            "The host %(host)s is on a private, loopback or link-local network: webhooks "
-            "are only sent to public addresses.",
-            host=parts.hostname,
-        )
+        raise UnsafeTarget(UNSAFE_TARGET_MESSAGE, host=parts.hostname)
     return addresses
 
 

@@ -1,4 +1,8 @@
-"""channels: webhook subscriptions, deliveries and attempts
+"""channels: webhook subscriptions, deliveries and attempts; SMS outbox and opt-outs, a
+contact's preferred channel and when an invitation was texted
+
+Columns are added with plain ALTER TABLE (no batch mode): on SQLite a recreated ``contact`` or
+``wave_invitation`` table would be dropped with foreign keys on, cascading to responses.
 
 Revision ID: 0008
 Revises: 0005
@@ -84,9 +88,41 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_webhook_attempt_delivery_id", "webhook_attempt", ["delivery_id"])
+    op.create_table(
+        "sms_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("to", _text(40), nullable=False),
+        sa.Column("body", _text(1000), nullable=False),
+        sa.Column("gateway", _text(20), nullable=False),
+        sa.Column("provider_id", _text(100), nullable=False),
+        sa.Column("error", _text(300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_sms_message_organisation_id", "sms_message", ["organisation_id"])
+    op.create_table(
+        "sms_opt_out",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("phone", _text(40), nullable=False),
+        sa.Column("keyword", _text(20), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("phone"),
+    )
+    op.add_column("contact", sa.Column("channel", _text(10), nullable=True))
+    op.add_column(
+        "wave_invitation", sa.Column("texted_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("wave_invitation", "texted_at")
+    op.drop_column("contact", "channel")
+    op.drop_table("sms_opt_out")
+    op.drop_table("sms_message")
     op.drop_table("webhook_attempt")
     op.drop_table("webhook_delivery")
     op.drop_table("webhook_subscription")
