@@ -20,7 +20,8 @@ from loyaltylab.fieldwork.service import definition_for
 from loyaltylab.followup import service
 from loyaltylab.followup.models import DEFAULT_SLA_HOURS, AlertKind, CaseStatus, FollowUpCase
 from loyaltylab.i18n import N_
-from loyaltylab.web import flash, form_errors, redirect, render
+from loyaltylab.web import flash, form_errors, redirect, render, ui_text
+from surveys.definition import QuestionnaireDefinition
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
@@ -81,10 +82,8 @@ def _alerts_page(
     )
 
 
-def _target_names(definition) -> dict[str, str]:
+def _target_names(definition: QuestionnaireDefinition) -> dict[str, str]:
     """Item and construct code -> its text in the interface language, for the rules list."""
-    from loyaltylab.web import ui_text
-
     names = {construct.code: ui_text(construct.name) for construct in definition.constructs}
     names.update({item.code: ui_text(item.label) for _s, _i, item in definition.items()})
     return names

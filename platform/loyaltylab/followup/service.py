@@ -9,7 +9,6 @@ rules it meets. Services flush and never commit.
 
 from __future__ import annotations
 
-import logging
 import re
 import statistics
 from collections.abc import Mapping, Sequence
@@ -55,8 +54,6 @@ from surveys.definition import (
     ShortTextItem,
     text_for,
 )
-
-logger = logging.getLogger(__name__)
 
 DETRACTOR_MAX = 6
 CASE_CLOSED_EVENT = "case_closed"
