@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -724,3 +725,37 @@ def test_the_designer_keeps_and_sets_the_contact_permission_role(
 
     assert role_after(fields) is None
     assert role_after({**fields, "contact_permission": "1"}) == "contact_permission"
+
+
+def test_the_importance_performance_map_leads_to_a_planned_action(
+    app: FastAPI, session: Session, study: Study, owner: User, login: Callable
+) -> None:
+    from analysis.trends import respondent_indices
+    from loyaltylab.dashboard.service import build_dashboard
+    from loyaltylab.fieldwork.data import responses_dataframe
+    from tests.loyaltylab.reports_support import fielded_waves
+
+    (wave,) = fielded_waves(session, study, completes=120)
+    wave.status = WaveStatus.closed  # fielded: the dashboard shows it
+    session.add(wave)
+    session.commit()
+    dashboard = build_dashboard(session, study, segment=None, with_open_text=False, language="en")
+    priorities = dashboard.priorities.set_index("construct")
+    assert dashboard.priorities_wave == wave.name and len(priorities) >= 2
+    # Importance by hand: r of each respondent's 0-100 index with the 0-10 recommendation.
+    definition = fieldwork.definition_for(session, wave.questionnaire_version_id)
+    data = responses_dataframe(session, [wave.id])
+    items = definition.construct_items()
+    ranges = {code: (1, 7) for codes in items.values() for code in codes}
+    scores = respondent_indices(
+        data, constructs=items, scale_ranges=ranges, reverse=definition.reverse_keyed()
+    )
+    for construct, row in priorities.iterrows():
+        pair = pd.concat([scores[construct], data["nps"]], axis=1).dropna().to_numpy(float)
+        assert row["importance"] == pytest.approx(stats.pearsonr(pair[:, 0], pair[:, 1])[0])
+        assert row["performance"] == pytest.approx(scores[construct].mean())
+    browser = _signed_in(app, login, owner.email)
+    page = browser.get(f"/studies/{study.id}/dashboard?plan=VAL")
+    assert "Where to act" in page.text and "?plan=SAT#actions" in page.text
+    assert '<details class="add-action" open>' in page.text
+    assert '<option value="VAL" selected>' in page.text

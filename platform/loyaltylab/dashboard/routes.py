@@ -74,10 +74,17 @@ def _blocks(dashboard: Any) -> list[dict[str, Any]]:
 
 @router.get("/studies/{study_id}/dashboard", response_class=HTMLResponse)
 def dashboard_page(
-    request: Request, session: SessionDep, ctx: OrgDep, study_id: int, segment: str = ""
+    request: Request,
+    session: SessionDep,
+    ctx: OrgDep,
+    study_id: int,
+    segment: str = "",
+    plan: str = "",
 ) -> HTMLResponse:
+    """``plan``: a construct the importance-performance map's link chose for a new action."""
     study = studies.get_visible_study(session, ctx, study_id)
-    return dashboard_response(request, session, ctx, study, segment=segment)
+    values = {"construct_code": plan} if plan else None
+    return dashboard_response(request, session, ctx, study, segment=segment, action_values=values)
 
 
 def dashboard_response(
