@@ -69,7 +69,9 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/s/{key}/resume/{token}"),
     }
 )
-PUBLIC_MOUNTS = frozenset({"/static"})
+# /sms/inbound: the SMS gateway posts replies there, authenticated by its signature or token
+# (tests/loyaltylab/test_sms.py), not by a browser session.
+PUBLIC_MOUNTS = frozenset({"/static", "/sms"})
 # POST routes that legitimately work without a CSRF token: none.
 CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
 
@@ -86,6 +88,8 @@ PATH_PARAM_FIXTURES = {
     "report_id": "report",
     "kind": "report_file_kind",
     "session_id": "owner_session",
+    "subscription_id": "webhook",
+    "delivery_id": "webhook_delivery",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
 PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
@@ -282,6 +286,39 @@ def report_file_kind() -> Any:
     from types import SimpleNamespace
 
     return SimpleNamespace(id="pdf")
+
+
+@pytest.fixture
+def webhook(session: Session, study: Study) -> Any:
+    """Organisation A's webhook (its URL names A, so a leak would show)."""
+    from loyaltylab.webhooks.models import WebhookSubscription
+
+    subscription = WebhookSubscription(
+        organisation_id=study.organisation_id,
+        url="https://crm.northwind.example/hook",
+        description="Northwind Research CRM",
+        events=["wave.closed"],
+        secret="whsec_northwind",
+    )
+    session.add(subscription)
+    session.commit()
+    return subscription
+
+
+@pytest.fixture
+def webhook_delivery(session: Session, webhook: Any) -> Any:
+    from loyaltylab.webhooks.models import WebhookDelivery
+
+    delivery = WebhookDelivery(
+        organisation_id=webhook.organisation_id,
+        subscription_id=webhook.id,
+        event="wave.closed",
+        event_id="a-event",
+        body='{"organisation": "Northwind Research"}',
+    )
+    session.add(delivery)
+    session.commit()
+    return delivery
 
 
 @pytest.fixture
