@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -31,7 +31,7 @@ CONTACT_PERMISSION = "contact_permission"
 """The role of the question asking whether the respondent may be contacted about the answers."""
 CONTACT_ALLOWED = "yes"
 """The option value of that question that gives the permission."""
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 T = TypeVar("T")
 
 
@@ -297,7 +297,7 @@ class QuestionnaireDefinition(_Model):
 
     def variables(self) -> list[Variable]:
         """Every answerable variable in order (matrix rows separately, instructions skipped)."""
-        result = []
+        result: list[Variable] = []
         for section_index, item_index, item in self.items():
             if isinstance(item, MatrixItem):
                 result.extend(

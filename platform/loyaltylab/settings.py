@@ -106,6 +106,15 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("sms_url")
+    @classmethod
+    def _check_sms_gateway(cls, value: str) -> str:
+        """A gateway URL that cannot be used stops the start, not the first texting."""
+        from loyaltylab.sms.gateways import gateway_from_url
+
+        gateway_from_url(value)
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:

@@ -407,3 +407,13 @@ def test_twilio_replies_must_carry_twilios_signature(
 
 def test_the_outbox_gateway_sends_nothing() -> None:
     assert OutboxGateway().send("+1", "hi").startswith("outbox-")
+
+
+def test_an_unusable_sms_url_stops_the_settings() -> None:
+    from pydantic import ValidationError
+
+    from loyaltylab.settings import Settings
+
+    with pytest.raises(ValidationError, match="LOYALTYLAB_SMS_URL"):
+        Settings(env="test", secret_key="k" * 40, sms_url="twilio://missing-token@+1")
+    assert Settings(env="test", secret_key="k" * 40, sms_url="aliyun://k:s@Sign/SMS_1").sms_url

@@ -69,7 +69,9 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/s/{key}/resume/{token}"),
     }
 )
-PUBLIC_MOUNTS = frozenset({"/static"})
+# /sms/inbound: the SMS gateway posts replies there, authenticated by its signature or token
+# (tests/loyaltylab/test_sms.py), not by a browser session.
+PUBLIC_MOUNTS = frozenset({"/static", "/sms"})
 # POST routes that legitimately work without a CSRF token: none.
 CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
 
@@ -89,6 +91,8 @@ PATH_PARAM_FIXTURES = {
     "rule_id": "alert_rule",
     "case_id": "followup_case",
     "action_id": "improvement_action",
+    "subscription_id": "webhook",
+    "delivery_id": "webhook_delivery",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
 PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
@@ -186,13 +190,13 @@ def test_the_enumeration_includes_router_prefixes() -> None:
 @pytest.fixture
 def phone_response(session: Session, wave: Any) -> Any:
     """A telephone interview of organisation A's wave (``wave`` from tests/loyaltylab/conftest)."""
-    from loyaltylab.fieldwork import service as fieldwork
     from loyaltylab.fieldwork.models import Channel
+    from loyaltylab.respond import service as respondent
 
-    claim = fieldwork.claim_submission(
+    claim = respondent.claim_submission(
         session, "tenancy-phone", organisation_id=wave.organisation_id
     )
-    response = fieldwork.start_response(
+    response = respondent.start_response(
         session, wave, channel=Channel.phone, language="en", claim=claim
     )
     session.commit()
@@ -339,6 +343,39 @@ def report_file_kind() -> Any:
     from types import SimpleNamespace
 
     return SimpleNamespace(id="pdf")
+
+
+@pytest.fixture
+def webhook(session: Session, study: Study) -> Any:
+    """Organisation A's webhook (its URL names A, so a leak would show)."""
+    from loyaltylab.webhooks.models import WebhookSubscription
+
+    subscription = WebhookSubscription(
+        organisation_id=study.organisation_id,
+        url="https://crm.northwind.example/hook",
+        description="Northwind Research CRM",
+        events=["wave.closed"],
+        secret="whsec_northwind",
+    )
+    session.add(subscription)
+    session.commit()
+    return subscription
+
+
+@pytest.fixture
+def webhook_delivery(session: Session, webhook: Any) -> Any:
+    from loyaltylab.webhooks.models import WebhookDelivery
+
+    delivery = WebhookDelivery(
+        organisation_id=webhook.organisation_id,
+        subscription_id=webhook.id,
+        event="wave.closed",
+        event_id="a-event",
+        body='{"organisation": "Northwind Research"}',
+    )
+    session.add(delivery)
+    session.commit()
+    return delivery
 
 
 @pytest.fixture

@@ -141,7 +141,7 @@ def update_webhook(
     subscription_id: int,
     url: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
-    active: Annotated[bool, Form()] = False,
+    active: Annotated[str, Form()] = "",
     events: Events = [],  # noqa: B006
 ) -> Response:
     subscription = service.get_subscription(session, ctx.organisation_id, subscription_id)
@@ -152,13 +152,18 @@ def update_webhook(
             url=url,
             events=events,
             description=description,
-            active=active,
+            active=active == "true",
             allow_private=request.app.state.settings.webhooks_allow_private,
         )
     except InvalidInput as problem:
         session.rollback()
         subscription = service.get_subscription(session, ctx.organisation_id, subscription_id)
-        form = {"url": url, "description": description, "events": events, "active": active}
+        form = {
+            "url": url,
+            "description": description,
+            "events": events,
+            "active": active == "true",
+        }
         errors = _field_errors(problem)
         return _detail_page(
             request, session, subscription, form=form, errors=errors, status_code=400
