@@ -1,6 +1,7 @@
 """Every table of the application, imported once so that SQLModel.metadata knows them all."""
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
+from loyaltylab.api.models import ApiKey
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.jobs.models import Job
 from loyaltylab.mail import OutboxMessage
@@ -11,6 +12,7 @@ from surveys.fieldwork import models as fieldwork_models
 from surveys.models import Questionnaire, QuestionnaireVersion
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Invitation",
     "Job",

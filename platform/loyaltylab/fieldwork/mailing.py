@@ -79,7 +79,7 @@ def _recipient(
     )
 
 
-def queue_personal_mail(
+def _queue_personal_mail(
     session: Session,
     settings: Settings,
     organisation: Organisation,
@@ -130,21 +130,46 @@ def _send(
 ) -> int:
     """Mail a new personal link to every contact who should get this kind of e-mail (see
     :func:`surveys.fieldwork.service.contacts_to_mail`), in their language."""
-    languages = _languages(session, wave)
-    issued = service.issue_invitations(session, wave, service.contacts_to_mail(session, wave, kind))
-    messages = [
-        queue_personal_mail(
-            session, settings, ctx.organisation, wave, study, item, kind=kind, languages=languages
-        )
-        for item in issued
-    ]
-    service.record_mailing(session, [item.invitation for item in issued], kind)
+    messages = mail_contacts(
+        session,
+        settings,
+        ctx.organisation,
+        wave,
+        study,
+        service.contacts_to_mail(session, wave, kind),
+        kind=kind,
+    )
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
         background.add_task(
             deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
         )
     return len(messages)
+
+
+def mail_contacts(
+    session: Session,
+    settings: Settings,
+    organisation: Organisation,
+    wave: Wave,
+    study: Study,
+    contacts: list[Contact],
+    *,
+    kind: str,
+) -> list[OutboxMessage]:
+    """Queue the wave's ``kind`` e-mail with a new personal link to each of ``contacts`` who
+    has not answered nor opted out, and record the mailing; the caller delivers the messages
+    once the session commits."""
+    languages = _languages(session, wave)
+    issued = service.issue_invitations(session, wave, contacts)
+    messages = [
+        _queue_personal_mail(
+            session, settings, organisation, wave, study, item, kind=kind, languages=languages
+        )
+        for item in issued
+    ]
+    service.record_mailing(session, [item.invitation for item in issued], kind)
+    return messages
 
 
 @router.post("/waves/{wave_id}/invitations/links")
