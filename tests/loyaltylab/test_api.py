@@ -5,9 +5,13 @@ problem details for every error."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -668,3 +672,71 @@ def test_no_generated_request_fails_or_gets_an_answer_its_schema_does_not_allow(
             )
 
         call()
+
+
+# --- the documentation's CRM script ----------------------------------------------------------
+
+CRM_SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "crm_sync.py"
+
+
+def test_the_crm_example_pushes_customers_and_complaint_events_to_a_live_server(
+    live_url: str, session: Session, data: dict[str, Any], write_key: str, tmp_path: Path
+) -> None:
+    (tmp_path / "customers.csv").write_text(
+        "external_id,name,email,language,tier,region,tenure,spend,store\n"
+        "C2,Ann Lee,ann@example.com,en,silver,north,14,230.5,Shanghai-01\n"
+        "C5,Zhou Min,zhou@example.cn,zh-CN,gold,east,40,1200,Beijing-02\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "complaints.csv").write_text("external_id,case_id\nC5,4711\n", encoding="utf-8")
+    arguments = [
+        sys.executable,
+        str(CRM_SCRIPT),
+        "--base-url",
+        live_url,
+        "--study",
+        str(data["study"].id),
+        "--wave",
+        str(data["wave"].id),
+        "--customers",
+        "customers.csv",
+        "--complaints",
+        "complaints.csv",
+    ]
+    environment = {**os.environ, "LOYALTYLAB_API_KEY": write_key}
+    run = subprocess.run(
+        arguments, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "contacts: 1 created, 1 updated",
+        "complaint events: 1 scheduled",
+    ]
+    again = subprocess.run(
+        arguments, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert again.stdout.splitlines()[-1] == "complaint events: 1 duplicate"
+    session.expire_all()
+    zhou = session.exec(select(Contact).where(Contact.external_id == "C5")).one()
+    assert zhou.attributes == {
+        "tier": "gold",
+        "region": "east",
+        "tenure": 40.0,
+        "spend": 1200.0,
+        "store": "Beijing-02",
+    }
+    event = session.exec(select(ContactEvent)).one()
+    assert (event.event, event.event_id, event.contact_id) == (
+        "complaint_closed",
+        "complaint-4711",
+        zhou.id,
+    )
+    refused = subprocess.run(
+        arguments,
+        cwd=tmp_path,
+        env={**environment, "LOYALTYLAB_API_KEY": "llk_wrong"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1 and "401" in refused.stderr
