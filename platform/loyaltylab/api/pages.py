@@ -28,7 +28,7 @@ SCOPE_LABELS = {
     ApiScope.write: i18n.N_("Read and write: also contacts, invitations and events"),
 }
 FIELD_LABELS = {
-    "name": i18n.N_("Name"),
+    "name": i18n.N_("Key name"),
     "scope": i18n.N_("Scope"),
     "expires_on": i18n.N_("Expires on"),
 }

@@ -26,6 +26,7 @@ from loyaltylab.db import SessionDep
 from loyaltylab.errors import DomainError
 from loyaltylab.fieldwork import events
 from loyaltylab.fieldwork.mailing import mail_contacts
+from loyaltylab.i18n import N_
 from loyaltylab.mail import deliver_all
 from loyaltylab.reports_web.models import FILE_KINDS, Report
 from loyaltylab.reports_web.routes import EXTENSIONS, MEDIA_TYPES
@@ -87,7 +88,7 @@ def _waves_out(session: SessionDep, waves: list[Wave]) -> list[schemas.WaveOut]:
 # --- reading -------------------------------------------------------------------------------
 
 
-@router.get("/me", tags=["organisation"], summary="The key and its organisation")
+@router.get("/me", tags=["organisation"], summary=N_("The key and its organisation"))
 def me(session: SessionDep, key: ReadKey) -> schemas.MeOut:
     organisation = _organisation(session, key)
     return schemas.MeOut(
@@ -96,25 +97,27 @@ def me(session: SessionDep, key: ReadKey) -> schemas.MeOut:
     )
 
 
-@router.get("/studies", tags=["studies"], summary="The organisation's studies")
+@router.get("/studies", tags=["studies"], summary=N_("The organisation's studies"))
 def list_studies(session: SessionDep, key: ReadKey) -> list[schemas.StudyOut]:
     return [_study_out(study) for study in service.studies(session, key.organisation_id)]
 
 
-@router.get("/studies/{study_id}", tags=["studies"], summary="A study")
+@router.get("/studies/{study_id}", tags=["studies"], summary=N_("A study"))
 def get_study(session: SessionDep, key: ReadKey, study_id: Id) -> schemas.StudyOut:
     return _study_out(_study(session, key, study_id))
 
 
 @router.get(
-    "/studies/{study_id}/waves", tags=["waves"], summary="A study's waves, with status and counts"
+    "/studies/{study_id}/waves",
+    tags=["waves"],
+    summary=N_("A study's waves, with status and counts"),
 )
 def list_waves(session: SessionDep, key: ReadKey, study_id: Id) -> list[schemas.WaveOut]:
     study = _study(session, key, study_id)
     return _waves_out(session, service.study_waves(session, study))
 
 
-@router.get("/waves/{wave_id}", tags=["waves"], summary="A wave, with status and counts")
+@router.get("/waves/{wave_id}", tags=["waves"], summary=N_("A wave, with status and counts"))
 def get_wave(session: SessionDep, key: ReadKey, wave_id: Id) -> schemas.WaveOut:
     return _waves_out(session, [_wave(session, key, wave_id)])[0]
 
@@ -122,7 +125,7 @@ def get_wave(session: SessionDep, key: ReadKey, wave_id: Id) -> schemas.WaveOut:
 @router.get(
     "/waves/{wave_id}/responses",
     tags=["responses"],
-    summary="A wave's responses, oldest change first, a page at a time",
+    summary=N_("A wave's responses, oldest change first, a page at a time"),
 )
 def list_responses(
     session: SessionDep,
@@ -184,7 +187,7 @@ def list_responses(
 @router.get(
     "/studies/{study_id}/analysis",
     tags=["analysis"],
-    summary="The latest analysis results of a study (from its latest generated report)",
+    summary=N_("The latest analysis results of a study (from its latest generated report)"),
 )
 def latest_analysis(session: SessionDep, key: ReadKey, study_id: Id) -> schemas.AnalysisOut:
     report = service.latest_result(session, _study(session, key, study_id))
@@ -197,7 +200,7 @@ def latest_analysis(session: SessionDep, key: ReadKey, study_id: Id) -> schemas.
     )
 
 
-@router.get("/studies/{study_id}/reports", tags=["reports"], summary="A study's reports")
+@router.get("/studies/{study_id}/reports", tags=["reports"], summary=N_("A study's reports"))
 def list_reports(session: SessionDep, key: ReadKey, study_id: Id) -> list[schemas.ReportOut]:
     study = _study(session, key, study_id)
     return [
@@ -220,7 +223,7 @@ def list_reports(session: SessionDep, key: ReadKey, study_id: Id) -> list[schema
 @router.get(
     "/reports/{report_id}/files/{kind}",
     tags=["reports"],
-    summary="Download a report file",
+    summary=N_("Download a report file"),
     response_class=Response,
     responses={200: {"content": {media: {} for media in set(MEDIA_TYPES.values())}}},
 )
@@ -249,7 +252,7 @@ def download_report_file(
 @router.post(
     "/studies/{study_id}/contacts",
     tags=["contacts"],
-    summary="Insert or update contacts by external id",
+    summary=N_("Insert or update contacts by external id"),
 )
 def upsert_contacts(
     session: SessionDep, key: WriteKey, study_id: Id, body: schemas.ContactsIn
@@ -292,7 +295,7 @@ def upsert_contacts(
 @router.delete(
     "/studies/{study_id}/contacts/{external_id}",
     tags=["contacts"],
-    summary="Erase a contact with their responses (a data subject's request)",
+    summary=N_("Erase a contact with their responses (a data subject's request)"),
 )
 def erase(
     session: SessionDep, key: WriteKey, study_id: Id, external_id: ExternalIdPath
@@ -319,7 +322,7 @@ def erase(
 @router.post(
     "/waves/{wave_id}/invitations",
     tags=["invitations"],
-    summary="Invite contacts to a wave now, or at a time",
+    summary=N_("Invite contacts to a wave now, or at a time"),
 )
 def invite(
     request: Request,
@@ -381,7 +384,7 @@ def invite(
 @router.post(
     "/waves/{wave_id}/events",
     tags=["invitations"],
-    summary="Report an event (e.g. complaint_closed) that invites the contact",
+    summary=N_("Report an event (e.g. complaint_closed) that invites the contact"),
     status_code=202,
     responses={200: {"model": schemas.EventOut, "description": "Not scheduled: see `outcome`."}},
 )
