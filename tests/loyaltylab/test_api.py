@@ -480,6 +480,17 @@ def test_invalid_requests_name_the_field_in_the_callers_language(
     assert is_problem(not_json, 422)
 
 
+def test_a_body_over_the_size_limit_is_refused_as_a_problem(
+    client: TestClient, settings: Settings, data: dict[str, Any], write_key: str
+) -> None:
+    url = f"{API_PREFIX}/studies/{data['study'].id}/contacts"
+    body = b'{"contacts": [' + b" " * settings.max_body_bytes + b"]}"
+    refused = client.post(
+        url, content=body, headers={**bearer(write_key), "content-type": "application/json"}
+    )
+    assert is_problem(refused, 413) and "too large" in refused.json()["detail"]
+
+
 def test_deleting_a_contact_erases_them_as_the_privacy_page_does(
     client: TestClient, session: Session, data: dict[str, Any], write_key: str
 ) -> None:
@@ -529,6 +540,10 @@ def test_invitations_go_out_now_or_at_the_time_asked(
         headers=bearer(write_key),
     )
     assert is_problem(naive, 422) and naive.json()["errors"][0]["field"] == "send_at"
+    fieldwork.close_wave(session, session.get(Wave, data["wave"].id))
+    session.commit()
+    closed = client.post(url, json={"external_ids": ["C2"]}, headers=bearer(write_key))
+    assert is_problem(closed, 409)
 
 
 def test_an_event_schedules_the_invitation_once(

@@ -63,11 +63,11 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 """The problems every route may answer with, for the OpenAPI document."""
 
 
-def problem(
-    request: Request,
+def problem_response(
     status: int,
     detail: str,
     *,
+    instance: str,
     type_: str = "about:blank",
     errors: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
@@ -77,7 +77,7 @@ def problem(
         title=HTTPStatus(status).phrase,
         status=status,
         detail=detail,
-        instance=request.url.path,
+        instance=instance,
         errors=errors,
     )
     return JSONResponse(
@@ -85,6 +85,20 @@ def problem(
         status_code=status,
         media_type=MEDIA_TYPE,
         headers=headers,
+    )
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return problem_response(
+        status, detail, instance=request.url.path, type_=type_, errors=errors, headers=headers
     )
 
 

@@ -33,7 +33,7 @@ from loyaltylab.reports_web.routes import EXTENSIONS, MEDIA_TYPES
 from loyaltylab.reports_web.service import report_file
 from loyaltylab.settings import Settings, get_settings
 from loyaltylab.studies.models import Study
-from loyaltylab.timeutil import as_utc, utcnow
+from loyaltylab.timeutil import utcnow
 from surveys.fieldwork import service as fieldwork
 from surveys.fieldwork.contacts_import import normalise_language
 from surveys.fieldwork.models import Contact, ContactEvent, Wave
@@ -354,7 +354,8 @@ def invite(
         return schemas.InvitationsOut(
             sent=[], scheduled=scheduled, send_at=body.send_at, skipped=skipped
         )
-    fieldwork.check_accepting(wave, now)
+    if not fieldwork.is_accepting(wave, now):
+        raise events.WaveNotTakingEvents(N_("The wave is not open: it cannot send invitations."))
     for contact in contacts:
         if contact.opted_out_at is not None:
             skipped.append(schemas.Skipped(external_id=contact.external_id, reason="opted_out"))
@@ -363,18 +364,24 @@ def invite(
     mailable = [c for c in contacts if c.opted_out_at is None and c.email]
     settings: Settings = request.app.state.settings
     organisation = _organisation(session, key)
-    messages = mail_contacts(
+    mailed = mail_contacts(
         session, settings, organisation, wave, study, mailable, kind="invitation"
     )
-    sent = {message.to.lower() for message in messages}
-    answered = [c for c in mailable if c.email.lower() not in sent]
-    skipped += [schemas.Skipped(external_id=c.external_id, reason="answered") for c in answered]
-    if settings.smtp_url and messages:
+    written = {contact.id for contact, _message in mailed}
+    skipped += [
+        schemas.Skipped(external_id=contact.external_id, reason="answered")
+        for contact in mailable
+        if contact.id not in written
+    ]
+    if settings.smtp_url and mailed:
         background.add_task(
-            deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
+            deliver_all,
+            request.app.state.engine,
+            [message.id for _contact, message in mailed],
+            settings.smtp_url,
         )
     return schemas.InvitationsOut(
-        sent=[c.external_id for c in mailable if c not in answered],
+        sent=[contact.external_id for contact, _message in mailed],
         scheduled=[],
         send_at=None,
         skipped=skipped,
@@ -412,8 +419,8 @@ def report_event(
         event=stored.event,
         event_id=stored.event_id,
         external_id=owner.external_id,
-        received_at=as_utc(stored.received_at),
-        send_at=as_utc(outcome.send_at) if outcome.send_at else None,
+        received_at=stored.received_at,
+        send_at=outcome.send_at,
     )
     status = 202 if outcome.status is events.Outcome.scheduled else 200
     return JSONResponse(payload.model_dump(mode="json"), status_code=status)

@@ -284,14 +284,14 @@ def _send(session: Session, settings: Settings, event_id: int, now: datetime) ->
     wave = session.get(Wave, event.wave_id)
     contact = session.get(Contact, event.contact_id)
     reason = _why_not(wave, contact, now)
-    messages = []
+    mailed = []
     if not reason:
         study = session.get(Study, wave.study_id)
         organisation = session.get(Organisation, wave.organisation_id)
-        messages = mail_contacts(
+        mailed = mail_contacts(
             session, settings, organisation, wave, study, [contact], kind="invitation"
         )
-        reason = "" if messages else "answered"  # the contact's invitation to it is used
+        reason = "" if mailed else "answered"  # the contact's invitation to it is used
     if reason:
         event.status, event.reason, event.sent_at = EventStatus.cancelled, reason, None
     else:
@@ -302,7 +302,7 @@ def _send(session: Session, settings: Settings, event_id: int, now: datetime) ->
         ).one()
     session.add(event)
     session.flush()
-    return messages[0].id if messages else None
+    return mailed[0][1].id if mailed else None
 
 
 def _why_not(wave: Wave, contact: Contact, now: datetime) -> str:

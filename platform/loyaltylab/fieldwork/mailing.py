@@ -130,15 +130,9 @@ def _send(
 ) -> int:
     """Mail a new personal link to every contact who should get this kind of e-mail (see
     :func:`surveys.fieldwork.service.contacts_to_mail`), in their language."""
-    messages = mail_contacts(
-        session,
-        settings,
-        ctx.organisation,
-        wave,
-        study,
-        service.contacts_to_mail(session, wave, kind),
-        kind=kind,
-    )
+    contacts = service.contacts_to_mail(session, wave, kind)
+    mailed = mail_contacts(session, settings, ctx.organisation, wave, study, contacts, kind=kind)
+    messages = [message for _contact, message in mailed]
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
         background.add_task(
@@ -156,20 +150,23 @@ def mail_contacts(
     contacts: list[Contact],
     *,
     kind: str,
-) -> list[OutboxMessage]:
+) -> list[tuple[Contact, OutboxMessage]]:
     """Queue the wave's ``kind`` e-mail with a new personal link to each of ``contacts`` who
-    has not answered nor opted out, and record the mailing; the caller delivers the messages
-    once the session commits."""
+    has not answered nor opted out, and record the mailing; the contacts written to, with
+    their message (the caller delivers the messages once the session commits)."""
     languages = _languages(session, wave)
     issued = service.issue_invitations(session, wave, contacts)
-    messages = [
-        _queue_personal_mail(
-            session, settings, organisation, wave, study, item, kind=kind, languages=languages
+    mailed = [
+        (
+            item.contact,
+            _queue_personal_mail(
+                session, settings, organisation, wave, study, item, kind=kind, languages=languages
+            ),
         )
         for item in issued
     ]
     service.record_mailing(session, [item.invitation for item in issued], kind)
-    return messages
+    return mailed
 
 
 @router.post("/waves/{wave_id}/invitations/links")
