@@ -30,13 +30,9 @@ from loyaltylab.api.routes import API_PREFIX
 from loyaltylab.app import create_app
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.deps import OrgContext
+from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.events import send_due_invitations
-from loyaltylab.mail import OutboxMessage
-from loyaltylab.reports_web.models import Report, ReportFile
-from loyaltylab.settings import Settings
-from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     ContactEvent,
@@ -44,6 +40,10 @@ from surveys.fieldwork.models import (
     ResponseStatus,
     Wave,
 )
+from loyaltylab.mail import OutboxMessage
+from loyaltylab.reports_web.models import Report, ReportFile
+from loyaltylab.settings import Settings
+from loyaltylab.studies.models import Study
 from tests.conftest import create_member
 from tests.loyaltylab.test_fieldwork_forms import submit
 from tests.loyaltylab.test_tenancy import app_endpoints

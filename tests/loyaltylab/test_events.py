@@ -14,18 +14,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.events import (
     Outcome,
     WaveNotTakingEvents,
     record_event,
     send_due_invitations,
 )
+from loyaltylab.fieldwork.models import Contact, ContactEvent, EventStatus, Wave, WaveInvitation
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Contact, ContactEvent, EventStatus, Wave, WaveInvitation
 from tests.loyaltylab.test_fieldwork_forms import submit
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)

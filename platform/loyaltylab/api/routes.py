@@ -25,19 +25,19 @@ from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.errors import DomainError
 from loyaltylab.fieldwork import events
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.contacts_import import normalise_language
 from loyaltylab.fieldwork.mailing import mail_contacts
+from loyaltylab.fieldwork.models import Contact, ContactEvent, Wave
 from loyaltylab.i18n import N_
 from loyaltylab.mail import deliver_all
+from loyaltylab.privacy.service import erase_contact
 from loyaltylab.reports_web.models import FILE_KINDS, Report
 from loyaltylab.reports_web.routes import EXTENSIONS, MEDIA_TYPES
 from loyaltylab.reports_web.service import report_file
 from loyaltylab.settings import Settings, get_settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.contacts_import import normalise_language
-from surveys.fieldwork.models import Contact, ContactEvent, Wave
-from surveys.fieldwork.privacy import erase_contact
 
 API_PREFIX = "/api/v1"
 DEFAULT_PAGE = 100

@@ -14,8 +14,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from loyaltylab.api.models import ApiScope
 from loyaltylab.fieldwork.events import Outcome
+from loyaltylab.fieldwork.models import Channel, ResponseStatus, WaveStatus
 from loyaltylab.timeutil import as_utc
-from surveys.fieldwork.models import Channel, ResponseStatus, WaveStatus
 
 MAX_ID = 2**31 - 1
 MAX_BATCH = 1000

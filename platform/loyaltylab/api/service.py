@@ -26,19 +26,19 @@ from loyaltylab.audit import service as audit
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.i18n import N_
-from loyaltylab.reports_web.models import Report, ReportFile
-from loyaltylab.studies.models import Study
-from loyaltylab.timeutil import as_utc, utcnow
-from surveys.definition import CHOICE_TYPES, LikertItem, MatrixItem, Variable, text_for
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import (
     Contact,
     Response,
     ResponseStatus,
     Wave,
     WaveInvitation,
 )
+from loyaltylab.i18n import N_
+from loyaltylab.reports_web.models import Report, ReportFile
+from loyaltylab.studies.models import Study
+from loyaltylab.timeutil import as_utc, utcnow
+from surveys.definition import CHOICE_TYPES, LikertItem, MatrixItem, Variable, text_for
 
 KEY_PREFIX = "llk_"
 SHOWN_PREFIX_LENGTH = 12

@@ -27,14 +27,9 @@ from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.errors import DomainError, InvalidInput
+from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.mailing import mail_contacts
-from loyaltylab.i18n import N_
-from loyaltylab.mail import deliver_all
-from loyaltylab.settings import Settings
-from loyaltylab.studies.models import Study
-from loyaltylab.timeutil import as_utc, utcnow
-from surveys.fieldwork import service
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork.models import (
     Contact,
     ContactEvent,
     EventStatus,
@@ -42,6 +37,11 @@ from surveys.fieldwork.models import (
     WaveInvitation,
     WaveStatus,
 )
+from loyaltylab.i18n import N_
+from loyaltylab.mail import deliver_all
+from loyaltylab.settings import Settings
+from loyaltylab.studies.models import Study
+from loyaltylab.timeutil import as_utc, utcnow
 
 logger = logging.getLogger("loyaltylab.events")
 
