@@ -27,7 +27,7 @@ from loyaltylab.errors import DomainError
 from loyaltylab.fieldwork import events
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.contacts_import import normalise_language
-from loyaltylab.fieldwork.mailing import mail_contacts
+from loyaltylab.fieldwork.invitation_mail import mail_contacts
 from loyaltylab.fieldwork.models import Contact, ContactEvent, Wave
 from loyaltylab.i18n import N_
 from loyaltylab.mail import deliver_all

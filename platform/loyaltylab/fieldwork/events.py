@@ -28,7 +28,7 @@ from sqlmodel import Session, func, select
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.errors import DomainError, InvalidInput
 from loyaltylab.fieldwork import service
-from loyaltylab.fieldwork.mailing import mail_contacts
+from loyaltylab.fieldwork.invitation_mail import mail_contacts
 from loyaltylab.fieldwork.models import (
     Contact,
     ContactEvent,
