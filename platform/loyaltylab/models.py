@@ -2,6 +2,7 @@
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
 from loyaltylab.actions.models import ImprovementAction
+from loyaltylab.api.models import ApiKey
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.fieldwork import models as fieldwork_models
 from loyaltylab.followup import models as followup_models
@@ -15,6 +16,7 @@ from loyaltylab.studies.models import Study
 from loyaltylab.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "ImprovementAction",
     "Invitation",

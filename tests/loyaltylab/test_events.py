@@ -102,9 +102,13 @@ def test_opted_out_contacts_and_closed_waves_get_no_invitation(
     session.commit()
     with pytest.raises(WaveNotTakingEvents):
         record_event(
-            session, wave=wave, contact=customers["C2"], event="complaint_closed",
-            event_id="e2", now=NOW,
-        )  # fmt: skip
+            session,
+            wave=wave,
+            contact=customers["C2"],
+            event="complaint_closed",
+            event_id="e2",
+            now=NOW,
+        )
 
 
 def test_due_invitations_are_e_mailed_once_in_the_contacts_language_with_a_working_link(
@@ -189,17 +193,23 @@ def test_editors_set_the_delay_and_cool_down_on_the_wave_page(
     page = f"/waves/{wave.id}"
     assert "Event-triggered invitations" in researcher.get(page).text
     saved = submit(
-        researcher, page, f"/waves/{wave.id}/event-settings",
-        delay_minutes="15", cooldown_days="30",
-    )  # fmt: skip
+        researcher,
+        page,
+        f"/waves/{wave.id}/event-settings",
+        delay_minutes="15",
+        cooldown_days="30",
+    )
     assert saved.status_code == 303
     session.expire_all()
     stored = session.get(Wave, wave.id)
     assert (stored.event_delay_minutes, stored.event_cooldown_days) == (15, 30)
     refused = submit(
-        researcher, page, f"/waves/{wave.id}/event-settings",
-        delay_minutes="-5", cooldown_days="30",
-    )  # fmt: skip
+        researcher,
+        page,
+        f"/waves/{wave.id}/event-settings",
+        delay_minutes="-5",
+        cooldown_days="30",
+    )
     assert refused.status_code == 303
     shown = researcher.get(page).text
     assert "Enter the delay and the cool-down as whole numbers." in shown

@@ -28,13 +28,20 @@ from sqlmodel import Session, func, select
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.errors import DomainError, InvalidInput
 from loyaltylab.fieldwork import service
-from loyaltylab.fieldwork.mailing import queue_personal_mail
-from loyaltylab.fieldwork.models import Contact, ContactEvent, EventStatus, Wave, WaveStatus
+from loyaltylab.fieldwork.invitation_mail import mail_contacts
+from loyaltylab.fieldwork.models import (
+    Contact,
+    ContactEvent,
+    EventStatus,
+    Wave,
+    WaveInvitation,
+    WaveStatus,
+)
 from loyaltylab.i18n import N_
 from loyaltylab.mail import deliver_all
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from loyaltylab.timeutil import utcnow
+from loyaltylab.timeutil import as_utc, utcnow
 
 logger = logging.getLogger("loyaltylab.events")
 
@@ -76,6 +83,11 @@ class WaveNotTakingEvents(DomainError):
     status_code = 409
 
 
+SCHEDULED_INVITATION = "invitation"
+"""The event of an invitation scheduled for a time (through the API): it is sent like an event's,
+but neither starts nor waits for a cool-down. Callers cannot report an event of this name."""
+
+
 def record_event(
     session: Session, *, wave: Wave, contact: Contact, event: str, event_id: str, now: datetime
 ) -> EventOutcome:
@@ -92,8 +104,52 @@ def record_event(
     event, event_id = event.strip(), event_id.strip()
     if not event or len(event) > MAX_EVENT_NAME:
         raise InvalidInput("The event needs a name of 1 to %(max)s characters.", max=MAX_EVENT_NAME)
+    if event == SCHEDULED_INVITATION:
+        raise InvalidInput("The event name %(name)s is reserved.", name=SCHEDULED_INVITATION)
     if not event_id or len(event_id) > MAX_EVENT_ID:
         raise InvalidInput("The event needs an id of 1 to %(max)s characters.", max=MAX_EVENT_ID)
+    delay = timedelta(minutes=wave.event_delay_minutes)
+    return _record(
+        session,
+        wave=wave,
+        contact=contact,
+        event=event,
+        event_id=event_id,
+        now=now,
+        send_at=now + delay,
+        cooldown=timedelta(days=wave.event_cooldown_days),
+    )
+
+
+def schedule_invitation(
+    session: Session, *, wave: Wave, contact: Contact, send_at: datetime, now: datetime
+) -> EventOutcome:
+    """Schedule the wave's invitation to ``contact`` for ``send_at``: ``scheduled``, or
+    ``duplicate`` when it was scheduled for that time already, or ``opted_out``. Flushes only."""
+    moment = as_utc(send_at).isoformat(timespec="seconds")
+    return _record(
+        session,
+        wave=wave,
+        contact=contact,
+        event=SCHEDULED_INVITATION,
+        event_id=f"{SCHEDULED_INVITATION}:{wave.id}:{contact.id}:{moment}",
+        now=now,
+        send_at=max(send_at, now),
+        cooldown=None,
+    )
+
+
+def _record(
+    session: Session,
+    *,
+    wave: Wave,
+    contact: Contact,
+    event: str,
+    event_id: str,
+    now: datetime,
+    send_at: datetime,
+    cooldown: timedelta | None,
+) -> EventOutcome:
     if contact.study_id != wave.study_id or contact.organisation_id != wave.organisation_id:
         raise ValueError("the contact must belong to the wave's study")
     # Events of one contact take turns (PostgreSQL): two at once cannot both pass the cool-down.
@@ -101,16 +157,13 @@ def record_event(
     first = _event_by_id(session, wave.organisation_id, event_id)
     if first is not None:
         return EventOutcome(Outcome.duplicate, first)
-    if wave.status != WaveStatus.open or not service.is_accepting(
-        wave, now + timedelta(minutes=wave.event_delay_minutes)
-    ):
+    if wave.status != WaveStatus.open or not service.is_accepting(wave, send_at):
         raise WaveNotTakingEvents(N_("The wave is not open: it cannot send invitations."))
+    status = EventStatus.scheduled
     if contact.opted_out_at is not None:
-        status, send_at = EventStatus.opted_out, None
-    elif _invited_within(session, contact, since=now - timedelta(days=wave.event_cooldown_days)):
-        status, send_at = EventStatus.cooled_down, None
-    else:
-        status, send_at = EventStatus.scheduled, now + timedelta(minutes=wave.event_delay_minutes)
+        status = EventStatus.opted_out
+    elif cooldown is not None and _invited_within(session, contact, since=now - cooldown):
+        status = EventStatus.cooled_down
     record = ContactEvent(
         organisation_id=wave.organisation_id,
         wave_id=wave.id,
@@ -119,7 +172,7 @@ def record_event(
         event_id=event_id,
         status=status,
         received_at=now,
-        send_at=send_at,
+        send_at=send_at if status is EventStatus.scheduled else None,
     )
     try:
         with session.begin_nested():
@@ -147,6 +200,7 @@ def _invited_within(session: Session, contact: Contact, *, since: datetime) -> b
             select(ContactEvent.id)
             .where(
                 ContactEvent.contact_id == contact.id,
+                ContactEvent.event != SCHEDULED_INVITATION,
                 ContactEvent.status.in_(_INVITING),
                 ContactEvent.received_at > since,
             )
@@ -230,32 +284,25 @@ def _send(session: Session, settings: Settings, event_id: int, now: datetime) ->
     wave = session.get(Wave, event.wave_id)
     contact = session.get(Contact, event.contact_id)
     reason = _why_not(wave, contact, now)
-    issued = [] if reason else service.issue_invitations(session, wave, [contact])
-    if not reason and not issued:
-        reason = "answered"  # the contact's invitation to this wave is used
+    mailed = []
+    if not reason:
+        study = session.get(Study, wave.study_id)
+        organisation = session.get(Organisation, wave.organisation_id)
+        mailed = mail_contacts(
+            session, settings, organisation, wave, study, [contact], kind="invitation"
+        )
+        reason = "" if mailed else "answered"  # the contact's invitation to it is used
     if reason:
         event.status, event.reason, event.sent_at = EventStatus.cancelled, reason, None
-        session.add(event)
-        session.flush()
-        return None
-    study = session.get(Study, wave.study_id)
-    organisation = session.get(Organisation, wave.organisation_id)
-    languages = service.definition_for(session, wave.questionnaire_version_id).languages
-    message = queue_personal_mail(
-        session,
-        settings,
-        organisation,
-        wave,
-        study,
-        issued[0],
-        kind="invitation",
-        languages=languages,
-    )
-    service.record_mailing(session, [issued[0].invitation], "invitation")
-    event.invitation_id = issued[0].invitation.id
+    else:
+        event.invitation_id = session.exec(
+            select(WaveInvitation.id).where(
+                WaveInvitation.wave_id == wave.id, WaveInvitation.contact_id == contact.id
+            )
+        ).one()
     session.add(event)
     session.flush()
-    return message.id
+    return mailed[0][1].id if mailed else None
 
 
 def _why_not(wave: Wave, contact: Contact, now: datetime) -> str:

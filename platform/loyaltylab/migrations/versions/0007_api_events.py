@@ -1,4 +1,5 @@
-"""event-triggered invitations: a wave's delay and cool-down, the contacts' reported events
+"""the REST API's keys; event-triggered invitations: a wave's delay and cool-down, the contacts'
+reported events
 
 Revision ID: 0007
 Revises: 0005
@@ -69,9 +70,37 @@ def upgrade() -> None:
     op.create_index("ix_contact_event_organisation_id", "contact_event", ["organisation_id"])
     op.create_index("ix_contact_event_wave_id", "contact_event", ["wave_id"])
     op.create_index("ix_contact_event_status_send_at", "contact_event", ["status", "send_at"])
+    op.create_table(
+        "api_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("name", _text(100), nullable=False),
+        sa.Column("prefix", _text(16), nullable=False),
+        sa.Column("key_hash", _text(64), nullable=False),
+        sa.Column(
+            "scope",
+            sa.Enum("read", "write", name="apiscope", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("window_calls", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["created_by"], ["user_account.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_api_key_key_hash", "api_key", ["key_hash"], unique=True)
+    op.create_index("ix_api_key_organisation_id", "api_key", ["organisation_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_api_key_organisation_id", table_name="api_key")
+    op.drop_index("ix_api_key_key_hash", table_name="api_key")
+    op.drop_table("api_key")
     op.drop_index("ix_contact_event_status_send_at", table_name="contact_event")
     op.drop_index("ix_contact_event_wave_id", table_name="contact_event")
     op.drop_index("ix_contact_event_organisation_id", table_name="contact_event")
