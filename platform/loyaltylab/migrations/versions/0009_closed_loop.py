@@ -1,7 +1,7 @@
 """the closed loop: alert rules, alerts, follow-up cases with notes, action plans, case handlers
 
 Revision ID: 0009
-Revises: 0007, 0008
+Revises: 0008
 Create Date: 2026-12-06 06:05:31.531042
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 revision: str = "0009"
 # Joins the event-triggered invitations (0007) and the channels and webhooks (0008), which the
 # closed loop uses, into one head.
-down_revision: str | Sequence[str] | None = ("0007", "0008")
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
