@@ -468,14 +468,6 @@ def _parse_expression(text: str, line: int) -> Expression:
 
 
 def _check_expression_size(tokens: list[tuple[str, object]], text: str, line: int) -> None:
-    if len(tokens) > MAX_EXPRESSION_TOKENS:
-        raise ModelTooComplexError(
-            f"the expression '{text.strip()[:40]}…' has {len(tokens):,} terms and operators; "
-            f"at most {MAX_EXPRESSION_TOKENS} are accepted",
-            measure="terms",
-            limit=MAX_EXPRESSION_TOKENS,
-            line=line,
-        )
     depth = 0
     for _kind, value in tokens:
         depth += (value == "(") - (value == ")")
@@ -487,6 +479,14 @@ def _check_expression_size(tokens: list[tuple[str, object]], text: str, line: in
                 limit=MAX_EXPRESSION_NESTING,
                 line=line,
             )
+    if len(tokens) > MAX_EXPRESSION_TOKENS:
+        raise ModelTooComplexError(
+            f"the expression '{text.strip()[:40]}…' has {len(tokens):,} terms and operators; "
+            f"at most {MAX_EXPRESSION_TOKENS} are accepted",
+            measure="terms",
+            limit=MAX_EXPRESSION_TOKENS,
+            line=line,
+        )
 
 
 class _ExpressionParser:
