@@ -15,7 +15,9 @@ from loyaltylab.i18n import N_
 ACTIONS = {
     "questionnaire.publish": N_("Published a questionnaire version"),
     "export.responses": N_("Exported raw responses"),
+    "export.data": N_("Exported a study's data"),
     "export.report": N_("Downloaded a report"),
+    "export.links": N_("Downloaded a wave's personal invitation links"),
     "member.role": N_("Changed a member's role"),
     "member.remove": N_("Removed a member"),
     "contact.erase": N_("Erased a contact and their responses"),
@@ -35,13 +37,18 @@ def record(
     *,
     object_type: str = "",
     object_id: object = "",
+    organisation_id: int | None = None,
     **details: Any,
 ) -> AuditEvent:
-    """Add an event to the request's transaction: it is kept exactly when the action is."""
+    """Add an event to the request's transaction: it is kept exactly when the action is.
+
+    The event goes into the log of ``organisation_id``, the organisation whose data was acted
+    on, when that is not the acting one (a client downloading a research organisation's report).
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     event = AuditEvent(
-        organisation_id=ctx.organisation_id,
+        organisation_id=organisation_id or ctx.organisation_id,
         user_id=ctx.user.id,
         user_email=ctx.user.email,
         action=action,
