@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Form, Request
@@ -39,7 +39,14 @@ from loyaltylab.web import flash, redirect, render, ui_text
 from surveys import service as questionnaires
 from surveys.fieldwork import schedule as schedules
 from surveys.fieldwork import service
-from surveys.fieldwork.contacts_import import ContactFileRejected, read_contacts
+from surveys.fieldwork.contacts_import import (
+    MAX_BYTES as MAX_CONTACT_BYTES,
+)
+from surveys.fieldwork.contacts_import import (
+    ContactFileRejected,
+    EncodingUnsure,
+    read_contacts,
+)
 from surveys.fieldwork.models import Channel, Contact, Frequency, ResponseStatus, Wave, WaveStatus
 from surveys.fieldwork.models import Response as SurveyResponse
 from surveys.fieldwork.monitoring import wave_progress
@@ -362,8 +369,11 @@ def _contacts_page(
     *,
     problems: list[str],
     error: str,
+    previews: dict[str, list[list[Any]]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """``previews``: the first rows of an upload as each plausible encoding reads it, shown
+    when the encoding could not be told for certain."""
     total = session.exec(select(func.count(Contact.id)).where(Contact.study_id == study.id)).one()
     contacts = session.exec(
         select(Contact)
@@ -382,7 +392,11 @@ def _contacts_page(
             "attribute_names": names,
             "problems": problems,
             "error": error,
-            "max_mb": 5,
+            "max_mb": MAX_CONTACT_BYTES // (1024 * 1024),
+            "encodings": {
+                code: i18n.gettext(label) for code, label in texts.ENCODING_LABELS.items()
+            },
+            "previews": previews or {},
         },
         status_code=status_code,
     )
@@ -393,13 +407,28 @@ async def upload_contacts(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> Response:
     study = studies.get_editable_study(session, ctx, study_id)
-    file = (await request.form()).get("file")
+    form = await request.form()
+    file = form.get("file")
+    encoding = form.get("encoding") or None
     if not isinstance(file, StarletteUploadFile) or not file.filename:
         error = i18n.gettext("Choose a CSV or XLSX file to upload.")
         return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
-    content = await file.read(5 * 1024 * 1024 + 1)
+    if encoding is not None and encoding not in texts.ENCODING_LABELS:
+        raise InvalidInput("The submitted data was incomplete or invalid.")
+    content = await file.read(MAX_CONTACT_BYTES + 1)
     try:
-        parsed = read_contacts(content, file.filename)
+        parsed = read_contacts(content, file.filename, encoding=encoding)
+    except EncodingUnsure as exc:
+        error = texts.rejection(exc.reason)
+        return _contacts_page(
+            request,
+            session,
+            study,
+            problems=[],
+            error=error,
+            previews=exc.previews,
+            status_code=400,
+        )
     except ContactFileRejected as exc:
         error = texts.rejection(exc.reason, **exc.params)
         return _contacts_page(request, session, study, problems=[], error=error, status_code=400)

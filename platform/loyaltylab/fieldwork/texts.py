@@ -27,6 +27,13 @@ REJECTIONS = {
         "upload the file again."
     ),
 }
+# The encodings a contact list can be read in (analysis.files.ENCODINGS), named for the user.
+ENCODING_LABELS = {
+    "utf-8": N_("UTF-8 (Unicode)"),
+    "gb18030": N_("Simplified Chinese (GB18030, GBK)"),
+    "cp1252": N_("Western European (Windows-1252, Latin-1)"),
+    "big5": N_("Traditional Chinese (Big5)"),
+}
 ROW_PROBLEMS = {
     "missing_id": N_("Row %(row)s: the id is missing."),
     "duplicate_id": N_("Row %(row)s: the id %(value)s appears on an earlier row."),
