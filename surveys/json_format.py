@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from analysis.files import FileRejected, decode_text
 from surveys.definition import QuestionnaireDefinition
 from surveys.problems import Problem
 from surveys.validation import validate_definition
@@ -83,8 +84,9 @@ def import_json(data: bytes) -> ImportResult:
     if problem:
         return ImportResult(problems=[problem])
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        # JSON is UTF-8 (RFC 8259): nothing to detect.
+        text = decode_text(data, encoding="utf-8").text
+    except FileRejected:
         return ImportResult(problems=[Problem("import.not_utf8")])
     problem = structure_problem(text)
     if problem:
