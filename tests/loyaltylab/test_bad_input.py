@@ -1,5 +1,6 @@
-"""Bad input never becomes a 500: ids beyond the database's integers, NUL characters, and the
-one handler for whatever error is left (branded page, security headers, request id, log)."""
+"""Bad input never becomes a 500: ids beyond the database's integers, NUL characters, numbers
+no code can convert, and the one handler for whatever error is left (branded page, security
+headers, request id, log)."""
 
 from __future__ import annotations
 
@@ -177,3 +178,16 @@ def test_4xx_error_pages_carry_the_security_headers_and_request_id(
     assert too_large.status_code == 413
     for response in (not_found, not_allowed, invalid, too_large):
         _assert_headers_of_a_normal_response(response)
+
+
+@pytest.mark.parametrize("months", ["9" * 5000, " +" + "1_2" * 3000, "²"])
+def test_numbers_no_code_can_convert_are_refused_with_a_message(
+    owner_client: TestClient, study: Study, months: str
+) -> None:
+    response = owner_client.post(
+        f"/studies/{study.id}/privacy",
+        data={"retention_months": months},
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert "digits" in response.text or "whole number of months" in response.text

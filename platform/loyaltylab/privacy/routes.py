@@ -79,7 +79,10 @@ def save_privacy(
 ) -> Response:
     study = studies.get_editable_study(session, ctx, study_id)
     months = retention_months.strip()
-    if months and not (months.isdigit() and 1 <= int(months) <= MAX_RETENTION_MONTHS):
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses; and a bounded
+    # length, as int() refuses numbers over 4,300 digits.
+    plausible = months.isascii() and months.isdigit() and len(months) <= 6
+    if months and not (plausible and 1 <= int(months) <= MAX_RETENTION_MONTHS):
         values = {"release_open_text": release_open_text == "1", "retention_months": months}
         errors = {
             "retention_months": i18n.gettext(
