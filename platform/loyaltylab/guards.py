@@ -1,8 +1,9 @@
 """Request input that no route can use, refused once for every route before any route reads it.
 
-- An id beyond the database's integers (64-bit signed) names no object: 404, as any missing
-  object does. Routes parse ids with pydantic, which accepts these values; SQLite would then
-  raise ``OverflowError`` and PostgreSQL ``NumericValueOutOfRange`` (a 500) on the lookup.
+- An id beyond the id columns' integers names no object: 404, as any missing object does.
+  Routes parse ids with pydantic, which accepts any size; SQLite would then raise
+  ``OverflowError`` (beyond 64 bits) and PostgreSQL ``NumericValueOutOfRange`` (beyond the
+  32 bits of its INTEGER, the type of every id column) on the lookup: a 500.
 - A NUL character is in no text anyone types, and PostgreSQL refuses to store it: the form is
   refused with a message instead of failing when the text reaches the database.
 - A number longer than Python converts (``sys.get_int_max_str_digits()``, 4,300 digits) would
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import get_args
 
 from fastapi import Request
 from pydantic import TypeAdapter, ValidationError
@@ -20,8 +22,8 @@ from pydantic import TypeAdapter, ValidationError
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.i18n import N_
 
-# The range of BIGINT (PostgreSQL) and of SQLite's INTEGER.
-DATABASE_INTEGERS = range(-(2**63), 2**63)
+# The range of INTEGER on PostgreSQL, the narrowest of the id columns on either database.
+DATABASE_INTEGERS = range(-(2**31), 2**31)
 _INTEGER = TypeAdapter(int)
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NUL_MESSAGE = N_("The text contains a NUL character, which is not allowed. Please remove it.")
@@ -32,7 +34,7 @@ _INTEGER_TEXT = re.compile(r"\s*[+-]?[\d_]+\s*")
 
 def names_no_database_row(value: str) -> bool:
     """Whether ``value`` parses as an integer the way a route's ``int`` parameter parses it, but
-    no database row can have it as id (``2**63``, ``10**30``, a 5,000-digit number)."""
+    no database row can have it as id (``2**31``, ``10**30``, a 5,000-digit number)."""
     if not any(character.isdigit() for character in value):
         return False
     try:
@@ -43,22 +45,53 @@ def names_no_database_row(value: str) -> bool:
 
 
 async def refuse_unusable_input(request: Request) -> None:
-    """An app-wide dependency: out-of-range ids in the path or query answer 404; NUL characters
-    anywhere in the path, query or form fields and unconvertible numbers a clear 400."""
-    for value in request.path_params.values():
+    """An app-wide dependency: ids beyond the database's integers in the path or query answer
+    404; NUL characters anywhere in the path, query or form fields and unconvertible numbers a
+    clear 400."""
+    integer_path_params, integer_query_params = _integer_params(request.scope.get("route"))
+    for name, value in request.path_params.items():
         if not isinstance(value, str):
             continue
-        if "\x00" in value or names_no_database_row(value):
+        if "\x00" in value or (name in integer_path_params and names_no_database_row(value)):
             raise NotFound("This page does not exist.")
     for name, value in request.query_params.multi_items():
         _refuse_unusable_text(name, value)
-        if names_no_database_row(value):
+        if name in integer_query_params and names_no_database_row(value):
             raise NotFound("This page does not exist.")
     content_type = request.headers.get("content-type", "")
     if request.method == "POST" and content_type.startswith(FORM_CONTENT_TYPES):
         form = await request.form()  # parsed once: the route's Form() parameters reuse it
         for name, field in form.multi_items():
             _refuse_unusable_text(name, field if isinstance(field, str) else "")
+
+
+def _integer_params(route: object) -> tuple[frozenset[str], frozenset[str]]:
+    """The names of the path and of the query parameters that the route or one of its
+    dependencies reads as ``int`` (found once per route, then kept on it)."""
+    found = getattr(route, "_integer_params", None)
+    if found is not None:
+        return found
+    path: set[str] = set()
+    query: set[str] = set()
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        path.update(p.name for p in dependant.path_params if _is_integer(p.field_info.annotation))
+        query.update(
+            p.alias for p in dependant.query_params if _is_integer(p.field_info.annotation)
+        )
+        pending.extend(dependant.dependencies)
+    found = (frozenset(path), frozenset(query))
+    if route is not None:
+        route._integer_params = found  # type: ignore[attr-defined]
+    return found
+
+
+def _is_integer(annotation: object) -> bool:
+    """``int``, ``int | None``, ``Annotated[int, ...]``."""
+    return annotation is int or int in get_args(annotation)
 
 
 def _refuse_unusable_text(name: str, value: str) -> None:
