@@ -25,10 +25,10 @@ from loyaltylab import security
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.app import SERVER_OPTIONS, create_app
 from loyaltylab.db import make_engine
+from loyaltylab.fieldwork import service as fieldwork_service
 from loyaltylab.security import hash_password
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork_service
 
 POSTGRES_URL = os.environ.get("LOYALTYLAB_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -102,7 +102,7 @@ def _postgres_engine() -> Iterator[Engine | None]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database with every table, for one test."""
     # Ids start again in every test database: no parsed definition may outlive its database.
-    fieldwork_service._definitions.clear()
+    fieldwork_service.definition_cache.clear()
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         engine = make_engine(url)

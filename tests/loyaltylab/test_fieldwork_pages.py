@@ -13,10 +13,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation, Role
-from loyaltylab.mail import OutboxMessage
-from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     Response,
@@ -24,8 +22,11 @@ from surveys.fieldwork.models import (
     Wave,
     WaveInvitation,
     WaveStatus,
+    utcnow,
 )
-from surveys.models import QuestionnaireVersion
+from loyaltylab.mail import OutboxMessage
+from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.studies.models import Study
 
 CONTACTS_CSV = (
     "external_id,email,phone,tier,region\n"
@@ -48,7 +49,7 @@ def _upload(client: TestClient, csrf: Callable, study: Study, content: bytes, na
 def _complete(
     session: Session, wave: Wave, *, contact: Contact | None = None, **values
 ) -> Response:
-    now = fieldwork.utcnow()
+    now = utcnow()
     response = Response(
         organisation_id=wave.organisation_id,
         wave_id=wave.id,
@@ -200,7 +201,7 @@ def test_invitation_links_outbox_and_reminders(
     session.execute(
         WaveInvitation.__table__.update()
         .where(WaveInvitation.id == invitation.id)
-        .values(used_at=fieldwork.utcnow())
+        .values(used_at=utcnow())
     )
     session.commit()
     _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
@@ -330,7 +331,7 @@ def test_quality_flags_exclude_and_include(
         session.refresh(response)
         assert response.excluded and response.exclusion_reason == "speeding or inattentive"
     assert not any(session.get(Response, r.id).excluded for r in careful)
-    from surveys.fieldwork.data import responses_dataframe
+    from loyaltylab.fieldwork.data import responses_dataframe
 
     assert speeder.id not in responses_dataframe(session, [wave.id])["response_id"].tolist()
     shown = researcher.get(excluded.headers["location"]).text
