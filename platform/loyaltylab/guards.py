@@ -94,6 +94,22 @@ def _is_integer(annotation: object) -> bool:
     return annotation is int or int in get_args(annotation)
 
 
+def whole_number(text: str, *, maximum: int = DATABASE_INTEGERS.stop - 1) -> int | None:
+    """The number ``text`` writes in ASCII digits (spaces around allowed) when it is at most
+    ``maximum``, by default the largest id; else None.
+
+    ``str.isdigit()`` is no test before ``int()``: it also accepts "²" and "٣", and says nothing
+    of the size, while PostgreSQL's INTEGER (every id column) ends at 2**31 - 1.
+    """
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if len(digits.lstrip("0")) > len(str(maximum)):
+        return None
+    number = int(digits)
+    return number if number <= maximum else None
+
+
 def _refuse_unusable_text(name: str, value: str) -> None:
     if "\x00" in name or "\x00" in value:
         raise InvalidInput(NUL_MESSAGE)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from loyaltylab.accounts.models import User
+from loyaltylab.guards import whole_number
 from loyaltylab.middleware import SECURITY_HEADERS
 from loyaltylab.security import CSRF_HEADER
 from loyaltylab.studies.models import Study
@@ -200,3 +201,30 @@ def test_long_numbers_in_text_parameters_are_just_text(owner_client: TestClient,
     """Only parameters read as ids are checked: a phone number is searched for, not a 404."""
     response = owner_client.get(f"/waves/{wave.id}/phone", params={"q": "13800138000"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("42", 42),
+        (" 007 ", 7),
+        ("0", 0),
+        (str(2**31 - 1), 2**31 - 1),
+        (str(2**31), None),
+        ("9" * 5000, None),
+        ("²", None),
+        ("٣", None),
+        ("-1", None),
+        ("1_000", None),
+        ("", None),
+    ],
+)
+def test_whole_number_reads_only_ascii_digits_within_the_id_range(
+    text: str, expected: int | None
+) -> None:
+    assert whole_number(text) == expected
+
+
+def test_whole_number_has_a_maximum() -> None:
+    assert whole_number("120", maximum=120) == 120
+    assert whole_number("121", maximum=120) is None
