@@ -124,7 +124,7 @@ def failing_app(app: FastAPI) -> FastAPI:
     def boom() -> None:
         raise RuntimeError("a bug")
 
-    @app.get("/api/v1/boom")
+    @app.get("/api/boom")
     def api_boom() -> None:
         raise RuntimeError("a bug")
 
@@ -159,7 +159,7 @@ def test_an_uncaught_error_is_the_branded_500_page_with_headers_and_a_logged_tra
 
 def test_an_uncaught_error_under_api_answers_json(failing_app: FastAPI) -> None:
     client = TestClient(failing_app, base_url="https://testserver")
-    response = client.get("/api/v1/boom")
+    response = client.get("/api/boom")
     assert response.status_code == 500
     assert "went wrong" in response.json()["detail"]
     _assert_headers_of_a_normal_response(response)
