@@ -24,16 +24,15 @@ from tests.loyaltylab import test_tenancy as tenancy
 from tests.loyaltylab.test_tenancy import ENDPOINTS, PATH_PARAM_FIXTURES
 
 # The fixtures that create organisation A's object for each path parameter, shared with the
-# tenancy tests (pytest finds fixtures among a module's names).
-contact = tenancy.contact
-first_page = tenancy.first_page
-owner_session = tenancy.owner_session
-phone_response = tenancy.phone_response
-questionnaire = tenancy.questionnaire
-questionnaire_item = tenancy.questionnaire_item
-report = tenancy.report
-report_file_kind = tenancy.report_file_kind
-researcher_membership = tenancy.researcher_membership
+# tenancy tests (pytest finds fixtures among a module's names); those of conftest.py are found
+# anyway.
+globals().update(
+    {
+        name: getattr(tenancy, name)
+        for name in {*PATH_PARAM_FIXTURES.values(), "tenant_a"}
+        if hasattr(tenancy, name)
+    }
+)
 
 # Attachments that hold no respondent data: the questionnaire itself.
 NOT_RESPONDENT_DATA = frozenset({"GET /questionnaires/{questionnaire_id}/export"})

@@ -31,17 +31,16 @@ from tests.loyaltylab.test_tenancy import (
     Endpoint,
 )
 
-# The fixtures that create organisation A's objects, shared with the tenancy tests.
-contact = tenancy.contact
-first_page = tenancy.first_page
-owner_session = tenancy.owner_session
-phone_response = tenancy.phone_response
-questionnaire = tenancy.questionnaire
-questionnaire_item = tenancy.questionnaire_item
-report = tenancy.report
-report_file_kind = tenancy.report_file_kind
-researcher_membership = tenancy.researcher_membership
-tenant_a = tenancy.tenant_a
+# The fixtures that create organisation A's object for each path parameter, shared with the
+# tenancy tests (pytest finds fixtures among a module's names); those of conftest.py are found
+# anyway.
+globals().update(
+    {
+        name: getattr(tenancy, name)
+        for name in {*PATH_PARAM_FIXTURES.values(), "tenant_a"}
+        if hasattr(tenancy, name)
+    }
+)
 
 FUZZED = [endpoint for endpoint in ENDPOINTS if endpoint.path not in SESSION_ENDING]
 EXAMPLES = 400
