@@ -348,7 +348,7 @@ def wave_poster(
         url=settings.absolute_url(f"/s/{wave.public_slug}"),
         organisation=ctx.organisation.name,
     )
-    audit.record(session, ctx, "wave.poster", object_type="wave", object_id=wave.id)
+    audit.record(session, ctx, "wave.poster", object_type="wave", object_id=wave.id, format="pdf")
     return Response(
         pdf,
         media_type="application/pdf",
