@@ -35,7 +35,10 @@ globals().update(
 )
 
 # Attachments that hold no respondent data: the questionnaire itself.
-NOT_RESPONDENT_DATA = frozenset({"GET /questionnaires/{questionnaire_id}/export"})
+# A questionnaire's file and a wave's printed poster (its public link) hold no answers.
+NOT_RESPONDENT_DATA = frozenset(
+    {"GET /questionnaires/{questionnaire_id}/export", "GET /waves/{wave_id}/poster.pdf"}
+)
 # Downloads that are answers to a form (a POST), listed because the walk covers GETs only.
 POST_DOWNLOADS = ("/waves/{wave_id}/invitations/links",)
 
