@@ -106,16 +106,27 @@ class ReportRequest:
     value_labels: Mapping[str, Mapping[object, str]] = field(default_factory=dict)
     """Column -> code -> label (e.g. an SPSS file's value labels), for groups the
     questionnaire definition does not name."""
+    estimator: str = "ML"
+    """``ML``, ``MLR``, ``MLM`` or ``WLSMV`` (every item then analysed as ordered), or ``pls``."""
+    pls_scheme: str = "path"
+    consistent: bool = False
+    missing_codes: tuple[float, ...] = ()
+    """Answer codes that mean "no answer" (e.g. 9 for "don't know")."""
+
+    @property
+    def is_pls(self) -> bool:
+        return self.estimator.lower() == "pls"
 
     @property
     def bootstraps_nothing(self) -> bool:
-        """Resamples requested for a model without a defined (``:=``) effect: the report
-        bootstraps the intervals of indirect effects, and there are none to bootstrap."""
-        return self.bootstrap > 0 and not parse_model(self.model).defined
+        """Resamples requested for a CB-SEM model without a defined (``:=``) effect: the report
+        bootstraps the intervals of indirect effects, and there are none to bootstrap (PLS
+        bootstraps every path, weight and loading)."""
+        return self.bootstrap > 0 and not self.is_pls and not parse_model(self.model).defined
 
     def analysis_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`analysis.pipeline.analyze`."""
-        return {
+        options: dict[str, Any] = {
             "model": self.model,
             "reverse": tuple(self.reverse),
             "scale_min": self.scale_min,
@@ -126,7 +137,16 @@ class ReportRequest:
             "group": self.group,
             "nps": self.nps,
             "invariance": tuple(dict.fromkeys(c for c in (self.group, self.wave) if c)),
+            "estimator": self.estimator,
+            "missing_codes": tuple(self.missing_codes),
         }
+        if self.is_pls:
+            # PLS compares groups' scores but fits no multiple-group CFA.
+            options |= {"pls_scheme": self.pls_scheme, "consistent": self.consistent}
+            options["invariance"] = ()
+        elif self.estimator.upper() == "WLSMV":
+            options["ordered"] = True
+        return options
 
 
 def _finite(value: object) -> bool:
