@@ -40,7 +40,9 @@ def settings_of(study: Study) -> AnalysisSettings:
     return AnalysisSettings.of(study.analysis_settings)
 
 
-def questionnaire_scales(session: Session, ctx: OrgContext, study: Study) -> list[QuestionnaireScale]:
+def questionnaire_scales(
+    session: Session, ctx: OrgContext, study: Study
+) -> list[QuestionnaireScale]:
     scales = []
     for questionnaire in questionnaires.list_questionnaires(
         session, ctx.organisation_id, study_id=study.id

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlmodel import Session, func, select
 
 from analysis.syntax import measurement_syntax, parse_model
-from loyaltylab.analysis_settings.schemas import CBSEM, AnalysisSettings
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.analysis_settings.schemas import CBSEM, AnalysisSettings
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.jobs import queue as jobs
@@ -362,7 +362,11 @@ def _snapshot(session: Session, report: Report, waves: Sequence[Wave]) -> None:
             "analysis settings.",
             field="bootstrap",
         )
-    if settings.method == CBSEM and options["bootstrap"] and not parse_model(options["model"]).defined:
+    if (
+        settings.method == CBSEM
+        and options["bootstrap"]
+        and not parse_model(options["model"]).defined
+    ):
         raise InvalidInput(
             "The model defines no indirect effect, so there is nothing to bootstrap: set the "
             "resamples to 0, or define the effect in the questionnaire's model "
