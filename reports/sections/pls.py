@@ -8,7 +8,7 @@ from reports import charts
 from reports.document import Column, Figure, Paragraph, Section, Table
 from reports.sections.context import ReportContext, finite
 from reports.sections.reliability import reliability_table
-from reports.sections.sem import path_figure, r2_list
+from reports.sections.sem import path_figure
 from reports.sections.validity import validity_blocks
 
 
@@ -157,12 +157,7 @@ def _predictive(ctx: ReportContext) -> Table:
             Column("Q²", "coef3"),
         ],
         [[ctx.name(c), value, r2_adj.get(c), q2.get(c)] for c, value in r2.items()],
-        note=ctx.sentences(
-            [
-                ctx.t("note_r2_q2", distance=pls_settings.get("omission_distance", 7)),
-                ctx.t("note_paths", list=r2_list(ctx)),
-            ]
-        ),
+        note=ctx.t("note_r2_q2", distance=pls_settings.get("omission_distance", 7)),
     )
 
 

@@ -104,6 +104,9 @@ class AnalysisSettings:
 
 def parse_codes(text: str, *, field: str) -> tuple[float, ...]:
     """``"9, 99"`` (commas, semicolons, spaces or the Chinese comma) as ``(9.0, 99.0)``."""
+    problem = InvalidInput(
+        "Enter the codes as numbers separated by commas, e.g. 9, 99.", field=field
+    )
     codes = []
     for separator in ("，", ",", ";"):
         text = text.replace(separator, " ")
@@ -111,13 +114,9 @@ def parse_codes(text: str, *, field: str) -> tuple[float, ...]:
         try:
             code = float(part)
         except ValueError:
-            raise InvalidInput(
-                "Enter the codes as numbers separated by commas, e.g. 9, 99.", field=field
-            ) from None
+            raise problem from None
         if not math.isfinite(code):
-            raise InvalidInput(
-                "Enter the codes as numbers separated by commas, e.g. 9, 99.", field=field
-            )
+            raise problem
         codes.append(code)
     return tuple(dict.fromkeys(codes))
 
@@ -148,7 +147,7 @@ def parse_settings(
             return None
 
     method = checked(
-        _choice, form.get("method", ""), METHODS, "Choose CB-SEM or PLS-SEM.", field="method"
+        _choice, form.get("method", ""), METHODS, N_("Choose CB-SEM or PLS-SEM."), field="method"
     )
     estimator, scheme, resamples = defaults.estimator, defaults.pls_scheme, defaults.resamples
     if method == CBSEM:
@@ -156,7 +155,7 @@ def parse_settings(
             _choice,
             form.get("estimator", ""),
             ESTIMATORS,
-            "Choose the estimator: ML, MLR or WLSMV.",
+            N_("Choose the estimator: ML, MLR or WLSMV."),
             field="estimator",
         )
     elif method == PLS:
@@ -164,7 +163,7 @@ def parse_settings(
             _choice,
             form.get("pls_scheme", ""),
             PLS_SCHEMES,
-            "Choose the inner weighting scheme: path, centroid or factorial.",
+            N_("Choose the inner weighting scheme: path, centroid or factorial."),
             field="pls_scheme",
         )
         resamples = checked(_resamples, form.get("resamples", ""))

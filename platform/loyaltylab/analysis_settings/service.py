@@ -79,12 +79,13 @@ def save_settings(
     for scale in scales:
         on_scale = [code for code in settings.missing_codes.get(scale.id, ()) if scale.has(code)]
         if on_scale:
+            code = f"{on_scale[0]:g}"
             problems.append(
                 InvalidInput(
                     "%(code)s is an answer on this questionnaire's scale (%(low)s to %(high)s): "
                     "a missing-value code must lie outside it.",
                     field=scale.field,
-                    code=f"{on_scale[0]:g}",
+                    code=code,
                     low=scale.scale_min,
                     high=scale.scale_max,
                 )

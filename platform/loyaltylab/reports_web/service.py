@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, func, select
 
+from analysis.errors import AnalysisError
+from analysis.pls import pls_model
 from analysis.syntax import measurement_syntax, parse_model
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.analysis_settings.schemas import CBSEM, AnalysisSettings
@@ -355,6 +357,17 @@ def _snapshot(session: Session, report: Report, waves: Sequence[Wave]) -> None:
             "to analyse.",
             field="wave_ids",
         )
+    if settings.is_pls:
+        try:
+            pls_model(parse_model(options["model"]))
+        except AnalysisError as error:
+            raise InvalidInput(
+                "PLS-SEM cannot estimate the questionnaire's model (%(reason)s): give every "
+                "construct a path in the model, or choose CB-SEM in the study's analysis "
+                "settings.",
+                field="wave_ids",
+                reason=str(error),
+            ) from None
     if options["estimator"] == "WLSMV" and options["bootstrap"]:
         raise InvalidInput(
             "With the WLSMV estimator the report has robust standard errors instead of "
