@@ -31,6 +31,7 @@ from loyaltylab.studies.models import Study
 from surveys.fieldwork.data import responses_dataframe
 from surveys.fieldwork.models import WaveStatus
 from surveys.fieldwork.service import definition_for
+from tests.conftest import TEST_PASSWORD
 from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
 
 
@@ -276,3 +277,54 @@ def test_the_dashboard_trend_uses_the_pls_indices_when_the_study_uses_pls(
     for construct, index in expected.items():
         assert rows.loc[construct, "value"] == pytest.approx(index, abs=1e-9)
     assert any(abs(rows.loc[c, "value"] - plain.loc[c, "value"]) > 0.01 for c in expected.index)
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"),
+    [("en-GB", {"width": 390, "height": 844}), ("zh-CN", {"width": 1366, "height": 900})],
+)
+def test_a_researcher_chooses_pls_in_the_browser(
+    chromium,
+    live_url: str,
+    session: Session,
+    study: Study,
+    organisation: Organisation,
+    make_member: Callable,
+    tmp_path: Path,
+    locale: str,
+    viewport: dict[str, int],
+) -> None:
+    from playwright.sync_api import expect
+
+    fielded_waves(session, study, completes=10)
+    member = make_member(organisation, email="owner@northwind.example", role=Role.owner)
+    english = locale == "en-GB"
+    context = chromium.new_context(base_url=live_url, viewport=viewport, locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.locator("#f-email").fill(member.email)
+    page.locator("#f-password").fill(TEST_PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.goto(f"/studies/{study.id}")
+    page.get_by_role("link", name="Analysis settings" if english else "分析设置").click()
+    page.get_by_label("PLS-SEM (composites)" if english else "PLS-SEM(组合构念)").check()
+    page.locator("#f-resamples").fill("50000")
+    page.locator("form[action$='/analysis'] button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_contain_text(
+        "Enter a whole number of resamples" if english else "请输入 0 到 5000 之间的整数重抽样次数"
+    )
+    width = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert width <= 0
+    page.screenshot(path=str(Path("/tmp") / f"analysis-settings-{locale}.png"), full_page=True)
+    page.locator("#f-resamples").fill("500")
+    page.locator("#f-pls_scheme").select_option("centroid")
+    page.locator("form[action$='/analysis'] button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text(
+        "The analysis settings have been saved." if english else "分析设置已保存。"
+    )
+    session.refresh(study)
+    assert AnalysisSettings.of(study.analysis_settings).resamples == 500
+    context.close()

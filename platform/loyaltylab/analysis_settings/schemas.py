@@ -19,15 +19,11 @@ T = TypeVar("T")
 CBSEM, PLS = "cbsem", "pls"
 METHODS = {CBSEM: N_("CB-SEM (covariance-based, common factors)"), PLS: N_("PLS-SEM (composites)")}
 ESTIMATORS = {
-    "ML": N_("ML: maximum likelihood, as lavaan's default"),
-    "MLR": N_("MLR: robust standard errors and scaled χ² for non-normal ratings"),
-    "WLSMV": N_("WLSMV: items as ordered categories (polychoric correlations)"),
+    "ML": N_("ML (maximum likelihood)"),
+    "MLR": N_("MLR (robust maximum likelihood)"),
+    "WLSMV": N_("WLSMV (ordered categories)"),
 }
-PLS_SCHEMES = {
-    "path": N_("Path weighting (SmartPLS, seminr)"),
-    "centroid": N_("Centroid (R plspm's default)"),
-    "factorial": N_("Factorial"),
-}
+PLS_SCHEMES = {"path": N_("Path"), "centroid": N_("Centroid"), "factorial": N_("Factorial")}
 MAX_RESAMPLES = 5000
 DEFAULT_RESAMPLES = 1000
 """Bootstrap resamples of a PLS analysis unless set otherwise: enough for stable percentile
