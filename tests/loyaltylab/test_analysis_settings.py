@@ -24,13 +24,13 @@ from analysis.syntax import measurement_syntax
 from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
 from loyaltylab.analysis_settings.schemas import AnalysisSettings
 from loyaltylab.dashboard.service import build_dashboard
+from loyaltylab.fieldwork.data import responses_dataframe
+from loyaltylab.fieldwork.models import WaveStatus
+from loyaltylab.fieldwork.service import definition_for
 from loyaltylab.jobs.queue import JobQueue, start_consumer
 from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.models import WaveStatus
-from surveys.fieldwork.service import definition_for
 from tests.conftest import TEST_PASSWORD
 from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
 
@@ -135,7 +135,7 @@ def test_settings_are_saved_shown_again_and_validated_in_the_readers_language(
 
 
 def study_questionnaire(session: Session, study: Study) -> int:
-    from surveys.models import Questionnaire
+    from loyaltylab.questionnaires.models import Questionnaire
 
     return session.exec(select(Questionnaire.id).where(Questionnaire.study_id == study.id)).one()
 

@@ -10,9 +10,9 @@ from sqlmodel import Session
 from loyaltylab.analysis_settings.schemas import AnalysisSettings, codes_field, parse_settings
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput
+from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys import service as questionnaires
 
 
 @dataclass(frozen=True)

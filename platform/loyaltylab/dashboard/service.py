@@ -14,6 +14,12 @@ from analysis.pls import fit_pls, rescaled_weights
 from analysis.syntax import measurement_syntax, parse_model
 from analysis.trends import trend_indices
 from loyaltylab.analysis_settings.schemas import AnalysisSettings
+from loyaltylab.fieldwork.data import responses_dataframe
+from loyaltylab.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
+from loyaltylab.fieldwork.models import Contact, Wave, WaveStatus
+from loyaltylab.fieldwork.monitoring import wave_progress
+from loyaltylab.fieldwork.service import definition_for
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
 from surveys.definition import (
     DropdownItem,
@@ -23,12 +29,6 @@ from surveys.definition import (
     ShortTextItem,
     SingleChoiceItem,
 )
-from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
-from surveys.fieldwork.models import Contact, Wave, WaveStatus
-from surveys.fieldwork.monitoring import wave_progress
-from surveys.fieldwork.service import definition_for
-from surveys.models import QuestionnaireVersion
 from surveys.versions import diff_definitions
 
 OPEN_TEXTS_SHOWN = 50
