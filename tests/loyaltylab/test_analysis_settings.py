@@ -328,3 +328,35 @@ def test_a_researcher_chooses_pls_in_the_browser(
     session.refresh(study)
     assert AnalysisSettings.of(study.analysis_settings).resamples == 500
     context.close()
+
+
+def test_a_report_the_chosen_method_cannot_make_is_refused_with_the_reason(
+    researcher: TestClient, csrf: Callable, study: Study, session: Session, consumer: JobQueue
+) -> None:
+    waves = fielded_waves(session, study, completes=20, model="LOY ~ SAT")
+    url = f"/studies/{study.id}/reports"
+
+    def create(bootstrap: str) -> Any:
+        return researcher.post(
+            url,
+            data={
+                "csrf_token": csrf(researcher, url),
+                "language": "en",
+                "formats": ["pdf"],
+                "wave_ids": [str(waves[0].id)],
+                "bootstrap": bootstrap,
+            },
+            follow_redirects=False,
+        )
+
+    for settings, bootstrap, message in (
+        (AnalysisSettings(estimator="WLSMV"), "20", "With the WLSMV estimator the report has"),
+        (AnalysisSettings(method="pls"), "0", "PLS-SEM cannot estimate the questionnaire"),
+    ):
+        study.analysis_settings = settings.to_dict()
+        session.add(study)
+        session.commit()
+        refused = create(bootstrap)
+        assert refused.status_code == 400 and message in refused.text
+    assert "construct &#39;VAL&#39; is in no path" in refused.text
+    assert session.exec(select(Report)).all() == []
