@@ -4,7 +4,7 @@ Method (CB-SEM with ML, MLR or WLSMV, or PLS-SEM with its options) and missing-v
 questionnaire, in ``study.analysis_settings``; an empty object means the defaults (ML).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
