@@ -59,6 +59,16 @@ def _rescaled_items(
     return pd.DataFrame(columns, index=data.index)
 
 
+def _weighted_scores(rescaled: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
+    """Each row's weighted mean of the answered items, NaN without any."""
+    items = [item for item in weights if item in rescaled]
+    w = pd.Series({item: float(weights[item]) for item in items})
+    answered = rescaled[items].notna()
+    total = answered.mul(w, axis=1).sum(axis=1)
+    weighted = rescaled[items].fillna(0.0).mul(w, axis=1).sum(axis=1)
+    return (weighted / total).where(answered.any(axis=1))
+
+
 def respondent_indices(
     data: pd.DataFrame,
     *,
@@ -169,6 +179,7 @@ def trend_indices(
     segment: str | None = None,
     order: Sequence[object] | None = None,
     confidence: float = 0.95,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Construct indices (0-100) and NPS per wave, overall and by segment, with change tests.
 
@@ -193,6 +204,11 @@ def trend_indices(
         Waves in time order; by default the sorted distinct values of ``wave``.
     confidence : float
         Confidence level of the intervals.
+    weights : mapping of str to mapping of str to float, optional
+        Construct -> item -> weight, e.g. the PLS outer weights of the ACSI method
+        (:func:`analysis.pls.rescaled_weights`): a respondent's index of such a construct is
+        the weighted mean of their rescaled answers (over the items answered) instead of the
+        plain mean, so that the wave means are the ACSI indices.
 
     Returns
     -------
@@ -230,6 +246,11 @@ def trend_indices(
     scores = respondent_indices(
         data, constructs=constructs, scale_ranges=scale_ranges, reverse=reverse
     )
+    if weights:
+        rescaled = _rescaled_items(data, items, scale_ranges, set(reverse))
+        for construct, item_weights in weights.items():
+            if construct in scores:
+                scores[construct] = _weighted_scores(rescaled, item_weights)
     frame = pd.concat([data[[wave]], scores], axis=1)
     if nps is not None:
         frame[NPS_MEASURE + "__item"] = data[nps]

@@ -194,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
     from loyaltylab.actions.routes import router as actions_router
+    from loyaltylab.analysis_settings.routes import router as analysis_settings_router
     from loyaltylab.api.pages import router as api_pages_router
     from loyaltylab.audit.routes import router as audit_router
     from loyaltylab.dashboard.routes import router as dashboard_router
@@ -218,6 +219,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
+    app.include_router(analysis_settings_router)
     app.include_router(organisation_router)
     app.include_router(dashboard_router)
     app.include_router(followup_router)

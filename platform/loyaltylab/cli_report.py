@@ -48,6 +48,9 @@ def report(
     scale_max: float = typer.Option(DEFAULT_SCALE[1], "--scale-max", help="Highest answer code."),
     missing: str = typer.Option("listwise", "--missing", help="listwise or fiml."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples (0: none)."),
+    estimator: str = typer.Option(
+        "ML", "--estimator", help="ML, MLR, MLM, WLSMV (every item as ordered) or pls (PLS-SEM)."
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
     group: str | None = typer.Option(None, "--group", help="Column to compare groups by."),
     nps: str | None = typer.Option(None, "--nps", help="0-10 likelihood-to-recommend column."),
@@ -80,6 +83,11 @@ def report(
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
     if bootstrap < 0:
         _fail("--bootstrap must be 0 or more")
+    from analysis.sem.options import ESTIMATORS
+
+    names = {name.lower(): name for name in (*ESTIMATORS, "pls")}
+    if estimator.lower() not in names:
+        _fail(f"--estimator must be one of {', '.join(names.values())}, not {estimator!r}")
     targets = _targets(output, formats)
     for path in [*targets.values(), *([bundle] if bundle else [])]:
         if not path.parent.is_dir():
@@ -92,6 +100,7 @@ def report(
         scale_max=scale_max,
         missing=missing,
         bootstrap=bootstrap,
+        estimator=names[estimator.lower()],
         seed=seed if seed is not None else ReportRequest.seed,
         group=group,
         nps=nps,

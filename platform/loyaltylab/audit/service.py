@@ -23,6 +23,7 @@ ACTIONS = {
     "member.remove": N_("Removed a member"),
     "contact.erase": N_("Erased a contact and their responses"),
     "study.privacy": N_("Changed a study's privacy settings"),
+    "study.analysis": N_("Changed a study's analysis settings"),
     "responses.exclude": N_("Excluded responses from analyses"),
     "responses.include": N_("Included responses in analyses again"),
     "report.share": N_("Shared a report with the client, or stopped sharing it"),
