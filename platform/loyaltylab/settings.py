@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     job_timeout_seconds: int = Field(default=30 * 60, ge=60)
     """A background job running longer than this is marked failed (its worker has died)."""
+    api_calls_per_minute: int = Field(default=120, ge=1)
+    """Calls one API key may make in a minute; more get 429 with Retry-After."""
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod

@@ -17,8 +17,8 @@ from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork import events, service, texts
 from loyaltylab.fieldwork import schedule as schedules
-from loyaltylab.fieldwork import service, texts
 from loyaltylab.fieldwork.charts import completes_chart
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import (
@@ -270,6 +270,7 @@ def show_wave(
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
+            "events": events.event_counts(session, wave),
         },
     )
     response.headers["cache-control"] = "no-store"
