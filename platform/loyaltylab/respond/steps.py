@@ -42,6 +42,7 @@ from loyaltylab.web import redirect, render
 from loyaltylab.webhooks import service as webhooks
 from loyaltylab.webhooks.models import WebhookEvent
 from surveys.definition import QuestionnaireDefinition, text_for
+from surveys.pages import item_shown, shown_pages
 
 SESSION_LANGUAGE = "respond_lang"
 STATUS_CODES = {
@@ -297,7 +298,7 @@ def _page_context(
     definition: QuestionnaireDefinition = context["definition"]
     response = access.response
     known = service.answers_of(response, definition)
-    pages = respondent.shown_pages(definition, known)
+    pages = shown_pages(definition, known)
     if posted is not None:
         on_page = service.page_codes(definition, page)
         known = {code: value for code, value in known.items() if code not in on_page} | posted
@@ -308,8 +309,8 @@ def _page_context(
         values=extra.get("values") or known,
         errors=errors,
         seed=f"{response.id}:{definition.sections[page].code}",
-        shown=lambda item: respondent.item_shown(item, known),
-        row_shown=lambda row: respondent.item_shown(row, known),
+        shown=lambda item: item_shown(item, known),
+        row_shown=lambda row: item_shown(row, known),
     )
     summary = []
     if errors:
@@ -347,7 +348,7 @@ def show_page(request: Request, session: Session, access: Access, page: int) -> 
         return redirect(f"{access.base}/done")
     definition = service.definition_for(session, access.wave.questionnaire_version_id)
     known = service.answers_of(response, definition)
-    if page not in respondent.shown_pages(definition, known) or page > response.current_page:
+    if page not in shown_pages(definition, known) or page > response.current_page:
         return redirect(f"{access.base}/page/{respondent.resume_page(definition, response)}")
     welcome = WELCOME_BACK in request.query_params
     context = _page_context(request, session, access, page, welcome=welcome)

@@ -1,5 +1,5 @@
-"""What the designer's pages share: the questionnaire and study lookups (another tenant's
-answer 404), the page contexts and the way a refused change is shown again.
+"""What the designer's pages share: the questionnaire and study lookups (another
+organisation's get 404), the page contexts and the way a refused change is shown again.
 """
 
 from __future__ import annotations
