@@ -19,7 +19,8 @@ import pandas as pd
 from openpyxl import Workbook
 
 from languages import text_in
-from reports.build import ReportRequest, software_versions
+from reports.build import ReportRequest
+from reports.sections.methods import software_versions
 from reports.workbook import set_text
 
 # Excel and LibreOffice run a cell starting with one of these as a formula (OWASP CSV injection).

@@ -25,7 +25,7 @@ from loyaltylab.db import make_engine
 from loyaltylab.fieldwork import service as fieldwork_service
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from tests.web_support import TEST_PASSWORD, create_member, serve_in_thread
+from tests.web_support import create_member, csrf_from, log_in, serve_in_thread
 
 POSTGRES_URL = os.environ.get("LOYALTYLAB_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -200,29 +200,6 @@ def study(session: Session, organisation: Organisation, client_organisation: Org
     session.add(item)
     session.commit()
     return item
-
-
-CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_from(client: TestClient, path: str) -> str:
-    """The CSRF token of the form on a page, as a browser would read it."""
-    response = client.get(path)
-    match = CSRF_PATTERN.search(response.text)
-    if not match:
-        raise LookupError(f"no CSRF field on {path} (status {response.status_code})")
-    return match.group(1)
-
-
-def log_in(client: TestClient, email: str, password: str = TEST_PASSWORD) -> None:
-    token = csrf_from(client, "/login")
-    response = client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
-    if response.status_code != 303:
-        raise RuntimeError(f"log-in as {email} failed: {response.status_code}")
 
 
 @pytest.fixture

@@ -1,13 +1,16 @@
-"""The test password, member creation and a live server for browser tests."""
+"""The test password, member creation, signing in, CSRF tokens and a live server for browser
+tests."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from loyaltylab import models as _all_tables  # noqa: F401  (registers every table)
@@ -32,6 +35,29 @@ def create_member(
     session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=role))
     session.commit()
     return user
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client: TestClient, path: str) -> str:
+    """The CSRF token of the form on a page, as a browser would read it."""
+    response = client.get(path)
+    match = CSRF_PATTERN.search(response.text)
+    if not match:
+        raise LookupError(f"no CSRF field on {path} (status {response.status_code})")
+    return match.group(1)
+
+
+def log_in(client: TestClient, email: str, password: str = TEST_PASSWORD) -> None:
+    token = csrf_from(client, "/login")
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    if response.status_code != 303:
+        raise RuntimeError(f"log-in as {email} failed: {response.status_code}")
 
 
 PHONE = {"width": 390, "height": 844}

@@ -3,7 +3,6 @@ and an open wave fielding it."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +17,8 @@ from loyaltylab.fieldwork.models import Wave
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
-from tests.loyaltylab.tenancy_support import CONTACT_EMAIL, CONTACT_PHONE
+from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, Respondent, publish
+from tests.loyaltylab.tenancy_support import A_STUDY_NAME, CONTACT_EMAIL, CONTACT_PHONE
 
 
 @pytest.fixture
@@ -60,36 +59,6 @@ def wave(session: Session, study: Study, version: QuestionnaireVersion) -> Wave:
     return created
 
 
-FORM_FIELD = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
-
-
-class Respondent:
-    """Drives a test client through the respondent pages as a browser without JavaScript."""
-
-    def __init__(self, client: Any, base: str) -> None:
-        self.client = client
-        self.base = base
-        self.last_form: dict[str, str] = {}
-
-    def get(self, path: str = "") -> Any:
-        response = self.client.get(self.base + path)
-        self.last_form = dict(FORM_FIELD.findall(response.text))
-        return response
-
-    def post(self, path: str, data: dict[str, Any], *, form: dict[str, str] | None = None) -> Any:
-        return self.client.post(
-            self.base + path, data={**(form or self.last_form), **data}, follow_redirects=False
-        )
-
-    def consent(self) -> Any:
-        self.get()
-        return self.post("/start", {"consent": "yes"})
-
-    def answer(self, page: int, data: dict[str, Any], action: str = "next") -> Any:
-        self.get(f"/page/{page}")
-        return self.post(f"/page/{page}", {**data, "action": action})
-
-
 @pytest.fixture
 def respondent():
     """``respondent(client, "/s/slug")`` -> a :class:`Respondent`."""
@@ -110,6 +79,60 @@ def phone_response(session: Session, wave: Any) -> Any:
     )
     session.commit()
     return response
+
+
+@pytest.fixture
+def alert_rule(session: Session, wave: Any) -> Any:
+    """An alert rule on organisation A's wave."""
+    from loyaltylab.followup.models import AlertKind, AlertRule
+
+    rule = AlertRule(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        kind=AlertKind.nps,
+        target="nps",
+        threshold=6,
+    )
+    session.add(rule)
+    session.commit()
+    return rule
+
+
+@pytest.fixture
+def followup_case(session: Session, study: Study, wave: Any, phone_response: Any) -> Any:
+    """A follow-up case of organisation A's study, for its client's case handlers."""
+    from datetime import UTC, datetime
+
+    from loyaltylab.followup.models import FollowUpCase
+
+    case = FollowUpCase(
+        organisation_id=study.organisation_id,
+        client_organisation_id=study.client_organisation_id,
+        study_id=study.id,
+        wave_id=wave.id,
+        response_id=phone_response.id,
+        due_at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    session.add(case)
+    session.commit()
+    return case
+
+
+@pytest.fixture
+def improvement_action(session: Session, study: Study, wave: Any) -> Any:
+    """An action planned on organisation A's study."""
+    from loyaltylab.actions.models import ImprovementAction
+
+    action = ImprovementAction(
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        baseline_wave_id=wave.id,
+        construct_code="SAT",
+        description="Train the staff",
+    )
+    session.add(action)
+    session.commit()
+    return action
 
 
 @pytest.fixture
@@ -189,11 +212,61 @@ def report(session: Session, study: Study, wave: Any) -> Any:
 
 
 @pytest.fixture
+def organisation_api_key(session: Session, study: Study) -> Any:
+    """An API key of organisation A (the owners' keys page revokes it)."""
+    from loyaltylab.api.models import ApiKey, ApiScope
+
+    created = ApiKey(
+        organisation_id=study.organisation_id,
+        name="Northwind CRM",
+        prefix="llk_tenancy",
+        key_hash="0" * 64,
+        scope=ApiScope.write,
+    )
+    session.add(created)
+    session.commit()
+    return created
+
+
+@pytest.fixture
 def report_file_kind() -> Any:
     """A file kind, not an object: the route's report is A's."""
     from types import SimpleNamespace
 
     return SimpleNamespace(id="pdf")
+
+
+@pytest.fixture
+def webhook(session: Session, study: Study) -> Any:
+    """Organisation A's webhook (its URL names A, so a leak would show)."""
+    from loyaltylab.webhooks.models import WebhookSubscription
+
+    subscription = WebhookSubscription(
+        organisation_id=study.organisation_id,
+        url="https://crm.northwind.example/hook",
+        description="Northwind Research CRM",
+        events=["wave.closed"],
+        secret="whsec_northwind",
+    )
+    session.add(subscription)
+    session.commit()
+    return subscription
+
+
+@pytest.fixture
+def webhook_delivery(session: Session, webhook: Any) -> Any:
+    from loyaltylab.webhooks.models import WebhookDelivery
+
+    delivery = WebhookDelivery(
+        organisation_id=webhook.organisation_id,
+        subscription_id=webhook.id,
+        event="wave.closed",
+        event_id="a-event",
+        body='{"organisation": "Northwind Research"}',
+    )
+    session.add(delivery)
+    session.commit()
+    return delivery
 
 
 @pytest.fixture
@@ -215,3 +288,20 @@ def researcher_membership(
 ) -> Membership:
     user = make_member(organisation, email="researcher@northwind.example", role=Role.researcher)
     return session.exec(select(Membership).where(Membership.user_id == user.id)).one()
+
+
+@pytest.fixture
+def tenant_a(
+    request: pytest.FixtureRequest,
+    owner: User,
+    study: Study,
+    organisation: Organisation,
+    client_organisation: Organisation,
+) -> dict[str, Any]:
+    """Organisation A with an owner, a client it manages, a study and whatever routes need."""
+    client_organisation.managing_organisation_id = organisation.id
+    study.name = A_STUDY_NAME
+    session: Session = request.getfixturevalue("session")
+    session.add_all([client_organisation, study])
+    session.commit()
+    return {"organisation": organisation, "client": client_organisation, "owner": owner}

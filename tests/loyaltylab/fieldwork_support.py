@@ -3,6 +3,7 @@ publish it and open a wave fielding it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session
@@ -176,3 +177,33 @@ TRACKER_QUESTIONNAIRE: dict[str, Any] = {
         }
     ],
 }
+
+
+FORM_FIELD = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
+
+
+class Respondent:
+    """Drives a test client through the respondent pages as a browser without JavaScript."""
+
+    def __init__(self, client: Any, base: str) -> None:
+        self.client = client
+        self.base = base
+        self.last_form: dict[str, str] = {}
+
+    def get(self, path: str = "") -> Any:
+        response = self.client.get(self.base + path)
+        self.last_form = dict(FORM_FIELD.findall(response.text))
+        return response
+
+    def post(self, path: str, data: dict[str, Any], *, form: dict[str, str] | None = None) -> Any:
+        return self.client.post(
+            self.base + path, data={**(form or self.last_form), **data}, follow_redirects=False
+        )
+
+    def consent(self) -> Any:
+        self.get()
+        return self.post("/start", {"consent": "yes"})
+
+    def answer(self, page: int, data: dict[str, Any], action: str = "next") -> Any:
+        self.get(f"/page/{page}")
+        return self.post(f"/page/{page}", {**data, "action": action})

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
-from loyaltylab.studies.models import Study
 from tests.loyaltylab.tenancy_support import (
+    A_MARKERS,
     ENDPOINTS,
     PUBLIC_ROUTES,
     SESSION_ENDING,
@@ -43,7 +43,7 @@ CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
 def test_the_enumeration_sees_the_routes_of_every_router() -> None:
     labels = {endpoint.label for endpoint in ENDPOINTS}
     assert {"GET /studies/{study_id}", "POST /org/members/{membership_id}/role"} <= labels
-    assert {"GET /api/v1/studies", "GET /healthz", "POST /login"} <= labels
+    assert {"GET /api/session/studies", "GET /healthz", "POST /login"} <= labels
     public = {f"{method} {path}" for method, path in PUBLIC_ROUTES}
     assert labels >= public, "a public route listed here no longer exists"
 
@@ -65,28 +65,6 @@ def test_the_enumeration_includes_router_prefixes() -> None:
 
 
 # --- the two tenants --------------------------------------------------------------------------
-
-
-# Strings that only organisation A's data contains: none may show up in B's responses.
-A_STUDY_NAME = "Northwind private tracker"
-A_MARKERS = (A_STUDY_NAME, "owner@northwind.example", "Northwind Research", "Contoso Retail")
-
-
-@pytest.fixture
-def tenant_a(
-    request: pytest.FixtureRequest,
-    owner: User,
-    study: Study,
-    organisation: Organisation,
-    client_organisation: Organisation,
-) -> dict[str, Any]:
-    """Organisation A with an owner, a client it manages, a study and whatever routes need."""
-    client_organisation.managing_organisation_id = organisation.id
-    study.name = A_STUDY_NAME
-    session: Session = request.getfixturevalue("session")
-    session.add_all([client_organisation, study])
-    session.commit()
-    return {"organisation": organisation, "client": client_organisation, "owner": owner}
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ slow stops at its next progress call instead of overwriting the failure.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -38,6 +39,10 @@ logger = logging.getLogger("loyaltylab.jobs")
 
 PROGRESS_INTERVAL_SECONDS = 0.25
 Handler = Callable[[Engine, int, "JobProgress"], None]
+Task = Callable[["JobQueue", int], None]
+"""Work on one row handed over by id (a webhook delivery), with the queue to schedule more."""
+Periodic = Callable[["JobQueue", datetime | None], object]
+"""Work done every minute by each consumer (``now`` is None there; tests pass a time)."""
 TIMED_OUT = "timed_out"
 """The stage of a job the sweep gave up on."""
 TIMED_OUT_ERROR = N_(
@@ -152,8 +157,9 @@ def make_huey(
 class JobQueue:
     """Submits jobs (from the web app) and runs them (in a consumer).
 
-    ``handlers`` come from where the app is assembled (:mod:`loyaltylab.workflows`): the queue
-    knows no domain, so the domains that submit jobs may import it without a cycle.
+    ``handlers`` (by job kind), ``tasks`` (by name, on one id) and ``periodic`` work come from
+    where the app is assembled (:mod:`loyaltylab.workflows`): the queue knows no domain, so the
+    domains that submit jobs may import it without a cycle.
     """
 
     def __init__(
@@ -161,6 +167,8 @@ class JobQueue:
         settings: Settings,
         *,
         handlers: Mapping[JobKind, Handler],
+        tasks: Mapping[str, Task] | None = None,
+        periodic: Mapping[str, Periodic] | None = None,
         name: str = DEFAULT_QUEUE,
         sqlite_path: Path | None = None,
     ) -> None:
@@ -170,6 +178,12 @@ class JobQueue:
         self._task = self.huey.task(name="loyaltylab.run_job")(self.run)
         # Every minute, in each consumer started with periodic tasks (the sweep is idempotent).
         self.huey.periodic_task(crontab(), name="loyaltylab.sweep_stuck_jobs")(self.sweep)
+        self._tasks = {
+            task_name: self.huey.task(name=task_name)(self._bound_task(task))
+            for task_name, task in (tasks or {}).items()
+        }
+        for task_name, every_minute in (periodic or {}).items():
+            self.huey.periodic_task(crontab(), name=task_name)(self._bound_periodic(every_minute))
         self._engine: Engine | None = None
 
     @property
@@ -240,6 +254,59 @@ class JobQueue:
     def sweep(self, now: datetime | None = None) -> list[int]:
         """The periodic task: fail the jobs that have run too long."""
         return sweep_stuck_jobs(self.engine, self.settings, now=now)
+
+    def enqueue(self, task_name: str, subject_id: int, *, delay: float = 0) -> None:
+        """Run the registered task ``task_name`` on ``subject_id`` (a webhook delivery's id) now,
+        or after ``delay`` seconds (a retry's backoff)."""
+        task = self._tasks[task_name]
+        if delay > 0:
+            task.schedule((subject_id,), delay=delay)
+        else:
+            task(subject_id)
+
+    def _bound_task(self, task: Task) -> Callable[[int], None]:
+        def run_task(subject_id: int) -> None:
+            task(self, subject_id)
+
+        return run_task
+
+    def _bound_periodic(self, every_minute: Periodic) -> Callable[[], None]:
+        def run_periodic() -> None:
+            every_minute(self, None)
+
+        return run_periodic
+
+
+_process_queue: JobQueue | None = None
+_process_queue_guard = threading.Lock()
+_queue_factory: Callable[[Settings], JobQueue] | None = None
+
+
+def use_queue(queue: JobQueue | None) -> None:
+    """Make ``queue`` the one :func:`process_queue` returns (a worker's, a test's); None
+    forgets it."""
+    global _process_queue
+    with _process_queue_guard:
+        _process_queue = queue
+
+
+def process_queue() -> JobQueue:
+    """The queue for work handed over after a commit where no queue is passed around (webhook
+    deliveries): the one given to :func:`use_queue`, else one made from the settings by the
+    factory :mod:`loyaltylab.workflows` registers with :func:`make_queues_with`, once."""
+    global _process_queue
+    with _process_queue_guard:
+        if _process_queue is None:
+            if _queue_factory is None:
+                raise RuntimeError("no job queue: import loyaltylab.workflows, or call use_queue")
+            _process_queue = _queue_factory(get_settings())
+        return _process_queue
+
+
+def make_queues_with(factory: Callable[[Settings], JobQueue]) -> None:
+    """How :func:`process_queue` makes its queue (with the app's handlers) when none was given."""
+    global _queue_factory
+    _queue_factory = factory
 
 
 def cancel(session: Session, job: Job) -> None:

@@ -21,6 +21,11 @@ from loyaltylab.fieldwork.service.errors import FieldworkError, LinkExpired, Lin
 from loyaltylab.security import token_digest
 from loyaltylab.timeutil import as_utc
 
+LINK_TOKEN_BYTES = 32
+SHORT_LINK_TOKEN_BYTES = 12
+"""96 random bits (16 characters): still unguessable, and short enough for an SMS."""
+
+
 _INVITATION_BY_TOKEN = (
     select(WaveInvitation)
     .join(InvitationLink, InvitationLink.invitation_id == WaveInvitation.id)
@@ -42,8 +47,12 @@ def issue_invitations(
     contacts: Sequence[Contact],
     *,
     expires_at: datetime | None = None,
+    token_bytes: int = LINK_TOKEN_BYTES,
 ) -> list[IssuedInvitation]:
     """A new personal link for each contact who has not answered nor opted out.
+
+    ``token_bytes``: the link's randomness; :data:`SHORT_LINK_TOKEN_BYTES` for an SMS, where
+    every character counts.
 
     The first link creates the contact's invitation; a later one (a reminder, a download of
     links) is one more way into it: every link stays valid and leads to the same response.
@@ -76,7 +85,7 @@ def issue_invitations(
     session.flush()
     issued = []
     for invitation, contact in invitations:
-        token = secrets.token_urlsafe(32)
+        token = secrets.token_urlsafe(token_bytes)
         session.add(
             InvitationLink(
                 organisation_id=wave.organisation_id,
