@@ -432,10 +432,12 @@ def test_replying_td_opts_the_number_out(client: TestClient, session: Session) -
     assert answered.status_code == 200 and "<Response>" in answered.text
     client.post("/sms/inbound", data={"From": "+8613800138000", "Body": "TD"})  # twice: one row
     client.post("/sms/inbound", json={"phone_number": "13800138001", "content": "td"})
+    client.post("/sms/inbound", json={"mobile": "13800138003", "text": "退订", "nationcode": "86"})
     client.post("/sms/inbound", data={"From": "+8613800138002", "Body": "stop by the store"})
     assert sorted(session.exec(select(SmsOptOut.phone)).all()) == [
         "+8613800138000",
         "+8613800138001",
+        "+8613800138003",
     ]
     assert client.post("/sms/inbound", data={"Body": "TD"}).status_code == 400
 
