@@ -375,6 +375,8 @@ def test_a_wave_is_texted_by_channel_and_language_with_short_links(
     assert any("提醒" in m.body for m in reminders)
     outbox = researcher.get("/outbox/sms").text
     assert "+15551234567" in outbox and "Kept in the outbox" in outbox
+    listed = researcher.get(f"/studies/{study.id}/contacts").text
+    assert listed.count("Replied STOP to texts") == 1  # the "stopped" contact's number
 
 
 def test_texts_go_through_the_configured_gateway(
