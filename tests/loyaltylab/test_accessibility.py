@@ -38,7 +38,7 @@ RUN_AXE = """async (tags) => {
     v.nodes.slice(0, 3).map(node => node.target.join(" ")).join(" | "));
 }"""
 # Not pages: files, downloads and actions a link starts.
-SKIPPED = ("/static/", "/files/", "/export", "/qr.", "/logout", "/healthz")
+SKIPPED = ("/static/", "/files/", "/export", "/qr.", "/poster.pdf", "/logout", "/healthz")
 MAX_PAGES = 60
 
 
