@@ -1,6 +1,7 @@
 """Every table of the application, imported once so that SQLModel.metadata knows them all."""
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
+from loyaltylab.api.models import ApiKey
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.fieldwork import models as fieldwork_models
 from loyaltylab.jobs.models import Job
@@ -13,6 +14,7 @@ from loyaltylab.studies.models import Study
 from loyaltylab.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Invitation",
     "Job",

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     webhook_retry_seconds: float = Field(default=60.0, gt=0)
     """The first retry's delay; each further one waits twice as long (60 s ... 64 min)."""
+    api_calls_per_minute: int = Field(default=120, ge=1)
+    """Calls one API key may make in a minute; more get 429 with Retry-After."""
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod

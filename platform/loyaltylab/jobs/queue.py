@@ -169,6 +169,9 @@ class JobQueue:
         self._task = self.huey.task(name="loyaltylab.run_job")(self.run)
         # Every minute, in each consumer started with periodic tasks (the sweep is idempotent).
         self.huey.periodic_task(crontab(), name="loyaltylab.sweep_stuck_jobs")(self.sweep)
+        self.huey.periodic_task(crontab(), name="loyaltylab.send_event_invitations")(
+            self.send_event_invitations
+        )
         self._deliver_webhook = self.huey.task(name="loyaltylab.deliver_webhook")(
             self.deliver_webhook
         )
@@ -244,6 +247,12 @@ class JobQueue:
     def sweep(self, now: datetime | None = None) -> list[int]:
         """The periodic task: fail the jobs that have run too long."""
         return sweep_stuck_jobs(self.engine, self.settings, now=now)
+
+    def send_event_invitations(self, now: datetime | None = None) -> list[int]:
+        """The periodic task: e-mail the event-triggered invitations that are due."""
+        from loyaltylab.fieldwork.events import send_due_invitations
+
+        return send_due_invitations(self.engine, self.settings, now=now)
 
     def enqueue_webhook(self, delivery_id: int, *, delay: float = 0) -> None:
         """Send a webhook delivery now, or after ``delay`` seconds (a retry's backoff)."""

@@ -18,8 +18,8 @@ from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork import events, service, texts
 from loyaltylab.fieldwork import schedule as schedules
-from loyaltylab.fieldwork import service, texts
 from loyaltylab.fieldwork.charts import completes_chart
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import (
@@ -281,6 +281,7 @@ def show_wave(
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
             "can_edit": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
+            "events": events.event_counts(session, wave),
         },
     )
     response.headers["cache-control"] = "no-store"

@@ -5,7 +5,7 @@ Columns are added with plain ALTER TABLE (no batch mode): on SQLite a recreated 
 ``wave_invitation`` table would be dropped with foreign keys on, cascading to responses.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
