@@ -175,10 +175,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
+    from loyaltylab.actions.routes import router as actions_router
     from loyaltylab.api.pages import router as api_pages_router
     from loyaltylab.audit.routes import router as audit_router
     from loyaltylab.dashboard.routes import router as dashboard_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
+    from loyaltylab.followup.routes import router as followup_router
     from loyaltylab.organisation.routes import router as organisation_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.privacy.routes import router as privacy_router
@@ -200,6 +202,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(privacy_router)
     app.include_router(organisation_router)
     app.include_router(dashboard_router)
+    app.include_router(followup_router)
+    app.include_router(actions_router)
     app.include_router(webhooks_router)
     app.include_router(sms_router)
     install_sms_inbound(app)

@@ -1,9 +1,11 @@
 """Every table of the application, imported once so that SQLModel.metadata knows them all."""
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
+from loyaltylab.actions.models import ImprovementAction
 from loyaltylab.api.models import ApiKey
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.fieldwork import models as fieldwork_models
+from loyaltylab.followup import models as followup_models
 from loyaltylab.jobs.models import Job
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
@@ -16,6 +18,7 @@ from loyaltylab.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookS
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "ImprovementAction",
     "Invitation",
     "Job",
     "LoginFailure",
@@ -35,4 +38,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "fieldwork_models",
+    "followup_models",
 ]

@@ -92,6 +92,9 @@ PATH_PARAM_FIXTURES = {
     "report_id": "report",
     "kind": "report_file_kind",
     "session_id": "owner_session",
+    "rule_id": "alert_rule",
+    "case_id": "followup_case",
+    "action_id": "improvement_action",
     "subscription_id": "webhook",
     "delivery_id": "webhook_delivery",
     "key_id": "organisation_api_key",
@@ -203,6 +206,60 @@ def phone_response(session: Session, wave: Any) -> Any:
     )
     session.commit()
     return response
+
+
+@pytest.fixture
+def alert_rule(session: Session, wave: Any) -> Any:
+    """An alert rule on organisation A's wave."""
+    from loyaltylab.followup.models import AlertKind, AlertRule
+
+    rule = AlertRule(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        kind=AlertKind.nps,
+        target="nps",
+        threshold=6,
+    )
+    session.add(rule)
+    session.commit()
+    return rule
+
+
+@pytest.fixture
+def followup_case(session: Session, study: Study, wave: Any, phone_response: Any) -> Any:
+    """A follow-up case of organisation A's study, for its client's case handlers."""
+    from datetime import UTC, datetime
+
+    from loyaltylab.followup.models import FollowUpCase
+
+    case = FollowUpCase(
+        organisation_id=study.organisation_id,
+        client_organisation_id=study.client_organisation_id,
+        study_id=study.id,
+        wave_id=wave.id,
+        response_id=phone_response.id,
+        due_at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    session.add(case)
+    session.commit()
+    return case
+
+
+@pytest.fixture
+def improvement_action(session: Session, study: Study, wave: Any) -> Any:
+    """An action planned on organisation A's study."""
+    from loyaltylab.actions.models import ImprovementAction
+
+    action = ImprovementAction(
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        baseline_wave_id=wave.id,
+        construct_code="SAT",
+        description="Train the staff",
+    )
+    session.add(action)
+    session.commit()
+    return action
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from loyaltylab.fieldwork.models import (
     WaveInvitation,
 )
 from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.followup import service as followup
 from loyaltylab.respond import form as questions
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
@@ -403,6 +404,8 @@ def submit_page(
         return redirect(f"{access.base}/page/{page}")
     if result.ok:
         if result.outcome == respondent.DONE:
+            # In the completing transaction: a case exists only for a committed response.
+            followup.check_response(session, response, request.app.state.settings)
             _announce_completion(session, access, response)
         return _go(access, result.outcome)
     session.rollback()
