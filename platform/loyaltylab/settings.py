@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     job_timeout_seconds: int = Field(default=30 * 60, ge=60)
     """A background job running longer than this is marked failed (its worker has died)."""
+    mail_max_attempts: int = Field(default=6, ge=1)
+    """Delivery attempts of one e-mail before it is marked failed in the outbox."""
+    mail_retry_seconds: float = Field(default=60, gt=0)
+    """The wait before the first retry of a failed e-mail; it doubles after each attempt."""
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
@@ -118,6 +122,26 @@ class Settings(BaseSettings):
         elif not self.secret_key:
             self.secret_key = _stored_secret_key()
         self.base_url = self.base_url.rstrip("/")
+        return self
+
+    @model_validator(mode="after")
+    def _check_smtp_url(self) -> Settings:
+        if not self.smtp_url:
+            return self
+        from loyaltylab.mail import (
+            INSECURE_PASSWORD,
+            SmtpServer,
+        )  # the mail module needs these settings
+
+        server = SmtpServer.from_url(self.smtp_url)
+        if self.env == "production" and server.security == "plain" and not server.local:
+            raise ValueError(
+                "LOYALTYLAB_SMTP_URL: mail to another machine goes over TLS in production: "
+                "use smtp+starttls://host:587 or smtps://host:465 (plain smtp:// is only for a "
+                "relay on this machine)"
+            )
+        if server.password_in_clear:
+            raise ValueError(INSECURE_PASSWORD % {"host": server.host})
         return self
 
     @property

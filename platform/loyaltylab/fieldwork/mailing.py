@@ -19,12 +19,12 @@ from sqlmodel import Session, select
 from loyaltylab import i18n
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
+from loyaltylab.deps import EditorDep, OrgContext, SettingsDep, job_queue
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork import mail_texts
 from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.fieldwork.mail_texts import KINDS, MailText, Recipient
-from loyaltylab.mail import OutboxMessage, deliver_all, queue_mail
+from loyaltylab.mail import OutboxMessage, queue_mail
 from loyaltylab.respond.texts import LANGUAGE_NAMES
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
@@ -118,9 +118,7 @@ def _send(
     service.record_mailing(session, [item.invitation for item in issued], kind)
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
-        background.add_task(
-            deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
-        )
+        background.add_task(job_queue(request).send_mail, [m.id for m in messages])
     return len(messages)
 
 
