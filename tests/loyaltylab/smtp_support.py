@@ -128,7 +128,8 @@ def start_server(
         tls_context=starttls,
         require_starttls=starttls is not None,
         authenticator=_check_password,
-        auth_require_tls=True,
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; an smtps connection is TLS throughout.
+        auth_require_tls=implicit_tls is None,
     )
     controller.start()
     return controller
