@@ -78,13 +78,13 @@ def recreate_schema(schema: str) -> None:
     _CREATED_SCHEMAS.add(schema)
 
 
-def checkout_files() -> dict[str, tuple[int, int]] | None:
-    """Untracked (ignored ones included) and modified files of the checkout, with their
+def checkout_files(root: Path = CHECKOUT) -> dict[str, tuple[int, int]] | None:
+    """Untracked (ignored ones included) and modified files of a git checkout, with their
     modification time and size; None outside a git checkout (an unpacked sdist)."""
     excludes = [f"--exclude={pattern}" for pattern in TOOL_LEFTOVERS]
     try:
         listed = subprocess.run(
-            ["git", "-C", str(CHECKOUT), "ls-files", "-z", "--others", "--modified", *excludes],
+            ["git", "-C", str(root), "ls-files", "-z", "--others", "--modified", *excludes],
             capture_output=True,
             check=True,
         ).stdout
@@ -93,7 +93,7 @@ def checkout_files() -> dict[str, tuple[int, int]] | None:
     files = {}
     for name in filter(None, listed.decode().split("\0")):
         try:
-            stat = (CHECKOUT / name).stat()
+            stat = (root / name).stat()
         except FileNotFoundError:  # a tracked file deleted in the working tree
             files[name] = (0, -1)
             continue
