@@ -21,8 +21,9 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from loyaltylab.accounts.models import timestamp_column
 from loyaltylab.settings import LOOPBACK_HOSTS, Settings
@@ -101,6 +102,15 @@ INSECURE_PASSWORD = (
     "LOYALTYLAB_SMTP_URL: refusing to send the SMTP password to %(host)s without TLS: "
     "use smtp+starttls://host:587 or smtps://host:465"
 )
+
+
+def undelivered_count(session: Session, organisation_id: int) -> int:
+    """The organisation's e-mails given up as undeliverable (the wave page points to them)."""
+    return session.exec(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.organisation_id == organisation_id, OutboxMessage.failed_at.is_not(None)
+        )
+    ).one()
 
 
 class InsecureMailServer(smtplib.SMTPException):

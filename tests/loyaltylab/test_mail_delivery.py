@@ -18,6 +18,7 @@ from loyaltylab.accounts.models import Organisation
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage, SmtpServer, deliver_all, queue_mail
 from loyaltylab.settings import Settings
+from surveys.fieldwork.models import Wave
 from tests.loyaltylab.smtp_support import (
     PASSWORD,
     USER,
@@ -207,6 +208,7 @@ def test_sends_that_fail_for_good_are_shown_failed_in_the_outbox(
     handler: RecordingHandler,
     starttls_server: int,
     researcher: TestClient,
+    wave: Wave,
 ) -> None:
     handler.refusals = [NO_SUCH_USER, TRY_LATER, TRY_LATER]
     url = f"smtp+starttls://{USER}:{PASSWORD.replace('/', '%2F')}@localhost:{starttls_server}"
@@ -224,3 +226,5 @@ def test_sends_that_fail_for_good_are_shown_failed_in_the_outbox(
     assert page.count("Failed") == 2
     assert NO_SUCH_USER in page and TRY_LATER in page
     assert "will not be tried again" in page
+    wave_page = researcher.get(f"/waves/{wave.id}").text
+    assert "2 e-mails of your organisation could not be delivered." in wave_page

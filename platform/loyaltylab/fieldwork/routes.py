@@ -27,6 +27,7 @@ from loyaltylab.fieldwork.charts import completes_chart
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
+from loyaltylab.mail import undelivered_count
 from loyaltylab.notifications import service as notifications
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
@@ -276,6 +277,7 @@ def show_wave(
             "to_invite": len(service.contacts_to_mail(session, wave, "invitation")),
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
+            "undelivered": undelivered_count(session, ctx.organisation_id),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
         },
     )
