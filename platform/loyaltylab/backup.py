@@ -25,10 +25,9 @@ from loyaltylab.migrate import alembic_config
 SQLITE_HEADER = b"SQLite format 3\x00"
 POSTGRES_HELP = (
     "The database is PostgreSQL: back it up with pg_dump and restore it with pg_restore, e.g.\n"
-    "  pg_dump --format=custom --file loyaltylab.dump 'postgresql://user@host/loyaltylab'\n"
-    "  pg_restore --clean --if-exists --no-owner --dbname 'postgresql://user@host/loyaltylab' "
-    "loyaltylab.dump\n"
-    "(see docs/deploy.md, 'Backups')."
+    "  pg_dump --format=custom --no-owner --file=loyaltylab.dump \"$PGURL\"\n"
+    "  pg_restore --no-owner --dbname=loyaltylab_restore loyaltylab.dump\n"
+    "($PGURL is the database URL without +psycopg; see docs/deploy.md, 'Backups and restore')."
 )
 
 
