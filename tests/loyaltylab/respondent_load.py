@@ -66,6 +66,10 @@ class Fieldwork:
     """Respondents who saw the thank-you redirect, in order."""
     retried: set[str] = field(default_factory=set)
     """Respondents who sent a request again because the server died under it."""
+    submits: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
+    """Each respondent's POSTs (path and form, submission key included), in order."""
+    cookies: dict[str, httpx.Cookies] = field(default_factory=dict)
+    """Each respondent's cookies once it finished (its browser's)."""
 
     @property
     def acknowledged_count(self) -> int:
@@ -80,9 +84,8 @@ class Fieldwork:
         """Consent, answer both pages, follow the redirect to the thank-you page."""
         with httpx.Client(base_url=self.base, timeout=30) as browser:
             page = self._send(browser, name, "GET", f"/s/{self.slug}")
-            reply = self._send(
-                browser, name, "POST", f"/s/{self.slug}/start", {**_hidden(page), "consent": "yes"}
-            )
+            consent = {**_hidden(page), "consent": "yes"}
+            reply = self._send(browser, name, "POST", f"/s/{self.slug}/start", consent)
             for number, answers in enumerate(({"name": name}, {"sat": "4"})):
                 assert reply.status_code == 303, reply.text
                 page = self._send(browser, name, "GET", reply.headers["location"])
@@ -92,10 +95,22 @@ class Fieldwork:
             assert reply.status_code == 303 and reply.headers["location"].endswith("/done")
         with self.lock:
             self.acknowledged.append(name)
+            self.cookies[name] = browser.cookies
+
+    def submit_again(self, name: str) -> list[httpx.Response]:
+        """Every POST of a respondent sent again from its browser (a double tap, a reload)."""
+        with httpx.Client(base_url=self.base, timeout=30, cookies=self.cookies[name]) as browser:
+            return [
+                browser.post(path, data=form, follow_redirects=False)
+                for path, form in self.submits[name]
+            ]
 
     def _send(
         self, browser: httpx.Client, name: str, method: str, path: str, form: dict | None = None
     ) -> httpx.Response:
+        if form is not None:
+            with self.lock:
+                self.submits.setdefault(name, []).append((path, form))
         for attempt in range(SENDS):
             try:
                 return browser.request(method, path, data=form, follow_redirects=False)

@@ -4,7 +4,6 @@ sign-in, and a certificate made for the test (the client trusts it through SSL_C
 from __future__ import annotations
 
 import ipaddress
-import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.loyaltylab.test_cli import free_port
 
 USER = "mailer"
 PASSWORD = "s3cret pass/word"
@@ -94,12 +95,6 @@ def _check_password(server: Any, session: Any, envelope: Any, mechanism: str, au
         PASSWORD.encode(),
     )
     return AuthResult(success=ok, auth_data=auth_data)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def server_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:

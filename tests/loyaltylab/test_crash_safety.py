@@ -96,6 +96,11 @@ def test_a_killed_server_keeps_every_acknowledged_complete_exactly_once(
         fieldwork.server_back.set()
         for job in running:
             job.result()
+        # Committed submits sent again with their submission keys (a double tap, a reload).
+        for name in acknowledged_before_the_kill:
+            consent, *pages = fieldwork.submit_again(name)
+            assert consent.status_code == 303 and "/page/0" in consent.headers["location"]
+            assert all(reply.status_code == 303 for reply in pages)
     finally:
         fieldwork.server_back.set()  # when something failed: no thread is left waiting
         server.kill()

@@ -209,6 +209,7 @@ def test_sends_that_fail_for_good_are_shown_failed_in_the_outbox(
     starttls_server: int,
     researcher: TestClient,
     wave: Wave,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     handler.refusals = [NO_SUCH_USER, TRY_LATER, TRY_LATER]
     url = f"smtp+starttls://{USER}:{PASSWORD.replace('/', '%2F')}@localhost:{starttls_server}"
@@ -222,6 +223,9 @@ def test_sends_that_fail_for_good_are_shown_failed_in_the_outbox(
     stored = _wait_for(session, busy, "failed")
     assert stored.attempts == 2 and stored.last_error == TRY_LATER
     assert handler.received == []
+    logged = [record.getMessage() for record in caplog.records if record.name == "loyaltylab.mail"]
+    assert any("gone@example.com" in line and "given up" in line for line in logged)
+    assert any("busy@example.com" in line and "retrying" in line for line in logged)
     page = researcher.get("/outbox").text
     assert page.count("Failed") == 2
     assert NO_SUCH_USER in page and TRY_LATER in page
