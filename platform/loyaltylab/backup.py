@@ -25,7 +25,7 @@ from loyaltylab.migrate import alembic_config
 SQLITE_HEADER = b"SQLite format 3\x00"
 POSTGRES_HELP = (
     "The database is PostgreSQL: back it up with pg_dump and restore it with pg_restore, e.g.\n"
-    "  pg_dump --format=custom --no-owner --file=loyaltylab.dump \"$PGURL\"\n"
+    '  pg_dump --format=custom --no-owner --file=loyaltylab.dump "$PGURL"\n'
     "  pg_restore --no-owner --dbname=loyaltylab_restore loyaltylab.dump\n"
     "($PGURL is the database URL without +psycopg; see docs/deploy.md, 'Backups and restore')."
 )

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from surveys.fieldwork.models import Response, ResponseStatus, Wave
+from loyaltylab.fieldwork.models import Response, ResponseStatus, Wave
 from tests.loyaltylab.conftest import texts
 
 RETRY_WAIT_SECONDS = 120

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork.models import Response
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.models import Response
 from tests.loyaltylab.conftest import open_wave
 from tests.loyaltylab.respondent_load import QUESTIONNAIRE, Fieldwork, completes_by_name
 from tests.loyaltylab.test_cli import free_port

@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage, SmtpServer, deliver_all, queue_mail
 from loyaltylab.settings import Settings
-from surveys.fieldwork.models import Wave
 from tests.loyaltylab.smtp_support import (
     PASSWORD,
     USER,
