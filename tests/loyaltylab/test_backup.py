@@ -42,6 +42,7 @@ def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_backup_during_respondent_writes_restores_every_acknowledged_response(
     settings: Settings, session: Session, study: Study, live_url: str, tmp_path: Path

@@ -67,6 +67,7 @@ def server_env(settings, tmp_path: Path) -> Iterator[dict[str, str]]:
     }
 
 
+@pytest.mark.slow
 def test_a_killed_server_keeps_every_acknowledged_complete_exactly_once(
     session: Session, study: Study, engine: Engine, server_env: dict[str, str], tmp_path: Path
 ) -> None:
