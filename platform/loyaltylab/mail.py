@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func
@@ -114,7 +115,7 @@ def undelivered_count(session: Session, organisation_id: int) -> int:
 
 
 class InsecureMailServer(smtplib.SMTPException):
-    """The URL would send credentials, or mail to a remote server, without TLS."""
+    """The URL would send the SMTP password to another machine without TLS."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class SmtpServer:
 
     host: str
     port: int
-    security: str
+    security: Literal["tls", "starttls", "plain"]
     """``tls`` (implicit, smtps), ``starttls`` or ``plain`` (a relay on this machine)."""
     username: str | None
     password: str
@@ -137,6 +138,7 @@ class SmtpServer:
                 f"LOYALTYLAB_SMTP_URL: the scheme must be smtp+starttls://, smtps:// or smtp://, "
                 f"not {parts.scheme}://"
             )
+        security: Literal["tls", "starttls", "plain"]
         if scheme == "smtps":
             security, default_port = "tls", 465
         elif scheme == "smtp+starttls" or parts.port == SUBMISSION_PORT:
