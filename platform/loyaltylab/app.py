@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from loyaltylab import i18n
+from loyaltylab.api.routes import API_PREFIX, create_api_app
 from loyaltylab.db import make_engine
 from loyaltylab.deps import optional_user
 from loyaltylab.errors import CsrfFailed, DomainError, LoginRequired, Throttled
@@ -135,7 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="LoyaltyLab",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        # The pages have no OpenAPI document: the API's is at /api/v1/openapi.json.
+        openapi_url=None,
         dependencies=[Depends(verify_csrf)],
     )
     app.state.settings = settings
@@ -166,12 +168,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(API_PREFIX, create_api_app(settings, app.state.engine), name="api")
     _include_routers(app)
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
+    from loyaltylab.api.pages import router as api_pages_router
     from loyaltylab.audit.routes import router as audit_router
     from loyaltylab.dashboard.routes import router as dashboard_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
@@ -193,6 +197,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(privacy_router)
     app.include_router(organisation_router)
     app.include_router(dashboard_router)
+    app.include_router(api_pages_router)
     install_respondent_pages(app)
 
     @app.get("/healthz", include_in_schema=False)

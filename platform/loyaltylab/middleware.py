@@ -285,9 +285,14 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 async def _refuse(
     scope: Scope, receive: Receive, send: Send, status: int, message: str, **params: str
 ) -> None:
-    """A plain-text refusal. Sent before the session is read: the browser's languages choose the
-    message's."""
+    """A plain-text refusal (a problem document for the API). Sent before the session is read:
+    the browser's languages choose the message's."""
     accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), "")
     locale = i18n.negotiate_locale(user_locale=None, cookie=None, accept_language=accept)
     text = i18n.translations(locale).gettext(message) % params
+    if scope["path"].startswith("/api/v1/"):
+        from loyaltylab.api.problems import problem_response
+
+        await problem_response(status, text, instance=scope["path"])(scope, receive, send)
+        return
     await PlainTextResponse(text, status_code=status)(scope, receive, send)

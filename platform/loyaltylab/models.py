@@ -1,6 +1,7 @@
 """Every table of the application, imported once so that SQLModel.metadata knows them all."""
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
+from loyaltylab.api.models import ApiKey
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.fieldwork import models as fieldwork_models
 from loyaltylab.jobs.models import Job
@@ -11,6 +12,7 @@ from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.studies.models import Study
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Invitation",
     "Job",

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     """Delivery attempts of one e-mail before it is marked failed in the outbox."""
     mail_retry_seconds: float = Field(default=60, gt=0)
     """The wait before the first retry of a failed e-mail; it doubles after each attempt."""
+    api_calls_per_minute: int = Field(default=120, ge=1)
+    """Calls one API key may make in a minute; more get 429 with Retry-After."""
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod

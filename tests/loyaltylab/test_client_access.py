@@ -55,8 +55,8 @@ CLIENT_ALLOWED = frozenset(
         "GET /studies/{study_id}",
         "GET /studies/{study_id}/dashboard",
         "GET /org/members",
-        "GET /api/v1/me",
-        "GET /api/v1/studies",
+        "GET /api/session/me",
+        "GET /api/session/studies",
         # Reports shared with the client (their data bundle is refused: see below).
         "GET /studies/{study_id}/reports",
         "GET /reports/{report_id}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
@@ -24,13 +25,25 @@ ACTIONS = {
     "responses.include": N_("Included responses in analyses again"),
     "report.share": N_("Shared a report with the client, or stopped sharing it"),
     "study.share_reports": N_("Changed whether new reports are shared with the client"),
+    "api_key.create": N_("Created an API key"),
+    "api_key.revoke": N_("Revoked an API key"),
+    "api.call": N_("Called the API"),
 }
 PAGE_SIZE = 100
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who acted when no member did: an API key of the organisation (``label`` names it)."""
+
+    organisation_id: int
+    label: str
+    user_id: int | None = None
+
+
 def record(
     session: Session,
-    ctx: OrgContext,
+    ctx: OrgContext | Actor,
     action: str,
     *,
     object_type: str = "",
@@ -40,10 +53,13 @@ def record(
     """Add an event to the request's transaction: it is kept exactly when the action is."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    actor = (
+        ctx if isinstance(ctx, Actor) else Actor(ctx.organisation_id, ctx.user.email, ctx.user.id)
+    )
     event = AuditEvent(
-        organisation_id=ctx.organisation_id,
-        user_id=ctx.user.id,
-        user_email=ctx.user.email,
+        organisation_id=actor.organisation_id,
+        user_id=actor.user_id,
+        user_email=actor.label,
         action=action,
         object_type=object_type,
         object_id=str(object_id),

@@ -179,6 +179,9 @@ class JobQueue:
         self._mail_task = self.huey.task(name="loyaltylab.send_mail")(self.send_mail)
         # Every minute, in each consumer started with periodic tasks (the sweep is idempotent).
         self.huey.periodic_task(crontab(), name="loyaltylab.sweep_stuck_jobs")(self.sweep)
+        self.huey.periodic_task(crontab(), name="loyaltylab.send_event_invitations")(
+            self.send_event_invitations
+        )
         self._engine: Engine | None = None
 
     @property
@@ -257,6 +260,12 @@ class JobQueue:
     def sweep(self, now: datetime | None = None) -> list[int]:
         """The periodic task: fail the jobs that have run too long."""
         return sweep_stuck_jobs(self.engine, self.settings, now=now)
+
+    def send_event_invitations(self, now: datetime | None = None) -> list[int]:
+        """The periodic task: e-mail the event-triggered invitations that are due."""
+        from loyaltylab.fieldwork.events import send_due_invitations
+
+        return send_due_invitations(self.engine, self.settings, now=now)
 
 
 def cancel(session: Session, job: Job) -> None:
