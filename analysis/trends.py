@@ -22,7 +22,7 @@ from analysis._checks import check_confidence, require_columns
 from analysis.compare import wave_change
 from analysis.descriptives import construct_scores, net_promoter_score
 
-__all__ = ["NPS_MEASURE", "trend_indices"]
+__all__ = ["NPS_MEASURE", "respondent_indices", "trend_indices"]
 
 NPS_MEASURE = "NPS"
 COLUMNS = [
@@ -57,6 +57,33 @@ def _rescaled_items(
             x = low + high - x
         columns[item] = (x - low) / (high - low) * 100.0
     return pd.DataFrame(columns, index=data.index)
+
+
+def respondent_indices(
+    data: pd.DataFrame,
+    *,
+    constructs: Mapping[str, Sequence[str]],
+    scale_ranges: Mapping[str, tuple[float, float]],
+    reverse: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Each respondent's 0-100 index of each construct: the mean of its answered items, each
+    rescaled to 0-100 (reverse-worded items recoded first), as :func:`trend_indices` averages.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"s1": [1, 5], "s2": [5, None]})
+    >>> ranges = {"s1": (1, 5), "s2": (1, 5)}
+    >>> respondent_indices(
+    ...     df, constructs={"SAT": ["s1", "s2"]}, scale_ranges=ranges, reverse=["s2"]
+    ... )["SAT"].tolist()
+    [0.0, 100.0]
+    """
+    if not constructs:
+        return pd.DataFrame(index=data.index)
+    items = [item for members in constructs.values() for item in members]
+    require_columns(data, items, numeric=False)
+    rescaled = _rescaled_items(data, items, scale_ranges, set(reverse))
+    return construct_scores(rescaled, constructs)
 
 
 def _mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
@@ -200,9 +227,8 @@ def trend_indices(
     if segment is not None:
         require_columns(data, [segment], numeric=False)
     order = sorted(pd.unique(data[wave].dropna())) if order is None else list(order)
-    rescaled = _rescaled_items(data, items, scale_ranges, set(reverse))
-    scores = (
-        construct_scores(rescaled, constructs) if constructs else pd.DataFrame(index=data.index)
+    scores = respondent_indices(
+        data, constructs=constructs, scale_ranges=scale_ranges, reverse=reverse
     )
     frame = pd.concat([data[[wave]], scores], axis=1)
     if nps is not None:

@@ -175,17 +175,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
+    from loyaltylab.actions.routes import router as actions_router
     from loyaltylab.api.pages import router as api_pages_router
     from loyaltylab.audit.routes import router as audit_router
     from loyaltylab.dashboard.routes import router as dashboard_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
+    from loyaltylab.followup.routes import router as followup_router
     from loyaltylab.organisation.routes import router as organisation_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.privacy.routes import router as privacy_router
     from loyaltylab.questionnaires.routes import router as designer_router
     from loyaltylab.reports_web.routes import router as reports_router
     from loyaltylab.respond.routes import install as install_respondent_pages
+    from loyaltylab.sms.routes import install as install_sms_inbound
+    from loyaltylab.sms.routes import router as sms_router
     from loyaltylab.studies.routes import router as studies_router
+    from loyaltylab.webhooks.routes import router as webhooks_router
 
     app.include_router(pages_router)
     app.include_router(accounts_router)
@@ -197,6 +202,11 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(privacy_router)
     app.include_router(organisation_router)
     app.include_router(dashboard_router)
+    app.include_router(followup_router)
+    app.include_router(actions_router)
+    app.include_router(webhooks_router)
+    app.include_router(sms_router)
+    install_sms_inbound(app)
     app.include_router(api_pages_router)
     install_respondent_pages(app)
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from surveys.conditions import AllOf, Condition
 from surveys.definition import (
+    CONTACT_PERMISSION,
     NOT_APPLICABLE,
     NPS_MAX,
     NPS_MIN,
@@ -404,7 +405,18 @@ class _Importer:
             )
         if "minimal" in appearance:
             return DropdownItem(**common, options=options)
-        return SingleChoiceItem(**common, options=options)
+        role = row.get("loyaltylab_role")
+        if role and role != CONTACT_PERMISSION:
+            self.problem(
+                "xlsform.bad_value",
+                "survey",
+                row.number,
+                value=role,
+                column="loyaltylab_role",
+                expected=CONTACT_PERMISSION,
+            )
+            return None
+        return SingleChoiceItem(**common, options=options, role=role or None)
 
     def item(self, row: _Row, survey: _Sheet) -> Item | None:
         kind, _, argument = re.sub(

@@ -39,7 +39,7 @@ RUN_AXE = """async (tags) => {
 }"""
 # Not pages: files, downloads and actions a link starts.
 # Not pages: files, machine documents (the API's OpenAPI document) and actions.
-SKIPPED = ("/static/", "/files/", "/export", "/qr.", ".json", "/logout", "/healthz")
+SKIPPED = ("/static/", "/files/", "/export", "/qr.", ".json", ".pdf", "/logout", "/healthz")
 MAX_PAGES = 60
 
 

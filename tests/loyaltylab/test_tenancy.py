@@ -70,7 +70,9 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/s/{key}/resume/{token}"),
     }
 )
-PUBLIC_MOUNTS = frozenset({"/static"})
+# /sms/inbound: the SMS gateway posts replies there, authenticated by its signature or token
+# (tests/loyaltylab/test_sms.py), not by a browser session.
+PUBLIC_MOUNTS = frozenset({"/static", "/sms"})
 # Applications of their own that sessions never reach: the API takes organisation keys, and
 # tests/loyaltylab/test_api.py walks its routes the same way with a second organisation's key.
 KEY_MOUNTS = frozenset({"/api/v1"})
@@ -90,6 +92,11 @@ PATH_PARAM_FIXTURES = {
     "report_id": "report",
     "kind": "report_file_kind",
     "session_id": "owner_session",
+    "rule_id": "alert_rule",
+    "case_id": "followup_case",
+    "action_id": "improvement_action",
+    "subscription_id": "webhook",
+    "delivery_id": "webhook_delivery",
     "key_id": "organisation_api_key",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
@@ -202,6 +209,60 @@ def phone_response(session: Session, wave: Any) -> Any:
 
 
 @pytest.fixture
+def alert_rule(session: Session, wave: Any) -> Any:
+    """An alert rule on organisation A's wave."""
+    from loyaltylab.followup.models import AlertKind, AlertRule
+
+    rule = AlertRule(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        kind=AlertKind.nps,
+        target="nps",
+        threshold=6,
+    )
+    session.add(rule)
+    session.commit()
+    return rule
+
+
+@pytest.fixture
+def followup_case(session: Session, study: Study, wave: Any, phone_response: Any) -> Any:
+    """A follow-up case of organisation A's study, for its client's case handlers."""
+    from datetime import UTC, datetime
+
+    from loyaltylab.followup.models import FollowUpCase
+
+    case = FollowUpCase(
+        organisation_id=study.organisation_id,
+        client_organisation_id=study.client_organisation_id,
+        study_id=study.id,
+        wave_id=wave.id,
+        response_id=phone_response.id,
+        due_at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    session.add(case)
+    session.commit()
+    return case
+
+
+@pytest.fixture
+def improvement_action(session: Session, study: Study, wave: Any) -> Any:
+    """An action planned on organisation A's study."""
+    from loyaltylab.actions.models import ImprovementAction
+
+    action = ImprovementAction(
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        baseline_wave_id=wave.id,
+        construct_code="SAT",
+        description="Train the staff",
+    )
+    session.add(action)
+    session.commit()
+    return action
+
+
+@pytest.fixture
 def contact(session: Session, study: Study) -> Any:
     """A contact of organisation A's study, with personal data a client must never see."""
     from loyaltylab.fieldwork import service as fieldwork
@@ -304,6 +365,39 @@ def report_file_kind() -> Any:
     from types import SimpleNamespace
 
     return SimpleNamespace(id="pdf")
+
+
+@pytest.fixture
+def webhook(session: Session, study: Study) -> Any:
+    """Organisation A's webhook (its URL names A, so a leak would show)."""
+    from loyaltylab.webhooks.models import WebhookSubscription
+
+    subscription = WebhookSubscription(
+        organisation_id=study.organisation_id,
+        url="https://crm.northwind.example/hook",
+        description="Northwind Research CRM",
+        events=["wave.closed"],
+        secret="whsec_northwind",
+    )
+    session.add(subscription)
+    session.commit()
+    return subscription
+
+
+@pytest.fixture
+def webhook_delivery(session: Session, webhook: Any) -> Any:
+    from loyaltylab.webhooks.models import WebhookDelivery
+
+    delivery = WebhookDelivery(
+        organisation_id=webhook.organisation_id,
+        subscription_id=webhook.id,
+        event="wave.closed",
+        event_id="a-event",
+        body='{"organisation": "Northwind Research"}',
+    )
+    session.add(delivery)
+    session.commit()
+    return delivery
 
 
 @pytest.fixture

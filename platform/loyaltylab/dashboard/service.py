@@ -8,8 +8,9 @@ from itertools import pairwise
 import pandas as pd
 from sqlmodel import Session, select
 
+from analysis.drivers import derived_importance, importance_performance
 from analysis.pipeline import GroupInvariance, invariance_across
-from analysis.trends import trend_indices
+from analysis.trends import respondent_indices, trend_indices
 from loyaltylab.fieldwork.data import responses_dataframe
 from loyaltylab.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
 from loyaltylab.fieldwork.models import Contact, Wave, WaveStatus
@@ -27,6 +28,7 @@ from surveys.definition import (
 from surveys.versions import diff_definitions
 
 OPEN_TEXTS_SHOWN = 50
+NPS_OUTCOME = "__likelihood_to_recommend"
 MAX_SEGMENTS = 12
 """A contact attribute with more distinct values is not offered as a breakdown."""
 
@@ -84,9 +86,13 @@ class Dashboard:
     invariance_constructs: dict[str, list[str]] = field(default_factory=dict)
     open_texts: list[tuple[str, str, str]] = field(default_factory=list)
     """(wave, item label, answer) of the latest waves, when the viewer may read them."""
+    priorities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The latest wave's importance-performance map: ``construct, importance, performance,
+    quadrant`` (importance: r with the likelihood to recommend); empty without an NPS item."""
+    priorities_wave: str | None = None
 
 
-def _fielded_waves(session: Session, study: Study) -> list[Wave]:
+def fielded_waves(session: Session, study: Study) -> list[Wave]:
     return list(
         session.exec(
             select(Wave)
@@ -109,7 +115,7 @@ def breakdowns(session: Session, study: Study, *, language: str) -> list[Breakdo
         if 1 < len(seen) <= MAX_SEGMENTS
     ]
     asked: dict[str, Breakdown] = {}
-    for wave in _fielded_waves(session, study):
+    for wave in fielded_waves(session, study):
         definition = definition_for(session, wave.questionnaire_version_id)
         for _section, _index, item in definition.items():
             if isinstance(item, SingleChoiceItem | DropdownItem) and item.code not in asked:
@@ -244,7 +250,7 @@ def build_dashboard(
 ) -> Dashboard:
     """Indices and NPS per wave (by the groups of ``segment``, where ``not_stated`` names the
     responses without a value), response rates, comparability warnings and invariance."""
-    waves = _fielded_waves(session, study)
+    waves = fielded_waves(session, study)
     names = {wave.id: wave.name for wave in waves}
     rates = []
     for wave in waves:
@@ -305,6 +311,9 @@ def build_dashboard(
         rest = sorted(present - set(known) - {not_stated})
         segments = known + rest + ([not_stated] if not_stated in present else [])
     compared, frame = _invariance_data(data, definitions, ranges, reverse)
+    priorities_wave, priorities = _priorities(
+        data, [wave.name for wave in waves], constructs, ranges, reverse, nps
+    )
     return Dashboard(
         waves=[wave.name for wave in waves],
         results=results,
@@ -322,7 +331,36 @@ def build_dashboard(
         ),
         invariance_constructs=compared,
         open_texts=_open_texts(data, definitions, names, language) if with_open_text else [],
+        priorities=priorities,
+        priorities_wave=priorities_wave,
     )
 
 
-__all__ = ["Breakdown", "Dashboard", "breakdowns", "build_dashboard"]
+def _priorities(
+    data: pd.DataFrame,
+    order: list[str],
+    constructs: dict[str, list[str]],
+    ranges: dict[str, tuple[float, float]],
+    reverse: set[str],
+    nps: str | None,
+) -> tuple[str | None, pd.DataFrame]:
+    """The latest wave's importance-performance map: performance is the construct's mean
+    0-100 index, importance its correlation with the likelihood to recommend."""
+    fielded = [wave for wave in order if (data["wave"] == wave).any()]
+    if nps is None or len(constructs) < 2 or not fielded:
+        return None, pd.DataFrame()
+    latest = data[data["wave"] == fielded[-1]]
+    scores = respondent_indices(
+        latest, constructs=constructs, scale_ranges=ranges, reverse=sorted(reverse & set(ranges))
+    )
+    scores[NPS_OUTCOME] = pd.to_numeric(latest[nps], errors="coerce")
+    importance = derived_importance(scores, outcome=NPS_OUTCOME, drivers=list(constructs))
+    importance = importance.dropna()
+    if len(importance) < 2:
+        return None, pd.DataFrame()
+    return fielded[-1], importance_performance(
+        scores, importance=importance, scale_min=0.0, scale_max=100.0
+    )
+
+
+__all__ = ["Breakdown", "Dashboard", "breakdowns", "build_dashboard", "fielded_waves"]

@@ -27,6 +27,18 @@ EMAIL_COLUMNS = ("email", "e-mail", "mail", "邮箱", "电子邮件")
 PHONE_COLUMNS = ("phone", "mobile", "telephone", "电话", "手机")
 NAME_COLUMNS = ("name", "full name", "full_name", "姓名", "称呼")
 LANGUAGE_COLUMNS = ("language", "lang", "locale", "语言")
+CHANNEL_COLUMNS = ("channel", "preferred channel", "渠道", "联系方式")
+CHANNEL_NAMES = {
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "邮件": "email",
+    "邮箱": "email",
+    "电子邮件": "email",
+    "sms": "sms",
+    "text": "sms",
+    "短信": "sms",
+}
 LANGUAGE_NAMES = {
     "english": "en",
     "英文": "en",
@@ -62,8 +74,8 @@ class RowProblem:
     row: int
     """The row number as a spreadsheet shows it (the header is row 1)."""
     code: str
-    """``missing_id``, ``duplicate_id``, ``bad_email``, ``bad_phone``, ``bad_language`` or
-    ``too_long``."""
+    """``missing_id``, ``duplicate_id``, ``bad_email``, ``bad_phone``, ``bad_language``,
+    ``bad_channel``, ``sms_without_phone`` or ``too_long``."""
     column: str = ""
     value: str = ""
 
@@ -71,8 +83,8 @@ class RowProblem:
 @dataclass
 class ContactFile:
     rows: list[dict[str, Any]] = field(default_factory=list)
-    """``external_id``, ``email``, ``phone``, ``name``, ``language``, ``attributes``: ready for
-    ``add_contacts``."""
+    """``external_id``, ``email``, ``phone``, ``name``, ``language``, ``channel``,
+    ``attributes``: ready for ``add_contacts``."""
     problems: list[RowProblem] = field(default_factory=list)
     attribute_names: list[str] = field(default_factory=list)
 
@@ -212,7 +224,8 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
     phone_index = _column(header, PHONE_COLUMNS)
     name_index = _column(header, NAME_COLUMNS)
     language_index = _column(header, LANGUAGE_COLUMNS)
-    special = {id_index, email_index, phone_index, name_index, language_index}
+    channel_index = _column(header, CHANNEL_COLUMNS)
+    special = {id_index, email_index, phone_index, name_index, language_index, channel_index}
     attributes = [(i, column) for i, column in enumerate(header) if column and i not in special]
     result = ContactFile(attribute_names=[column for _i, column in attributes])
     first_row: dict[str, int] = {}
@@ -227,6 +240,14 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
             language = normalise_language(written)
             if language is None:
                 problems.append(RowProblem(number, "bad_language", header[language_index], written))
+        channel = None
+        if channel_index is not None and cells[channel_index]:
+            written = cells[channel_index]
+            channel = CHANNEL_NAMES.get(written.lower())
+            if channel is None:
+                problems.append(RowProblem(number, "bad_channel", header[channel_index], written))
+            elif channel == "sms" and (phone_index is None or not cells[phone_index]):
+                problems.append(RowProblem(number, "sms_without_phone", header[channel_index]))
         if name_index is not None and len(cells[name_index]) > MAX_NAME_CHARS:
             problems.append(RowProblem(number, "too_long", header[name_index]))
         external_id = cells[id_index]
@@ -243,6 +264,7 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
                 "phone": cells[phone_index] if phone_index is not None else None,
                 "name": cells[name_index] if name_index is not None else None,
                 "language": language,
+                "channel": channel,
                 "attributes": {column: _typed(cells[i]) for i, column in attributes if cells[i]},
             }
         )

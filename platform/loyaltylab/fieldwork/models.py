@@ -68,6 +68,13 @@ class Channel(StrEnum):
     """A telephone interview entered by a researcher."""
 
 
+class ContactChannel(StrEnum):
+    """How a contact prefers to get invitations and reminders."""
+
+    email = "email"
+    sms = "sms"
+
+
 class ResponseStatus(StrEnum):
     partial = "partial"
     complete = "complete"
@@ -148,6 +155,9 @@ class Contact(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=20)
     """The language the contact is written to and first shown the questionnaire in (a BCP-47
     tag as the file gives it, e.g. ``en`` or ``zh-CN``); None: the questionnaire's first."""
+    channel: str | None = Field(default=None, max_length=10)
+    """A :class:`ContactChannel` from the contact file's ``channel`` column; None: e-mail when
+    there is an address, else SMS."""
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
     opted_out_at: datetime | None = _moment()
     """Set when the contact follows the opt-out link of an e-mail: no further invitations."""
@@ -168,8 +178,10 @@ class WaveInvitation(SQLModel, table=True):
     expires_at: datetime | None = _moment()
     emailed_at: datetime | None = _moment()
     """When the invitation e-mail went out (None: not e-mailed, e.g. a link handed out)."""
+    texted_at: datetime | None = _moment()
+    """When the invitation SMS went out."""
     reminded_at: datetime | None = _moment()
-    """When the latest reminder e-mail went out."""
+    """When the latest reminder (e-mail or SMS) went out."""
     used_at: datetime | None = _moment()
     """Set, once, by the conditional update that completes the invitation's response."""
     response_id: int | None = Field(default=None, index=True)

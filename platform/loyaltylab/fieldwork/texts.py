@@ -24,6 +24,8 @@ ROW_PROBLEMS = {
     "bad_email": N_("Row %(row)s: %(value)s is not an e-mail address."),
     "bad_phone": N_("Row %(row)s: %(value)s is not a phone number."),
     "bad_language": N_("Row %(row)s: %(value)s is not a language (write en, zh-CN or Chinese)."),
+    "bad_channel": N_("Row %(row)s: %(value)s is not a channel (write email or sms)."),
+    "sms_without_phone": N_("Row %(row)s: the contact prefers SMS but has no phone number."),
     "too_long": N_("Row %(row)s: the value in column %(column)s is too long."),
 }
 FLAG_LABELS = {

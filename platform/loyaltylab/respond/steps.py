@@ -33,11 +33,14 @@ from loyaltylab.fieldwork.models import (
     WaveInvitation,
 )
 from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.followup import service as followup
 from loyaltylab.respond import form as questions
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.studies.models import Study
 from loyaltylab.web import redirect, render
+from loyaltylab.webhooks import service as webhooks
+from loyaltylab.webhooks.models import WebhookEvent
 from surveys.definition import QuestionnaireDefinition, text_for
 
 SESSION_LANGUAGE = "respond_lang"
@@ -400,6 +403,10 @@ def submit_page(
         respondent.set_language(session, response, switch_to)
         return redirect(f"{access.base}/page/{page}")
     if result.ok:
+        if result.outcome == respondent.DONE:
+            # In the completing transaction: a case exists only for a committed response.
+            followup.check_response(session, response, request.app.state.settings)
+            _announce_completion(session, access, response)
         return _go(access, result.outcome)
     session.rollback()
     session.refresh(response)
@@ -409,6 +416,25 @@ def submit_page(
         request, session, access, page, posted=result.answers, errors=errors, values=result.values
     )
     return _page(request, "respond/page.html", context, status_code=400)
+
+
+def _announce_completion(session: Session, access: Access, response: SurveyResponse) -> None:
+    """The ``response.completed`` webhook, in the completion's transaction (one query when
+    nobody subscribed); the job queue sends it once this commits."""
+    webhooks.emit(
+        session,
+        organisation_id=access.wave.organisation_id,
+        event=WebhookEvent.response_completed,
+        payload={
+            "response_id": response.id,
+            "wave_id": access.wave.id,
+            "study_id": access.wave.study_id,
+            "channel": access.channel.value,
+            "language": response.language,
+            "contact_external_id": access.contact.external_id if access.contact else None,
+            "submitted_at": response.submitted_at,
+        },
+    )
 
 
 def _autosaved(unsaved: set[str] | None) -> JSONResponse:

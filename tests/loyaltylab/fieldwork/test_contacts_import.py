@@ -39,6 +39,7 @@ def test_a_good_csv_file() -> None:
         "phone": "+86 138 0000 0000",
         "name": None,
         "language": None,
+        "channel": None,
         "attributes": {"tier": "gold", "region": "north", "spend": 1250.5},
     }
     assert parsed.rows[1]["email"] == "" and parsed.rows[1]["attributes"]["spend"] == 80
@@ -54,6 +55,7 @@ def test_a_semicolon_separated_gbk_file_from_chinese_excel() -> None:
             "phone": None,
             "name": None,
             "language": None,
+            "channel": None,
             "attributes": {"等级": "金卡"},
         }
     ]
@@ -88,6 +90,7 @@ def test_a_good_xlsx_file() -> None:
             "phone": None,
             "name": None,
             "language": None,
+            "channel": None,
             "attributes": {"tier": "silver", "tenure": 3},
         }
     ]

@@ -14,7 +14,9 @@ from loyaltylab.fieldwork import service, texts
 from loyaltylab.fieldwork.contacts_import import ContactFileRejected, read_contacts
 from loyaltylab.fieldwork.models import (
     Contact,
+    ContactChannel,
 )
+from loyaltylab.i18n import N_
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
@@ -23,6 +25,7 @@ router = APIRouter()
 
 
 CONTACTS_SHOWN = 200
+CHANNEL_LABELS = {ContactChannel.email: N_("E-mail"), ContactChannel.sms: N_("SMS")}
 
 
 @router.get("/studies/{study_id}/contacts", response_class=HTMLResponse)
@@ -58,6 +61,9 @@ def _contacts_page(
             "total": total,
             "contacts": contacts,
             "attribute_names": names,
+            "channel_labels": {
+                channel: i18n.gettext(label) for channel, label in CHANNEL_LABELS.items()
+            },
             "problems": problems,
             "error": error,
             "max_mb": 5,

@@ -1,7 +1,7 @@
 """outbox delivery attempts: retries with backoff, failures shown to the researcher
 
 Revision ID: 0006
-Revises: 0007 (the API events of main, merged first; the ids were handed out before)
+Revises: 0009 (main's head when this was merged; the ids were handed out before)
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
