@@ -22,12 +22,14 @@ from loyaltylab.api.routes import API_PREFIX, create_api_app
 from loyaltylab.db import make_engine
 from loyaltylab.deps import optional_user
 from loyaltylab.errors import CsrfFailed, DomainError, LoginRequired, Throttled
+from loyaltylab.guards import refuse_unusable_input
 from loyaltylab.middleware import (
     AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
     ClientAddressMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
 )
 from loyaltylab.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from loyaltylab.settings import Settings, get_settings
@@ -127,6 +129,20 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     return _error_page(request, 400, i18n.gettext("The submitted data was incomplete or invalid."))
 
 
+async def server_error_response(scope: Scope, receive: Receive) -> Response:
+    """The branded 500 page (JSON for the API), for :class:`UnhandledErrorMiddleware`."""
+    request = Request(scope, receive)
+    message = i18n.gettext(
+        "Something went wrong on our side. Please try again; if it happens again, tell us the "
+        "reference %(request_id)s.",
+        request_id=scope.get("state", {}).get("request_id", ""),
+    )
+    try:
+        return _error_page(request, 500, message)
+    except Exception:  # the page itself failed (a broken template, a lost session): plain text
+        return PlainTextResponse(message, status_code=500)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Requests run in a thread pool and the statistics work on small matrices: BLAS threads per
@@ -138,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         # The pages have no OpenAPI document: the API's is at /api/v1/openapi.json.
         openapi_url=None,
-        dependencies=[Depends(verify_csrf)],
+        dependencies=[Depends(verify_csrf), Depends(refuse_unusable_input)],
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
@@ -148,8 +164,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, handle_validation_error)
 
-    # Added innermost first: the request passes log -> size limit -> headers -> allowed hosts ->
-    # client address -> session -> locale.
+    # Added innermost first: the request passes log -> headers -> size limit -> allowed hosts ->
+    # client address -> session -> locale -> unhandled errors; every refusal and error page so
+    # passes the headers and the request id.
+    app.add_middleware(UnhandledErrorMiddleware, error_response=server_error_response)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(
         SessionMiddleware,
@@ -163,8 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         AllowedHostsMiddleware, hosts=settings.accepted_hosts, exempt_paths=HEALTH_CHECKS
     )
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(RequestLogMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

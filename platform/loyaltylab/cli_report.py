@@ -54,6 +54,12 @@ def report(
     wave: str | None = typer.Option(None, "--wave", help="Column of survey waves (trends)."),
     title: str = typer.Option("", "--title", help="Study name on the title page."),
     client: str = typer.Option("", "--client", help="Client on the title page."),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="Text encoding of a CSV file, e.g. utf-8, gb18030, cp1252, big5 (detected if not "
+        "given).",
+    ),
 ) -> None:
     """Write a research report on a survey data file, in one or more formats."""
     # Imported here: matplotlib and WeasyPrint are not needed by the other commands.
@@ -94,7 +100,7 @@ def report(
         client=client,
     )
     try:
-        frame = read_table(data)
+        frame = read_table(data, encoding=encoding)
         if wave is not None and wave not in frame.columns:
             _fail(f"--wave column {wave!r} is not in {data.name}")
         # Groups of an SPSS file are named by its value labels, not their codes.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
@@ -29,6 +29,7 @@ from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.contacts_import import normalise_language
 from loyaltylab.fieldwork.invitation_mail import mail_contacts
 from loyaltylab.fieldwork.models import Contact, ContactEvent, Wave
+from loyaltylab.guards import refuse_unusable_input
 from loyaltylab.i18n import N_
 from loyaltylab.mail import deliver_all
 from loyaltylab.privacy.service import erase_contact
@@ -483,6 +484,9 @@ def create_api_app(settings: Settings, engine: Engine) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        # Ids beyond the database's integers are not found, NUL characters refused (as on the
+        # pages): never a database error.
+        dependencies=[Depends(refuse_unusable_input)],
     )
     api.state.settings = settings
     api.state.engine = engine

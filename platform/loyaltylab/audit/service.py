@@ -16,7 +16,9 @@ from loyaltylab.i18n import N_
 ACTIONS = {
     "questionnaire.publish": N_("Published a questionnaire version"),
     "export.responses": N_("Exported raw responses"),
+    "export.data": N_("Exported a study's data"),
     "export.report": N_("Downloaded a report"),
+    "export.links": N_("Downloaded a wave's personal invitation links"),
     "member.role": N_("Changed a member's role"),
     "member.remove": N_("Removed a member"),
     "contact.erase": N_("Erased a contact and their responses"),
@@ -57,16 +59,21 @@ def record(
     *,
     object_type: str = "",
     object_id: object = "",
+    organisation_id: int | None = None,
     **details: Any,
 ) -> AuditEvent:
-    """Add an event to the request's transaction: it is kept exactly when the action is."""
+    """Add an event to the request's transaction: it is kept exactly when the action is.
+
+    The event goes into the log of ``organisation_id``, the organisation whose data was acted
+    on, when that is not the acting one (a client downloading a research organisation's report).
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     actor = (
         ctx if isinstance(ctx, Actor) else Actor(ctx.organisation_id, ctx.user.email, ctx.user.id)
     )
     event = AuditEvent(
-        organisation_id=actor.organisation_id,
+        organisation_id=organisation_id or actor.organisation_id,
         user_id=actor.user_id,
         user_email=actor.label,
         action=action,

@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
+
+from analysis.files import FileRejected, check_size, check_xlsx, decode_text, sniff_delimiter
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -22,6 +23,7 @@ MAX_CELL_CHARS = 500
 MAX_ID_CHARS = 100
 MAX_NAME_CHARS = 200
 MAX_XLSX_UNPACKED = 60 * 1024 * 1024
+PREVIEW_ROWS = 6
 ID_COLUMNS = ("external_id", "id", "customer_id", "customer id", "客户编号", "编号")
 EMAIL_COLUMNS = ("email", "e-mail", "mail", "邮箱", "电子邮件")
 PHONE_COLUMNS = ("phone", "mobile", "telephone", "电话", "手机")
@@ -60,13 +62,22 @@ class ContactFileRejected(Exception):
     """The whole file is refused; ``reason`` is one of the codes below, ``params`` its details.
 
     ``too_large``, ``not_a_table``, ``unreadable``, ``too_many_rows``, ``too_many_columns``,
-    ``no_id_column``, ``empty``, ``duplicate_column``.
+    ``no_id_column``, ``empty``, ``duplicate_column``, ``wrong_encoding``, ``encoding_unsure``.
     """
 
     def __init__(self, reason: str, **params: Any) -> None:
         super().__init__(reason)
         self.reason = reason
         self.params = params
+
+
+class EncodingUnsure(ContactFileRejected):
+    """The CSV file's text encoding is not certain: the user picks one, seeing the first rows
+    as each plausible encoding reads them (``previews``: encoding -> rows, most likely first)."""
+
+    def __init__(self, previews: dict[str, list[list[Any]]]) -> None:
+        super().__init__("encoding_unsure")
+        self.previews = previews
 
 
 @dataclass(frozen=True)
@@ -93,36 +104,45 @@ class ContactFile:
         return not self.problems and bool(self.rows)
 
 
-def read_contacts(content: bytes, filename: str) -> ContactFile:
-    """Parse a contact list; raise :class:`ContactFileRejected` for a file refused outright."""
-    if len(content) > MAX_BYTES:
-        raise ContactFileRejected("too_large", max_mb=MAX_BYTES // (1024 * 1024))
-    name = filename.lower()
-    if content.startswith(b"PK\x03\x04"):
-        table = _xlsx_table(content)
-    elif name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise ContactFileRejected("not_a_table")
-    else:
-        table = _csv_table(content)
-    return _contacts(table)
+def read_contacts(content: bytes, filename: str, *, encoding: str | None = None) -> ContactFile:
+    """Parse a contact list; raise :class:`ContactFileRejected` for a file refused outright.
 
-
-def _csv_table(content: bytes) -> list[list[Any]]:
-    if b"\x00" in content[:4096]:
-        raise ContactFileRejected("not_a_table")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ContactFileRejected("not_a_table")
-    sample = text[:8192]
+    A CSV file is read in ``encoding`` when given, else in the encoding detected; when the
+    detection is unsure, :class:`EncodingUnsure` carries a preview in each plausible one.
+    """
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+        check_size(len(content), MAX_BYTES)
+        if content.startswith(b"PK\x03\x04"):
+            check_xlsx(content, max_unpacked=MAX_XLSX_UNPACKED)
+            return _contacts(_xlsx_table(content))
+        if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
+            raise ContactFileRejected("not_a_table")
+        decoded = decode_text(content, encoding=encoding)
+    except FileRejected as refused:
+        raise _rejection(refused) from None
+    if not decoded.certain:
+        raise EncodingUnsure(
+            {
+                candidate: _csv_table(content.decode(candidate))[:PREVIEW_ROWS]
+                for candidate in (decoded.encoding, *decoded.alternatives)
+            }
+        )
+    return _contacts(_csv_table(decoded.text))
+
+
+def _rejection(refused: FileRejected) -> ContactFileRejected:
+    if refused.reason in ("too_large", "unpacks_too_large"):
+        return ContactFileRejected("too_large", max_mb=MAX_BYTES // (1024 * 1024))
+    if refused.reason in ("wrong_encoding", "unknown_encoding"):
+        return ContactFileRejected("wrong_encoding", encoding=refused.params["encoding"])
+    if refused.reason == "damaged":
+        return ContactFileRejected("unreadable")
+    return ContactFileRejected("not_a_table")
+
+
+def _csv_table(text: str) -> list[list[Any]]:
+    dialect = csv.excel()
+    dialect.delimiter = sniff_delimiter(text[:8192])
     table = []
     try:
         for row in csv.reader(io.StringIO(text, newline=""), dialect):
@@ -137,15 +157,7 @@ def _xlsx_table(content: bytes) -> list[list[Any]]:
     from openpyxl import load_workbook
 
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            # A zip bomb is refused before anything is inflated.
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
-                raise ContactFileRejected("too_large", max_mb=MAX_BYTES // (1024 * 1024))
-            if "xl/workbook.xml" not in archive.namelist():
-                raise ContactFileRejected("not_a_table")
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except ContactFileRejected:
-        raise
     except Exception:  # openpyxl raises many kinds of errors on a damaged file
         raise ContactFileRejected("unreadable") from None
     try:

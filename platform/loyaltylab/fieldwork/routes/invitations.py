@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from loyaltylab import i18n
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, SettingsDep, job_queue
 from loyaltylab.errors import InvalidInput, NotFound
@@ -81,6 +82,15 @@ def download_links(
     languages = wave_languages(session, wave)
     issued = service.issue_invitations(
         session, wave, service.contacts_to_invite(session, wave, invited=None)
+    )
+    audit.record(
+        session,
+        ctx,
+        "export.links",
+        object_type="wave",
+        object_id=wave.id,
+        format="csv",
+        contacts=len(issued),
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -20,6 +20,7 @@ from loyaltylab.fieldwork.models import (
     utcnow,
 )
 from loyaltylab.fieldwork.service.errors import FieldworkError
+from loyaltylab.guards import whole_number
 
 
 def contacts_to_invite(session: Session, wave: Wave, *, invited: bool | None) -> list[Contact]:
@@ -193,10 +194,11 @@ def _opt_out_mac(contact: Contact, secret: str) -> str:
 
 def contact_by_opt_out_token(session: Session, token: str, *, secret: str) -> Contact | None:
     """The contact of an opt-out token; None for a tampered or unknown one."""
-    contact_id, _, mac = token.partition(".")
-    if not contact_id.isdigit() or len(token) > 100:
+    written_id, _, mac = token.partition(".")
+    contact_id = whole_number(written_id)
+    if contact_id is None or len(token) > 100:
         return None
-    contact = session.get(Contact, int(contact_id))
+    contact = session.get(Contact, contact_id)
     if contact is None or not hmac.compare_digest(mac, _opt_out_mac(contact, secret)):
         return None
     return contact
