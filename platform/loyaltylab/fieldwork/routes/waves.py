@@ -33,6 +33,7 @@ from loyaltylab.fieldwork.monitoring import wave_progress
 from loyaltylab.fieldwork.poster import poster_pdf
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
+from loyaltylab.mail import undelivered_count
 from loyaltylab.notifications import service as notifications
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
@@ -279,6 +280,7 @@ def show_wave(
             "sms_gateway": gateway_from_url(settings.sms_url).name,
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
+            "undelivered": undelivered_count(session, ctx.organisation_id),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
             "can_edit": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
             "events": events.event_counts(session, wave),
