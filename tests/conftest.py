@@ -25,11 +25,11 @@ from loyaltylab.db import make_engine
 from loyaltylab.fieldwork import service as fieldwork_service
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
+from tests.checkout_support import checkout_files
 from tests.web_support import create_member, csrf_from, log_in, serve_in_thread
 
 POSTGRES_URL = os.environ.get("LOYALTYLAB_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"
 CROSSCHECKS = Path(__file__).resolve().parent / "crosscheck"
 
 
@@ -68,6 +68,41 @@ def recreate_schema(schema: str) -> None:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     _CREATED_SCHEMAS.add(schema)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _nothing_written_into_the_checkout(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Tests keep every file they make under pytest's temporary directories: the app's local
+    state (``LOYALTYLAB_VAR_DIR``: the job queue, a generated key, a default database) goes to
+    a session directory, for this process and the servers and commands it starts; the run
+    fails if the checkout has new or changed files once the tests are over."""
+    previous_var_dir = os.environ.get("LOYALTYLAB_VAR_DIR")
+    os.environ["LOYALTYLAB_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
+    before = checkout_files()
+    yield
+    if previous_var_dir is None:
+        del os.environ["LOYALTYLAB_VAR_DIR"]
+    else:
+        os.environ["LOYALTYLAB_VAR_DIR"] = previous_var_dir
+    after = checkout_files()
+    if before is None or after is None:
+        return
+    written = sorted(name for name, signature in after.items() if before.get(name) != signature)
+    if written:
+        pytest.fail(
+            "the tests wrote into the checkout (use tmp_path or artifacts_dir): "
+            + ", ".join(written[:20]),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where tests keep files worth looking at after the run (screenshots, rendered reports):
+    pytest's temporary directory of the session, printed with ``pytest -v`` failures."""
+    return tmp_path_factory.mktemp("test-artifacts", numbered=False)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -255,11 +290,10 @@ def chromium():
 
 
 @pytest.fixture
-def screenshot():
-    """``screenshot(page, "designer-01-start")`` saves a full-page PNG under var/test-artifacts."""
+def screenshot(artifacts_dir: Path):
+    """``screenshot(page, "designer-01-start")`` saves a full-page PNG under ``artifacts_dir``."""
 
     def save(page, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
 
     return save

@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
-from loyaltylab import i18n
+from loyaltylab import i18n, workflows
 from loyaltylab.api.routes import API_PREFIX, create_api_app
 from loyaltylab.db import make_engine
 from loyaltylab.deps import optional_user
@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
+    app.state.make_job_queue = workflows.job_queue
     app.dependency_overrides[get_settings] = lambda: settings
 
     app.add_exception_handler(DomainError, handle_domain_error)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -73,6 +74,50 @@ def migrate() -> None:
 
     upgrade(get_settings().database_url)
     typer.echo("Database is up to date.")
+
+
+@app.command()
+def backup(
+    file: Path = typer.Argument(..., help="The backup file to write (a SQLite database)."),
+    force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
+) -> None:
+    """Back up the SQLite database to FILE while the app runs (a consistent snapshot).
+    PostgreSQL: use pg_dump (the command explains)."""
+    from loyaltylab.backup import BackupError
+    from loyaltylab.backup import backup as back_up
+
+    try:
+        summary = back_up(get_settings().database_url, file, force=force)
+    except BackupError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"Backed up to {file}: {summary.size:,} bytes, {summary.responses} responses, "
+        f"migration {summary.revision}."
+    )
+
+
+@app.command()
+def restore(
+    file: Path = typer.Argument(..., help="A backup made by 'loyaltylab backup'."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace a database that holds data (it is lost)."
+    ),
+) -> None:
+    """Restore the SQLite database from FILE (stop the app first). Refuses to replace a
+    database that holds data unless --force. PostgreSQL: use pg_restore (the command explains)."""
+    from loyaltylab.backup import BackupError, head_revision
+    from loyaltylab.backup import restore as restore_from
+
+    settings = get_settings()
+    try:
+        summary = restore_from(file, settings.database_url, force=force)
+    except BackupError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Restored {file}: {summary.responses} responses, migration {summary.revision}.")
+    if summary.revision != head_revision():
+        typer.echo("The backup is from an older version: run 'loyaltylab migrate' next.")
 
 
 @app.command()

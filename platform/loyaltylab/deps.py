@@ -17,9 +17,23 @@ from loyaltylab.accounts import service as accounts
 from loyaltylab.accounts.models import Membership, Organisation, Role, User, UserSession
 from loyaltylab.db import SessionDep
 from loyaltylab.errors import LoginRequired, NotFound, PermissionDenied
+from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def job_queue(request: Request) -> JobQueue:
+    """The app's queue (SQLite or Redis, from settings), created on first use."""
+    queue = getattr(request.app.state, "job_queue", None)
+    if queue is None:
+        # Made by the factory create_app set: loyaltylab.workflows, with every handler.
+        make_queue = request.app.state.make_job_queue
+        queue = request.app.state.job_queue = make_queue(request.app.state.settings)
+    return queue
+
+
+QueueDep = Annotated[JobQueue, Depends(job_queue)]
 
 SESSION_TOKEN = "sid"
 SESSION_ORG = "org"

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     job_timeout_seconds: int = Field(default=30 * 60, ge=60)
     """A background job running longer than this is marked failed (its worker has died)."""
+    mail_max_attempts: int = Field(default=6, ge=1)
+    """Delivery attempts of one e-mail before it is marked failed in the outbox."""
+    mail_retry_seconds: float = Field(default=60, gt=0)
+    """The wait before the first retry of a failed e-mail; it doubles after each attempt."""
     sms_url: str = "outbox://"
     """The SMS gateway (loyaltylab.sms.gateways): ``outbox://`` keeps texts in the outbox."""
     sms_country_code: str = Field(default="86", pattern=r"^[1-9][0-9]{0,3}$")
@@ -140,6 +144,26 @@ class Settings(BaseSettings):
         elif not self.secret_key:
             self.secret_key = _stored_secret_key()
         self.base_url = self.base_url.rstrip("/")
+        return self
+
+    @model_validator(mode="after")
+    def _check_smtp_url(self) -> Settings:
+        if not self.smtp_url:
+            return self
+        from loyaltylab.mail import (
+            INSECURE_PASSWORD,
+            SmtpServer,
+        )  # the mail module needs these settings
+
+        server = SmtpServer.from_url(self.smtp_url)
+        if self.env == "production" and server.security == "plain" and not server.local:
+            raise ValueError(
+                "LOYALTYLAB_SMTP_URL: mail to another machine goes over TLS in production: "
+                "use smtp+starttls://host:587 or smtps://host:465 (plain smtp:// is only for a "
+                "relay on this machine)"
+            )
+        if server.password_in_clear:
+            raise ValueError(INSECURE_PASSWORD % {"host": server.host})
         return self
 
     @property

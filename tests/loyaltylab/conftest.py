@@ -3,17 +3,23 @@ and an open wave fielding it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from loyaltylab import workflows
 from loyaltylab.accounts.models import Membership, Organisation, Role, User
 from loyaltylab.deps import OrgContext
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Wave
+from loyaltylab.jobs.queue import JobQueue, start_consumer
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
@@ -305,3 +311,40 @@ def tenant_a(
     session.add_all([client_organisation, study])
     session.commit()
     return {"organisation": organisation, "client": client_organisation, "owner": owner}
+
+
+# CI names its Redis and then requires it; elsewhere a local Redis is used when one answers.
+REQUIRED_REDIS_URL = os.environ.get("LOYALTYLAB_TEST_REDIS_URL")
+REDIS_URL = REQUIRED_REDIS_URL or "redis://127.0.0.1:6379/0"
+
+
+def _redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except redis.RedisError:
+        if REQUIRED_REDIS_URL:
+            raise
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[JobQueue]:
+    """A queue with a consumer of two worker threads; Redis under a queue name of its own."""
+    if request.param == "redis":
+        if not _redis_available():
+            pytest.skip(f"no Redis at {REDIS_URL}")
+        job_queue = workflows.job_queue(
+            settings.model_copy(update={"redis_url": REDIS_URL}),
+            name=f"loyaltylab-test-{uuid.uuid4().hex}",
+        )
+    else:
+        job_queue = workflows.job_queue(settings, name="test", sqlite_path=tmp_path / "jobs.db")
+    assert (
+        type(job_queue.huey).__name__
+        == {"sqlite": "SqliteHuey", "redis": "RedisHuey"}[request.param]
+    )
+    consumer = start_consumer(job_queue, workers=2)
+    yield job_queue
+    consumer.stop(graceful=True)
+    job_queue.huey.flush()
+    job_queue.close()

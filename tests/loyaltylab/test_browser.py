@@ -1,6 +1,7 @@
 """The foundation pages in a real browser: headless Chromium against the real app under uvicorn.
 
-Screenshots (desktop and a 390 × 844 phone) go to ``var/test-artifacts/foundation-*.png``.
+Screenshots (desktop and a 390 × 844 phone) go to the session's ``artifacts_dir``
+(``foundation-*.png``).
 """
 
 from __future__ import annotations

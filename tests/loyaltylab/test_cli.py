@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,16 +19,9 @@ from loyaltylab.demo import DEMO_PASSWORDS
 from loyaltylab.fieldwork.models import Response, ResponseStatus, Wave
 from loyaltylab.security import verify_password
 from loyaltylab.studies.models import Study
+from tests.loyaltylab.cli_support import free_port, loyaltylab
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def loyaltylab(*args: str, env: dict[str, str], stdin: str | None = None):
-    executable = shutil.which("loyaltylab", path=str(Path(sys.executable).parent))
-    command = [executable] if executable else [sys.executable, "-m", "loyaltylab"]
-    return subprocess.run(
-        [*command, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture
@@ -41,12 +32,6 @@ def cli_env(empty_database_url: str, tmp_path: Path) -> dict[str, str]:
         "LOYALTYLAB_VAR_DIR": str(tmp_path / "var"),
         "LOYALTYLAB_ENV": "development",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.slow

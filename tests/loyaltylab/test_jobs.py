@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -21,41 +17,6 @@ from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.workflows import job_queue
 from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
-
-# CI names its Redis and then requires it; elsewhere a local Redis is used when one answers.
-REQUIRED_REDIS_URL = os.environ.get("LOYALTYLAB_TEST_REDIS_URL")
-REDIS_URL = REQUIRED_REDIS_URL or "redis://127.0.0.1:6379/0"
-
-
-def _redis_available() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
-    except redis.RedisError:
-        if REQUIRED_REDIS_URL:
-            raise
-        return False
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def queue(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[JobQueue]:
-    """A queue with a consumer of two worker threads; Redis under a queue name of its own."""
-    if request.param == "redis":
-        if not _redis_available():
-            pytest.skip(f"no Redis at {REDIS_URL}")
-        queue = job_queue(
-            settings.model_copy(update={"redis_url": REDIS_URL}),
-            name=f"loyaltylab-test-{uuid.uuid4().hex}",
-        )
-    else:
-        queue = job_queue(settings, name="test", sqlite_path=tmp_path / "jobs.db")
-    assert (
-        type(queue.huey).__name__ == {"sqlite": "SqliteHuey", "redis": "RedisHuey"}[request.param]
-    )
-    consumer = start_consumer(queue, workers=2)
-    yield queue
-    consumer.stop(graceful=True)
-    queue.huey.flush()
-    queue.close()
 
 
 def _create(session: Session, ctx: OrgContext, study: Study, queue: JobQueue, **options) -> Report:

@@ -18,6 +18,7 @@ from loyaltylab.accounts.models import Organisation
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Contact, Wave
 from loyaltylab.mail import OutboxMessage, deliver_all
+from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from tests.loyaltylab.forms_support import page_forms, submit
 
@@ -220,13 +221,14 @@ def test_a_sent_invitation_is_from_the_organisation_with_an_unsubscribe_header(
     bilingual: Wave,
     session: Session,
     engine,
+    settings: Settings,
     smtp_catcher: tuple[str, list[bytes]],
 ) -> None:
     _upload(researcher, study)
     submit(researcher, f"/waves/{bilingual.id}", f"/waves/{bilingual.id}/invitations/email")
     url, received = smtp_catcher
     ann = _mails(session)["ann@example.com"]
-    deliver_all(engine, [ann.id], url)
+    deliver_all(engine, [ann.id], settings.model_copy(update={"smtp_url": url}))
     [raw] = received
     message = message_from_bytes(raw)
     assert message["From"] == "Northwind Research <no-reply@loyaltylab.invalid>"

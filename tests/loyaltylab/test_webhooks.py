@@ -31,7 +31,11 @@ from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
 from loyaltylab.webhooks import service as webhooks
-from loyaltylab.webhooks.delivery import UNSAFE_TARGET, attempt_delivery
+from loyaltylab.webhooks.delivery import (
+    UNSAFE_TARGET,
+    attempt_delivery,
+    claim_overdue_deliveries,
+)
 from loyaltylab.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -565,15 +569,12 @@ def test_a_closed_wave_sends_wave_closed_and_then_its_report_report_ready(
     assert ready["data"]["wave_ids"] == [wave.id] and "pdf" in ready["data"]["formats"]
 
 
-def test_a_delivery_lost_on_its_way_to_the_queue_is_queued_again(
-    session: Session,
-    engine: Engine,
-    organisation: Organisation,
-    receiver: Receiver,
-    queue: JobQueue,
-) -> None:
-    """Committed, but never handed to the queue (the process died in between)."""
-    subscription = subscribe(session, organisation, receiver.url)
+def _lost_and_recent(
+    session: Session, organisation: Organisation, url: str
+) -> tuple[WebhookDelivery, WebhookDelivery]:
+    """Two committed deliveries never handed to the queue: one due 15 minutes ago (the process
+    died between its commit and the hand-over), one due now (on its way)."""
+    subscription = subscribe(session, organisation, url)
     now = utcnow()
     lost, recent = (
         WebhookDelivery(
@@ -588,7 +589,22 @@ def test_a_delivery_lost_on_its_way_to_the_queue_is_queued_again(
     )
     session.add_all([lost, recent])
     session.commit()
-    assert workflows.requeue_webhooks(queue) == [lost.id]
+    return lost, recent
+
+
+def test_only_long_overdue_deliveries_are_claimed_again_and_once(
+    session: Session, engine: Engine, organisation: Organisation
+) -> None:
+    lost, _recent = _lost_and_recent(session, organisation, "http://127.0.0.1:9/hook")
+    assert claim_overdue_deliveries(engine) == [lost.id]
+    assert claim_overdue_deliveries(engine) == []  # its due time moved: not queued twice
+
+
+def test_a_delivery_lost_on_its_way_to_the_queue_is_sent_by_the_sweep(
+    session: Session, organisation: Organisation, receiver: Receiver, queue: JobQueue
+) -> None:
+    _lost_and_recent(session, organisation, receiver.url)
+    workflows.requeue_webhooks(queue)  # what every consumer runs each minute (it may have just run)
     receiver.wait_for(1)
-    assert json.loads(receiver.requests[0][1]) == {"id": "lost"}
-    assert workflows.requeue_webhooks(queue) == []  # its due time moved: not queued twice
+    time.sleep(0.5)
+    assert [json.loads(body) for _, body in receiver.requests] == [{"id": "lost"}]

@@ -33,8 +33,6 @@ from tests.reports.report_support import (
     report_request,
 )
 
-ARTIFACTS = ROOT / "var" / "test-artifacts" / "reports"
-
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
@@ -47,15 +45,21 @@ def result(data: pd.DataFrame) -> dict:
 
 
 @pytest.fixture(scope="module")
-def reports(data: pd.DataFrame, result: dict) -> dict[tuple[str, str], bytes]:
-    """One report per format and language, written under var/test-artifacts/reports."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def artifacts(artifacts_dir: Path) -> Path:
+    path = artifacts_dir / "reports"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reports(data: pd.DataFrame, result: dict, artifacts: Path) -> dict[tuple[str, str], bytes]:
+    """One report per format and language, written under ``artifacts``."""
     produced = {}
     for language in ("en", "zh"):
         document = build_report(data, result, report_request(language))
         for fmt in ("html", "pdf", "docx", "xlsx"):
             content = render(document, fmt)
-            (ARTIFACTS / f"report_{language}.{fmt}").write_bytes(content)
+            (artifacts / f"report_{language}.{fmt}").write_bytes(content)
             produced[(language, fmt)] = content
     return produced
 
@@ -66,8 +70,8 @@ def _pdf_text(path: Path) -> str:
     ).stdout
 
 
-def test_chinese_pdf_has_embedded_cjk_font_glyphs_and_pages(reports: dict) -> None:
-    path = ARTIFACTS / "report_zh.pdf"
+def test_chinese_pdf_has_embedded_cjk_font_glyphs_and_pages(reports: dict, artifacts: Path) -> None:
+    path = artifacts / "report_zh.pdf"
     text = _pdf_text(path)
     for heading in ("摘要", "信度与效度", "结构模型", "方法附录", "满意度"):
         assert heading in text
@@ -79,16 +83,16 @@ def test_chinese_pdf_has_embedded_cjk_font_glyphs_and_pages(reports: dict) -> No
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     pages = int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1])
     assert pages >= 5
-    for old in ARTIFACTS.glob("page_zh-*.png"):
+    for old in artifacts.glob("page_zh-*.png"):
         old.unlink()
     subprocess.run(
-        ["pdftoppm", "-r", "60", "-png", str(path), str(ARTIFACTS / "page_zh")], check=True
+        ["pdftoppm", "-r", "60", "-png", str(path), str(artifacts / "page_zh")], check=True
     )
-    assert len(list(ARTIFACTS.glob("page_zh-*.png"))) == pages
+    assert len(list(artifacts.glob("page_zh-*.png"))) == pages
 
 
-def test_pdf_reports_the_analysis_numbers(reports: dict, result: dict) -> None:
-    text = _pdf_text(ARTIFACTS / "report_en.pdf")
+def test_pdf_reports_the_analysis_numbers(reports: dict, result: dict, artifacts: Path) -> None:
+    text = _pdf_text(artifacts / "report_en.pdf")
     assert f"CFI = {format_number(result['fit']['cfi'], 'coef3')}" in text
     path = next(r for r in result["estimates"] if r["op"] == "~" and r["lhs"] == "VAL")
     assert f"β = {format_number(path['std_all'], 'coef')}" in text
@@ -156,7 +160,7 @@ def _table(document: ReportDocument, key: str) -> Table | None:
 
 
 def test_every_format_shows_measurement_invariance_across_waves_and_segments(
-    reports: dict, data: pd.DataFrame, result: dict
+    reports: dict, data: pd.DataFrame, result: dict, artifacts: Path
 ) -> None:
     from openpyxl import load_workbook
 
@@ -187,7 +191,7 @@ def test_every_format_shows_measurement_invariance_across_waves_and_segments(
 
     html = reports[("en", "html")].decode("utf-8")
     assert "Measurement invariance across waves" in html and "Scalar invariance holds" in html
-    pdf = _pdf_text(ARTIFACTS / "report_en.pdf")
+    pdf = _pdf_text(artifacts / "report_en.pdf")
     assert "Measurement invariance across waves" in pdf
     assert "Measurement invariance across tier" in pdf
     assert "Cheung & Rensvold" in pdf
@@ -211,7 +215,7 @@ def test_every_format_shows_measurement_invariance_across_waves_and_segments(
         for block in methods.blocks
         if isinstance(block, Paragraph)
     )
-    chinese = _pdf_text(ARTIFACTS / "report_zh.pdf")
+    chinese = _pdf_text(artifacts / "report_zh.pdf")
     assert "各轮次间的测量不变性" in chinese and "按tier分组的测量不变性" in chinese
 
 

@@ -26,10 +26,11 @@ from loyaltylab.deps import (
     OwnerDep,
     SettingsDep,
     forget_sign_in,
+    job_queue,
     sign_in,
 )
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.mail import OutboxMessage, deliver_all
+from loyaltylab.mail import OutboxMessage
 from loyaltylab.settings import Settings
 from loyaltylab.web import flash, form_errors, redirect, render, safe_next
 
@@ -56,7 +57,7 @@ def _send_after_response(
     if message is None:
         return
     if settings.smtp_url:
-        background.add_task(deliver_all, request.app.state.engine, [message.id], settings.smtp_url)
+        background.add_task(job_queue(request).send_mail, [message.id])
     elif settings.env == "development":
         logger.info("mail to %s (no SMTP set): %s\n%s", message.to, message.subject, message.body)
 

@@ -32,6 +32,7 @@ from loyaltylab.db import make_engine
 from loyaltylab.i18n import N_
 from loyaltylab.jobs import DEFAULT_QUEUE
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
+from loyaltylab.mail import deliver_all
 from loyaltylab.settings import Settings, get_settings, var_dir
 from loyaltylab.timeutil import utcnow
 
@@ -62,11 +63,20 @@ class JobProgress:
     cancel was requested) and raises :class:`JobCancelled` when it was.
     """
 
-    def __init__(self, engine: Engine, job_id: int, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        job_id: int,
+        settings: Settings | None = None,
+        *,
+        send_mail: Callable[[list[int]], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.job_id = job_id
         self.settings = settings or get_settings()
         """The queue's settings, for handlers that link to the app or send mail."""
+        self.send_mail = send_mail or (lambda ids: deliver_all(engine, ids, self.settings))
+        """Sends committed outbox messages (in a job: :meth:`JobQueue.send_mail`, with retries)."""
         self._last = 0.0
 
     def __call__(self, fraction: float, stage: str) -> None:
@@ -176,6 +186,7 @@ class JobQueue:
         self.handlers = dict(handlers)
         self.huey = make_huey(settings, name=name, sqlite_path=sqlite_path)
         self._task = self.huey.task(name="loyaltylab.run_job")(self.run)
+        self._mail_task = self.huey.task(name="loyaltylab.send_mail")(self.send_mail)
         # Every minute, in each consumer started with periodic tasks (the sweep is idempotent).
         self.huey.periodic_task(crontab(), name="loyaltylab.sweep_stuck_jobs")(self.sweep)
         self._tasks = {
@@ -231,7 +242,8 @@ class JobQueue:
             return  # cancelled while queued, or delivered twice
         try:
             handler = self.handlers[kind]
-            handler(self.engine, job_id, JobProgress(self.engine, job_id, self.settings))
+            progress = JobProgress(self.engine, job_id, self.settings, send_mail=self.send_mail)
+            handler(self.engine, job_id, progress)
         except JobCancelled:
             self._end(job_id, JobStatus.cancelled, stage="cancelled")
         except ValueError as error:
@@ -240,6 +252,14 @@ class JobQueue:
         except Exception as error:
             logger.exception("job %s failed", job_id)
             self._end(job_id, JobStatus.failed, stage="failed", error=type(error).__name__)
+
+    def send_mail(self, message_ids: list[int]) -> None:
+        """Try to deliver committed outbox messages now (in the caller: the web process after
+        its response, or a worker); each failure worth retrying goes back on the queue, to be
+        tried again after its backoff delay (persisted in SQLite or Redis, so a restart keeps
+        it)."""
+        for message_id, delay in deliver_all(self.engine, message_ids, self.settings).items():
+            self._mail_task.schedule(args=([message_id],), delay=delay)
 
     def _end(self, job_id: int, status: JobStatus, *, stage: str, error: str = "") -> None:
         with Session(self.engine) as session:

@@ -15,7 +15,6 @@ from sqlmodel import Session
 from analysis.pipeline import json_safe
 from loyaltylab.jobs.models import Job
 from loyaltylab.jobs.queue import JobProgress, complete
-from loyaltylab.mail import deliver_all
 from loyaltylab.notifications import service as notifications
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
@@ -111,4 +110,4 @@ def generate_report(engine: Engine, job_id: int, progress: JobProgress) -> None:
         session.commit()
         message_ids = [message.id for message in messages]
     if progress.settings.smtp_url and message_ids:
-        deliver_all(engine, message_ids, progress.settings.smtp_url)
+        progress.send_mail(message_ids)

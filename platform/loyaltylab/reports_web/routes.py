@@ -12,20 +12,19 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
-from loyaltylab import i18n, workflows
+from loyaltylab import i18n
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import OrgContext, OrgDep, SettingsDep
+from loyaltylab.deps import OrgContext, OrgDep, QueueDep, SettingsDep, job_queue
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.i18n import N_
 from loyaltylab.jobs.models import Job, JobStatus
-from loyaltylab.jobs.queue import TIMED_OUT, TIMED_OUT_ERROR, JobQueue
-from loyaltylab.mail import deliver_all
+from loyaltylab.jobs.queue import TIMED_OUT, TIMED_OUT_ERROR
 from loyaltylab.notifications import service as notifications
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
@@ -78,17 +77,6 @@ STAGE_LABELS = {
     TIMED_OUT: N_("Given up: it ran too long"),
 }
 _BOOTSTRAP_STAGE = re.compile(r"bootstrap (\d+)/(\d+)")
-
-
-def job_queue(request: Request) -> JobQueue:
-    """The app's queue (SQLite or Redis, from settings), created on first use."""
-    queue = getattr(request.app.state, "job_queue", None)
-    if queue is None:
-        queue = request.app.state.job_queue = workflows.job_queue(request.app.state.settings)
-    return queue
-
-
-QueueDep = Annotated[JobQueue, Depends(job_queue)]
 
 
 def stage_label(job: Job | None) -> str:
@@ -345,9 +333,7 @@ def share(
         messages = notifications.notify_report_ready(session, report, settings)
         if settings.smtp_url and messages:
             # After the response: the session dependency has committed the outbox rows by then.
-            background.add_task(
-                deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
-            )
+            background.add_task(job_queue(request).send_mail, [m.id for m in messages])
     if report.shared_at is None:
         flash(request, "The client no longer sees this report.", "success")
     elif report.generated_at is None:

@@ -9,6 +9,8 @@
 * ``aliyun://ACCESS_KEY_ID:ACCESS_KEY_SECRET@SignName/TemplateCode``: Alibaba Cloud SMS
   (``dysmsapi`` SendSms). Chinese carriers only deliver approved templates, so the text is
   passed as the template's one variable, ``${content}`` unless ``?param=`` names another.
+* ``tencent://SECRET_ID:SECRET_KEY@SignName/SmsSdkAppId/TemplateId``: Tencent Cloud SMS
+  (SendSms, API 3.0, TC3-HMAC-SHA256); the text is the template's one parameter ``{1}``.
 
 ``?api=`` points a gateway at another base URL (a regional endpoint, a test server).
 """
@@ -134,6 +136,99 @@ class AliyunGateway:
         return str(document.get("BizId", ""))
 
 
+@dataclass
+class TencentGateway:
+    """Tencent Cloud SMS ``SendSms`` (version 2021-01-11): a JSON POST signed with
+    TC3-HMAC-SHA256 over the canonical request (content-type and host headers)."""
+
+    secret_id: str
+    secret_key: str
+    sign_name: str
+    app_id: str
+    template_id: str
+    region: str = "ap-guangzhou"
+    api: str = "https://sms.tencentcloudapi.com"
+    name = "tencent"
+
+    def signed_request(
+        self, to: str, text: str, *, timestamp: int | None = None
+    ) -> tuple[dict[str, str], bytes]:
+        body = json.dumps(
+            {
+                "PhoneNumberSet": [to],
+                "SmsSdkAppId": self.app_id,
+                "SignName": self.sign_name,
+                "TemplateId": self.template_id,
+                "TemplateParamSet": [text],
+            },
+            ensure_ascii=False,
+        ).encode()
+        timestamp = timestamp or int(datetime.now(UTC).timestamp())
+        host = urlsplit(self.api).netloc
+        content_type = "application/json; charset=utf-8"
+        signature = tencent_signature(
+            self.secret_key, host=host, content_type=content_type, body=body, timestamp=timestamp
+        )
+        day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+        headers = {
+            "Authorization": (
+                f"TC3-HMAC-SHA256 Credential={self.secret_id}/{day}/sms/tc3_request, "
+                f"SignedHeaders=content-type;host, Signature={signature}"
+            ),
+            "Content-Type": content_type,
+            "Host": host,
+            "X-TC-Action": "SendSms",
+            "X-TC-Version": "2021-01-11",
+            "X-TC-Timestamp": str(timestamp),
+            "X-TC-Region": self.region,
+        }
+        return headers, body
+
+    def send(self, to: str, text: str) -> str:
+        headers, body = self.signed_request(to, text)
+        try:
+            response = httpx.post(
+                f"{self.api}/", content=body, headers=headers, timeout=TIMEOUT_SECONDS
+            )
+        except httpx.HTTPError as error:
+            raise SmsError(f"tencent: {type(error).__name__}") from error
+        answer = _json(response).get("Response")
+        answer = answer if isinstance(answer, dict) else {}
+        error = answer.get("Error")
+        statuses = answer.get("SendStatusSet") or [{}]
+        status = statuses[0] if isinstance(statuses, list) and statuses else {}
+        if isinstance(error, dict) or status.get("Code") != "Ok":
+            problem = error if isinstance(error, dict) else status
+            raise SmsError(f"tencent {problem.get('Code')}: {problem.get('Message', '')}")
+        return str(status.get("SerialNo", ""))
+
+
+def tencent_signature(
+    secret_key: str, *, host: str, content_type: str, body: bytes, timestamp: int
+) -> str:
+    """TC3-HMAC-SHA256 for the ``sms`` service: the canonical request's hash signed with a key
+    derived from the secret, the UTC date, the service and ``tc3_request``."""
+    canonical = "\n".join(
+        [
+            "POST",
+            "/",
+            "",
+            f"content-type:{content_type}\nhost:{host}\n",
+            "content-type;host",
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    scope = f"{day}/sms/tc3_request"
+    to_sign = "\n".join(
+        ["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    key = f"TC3{secret_key}".encode()
+    for part in (day, "sms", "tc3_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
 def aliyun_encode(value: str) -> str:
     """Alibaba Cloud's percent-encoding: RFC 3986 unreserved characters kept, UTF-8 bytes
     upper-case hex (so a space is %20, ``*`` is %2A and ``~`` stays)."""
@@ -189,7 +284,19 @@ def gateway_from_url(url: str) -> SmsGateway:
             template_param=options.get("param", "content"),
             api=options.get("api", AliyunGateway.api).rstrip("/"),
         )
+    path = template.split("/")
+    if parts.scheme == "tencent" and user and password and host and len(path) == 2 and all(path):
+        return TencentGateway(
+            secret_id=user,
+            secret_key=password,
+            sign_name=host,
+            app_id=path[0],
+            template_id=path[1],
+            region=options.get("region", TencentGateway.region),
+            api=options.get("api", TencentGateway.api).rstrip("/"),
+        )
     raise ValueError(
-        "LOYALTYLAB_SMS_URL must be outbox://, twilio://SID:TOKEN@FROM or "
-        "aliyun://KEY:SECRET@SignName/TemplateCode"
+        "LOYALTYLAB_SMS_URL must be outbox://, twilio://SID:TOKEN@FROM, "
+        "aliyun://KEY:SECRET@SignName/TemplateCode or "
+        "tencent://SECRET_ID:SECRET_KEY@SignName/SmsSdkAppId/TemplateId"
     )

@@ -117,8 +117,14 @@ def _authentic(request: Request, settings: Settings, params: dict[str, str]) -> 
 
 def _reply_fields(params: dict[str, str]) -> tuple[str, str]:
     """The sender and text of a reply in the field names gateways use (Twilio: From, Body;
-    Alibaba Cloud: phone_number, content; our own: from, text)."""
-    sender = params.get("From") or params.get("phone_number") or params.get("from") or ""
+    Alibaba Cloud: phone_number, content; Tencent Cloud: mobile, text; our own: from, text)."""
+    sender = (
+        params.get("From")
+        or params.get("phone_number")
+        or params.get("mobile")
+        or params.get("from")
+        or ""
+    )
     text = params.get("Body") or params.get("content") or params.get("text") or ""
     return sender, text
 

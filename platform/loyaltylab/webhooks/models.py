@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from loyaltylab.accounts.models import enum_column, timestamp_column
@@ -48,6 +48,8 @@ class WebhookDelivery(SQLModel, table=True):
     """One event sent (or to be sent) to one subscription; its attempts are the log."""
 
     __tablename__ = "webhook_delivery"
+    # The minute's sweep looks for pending deliveries long overdue.
+    __table_args__ = (Index("ix_webhook_delivery_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")

@@ -25,6 +25,7 @@ from loyaltylab.fieldwork.models import (
     ContactChannel,
 )
 from loyaltylab.i18n import N_
+from loyaltylab.sms import service as texting
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
@@ -64,6 +65,13 @@ def _contacts_page(
         .limit(CONTACTS_SHOWN)
     ).all()
     names = list(dict.fromkeys(name for contact in contacts for name in contact.attributes))
+    country_code = request.app.state.settings.sms_country_code
+    numbers = {
+        contact.id: texting.e164(contact.phone, country_code=country_code)
+        for contact in contacts
+        if contact.phone
+    }
+    stopped = texting.opted_out_numbers(session, numbers.values())
     return render(
         request,
         "fieldwork/contacts.html",
@@ -75,6 +83,7 @@ def _contacts_page(
             "channel_labels": {
                 channel: i18n.gettext(label) for channel, label in CHANNEL_LABELS.items()
             },
+            "sms_stopped": {id_ for id_, number in numbers.items() if number in stopped},
             "problems": problems,
             "error": error,
             "max_mb": MAX_CONTACT_BYTES // (1024 * 1024),

@@ -21,7 +21,7 @@ from loyaltylab import i18n
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
+from loyaltylab.deps import EditorDep, OrgContext, SettingsDep, job_queue
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork import mail_texts, service
 from loyaltylab.fieldwork.invitation_mail import (
@@ -34,7 +34,7 @@ from loyaltylab.fieldwork.invitation_mail import (
 from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.fieldwork.mail_texts import KINDS, MailText
 from loyaltylab.fieldwork.models import Contact, Wave
-from loyaltylab.mail import OutboxMessage, deliver_all
+from loyaltylab.mail import OutboxMessage
 from loyaltylab.respond.texts import LANGUAGE_NAMES
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
@@ -69,9 +69,7 @@ def _send(
     messages = [message for _contact, message in mailed]
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
-        background.add_task(
-            deliver_all, request.app.state.engine, [m.id for m in messages], settings.smtp_url
-        )
+        background.add_task(job_queue(request).send_mail, [m.id for m in messages])
     return len(messages)
 
 

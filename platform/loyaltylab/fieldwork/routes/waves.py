@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 from loyaltylab import i18n, workflows
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
+from loyaltylab.deps import EditorDep, OrgContext, OrgDep, QueueDep, SettingsDep
 from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import events, service, texts
 from loyaltylab.fieldwork import schedule as schedules
@@ -33,10 +33,10 @@ from loyaltylab.fieldwork.monitoring import wave_progress
 from loyaltylab.fieldwork.poster import poster_pdf
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
+from loyaltylab.mail import undelivered_count
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service as reports
-from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.settings import Settings
 from loyaltylab.sms import service as texting
 from loyaltylab.sms.gateways import gateway_from_url
@@ -278,6 +278,7 @@ def show_wave(
             "sms_gateway": gateway_from_url(settings.sms_url).name,
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
+            "undelivered": undelivered_count(session, ctx.organisation_id),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
             "can_edit": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
             "events": events.event_counts(session, wave),

@@ -75,6 +75,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_delivery_organisation_id", "webhook_delivery", ["organisation_id"])
     op.create_index("ix_webhook_delivery_subscription_id", "webhook_delivery", ["subscription_id"])
+    op.create_index("ix_webhook_delivery_due", "webhook_delivery", ["status", "next_attempt_at"])
     op.create_table(
         "webhook_attempt",
         sa.Column("id", sa.Integer(), nullable=False),

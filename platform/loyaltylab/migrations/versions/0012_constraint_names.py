@@ -2,7 +2,7 @@
 
 The models now name every constraint by one rule (``loyaltylab.NAMING_CONVENTION``), so that a
 later migration can name the constraint it alters or drops. On PostgreSQL the constraints that
-0001-0010 created without a name carry the server's own names (``study_pkey``,
+0001-0010 and 0006 created without a name carry the server's own names (``study_pkey``,
 ``wave_study_id_fkey``, ``membership_user_id_organisation_id_key``): rename them to the rule's.
 0002 named its two foreign keys to the client company by a shorter rule: renamed as well.
 SQLite keeps no name for constraints created without one and cannot rename one (a batch copy of
@@ -10,7 +10,7 @@ the table would cascade deletes with foreign keys enforced); its later batch mig
 unnamed constraints by the rule.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0006
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
