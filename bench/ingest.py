@@ -321,7 +321,7 @@ def main() -> None:
 
     import loyaltylab.models  # noqa: F401
     from loyaltylab.db import make_engine
-    from surveys.fieldwork.models import Response, ResponseStatus
+    from loyaltylab.fieldwork.models import Response, ResponseStatus
 
     layout = Layout(ITEMS, args.pages)
     with tempfile.TemporaryDirectory() as directory:

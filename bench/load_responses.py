@@ -3,7 +3,7 @@
 Usage: ``python bench/load_responses.py [--responses N] [--items K] [--postgres URL]``.
 Runs on a fresh SQLite file and, with ``--postgres`` (or ``LOYALTYLAB_TEST_POSTGRES_URL``),
 on a fresh schema of that PostgreSQL database. Rows are inserted in bulk, then loaded through
-:func:`surveys.fieldwork.data.responses_dataframe`, the loader analysis and exports use.
+:func:`loyaltylab.fieldwork.data.responses_dataframe`, the loader analysis and exports use.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from seed import open_wave, rating_definition  # noqa: E402
 
 import loyaltylab.models  # noqa: E402, F401
 from loyaltylab.db import make_engine  # noqa: E402
-from surveys.fieldwork.data import responses_dataframe  # noqa: E402
-from surveys.fieldwork.models import Response  # noqa: E402
+from loyaltylab.fieldwork.data import responses_dataframe  # noqa: E402
+from loyaltylab.fieldwork.models import Response  # noqa: E402
 
 SCHEMA = "bench_load_responses"
 

@@ -77,9 +77,9 @@ def main() -> None:
 
     import loyaltylab.models  # noqa: F401
     from loyaltylab.app import create_app
+    from loyaltylab.fieldwork.models import Response
     from loyaltylab.respond import routes as respond
     from loyaltylab.settings import Settings
-    from surveys.fieldwork.models import Response
 
     with tempfile.TemporaryDirectory() as directory:
         settings = Settings(

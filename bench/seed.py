@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import Wave
+from loyaltylab.questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
 from loyaltylab.studies.models import Study
 from surveys.definition import QuestionnaireDefinition
-from surveys.fieldwork import service
-from surveys.fieldwork.models import Wave
 from surveys.library import agree_scale
-from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
 
 LANGUAGES = ["zh-CN", "en"]
 

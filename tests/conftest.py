@@ -25,10 +25,10 @@ from loyaltylab import security
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from loyaltylab.app import SERVER_OPTIONS, create_app
 from loyaltylab.db import make_engine
+from loyaltylab.fieldwork import service as fieldwork_service
 from loyaltylab.security import hash_password
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork_service
 
 POSTGRES_URL = os.environ.get("LOYALTYLAB_TEST_POSTGRES_URL")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]

@@ -173,11 +173,11 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.accounts.routes import router as accounts_router
     from loyaltylab.audit.routes import router as audit_router
     from loyaltylab.dashboard.routes import router as dashboard_router
-    from loyaltylab.designer.routes import router as designer_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
     from loyaltylab.organisation.routes import router as organisation_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.privacy.routes import router as privacy_router
+    from loyaltylab.questionnaires.routes import router as designer_router
     from loyaltylab.reports_web.routes import router as reports_router
     from loyaltylab.respond.routes import install as install_respondent_pages
     from loyaltylab.studies.routes import router as studies_router

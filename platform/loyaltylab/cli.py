@@ -114,9 +114,9 @@ def schedule_waves() -> None:
 
     from loyaltylab import models  # noqa: F401  (registers every table)
     from loyaltylab.db import make_engine
+    from loyaltylab.fieldwork.schedule import prepare_due_waves
     from loyaltylab.jobs.queue import JobQueue
     from loyaltylab.notifications.service import close_due_waves
-    from surveys.fieldwork.schedule import prepare_due_waves
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
@@ -191,9 +191,9 @@ def apply_retention_command() -> None:
     from sqlmodel import Session, select
 
     from loyaltylab.db import make_engine
+    from loyaltylab.privacy.service import apply_retention
     from loyaltylab.studies.models import Study
     from loyaltylab.timeutil import utcnow
-    from surveys.fieldwork.privacy import apply_retention
 
     engine = make_engine(get_settings().database_url)
     with Session(engine) as session:

@@ -1,7 +1,7 @@
 """The demo: a research agency, its client, three users and a loyalty study. Idempotent.
 
 The study has a published satisfaction -> value -> loyalty questionnaire, 300 customers and two
-closed quarterly waves of simulated answers (:mod:`surveys.fieldwork.simulate`, fixed seed), so
+closed quarterly waves of simulated answers (:mod:`surveys.simulate`, fixed seed), so
 that every page, analysis and report has data to show.
 """
 
@@ -16,15 +16,8 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role, User
-from loyaltylab.jobs.queue import JobQueue
-from loyaltylab.notifications import service as notifications
-from loyaltylab.reports_web.models import Report
-from loyaltylab.security import hash_password, verify_password
-from loyaltylab.studies.models import Study
-from surveys import service as questionnaires
-from surveys.definition import MatrixItem, QuestionnaireDefinition
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     Response,
@@ -32,8 +25,15 @@ from surveys.fieldwork.models import (
     Wave,
     WaveInvitation,
 )
-from surveys.fieldwork.simulate import Respondent, simulate_contacts, simulate_responses
-from surveys.models import QuestionnaireVersion
+from loyaltylab.jobs.queue import JobQueue
+from loyaltylab.notifications import service as notifications
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.reports_web.models import Report
+from loyaltylab.security import hash_password, verify_password
+from loyaltylab.studies.models import Study
+from surveys.definition import MatrixItem, QuestionnaireDefinition
+from surveys.simulate import Respondent, simulate_contacts, simulate_responses
 
 RESEARCH_ORG = "Northwind Research"
 CLIENT_ORG = "Contoso Retail"

@@ -2,13 +2,13 @@
 
 from loyaltylab.accounts.models import Invitation, LoginFailure, Membership, Organisation, User
 from loyaltylab.audit.models import AuditEvent
+from loyaltylab.fieldwork import models as fieldwork_models
 from loyaltylab.jobs.models import Job
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
+from loyaltylab.questionnaires.models import Questionnaire, QuestionnaireVersion
 from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import models as fieldwork_models
-from surveys.models import Questionnaire, QuestionnaireVersion
 
 __all__ = [
     "AuditEvent",

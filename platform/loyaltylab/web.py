@@ -15,8 +15,8 @@ from jinja2.runtime import Context
 
 from loyaltylab import i18n, timeutil
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork.service import preferred_language
 from loyaltylab.security import CSRF_FIELD, csrf_token
-from surveys.fieldwork.service import preferred_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from loyaltylab.accounts.models import Organisation, Role
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Wave
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from surveys import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Wave
-from surveys.models import QuestionnaireVersion
 
 
 def texts(en: str, zh: str) -> dict[str, str]:

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, Wave
 from loyaltylab.jobs.models import Job, JobStatus
+from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.studies.models import Study
-from surveys import service as questionnaires
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Response, ResponseStatus, Wave
-from surveys.fieldwork.simulate import Respondent, simulate_responses
+from surveys.simulate import Respondent, simulate_responses
 
 TIERS = ("gold", "silver", "bronze")
 

@@ -18,10 +18,10 @@ import pytest
 from sqlmodel import Session, select
 
 from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.reports_web.models import Report
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Wave
 from tests.conftest import PHONE
 
 pytestmark = [

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, Role
 from loyaltylab.audit.models import AuditEvent
-from surveys import service as questionnaires
+from loyaltylab.questionnaires import service as questionnaires
 from surveys.definition import QuestionnaireDefinition
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE
 

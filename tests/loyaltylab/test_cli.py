@@ -18,9 +18,9 @@ from sqlmodel import Session, func, select
 from loyaltylab.accounts.models import Membership, Organisation, User
 from loyaltylab.db import make_engine
 from loyaltylab.demo import DEMO_PASSWORDS
+from loyaltylab.fieldwork.models import Response, ResponseStatus, Wave
 from loyaltylab.security import verify_password
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.models import Response, ResponseStatus, Wave
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from analysis import io as data_io
 from loyaltylab.cli import app
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service
 from loyaltylab.studies.models import Study
 from reports.exports import csv_bytes, write_sav, xlsx_bytes
-from surveys import service as questionnaires
-from surveys.models import QuestionnaireVersion
 from tests.loyaltylab.reports_support import fielded_waves
 from tests.loyaltylab.test_cli_analyze import DATA, MODEL
 

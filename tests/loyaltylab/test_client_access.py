@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role
+from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
 from tests.loyaltylab import test_tenancy
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
 from tests.loyaltylab.test_tenancy import (

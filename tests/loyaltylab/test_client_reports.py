@@ -9,16 +9,16 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Role
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import WaveStatus
 from loyaltylab.jobs.models import Job, JobStatus
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
 from loyaltylab.notifications.service import close_due_waves
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web.models import Report, ReportFile
-from surveys import service as questionnaires
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import WaveStatus
-from surveys.models import QuestionnaireVersion
 from tests.loyaltylab.reports_support import fielded_waves
 
 CLOSES_AT = datetime(2026, 10, 1, tzinfo=UTC)

@@ -18,9 +18,9 @@ from analysis.trends import trend_indices
 from loyaltylab.accounts.models import Organisation, Role
 from loyaltylab.dashboard.charts import Series, trend_chart
 from loyaltylab.dashboard.service import build_dashboard
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from tests.loyaltylab.conftest import SCALE, publish, texts
 from tests.loyaltylab.reports_support import fielded_waves
 
@@ -117,8 +117,8 @@ def test_the_page_shows_indices_nps_and_significant_change_with_tables(
 
 
 def test_the_index_agrees_with_a_hand_computation(session: Session, tracked_study: Study):
-    from surveys.fieldwork.data import responses_dataframe
-    from surveys.fieldwork.models import Wave
+    from loyaltylab.fieldwork.data import responses_dataframe
+    from loyaltylab.fieldwork.models import Wave
 
     waves = session.exec(
         select(Wave).where(Wave.study_id == tracked_study.id).order_by(Wave.id)
@@ -206,7 +206,7 @@ def _closed(session: Session, waves: list[Any]) -> list[Any]:
 def test_measurement_invariance_across_two_waves_is_shown(
     app: FastAPI, session: Session, study: Study, owner: Any, login: Callable
 ) -> None:
-    from surveys.fieldwork.data import responses_dataframe
+    from loyaltylab.fieldwork.data import responses_dataframe
 
     waves = _closed(
         session, fielded_waves(session, study, names=("2026-Q1", "2026-Q2"), completes=200)

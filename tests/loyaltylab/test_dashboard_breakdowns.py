@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from loyaltylab.dashboard.charts import WIDTH, Series, trend_chart
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from tests.loyaltylab import test_dashboard
 from tests.loyaltylab.conftest import publish, texts
 

@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role
 from loyaltylab.demo import seed_demo
-from surveys import service
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.questionnaires import service
 from surveys.conditions import Comparison
 from surveys.definition import QuestionnaireDefinition
-from surveys.fieldwork import service as fieldwork
 
 ZH = {"Accept-Language": "zh-CN"}
 

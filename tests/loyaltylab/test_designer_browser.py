@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from surveys import service
+from loyaltylab.questionnaires import service
 from surveys.conditions import AllOf, AnyOf, Comparison
 
 DESKTOP = {"width": 1366, "height": 900}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loyaltylab.designer.logic import Clause, build, clauses_of
+from loyaltylab.questionnaires.logic import Clause, build, clauses_of
 from surveys.conditions import AllOf, AnyOf, Comparison, Not, evaluate
 from surveys.library import create_from_template
 

@@ -12,10 +12,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Channel, Wave
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Wave
-from surveys.models import QuestionnaireVersion
 
 TOP_BAR_FORMS = ("/logout", "/language")
 

@@ -13,10 +13,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation, Role
-from loyaltylab.mail import OutboxMessage
-from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     Response,
@@ -25,7 +23,9 @@ from surveys.fieldwork.models import (
     WaveInvitation,
     WaveStatus,
 )
-from surveys.models import QuestionnaireVersion
+from loyaltylab.mail import OutboxMessage
+from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.studies.models import Study
 
 CONTACTS_CSV = (
     "external_id,email,phone,tier,region\n"
@@ -330,7 +330,7 @@ def test_quality_flags_exclude_and_include(
         session.refresh(response)
         assert response.excluded and response.exclusion_reason == "speeding or inattentive"
     assert not any(session.get(Response, r.id).excluded for r in careful)
-    from surveys.fieldwork.data import responses_dataframe
+    from loyaltylab.fieldwork.data import responses_dataframe
 
     assert speeder.id not in responses_dataframe(session, [wave.id])["response_id"].tolist()
     shown = researcher.get(excluded.headers["location"]).text

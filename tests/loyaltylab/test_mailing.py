@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Contact, Wave
 from loyaltylab.mail import OutboxMessage, deliver_all
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Contact, Wave
 from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
 
 CONTACTS = (

@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 
 from loyaltylab.db import make_engine
 from loyaltylab.demo import seed_demo
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.migrate import upgrade
 from loyaltylab.reports_web.models import Report
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.models import Wave
 
 COUNTED = (
     "membership",

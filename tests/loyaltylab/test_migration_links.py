@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import make_engine
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import QuotaSource, Response, Wave
 from loyaltylab.migrate import upgrade
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service
-from surveys.fieldwork.models import QuotaSource, Response, Wave
 
 TOKEN = "a-personal-link-mailed-before-the-upgrade"
 # One fielded invitation as the initial schema stores it: the link's hash on the invitation.

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Organisation, Role
+from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, Wave
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.models import Channel, Response, ResponseStatus, Wave
-from surveys.models import QuestionnaireVersion
 from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
 
 

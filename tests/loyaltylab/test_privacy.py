@@ -12,11 +12,11 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from loyaltylab.audit.models import AuditEvent
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Channel, Contact, Response, ResponseStatus, WaveInvitation
 from loyaltylab.mail import OutboxMessage, queue_mail
+from loyaltylab.privacy.service import ANONYMISED_PREFIX, apply_retention
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Contact, Response, ResponseStatus, WaveInvitation
-from surveys.fieldwork.privacy import ANONYMISED_PREFIX, apply_retention
 
 JAN = datetime(2026, 1, 15, tzinfo=UTC)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import QuotaSource, Response, ResponseStatus, Wave
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service
-from surveys.fieldwork.models import QuotaSource, Response, ResponseStatus, Wave
-from surveys.models import QuestionnaireVersion
 
 ABOUT_YES = {"complained": "yes", "visits": "3"}
 ABOUT_NO = {"complained": "no", "visits": "3"}

@@ -18,19 +18,19 @@ from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation, Role, User
 from loyaltylab.audit.models import AuditEvent
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Channel, Contact, Response, ResponseStatus, Wave
 from loyaltylab.jobs.models import Job, JobKind, JobStatus
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.notifications.models import Notification
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import FILE_KINDS, Report, ReportFile
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys import service as questionnaires
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Contact, Response, ResponseStatus, Wave
-from surveys.fieldwork.simulate import Respondent, simulate_responses
-from surveys.models import QuestionnaireVersion
+from surveys.simulate import Respondent, simulate_responses
 from tests.loyaltylab.reports_support import fielded_waves
 
 CLIENT_EMAIL = "viewer@contoso.example"

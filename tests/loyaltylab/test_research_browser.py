@@ -20,9 +20,9 @@ import pytest
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Role
+from loyaltylab.fieldwork.models import Response
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.models import Response
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}

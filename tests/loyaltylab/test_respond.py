@@ -9,11 +9,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.data import responses_dataframe
+from loyaltylab.fieldwork.models import Response, SubmissionKey, Wave
+from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.respond import form
-from surveys import service as questionnaires
-from surveys.fieldwork import service
-from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.models import Response, SubmissionKey, Wave
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave, texts
 
 ABOUT_NO = {"complained": "no", "visits": "3"}

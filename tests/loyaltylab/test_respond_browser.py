@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import select
 
-from surveys.fieldwork.models import Response, ResponseStatus
+from loyaltylab.fieldwork.models import Response, ResponseStatus
 from surveys.library import agree_scale
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave, texts
 

@@ -17,12 +17,12 @@ from starlette.routing import Match
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import TurnTakingSession, serialized_writes
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Response, ResponseStatus, SubmissionKey
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
-from surveys import service as questionnaires
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Response, ResponseStatus, SubmissionKey
-from surveys.models import QuestionnaireVersion
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
 
 FORM = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from surveys.fieldwork import service
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import (
     Channel,
     InvitationLink,
     Response,

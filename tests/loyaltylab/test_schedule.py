@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Role
-from surveys import service as questionnaires
+from loyaltylab.fieldwork import schedule as schedules
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Frequency, Wave, WaveInvitation, WaveStatus
+from loyaltylab.questionnaires import service as questionnaires
 from surveys.definition import ShortTextItem
-from surveys.fieldwork import schedule as schedules
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Frequency, Wave, WaveInvitation, WaveStatus
 
 
 def at(year: int, month: int, day: int = 1) -> datetime:

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Organisation, OrganisationKind, Role, User
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.studies.models import Study
-from surveys import service as questionnaires
-from surveys.fieldwork import service as fieldwork
 
 
 @pytest.fixture

@@ -183,8 +183,8 @@ def test_the_enumeration_includes_router_prefixes() -> None:
 @pytest.fixture
 def phone_response(session: Session, wave: Any) -> Any:
     """A telephone interview of organisation A's wave (``wave`` from tests/loyaltylab/conftest)."""
-    from surveys.fieldwork import service as fieldwork
-    from surveys.fieldwork.models import Channel
+    from loyaltylab.fieldwork import service as fieldwork
+    from loyaltylab.fieldwork.models import Channel
 
     claim = fieldwork.claim_submission(
         session, "tenancy-phone", organisation_id=wave.organisation_id
@@ -199,7 +199,7 @@ def phone_response(session: Session, wave: Any) -> Any:
 @pytest.fixture
 def contact(session: Session, study: Study) -> Any:
     """A contact of organisation A's study, with personal data a client must never see."""
-    from surveys.fieldwork import service as fieldwork
+    from loyaltylab.fieldwork import service as fieldwork
 
     (created,) = fieldwork.add_contacts(
         session,
@@ -232,7 +232,7 @@ def first_page() -> Any:
 
 @pytest.fixture
 def questionnaire(session: Session, study: Study) -> Any:
-    from surveys import service
+    from loyaltylab.questionnaires import service
 
     created = service.create_questionnaire(
         session, organisation_id=study.organisation_id, study_id=study.id

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Channel, Response, Wave, WaveStatus
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Channel, Response, Wave, WaveStatus
-from surveys.models import QuestionnaireVersion
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
 from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from surveys.definition import QuestionnaireDefinition
-from surveys.fieldwork.quality import QualityRules, longest_runs, quality_flags
+from surveys.quality import QualityRules, longest_runs, quality_flags
 
 
 def _texts(text: str) -> dict[str, str]:

@@ -10,6 +10,11 @@ from sqlmodel import Session, select
 
 from analysis.pipeline import GroupInvariance, invariance_across
 from analysis.trends import trend_indices
+from loyaltylab.fieldwork.data import responses_dataframe
+from loyaltylab.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
+from loyaltylab.fieldwork.models import Contact, Wave, WaveStatus
+from loyaltylab.fieldwork.monitoring import wave_progress
+from loyaltylab.fieldwork.service import definition_for
 from loyaltylab.studies.models import Study
 from surveys.definition import (
     DropdownItem,
@@ -19,11 +24,6 @@ from surveys.definition import (
     ShortTextItem,
     SingleChoiceItem,
 )
-from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
-from surveys.fieldwork.models import Contact, Wave, WaveStatus
-from surveys.fieldwork.monitoring import wave_progress
-from surveys.fieldwork.service import definition_for
 from surveys.versions import diff_definitions
 
 OPEN_TEXTS_SHOWN = 50

@@ -9,10 +9,10 @@ from sqlmodel import Session
 
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import NotFound
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
-from surveys.fieldwork.models import Wave
 
 
 def visible_wave(session: Session, ctx: OrgContext, wave_id: int) -> tuple[Wave, Study]:

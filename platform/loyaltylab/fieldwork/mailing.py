@@ -21,17 +21,16 @@ from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.fieldwork import mail_texts
+from loyaltylab.fieldwork import mail_texts, service
 from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.fieldwork.mail_texts import KINDS, MailText, Recipient
+from loyaltylab.fieldwork.models import Contact, Wave
 from loyaltylab.mail import OutboxMessage, deliver_all, queue_mail
 from loyaltylab.respond.texts import LANGUAGE_NAMES
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from reports.exports import neutralise
-from surveys.fieldwork import service
-from surveys.fieldwork.models import Contact, Wave
 
 router = APIRouter()
 OUTBOX_SHOWN = 200
@@ -91,7 +90,7 @@ def _send(
     kind: str,
 ) -> int:
     """Mail a new personal link to every contact who should get this kind of e-mail (see
-    :func:`surveys.fieldwork.service.contacts_to_mail`), in their language."""
+    :func:`loyaltylab.fieldwork.service.contacts_to_mail`), in their language."""
     languages = _languages(session, wave)
     issued = service.issue_invitations(session, wave, service.contacts_to_mail(session, wave, kind))
     messages = []

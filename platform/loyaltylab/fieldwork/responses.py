@@ -16,8 +16,12 @@ from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.fieldwork import texts
+from loyaltylab.fieldwork import service, texts
+from loyaltylab.fieldwork.data import wave_flags
+from loyaltylab.fieldwork.export import raw_frame
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
+from loyaltylab.fieldwork.models import Channel, Contact, ResponseStatus
+from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.web import flash, redirect, render, ui_text
 from reports.exports import csv_bytes, neutralise, xlsx_bytes
 from surveys.definition import (
@@ -27,11 +31,6 @@ from surveys.definition import (
     NpsItem,
     QuestionnaireDefinition,
 )
-from surveys.fieldwork import service
-from surveys.fieldwork.export import raw_frame
-from surveys.fieldwork.models import Channel, Contact, ResponseStatus
-from surveys.fieldwork.models import Response as SurveyResponse
-from surveys.fieldwork.quality import wave_flags
 
 router = APIRouter()
 PAGE_SIZE = 50

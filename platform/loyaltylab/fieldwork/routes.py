@@ -22,12 +22,26 @@ from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.fieldwork import mailing, responses, texts
+from loyaltylab.fieldwork import mailing, responses, service, texts
+from loyaltylab.fieldwork import schedule as schedules
 from loyaltylab.fieldwork.charts import completes_chart
+from loyaltylab.fieldwork.contacts_import import ContactFileRejected, read_contacts
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
+from loyaltylab.fieldwork.models import (
+    Channel,
+    Contact,
+    Frequency,
+    ResponseStatus,
+    Wave,
+    WaveStatus,
+)
+from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.fieldwork.monitoring import wave_progress
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
 from loyaltylab.notifications import service as notifications
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.respond import routes as respond
@@ -36,14 +50,6 @@ from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render, ui_text
-from surveys import service as questionnaires
-from surveys.fieldwork import schedule as schedules
-from surveys.fieldwork import service
-from surveys.fieldwork.contacts_import import ContactFileRejected, read_contacts
-from surveys.fieldwork.models import Channel, Contact, Frequency, ResponseStatus, Wave, WaveStatus
-from surveys.fieldwork.models import Response as SurveyResponse
-from surveys.fieldwork.monitoring import wave_progress
-from surveys.models import QuestionnaireVersion
 
 router = APIRouter()
 router.include_router(mailing.router)

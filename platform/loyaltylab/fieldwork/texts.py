@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from loyaltylab.fieldwork.contacts_import import RowProblem
 from loyaltylab.i18n import N_, gettext
-from surveys.fieldwork.contacts_import import RowProblem
 
 REJECTIONS = {
     "too_large": N_("The file is larger than %(max_mb)s MB."),
@@ -41,7 +41,7 @@ QUOTA_SYNTAX = N_("Write quotas as value: number, one per line, e.g. gold: 200."
 TARGET_NUMBER = N_("The target sample size must be a whole number greater than zero.")
 CHOOSE_VERSION = N_("Choose a published questionnaire version.")
 DATE_FORMAT = N_("Enter a date and time such as 2026-07-01 09:00.")
-# The wave rules of surveys.fieldwork.service (their ids) -> what the form's user reads.
+# The wave rules of loyaltylab.fieldwork.service (their ids) -> what the form's user reads.
 WAVE_RULES = {
     "the questionnaire version does not belong to this study": CHOOSE_VERSION,
     "only a published questionnaire version can be fielded": N_(

@@ -10,10 +10,9 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from loyaltylab import i18n
-from loyaltylab.fieldwork import texts
+from loyaltylab.fieldwork import service, texts
+from loyaltylab.fieldwork.models import QuotaSource, Wave
 from loyaltylab.timeutil import from_local, local
-from surveys.fieldwork import service
-from surveys.fieldwork.models import QuotaSource, Wave
 
 FIELD_LABELS = {
     "name": i18n.N_("Wave name"),

@@ -18,19 +18,19 @@ from loyaltylab import i18n
 from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork import schedule
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.i18n import N_
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.mail import OutboxMessage, queue_mail
 from loyaltylab.notifications.models import Notification
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys import service as questionnaires
-from surveys.fieldwork import schedule
-from surveys.fieldwork.models import Wave
-from surveys.models import QuestionnaireVersion
 
 logger = logging.getLogger(__name__)
 READY_SUBJECT = N_("The report of wave %(wave)s of %(study)s is ready")

@@ -17,13 +17,13 @@ from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext
 from loyaltylab.errors import NotFound
+from loyaltylab.fieldwork.models import Contact
+from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.fieldwork.service import find_contacts
+from loyaltylab.privacy.service import erase_contact
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
-from surveys.fieldwork.models import Contact
-from surveys.fieldwork.models import Response as SurveyResponse
-from surveys.fieldwork.privacy import erase_contact
-from surveys.fieldwork.service import find_contacts
 
 router = APIRouter(include_in_schema=False)
 MAX_RETENTION_MONTHS = 240

@@ -18,14 +18,14 @@ from loyaltylab.jobs.models import Job
 from loyaltylab.jobs.queue import JobProgress, complete
 from loyaltylab.mail import deliver_all
 from loyaltylab.notifications import service as notifications
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.timeutil import utcnow
 from reports.exports import reproducibility_bundle
 from reports.render import render
 from reports.run import make_report
-from surveys import service as questionnaires
-from surveys.models import QuestionnaireVersion
 
 _BOOTSTRAP = re.compile(r"bootstrap \d+/\d+")
 _ANALYSIS_STAGES = {

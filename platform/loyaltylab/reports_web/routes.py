@@ -21,20 +21,20 @@ from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.fieldwork.models import Wave
 from loyaltylab.i18n import N_
 from loyaltylab.jobs.models import Job, JobStatus
 from loyaltylab.jobs.queue import TIMED_OUT, TIMED_OUT_ERROR, JobQueue
 from loyaltylab.mail import deliver_all
 from loyaltylab.notifications import service as notifications
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import FILE_KINDS, REPORT_FORMATS, Report
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from reports.exports import codebook, csv_bytes, write_sav, xlsx_bytes
-from surveys import service as questionnaires
-from surveys.fieldwork.models import Wave
-from surveys.models import QuestionnaireVersion
 
 router = APIRouter()
 

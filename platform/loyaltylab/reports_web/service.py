@@ -18,26 +18,26 @@ from analysis.syntax import measurement_syntax, parse_model
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.jobs import queue as jobs
-from loyaltylab.jobs.models import Job, JobKind, JobStatus
-from loyaltylab.reports_web.models import REPORT_FORMATS, Report, ReportFile
-from loyaltylab.studies import service as studies
-from loyaltylab.studies.access import is_study_team
-from loyaltylab.studies.models import Study
-from loyaltylab.timeutil import utcnow
-from reports.build import Fieldwork, ReportRequest
-from surveys import service as questionnaires
-from surveys.definition import QuestionnaireDefinition
-from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork.data import responses_dataframe
+from loyaltylab.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
+from loyaltylab.fieldwork.models import (
     Channel,
     Response,
     ResponseStatus,
     Wave,
     WaveInvitation,
 )
-from surveys.models import QuestionnaireVersion
+from loyaltylab.jobs import queue as jobs
+from loyaltylab.jobs.models import Job, JobKind, JobStatus
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.reports_web.models import REPORT_FORMATS, Report, ReportFile
+from loyaltylab.studies import service as studies
+from loyaltylab.studies.access import is_study_team
+from loyaltylab.studies.models import Study
+from loyaltylab.timeutil import utcnow
+from reports.build import Fieldwork, ReportRequest
+from surveys.definition import QuestionnaireDefinition
 
 LANGUAGES = ("en", "zh")
 MAX_BOOTSTRAP = 5000

@@ -32,14 +32,8 @@ from starlette.routing import Mount
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import TurnTakingSession
-from loyaltylab.middleware import BodySizeLimitMiddleware
-from loyaltylab.respond import form as questions
-from loyaltylab.respond.texts import LANGUAGE_NAMES, text
-from loyaltylab.studies.models import Study
-from loyaltylab.web import redirect, render
-from surveys.definition import QuestionnaireDefinition, text_for
-from surveys.fieldwork import service
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     ResponseStatus,
@@ -47,7 +41,13 @@ from surveys.fieldwork.models import (
     Wave,
     WaveInvitation,
 )
-from surveys.fieldwork.models import Response as SurveyResponse
+from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.middleware import BodySizeLimitMiddleware
+from loyaltylab.respond import form as questions
+from loyaltylab.respond.texts import LANGUAGE_NAMES, text
+from loyaltylab.studies.models import Study
+from loyaltylab.web import redirect, render
+from surveys.definition import QuestionnaireDefinition, text_for
 
 RESPONDENT_PREFIXES = ("/s/", "/i/")
 MAX_RESPONDENT_BODY = 256 * 1024

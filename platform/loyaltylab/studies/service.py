@@ -12,13 +12,13 @@ from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
 from loyaltylab.accounts.schemas import EMAIL_PATTERN, clean_name
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.fieldwork import service as fieldwork
+from loyaltylab.fieldwork.models import Response, ResponseStatus, Wave, WaveStatus
 from loyaltylab.i18n import N_
+from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
-from surveys import service as questionnaires
-from surveys.fieldwork import service as fieldwork
-from surveys.fieldwork.models import Response, ResponseStatus, Wave, WaveStatus
 
 PRIVACY_NOTE_MAX_LENGTH = 4000
 

@@ -1,7 +1,7 @@
 """Simulated survey data from a known population model (the demo, tests and benchmarks).
 
 Pure: a questionnaire definition, respondents and a seed in, answer arrays out (in the order of
-``QuestionnaireDefinition.variables()``, as :class:`~surveys.fieldwork.models.Response` stores
+``QuestionnaireDefinition.variables()``, as :class:`~loyaltylab.fieldwork.models.Response` stores
 them). The population is the satisfaction -> value -> loyalty model of the source material:
 standardised latent constructs, structural paths (``VAL = .6 SAT``, ``LOY = .4 SAT + .4 VAL``
 by default), every scale item a congeneric indicator with a loading between .70 and .85, cut
@@ -11,7 +11,7 @@ agree), a tier effect (gold customers are more satisfied) and a wave effect.
 
 A few careless respondents can be seeded: speeders, straight-liners (one answer to every scale
 item, reverse-worded ones included) and respondents who fail an attention check; their
-answers are what :mod:`surveys.fieldwork.quality` flags.
+answers are what :mod:`surveys.quality` flags.
 """
 
 from __future__ import annotations

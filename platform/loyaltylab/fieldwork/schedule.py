@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, select
 
-from surveys.fieldwork import service
-from surveys.fieldwork.models import (
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import (
     Contact,
     Frequency,
     StudySchedule,
@@ -28,7 +28,7 @@ from surveys.fieldwork.models import (
     WaveStatus,
     utcnow,
 )
-from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from loyaltylab.questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
 
 MONTHS = {Frequency.monthly: 1, Frequency.quarterly: 3, Frequency.yearly: 12}
 

@@ -10,17 +10,17 @@ from sqlmodel import Session, func, select
 from analysis.pipeline import analyze
 from analysis.syntax import measurement_syntax
 from loyaltylab.demo import CARELESS, DEMO_WAVES, seed_demo
+from loyaltylab.fieldwork.data import responses_dataframe, wave_flags
+from loyaltylab.fieldwork.models import Channel, Response, Wave, WaveInvitation, WaveStatus
 from surveys.definition import AttentionCheckItem, Option, QuestionnaireDefinition
-from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.models import Channel, Response, Wave, WaveInvitation, WaveStatus
-from surveys.fieldwork.quality import quality_flags, wave_flags
-from surveys.fieldwork.simulate import (
+from surveys.library import create_from_template
+from surveys.quality import quality_flags
+from surveys.simulate import (
     PopulationModel,
     Respondent,
     simulate_contacts,
     simulate_responses,
 )
-from surveys.library import create_from_template
 
 
 @pytest.fixture(scope="module")

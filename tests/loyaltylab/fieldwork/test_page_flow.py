@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import Response
 from surveys.definition import QuestionnaireDefinition
-from surveys.fieldwork import service
-from surveys.fieldwork.models import Response
 from tests.surveys.conftest import options, texts
 
 ASKED = {"item": "complained", "op": "eq", "value": "yes"}

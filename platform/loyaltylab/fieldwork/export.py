@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, select
 
-from surveys.fieldwork.data import METADATA_COLUMNS, responses_dataframe
-from surveys.fieldwork.models import Contact, Response, Wave
-from surveys.fieldwork.quality import flag_lists, quality_flags
-from surveys.fieldwork.service import definition_for
+from loyaltylab.fieldwork.data import METADATA_COLUMNS, responses_dataframe
+from loyaltylab.fieldwork.models import Contact, Response, Wave
+from loyaltylab.fieldwork.service import definition_for
+from surveys.quality import flag_lists, quality_flags
 
 ATTRIBUTE_PREFIX = "contact_"
 

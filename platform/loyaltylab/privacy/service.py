@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import column, delete, func, table
 from sqlmodel import Session, select
 
-from surveys.fieldwork.models import Contact, Response, WaveInvitation
+from loyaltylab.fieldwork.models import Contact, Response, WaveInvitation
 
 ANONYMISED_PREFIX = "~anon-"
 """An anonymised contact's ``external_id``: the prefix and the pseudonym (unique, meaningless)."""

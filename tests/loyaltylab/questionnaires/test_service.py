@@ -6,13 +6,13 @@ import pytest
 from sqlmodel import select
 
 from loyaltylab.accounts.models import Organisation, OrganisationKind
+from loyaltylab.questionnaires import service
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
-from surveys import service
 from surveys.definition import ShortTextItem
 from surveys.errors import InvalidQuestionnaire, NotFound
 from surveys.json_format import export_json
 from surveys.library import create_from_template
-from surveys.models import QuestionnaireVersion
 from surveys.xlsform import export_xlsform
 
 

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork.models import Response, ResponseStatus, Wave, WaveInvitation
+from loyaltylab.fieldwork.service import completes_by_cell, definition_for
 from surveys.definition import Texts
-from surveys.fieldwork.models import Response, ResponseStatus, Wave, WaveInvitation
-from surveys.fieldwork.service import completes_by_cell, definition_for
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Data-quality flags per response: speeding, straight-lining, failed attention checks, long
 strings.
 
-Pure functions of a responses DataFrame (:func:`surveys.fieldwork.data.responses_dataframe`)
+Pure functions of a responses DataFrame (:func:`loyaltylab.fieldwork.data.responses_dataframe`)
 and the questionnaire definition; the researcher decides what to exclude.
 
 References
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlmodel import Session
 
 from surveys.definition import (
     AttentionCheckItem,
@@ -27,9 +26,6 @@ from surveys.definition import (
     NpsItem,
     QuestionnaireDefinition,
 )
-from surveys.fieldwork.data import responses_dataframe
-from surveys.fieldwork.models import Wave
-from surveys.fieldwork.service import definition_for
 
 FLAGS = ("speeding", "straightlining", "attention", "long_string")
 
@@ -137,13 +133,3 @@ def _scale_codes(definition: QuestionnaireDefinition) -> list[str]:
         for variable in definition.variables()
         if isinstance(variable.item, LikertItem | MatrixItem | NpsItem)
     ]
-
-
-def wave_flags(
-    session: Session, wave: Wave, *, rules: QualityRules | None = None
-) -> dict[int, list[str]]:
-    """Response id -> flags raised, over every response of the wave (partial and excluded too)."""
-    data = responses_dataframe(session, [wave.id], include_partial=True, include_excluded=True)
-    definition = definition_for(session, wave.questionnaire_version_id)
-    flags = quality_flags(data, definition, rules=rules)
-    return dict(zip(data["response_id"].astype(int), flag_lists(flags), strict=True))

@@ -15,7 +15,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-import surveys.models  # noqa: F401  (registers questionnaire_version, a foreign key target)
+import loyaltylab.questionnaires.models  # noqa: F401  (registers questionnaire_version, a foreign key target)
 
 # JSONB on PostgreSQL for small documents queried by key; the answer arrays stay plain JSON so
 # that their stored text is read back as is.

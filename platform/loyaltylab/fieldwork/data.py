@@ -17,8 +17,9 @@ import pandas as pd
 from sqlalchemy import String, Text, cast, select
 from sqlmodel import Session
 
-from surveys.fieldwork import service
-from surveys.fieldwork.models import Contact, Response, ResponseStatus
+from loyaltylab.fieldwork import service
+from loyaltylab.fieldwork.models import Contact, Response, ResponseStatus, Wave
+from surveys.quality import QualityRules, flag_lists, quality_flags
 
 METADATA_COLUMNS = (
     "response_id",
@@ -123,3 +124,13 @@ def _typed(values: np.ndarray) -> pd.Series | np.ndarray:
         return pd.to_numeric(values)
     except (TypeError, ValueError):
         return values
+
+
+def wave_flags(
+    session: Session, wave: Wave, *, rules: QualityRules | None = None
+) -> dict[int, list[str]]:
+    """Response id -> flags raised, over every response of the wave (partial and excluded too)."""
+    data = responses_dataframe(session, [wave.id], include_partial=True, include_excluded=True)
+    definition = service.definition_for(session, wave.questionnaire_version_id)
+    flags = quality_flags(data, definition, rules=rules)
+    return dict(zip(data["response_id"].astype(int), flag_lists(flags), strict=True))

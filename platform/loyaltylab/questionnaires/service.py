@@ -21,6 +21,12 @@ from typing import Literal
 from sqlalchemy import JSON, column, table
 from sqlmodel import Session, col, select
 
+from loyaltylab.questionnaires.models import (
+    Questionnaire,
+    QuestionnaireVersion,
+    VersionStatus,
+    utcnow,
+)
 from surveys import library
 from surveys.definition import (
     Item,
@@ -34,7 +40,6 @@ from surveys.definition import (
 )
 from surveys.errors import InvalidQuestionnaire, NotFound
 from surveys.json_format import ImportResult, export_json, import_json
-from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus, utcnow
 from surveys.problems import Problem
 from surveys.validation import validate_definition
 from surveys.versions import VersionDiff, diff_definitions

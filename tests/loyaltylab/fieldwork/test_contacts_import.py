@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from surveys.fieldwork.contacts_import import (
+from loyaltylab.fieldwork.contacts_import import (
     MAX_BYTES,
     MAX_COLUMNS,
     ContactFileRejected,

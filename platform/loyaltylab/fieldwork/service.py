@@ -25,6 +25,21 @@ from sqlalchemy import String, bindparam, cast, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from loyaltylab.fieldwork.models import (
+    Channel,
+    Contact,
+    InvitationLink,
+    QuotaSource,
+    Response,
+    ResponseStatus,
+    StudyConsent,
+    SubmissionKey,
+    Wave,
+    WaveInvitation,
+    WaveStatus,
+    utcnow,
+)
+from loyaltylab.questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
 from surveys.answers import RawValue, validate_answers
 from surveys.conditions import evaluate
 from surveys.definition import (
@@ -39,21 +54,6 @@ from surveys.definition import (
     QuestionnaireDefinition,
     shown_rows,
 )
-from surveys.fieldwork.models import (
-    Channel,
-    Contact,
-    InvitationLink,
-    QuotaSource,
-    Response,
-    ResponseStatus,
-    StudyConsent,
-    SubmissionKey,
-    Wave,
-    WaveInvitation,
-    WaveStatus,
-    utcnow,
-)
-from surveys.models import Questionnaire, QuestionnaireVersion, VersionStatus
 from surveys.problems import Problem
 
 SUBMISSION_KEY_LENGTH = 32

@@ -1,8 +1,9 @@
 """Questionnaire designer pages: create, edit, preview, publish, compare, import and export.
 
-Handlers parse the form (:mod:`loyaltylab.designer.forms`), call :mod:`surveys.service` and
-render. A refused change (:class:`~surveys.errors.InvalidQuestionnaire`) is rolled back and the
-page is shown again with every problem in the reader's language; nothing partial is saved.
+Handlers parse the form (:mod:`loyaltylab.questionnaires.forms`), call
+:mod:`loyaltylab.questionnaires.service` and render. A refused change
+(:class:`~surveys.errors.InvalidQuestionnaire`) is rolled back and the page is shown again with
+every problem in the reader's language; nothing partial is saved.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from loyaltylab import i18n
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, load_owned
-from loyaltylab.designer import forms, logic
 from loyaltylab.errors import NotFound
 from loyaltylab.i18n import N_
+from loyaltylab.questionnaires import forms, logic, service
+from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.respond import preview as respond_preview
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
-from surveys import library, service
+from surveys import library
 from surveys.conditions import Condition
 from surveys.definition import (
     ITEM_TYPES,
@@ -40,7 +42,6 @@ from surveys.definition import (
 from surveys.errors import InvalidQuestionnaire
 from surveys.errors import NotFound as SurveyNotFound
 from surveys.json_format import MAX_UPLOAD_BYTES
-from surveys.models import Questionnaire
 from surveys.problems import Problem
 
 LANGUAGE_NAMES = {"en": "English", "zh-CN": "简体中文"}

@@ -1,1 +1,0 @@
-"""Questionnaire designer: the web pages over surveys.service."""

@@ -1,0 +1,1 @@
+"""Questionnaire designer: the web pages over loyaltylab.questionnaires.service."""

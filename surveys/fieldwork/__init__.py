@@ -1,1 +1,0 @@
-"""Fieldwork: waves, contacts, invitations and responses (storage and the respondent flow)."""
