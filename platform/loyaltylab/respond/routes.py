@@ -28,7 +28,6 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.routing import Mount
 
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import TurnTakingSession
@@ -626,17 +625,8 @@ class RespondentBodyLimit:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the respondent pages on the app, ahead of the other routers.
-
-    The router tries routes in order; respondents are the traffic that scales, and behind the
-    ~100 researcher routes every respondent request paid ~1 ms for the failed matches. They go
-    right after the ``/static`` mount (so ``url_for("static")`` still finds it first). No other
-    route lives under ``/s/`` or ``/i/``, so going earlier changes no other match.
-    """
+    """Mount the respondent pages on the app (``create_app`` includes them ahead of the
+    researcher routes: see ``_include_routers``)."""
     app.include_router(router)
-    routes = app.router.routes
-    respondent = routes.pop()
-    mounts = [index for index, route in enumerate(routes) if isinstance(route, Mount)]
-    routes.insert(mounts[0] + 1 if mounts else 0, respondent)
     app.add_exception_handler(service.FieldworkError, handle_fieldwork_error)  # type: ignore[arg-type]
     app.add_middleware(RespondentBodyLimit)
