@@ -58,11 +58,13 @@ test: setup $(CROSSCHECK_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	LOYALTYLAB_REQUIRE_CROSSCHECK=1 $(VENV)/bin/pytest -n auto -p no:cacheprovider
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: setup
 	$(VENV)/bin/ruff format .

@@ -79,6 +79,7 @@ def main() -> None:
     from loyaltylab.app import create_app
     from loyaltylab.fieldwork.models import Response
     from loyaltylab.respond import routes as respond
+    from loyaltylab.respond import steps
     from loyaltylab.settings import Settings
 
     with tempfile.TemporaryDirectory() as directory:
@@ -120,13 +121,13 @@ def main() -> None:
         def page(number: int):
             path = f"/s/{slug}/page/{number}"
             return lambda: respond._step(
-                request(path), respond.public_access, slug, respond._show_page, (number,)
+                request(path), respond.public_access, slug, steps.show_page, (number,)
             )
 
         def consent_page():
             fresh = request(f"/s/{slug}")
             fresh.scope["headers"] = [(b"accept-language", b"zh-CN")]
-            return respond._step(fresh, respond.public_access, slug, respond._entry, ())
+            return respond._step(fresh, respond.public_access, slug, steps.entry, ())
 
         for name, call in (
             ("30 rating items, one page", page(0)),

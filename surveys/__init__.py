@@ -1,1 +1,3 @@
-"""Questionnaire model, scale library, distribution (waves, invitations) and responses."""
+"""The questionnaire library: model, validation, display logic, answers, scale library, versions,
+JSON and XLSForm formats, quality flags and simulated respondents. Pure: no tables, no sessions,
+no web framework (the web app stores questionnaires and responses, see docs/architecture.md)."""

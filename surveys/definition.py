@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -27,7 +27,7 @@ Texts = dict[str, str]
 NOT_APPLICABLE = "na"
 """The stored answer (and option value) of a rating scale's "not applicable" choice."""
 NPS_MIN, NPS_MAX = 0, 10
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 T = TypeVar("T")
 
 
@@ -288,7 +288,7 @@ class QuestionnaireDefinition(_Model):
 
     def variables(self) -> list[Variable]:
         """Every answerable variable in order (matrix rows separately, instructions skipped)."""
-        result = []
+        result: list[Variable] = []
         for section_index, item_index, item in self.items():
             if isinstance(item, MatrixItem):
                 result.extend(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from surveys.conditions import AllOf, AnyOf, Comparison, Condition, Not
 
@@ -181,12 +181,13 @@ def _normalise(condition: Condition) -> Condition:
         parts = []
         for part in map(_normalise, condition.any):
             parts.extend(part.any if isinstance(part, AnyOf) else [part])
-        if all(isinstance(p, Comparison) and p.op in ("eq", "in") for p in parts):
-            items = {p.item for p in parts}  # type: ignore[union-attr]
+        comparisons = [p for p in parts if isinstance(p, Comparison) and p.op in ("eq", "in")]
+        if len(comparisons) == len(parts):
+            items = {p.item for p in comparisons}
             if len(items) == 1:
                 values: list[Any] = []
-                for p in parts:
-                    values.extend(p.value if p.op == "in" else [p.value])  # type: ignore[union-attr]
+                for p in comparisons:
+                    values.extend(cast(list[Any], p.value) if p.op == "in" else [p.value])
                 return Comparison(item=items.pop(), op="in", value=values)
         return AnyOf(any=parts)
     return condition

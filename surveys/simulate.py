@@ -284,8 +284,8 @@ def _latent_scores(
             )
             if explained >= 1:
                 raise ValueError(f"the paths to {code} explain more than all of its variance")
-            values = sum(b * scores[p] for p, b in predictors.items())
-            values = values + math.sqrt(1 - explained) * rng.standard_normal(n)
+            predicted = sum(b * scores[p] for p, b in predictors.items())
+            values = predicted + math.sqrt(1 - explained) * rng.standard_normal(n)
             for other in list(scores):
                 value = sum(b * covariance[p, other] for p, b in predictors.items())
                 covariance[code, other] = covariance[other, code] = value

@@ -398,7 +398,7 @@ class _Checker:
             self.add("logic.operator", where, op=op, ref=ref, item_type=item_type)
             return
         values = comparison.value if op == "in" else [comparison.value]
-        if op == "in" and (not isinstance(values, list) or not values):
+        if not isinstance(values, list) or (op == "in" and not values):
             self.add("logic.value", where, ref=ref, value=comparison.value, expected="list")
             return
         if op != "in" and isinstance(comparison.value, list):

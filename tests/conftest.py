@@ -102,7 +102,7 @@ def _postgres_engine() -> Iterator[Engine | None]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database with every table, for one test."""
     # Ids start again in every test database: no parsed definition may outlive its database.
-    fieldwork_service._definitions.clear()
+    fieldwork_service.definition_cache.clear()
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         engine = make_engine(url)

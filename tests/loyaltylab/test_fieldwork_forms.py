@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Channel, Wave
 from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.respond import service as respondent
 from loyaltylab.studies.models import Study
 
 TOP_BAR_FORMS = ("/logout", "/language")
@@ -77,8 +78,8 @@ def submit(client: TestClient, page: str, action: str, /, **changes: str) -> Any
 def test_every_fieldwork_form_carries_its_own_csrf_token(
     researcher: TestClient, study: Study, wave: Wave, session: Session
 ) -> None:
-    claim = fieldwork.claim_submission(session, "forms-test", organisation_id=wave.organisation_id)
-    response = fieldwork.start_response(
+    claim = respondent.claim_submission(session, "forms-test", organisation_id=wave.organisation_id)
+    response = respondent.start_response(
         session, wave, channel=Channel.phone, language="en", claim=claim
     )
     session.commit()

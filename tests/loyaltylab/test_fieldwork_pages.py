@@ -22,6 +22,7 @@ from loyaltylab.fieldwork.models import (
     Wave,
     WaveInvitation,
     WaveStatus,
+    utcnow,
 )
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.questionnaires.models import QuestionnaireVersion
@@ -48,7 +49,7 @@ def _upload(client: TestClient, csrf: Callable, study: Study, content: bytes, na
 def _complete(
     session: Session, wave: Wave, *, contact: Contact | None = None, **values
 ) -> Response:
-    now = fieldwork.utcnow()
+    now = utcnow()
     response = Response(
         organisation_id=wave.organisation_id,
         wave_id=wave.id,
@@ -200,7 +201,7 @@ def test_invitation_links_outbox_and_reminders(
     session.execute(
         WaveInvitation.__table__.update()
         .where(WaveInvitation.id == invitation.id)
-        .values(used_at=fieldwork.utcnow())
+        .values(used_at=utcnow())
     )
     session.commit()
     _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.data import responses_dataframe
-from loyaltylab.fieldwork.models import Response, SubmissionKey, Wave
+from loyaltylab.fieldwork.models import Response, SubmissionKey, Wave, utcnow
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.respond import form
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, open_wave, texts
@@ -169,7 +169,7 @@ def test_expired_and_closed(client, session, study, wave, respondent):
         rows=[{"external_id": "E"}],
     )
     [link] = service.issue_invitations(
-        session, wave, [contact], expires_at=service.utcnow() - timedelta(minutes=1)
+        session, wave, [contact], expires_at=utcnow() - timedelta(minutes=1)
     )
     session.commit()
     assert client.get(f"/i/{link.token}").status_code == 410
@@ -345,7 +345,7 @@ def test_link_messages_say_what_happened(client, session, study, version, wave, 
     session.commit()
     not_yet = client.get(f"/s/{draft.public_slug}")
     assert not_yet.status_code == 403 and "本次调查尚未开始" in not_yet.text
-    draft.opens_at = service.utcnow() + timedelta(days=3)
+    draft.opens_at = utcnow() + timedelta(days=3)
     service.open_wave(session, draft)
     session.commit()
     assert "本次调查尚未开始" in client.get(f"/s/{draft.public_slug}").text

@@ -217,13 +217,13 @@ def test_a_draft_is_parsed_again_on_every_call(session, study):
 
 
 def test_the_version_cache_is_bounded_and_keeps_the_recently_used(session, study, monkeypatch):
-    monkeypatch.setattr(fieldwork._definitions, "size", 2)
+    monkeypatch.setattr(fieldwork.definition_cache, "size", 2)
     versions = [publish(session, study, edited(f"V{n}")) for n in range(3)]
     first = fieldwork.definition_for(session, versions[0].id)
     fieldwork.definition_for(session, versions[1].id)
     assert fieldwork.definition_for(session, versions[0].id) is first  # used again: kept
     third = fieldwork.definition_for(session, versions[2].id)  # evicts V1
-    assert len(fieldwork._definitions) == 2
+    assert len(fieldwork.definition_cache) == 2
     assert fieldwork.definition_for(session, versions[0].id) is first
     assert fieldwork.definition_for(session, versions[2].id) is third
     again = fieldwork.definition_for(session, versions[1].id)

@@ -16,7 +16,9 @@ from loyaltylab.fieldwork.models import (
     SubmissionKey,
     Wave,
     WaveInvitation,
+    utcnow,
 )
+from loyaltylab.respond import service as respondent
 
 THREADS = 32
 
@@ -27,8 +29,8 @@ def start(engine, wave_id: int, key: str, invitation_id: int | None = None) -> s
         wave = session.get(Wave, wave_id)
         invitation = session.get(WaveInvitation, invitation_id) if invitation_id else None
         try:
-            claim = service.claim_submission(session, key, organisation_id=wave.organisation_id)
-            response = service.start_response(
+            claim = respondent.claim_submission(session, key, organisation_id=wave.organisation_id)
+            response = respondent.start_response(
                 session,
                 wave,
                 channel=Channel.invitation if invitation else Channel.web,
@@ -40,7 +42,7 @@ def start(engine, wave_id: int, key: str, invitation_id: int | None = None) -> s
             return f"created {response.id}"
         except service.RepeatedSubmission:
             session.rollback()
-            return f"repeat {service.stored_outcome(session, key).response_id}"
+            return f"repeat {respondent.stored_outcome(session, key).response_id}"
         except service.LinkUsed:
             session.rollback()
             return "used"
@@ -51,7 +53,7 @@ def complete(engine, response_id: int, key: str) -> str:
         response = session.get(Response, response_id)
         wave = session.get(Wave, response.wave_id)
         try:
-            claim = service.claim_submission(session, key, organisation_id=wave.organisation_id)
+            claim = respondent.claim_submission(session, key, organisation_id=wave.organisation_id)
             pages = [
                 ({"complained": "no"}, 0),
                 ({"nps": "7"}, 2),
@@ -59,7 +61,7 @@ def complete(engine, response_id: int, key: str) -> str:
             outcome = ""
             for raw, page in pages:
                 response.current_page = page
-                outcome = service.save_page(
+                outcome = respondent.save_page(
                     session, response, page=page, raw=raw, action="next", claim=claim
                 ).outcome
             session.commit()
@@ -107,7 +109,7 @@ def test_personal_link_one_response_one_complete_under_concurrency(engine, sessi
     response_id = session.exec(select(Response.id)).one()
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = list(pool.map(lambda n: complete(engine, response_id, f"c{n}"), range(40)))
-    assert outcomes.count(service.DONE) == 1
+    assert outcomes.count(respondent.DONE) == 1
     session.expire_all()
     invitation = session.get(WaveInvitation, invitation_id)
     assert invitation.used_at is not None and invitation.response_id == response_id
@@ -131,7 +133,7 @@ def test_wave_rules(session, study, version):
         organisation_id=study.organisation_id,
         version_id=version.id,
         name="2026-Q4",
-        opens_at=service.utcnow().replace(year=2030),
+        opens_at=utcnow().replace(year=2030),
     )
     assert len(wave.public_slug) >= 20 and not service.is_accepting(wave)
     with pytest.raises(service.InvalidTransition):

@@ -183,13 +183,13 @@ def test_the_enumeration_includes_router_prefixes() -> None:
 @pytest.fixture
 def phone_response(session: Session, wave: Any) -> Any:
     """A telephone interview of organisation A's wave (``wave`` from tests/loyaltylab/conftest)."""
-    from loyaltylab.fieldwork import service as fieldwork
     from loyaltylab.fieldwork.models import Channel
+    from loyaltylab.respond import service as respondent
 
-    claim = fieldwork.claim_submission(
+    claim = respondent.claim_submission(
         session, "tenancy-phone", organisation_id=wave.organisation_id
     )
-    response = fieldwork.start_response(
+    response = respondent.start_response(
         session, wave, channel=Channel.phone, language="en", claim=claim
     )
     session.commit()

@@ -19,6 +19,7 @@ from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Channel, Response, Wave, WaveStatus
 from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.respond import service as respondent
 from loyaltylab.studies.models import Study
 from tests.loyaltylab.conftest import FIELDWORK_QUESTIONNAIRE, publish
 from tests.loyaltylab.test_fieldwork_forms import page_forms, submit
@@ -296,8 +297,8 @@ def test_every_problem_is_shown_at_once_each_at_its_field_and_named_in_the_summa
 def test_quotas_stay_on_their_attribute_once_the_wave_has_responses(
     researcher: TestClient, wave: Wave, session: Session, contacts: None
 ) -> None:
-    claim = fieldwork.claim_submission(session, "edit-quota", organisation_id=wave.organisation_id)
-    fieldwork.start_response(session, wave, channel=Channel.web, language="en", claim=claim)
+    claim = respondent.claim_submission(session, "edit-quota", organisation_id=wave.organisation_id)
+    respondent.start_response(session, wave, channel=Channel.web, language="en", claim=claim)
     session.commit()
     edit = f"/waves/{wave.id}/edit"
     moved = submit(researcher, edit, edit, quota_attribute="region", quotas="north: 30")

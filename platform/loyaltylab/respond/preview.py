@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from loyaltylab.middleware import CONTENT_SECURITY_POLICY
 from loyaltylab.respond import form as questions
-from loyaltylab.respond.routes import static_prefix
+from loyaltylab.respond.steps import static_prefix
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.web import render
 from surveys.definition import QuestionnaireDefinition, Section, text_for

@@ -15,52 +15,27 @@ committed). On SQLite the write transactions of one process take turns
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from fastapi.responses import Response
+from sqlmodel import Session
 
-from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import TurnTakingSession
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
-    ResponseStatus,
-    StudyConsent,
     Wave,
-    WaveInvitation,
 )
-from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.middleware import BodySizeLimitMiddleware
-from loyaltylab.respond import form as questions
-from loyaltylab.respond.texts import LANGUAGE_NAMES, text
-from loyaltylab.studies.models import Study
-from loyaltylab.web import redirect, render
-from surveys.definition import QuestionnaireDefinition, text_for
+from loyaltylab.respond import service as respondent
+from loyaltylab.respond import steps
 
 RESPONDENT_PREFIXES = ("/s/", "/i/")
 MAX_RESPONDENT_BODY = 256 * 1024
-SESSION_LANGUAGE = "respond_lang"
-STATUS_CODES = {
-    "closed": 410,
-    "not_open": 403,
-    "full": 410,
-    "used": 409,
-    "completed": 409,
-    "expired": 410,
-    "invalid": 404,
-}
-RESUME_COOKIE_AGE = 90 * 24 * 3600
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,460 +47,41 @@ the database."""
 _respondent_threads = anyio.CapacityLimiter(RESPONDENT_THREADS)
 
 
-@dataclass
-class Access:
-    """Who is answering which wave through which link."""
-
-    wave: Wave
-    base: str
-    channel: Channel
-    key: str
-    invitation: WaveInvitation | None = None
-    contact: Contact | None = None
-    response: SurveyResponse | None = None
-
-    @property
-    def resume_cookie(self) -> str:
-        return f"loyaltylab_resume_{self.wave.id}"
-
-
 class LinkInvalid(service.FieldworkError):
     reason = "invalid"
 
 
-def public_access(request: Request, session: Session, key: str) -> Access:
+def public_access(request: Request, session: Session, key: str) -> steps.Access:
     wave = service.wave_by_slug(session, key)
     if wave is None:
         raise LinkInvalid()
-    access = Access(wave=wave, base=f"/s/{key}", channel=Channel.web, key=key)
+    access = steps.Access(wave=wave, base=f"/s/{key}", channel=Channel.web, key=key)
     token = request.cookies.get(access.resume_cookie)
     if token:
-        access.response = service.response_by_resume_token(session, wave.id, token)
+        access.response = respondent.response_by_resume_token(session, wave.id, token)
     return access
 
 
-def personal_access(request: Request, session: Session, key: str) -> Access:
+def personal_access(request: Request, session: Session, key: str) -> steps.Access:
     invitation = service.invitation_by_token(session, key)
     if invitation is None:
         raise LinkInvalid()
-    return Access(
+    return steps.Access(
         wave=session.get(Wave, invitation.wave_id),
         base=f"/i/{key}",
         channel=Channel.invitation,
         key=key,
         invitation=invitation,
         contact=session.get(Contact, invitation.contact_id),
-        response=service.response_for_invitation(session, invitation.id),
+        response=respondent.response_for_invitation(session, invitation.id),
     )
-
-
-def resume_token(request: Request, submission_key: str) -> str:
-    """The public link's resume cookie, derived from the consent form's submission key.
-
-    Derived, not stored: a repeated consent submit gets the same cookie back.
-    """
-    secret = request.app.state.settings.secret_key.encode()
-    return hmac.new(secret, f"resume:{submission_key}".encode(), hashlib.sha256).hexdigest()
-
-
-def _language(request: Request, access: Access, definition: QuestionnaireDefinition) -> str:
-    """The response's language; before consent the one the respondent picked, else their
-    contact's (personal links), else the browser's, else the questionnaire's first."""
-    if access.response is not None:
-        return access.response.language
-    chosen = request.session.get(SESSION_LANGUAGE)
-    if chosen in definition.languages:
-        return chosen
-    if access.contact is not None and access.contact.language:
-        # The language the contact was written to in (the contact file's language column).
-        return service.preferred_language(access.contact.language, definition.languages)
-    accept = request.headers.get("accept-language", "").lower()
-    for language in definition.languages:
-        if accept.startswith(language.lower().split("-")[0]):
-            return language
-    return definition.languages[0]
-
-
-def _context(request: Request, session: Session, access: Access, **extra: Any) -> dict[str, Any]:
-    definition = service.definition_for(session, access.wave.questionnaire_version_id)
-    language = _language(request, access, definition)
-    fallbacks = definition.languages
-
-    def t(texts: dict[str, str]) -> str:
-        return text_for(texts, language, fallbacks)
-
-    def ui(key: str, **params: object) -> str:
-        return text(key, language, **params)
-
-    return {
-        "access": access,
-        "static": static_prefix(request),
-        "definition": definition,
-        "language": language,
-        "t": t,
-        "ui": ui,
-        "title": t(definition.title),
-        "language_names": LANGUAGE_NAMES,
-        "errors": {},
-        **extra,
-    }
-
-
-def static_prefix(request: Request) -> str:
-    """``/static/`` under the app's root path: found once per app (url_for walked the routes
-    on every call, twice a page)."""
-    prefix = getattr(request.app.state, "respond_static", None)
-    if prefix is None:
-        prefix = request.app.state.respond_static = str(request.app.url_path_for("static", path=""))
-    return request.scope.get("root_path", "") + prefix
-
-
-def _page(
-    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
-) -> HTMLResponse:
-    response = render(request, template, context, status_code=status_code)
-    response.headers["cache-control"] = "no-store"
-    return response
-
-
-def status_page(
-    request: Request, session: Session, access: Access | None, reason: str
-) -> HTMLResponse:
-    """Closed, not open yet, full, used, completed, expired or invalid: a clear page in the
-    respondent's language."""
-    reason = reason if reason in STATUS_CODES else "invalid"
-    if access is None:
-        language = request.session.get(SESSION_LANGUAGE) or _browser_language(request)
-        context = {
-            "language": language,
-            "static": static_prefix(request),
-            "ui": lambda key, **p: text(key, language, **p),
-        }
-    else:
-        context = _context(request, session, access)
-    context["reason"] = reason
-    return _page(request, "respond/status.html", context, status_code=STATUS_CODES[reason])
-
-
-def _browser_language(request: Request) -> str:
-    accept = request.headers.get("accept-language", "").lower()
-    return "zh-CN" if accept.startswith("zh") else "en"
 
 
 async def handle_fieldwork_error(request: Request, exc: service.FieldworkError) -> Response:
-    return status_page(request, None, None, exc.reason)
+    return steps.status_page(request, None, None, exc.reason)
 
 
-def _go(access: Access, outcome: str) -> Response:
-    if outcome == service.DONE:
-        return redirect(f"{access.base}/done")
-    if outcome == service.SAVED:
-        return redirect(f"{access.base}/saved")
-    page = outcome.removeprefix("page:")
-    return redirect(f"{access.base}/page/{page}" if page.isdigit() else access.base)
-
-
-def _entry(request: Request, session: Session, access: Access) -> Response:
-    response = access.response
-    try:
-        if response is not None and response.status == ResponseStatus.complete:
-            raise service.LinkUsed() if access.invitation else LinkCompleted()
-        if access.invitation is not None and response is None:
-            service.check_invitation(access.invitation)
-        if response is None:
-            service.check_entry(session, access.wave, access.contact)
-        else:
-            service.check_accepting(access.wave)
-    except service.FieldworkError as error:
-        return status_page(request, session, access, error.reason)
-    if response is not None:
-        definition = service.definition_for(session, access.wave.questionnaire_version_id)
-        page = service.resume_page(definition, response)
-        return redirect(f"{access.base}/page/{page}?{WELCOME_BACK}=1")
-    return _consent_page(request, session, access)
-
-
-class LinkCompleted(service.FieldworkError):
-    """The public link's survey was completed in this browser."""
-
-    reason = "completed"
-
-
-WELCOME_BACK = "welcome"
-"""The query flag of the page a returning respondent is sent to: it shows "welcome back"."""
-
-
-# Who runs the study, its contact and its privacy note by language: one query, built once.
-_CONSENT_FACTS = (
-    select(Organisation.name, Study.contact_name, Study.contact_email, StudyConsent.texts)
-    .join(Organisation, Organisation.id == Study.organisation_id)
-    .outerjoin(StudyConsent, StudyConsent.study_id == Study.id)
-    .where(Study.id == bindparam("study_id"))
-)
-
-
-def _consent_page(
-    request: Request, session: Session, access: Access, *, error: bool = False
-) -> HTMLResponse:
-    context = _context(request, session, access, submission_key=service.new_submission_key())
-    t, ui = context["t"], context["ui"]
-    organisation, contact_name, contact_email, notes = session.exec(
-        _CONSENT_FACTS, params={"study_id": access.wave.study_id}
-    ).one()
-    context.update(
-        organisation=organisation,
-        privacy_note=t(notes or {}) or ui("privacy_default"),
-        contact_name=contact_name,
-        contact_email=contact_email,
-    )
-    if error:
-        context["errors"] = {"consent": ui("consent_required")}
-        context["summary"] = [("consent", ui("consent_agree"), ui("consent_required"))]
-    return _page(request, "respond/consent.html", context, status_code=400 if error else 200)
-
-
-def _start(request: Request, session: Session, access: Access, form: FormData) -> Response:
-    key = str(form.get("submission_key", ""))
-    if form.get("consent") != "yes":
-        return _consent_page(request, session, access, error=True)
-    definition = service.definition_for(session, access.wave.questionnaire_version_id)
-    try:
-        claim = service.claim_submission(session, key, organisation_id=access.wave.organisation_id)
-    except service.RepeatedSubmission:
-        session.rollback()
-        stored = service.stored_outcome(session, key)
-        result = _go(access, stored.outcome if stored else "")
-    else:
-        token = resume_token(request, key) if access.channel == Channel.web else None
-        try:
-            response = service.start_response(
-                session,
-                access.wave,
-                channel=access.channel,
-                language=_language(request, access, definition),
-                claim=claim,
-                contact=access.contact,
-                invitation=access.invitation,
-                resume_token=token,
-            )
-        except service.LinkUsed:
-            # Another tab started first: continue with that response.
-            session.rollback()
-            return redirect(access.base)
-        result = _go(access, f"page:{response.current_page}")
-    if access.channel == Channel.web:
-        _set_resume_cookie(request, access, result, resume_token(request, key))
-    return result
-
-
-def _set_resume_cookie(request: Request, access: Access, response: Response, token: str) -> None:
-    response.set_cookie(
-        access.resume_cookie,
-        token,
-        max_age=RESUME_COOKIE_AGE,
-        path=access.base,
-        httponly=True,
-        samesite="lax",
-        secure=request.app.state.settings.https,
-    )
-
-
-def _page_context(
-    request: Request,
-    session: Session,
-    access: Access,
-    page: int,
-    *,
-    posted: dict[str, Any] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """The page's questions; ``posted``: the valid answers of a page shown again with problems
-    (the questions shown then follow them rather than what was stored)."""
-    context = _context(request, session, access, **extra)
-    definition: QuestionnaireDefinition = context["definition"]
-    response = access.response
-    known = service.answers_of(response, definition)
-    pages = service.shown_pages(definition, known)
-    if posted is not None:
-        on_page = service.page_codes(definition, page)
-        known = {code: value for code, value in known.items() if code not in on_page} | posted
-    errors: dict[str, str] = context["errors"]
-    entries = questions.page_entries(
-        definition.sections[page],
-        t=context["t"],
-        values=extra.get("values") or known,
-        errors=errors,
-        seed=f"{response.id}:{definition.sections[page].code}",
-        shown=lambda item: service.item_shown(item, known),
-        row_shown=lambda row: service.item_shown(row, known),
-    )
-    summary = []
-    if errors:
-        variables = {variable.code: variable.label for variable in definition.variables()}
-        summary = questions.summary(
-            entries, errors, lambda code: context["t"](variables.get(code, {})) or code
-        )
-    position = pages.index(page)
-    context.update(
-        section=definition.sections[page],
-        page=page,
-        entries=entries,
-        summary=summary,
-        position=position + 1,
-        total=len(pages),
-        first=position == 0,
-        last=position == len(pages) - 1,
-        submission_key=service.new_submission_key(),
-        autosave_key=service.new_submission_key(),
-        save_later=access.channel != Channel.phone,
-        page_form=PAGE_FORM,
-    )
-    return context
-
-
-PAGE_FORM = "r-page"
-"""The id of a questionnaire page's form, which the language buttons submit too."""
-
-
-def _show_page(request: Request, session: Session, access: Access, page: int) -> Response:
-    response = access.response
-    if response is None:
-        return redirect(access.base)
-    if response.status == ResponseStatus.complete:
-        return redirect(f"{access.base}/done")
-    definition = service.definition_for(session, access.wave.questionnaire_version_id)
-    known = service.answers_of(response, definition)
-    if page not in service.shown_pages(definition, known) or page > response.current_page:
-        return redirect(f"{access.base}/page/{service.resume_page(definition, response)}")
-    welcome = WELCOME_BACK in request.query_params
-    context = _page_context(request, session, access, page, welcome=welcome)
-    return _page(request, "respond/page.html", context)
-
-
-def _save_page(
-    request: Request, session: Session, access: Access, page: int, form: FormData
-) -> Response:
-    switch_to = str(form.get("language") or "")
-    try:
-        action = service.PageAction(str(form.get("action") or "next"))
-    except ValueError:
-        action = service.PageAction.next
-    if switch_to:
-        # A language button of the page: keep what was answered, as an autosave would.
-        action = service.PageAction.autosave
-    autosave = action == service.PageAction.autosave and not switch_to
-    response = access.response
-    if response is None or response.status == ResponseStatus.complete:
-        if autosave:
-            return JSONResponse({"saved": False}, status_code=409)
-        return redirect(f"{access.base}/done" if response else access.base)
-    if not service.is_accepting(access.wave):
-        raise service.WaveNotOpen()
-    key = str(form.get("submission_key", ""))
-    raw = {}
-    for name in form:
-        values = [str(value) for value in form.getlist(name)]
-        raw[name] = values[0] if len(values) == 1 else values
-    try:
-        claim = service.claim_submission(session, key, organisation_id=access.wave.organisation_id)
-    except service.RepeatedSubmission:
-        session.rollback()
-        if autosave:
-            # Stored before, maybe with other answers: the script saves again with a new key.
-            return _autosaved(None)
-        stored = service.stored_outcome(session, key)
-        return _go(access, stored.outcome if stored else "")
-    try:
-        result = service.save_page(
-            session, response, page=page, raw=raw, action=action, claim=claim
-        )
-    except service.FieldworkError as error:
-        # E.g. the respondent's quota group filled up: say so in the respondent's language.
-        session.rollback()
-        return status_page(request, session, access, error.reason)
-    if autosave:
-        return _autosaved(result.unsaved)
-    if switch_to:
-        service.set_language(session, response, switch_to)
-        return redirect(f"{access.base}/page/{page}")
-    if result.ok:
-        return _go(access, result.outcome)
-    session.rollback()
-    session.refresh(response)
-    language = response.language
-    errors = {code: problem.message(language) for code, problem in result.errors.items()}
-    context = _page_context(
-        request, session, access, page, posted=result.answers, errors=errors, values=result.values
-    )
-    return _page(request, "respond/page.html", context, status_code=400)
-
-
-def _autosaved(unsaved: set[str] | None) -> JSONResponse:
-    """What the page's script reads after an autosave: whether it was stored (None: the key
-    had been used), the key for its next save, and the answers left out as not valid yet."""
-    return JSONResponse(
-        {
-            "saved": unsaved is not None,
-            "key": service.new_submission_key(),
-            "unsaved": sorted(unsaved or ()),
-        },
-        headers={"cache-control": "no-store"},
-    )
-
-
-def _saved(request: Request, session: Session, access: Access) -> Response:
-    """After "save and continue later": how to come back (for the public link, a link that
-    carries the resume cookie to another device)."""
-    response = access.response
-    if response is None or response.status == ResponseStatus.complete:
-        return redirect(access.base)
-    resume_link = None
-    if access.channel == Channel.web:
-        token = request.cookies.get(access.resume_cookie, "")
-        resume_link = request.app.state.settings.absolute_url(f"{access.base}/resume/{token}")
-    context = _context(request, session, access, resume_link=resume_link)
-    return _page(request, "respond/saved.html", context)
-
-
-def _resume(request: Request, session: Session, access: Access, token: str) -> Response:
-    """A public link's resume link: on any device, continue the response it names."""
-    response = service.response_by_resume_token(session, access.wave.id, token)
-    if response is None:
-        return status_page(request, session, access, "invalid")
-    result = redirect(access.base)
-    _set_resume_cookie(request, access, result, token)
-    return result
-
-
-def _done(request: Request, session: Session, access: Access) -> Response:
-    if access.response is None or access.response.status != ResponseStatus.complete:
-        return redirect(access.base)
-    return _page(request, "respond/done.html", _context(request, session, access))
-
-
-def _switch_language(
-    request: Request, session: Session, access: Access, form: FormData
-) -> Response:
-    language = str(form.get("language", ""))
-    if access.response is not None:
-        service.set_language(session, access.response, language)
-    else:
-        request.session[SESSION_LANGUAGE] = language
-    target = str(form.get("next", ""))
-    return redirect(target if target.startswith(access.base) else access.base)
-
-
-async def _in_thread(handler: Callable[..., Response], request: Request, *args: Any) -> Response:
-    """Parse the form here, then run the database work in a worker thread.
-
-    A SQLite writer waiting for the lock must never block the event loop: the transaction it
-    waits for commits in a worker thread scheduled by this very loop.
-    """
-    form = await request.form()
-    return await run_in_threadpool(handler, request, *args, form)
-
-
-Resolver = Callable[[Request, Session, str], Access]
+Resolver = Callable[[Request, Session, str], steps.Access]
 
 
 def _step(
@@ -574,31 +130,31 @@ async def _run(
 def _register(prefix: str, resolve: Resolver) -> None:
     @router.get(prefix)
     async def entry(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, _entry)
+        return await _run(request, resolve, key, steps.entry)
 
     @router.post(prefix + "/start")
     async def start(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, _start, form=True)
+        return await _run(request, resolve, key, steps.start, form=True)
 
     @router.get(prefix + "/page/{page}")
     async def show_page(request: Request, key: str, page: int) -> Response:
-        return await _run(request, resolve, key, _show_page, page)
+        return await _run(request, resolve, key, steps.show_page, page)
 
     @router.post(prefix + "/page/{page}")
     async def save_page(request: Request, key: str, page: int) -> Response:
-        return await _run(request, resolve, key, _save_page, page, form=True)
+        return await _run(request, resolve, key, steps.submit_page, page, form=True)
 
     @router.get(prefix + "/done")
     async def done(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, _done)
+        return await _run(request, resolve, key, steps.done)
 
     @router.get(prefix + "/saved")
     async def saved(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, _saved)
+        return await _run(request, resolve, key, steps.saved)
 
     @router.post(prefix + "/language")
     async def switch_language(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, _switch_language, form=True)
+        return await _run(request, resolve, key, steps.switch_language, form=True)
 
 
 _register("/s/{key}", public_access)
@@ -607,7 +163,7 @@ _register("/i/{key}", personal_access)
 
 @router.get("/s/{key}/resume/{token}")
 async def resume(request: Request, key: str, token: str) -> Response:
-    return await _run(request, public_access, key, _resume, token)
+    return await _run(request, public_access, key, steps.resume, token)
 
 
 class RespondentBodyLimit:

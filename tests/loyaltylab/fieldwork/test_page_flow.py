@@ -9,6 +9,7 @@ import pytest
 
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import Response
+from loyaltylab.respond import service as respondent
 from surveys.definition import QuestionnaireDefinition
 from tests.surveys.conftest import options, texts
 
@@ -63,8 +64,8 @@ DEFINITION = QuestionnaireDefinition.model_validate(
 )
 def test_a_page_with_no_question_to_show_is_skipped(answers, pages):
     # "welcome" has instructions only and is shown; "complaint" has questions, all hidden.
-    assert service.shown_pages(DEFINITION, answers) == pages
-    assert service.first_page(DEFINITION, answers) == 0
+    assert respondent.shown_pages(DEFINITION, answers) == pages
+    assert respondent.first_page(DEFINITION, answers) == 0
 
 
 def response_at(page: int, answers: dict[str, Any]) -> Response:
@@ -73,7 +74,7 @@ def response_at(page: int, answers: dict[str, Any]) -> Response:
 
 
 def test_a_returning_respondent_continues_on_the_furthest_page_still_shown():
-    assert service.resume_page(DEFINITION, response_at(3, {"complained": "yes"})) == 3
+    assert respondent.resume_page(DEFINITION, response_at(3, {"complained": "yes"})) == 3
     # Back on page 0 they changed their answer: pages 2 and 3 are gone; page 1 is where to go.
-    assert service.resume_page(DEFINITION, response_at(3, {"complained": "no"})) == 1
-    assert service.resume_page(DEFINITION, response_at(0, {})) == 0
+    assert respondent.resume_page(DEFINITION, response_at(3, {"complained": "no"})) == 1
+    assert respondent.resume_page(DEFINITION, response_at(0, {})) == 0

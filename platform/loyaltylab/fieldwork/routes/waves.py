@@ -1,9 +1,5 @@
-"""Researcher pages of fieldwork: waves, contacts, monitoring and telephone interviews.
-
-Thin routes over :mod:`surveys.fieldwork`; e-mail lives in :mod:`loyaltylab.fieldwork.mailing`,
-the responses pages in :mod:`loyaltylab.fieldwork.responses`. Clients of a study may read its
-waves; only editors of the study's organisation change anything. Every wave is loaded through
-its study (:mod:`loyaltylab.fieldwork.loading`), so another organisation gets 404.
+"""A study's waves: list, create, edit, schedule, open and close, monitor, and the public link's
+QR code.
 """
 
 from __future__ import annotations
@@ -16,26 +12,22 @@ import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
-from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
-from loyaltylab.errors import InvalidInput, NotFound
-from loyaltylab.fieldwork import mailing, responses, service, texts
+from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import schedule as schedules
+from loyaltylab.fieldwork import service, texts
 from loyaltylab.fieldwork.charts import completes_chart
-from loyaltylab.fieldwork.contacts_import import ContactFileRejected, read_contacts
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import (
-    Channel,
     Contact,
     Frequency,
-    ResponseStatus,
+    QuotaSource,
     Wave,
     WaveStatus,
 )
-from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.fieldwork.monitoring import wave_progress
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
@@ -44,7 +36,6 @@ from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
-from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
@@ -52,10 +43,9 @@ from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render, ui_text
 
 router = APIRouter()
-router.include_router(mailing.router)
-router.include_router(responses.router)
+
+
 REFRESH_SECONDS = 30
-CONTACTS_SHOWN = 200
 FREQUENCIES = {
     Frequency.monthly: N_("Monthly"),
     Frequency.quarterly: N_("Quarterly"),
@@ -85,9 +75,6 @@ def _published_versions(session: Session, study: Study) -> list[tuple[int, str]]
 
 def _labels() -> dict[str, str]:
     return {field: i18n.gettext(label) for field, label in FIELD_LABELS.items()}
-
-
-# --- waves -----------------------------------------------------------------------------------
 
 
 @router.get("/studies/{study_id}/waves", response_class=HTMLResponse)
@@ -293,7 +280,7 @@ def _quota_label(session: Session, wave: Wave) -> str:
     """What the wave's quotas count by, as its monitoring names it."""
     if not wave.quota_attribute:
         return ""
-    if wave.quota_source == service.QuotaSource.answer:
+    if wave.quota_source == QuotaSource.answer:
         definition = service.definition_for(session, wave.questionnaire_version_id)
         found = definition.find_item(wave.quota_attribute)
         question = ui_text(found[2].label) if found else wave.quota_attribute
@@ -348,237 +335,3 @@ def _qr(session: Session, ctx: OrgContext, settings: Settings, wave_id: int, kin
         media_type=media_type,
         headers={"content-disposition": f'inline; filename="{filename}"'},
     )
-
-
-# --- contacts --------------------------------------------------------------------------------
-
-
-@router.get("/studies/{study_id}/contacts", response_class=HTMLResponse)
-def list_contacts(
-    request: Request, session: SessionDep, ctx: EditorDep, study_id: int
-) -> HTMLResponse:
-    study = studies.get_editable_study(session, ctx, study_id)
-    return _contacts_page(request, session, study, problems=[], error="")
-
-
-def _contacts_page(
-    request: Request,
-    session: Session,
-    study: Study,
-    *,
-    problems: list[str],
-    error: str,
-    status_code: int = 200,
-) -> HTMLResponse:
-    total = session.exec(select(func.count(Contact.id)).where(Contact.study_id == study.id)).one()
-    contacts = session.exec(
-        select(Contact)
-        .where(Contact.study_id == study.id)
-        .order_by(Contact.id)
-        .limit(CONTACTS_SHOWN)
-    ).all()
-    names = list(dict.fromkeys(name for contact in contacts for name in contact.attributes))
-    return render(
-        request,
-        "fieldwork/contacts.html",
-        {
-            "study": study,
-            "total": total,
-            "contacts": contacts,
-            "attribute_names": names,
-            "problems": problems,
-            "error": error,
-            "max_mb": 5,
-        },
-        status_code=status_code,
-    )
-
-
-@router.post("/studies/{study_id}/contacts", response_class=HTMLResponse)
-async def upload_contacts(
-    request: Request, session: SessionDep, ctx: EditorDep, study_id: int
-) -> Response:
-    study = studies.get_editable_study(session, ctx, study_id)
-    file = (await request.form()).get("file")
-    if not isinstance(file, StarletteUploadFile) or not file.filename:
-        error = i18n.gettext("Choose a CSV or XLSX file to upload.")
-        return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
-    content = await file.read(5 * 1024 * 1024 + 1)
-    try:
-        parsed = read_contacts(content, file.filename)
-    except ContactFileRejected as exc:
-        error = texts.rejection(exc.reason, **exc.params)
-        return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
-    if not parsed.ok:
-        problems = [texts.row_problem(problem) for problem in parsed.problems]
-        error = i18n.ngettext(
-            "%(num)d row has a problem; nothing was imported.",
-            "%(num)d rows have problems; nothing was imported.",
-            len({problem.row for problem in parsed.problems}),
-        )
-        return _contacts_page(
-            request, session, study, problems=problems, error=error, status_code=400
-        )
-    service.add_contacts(
-        session, study_id=study.id, organisation_id=study.organisation_id, rows=parsed.rows
-    )
-    flash(request, "Contacts imported: %(count)s.", "success", count=len(parsed.rows))
-    return redirect(f"/studies/{study.id}/contacts")
-
-
-# --- telephone interviews --------------------------------------------------------------------
-
-
-def _phone_access(
-    session: Session, ctx: OrgContext, wave_id: int, response_id: int
-) -> respond.Access:
-    """The respondent form's access for a phone interview: its pages are reused as they are."""
-    wave, _study = editable_wave(session, ctx, wave_id)
-    response = session.get(SurveyResponse, response_id)
-    if response is None or response.wave_id != wave.id or response.channel != Channel.phone:
-        raise NotFound("Not found.")
-    contact = session.get(Contact, response.contact_id) if response.contact_id else None
-    return respond.Access(
-        wave=wave,
-        base=f"/waves/{wave.id}/phone/{response.id}",
-        channel=Channel.phone,
-        key="",
-        contact=contact,
-        response=response,
-    )
-
-
-@router.get("/waves/{wave_id}/phone", response_class=HTMLResponse)
-def phone_start(
-    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, q: str = ""
-) -> HTMLResponse:
-    wave, study = editable_wave(session, ctx, wave_id)
-    return _phone_page(request, session, wave, study, q=q, errors={})
-
-
-def _phone_page(
-    request: Request,
-    session: Session,
-    wave: Wave,
-    study: Study,
-    *,
-    q: str,
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> HTMLResponse:
-    """``errors``: ``contact-<id>`` (the row of the contact the interview could not start
-    for) or ``form`` -> message."""
-    matches = service.find_contacts(session, study.id, q)
-    interviews = session.exec(
-        select(SurveyResponse)
-        .where(SurveyResponse.wave_id == wave.id, SurveyResponse.channel == Channel.phone)
-        .order_by(SurveyResponse.id.desc())
-        .limit(50)
-    ).all()
-    return render(
-        request,
-        "fieldwork/phone.html",
-        {
-            "wave": wave,
-            "study": study,
-            "q": q,
-            "matches": matches,
-            "interviews": interviews,
-            "errors": errors,
-            "labels": {
-                f"contact-{contact.id}": " · ".join(
-                    filter(None, (contact.external_id, contact.phone))
-                )
-                for contact in matches
-            },
-            "submission_key": service.new_submission_key(),
-        },
-        status_code=status_code,
-    )
-
-
-@router.post("/waves/{wave_id}/phone")
-def phone_begin(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    wave_id: int,
-    contact_id: Annotated[str, Form()] = "",
-    submission_key: Annotated[str, Form()] = "",
-) -> Response:
-    wave, study = editable_wave(session, ctx, wave_id)
-    contact = None
-    if contact_id.isdigit():
-        contact = session.get(Contact, int(contact_id))
-        if contact is None or contact.study_id != study.id:
-            raise NotFound("Not found.")
-    try:
-        claim = service.claim_submission(
-            session, submission_key, organisation_id=wave.organisation_id
-        )
-    except service.RepeatedSubmission:
-        session.rollback()
-        stored = service.stored_outcome(session, submission_key)
-        target = f"/waves/{wave.id}/phone/{stored.response_id}" if stored else ""
-        return redirect(f"{target}/page/0" if target else f"/waves/{wave.id}/phone")
-    definition = service.definition_for(session, wave.questionnaire_version_id)
-    try:
-        response = service.start_response(
-            session,
-            wave,
-            channel=Channel.phone,
-            language=service.preferred_language(
-                contact.language if contact else None, definition.languages
-            ),
-            claim=claim,
-            contact=contact,
-            interviewer_id=ctx.user.id,
-        )
-    except service.FieldworkError as exc:
-        session.rollback()
-        field = f"contact-{contact.id}" if contact else "form"
-        return _phone_page(
-            request,
-            session,
-            wave,
-            study,
-            q=contact.external_id if contact else "",
-            errors={field: texts.fieldwork_error(exc.reason)},
-            status_code=400,
-        )
-    return redirect(f"/waves/{wave.id}/phone/{response.id}/page/{response.current_page}")
-
-
-@router.get("/waves/{wave_id}/phone/{response_id}/page/{page}")
-def phone_show_page(
-    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int, page: int
-) -> Response:
-    access = _phone_access(session, ctx, wave_id, response_id)
-    return respond._show_page(request, session, access, page)
-
-
-@router.post("/waves/{wave_id}/phone/{response_id}/page/{page}")
-async def phone_save_page(
-    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int, page: int
-) -> Response:
-    access = _phone_access(session, ctx, wave_id, response_id)
-    return await respond._in_thread(respond._save_page, request, session, access, page)
-
-
-@router.post("/waves/{wave_id}/phone/{response_id}/language")
-async def phone_language(
-    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int
-) -> Response:
-    access = _phone_access(session, ctx, wave_id, response_id)
-    return await respond._in_thread(respond._switch_language, request, session, access)
-
-
-@router.get("/waves/{wave_id}/phone/{response_id}/done")
-def phone_done(
-    request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, response_id: int
-) -> Response:
-    access = _phone_access(session, ctx, wave_id, response_id)
-    if access.response.status != ResponseStatus.complete:
-        return redirect(f"{access.base}/page/{access.response.current_page}")
-    flash(request, "The telephone interview has been saved.", "success")
-    return redirect(f"/waves/{wave_id}/phone")

@@ -1,35 +1,5 @@
-"""XLSForm import and export (the format of forms written in Excel, KoboToolbox and ODK).
-
-Sheets: ``survey`` (type, name, ``label::Language (tag)``, ``hint::...``, required, relevant,
-constraint, appearance, parameters), ``choices`` (list_name, name, ``label::...``), ``settings``
-(form_title, form_id, version, default_language) and, written by LoyaltyLab and optional on
-import, ``loyaltylab_constructs`` (code, ``name::...``, ``definition::...``).
-
-Mapping (survey ``type`` -> item type):
-
-- ``begin_group``/``end_group`` at the top level -> a section; a group with appearance
-  ``table-list`` inside a section -> a matrix whose rows are the group's ``select_one``
-  questions on one likert list (a row's own ``relevant`` is the row's display condition);
-  other nested groups are flattened (their ``relevant`` is combined with each question's).
-- ``select_one L`` -> single choice; with appearance ``minimal`` -> dropdown; with appearance
-  ``likert`` (list values 1..k, optionally ``na`` last) -> Likert item (choice labels are the
-  anchors; labels that are just the number mean "unlabelled"); with column
-  ``loyaltylab_type`` = ``nps`` (list 0..10, labels of 0 and 10 are the end labels) -> NPS; with
-  ``loyaltylab_expected`` -> attention check.
-- ``select_multiple L`` -> multiple choice, ``count-selected(.)`` constraints -> min/max.
-- ``integer``/``decimal``/``range`` -> numeric, ``. >= a and . <= b`` -> min/max.
-- ``text`` -> short text (appearance ``multiline`` -> long text), ``string-length(.) <= n``
-  -> maximum length. ``note`` -> instruction.
-- Columns ``loyaltylab_construct``, ``loyaltylab_reverse`` and ``loyaltylab_randomize`` carry the
-  construct, reverse keying and random order; other tools ignore them.
-- Language columns ``label::English (en)`` and ``label::Chinese (zh)`` map to ``en`` and
-  ``zh-CN``; any other ``(tag)`` is kept as the BCP-47 tag.
-
-Metadata questions (start, end, today, deviceid ...) are skipped; anything else unsupported
-(calculate, repeats, geopoints, ``or_other`` ...) is reported. Defensive reading: at most 5 MB,
-a real XLSX (zip) file, at most 50 MB uncompressed, 20 sheets, 2,000 rows and 200 columns per
-sheet (:data:`MAX_ROWS`, :data:`MAX_COLUMNS`); openpyxl reads in read-only mode. Every problem
-is reported with its sheet and row, and nothing is returned unless the whole form converts.
+"""XLSForm import: read the workbook defensively, map its rows to a questionnaire, report
+every problem with its sheet and line.
 """
 
 from __future__ import annotations
@@ -37,12 +7,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
@@ -75,15 +43,15 @@ from surveys.definition import (
 )
 from surveys.json_format import ImportResult, size_problem, validation_problems
 from surveys.problems import Problem, Where
-from surveys.relevant import RelevantError, parse_relevant, to_relevant
+from surveys.relevant import RelevantError, parse_relevant
 from surveys.validation import validate_definition
+from surveys.xlsform.common import CONSTRUCTS_SHEET, language_from_column
 
 MAX_ROWS = 2000
 MAX_COLUMNS = 200
 MAX_SHEETS = 20
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_CELL_LENGTH = 10_000
-CONSTRUCTS_SHEET = "loyaltylab_constructs"
 METADATA_TYPES = frozenset(
     [
         "start",
@@ -100,39 +68,11 @@ METADATA_TYPES = frozenset(
 )
 _TRUE = {"yes", "true", "true()", "1", "y"}
 _FALSE = {"no", "false", "false()", "0", "n", ""}
-_LANGUAGE_COLUMN = re.compile(r"^(?P<name>.*?)\s*\((?P<tag>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)\s*$")
-_LANGUAGE_NAMES = {"english": "en", "chinese": "zh-CN", "中文": "zh-CN", "简体中文": "zh-CN"}
-_XLSFORM_TAGS = {"zh": "zh-CN"}  # XLSForm's conventional tag -> LoyaltyLab's
 _CLAUSE_SPLIT = re.compile(r"\s+and\s+")
 _BOUND = re.compile(
     r"^(?P<subject>\.|count-selected\(\s*\.\s*\)|string-length\(\s*\.\s*\))\s*"
     r"(?P<op><=|>=|=)\s*(?P<number>-?\d+(?:\.\d+)?)$"
 )
-
-
-# Languages ------------------------------------------------------------------------------------
-
-
-def language_from_column(suffix: str) -> str | None:
-    """``English (en)`` -> ``en``, ``Chinese (zh)`` -> ``zh-CN``; None if not recognisable."""
-    match = _LANGUAGE_COLUMN.match(suffix)
-    if match:
-        tag = match.group("tag")
-        return _XLSFORM_TAGS.get(tag, tag)
-    return _LANGUAGE_NAMES.get(suffix.strip().lower())
-
-
-def language_column(tag: str) -> str:
-    """``zh-CN`` -> ``Chinese (zh)``, ``en`` -> ``English (en)``."""
-    xlsform_tag = next((key for key, value in _XLSFORM_TAGS.items() if value == tag), tag)
-    try:
-        name = Locale.parse(xlsform_tag.replace("-", "_")).english_name or xlsform_tag
-    except (ValueError, UnknownLocaleError):
-        name = xlsform_tag
-    return f"{name} ({xlsform_tag})"
-
-
-# Reading sheets -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -253,9 +193,6 @@ def _open_workbook(data: bytes, problems: list[Problem]) -> dict[str, _Sheet] | 
         workbook.close()
 
 
-# Import ---------------------------------------------------------------------------------------
-
-
 @dataclass
 class _Pending:
     """An item, matrix row or section whose ``relevant`` is converted once every question is
@@ -291,7 +228,9 @@ class _Importer:
             found.append(language_from_column(default) or default)
         for key in ("survey", "choices"):
             sheet = self.sheets.get(key)
-            for column in sheet.columns if sheet else []:
+            if sheet is None:
+                continue
+            for column in sheet.columns:
                 base, _, suffix = column.partition("::")
                 if base not in ("label", "hint") or not suffix:
                     continue
@@ -772,215 +711,3 @@ def import_xlsform(data: bytes) -> ImportResult:
         return ImportResult(problems=importer.problems)
     found = [importer.locate(problem) for problem in validate_definition(definition)]
     return ImportResult(None, found) if found else ImportResult(definition)
-
-
-# Export ---------------------------------------------------------------------------------------
-
-
-def _choice_lists(definition: QuestionnaireDefinition) -> tuple[dict[int, str], list[tuple]]:
-    """Choice list name for each list-bearing item (by id) and the choices sheet rows."""
-    names: dict[int, str] = {}
-    rows: list[tuple[str, str, Texts]] = []
-    shared: dict[str, str] = {}
-
-    def add(owner: Any, base: str, choices: list[tuple[str, Texts]], share: bool) -> None:
-        key = repr(choices)
-        if share and key in shared:
-            names[id(owner)] = shared[key]
-            return
-        name = unique_code(base, set(shared.values()) | set(names.values()))
-        names[id(owner)] = name
-        if share:
-            shared[key] = name
-        rows.extend((name, value, label) for value, label in choices)
-
-    for _s, _i, item in definition.items():
-        if isinstance(item, (LikertItem, MatrixItem)):
-            scale = item.scale
-            choices = [
-                (str(p), scale.anchor_for(p) or dict.fromkeys(definition.languages, str(p)))
-                for p in range(1, scale.points + 1)
-            ]
-            if scale.not_applicable is not None:
-                choices.append((NOT_APPLICABLE, scale.not_applicable))
-            add(item, f"scale{scale.points}", choices, share=True)
-        elif isinstance(item, NpsItem):
-            choices = [(str(p), dict.fromkeys(definition.languages, str(p))) for p in range(11)]
-            choices[0], choices[-1] = ("0", item.low_label), ("10", item.high_label)
-            add(item, f"{item.code}_scale", choices, share=False)
-        elif hasattr(item, "options"):
-            add(item, item.code, [(o.value, o.label) for o in item.options], share=False)
-    return names, rows
-
-
-def _constraint(item: Item) -> str:
-    pairs: list[tuple[str, Any, Any]] = []
-    if isinstance(item, NumericItem):
-        pairs = [(".", item.min, item.max)]
-    elif isinstance(item, MultipleChoiceItem):
-        pairs = [("count-selected(.)", item.min_selections, item.max_selections)]
-    elif isinstance(item, (ShortTextItem, LongTextItem)):
-        pairs = [("string-length(.)", None, item.max_length)]
-    clauses = []
-    for subject, low, high in pairs:
-        if low is not None:
-            clauses.append(f"{subject} >= {low}")
-        if high is not None:
-            clauses.append(f"{subject} <= {high}")
-    return " and ".join(clauses)
-
-
-class _Writer:
-    def __init__(self, definition: QuestionnaireDefinition) -> None:
-        self.definition = definition
-        self.languages = definition.languages
-        self.multiple = {
-            item.code for _s, _i, item in definition.items() if isinstance(item, MultipleChoiceItem)
-        }
-        self.list_names, self.choice_rows = _choice_lists(definition)
-        self.rows: list[dict[str, Any]] = []
-
-    def texts(self, prefix: str, texts: Texts) -> dict[str, str]:
-        return {
-            f"{prefix}::{language_column(lang)}": texts.get(lang, "") for lang in self.languages
-        }
-
-    def relevant(self, condition: Condition | None) -> str:
-        return to_relevant(condition, self.multiple.__contains__) if condition else ""
-
-    def add(self, **cells: Any) -> None:
-        self.rows.append(cells)
-
-    def question(self, item: Item) -> None:
-        cells: dict[str, Any] = {
-            "name": item.code,
-            **self.texts("label", item.label),
-            **self.texts("hint", item.help),
-            "required": "yes" if item.required else "",
-            "relevant": self.relevant(item.condition),
-            "constraint": _constraint(item),
-        }
-        if getattr(item, "construct_code", None):
-            cells["loyaltylab_construct"] = item.construct_code  # type: ignore[union-attr]
-        if getattr(item, "reverse", False):
-            cells["loyaltylab_reverse"] = "yes"
-        list_name = self.list_names.get(id(item), "")
-        if isinstance(item, MatrixItem):
-            self.add(
-                type="begin_group",
-                appearance="table-list",
-                loyaltylab_randomize="yes" if item.randomize else "",
-                **cells,
-            )
-            for row in item.rows:
-                self.add(
-                    type=f"select_one {list_name}",
-                    name=row.code,
-                    **self.texts("label", row.label),
-                    required=cells["required"],
-                    relevant=self.relevant(row.condition),
-                    appearance="likert",
-                    loyaltylab_construct=row.construct_code or "",
-                    loyaltylab_reverse="yes" if row.reverse else "",
-                )
-            self.add(type="end_group", name=item.code)
-            return
-        kind = {
-            LikertItem: (f"select_one {list_name}", "likert"),
-            NpsItem: (f"select_one {list_name}", "likert"),
-            SingleChoiceItem: (f"select_one {list_name}", ""),
-            DropdownItem: (f"select_one {list_name}", "minimal"),
-            AttentionCheckItem: (f"select_one {list_name}", ""),
-            MultipleChoiceItem: (f"select_multiple {list_name}", ""),
-            ShortTextItem: ("text", ""),
-            LongTextItem: ("text", "multiline"),
-            InstructionItem: ("note", ""),
-        }
-        if isinstance(item, NumericItem):
-            xls_type, appearance = ("integer" if item.integer else "decimal"), ""
-        else:
-            xls_type, appearance = kind[type(item)]
-        if isinstance(item, NpsItem):
-            cells["loyaltylab_type"] = "nps"
-        if isinstance(item, AttentionCheckItem):
-            cells["loyaltylab_expected"] = item.expected
-        self.add(type=xls_type, appearance=appearance, **cells)
-
-    def build(self) -> bytes:
-        for section in self.definition.sections:
-            self.add(
-                type="begin_group",
-                name=section.code,
-                **self.texts("label", section.title),
-                **self.texts("hint", section.description),
-                relevant=self.relevant(section.condition),
-                loyaltylab_randomize="yes" if section.randomize else "",
-            )
-            for item in section.items:
-                self.question(item)
-            self.add(type="end_group", name=section.code)
-        workbook = Workbook()
-        survey = workbook.active
-        survey.title = "survey"
-        extra = [
-            "loyaltylab_construct",
-            "loyaltylab_reverse",
-            "loyaltylab_randomize",
-            "loyaltylab_type",
-            "loyaltylab_expected",
-        ]
-        columns = [
-            "type",
-            "name",
-            *self.texts("label", {}),
-            *self.texts("hint", {}),
-            "required",
-            "relevant",
-            "constraint",
-            "appearance",
-            *extra,
-        ]
-        _write(survey, columns, self.rows)
-        choice_columns = ["list_name", "name", *self.texts("label", {})]
-        choice_rows = [
-            {"list_name": name, "name": value, **self.texts("label", label)}
-            for name, value, label in self.choice_rows
-        ]
-        _write(workbook.create_sheet("choices"), choice_columns, choice_rows)
-        definition = self.definition
-        settings = {
-            "form_title": definition.title.get(self.languages[0], ""),
-            "form_id": "loyaltylab_questionnaire",
-            "default_language": language_column(self.languages[0]),
-            "loyaltylab_model": definition.model,
-            "loyaltylab_show_progress": "yes" if definition.settings.show_progress else "no",
-            **self.texts("loyaltylab_title", definition.title),
-            **self.texts("loyaltylab_introduction", definition.introduction),
-        }
-        _write(workbook.create_sheet("settings"), list(settings), [settings])
-        construct_rows = [
-            {"code": c.code, **self.texts("name", c.name), **self.texts("definition", c.definition)}
-            for c in definition.constructs
-        ]
-        construct_columns = ["code", *self.texts("name", {}), *self.texts("definition", {})]
-        _write(workbook.create_sheet(CONSTRUCTS_SHEET), construct_columns, construct_rows)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
-
-
-def _write(sheet: Worksheet, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    sheet.append(list(columns))
-    for number, row in enumerate(rows, start=2):
-        for index, column in enumerate(columns, start=1):
-            value = row.get(column, "")
-            if value == "" or value is None:
-                continue
-            cell = sheet.cell(row=number, column=index, value=str(value))
-            # Text stays text: a label starting with '=' must not become a formula.
-            cell.data_type = "s"
-
-
-def export_xlsform(definition: QuestionnaireDefinition) -> bytes:
-    """The questionnaire as an XLSForm workbook (XLSX bytes)."""
-    return _Writer(definition).build()

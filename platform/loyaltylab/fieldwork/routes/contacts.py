@@ -1,0 +1,98 @@
+"""A study's contacts: the list and the contact file upload."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, func, select
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+from loyaltylab import i18n
+from loyaltylab.db import SessionDep
+from loyaltylab.deps import EditorDep
+from loyaltylab.fieldwork import service, texts
+from loyaltylab.fieldwork.contacts_import import ContactFileRejected, read_contacts
+from loyaltylab.fieldwork.models import (
+    Contact,
+)
+from loyaltylab.studies import service as studies
+from loyaltylab.studies.models import Study
+from loyaltylab.web import flash, redirect, render
+
+router = APIRouter()
+
+
+CONTACTS_SHOWN = 200
+
+
+@router.get("/studies/{study_id}/contacts", response_class=HTMLResponse)
+def list_contacts(
+    request: Request, session: SessionDep, ctx: EditorDep, study_id: int
+) -> HTMLResponse:
+    study = studies.get_editable_study(session, ctx, study_id)
+    return _contacts_page(request, session, study, problems=[], error="")
+
+
+def _contacts_page(
+    request: Request,
+    session: Session,
+    study: Study,
+    *,
+    problems: list[str],
+    error: str,
+    status_code: int = 200,
+) -> HTMLResponse:
+    total = session.exec(select(func.count(Contact.id)).where(Contact.study_id == study.id)).one()
+    contacts = session.exec(
+        select(Contact)
+        .where(Contact.study_id == study.id)
+        .order_by(Contact.id)
+        .limit(CONTACTS_SHOWN)
+    ).all()
+    names = list(dict.fromkeys(name for contact in contacts for name in contact.attributes))
+    return render(
+        request,
+        "fieldwork/contacts.html",
+        {
+            "study": study,
+            "total": total,
+            "contacts": contacts,
+            "attribute_names": names,
+            "problems": problems,
+            "error": error,
+            "max_mb": 5,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/studies/{study_id}/contacts", response_class=HTMLResponse)
+async def upload_contacts(
+    request: Request, session: SessionDep, ctx: EditorDep, study_id: int
+) -> Response:
+    study = studies.get_editable_study(session, ctx, study_id)
+    file = (await request.form()).get("file")
+    if not isinstance(file, StarletteUploadFile) or not file.filename:
+        error = i18n.gettext("Choose a CSV or XLSX file to upload.")
+        return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
+    content = await file.read(5 * 1024 * 1024 + 1)
+    try:
+        parsed = read_contacts(content, file.filename)
+    except ContactFileRejected as exc:
+        error = texts.rejection(exc.reason, **exc.params)
+        return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
+    if not parsed.ok:
+        problems = [texts.row_problem(problem) for problem in parsed.problems]
+        error = i18n.ngettext(
+            "%(num)d row has a problem; nothing was imported.",
+            "%(num)d rows have problems; nothing was imported.",
+            len({problem.row for problem in parsed.problems}),
+        )
+        return _contacts_page(
+            request, session, study, problems=problems, error=error, status_code=400
+        )
+    service.add_contacts(
+        session, study_id=study.id, organisation_id=study.organisation_id, rows=parsed.rows
+    )
+    flash(request, "Contacts imported: %(count)s.", "success", count=len(parsed.rows))
+    return redirect(f"/studies/{study.id}/contacts")

@@ -1,0 +1,199 @@
+"""What the designer's pages share: the questionnaire and study lookups (another tenant's
+answer 404), the page contexts and the way a refused change is shown again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
+from starlette.datastructures import FormData, UploadFile
+
+from loyaltylab import i18n
+from loyaltylab.db import SessionDep
+from loyaltylab.deps import OrgContext, OrgDep, load_owned
+from loyaltylab.errors import NotFound
+from loyaltylab.questionnaires import service
+from loyaltylab.questionnaires.models import Questionnaire
+from loyaltylab.studies.models import Study
+from loyaltylab.web import redirect, render
+from surveys.definition import (
+    ITEM_TYPES,
+    QuestionnaireDefinition,
+    text_for,
+)
+from surveys.errors import InvalidQuestionnaire
+from surveys.errors import NotFound as SurveyNotFound
+from surveys.json_format import MAX_UPLOAD_BYTES
+from surveys.problems import Problem
+
+LANGUAGE_NAMES = {"en": "English", "zh-CN": "简体中文"}
+
+
+class DesignerRoute(APIRoute):
+    """Questionnaire lookups that find nothing (another tenant's included) answer 404."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SurveyNotFound:
+                raise NotFound("Not found.") from None
+
+        return route
+
+
+def owned_study(session: SessionDep, ctx: OrgDep, study_id: int) -> Study:
+    return load_owned(session, Study, study_id, ctx)
+
+
+def owned_questionnaire(session: SessionDep, ctx: OrgDep, questionnaire_id: int) -> Questionnaire:
+    try:
+        return service.get_questionnaire(session, ctx.organisation_id, questionnaire_id)
+    except SurveyNotFound:
+        raise NotFound("Not found.") from None
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+StudyDep = Annotated[Study, Depends(owned_study)]
+QuestionnaireDep = Annotated[Questionnaire, Depends(owned_questionnaire)]
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def language_name(tag: str) -> str:
+    return LANGUAGE_NAMES.get(tag, tag)
+
+
+def display_language(definition: QuestionnaireDefinition) -> str:
+    """The questionnaire language closest to the UI language (texts are shown in it)."""
+    wanted = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
+    return wanted if wanted in definition.languages else definition.languages[0]
+
+
+def translator(definition: QuestionnaireDefinition, language: str) -> Callable[[dict], str]:
+    return lambda texts: text_for(texts or {}, language, definition.languages)
+
+
+def problem_lines(problems: list[Problem]) -> list[dict[str, str]]:
+    locale = i18n.get_locale()
+    return [
+        {"location": problem.location(locale), "message": problem.message(locale)}
+        for problem in problems
+    ]
+
+
+def designer_context(
+    session: SessionDep, ctx: OrgContext, questionnaire: Questionnaire, **extra: Any
+) -> dict[str, Any]:
+    version = service.get_version(session, ctx.organisation_id, questionnaire.id)
+    definition = service.definition_of(version)
+    language = display_language(definition)
+    return {
+        "ctx": ctx,
+        "can_edit": ctx.role.can_edit,
+        "questionnaire": questionnaire,
+        "study": session.get(Study, questionnaire.study_id),
+        "version": version,
+        "definition": definition,
+        "languages": definition.languages,
+        "language_name": language_name,
+        "tr": translator(definition, language),
+        "problems": [],
+        "errors": {},
+        **extra,
+    }
+
+
+def designer_page(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    *,
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The designer page, with the refused change's problems when given."""
+    if problems is not None:
+        session.rollback()
+    context = designer_context(session, ctx, questionnaire, problems=problem_lines(problems or []))
+    context["publication_problems"] = problem_lines(
+        service.publication_problems(session, ctx.organisation_id, questionnaire.id)
+    )
+    context["item_types"] = ITEM_TYPES
+    return render(request, "designer/designer.html", context, status_code=status_code)
+
+
+def form_context(
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    *,
+    problems: list[Problem] | None,
+    errors: dict[str, str] | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A form page's context; a refused submission is rolled back before reading again."""
+    if problems is not None or errors:
+        session.rollback()
+    return designer_context(
+        session,
+        ctx,
+        questionnaire,
+        problems=problem_lines(problems or []),
+        errors=errors or {},
+        **extra,
+    )
+
+
+def back_to_designer(questionnaire: Questionnaire, code: str | None = None) -> Response:
+    anchor = f"#part-{code}" if code else ""
+    return redirect(f"/questionnaires/{questionnaire.id}{anchor}")
+
+
+def apply_change(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgContext,
+    questionnaire: Questionnaire,
+    change: Callable[[], Response],
+) -> Response:
+    """Run ``change`` (a service mutation that answers with its redirect); when the service
+    refuses it, the designer is shown again with every problem in the reader's language."""
+    try:
+        return change()
+    except InvalidQuestionnaire as exc:
+        return designer_page(
+            request, session, ctx, questionnaire, problems=exc.problems, status_code=400
+        )
+
+
+def find_part(definition: QuestionnaireDefinition, code: str) -> Any:
+    """The section or item ``code`` of the definition, else 404."""
+    for section in definition.sections:
+        if section.code == code:
+            return section
+        for item in section.items:
+            if item.code == code:
+                return item
+    raise NotFound("Not found.")
+
+
+def uploaded_file(form: FormData) -> tuple[bytes, str] | None:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    # One byte over the limit is enough for the importer to report the size.
+    return upload.file.read(MAX_UPLOAD_BYTES + 1), upload.filename
+
+
+def version_number(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None

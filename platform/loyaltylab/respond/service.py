@@ -1,0 +1,359 @@
+"""The respondent flow, step by step: claim the submission, start a response, save a page, finish.
+
+The public respondent-step API: the respondent pages (:mod:`loyaltylab.respond.routes`) and the
+interviewer's phone pages (:mod:`loyaltylab.fieldwork.routes.phone`) both call these functions.
+Services flush and never commit: the caller's transaction (one per request) commits. Every
+state-changing respondent step is keyed by a *submission key* inserted first in its
+transaction: a repeated submit hits the UNIQUE key, the caller rolls back, and
+:func:`stored_outcome` returns what the first submit led to.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from loyaltylab.fieldwork.models import (
+    Channel,
+    Contact,
+    QuotaSource,
+    Response,
+    ResponseStatus,
+    SubmissionKey,
+    Wave,
+    WaveInvitation,
+    utcnow,
+)
+from loyaltylab.fieldwork.service import (
+    FieldworkError,
+    LinkUsed,
+    RepeatedSubmission,
+    answers_of,
+    check_entry,
+    check_invitation,
+    check_quota,
+    check_quota_under_lock,
+    definition_for,
+    page_codes,
+    quota_cell,
+    store_answers,
+    token_hash,
+)
+from loyaltylab.timeutil import as_utc
+from surveys.answers import RawValue, validate_answers
+from surveys.conditions import evaluate
+from surveys.definition import (
+    InstructionItem,
+    Item,
+    MatrixItem,
+    MatrixRow,
+    QuestionnaireDefinition,
+    shown_rows,
+)
+from surveys.problems import Problem
+
+SUBMISSION_KEY_LENGTH = 32
+DONE = "done"
+SAVED = "saved"
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+_SUBMISSION_KEY = select(SubmissionKey).where(SubmissionKey.key == bindparam("key"))
+_RESPONSE_OF_INVITATION = select(Response).where(
+    Response.invitation_id == bindparam("invitation_id")
+)
+_RESPONSE_BY_RESUME_TOKEN = select(Response).where(
+    Response.resume_token_hash == bindparam("hash"), Response.wave_id == bindparam("wave_id")
+)
+_LOCKED_RESPONSE = (
+    select(Response)
+    .where(Response.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+def claim_submission(session: Session, key: str, *, organisation_id: int) -> SubmissionKey:
+    """Insert ``key`` as the transaction's first write, or raise RepeatedSubmission.
+
+    Concurrent submits of one key serialise on its UNIQUE index; all but the first fail here.
+    The caller must roll back on RepeatedSubmission (PostgreSQL aborts the transaction).
+    """
+    if not key or len(key) > 64:
+        raise FieldworkError("missing submission key")
+    claim = SubmissionKey(key=key, organisation_id=organisation_id)
+    session.add(claim)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise RepeatedSubmission() from None
+    return claim
+
+
+def stored_outcome(session: Session, key: str) -> SubmissionKey | None:
+    """The committed record of a key's first submit (after rolling back the repeat)."""
+    return session.exec(_SUBMISSION_KEY, params={"key": key}).first()
+
+
+def start_response(
+    session: Session,
+    wave: Wave,
+    *,
+    channel: Channel,
+    language: str,
+    claim: SubmissionKey,
+    contact: Contact | None = None,
+    invitation: WaveInvitation | None = None,
+    interviewer_id: int | None = None,
+    resume_token: str | None = None,
+) -> Response:
+    """Create the (partial) response when the respondent consents; nothing is stored before.
+
+    ``claim`` (from :func:`claim_submission`) records the outcome; a second response for one
+    invitation fails on the UNIQUE ``invitation_id``.
+    """
+    definition = definition_for(session, wave.questionnaire_version_id)
+    if language not in definition.languages:
+        language = definition.languages[0]
+    check_entry(session, wave, contact)
+    if invitation is not None:
+        check_invitation(invitation)
+    now = utcnow()
+    response = Response(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        channel=channel,
+        contact_id=contact.id if contact else None,
+        invitation_id=invitation.id if invitation else None,
+        interviewer_id=interviewer_id,
+        language=language,
+        quota_cell=quota_cell(wave, contact),
+        resume_token_hash=token_hash(resume_token) if resume_token else None,
+        current_page=first_page(definition, {}),
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(response)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise LinkUsed("this personal link already has a response") from None
+    claim.response_id = response.id
+    claim.outcome = f"page:{response.current_page}"
+    session.add(claim)
+    session.flush()
+    return response
+
+
+def response_for_invitation(session: Session, invitation_id: int) -> Response | None:
+    return session.exec(_RESPONSE_OF_INVITATION, params={"invitation_id": invitation_id}).first()
+
+
+def response_by_resume_token(session: Session, wave_id: int, token: str) -> Response | None:
+    if not token or len(token) > 100:
+        return None
+    return session.exec(
+        _RESPONSE_BY_RESUME_TOKEN, params={"hash": token_hash(token), "wave_id": wave_id}
+    ).first()
+
+
+def _walk(
+    definition: QuestionnaireDefinition, answers: Mapping[str, Any]
+) -> tuple[list[int], dict[str, Any]]:
+    """Display logic in questionnaire order: the shown sections and the answers that count.
+
+    An answer to a question that is hidden (e.g. after an earlier answer changed) never counts.
+    A section is shown when its condition holds and it has a question to show: one whose
+    questions are all hidden is skipped, instructions and all (a section of instructions
+    only is shown).
+    """
+    context: dict[str, Any] = {}
+    shown = []
+    for index, section in enumerate(definition.sections):
+        section_visible = evaluate(section.condition, context)
+        questions = visible_questions = 0
+        for item in section.items:
+            if isinstance(item, InstructionItem):
+                continue
+            questions += 1
+            visible = section_visible and evaluate(item.condition, context)
+            rows = shown_rows(item, context) if isinstance(item, MatrixItem) else [item]
+            # A matrix whose rows are all hidden is not shown either.
+            visible = visible and bool(rows)
+            visible_questions += visible
+            for code in (row.code for row in rows):
+                if visible and code in answers:
+                    context[code] = answers[code]
+        if section_visible and (visible_questions or not questions):
+            shown.append(index)
+    return shown, context
+
+
+def shown_pages(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> list[int]:
+    """Indexes of the sections shown for ``answers`` (the pages a respondent goes through)."""
+    return _walk(definition, answers)[0]
+
+
+def item_shown(item: Item | MatrixRow, answers: Mapping[str, Any]) -> bool:
+    """Whether an item (or a matrix row) of a shown page is displayed, given the answers that
+    count so far."""
+    return evaluate(item.condition, answers)
+
+
+def first_page(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> int:
+    pages = shown_pages(definition, answers)
+    return pages[0] if pages else 0
+
+
+def resume_page(definition: QuestionnaireDefinition, response: Response) -> int:
+    """The page a returning respondent continues on: the furthest page reached that is still
+    shown (a changed answer may have hidden the page they were on)."""
+    pages = shown_pages(definition, answers_of(response, definition))
+    reached = [page for page in pages if page <= response.current_page]
+    return reached[-1] if reached else (pages[0] if pages else 0)
+
+
+class PageAction(StrEnum):
+    """What a respondent asked for when a page was posted."""
+
+    next = "next"
+    back = "back"
+    save = "save"
+    """Save and continue later: keep the page's answers and leave the questionnaire."""
+    autosave = "autosave"
+    """Sent by the page's script as answers are given: keep what is valid, stay on the page."""
+
+
+@dataclass
+class PageResult:
+    """What saving a page led to: the next page, completion, or the problems to show."""
+
+    outcome: str = ""
+    errors: dict[str, Problem] = field(default_factory=dict)
+    values: dict[str, RawValue] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
+    """With problems: the page's answers that are valid (display logic on the page shown
+    again follows them: a question may depend on an earlier one of the same page)."""
+    unsaved: set[str] = field(default_factory=set)
+    """Autosave only: codes whose answer was not stored (not valid yet); the stored one stays."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def lock_response(session: Session, response_id: int) -> Response:
+    """Re-read a response under a row lock (PostgreSQL; SQLite already holds the write lock)."""
+    return session.exec(_LOCKED_RESPONSE, params={"id": response_id}).one()
+
+
+def save_page(
+    session: Session,
+    response: Response,
+    *,
+    page: int,
+    raw: Mapping[str, RawValue],
+    action: PageAction | str,
+    claim: SubmissionKey,
+) -> PageResult:
+    """Validate and store one page's answers, then move back, forward, away or complete.
+
+    Call after :func:`claim_submission` (so the response is read under the write lock). On
+    problems nothing is written: the caller rolls back and shows them. Going back and saving
+    for later store what is valid on the page without insisting on required answers; an
+    autosave stores the valid answers and keeps the stored value of any answer not valid yet
+    (a number half typed), so it never reports problems and never moves.
+    """
+    action = PageAction(action)
+    definition = definition_for(session, response.questionnaire_version_id)
+    response = lock_response(session, response.id)
+    if response.status == ResponseStatus.complete:
+        raise LinkUsed("this response is already complete")
+    known = answers_of(response, definition)
+    pages = shown_pages(definition, known)
+    if page not in pages or page > response.current_page:
+        return PageResult(outcome=f"page:{resume_page(definition, response)}")
+    check = validate_answers(definition, raw, sections=[page], known=known)
+    on_page = page_codes(definition, page)
+    errors = dict(check.errors)
+    if action != PageAction.next:
+        errors = {c: p for c, p in errors.items() if p.code != "answer.required"}
+    page_answers = check.answers
+    unsaved: set[str] = set()
+    if action == PageAction.autosave:
+        unsaved, errors = set(errors), {}
+        page_answers = page_answers | {c: known[c] for c in unsaved if c in known}
+    if errors:
+        values = {code: raw.get(code) for code in on_page}
+        return PageResult(errors=errors, values=values, answers=check.answers)
+    answers = {c: v for c, v in known.items() if c not in on_page} | page_answers
+    pages, answers = _walk(definition, answers)
+    position = pages.index(page)
+    now = utcnow()
+    store_answers(response, definition, answers)
+    wave = session.get(Wave, response.wave_id)
+    if wave.quota_source == QuotaSource.answer and wave.quota_attribute in on_page:
+        # The answer puts the respondent in a quota cell: a full one ends the survey here.
+        answer = answers.get(wave.quota_attribute)
+        response.quota_cell = None if answer is None else str(answer)
+        if action != "back":
+            check_quota(session, wave, response.quota_cell)
+    response.updated_at = now
+    if action == PageAction.back:
+        outcome = f"page:{pages[max(position - 1, 0)]}"
+    elif action == PageAction.save:
+        outcome = SAVED
+    elif action == PageAction.autosave:
+        outcome = f"page:{page}"
+    elif position + 1 < len(pages):
+        outcome_page = pages[position + 1]
+        response.current_page = max(response.current_page, outcome_page)
+        outcome = f"page:{outcome_page}"
+    else:
+        _complete(session, wave, response, now)
+        outcome = DONE
+    session.add(response)
+    claim.response_id = response.id
+    claim.outcome = outcome
+    session.add(claim)
+    session.flush()
+    return PageResult(outcome=outcome, unsaved=unsaved)
+
+
+def _complete(session: Session, wave: Wave, response: Response, now: datetime) -> None:
+    if response.quota_cell is not None and response.quota_cell in wave.quotas:
+        check_quota_under_lock(session, wave, response.quota_cell)
+    if response.invitation_id is not None:
+        # Conditional update: of concurrent completions only one finds used_at still empty.
+        claimed = session.execute(
+            update(WaveInvitation)
+            .where(WaveInvitation.id == response.invitation_id, WaveInvitation.used_at.is_(None))
+            .values(used_at=now, response_id=response.id)
+        ).rowcount
+        if claimed != 1:
+            raise LinkUsed("this personal link has already been used")
+    response.status = ResponseStatus.complete
+    response.submitted_at = now
+    response.duration_seconds = (now - as_utc(response.started_at)).total_seconds()
+
+
+def set_language(session: Session, response: Response, language: str) -> bool:
+    definition = definition_for(session, response.questionnaire_version_id)
+    if language not in definition.languages:
+        return False
+    response.language = language
+    session.add(response)
+    session.flush()
+    return True
