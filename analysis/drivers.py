@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +13,7 @@ from analysis._checks import check_scale, require_columns
 
 __all__ = [
     "SatisfactionTrap",
+    "derived_importance",
     "importance_performance",
     "loyalty_quadrants",
     "satisfaction_trap",
@@ -36,6 +37,61 @@ def _require_scale(scale_min: float | None, scale_max: float | None) -> None:
     if scale_min is None or scale_max is None:
         raise ValueError("this analysis needs scale_min and scale_max")
     check_scale(scale_min, scale_max)
+
+
+def derived_importance(
+    scores: pd.DataFrame, *, outcome: str, drivers: Sequence[str], min_pairs: int = 3
+) -> pd.Series:
+    """Derived importance: each driver's Pearson correlation with the outcome.
+
+    When no structural model has been estimated (a dashboard between reports), a driver's
+    importance is how strongly its score goes with the outcome (e.g. the likelihood to
+    recommend) across respondents, each pair of columns over the respondents who have both.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Driver scores and the outcome, one row per respondent.
+    outcome : str
+        The outcome column.
+    drivers : sequence of str
+        Driver columns.
+    min_pairs : int
+        Fewest complete pairs for a correlation; NaN below it, or when a column is constant.
+
+    Returns
+    -------
+    pandas.Series
+        Driver -> r, in the order of ``drivers``, named ``importance``.
+
+    References
+    ----------
+    Gustafsson, A., & Johnson, M. D. (2004). Determining attribute importance in a service
+    satisfaction model. *Journal of Service Research*, 7(2), 124-141.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"SAT": [1, 2, 3, 4], "VAL": [2, 1, 2, 1], "NPS": [2, 4, 6, 8]})
+    >>> derived_importance(df, outcome="NPS", drivers=["SAT", "VAL"]).round(3).tolist()
+    [1.0, -0.447]
+    """
+    drivers = list(drivers)
+    if not drivers:
+        raise ValueError("drivers must name at least one column")
+    if outcome in drivers:
+        raise ValueError(f"the outcome {outcome!r} cannot also be a driver")
+    if min_pairs < 3:
+        raise ValueError("min_pairs must be at least 3")
+    require_columns(scores, [*drivers, outcome])
+    values = {}
+    for driver in drivers:
+        pair = scores[[driver, outcome]].dropna().to_numpy(dtype=float)
+        constant = len(pair) and (np.ptp(pair[:, 0]) == 0 or np.ptp(pair[:, 1]) == 0)
+        if len(pair) < min_pairs or constant:
+            values[driver] = np.nan
+        else:
+            values[driver] = float(stats.pearsonr(pair[:, 0], pair[:, 1]).statistic)
+    return pd.Series(values, name="importance", dtype=float)
 
 
 def importance_performance(

@@ -13,6 +13,7 @@ __all__ = [
     "ConvergenceError",
     "IdentificationError",
     "ModelSyntaxError",
+    "ModelTooComplexError",
     "NonNumericDataError",
     "UnknownVariableError",
 ]
@@ -37,6 +38,25 @@ class ModelSyntaxError(AnalysisError):
         self.line = line
         self.detail = detail
         super().__init__(f"line {line}: {detail}" if line is not None else detail)
+
+
+class ModelTooComplexError(ModelSyntaxError):
+    """The model is beyond the size or nesting the parser accepts (refused before parsing, so
+    that no input can exhaust the stack or the memory).
+
+    Attributes
+    ----------
+    limit : int
+        The limit exceeded.
+    measure : str
+        What exceeds it: ``"characters"`` (the whole model), ``"terms"`` or ``"nesting"``
+        (parentheses) of an expression.
+    """
+
+    def __init__(self, detail: str, *, measure: str, limit: int, line: int | None = None) -> None:
+        super().__init__(detail, line=line)
+        self.measure = measure
+        self.limit = limit
 
 
 class UnknownVariableError(AnalysisError):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
+import io
 import os
 import re
 import zipfile
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.files import FileRejected, check_xlsx, decode_text, sniff_delimiter
+
 __all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "DataFileError", "read_table", "value_labels"]
 
 MAX_BYTES = 100 * 1024 * 1024
@@ -19,7 +21,6 @@ MAX_ROWS = 1_000_000
 MAX_COLUMNS = 5_000
 # An XLSX is a zip; its unpacked size is bounded so a small "zip bomb" cannot exhaust memory.
 _MAX_UNPACKED_RATIO = 100
-_SNIFF_BYTES = 64 * 1024
 _FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".sav": "sav", ".zsav": "sav"}
 NOT_APPLICABLE = ["na"]
 """Read as missing besides pandas' defaults ("NA", "N/A", ""): LoyaltyLab's exports write a
@@ -44,26 +45,24 @@ def _sniff_decimal(lines: list[str], delimiter: str) -> str:
     return "."
 
 
-def _read_csv(path: Path, decimal: str | None) -> tuple[pd.DataFrame, list[str]]:
-    with path.open("rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
-    # Incremental: a multi-byte character cut at the sniffing limit waits for bytes that
-    # follow instead of failing (the error positions of a one-shot decode would count from
-    # after a byte-order mark, three bytes off).
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+def _read_csv(
+    path: Path, decimal: str | None, encoding: str | None
+) -> tuple[pd.DataFrame, list[str]]:
     try:
-        text = decoder.decode(head, final=len(head) < _SNIFF_BYTES)
-    except UnicodeDecodeError:
+        decoded = decode_text(path.read_bytes(), encoding=encoding)
+    except FileRejected as refused:
+        raise DataFileError(_refusal(path, refused)) from None
+    if not decoded.certain:
+        likely = ", ".join((decoded.encoding, *decoded.alternatives))
         raise DataFileError(
-            f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
-        ) from None
+            f"{path.name}: its text encoding is not certain (it reads as {likely}); "
+            "say which with --encoding, or save it as CSV UTF-8"
+        )
+    text = decoded.text
     if not text.strip():
         raise DataFileError(f"{path.name} is empty")
     header_line = text.splitlines()[0]
-    try:
-        delimiter = csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = sniff_delimiter(header_line)
     header = next(csv.reader([header_line], delimiter=delimiter))
     if decimal is None:
         decimal = _sniff_decimal(text.splitlines()[1:200], delimiter)
@@ -74,18 +73,13 @@ def _read_csv(path: Path, decimal: str | None) -> tuple[pd.DataFrame, list[str]]
         )
     try:
         frame = pd.read_csv(
-            path,
+            io.StringIO(text),
             sep=delimiter,
             decimal=decimal,
-            encoding="utf-8-sig",
             nrows=MAX_ROWS + 1,
             low_memory=False,
             na_values=NOT_APPLICABLE,
         )
-    except UnicodeDecodeError:
-        raise DataFileError(
-            f"{path.name} is not UTF-8 text; save it as CSV UTF-8 and try again"
-        ) from None
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{path.name} has no header row") from None
     except (pd.errors.ParserError, csv.Error) as error:
@@ -93,14 +87,26 @@ def _read_csv(path: Path, decimal: str | None) -> tuple[pd.DataFrame, list[str]]
     return frame, header
 
 
+def _refusal(path: Path, refused: FileRejected) -> str:
+    """A refusal of :mod:`analysis.files` as this module's messages word it."""
+    encoding = refused.params.get("encoding")
+    messages = {
+        "not_text": f"{path.name} is not a text (CSV) file",
+        "wrong_encoding": f"{path.name} is not text in the encoding {encoding}",
+        "unknown_encoding": f"unknown text encoding {encoding!r}",
+        "not_xlsx": f"{path.name} is not an Excel .xlsx workbook",
+        "damaged": f"{path.name} is not an Excel .xlsx workbook",
+        "unpacks_too_large": f"{path.name} unpacks to more than the allowed size",
+    }
+    return messages.get(refused.reason, f"{path.name} cannot be read ({refused.reason})")
+
+
 def _read_xlsx(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    max_unpacked = min(_MAX_UNPACKED_RATIO * max(path.stat().st_size, 1), 4 * MAX_BYTES)
     try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise DataFileError(f"{path.name} is not an Excel .xlsx workbook") from None
-    if unpacked > _MAX_UNPACKED_RATIO * max(path.stat().st_size, 1) or unpacked > 4 * MAX_BYTES:
-        raise DataFileError(f"{path.name} unpacks to more than the allowed size")
+        check_xlsx(path, max_unpacked=max_unpacked)
+    except FileRejected as refused:
+        raise DataFileError(_refusal(path, refused)) from None
     try:
         header = pd.read_excel(path, sheet_name=0, engine="openpyxl", header=None, nrows=1)
         frame = pd.read_excel(
@@ -121,10 +127,13 @@ def _read_sav(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return frame, list(frame.columns)
 
 
-def read_table(path: str | os.PathLike[str], *, decimal: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike[str], *, decimal: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """Read a respondents-by-variables table from CSV, Excel (.xlsx) or SPSS (.sav).
 
-    CSV must be UTF-8 (a byte-order mark, as Excel writes, is fine); the delimiter (comma,
+    CSV is UTF-8 (a byte-order mark, as Excel writes, is fine) or, detected, GB18030,
+    Windows-1252 or Big5 (an unclear case is refused: pass ``encoding``); the delimiter (comma,
     semicolon or tab) is detected from the header line, and a semicolon- or tab-separated file
     whose numbers are written ``4,5`` is read with decimal commas (as European spreadsheets
     save CSV). Excel: the first sheet, header in the first row. In both, ``na`` (LoyaltyLab's
@@ -138,6 +147,9 @@ def read_table(path: str | os.PathLike[str], *, decimal: str | None = None) -> p
         it is read.
     decimal : {".", ","}, optional
         Decimal mark of a CSV file; detected when not given.
+    encoding : str, optional
+        Text encoding of a CSV file (``utf-8``, ``gb18030``, ``cp1252``, ``big5``, ...);
+        detected when not given (see :func:`analysis.files.decode_text`).
 
     Returns
     -------
@@ -177,7 +189,7 @@ def read_table(path: str | os.PathLike[str], *, decimal: str | None = None) -> p
     if decimal not in (None, ".", ","):
         raise DataFileError(f"the decimal mark must be '.' or ',', not {decimal!r}")
     if kind == "csv":
-        frame, header = _read_csv(path, decimal)
+        frame, header = _read_csv(path, decimal, encoding)
     else:
         frame, header = {"xlsx": _read_xlsx, "sav": _read_sav}[kind](path)
     name = path.name

@@ -189,6 +189,8 @@ class AnalysisResult:
         Answers turned missing by missing-value codes (``item, code, n``).
     ordered : tuple of str
         The items analysed as ordered (WLSMV); empty for maximum likelihood.
+    comparisons : dict of str to GroupComparison
+        Construct scores compared across the groups of each column of ``compare``.
     """
 
     n_rows: int
@@ -221,6 +223,7 @@ class AnalysisResult:
     common_method: HarmanTest | None = None
     recoded: pd.DataFrame = field(default_factory=pd.DataFrame)
     ordered: tuple[str, ...] = ()
+    comparisons: dict[str, GroupComparison] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The JSON-safe document: plain dicts, lists, str, int, float, bool and None (NaN).
@@ -234,7 +237,9 @@ class AnalysisResult:
         ``{model: "measurement" | "structural", message}``; ``modindices`` lists ``lhs, op,
         rhs, mi, epc, sepc_all`` for every index of at least 3.84 (null for WLSMV fits);
         ``htmt2``, ``mardia``, ``common_method`` and ``missing_codes`` hold the tables of the
-        same names.
+        same names; ``importance_performance`` (``target``, ``constructs``) the map of the
+        final outcome's drivers, ``comparisons`` (``{column: {summary, tests, posthoc}}``) the
+        construct scores compared across each column of ``compare``.
         """
         estimates = self.model.estimates
         estimates = estimates[estimates["op"].isin(_REPORTED_OPS)]
@@ -285,7 +290,14 @@ class AnalysisResult:
         }
         if self.common_method is not None:
             document["common_method"] = self.common_method.to_dict()
-        document |= survey_sections(self.nps, self.groups, self.group_column)
+        document |= survey_sections(
+            self.nps, self.groups, self.group_column, comparisons=self.comparisons
+        )
+        if self.importance_performance is not None:
+            document["importance_performance"] = {
+                "target": self.target,
+                "constructs": _records(self.importance_performance),
+            }
         if self.invariance:
             document["invariance"] = {
                 column: tested.to_dict() for column, tested in self.invariance.items()
@@ -478,22 +490,47 @@ def compare_scores(scores: pd.DataFrame, data: pd.DataFrame, *, group: str) -> G
     )
 
 
+def _comparison(groups: GroupComparison, column: str | None) -> dict:
+    return {
+        "column": column,
+        "summary": _records(groups.summary),
+        "tests": _records(groups.tests),
+        "posthoc": _records(groups.posthoc),
+    }
+
+
 def survey_sections(
-    nps: pd.DataFrame | None, groups: GroupComparison | None, group_column: str | None
+    nps: pd.DataFrame | None,
+    groups: GroupComparison | None,
+    group_column: str | None,
+    *,
+    comparisons: Mapping[str, GroupComparison],
 ) -> dict:
-    """The ``nps`` and ``groups`` parts of an analysis document (those computed)."""
+    """The ``nps``, ``groups`` and ``comparisons`` parts of an analysis document (those
+    computed)."""
     sections: dict = {}
     if nps is not None:
         overall = nps[nps["group"].isna()].drop(columns="group")
         sections["nps"] = _records(overall)[0] | {"by_group": _records(nps[nps["group"].notna()])}
     if groups is not None:
-        sections["groups"] = {
-            "column": group_column,
-            "summary": _records(groups.summary),
-            "tests": _records(groups.tests),
-            "posthoc": _records(groups.posthoc),
+        sections["groups"] = _comparison(groups, group_column)
+    if comparisons:
+        sections["comparisons"] = {
+            column: _comparison(compared, column) for column, compared in comparisons.items()
         }
     return sections
+
+
+def compare_columns(
+    scores: pd.DataFrame, data: pd.DataFrame, columns: Sequence[str]
+) -> dict[str, GroupComparison]:
+    """Construct scores compared across the groups of each column with two or more groups
+    among the rows scored."""
+    return {
+        column: compare_scores(scores, data, group=column)
+        for column in columns
+        if data.loc[scores.index, column].nunique() >= 2
+    }
 
 
 def nps_tables(data: pd.DataFrame, *, column: str, group: str | None) -> pd.DataFrame:
@@ -538,6 +575,7 @@ def analyze(
     pls_scheme: str = "path",
     pls_scaled: bool = True,
     consistent: bool = False,
+    compare: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> AnalysisResult | PlsAnalysis:
     """Run the complete analysis of a loyalty survey.
@@ -606,6 +644,10 @@ def analyze(
         PLS on standardized items (``False``: centred only, plspm's ``scaled = FALSE``).
     consistent : bool
         Consistent PLS (PLSc) for the reflective constructs.
+    compare : sequence of str
+        Columns (waves, segments) across whose groups the construct scores are compared
+        (Welch's t or ANOVA with post-hoc tests), as ``group`` compares them, for a report that
+        compares more than one.
     progress : callable, optional
         Called with the name of each stage as it starts (``"prepare"``, ``"measurement
         model"``, ...) and with ``"bootstrap <done>/<total>"`` as resamples finish.
@@ -631,6 +673,8 @@ def analyze(
             require_columns(data, [column], numeric=role == "nps")
     invariance = list(dict.fromkeys([invariance] if isinstance(invariance, str) else invariance))
     require_columns(data, invariance, numeric=False)
+    compare = list(dict.fromkeys([compare] if isinstance(compare, str) else compare))
+    require_columns(data, compare, numeric=False)
     ordered_items = _ordered_items(data, spec, ordered)
     if estimator is not None and str(estimator).lower() == "pls":
         # Imported on request: the PLS analysis builds on this module's tables.
@@ -653,6 +697,7 @@ def analyze(
             scheme=pls_scheme,
             scaled=pls_scaled,
             consistent=consistent,
+            compare=compare,
             progress=progress,
         )
     if estimator is not None and str(estimator).upper() not in ESTIMATORS:
@@ -745,6 +790,7 @@ def analyze(
     if group is not None:
         _report(progress, "groups")
         groups = compare_scores(scores, data, group=group)
+    comparisons = compare_columns(scores, data, compare)
 
     tested = {}
     if invariance:
@@ -819,6 +865,7 @@ def analyze(
         common_method=common_method,
         recoded=prepared.recoded,
         ordered=tuple(ordered_items),
+        comparisons=comparisons,
     )
 
 

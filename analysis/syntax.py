@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.errors import ModelSyntaxError
+from analysis.errors import ModelSyntaxError, ModelTooComplexError
 
 __all__ = [
     "DefinedParameter",
@@ -45,6 +45,13 @@ _UNSUPPORTED = {
 }
 _CONTINUES_AFTER = ("+", "*", "=~", "<~", "~~", "~", ":=", "|", "-", "/", "^", "(", ",")
 _CONTINUES_BEFORE = ("+", "*", "/", "^", ")")
+# Limits checked before parsing: the expression parser recurses (a few frames per parenthesis,
+# one per unary sign or power) and its tree is evaluated recursively, so unbounded input would
+# end in RecursionError. A real model is a few thousand characters; a defined parameter a few
+# dozen tokens (``ind := a*b``, ``total := c + a*b``).
+MAX_MODEL_CHARS = 50_000
+MAX_EXPRESSION_TOKENS = 200
+MAX_EXPRESSION_NESTING = 20
 
 
 @dataclass(frozen=True)
@@ -273,6 +280,12 @@ def parse_model(text: str) -> ModelSpec:
     """
     if not isinstance(text, str):
         raise ModelSyntaxError(f"the model must be text, not {type(text).__name__}")
+    if len(text) > MAX_MODEL_CHARS:
+        raise ModelTooComplexError(
+            f"the model has {len(text):,} characters; at most {MAX_MODEL_CHARS:,} are accepted",
+            measure="characters",
+            limit=MAX_MODEL_CHARS,
+        )
     rows: list[ParameterRow] = []
     defined: list[DefinedParameter] = []
     for line, statement in _statements(text):
@@ -446,11 +459,34 @@ def _parse_expression(text: str, line: int) -> Expression:
         else:
             tokens.append(("op", match.group("op")))
         position = match.end()
+    _check_expression_size(tokens, text, line)
     parser = _ExpressionParser(tokens, text, line)
     tree = parser.expression()
     if parser.index != len(tokens):
         raise ModelSyntaxError(f"unexpected '{tokens[parser.index][1]}' in '{text}'", line=line)
     return Expression(text.strip(), tree)
+
+
+def _check_expression_size(tokens: list[tuple[str, object]], text: str, line: int) -> None:
+    depth = 0
+    for _kind, value in tokens:
+        depth += (value == "(") - (value == ")")
+        if depth > MAX_EXPRESSION_NESTING:
+            raise ModelTooComplexError(
+                f"the expression '{text.strip()[:40]}…' nests parentheses more than "
+                f"{MAX_EXPRESSION_NESTING} deep",
+                measure="nesting",
+                limit=MAX_EXPRESSION_NESTING,
+                line=line,
+            )
+    if len(tokens) > MAX_EXPRESSION_TOKENS:
+        raise ModelTooComplexError(
+            f"the expression '{text.strip()[:40]}…' has {len(tokens):,} terms and operators; "
+            f"at most {MAX_EXPRESSION_TOKENS} are accepted",
+            measure="terms",
+            limit=MAX_EXPRESSION_TOKENS,
+            line=line,
+        )
 
 
 class _ExpressionParser:

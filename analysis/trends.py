@@ -22,7 +22,7 @@ from analysis._checks import check_confidence, require_columns
 from analysis.compare import wave_change
 from analysis.descriptives import construct_scores, net_promoter_score
 
-__all__ = ["NPS_MEASURE", "trend_indices"]
+__all__ = ["NPS_MEASURE", "respondent_indices", "trend_indices"]
 
 NPS_MEASURE = "NPS"
 COLUMNS = [
@@ -57,6 +57,43 @@ def _rescaled_items(
             x = low + high - x
         columns[item] = (x - low) / (high - low) * 100.0
     return pd.DataFrame(columns, index=data.index)
+
+
+def _weighted_scores(rescaled: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
+    """Each row's weighted mean of the answered items, NaN without any."""
+    items = [item for item in weights if item in rescaled]
+    w = pd.Series({item: float(weights[item]) for item in items})
+    answered = rescaled[items].notna()
+    total = answered.mul(w, axis=1).sum(axis=1)
+    weighted = rescaled[items].fillna(0.0).mul(w, axis=1).sum(axis=1)
+    return (weighted / total).where(answered.any(axis=1))
+
+
+def respondent_indices(
+    data: pd.DataFrame,
+    *,
+    constructs: Mapping[str, Sequence[str]],
+    scale_ranges: Mapping[str, tuple[float, float]],
+    reverse: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Each respondent's 0-100 index of each construct: the mean of its answered items, each
+    rescaled to 0-100 (reverse-worded items recoded first), as :func:`trend_indices` averages.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"s1": [1, 5], "s2": [5, None]})
+    >>> ranges = {"s1": (1, 5), "s2": (1, 5)}
+    >>> respondent_indices(
+    ...     df, constructs={"SAT": ["s1", "s2"]}, scale_ranges=ranges, reverse=["s2"]
+    ... )["SAT"].tolist()
+    [0.0, 100.0]
+    """
+    if not constructs:
+        return pd.DataFrame(index=data.index)
+    items = [item for members in constructs.values() for item in members]
+    require_columns(data, items, numeric=False)
+    rescaled = _rescaled_items(data, items, scale_ranges, set(reverse))
+    return construct_scores(rescaled, constructs)
 
 
 def _mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
@@ -142,6 +179,7 @@ def trend_indices(
     segment: str | None = None,
     order: Sequence[object] | None = None,
     confidence: float = 0.95,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Construct indices (0-100) and NPS per wave, overall and by segment, with change tests.
 
@@ -166,6 +204,11 @@ def trend_indices(
         Waves in time order; by default the sorted distinct values of ``wave``.
     confidence : float
         Confidence level of the intervals.
+    weights : mapping of str to mapping of str to float, optional
+        Construct -> item -> weight, e.g. the PLS outer weights of the ACSI method
+        (:func:`analysis.pls.rescaled_weights`): a respondent's index of such a construct is
+        the weighted mean of their rescaled answers (over the items answered) instead of the
+        plain mean, so that the wave means are the ACSI indices.
 
     Returns
     -------
@@ -200,10 +243,14 @@ def trend_indices(
     if segment is not None:
         require_columns(data, [segment], numeric=False)
     order = sorted(pd.unique(data[wave].dropna())) if order is None else list(order)
-    rescaled = _rescaled_items(data, items, scale_ranges, set(reverse))
-    scores = (
-        construct_scores(rescaled, constructs) if constructs else pd.DataFrame(index=data.index)
+    scores = respondent_indices(
+        data, constructs=constructs, scale_ranges=scale_ranges, reverse=reverse
     )
+    if weights:
+        rescaled = _rescaled_items(data, items, scale_ranges, set(reverse))
+        for construct, item_weights in weights.items():
+            if construct in scores:
+                scores[construct] = _weighted_scores(rescaled, item_weights)
     frame = pd.concat([data[[wave]], scores], axis=1)
     if nps is not None:
         frame[NPS_MEASURE + "__item"] = data[nps]

@@ -400,6 +400,25 @@ def ipa_chart(
     return _draw(draw, 6.0, 4.0)
 
 
+def index_chart(names: Sequence[str], values: Sequence[float]) -> Figure:
+    """Horizontal bars of 0–100 indices, each labelled with its value."""
+
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        y = np.arange(len(names))[::-1]
+        axes.barh(y, values, height=0.6, color=PALETTE["accent"])
+        for yi, value in zip(y, values, strict=True):
+            axes.text(value + 1, yi, f"{value:.1f}", va="center", fontsize=8.5)
+        axes.set_yticks(y, [wrap_text(name, 24) for name in names])
+        axes.set_xlim(0, 100)
+        axes.tick_params(axis="y", length=0)
+        axes.spines["left"].set_visible(False)
+        axes.grid(axis="x", color=PALETTE["grid"], linewidth=0.5)
+        axes.set_axisbelow(True)
+
+    return _draw(draw, 6.0, 0.9 + 0.42 * len(names))
+
+
 def quadrant_chart(
     cells: dict[tuple[bool, bool], tuple[str, float]],
     axis_labels: tuple[str, str],

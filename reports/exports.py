@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
-from reports.build import ReportRequest, software_versions
+from reports.build import ReportRequest
+from reports.sections.methods import software_versions
 from reports.workbook import set_text
 
 # Excel and LibreOffice run a cell starting with one of these as a formula (OWASP CSV injection).

@@ -40,6 +40,14 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "sheet_indirect": ("Indirect effects", "间接效应"),
     "sheet_ipa": ("Importance-performance", "重要性-表现"),
     "sheet_griffin": ("Loyalty types", "忠诚类型"),
+    "sheet_mardia": ("Normality (Mardia)", "多元正态性(Mardia)"),
+    "sheet_modindices": ("Modification indices", "修正指数"),
+    "sheet_harman": ("Common method (Harman)", "共同方法偏差(Harman)"),
+    "sheet_outer": ("PLS outer model", "PLS 外部模型"),
+    "sheet_effects": ("PLS effects", "PLS 效应"),
+    "sheet_r2_q2": ("R² and Q²", "R² 与 Q²"),
+    "sheet_plspredict": ("PLSpredict", "PLSpredict"),
+    "sheet_pls_indices": ("Satisfaction indices", "满意度指数"),
     "sheet_group": ("By {group}", "按{group}"),
     "sheet_wave": ("By wave", "各轮次"),
     "sheet_invariance_group": ("Invariance by {group}", "按{group}测量不变性"),
@@ -401,8 +409,8 @@ _CATALOG: dict[str, tuple[str, str]] = {
     # methods
     "methods_model": ("Model syntax (lavaan)", "模型语法(lavaan)"),
     "methods_estimation": (
-        "Estimator: maximum likelihood (lavaan-compatible), {missing}. Scale {lo}–{hi}; reverse-worded items recoded as (min + max − x): {reverse}.",
-        "估计方法:最大似然估计(与 lavaan 一致),{missing}。量表 {lo}–{hi};反向题按(最小值 + 最大值 − x)重新计分:{reverse}。",
+        "Missing answers: {missing}. Scale {lo}–{hi}; reverse-worded items recoded as (min + max − x): {reverse}.",
+        "缺失回答:{missing}。量表 {lo}–{hi};反向题按(最小值 + 最大值 − x)重新计分:{reverse}。",
     ),
     "methods_bootstrap": (
         "Indirect effects: {n} bootstrap resamples, seed {seed}, percentile intervals.",
@@ -419,6 +427,226 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "可复现数据包(数据、编码手册、模型语法与 Python 脚本)可重现本报告中的所有数值。",
     ),
     "none": ("none", "无"),
+    # estimators, robust fit, normality, modification indices, HTMT2, Harman (issue 14)
+    "estimation_used": (
+        "Estimator: {estimator} ({estimator_text}); standard errors: {se}; test statistic: {test}.",
+        "估计方法:{estimator}({estimator_text});标准误:{se};检验统计量:{test}。",
+    ),
+    "estimator_ml": ("maximum likelihood, as lavaan's default", "最大似然估计,与 lavaan 默认一致"),
+    "estimator_mlr": ("robust maximum likelihood", "稳健最大似然估计"),
+    "estimator_mlm": (
+        "maximum likelihood with Satorra–Bentler corrections",
+        "带 Satorra–Bentler 校正的最大似然估计",
+    ),
+    "estimator_wlsmv": (
+        "diagonally weighted least squares on polychoric correlations, items as ordered categories",
+        "基于多分格相关的对角加权最小二乘,题项作为有序类别",
+    ),
+    "se_standard": ("conventional (inverse information)", "常规标准误(信息矩阵之逆)"),
+    "se_huber_white": ("robust Huber–White (sandwich)", "稳健 Huber–White 标准误(三明治估计)"),
+    "se_robust_sem": ("robust (sandwich)", "稳健标准误(三明治估计)"),
+    "test_standard": ("the likelihood-ratio χ²", "似然比 χ²"),
+    "test_yuan_bentler": ("the Yuan–Bentler scaled χ²", "Yuan–Bentler 校正 χ²"),
+    "test_satorra_bentler": ("the Satorra–Bentler scaled χ²", "Satorra–Bentler 校正 χ²"),
+    "test_scaled_shifted": (
+        "the mean- and variance-adjusted (scaled-shifted) χ²",
+        "均值与方差校正(scaled-shifted)χ²",
+    ),
+    "scaling_factor": ("χ² scaling factor", "χ² 校正因子"),
+    "note_fit_robust": (
+        "With a robust estimator the scaled χ² replaces the normal-theory χ² as the test of fit, and the robust CFI, TLI and RMSEA (Brosseau-Liard & Savalei, 2014; Savalei, 2018) are the ones to judge; the uncorrected values are shown beside them as lavaan reports them.",
+        "使用稳健估计时,以校正后的 χ² 作为拟合检验,并以稳健 CFI、TLI 与 RMSEA(Brosseau-Liard & Savalei, 2014;Savalei, 2018)作为判断依据;未校正的数值按 lavaan 的报告方式并列显示。",
+    ),
+    "sum_fit_robust": (
+        "Model fit (robust): {verdict} (CFI = {cfi}, RMSEA = {rmsea}, SRMR = {srmr}).",
+        "模型拟合(稳健):{verdict}(CFI = {cfi},RMSEA = {rmsea},SRMR = {srmr})。",
+    ),
+    "tab_mardia": ("Multivariate normality of the items (Mardia)", "题项的多元正态性(Mardia)"),
+    "mardia_skew": ("Multivariate skewness b1,p", "多元偏度 b1,p"),
+    "mardia_kurtosis": ("Multivariate kurtosis b2,p", "多元峰度 b2,p"),
+    "coefficient": ("Coefficient", "系数"),
+    "statistic": ("Statistic", "统计量"),
+    "note_mardia": (
+        "Mardia (1970), as psych::mardia, on the {n:,} complete answers; under multivariate normality b2,p is {expected}.",
+        "Mardia(1970)检验,与 psych::mardia 一致,基于 {n:,} 份完整回答;多元正态时 b2,p 应为 {expected}。",
+    ),
+    "mardia_normal": (
+        "Neither test rejects multivariate normality: maximum likelihood is appropriate.",
+        "两项检验均未拒绝多元正态假设:最大似然估计适用。",
+    ),
+    "mardia_nonnormal": (
+        "The answers are not multivariate normal: robust standard errors and a scaled χ² (MLR), or WLSMV for ordered items, give trustworthy tests.",
+        "回答不服从多元正态分布:稳健标准误与校正 χ²(MLR),或针对有序题项的 WLSMV,才能给出可信的检验。",
+    ),
+    "tab_modindices": ("Largest modification indices", "最大的修正指数"),
+    "parameter": ("Parameter", "参数"),
+    "note_modindices": (
+        "The {shown} largest of {total} modification indices of at least 3.84 (χ², 1 df, p < .05), as lavaan's modindices(); EPC: expected change of the parameter if freed; SEPC: standardized.",
+        "列出 {total} 个不小于 3.84(χ²,1 个自由度,p < .05)的修正指数中最大的 {shown} 个,与 lavaan 的 modindices() 一致;EPC:释放该参数后的预期变化;SEPC:其标准化值。",
+    ),
+    "modindices_caution": (
+        "Free a parameter only when theory justifies it: respecifying a model because of its modification indices capitalises on chance, and the modified model must be confirmed on new data (MacCallum et al., 1992).",
+        "只有在理论支持时才释放参数:依据修正指数修改模型会利用样本的偶然性,修改后的模型须在新数据上重新验证(MacCallum et al., 1992)。",
+    ),
+    "no_modindices": (
+        "No modification index reaches 3.84: no fixed parameter would improve the fit significantly.",
+        "没有修正指数达到 3.84:释放任何固定参数都不会显著改善拟合。",
+    ),
+    "tab_htmt2": (
+        "Heterotrait–monotrait ratios: HTMT below, HTMT2 above the diagonal",
+        "异质-单质比率:对角线下为 HTMT,对角线上为 HTMT2",
+    ),
+    "note_htmt2": (
+        "HTMT (Henseler et al., 2015) below the diagonal, HTMT2 (geometric means; Roemer, Schuberth & Henseler, 2021) above it. Values < .85 support discriminant validity (< .90 for conceptually similar constructs).",
+        "对角线下为 HTMT(Henseler et al., 2015),对角线上为 HTMT2(几何平均;Roemer, Schuberth & Henseler, 2021)。小于 .85 支持判别效度(概念相近的构念小于 .90)。",
+    ),
+    "note_htmt_exceeds": ("At or above .85: {list}.", "达到或超过 .85 的构念对:{list}。"),
+    "tab_harman": (
+        "Common-method variance: Harman's single-factor test",
+        "共同方法偏差:Harman 单因子检验",
+    ),
+    "model": ("Model", "模型"),
+    "harman_single": ("All items on one factor", "全部题项归为单一因子"),
+    "harman_difference": (
+        "χ² difference of the single factor against the measurement model: {chisq} ({df} df), {p}.",
+        "单因子模型与测量模型的 χ² 差异:{chisq}(自由度 {df}),{p}。",
+    ),
+    "harman_not_dominates": (
+        "The first unrotated factor carries {share}% of the items' variance (below 50%).",
+        "第一个未旋转因子解释题项方差的 {share}%(低于 50%)。",
+    ),
+    "harman_dominates": (
+        "The first unrotated factor carries {share}% of the items' variance: more than half, a sign of common-method variance.",
+        "第一个未旋转因子解释题项方差的 {share}%:超过一半,提示存在共同方法偏差。",
+    ),
+    "harman_weakness": (
+        "The test is weak: it detects only method variance large enough to swamp the constructs, so passing it does not show that common-method bias is absent (Podsakoff et al., 2003); procedural remedies or a marker variable are the stronger evidence.",
+        "该检验效力较弱:只能发现大到足以掩盖构念的方法变异,因此通过检验并不能说明不存在共同方法偏差(Podsakoff et al., 2003);程序控制或标记变量才是更有力的证据。",
+    ),
+    "alpha_ordinal": ("Ordinal α", "有序 α"),
+    "omega_categorical": ("Categorical ω", "类别 ω"),
+    "missing_codes_recoded": (
+        "Answers with missing-value codes treated as missing: {list}.",
+        "按缺失值代码视为缺失的回答:{list}。",
+    ),
+    # methods appendix: choosing the estimator and the method
+    "methods_missing_codes": (
+        "Missing-value codes ({codes}, e.g. \u201cdon't know\u201d) were turned into missing answers before the analysis.",
+        "缺失值代码({codes},如“不知道”)在分析前被视为缺失回答。",
+    ),
+    "methods_choice_title": ("Choosing the estimator and the method", "估计方法与建模方法的选择"),
+    "methods_estimators": (
+        "Maximum likelihood (ML) assumes multivariate normal answers; rating scales with a ceiling rarely are (see Mardia's test in the item results), which leaves the estimates sound but the standard errors too small and the χ² too large. Robust maximum likelihood (MLR) keeps the ML estimates and corrects the standard errors (Huber–White) and the χ² (Yuan–Bentler), with missing answers handled by full-information ML when chosen; it suits items with five or more points treated as continuous. Items with few points (e.g. 5-point Likert items with skewed answers) are better treated as ordered categories: WLSMV estimates the model from polychoric correlations and thresholds, with robust standard errors and a mean- and variance-adjusted χ² (Rhemtulla, Brosseau-Liard & Savalei, 2012).",
+        "最大似然估计(ML)假设回答服从多元正态分布;存在天花板效应的评分量表很少满足这一点(见题项结果中的 Mardia 检验),此时估计值仍然可靠,但标准误偏小、χ² 偏大。稳健最大似然估计(MLR)保留 ML 估计值,并校正标准误(Huber–White)与 χ²(Yuan–Bentler),选用时可用全信息最大似然处理缺失回答;适用于五点及以上、按连续变量处理的题项。点数较少的题项(如回答偏态的五点李克特题)更适合作为有序类别处理:WLSMV 基于多分格相关与阈值估计模型,给出稳健标准误与均值方差校正的 χ²(Rhemtulla, Brosseau-Liard & Savalei, 2012)。",
+    ),
+    "methods_cbsem_pls": (
+        "Covariance-based SEM (CB-SEM, as lavaan) models each construct as a common factor, the variance its items share, and tests how well the whole model reproduces the observed covariances: the choice for confirming a theory. PLS path modelling (PLS-SEM, as SmartPLS) builds each construct as a weighted composite of its items and maximises the variance explained in the outcomes: the choice for prediction, for formative (composite) constructs and for the ACSI-style satisfaction indices, which are defined on PLS weights (Fornell et al., 1996). PLS estimates of common-factor models are biased (loadings too high, paths too low) unless consistent PLS (PLSc) is used; PLS has no global test of fit (Hair et al., 2022; Sarstedt et al., 2016).",
+        "基于协方差的结构方程模型(CB-SEM,如 lavaan)把每个构念视为共同因子,即题项共享的方差,并检验整个模型对观测协方差的再现程度:适用于验证理论。偏最小二乘路径模型(PLS-SEM,如 SmartPLS)把每个构念构造为题项的加权组合,并最大化结果变量的被解释方差:适用于预测、形成性(组合)构念以及基于 PLS 权重定义的 ACSI 式满意度指数(Fornell et al., 1996)。除非使用一致性 PLS(PLSc),PLS 对共同因子模型的估计存在偏差(载荷偏高、路径偏低);PLS 没有整体拟合检验(Hair et al., 2022;Sarstedt et al., 2016)。",
+    ),
+    "methods_pls": (
+        "Estimator: PLS path modelling, {scheme} inner weighting, {scaled}, {consistent}; converged in {iterations} iterations (tolerance {tolerance}).",
+        "估计方法:PLS 路径模型,{scheme}内部加权,{scaled},{consistent};迭代 {iterations} 次收敛(容差 {tolerance})。",
+    ),
+    "scheme_path": ("path", "路径"),
+    "scheme_centroid": ("centroid", "质心"),
+    "scheme_factorial": ("factorial", "因子"),
+    "pls_scaled": ("standardized items", "题项标准化"),
+    "pls_unscaled": ("centred, unstandardized items", "题项仅中心化、未标准化"),
+    "pls_consistent": (
+        "consistent PLS (PLSc) for the reflective constructs",
+        "反映型构念采用一致性 PLS(PLSc)",
+    ),
+    "pls_not_consistent": ("without the PLSc correction", "未进行 PLSc 校正"),
+    "methods_pls_bootstrap": (
+        "Bootstrap: {n} resamples ({n_ok} estimated), seed {seed}; standard errors, t values and percentile intervals of the weights, loadings, paths and effects.",
+        "Bootstrap:重抽样 {n} 次(成功估计 {n_ok} 次),随机种子 {seed};给出权重、载荷、路径与效应的标准误、t 值与百分位置信区间。",
+    ),
+    "methods_pls_no_bootstrap": (
+        "No bootstrap was requested: the paths have no standard errors or intervals.",
+        "未进行 bootstrap:路径系数没有标准误与置信区间。",
+    ),
+    # PLS-SEM (issue 15)
+    "sec_measurement_pls": ("Measurement model (PLS)", "测量模型(PLS)"),
+    "sec_pls_indices": ("Satisfaction indices (ACSI method)", "满意度指数(ACSI 方法)"),
+    "tab_outer": ("Outer loadings and weights", "外部载荷与权重"),
+    "mode": ("Mode", "模式"),
+    "loading": ("Loading", "载荷"),
+    "weight": ("Weight", "权重"),
+    "note_outer": (
+        "Mode A (reflective) blocks are judged by their loadings (≥ .708), mode B (composite) blocks by their weights and VIF (< 3; Hair et al., 2022).",
+        "模式 A(反映型)以载荷判断(≥ .708),模式 B(组合型)以权重与 VIF 判断(< 3;Hair et al., 2022)。",
+    ),
+    "note_outer_boot": (
+        "Mode A (reflective) blocks are judged by their loadings (≥ .708), mode B (composite) blocks by their weights and VIF (< 3; Hair et al., 2022). The 95% percentile bootstrap interval is that of the loading (mode A) or the weight (mode B).",
+        "模式 A(反映型)以载荷判断(≥ .708),模式 B(组合型)以权重与 VIF 判断(< 3;Hair et al., 2022)。95% 百分位 bootstrap 置信区间对应载荷(模式 A)或权重(模式 B)。",
+    ),
+    "note_reliability_pls": (
+        "Criteria: α, ρ_A and ρ_C ≥ .70 (ρ_C > .95 suggests redundant items), AVE ≥ .50 (Hair et al., 2022; Dijkstra & Henseler, 2015).",
+        "标准:α、ρ_A 与 ρ_C ≥ .70(ρ_C > .95 提示题项冗余),AVE ≥ .50(Hair et al., 2022;Dijkstra & Henseler, 2015)。",
+    ),
+    "note_path_figure_pls": (
+        "PLS path coefficients (β); R² inside the endogenous constructs. *\u00a0p\u00a0<\u00a0.05. **\u00a0p\u00a0<\u00a0.01. ***\u00a0p\u00a0<\u00a0.001 (bootstrap); dashed: not significant.",
+        "PLS 路径系数(β);内生构念内标注 R²。*\u00a0p\u00a0<\u00a0.05,**\u00a0p\u00a0<\u00a0.01,***\u00a0p\u00a0<\u00a0.001(bootstrap);虚线表示不显著。",
+    ),
+    "tab_paths_pls": (
+        "Structural paths (PLS) with bootstrap intervals",
+        "结构路径(PLS)及 bootstrap 置信区间",
+    ),
+    "note_paths_pls_boot": (
+        "β: path coefficient; SE, t, p and the 95% percentile interval from the bootstrap.",
+        "β:路径系数;SE、t、p 与 95% 百分位置信区间来自 bootstrap。",
+    ),
+    "note_paths_pls_noboot": (
+        "β: path coefficient; without a bootstrap there are no standard errors or intervals.",
+        "β:路径系数;未进行 bootstrap,故无标准误与置信区间。",
+    ),
+    "note_f2": (
+        "f²: .02 small, .15 medium, .35 large effect (Cohen, 1988).",
+        "f²:.02 为小效应,.15 为中等效应,.35 为大效应(Cohen, 1988)。",
+    ),
+    "tab_effects": ("Indirect and total effects (PLS)", "间接效应与总效应(PLS)"),
+    "direct": ("Direct", "直接"),
+    "indirect": ("Indirect", "间接"),
+    "total": ("Total", "总效应"),
+    "note_effects": (
+        "Effects through the constructs in between; the 95% percentile bootstrap interval is that of the indirect effect.",
+        "经由中介构念传递的效应;95% 百分位 bootstrap 置信区间对应间接效应。",
+    ),
+    "tab_r2_q2": ("Explained variance and predictive relevance", "解释方差与预测相关性"),
+    "r2_adj": ("Adjusted R²", "调整 R²"),
+    "note_r2_q2": (
+        "R²: .75 substantial, .50 moderate, .25 weak; Q² by blindfolding (omission distance {distance}) above 0 shows predictive relevance (Hair et al., 2022).",
+        "R²:.75 为较强,.50 为中等,.25 为较弱;盲折法(省略距离 {distance})得到的 Q² 大于 0 表示具有预测相关性(Hair et al., 2022)。",
+    ),
+    "tab_plspredict": ("Out-of-sample prediction (PLSpredict)", "样本外预测(PLSpredict)"),
+    "note_plspredict": (
+        "{folds}-fold cross-validation repeated {repetitions} times (Shmueli et al., 2019); PLS predicts {better} of {total} items with a smaller RMSE than the linear-model benchmark (LM).",
+        "{folds} 折交叉验证,重复 {repetitions} 次(Shmueli et al., 2019);在 {total} 个题项中,PLS 对 {better} 个题项的 RMSE 小于线性模型基准(LM)。",
+    ),
+    "power_high": ("The model has high predictive power.", "模型具有较高的预测能力。"),
+    "power_medium": ("The model has medium predictive power.", "模型具有中等的预测能力。"),
+    "power_low": ("The model has low predictive power.", "模型的预测能力较低。"),
+    "power_none": ("The model lacks predictive power.", "模型缺乏预测能力。"),
+    "fig_pls_indices": ("Satisfaction indices (0–100, ACSI method)", "满意度指数(0–100,ACSI 方法)"),
+    "tab_pls_indices": ("Satisfaction indices (0–100)", "满意度指数(0–100)"),
+    "pls_index": ("ACSI index", "ACSI 指数"),
+    "mean_index": ("Mean index", "均值指数"),
+    "note_pls_indices": (
+        "ACSI index: the construct score from the rescaled unstandardized outer weights, on 0–100 (Fornell et al., 1996); mean index: the item mean on 0–100, for comparison.",
+        "ACSI 指数:以重新标定的非标准化外部权重计算的构念得分,取值 0–100(Fornell et al., 1996);均值指数:题项均值换算为 0–100,供比较。",
+    ),
+    "pls_gof": (
+        "Goodness of fit (GoF, Tenenhaus et al., 2005) = {gof}: reported as plspm does, although it cannot tell a valid model from an invalid one (Henseler & Sarstedt, 2013).",
+        "拟合优度(GoF,Tenenhaus et al., 2005)= {gof}:按 plspm 的方式报告,但它无法区分有效与无效的模型(Henseler & Sarstedt, 2013)。",
+    ),
+    "sum_indices_pls": (
+        "Satisfaction indices (0–100, ACSI method): {list}.",
+        "满意度指数(0–100,ACSI 方法):{list}。",
+    ),
+    "note_ipma_pls": (
+        "Importance: unstandardized total effect on {name} of the 0–100 construct scores; performance: the ACSI index. Quadrants split at the means (Ringle & Sarstedt, 2016).",
+        "重要性:0–100 构念得分对{name}的非标准化总效应;表现:ACSI 指数。象限以均值划分(Ringle & Sarstedt, 2016)。",
+    ),
     # construct names for common codes when no questionnaire definition is given
     "c_SAT": ("Satisfaction", "满意度"),
     "c_VAL": ("Perceived value", "感知价值"),

@@ -27,6 +27,10 @@ Texts = dict[str, str]
 NOT_APPLICABLE = "na"
 """The stored answer (and option value) of a rating scale's "not applicable" choice."""
 NPS_MIN, NPS_MAX = 0, 10
+CONTACT_PERMISSION = "contact_permission"
+"""The role of the question asking whether the respondent may be contacted about the answers."""
+CONTACT_ALLOWED = "yes"
+"""The option value of that question that gives the permission."""
 SCHEMA_VERSION: Final = 1
 T = TypeVar("T")
 
@@ -77,6 +81,9 @@ class _ItemBase(_Model):
     def _type_first(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Readable JSON: {"type": ..., "code": ..., ...} whatever the class hierarchy.
         data = handler(self)
+        if "role" in data and data["role"] is None:
+            # Only the items that have a role say so: stored definitions stay as they were.
+            del data["role"]
         return {"type": data.pop("type"), **data}
 
 
@@ -122,6 +129,8 @@ class NpsItem(_ScaleFields, _ItemBase):
 class SingleChoiceItem(_ItemBase):
     type: Literal["single_choice"] = "single_choice"
     options: list[Option]
+    role: Literal["contact_permission"] | None = None
+    """``contact_permission``: the respondent's answer (``yes``) allows a follow-up contact."""
 
 
 class DropdownItem(_ItemBase):
@@ -297,6 +306,13 @@ class QuestionnaireDefinition(_Model):
             elif not isinstance(item, InstructionItem):
                 result.append(Variable(item.code, item, None, section_index, item_index))
         return result
+
+    def contact_permission_code(self) -> str | None:
+        """The code of the question asking for permission to contact the respondent, or None."""
+        for _s, _i, item in self.items():
+            if isinstance(item, SingleChoiceItem) and item.role == CONTACT_PERMISSION:
+                return item.code
+        return None
 
     def find_item(self, code: str) -> tuple[int, int, Item] | None:
         """The item with ``code`` and its position, or None."""

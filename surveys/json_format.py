@@ -8,17 +8,27 @@ an equal definition, and exporting that again gives the same text.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from analysis.files import FileRejected, decode_text
 from surveys.definition import QuestionnaireDefinition
 from surveys.problems import Problem
 from surveys.validation import validate_definition
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# A questionnaire nests about ten levels deep (sections, items, options, texts, conditions) and
+# needs no number longer than a phone number. Checked before parsing: Python's parser refuses
+# integers over 4,300 digits with a bare ValueError and recurses once per level.
+MAX_JSON_DEPTH = 64
+MAX_NUMBER_DIGITS = 30
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_NUMBER_DIGITS + 1},}}")
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 @dataclass
@@ -74,19 +84,37 @@ def import_json(data: bytes) -> ImportResult:
     if problem:
         return ImportResult(problems=[problem])
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        # JSON is UTF-8 (RFC 8259): nothing to detect.
+        text = decode_text(data, encoding="utf-8").text
+    except FileRejected:
         return ImportResult(problems=[Problem("import.not_utf8")])
+    problem = structure_problem(text)
+    if problem:
+        return ImportResult(problems=[problem])
     try:
         decoded = json.loads(text)
     except json.JSONDecodeError as error:
         where = (("line", error.lineno),)
         return ImportResult(problems=[Problem("import.not_json", where, {"error": error.msg})])
-    except RecursionError:
-        return ImportResult(
-            problems=[Problem("import.not_json", (), {"error": "nested too deeply"})]
-        )
     return parse_definition(decoded)
+
+
+def structure_problem(text: str) -> Problem | None:
+    """A problem when JSON text nests deeper or writes longer numbers than a questionnaire can,
+    found without parsing it."""
+    # Strings blanked out (a JSON string holds no raw line break, so line numbers stay).
+    skeleton = _JSON_STRING.sub('""', text)
+    number = _LONG_NUMBER.search(skeleton)
+    if number:
+        line = skeleton.count("\n", 0, number.start()) + 1
+        return Problem("import.number_too_long", (("line", line),))
+    depth = 0
+    for bracket in _BRACKET.finditer(skeleton):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            line = skeleton.count("\n", 0, bracket.start()) + 1
+            return Problem("import.too_deep", (("line", line),), {"limit": MAX_JSON_DEPTH})
+    return None
 
 
 def json_schema() -> dict[str, Any]:

@@ -141,6 +141,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The structural model has a syntax error: {error}",
         "zh-CN": "结构模型存在语法错误:{error}",
     },
+    "model.too_long": {
+        "en": "The structural model is too long: at most {limit} characters are accepted.",
+        "zh-CN": "结构模型过长:最多接受 {limit} 个字符。",
+    },
+    "model.expression_too_long": {
+        "en": "A defined parameter (:=) of the structural model is too long: at most {limit} "
+        "terms and operators are accepted.",
+        "zh-CN": "结构模型中的定义参数(:=)过长:最多接受 {limit} 个项和运算符。",
+    },
+    "model.expression_too_deep": {
+        "en": "A defined parameter (:=) of the structural model nests parentheses too deeply: "
+        "at most {limit} levels are accepted.",
+        "zh-CN": "结构模型中的定义参数(:=)括号嵌套过深:最多接受 {limit} 层。",
+    },
     "model.unknown_construct": {
         "en": "The structural model uses '{construct}', which is not a construct of this "
         "questionnaire.",
@@ -258,6 +272,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "import.not_json": {
         "en": "The file is not valid JSON: {error}",
         "zh-CN": "文件不是有效的 JSON:{error}",
+    },
+    "import.number_too_long": {
+        "en": "The file contains a number with more digits than any questionnaire needs.",
+        "zh-CN": "文件中的某个数字位数过多,超出任何问卷的需要。",
+    },
+    "import.too_deep": {
+        "en": "The file nests lists and objects more than {limit} levels deep; a questionnaire "
+        "needs far fewer.",
+        "zh-CN": "文件中列表和对象的嵌套超过 {limit} 层,问卷远不需要这么深。",
     },
     "import.not_utf8": {
         "en": "The file is not UTF-8 text.",

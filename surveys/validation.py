@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from analysis.errors import ModelSyntaxError
+from analysis.errors import ModelSyntaxError, ModelTooComplexError
 from analysis.syntax import measurement_syntax, parse_model
 from surveys.conditions import (
     MAX_DEPTH,
@@ -60,6 +60,13 @@ MIN_OPTIONS, MAX_OPTIONS = 2, 200
 MAX_TEXT_LENGTH = 5000
 SHORT_TEXT_MAX, LONG_TEXT_MAX = 1000, 20000
 MAX_SECTIONS, MAX_ITEMS = 100, 1000
+
+# What a model beyond the parser's limits is told (analysis.syntax checks them before parsing).
+MODEL_LIMIT_PROBLEMS = {
+    "characters": "model.too_long",
+    "terms": "model.expression_too_long",
+    "nesting": "model.expression_too_deep",
+}
 
 
 def is_valid_code(code: str) -> bool:
@@ -291,6 +298,9 @@ class _Checker:
         where: Where = (("model", ""),)
         try:
             spec = parse_model(text)
+        except ModelTooComplexError as error:
+            self.add(MODEL_LIMIT_PROBLEMS[error.measure], where, limit=error.limit)
+            return
         except ModelSyntaxError as error:
             self.add("model.syntax", where, error=str(error))
             return

@@ -13,7 +13,7 @@ a meaning (``estimates``, ``r2``, ``reliability``, ``htmt``, ``fornell_larcker``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from analysis._tables import json_safe, nested_pairs, records
 from analysis.compare import GroupComparison
 from analysis.pipeline import (
     ESTIMATE_COLUMNS,
+    compare_columns,
     compare_scores,
     nps_tables,
     score_tables,
@@ -82,6 +83,8 @@ class PlsAnalysis:
         Answers turned missing by missing-value codes (``item, code, n``).
     omission_distance : int
         Of the blindfolding: 7, or the next number that does not divide the rows.
+    comparisons : dict of str to GroupComparison
+        Construct scores compared across the groups of each column of ``compare``.
     """
 
     n_rows: int
@@ -108,6 +111,7 @@ class PlsAnalysis:
     omission_distance: int = OMISSION_DISTANCE
     missing: str = "listwise"
     estimator: str = "pls"
+    comparisons: dict[str, GroupComparison] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The JSON-safe document (see the module docstring for the keys it shares).
@@ -205,7 +209,9 @@ class PlsAnalysis:
                 "power": self.prediction.power,
                 "items": records(self.prediction.items),
             }
-        document |= survey_sections(self.nps, self.groups, self.group_column)
+        document |= survey_sections(
+            self.nps, self.groups, self.group_column, comparisons=self.comparisons
+        )
         if self.bootstrap is not None:
             boot = self.bootstrap
             document["bootstrap"] = {
@@ -292,6 +298,7 @@ def analyze_pls(
     scheme: str = "path",
     scaled: bool = True,
     consistent: bool = False,
+    compare: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> PlsAnalysis:
     """The complete PLS-SEM analysis of a loyalty survey.
@@ -354,6 +361,7 @@ def analyze_pls(
     if group is not None:
         report("groups")
         groups = compare_scores(scores, data, group=group)
+    comparisons = compare_columns(scores, data, compare)
     boot = None
     if bootstrap:
         boot = bootstrap_pls(
@@ -385,6 +393,7 @@ def analyze_pls(
         scale=None if scale_min is None or scale_max is None else (scale_min, scale_max),
         recoded=prepared.recoded,
         omission_distance=omission_distance,
+        comparisons=comparisons,
     )
 
 

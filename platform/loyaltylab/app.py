@@ -18,15 +18,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from loyaltylab import i18n
+from loyaltylab.api.routes import API_PREFIX, create_api_app
 from loyaltylab.db import make_engine
 from loyaltylab.deps import optional_user
 from loyaltylab.errors import CsrfFailed, DomainError, LoginRequired, Throttled
+from loyaltylab.guards import refuse_unusable_input
 from loyaltylab.middleware import (
     AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
     ClientAddressMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
 )
 from loyaltylab.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from loyaltylab.settings import Settings, get_settings
@@ -126,6 +129,20 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     return _error_page(request, 400, i18n.gettext("The submitted data was incomplete or invalid."))
 
 
+async def server_error_response(scope: Scope, receive: Receive) -> Response:
+    """The branded 500 page (JSON for the API), for :class:`UnhandledErrorMiddleware`."""
+    request = Request(scope, receive)
+    message = i18n.gettext(
+        "Something went wrong on our side. Please try again; if it happens again, tell us the "
+        "reference %(request_id)s.",
+        request_id=scope.get("state", {}).get("request_id", ""),
+    )
+    try:
+        return _error_page(request, 500, message)
+    except Exception:  # the page itself failed (a broken template, a lost session): plain text
+        return PlainTextResponse(message, status_code=500)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Requests run in a thread pool and the statistics work on small matrices: BLAS threads per
@@ -135,8 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="LoyaltyLab",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
-        dependencies=[Depends(verify_csrf)],
+        # The pages have no OpenAPI document: the API's is at /api/v1/openapi.json.
+        openapi_url=None,
+        dependencies=[Depends(verify_csrf), Depends(refuse_unusable_input)],
     )
     app.state.settings = settings
     # Checking every template file's modification time on each render is for editing them
@@ -148,8 +166,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, handle_validation_error)
 
-    # Added innermost first: the request passes log -> size limit -> headers -> allowed hosts ->
-    # client address -> session -> locale.
+    # Added innermost first: the request passes log -> headers -> size limit -> allowed hosts ->
+    # client address -> session -> locale -> unhandled errors; every refusal and error page so
+    # passes the headers and the request id.
+    app.add_middleware(UnhandledErrorMiddleware, error_response=server_error_response)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(
         SessionMiddleware,
@@ -163,11 +183,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         AllowedHostsMiddleware, hosts=settings.accepted_hosts, exempt_paths=HEALTH_CHECKS
     )
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(RequestLogMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(API_PREFIX, create_api_app(settings, app.state.engine), name="api")
     _include_routers(app)
     return app
 
@@ -175,19 +196,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     """Routers in the order requests are matched: the router tries routes one by one, and each
     failed match costs FastAPI ~10-40 µs. Health checks and the respondent pages (the traffic
-    that scales) come first, right after the ``/static`` mount; nothing else lives under their
-    paths, so their position changes no other match."""
+    that scales) come first, right after the ``/static`` and API mounts; nothing else lives
+    under their paths, so their position changes no other match."""
     from loyaltylab.accounts.routes import router as accounts_router
+    from loyaltylab.actions.routes import router as actions_router
+    from loyaltylab.analysis_settings.routes import router as analysis_settings_router
+    from loyaltylab.api.pages import router as api_pages_router
     from loyaltylab.audit.routes import router as audit_router
     from loyaltylab.dashboard.routes import router as dashboard_router
     from loyaltylab.fieldwork.routes import router as fieldwork_router
+    from loyaltylab.followup.routes import router as followup_router
     from loyaltylab.organisation.routes import router as organisation_router
     from loyaltylab.pages import router as pages_router
     from loyaltylab.privacy.routes import router as privacy_router
     from loyaltylab.questionnaires.routes import router as questionnaires_router
     from loyaltylab.reports_web.routes import router as reports_router
     from loyaltylab.respond.routes import install as install_respondent_pages
+    from loyaltylab.sms.routes import install as install_sms_inbound
+    from loyaltylab.sms.routes import router as sms_router
     from loyaltylab.studies.routes import router as studies_router
+    from loyaltylab.webhooks.routes import router as webhooks_router
 
     app.include_router(health_router)
     install_respondent_pages(app)
@@ -199,8 +227,15 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
+    app.include_router(analysis_settings_router)
     app.include_router(organisation_router)
     app.include_router(dashboard_router)
+    app.include_router(followup_router)
+    app.include_router(actions_router)
+    app.include_router(webhooks_router)
+    app.include_router(sms_router)
+    install_sms_inbound(app)
+    app.include_router(api_pages_router)
 
 
 health_router = APIRouter(include_in_schema=False)

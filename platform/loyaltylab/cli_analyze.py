@@ -488,6 +488,12 @@ def analyze(
     decimal: str | None = typer.Option(
         None, "--decimal", help="Decimal mark of a CSV file, . or , (detected if not given)."
     ),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="Text encoding of a CSV file, e.g. utf-8, gb18030, cp1252, big5 (detected if not "
+        "given).",
+    ),
     pls_scheme: str = typer.Option(
         "path", "--pls-scheme", help="PLS inner weighting: path, factorial or centroid."
     ),
@@ -531,7 +537,7 @@ def analyze(
         _fail("--free needs --invariance (it frees parameters across the groups compared)")
     model_text = _read_model(model)
     try:
-        frame = read_table(data, decimal=decimal)
+        frame = read_table(data, decimal=decimal, encoding=encoding)
         if reverse_items and not scale_given:
             warning = scale_warning(frame, reverse_items, (scale_min, scale_max))
             if warning:

@@ -48,12 +48,21 @@ def report(
     scale_max: float = typer.Option(DEFAULT_SCALE[1], "--scale-max", help="Highest answer code."),
     missing: str = typer.Option("listwise", "--missing", help="listwise or fiml."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples (0: none)."),
+    estimator: str = typer.Option(
+        "ML", "--estimator", help="ML, MLR, MLM, WLSMV (every item as ordered) or pls (PLS-SEM)."
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap."),
     group: str | None = typer.Option(None, "--group", help="Column to compare groups by."),
     nps: str | None = typer.Option(None, "--nps", help="0-10 likelihood-to-recommend column."),
     wave: str | None = typer.Option(None, "--wave", help="Column of survey waves (trends)."),
     title: str = typer.Option("", "--title", help="Study name on the title page."),
     client: str = typer.Option("", "--client", help="Client on the title page."),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="Text encoding of a CSV file, e.g. utf-8, gb18030, cp1252, big5 (detected if not "
+        "given).",
+    ),
 ) -> None:
     """Write a research report on a survey data file, in one or more formats."""
     # Imported here: matplotlib and WeasyPrint are not needed by the other commands.
@@ -74,6 +83,11 @@ def report(
         _fail(f"--missing must be listwise or fiml, not {missing!r}")
     if bootstrap < 0:
         _fail("--bootstrap must be 0 or more")
+    from analysis.sem.options import ESTIMATORS
+
+    names = {name.lower(): name for name in (*ESTIMATORS, "pls")}
+    if estimator.lower() not in names:
+        _fail(f"--estimator must be one of {', '.join(names.values())}, not {estimator!r}")
     targets = _targets(output, formats)
     for path in [*targets.values(), *([bundle] if bundle else [])]:
         if not path.parent.is_dir():
@@ -86,6 +100,7 @@ def report(
         scale_max=scale_max,
         missing=missing,
         bootstrap=bootstrap,
+        estimator=names[estimator.lower()],
         seed=seed if seed is not None else ReportRequest.seed,
         group=group,
         nps=nps,
@@ -94,7 +109,7 @@ def report(
         client=client,
     )
     try:
-        frame = read_table(data)
+        frame = read_table(data, encoding=encoding)
         if wave is not None and wave not in frame.columns:
             _fail(f"--wave column {wave!r} is not in {data.name}")
         # Groups of an SPSS file are named by its value labels, not their codes.

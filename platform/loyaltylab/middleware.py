@@ -7,7 +7,7 @@ import ipaddress
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from loyaltylab import i18n
 
 access_log = logging.getLogger("loyaltylab.access")
+error_log = logging.getLogger("loyaltylab.errors")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -285,9 +286,68 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 async def _refuse(
     scope: Scope, receive: Receive, send: Send, status: int, message: str, **params: str
 ) -> None:
-    """A plain-text refusal. Sent before the session is read: the browser's languages choose the
-    message's."""
+    """A plain-text refusal (a problem document for the API). Sent before the session is read:
+    the browser's languages choose the message's."""
     accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), "")
     locale = i18n.negotiate_locale(user_locale=None, cookie=None, accept_language=accept)
     text = i18n.translations(locale).gettext(message) % params
+    if scope["path"].startswith("/api/v1/"):
+        from loyaltylab.api.problems import problem_response
+
+        await problem_response(status, text, instance=scope["path"])(scope, receive, send)
+        return
     await PlainTextResponse(text, status_code=status)(scope, receive, send)
+
+
+class UnhandledErrorMiddleware:
+    """The one place an error no handler caught becomes a response: its traceback is logged with
+    the request id and the visitor gets ``error_response`` (the branded 500 page), which then
+    passes the outer middleware like any response, so it carries the security headers and the
+    request id.
+
+    After a failed read of the request body the error belongs to the outer middleware that
+    made the read fail (the size limit answers 413) and passes through untouched, as does an
+    error after the response has started, which can only be ended by dropping the connection.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, error_response: Callable[[Scope, Receive], Awaitable[ASGIApp]]
+    ) -> None:
+        self.app = app
+        self.error_response = error_response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+        receive_failed = False
+
+        async def tracking_receive() -> Message:
+            nonlocal receive_failed
+            try:
+                return await receive()
+            except BaseException:
+                receive_failed = True
+                raise
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, tracking_receive, tracking_send)
+        except Exception:
+            if receive_failed:
+                raise
+            error_log.exception(
+                "unhandled error in %s %s request_id=%s",
+                scope["method"],
+                route_template(scope),
+                scope.get("state", {}).get("request_id", ""),
+            )
+            if response_started:
+                raise
+            response = await self.error_response(scope, receive)
+            await response(scope, receive, send)

@@ -1,4 +1,7 @@
-"""The start page and the small JSON API about the signed-in user."""
+"""The start page and two JSON routes about the signed-in browser's user and studies.
+
+They answer to the browser's session only; other systems use the API (``/api/v1``) with a key.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ def home(request: Request, user: OptionalUserDep) -> RedirectResponse:
     return redirect("/studies" if user else "/login", status_code=303)
 
 
-@router.get("/api/v1/me")
+@router.get("/api/session/me")
 def me(ctx: OrgDep) -> dict[str, object]:
     return {
         "email": ctx.user.email,
@@ -28,7 +31,7 @@ def me(ctx: OrgDep) -> dict[str, object]:
     }
 
 
-@router.get("/api/v1/studies")
+@router.get("/api/session/studies")
 def api_studies(session: SessionDep, ctx: OrgDep) -> list[dict[str, object]]:
     return [
         {"id": study.id, "name": study.name, "company_name": study.company_name}

@@ -87,12 +87,34 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     job_timeout_seconds: int = Field(default=30 * 60, ge=60)
     """A background job running longer than this is marked failed (its worker has died)."""
+    sms_url: str = "outbox://"
+    """The SMS gateway (loyaltylab.sms.gateways): ``outbox://`` keeps texts in the outbox."""
+    sms_country_code: str = Field(default="86", pattern=r"^[1-9][0-9]{0,3}$")
+    """The country code of phone numbers written without one (``138 0013 8000``)."""
+    sms_inbound_token: str = ""
+    """Required (``?token=``) on ``/sms/inbound`` for gateways that do not sign their calls."""
+    webhooks_allow_private: bool = False
+    """Send webhooks to private, loopback and link-local addresses (tests, closed networks)."""
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_retry_seconds: float = Field(default=60.0, gt=0)
+    """The first retry's delay; each further one waits twice as long (60 s ... 64 min)."""
+    api_calls_per_minute: int = Field(default=120, ge=1)
+    """Calls one API key may make in a minute; more get 429 with Retry-After."""
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("sms_url")
+    @classmethod
+    def _check_sms_gateway(cls, value: str) -> str:
+        """A gateway URL that cannot be used stops the start, not the first texting."""
+        from loyaltylab.sms.gateways import gateway_from_url
+
+        gateway_from_url(value)
         return value
 
     @field_validator("trusted_proxies")

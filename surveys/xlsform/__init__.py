@@ -21,7 +21,8 @@ Mapping (survey ``type`` -> item type):
 - ``text`` -> short text (appearance ``multiline`` -> long text), ``string-length(.) <= n``
   -> maximum length. ``note`` -> instruction.
 - Columns ``loyaltylab_construct``, ``loyaltylab_reverse`` and ``loyaltylab_randomize`` carry the
-  construct, reverse keying and random order; other tools ignore them.
+  construct, reverse keying and random order, ``loyaltylab_role`` = ``contact_permission`` marks
+  the question asking for permission to contact; other tools ignore them.
 - Language columns ``label::English (en)`` and ``label::Chinese (zh)`` map to ``en`` and
   ``zh-CN``; any other ``(tag)`` is kept as the BCP-47 tag.
 

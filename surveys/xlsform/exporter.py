@@ -161,6 +161,8 @@ class _Writer:
             cells["loyaltylab_type"] = "nps"
         if isinstance(item, AttentionCheckItem):
             cells["loyaltylab_expected"] = item.expected
+        if isinstance(item, SingleChoiceItem) and item.role:
+            cells["loyaltylab_role"] = item.role
         self.add(type=xls_type, appearance=appearance, **cells)
 
     def build(self) -> bytes:
@@ -185,6 +187,7 @@ class _Writer:
             "loyaltylab_randomize",
             "loyaltylab_type",
             "loyaltylab_expected",
+            "loyaltylab_role",
         ]
         columns = [
             "type",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +13,10 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
+from analysis.files import FileRejected, check_xlsx
 from surveys.conditions import AllOf, Condition
 from surveys.definition import (
+    CONTACT_PERMISSION,
     NOT_APPLICABLE,
     NPS_MAX,
     NPS_MIN,
@@ -153,20 +154,14 @@ def _open_workbook(data: bytes, problems: list[Problem]) -> dict[str, _Sheet] | 
         problems.append(Problem("import.not_xlsx", (), {"detail": ""}))
         return None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            names = {member.filename for member in members}
-            uncompressed = sum(member.file_size for member in members)
-    except zipfile.BadZipFile:
-        problems.append(Problem("import.not_xlsx", (), {"detail": ""}))
-        return None
-    if uncompressed > MAX_UNCOMPRESSED_BYTES:
-        problems.append(
-            Problem("import.uncompressed_too_large", (), {"limit": MAX_UNCOMPRESSED_BYTES})
-        )
-        return None
-    if "xl/workbook.xml" not in names:
-        problems.append(Problem("import.not_xlsx", (), {"detail": ""}))
+        check_xlsx(data, max_unpacked=MAX_UNCOMPRESSED_BYTES)
+    except FileRejected as refused:
+        if refused.reason == "unpacks_too_large":
+            problems.append(
+                Problem("import.uncompressed_too_large", (), {"limit": MAX_UNCOMPRESSED_BYTES})
+            )
+        else:
+            problems.append(Problem("import.not_xlsx", (), {"detail": ""}))
         return None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -404,7 +399,18 @@ class _Importer:
             )
         if "minimal" in appearance:
             return DropdownItem(**common, options=options)
-        return SingleChoiceItem(**common, options=options)
+        role = row.get("loyaltylab_role")
+        if role and role != CONTACT_PERMISSION:
+            self.problem(
+                "xlsform.bad_value",
+                "survey",
+                row.number,
+                value=role,
+                column="loyaltylab_role",
+                expected=CONTACT_PERMISSION,
+            )
+            return None
+        return SingleChoiceItem(**common, options=options, role=role or None)
 
     def item(self, row: _Row, survey: _Sheet) -> Item | None:
         kind, _, argument = re.sub(

@@ -100,3 +100,28 @@ def test_driver_validation(scores):
             satisfaction="S",
             loyalty="L",
         )
+
+
+def test_derived_importance_is_the_pairwise_complete_pearson_r() -> None:
+    from scipy import stats
+
+    from analysis.drivers import derived_importance
+
+    rng = np.random.default_rng(5)
+    sat = rng.normal(60, 15, 80)
+    val = rng.normal(50, 20, 80)
+    nps = 0.08 * sat + 0.02 * val + rng.normal(0, 1, 80)
+    frame = pd.DataFrame({"SAT": sat, "VAL": val, "NPS": nps, "FLAT": 3.0})
+    frame.loc[[3, 10, 40], "SAT"] = np.nan
+    frame.loc[[10, 41], "NPS"] = np.nan
+    result = derived_importance(frame, outcome="NPS", drivers=["SAT", "VAL", "FLAT"])
+    for driver in ("SAT", "VAL"):
+        pair = frame[[driver, "NPS"]].dropna()
+        # What R's cor(use = "pairwise.complete.obs") gives.
+        expected = stats.pearsonr(pair[driver], pair["NPS"]).statistic
+        assert result[driver] == pytest.approx(expected, abs=1e-12)
+    assert result.index.tolist() == ["SAT", "VAL", "FLAT"]
+    assert np.isnan(result["FLAT"])  # no variation, no correlation
+    assert np.isnan(derived_importance(frame.head(2), outcome="NPS", drivers=["VAL"])["VAL"])
+    with pytest.raises(ValueError, match="cannot also be a driver"):
+        derived_importance(frame, outcome="NPS", drivers=["NPS"])

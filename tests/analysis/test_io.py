@@ -52,10 +52,32 @@ def test_chinese_text_survives(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("encoding", "text"),
+    [("gbk", "满意度,区域\n5,华东\n"), ("cp1252", "sat1,city\n5,Montréal\n")],
+)
+def test_csv_in_a_legacy_encoding_is_detected(tmp_path, encoding, text):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(text.encode(encoding))
+    frame = read_table(path)
+    assert list(frame.columns) + frame.iloc[0].astype(str).tolist() == text.replace(
+        "\n", ","
+    ).strip(",").split(",")
+
+
+def test_the_encoding_can_be_stated(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes("id,name\nC1,張偉\n".encode("big5"))
+    assert read_table(path, encoding="big5")["name"].tolist() == ["張偉"]
+    with pytest.raises(DataFileError, match="not text in the encoding utf-8"):
+        read_table(path, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
     ("name", "content", "message"),
     [
         ("wave.csv", b"", "is empty"),
-        ("wave.csv", "sat1,满意\n5,6\n".encode("gbk"), "not UTF-8"),
+        ("wave.csv", b"sat1,sat2\n\x00\x01\x02binary", "not a text"),
+        ("wave.csv", "id,name\nC1,張偉\n".encode("big5"), "big5, gb18030.*--encoding"),
         ("wave.csv", b"sat1,sat2\n", "no data rows"),
         ("wave.csv", b"sat1,sat1\n1,2\n", "more than once: sat1"),
         ("wave.csv", b"sat1,,sat3\n1,2,3\n", "column 2 has no name"),

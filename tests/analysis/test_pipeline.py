@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.compare import compare_groups
 from analysis.errors import IdentificationError, NonNumericDataError, UnknownVariableError
 from analysis.invariance import measurement_invariance
 from analysis.pipeline import analyze, invariance_across
@@ -53,7 +54,7 @@ def document(result) -> dict:
 
 
 def test_document_shape(document):
-    assert set(document) == TOP_LEVEL | {"nps", "groups"}
+    assert set(document) == TOP_LEVEL | {"nps", "groups", "importance_performance"}
     assert (document["estimator"], document["test"], document["se"]) == (
         "ML",
         "standard",
@@ -144,7 +145,7 @@ def test_invariance_across_waves_and_segments_is_stored_with_the_groups_compared
     result = analyze(survey, model=MODEL, reverse=["sat4"], scale_min=1, scale_max=7,
                      group="tier", invariance=["wave", "tier", "wave"])  # fmt: skip
     document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
-    assert set(document) == TOP_LEVEL | {"groups", "invariance"}
+    assert set(document) == TOP_LEVEL | {"groups", "invariance", "importance_performance"}
     assert list(document["invariance"]) == ["wave", "tier"]
     waves = document["invariance"]["wave"]
     # The rows analysed (complete answers, sat4 recoded), in natural group order.
@@ -356,7 +357,7 @@ def ordinal_document() -> dict:
 def test_ordered_items_are_analysed_by_wlsmv(ordinal_document):
     """The JSON says what was used and carries lavaan's scaled/robust measures and thresholds."""
     document = ordinal_document
-    assert set(document) == TOP_LEVEL
+    assert set(document) == TOP_LEVEL | {"importance_performance"}
     assert (document["estimator"], document["test"], document["se"]) == (
         "WLSMV", "scaled.shifted", "robust.sem",
     )  # fmt: skip
@@ -442,3 +443,20 @@ def test_ordered_items_imply_wlsmv_and_naming_it_changes_nothing():
     named = analyze(survey, model=model, ordered=True, estimator="wlsmv")
     assert implied.model.estimator == named.model.estimator == "WLSMV"
     assert implied.model.fit == named.model.fit
+
+
+def test_the_construct_scores_are_compared_across_every_column_asked() -> None:
+    data = pd.read_csv(HERE / "data" / "loyalty_segments.csv")
+    result = analyze(data, model=MODEL, compare=["wave", "tier"])
+    document = result.to_dict()
+    assert list(document["comparisons"]) == ["wave", "tier"]
+    by_tier = compare_groups(
+        result.scores.assign(tier=data.loc[result.scores.index, "tier"]),
+        group="tier",
+        variables=list(result.scores.columns),
+    )
+    stored = pd.DataFrame(document["comparisons"]["tier"]["tests"])
+    assert stored["pvalue"].tolist() == pytest.approx(by_tier.tests["pvalue"].tolist(), rel=1e-12)
+    assert stored["test"].tolist() == by_tier.tests["test"].tolist()
+    with pytest.raises(ValueError):
+        analyze(data, model=MODEL, compare=["no_such_column"])

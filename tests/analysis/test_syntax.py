@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import ModelSyntaxError
-from analysis.syntax import measurement_syntax, parse_model
+from analysis.errors import ModelSyntaxError, ModelTooComplexError
+from analysis.syntax import MAX_EXPRESSION_NESTING, measurement_syntax, parse_model
 
 POLITICAL_DEMOCRACY = """
   # measurement model
@@ -163,3 +163,27 @@ def test_measurement_syntax_round_trips():
         measurement_syntax({"SAT": ["sat 1"]})
     with pytest.raises(ModelSyntaxError, match="has no items"):
         measurement_syntax({"SAT": []})
+
+
+@pytest.mark.parametrize(
+    ("model", "measure"),
+    [
+        ("F =~ a + b + c\nind := " + "(" * 300 + "a" + ")" * 300, "nesting"),
+        ("F =~ a + b + c\ntotal := " + " + ".join(["a"] * 1500), "terms"),
+        ("F =~ a + b + c\nneg := " + "-" * 1000 + "a", "terms"),
+        ("F =~ a + b + c\npower := " + "^".join(["a"] * 1000), "terms"),
+        ("F =~ a + b + c\n" + "# comment\n" * 6000, "characters"),
+    ],
+    ids=["300 nested parentheses", "1500-term sum", "1000 signs", "1000 powers", "too long"],
+)
+def test_models_beyond_the_limits_are_refused_before_parsing(model: str, measure: str) -> None:
+    with pytest.raises(ModelTooComplexError) as refused:
+        parse_model(model)
+    assert refused.value.measure == measure
+    assert isinstance(refused.value, ModelSyntaxError)
+
+
+def test_expressions_within_the_limits_still_parse() -> None:
+    nested = "(" * MAX_EXPRESSION_NESTING + "a" + ")" * MAX_EXPRESSION_NESTING
+    spec = parse_model(f"F =~ x1 + x2 + x3\nF ~ a*y\nind := {nested} * 2")
+    assert spec.defined[0].expression.evaluate({"a": 0.25}) == 0.5

@@ -38,7 +38,8 @@ RUN_AXE = """async (tags) => {
     v.nodes.slice(0, 3).map(node => node.target.join(" ")).join(" | "));
 }"""
 # Not pages: files, downloads and actions a link starts.
-SKIPPED = ("/static/", "/files/", "/export", "/qr.", "/logout", "/healthz")
+# Not pages: files, machine documents (the API's OpenAPI document) and actions.
+SKIPPED = ("/static/", "/files/", "/export", "/qr.", ".json", ".pdf", "/logout", "/healthz")
 MAX_PAGES = 60
 
 

@@ -50,7 +50,7 @@ def attempt_login(client: TestClient, csrf: Callable, email: str, password: str)
 
 
 def is_signed_in(client: TestClient) -> bool:
-    return client.get("/api/v1/me").status_code == 200
+    return client.get("/api/session/me").status_code == 200
 
 
 def membership_of(session: Session, user: User, organisation: Organisation) -> Membership:
@@ -106,7 +106,7 @@ def test_sign_up_creates_the_account_once_its_address_is_confirmed(
     ).one()
     assert membership_of(session, user, organisation).role == Role.owner
     assert user.password_hash.startswith("$argon2") and PASSWORD not in user.password_hash
-    me = client.get("/api/v1/me").json()
+    me = client.get("/api/session/me").json()
     assert me["organisation"]["name"] == "Analytical Research" and me["role"] == "owner"
     # The link is used up.
     assert client.get(path).status_code == 400
@@ -159,7 +159,7 @@ def test_signing_up_again_replaces_the_pending_link(
     second = confirm_path(session, settings, "ada@example.org")
     assert client.get(first).status_code == 400
     assert post_form(client, csrf, second, second).status_code == 303
-    assert client.get("/api/v1/me").json()["organisation"]["name"] == "Ada's own lab"
+    assert client.get("/api/session/me").json()["organisation"]["name"] == "Ada's own lab"
     fresh = new_client(client.app, "192.0.2.78")
     assert (
         attempt_login(fresh, csrf, "ada@example.org", "the squatter's password").status_code == 400
@@ -466,7 +466,7 @@ def test_an_invitation_link_creates_an_account_with_the_role_once(
     assert accepted.status_code == 303
     user = session.exec(select(User).where(User.email == "grace@example.org")).one()
     assert membership_of(session, user, organisation).role == Role.researcher
-    assert invitee.get("/api/v1/me").json()["role"] == "researcher"
+    assert invitee.get("/api/session/me").json()["role"] == "researcher"
 
     second = new_client(app, "192.0.2.21")
     assert second.get(path).status_code == 404
@@ -659,7 +659,7 @@ def test_a_client_member_without_a_company_sees_nothing_until_an_owner_chooses_o
     assert f'id="role-{membership.id}"' in owner_client.get("/org/members").text
     set_role(owner_client, csrf, membership, f"client:{company.id}")
     login(old, "old@northwind.example")
-    assert [s["id"] for s in old.get("/api/v1/studies").json()] == [study.id]
+    assert [s["id"] for s in old.get("/api/session/studies").json()] == [study.id]
 
 
 def test_an_invitation_as_a_client_carries_the_company(
@@ -746,12 +746,12 @@ def test_switching_organisation_only_to_ones_own_memberships(
             owner_client, csrf, "/studies", "/org/switch", organisation_id=str(organisation_id)
         )
 
-    assert owner_client.get("/api/v1/me").json()["organisation"]["id"] == organisation.id
+    assert owner_client.get("/api/session/me").json()["organisation"]["id"] == organisation.id
     assert switch(second.id).status_code == 303
-    me = owner_client.get("/api/v1/me").json()
+    me = owner_client.get("/api/session/me").json()
     assert me["organisation"]["id"] == second.id and me["role"] == "researcher"
     assert switch(foreign.id).status_code == 404
-    assert owner_client.get("/api/v1/me").json()["organisation"]["id"] == second.id
+    assert owner_client.get("/api/session/me").json()["organisation"]["id"] == second.id
 
 
 def test_a_client_sees_commissioned_studies_read_only(
@@ -766,7 +766,7 @@ def test_a_client_sees_commissioned_studies_read_only(
     make_member(client_organisation, email="buyer@contoso.example", role=Role.client)
     client = new_client(app)
     login(client, "buyer@contoso.example")
-    assert [s["name"] for s in client.get("/api/v1/studies").json()] == [study.name]
+    assert [s["name"] for s in client.get("/api/session/studies").json()] == [study.name]
     assert client.get(f"/studies/{study.id}").status_code == 200
     assert client.get("/studies/new").status_code == 403
     assert client.get(f"/studies/{study.id}/edit").status_code == 403

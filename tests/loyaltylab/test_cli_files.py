@@ -15,6 +15,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from analysis import io as data_io
+from analysis.files import DETECTION_BYTES
 from loyaltylab.cli import app
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
@@ -74,15 +75,15 @@ def test_a_bom_csv_whose_character_crosses_the_sniffing_window(
     survey = pd.read_csv(DATA).assign(comment="")
     body = survey.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
     # Pad the first comment so that a three-byte character has ``inside`` bytes in the window
-    # read to sniff the delimiter (the byte-order mark counts too).
+    # read to detect the encoding (the byte-order mark counts too).
     first_row_end = body.index(b"\r\n", body.index(b"\r\n") + 2)
-    room = data_io._SNIFF_BYTES - 3 - first_row_end - inside
+    room = DETECTION_BYTES - 3 - first_row_end - inside
     comment = "x" * room + "满意"
     lines = survey.to_csv(index=False, lineterminator="\r\n").split("\r\n")
     lines[1] += comment
     content = "\ufeff" + "\r\n".join(lines)
     raw = content.encode("utf-8")
-    start = data_io._SNIFF_BYTES - inside
+    start = DETECTION_BYTES - inside
     assert raw[start : start + 3].decode("utf-8") == "满"
     path = tmp_path / "export.csv"
     path.write_bytes(raw)

@@ -491,3 +491,36 @@ def test_a_client_gets_404_on_the_response_list_and_its_search_and_opens_no_resp
         assert listing.status_code == 404, query
     # An editor's page: refused by role (403) before the wave is even looked up.
     assert client.get(f"/waves/{wave.id}/responses/{answered.id}").status_code == 403
+
+
+def test_a_contact_list_of_unsure_encoding_is_previewed_and_read_in_the_chosen_one(
+    researcher: TestClient, csrf: Callable, study: Study, session: Session
+) -> None:
+    content = "external_id,name\nC1,張偉\n".encode("big5")
+    page = f"/studies/{study.id}/contacts"
+    unsure = _upload(researcher, csrf, study, content, "contacts.csv")
+    assert unsure.status_code == 400
+    assert "could not be told for certain" in unsure.text
+    assert "Traditional Chinese (Big5)" in unsure.text and "<td>張偉</td>" in unsure.text
+    assert session.exec(select(func.count(Contact.id))).one() == 0
+    chosen = _post(
+        researcher,
+        csrf,
+        page,
+        page,
+        data={"encoding": "big5"},
+        files={"file": ("contacts.csv", content, "text/csv")},
+    )
+    assert chosen.status_code == 303
+    assert session.exec(select(Contact.name)).all() == ["張偉"]
+
+
+def test_a_windows_1252_contact_list_is_imported_with_its_accents(
+    researcher: TestClient, csrf: Callable, study: Study, session: Session
+) -> None:
+    content = "external_id,name,city\nC1,Zoé Martin,Montréal\n".encode("cp1252")
+    assert _upload(researcher, csrf, study, content, "contacts.csv").status_code == 303
+    contact = session.exec(select(Contact)).one()
+    assert (contact.name, contact.attributes["city"]) == ("Zoé Martin", "Montréal")
+    page = researcher.get(f"/studies/{study.id}/contacts", headers={"accept-language": "zh-CN"})
+    assert "Montréal" in page.text and "CSV 文件的文本编码" in page.text

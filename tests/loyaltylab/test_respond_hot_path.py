@@ -163,7 +163,7 @@ def test_health_checks_and_respondent_routes_come_early_and_no_other_route_match
         for i, r in enumerate(routes)
         if getattr(r, "original_router", None) in (health_router, respond.router)
     ]
-    # Behind at most the OpenAPI route and the /static mount: every route before them is a
+    # Behind at most the /static and /api/v1 mounts: every route before them is a
     # failed match each of their requests pays for.
     assert (health, position) in ((1, 2), (2, 3))
     assert app.url_path_for("static", path="app.css") == "/static/app.css"

@@ -241,7 +241,7 @@ def test_signed_in_pages_and_downloads_are_never_stored(
 ) -> None:
     assert "no-store" not in client.get("/login").headers.get("cache-control", "")
     login(client, owner.email)
-    for path in ("/studies", f"/studies/{study.id}", "/api/v1/me", "/org/members", "/nope"):
+    for path in ("/studies", f"/studies/{study.id}", "/api/session/me", "/org/members", "/nope"):
         assert client.get(path).headers["cache-control"] == "no-store", path
     # Static files stay cacheable.
     assert "no-store" not in client.get("/static/css/app.css").headers.get("cache-control", "")

@@ -41,7 +41,7 @@ def copy_of(app: FastAPI, original: TestClient) -> TestClient:
 
 
 def is_signed_in(client: TestClient) -> bool:
-    return client.get("/api/v1/me").status_code == 200
+    return client.get("/api/session/me").status_code == 200
 
 
 def post(client: TestClient, csrf: Callable, page: str, action: str, **data: str):
@@ -165,7 +165,7 @@ def test_removal_from_the_organisation_ends_the_members_sessions(
     assert not is_signed_in(member) and not is_signed_in(thief)
     assert is_signed_in(signed_in)
     login(member, "member@northwind.example")
-    assert member.get("/api/v1/me").json()["organisation"]["name"] == "Elsewhere Lab"
+    assert member.get("/api/session/me").json()["organisation"]["name"] == "Elsewhere Lab"
 
 
 def test_a_new_role_ends_the_members_sessions_but_not_the_owners_own(
@@ -184,13 +184,13 @@ def test_a_new_role_ends_the_members_sessions_but_not_the_owners_own(
     assert post(signed_in, csrf, "/org/members", action, role="researcher").status_code == 303
     assert not is_signed_in(member)
     login(member, "member@northwind.example")
-    assert member.get("/api/v1/me").json()["role"] == "researcher"
+    assert member.get("/api/session/me").json()["role"] == "researcher"
     # An owner stepping down (beside another owner) keeps the session it acts from.
     assert post(signed_in, csrf, "/org/members", action, role="owner").status_code == 303
     own = membership_id(session, owner.email)
     response = post(signed_in, csrf, "/org/members", f"/org/members/{own}/role", role="researcher")
     assert response.status_code == 303
-    assert signed_in.get("/api/v1/me").json()["role"] == "researcher"
+    assert signed_in.get("/api/session/me").json()["role"] == "researcher"
 
 
 def test_the_account_page_lists_the_sessions_and_signs_out_everywhere(
@@ -275,14 +275,14 @@ def test_activity_is_written_at_most_every_few_minutes(
 
     event.listen(engine, "before_cursor_execute", remember)
     try:
-        assert signed_in.get("/api/v1/me").status_code == 200
+        assert signed_in.get("/api/session/me").status_code == 200
         assert "UPDATE" not in statements and "INSERT" not in statements
         record = session.exec(select(UserSession).where(UserSession.user_id == owner.id)).one()
         record.last_seen_at = utcnow() - timedelta(minutes=10)
         session.add(record)
         session.commit()
         statements.clear()
-        assert signed_in.get("/api/v1/me").status_code == 200
+        assert signed_in.get("/api/session/me").status_code == 200
         assert statements.count("UPDATE") == 1
     finally:
         event.remove(engine, "before_cursor_execute", remember)

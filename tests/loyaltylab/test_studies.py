@@ -212,6 +212,6 @@ def test_the_api_lists_the_organisations_studies_only(
     session.add(Study(organisation_id=other.id, name="Not ours"))
     session.commit()
     login(client, owner.email)
-    assert [item["name"] for item in client.get("/api/v1/studies").json()] == [study.name]
-    me = client.get("/api/v1/me").json()
+    assert [item["name"] for item in client.get("/api/session/studies").json()] == [study.name]
+    me = client.get("/api/session/me").json()
     assert me["email"] == owner.email and me["role"] == "owner"

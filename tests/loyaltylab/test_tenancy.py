@@ -48,7 +48,8 @@ PUBLIC_ROUTES = frozenset(
         ("POST", "/invite/{token}"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
-        ("GET", "/api/openapi.json"),
+        # The API's reference describes the API, never an organisation's data.
+        ("GET", "/api/docs"),
         # A contact opts out of a study's e-mails through the signed link in every e-mail.
         ("GET", "/o/{token}"),
         ("POST", "/o/{token}"),
@@ -69,7 +70,12 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/s/{key}/resume/{token}"),
     }
 )
-PUBLIC_MOUNTS = frozenset({"/static"})
+# /sms/inbound: the SMS gateway posts replies there, authenticated by its signature or token
+# (tests/loyaltylab/test_sms.py), not by a browser session.
+PUBLIC_MOUNTS = frozenset({"/static", "/sms"})
+# Applications of their own that sessions never reach: the API takes organisation keys, and
+# tests/loyaltylab/test_api.py walks its routes the same way with a second organisation's key.
+KEY_MOUNTS = frozenset({"/api/v1"})
 # POST routes that legitimately work without a CSRF token: none.
 CSRF_EXEMPT: frozenset[tuple[str, str]] = frozenset()
 
@@ -86,6 +92,12 @@ PATH_PARAM_FIXTURES = {
     "report_id": "report",
     "kind": "report_file_kind",
     "session_id": "owner_session",
+    "rule_id": "alert_rule",
+    "case_id": "followup_case",
+    "action_id": "improvement_action",
+    "subscription_id": "webhook",
+    "delivery_id": "webhook_delivery",
+    "key_id": "organisation_api_key",
 }
 # Path parameters of public routes: secrets in the link, not object ids.
 PUBLIC_PATH_PARAMS = {"token": "not-a-valid-token", "key": "not-a-valid-key", "page": "1"}
@@ -124,7 +136,7 @@ def _walk(routes: list[Any], prefix: str) -> Iterator[Endpoint]:
         if hasattr(route, "original_router"):  # FastAPI 0.165: an include_router() branch
             yield from _walk(route.original_router.routes, prefix + route.include_context.prefix)
         elif isinstance(route, Mount):
-            if prefix + route.path not in PUBLIC_MOUNTS:
+            if prefix + route.path not in PUBLIC_MOUNTS | KEY_MOUNTS:
                 raise AssertionError(
                     f"Mount {prefix + route.path} is not covered: enumerate its routes here "
                     "or list it in PUBLIC_MOUNTS if it is public."
@@ -156,7 +168,7 @@ ENDPOINTS = _enumerated()
 def test_the_enumeration_sees_the_routes_of_every_router() -> None:
     labels = {endpoint.label for endpoint in ENDPOINTS}
     assert {"GET /studies/{study_id}", "POST /org/members/{membership_id}/role"} <= labels
-    assert {"GET /api/v1/studies", "GET /healthz", "POST /login"} <= labels
+    assert {"GET /api/session/studies", "GET /healthz", "POST /login"} <= labels
     public = {f"{method} {path}" for method, path in PUBLIC_ROUTES}
     assert labels >= public, "a public route listed here no longer exists"
 
@@ -194,6 +206,60 @@ def phone_response(session: Session, wave: Any) -> Any:
     )
     session.commit()
     return response
+
+
+@pytest.fixture
+def alert_rule(session: Session, wave: Any) -> Any:
+    """An alert rule on organisation A's wave."""
+    from loyaltylab.followup.models import AlertKind, AlertRule
+
+    rule = AlertRule(
+        organisation_id=wave.organisation_id,
+        wave_id=wave.id,
+        kind=AlertKind.nps,
+        target="nps",
+        threshold=6,
+    )
+    session.add(rule)
+    session.commit()
+    return rule
+
+
+@pytest.fixture
+def followup_case(session: Session, study: Study, wave: Any, phone_response: Any) -> Any:
+    """A follow-up case of organisation A's study, for its client's case handlers."""
+    from datetime import UTC, datetime
+
+    from loyaltylab.followup.models import FollowUpCase
+
+    case = FollowUpCase(
+        organisation_id=study.organisation_id,
+        client_organisation_id=study.client_organisation_id,
+        study_id=study.id,
+        wave_id=wave.id,
+        response_id=phone_response.id,
+        due_at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    session.add(case)
+    session.commit()
+    return case
+
+
+@pytest.fixture
+def improvement_action(session: Session, study: Study, wave: Any) -> Any:
+    """An action planned on organisation A's study."""
+    from loyaltylab.actions.models import ImprovementAction
+
+    action = ImprovementAction(
+        organisation_id=study.organisation_id,
+        study_id=study.id,
+        baseline_wave_id=wave.id,
+        construct_code="SAT",
+        description="Train the staff",
+    )
+    session.add(action)
+    session.commit()
+    return action
 
 
 @pytest.fixture
@@ -277,11 +343,61 @@ def report(session: Session, study: Study, wave: Any) -> Any:
 
 
 @pytest.fixture
+def organisation_api_key(session: Session, study: Study) -> Any:
+    """An API key of organisation A (the owners' keys page revokes it)."""
+    from loyaltylab.api.models import ApiKey, ApiScope
+
+    created = ApiKey(
+        organisation_id=study.organisation_id,
+        name="Northwind CRM",
+        prefix="llk_tenancy",
+        key_hash="0" * 64,
+        scope=ApiScope.write,
+    )
+    session.add(created)
+    session.commit()
+    return created
+
+
+@pytest.fixture
 def report_file_kind() -> Any:
     """A file kind, not an object: the route's report is A's."""
     from types import SimpleNamespace
 
     return SimpleNamespace(id="pdf")
+
+
+@pytest.fixture
+def webhook(session: Session, study: Study) -> Any:
+    """Organisation A's webhook (its URL names A, so a leak would show)."""
+    from loyaltylab.webhooks.models import WebhookSubscription
+
+    subscription = WebhookSubscription(
+        organisation_id=study.organisation_id,
+        url="https://crm.northwind.example/hook",
+        description="Northwind Research CRM",
+        events=["wave.closed"],
+        secret="whsec_northwind",
+    )
+    session.add(subscription)
+    session.commit()
+    return subscription
+
+
+@pytest.fixture
+def webhook_delivery(session: Session, webhook: Any) -> Any:
+    from loyaltylab.webhooks.models import WebhookDelivery
+
+    delivery = WebhookDelivery(
+        organisation_id=webhook.organisation_id,
+        subscription_id=webhook.id,
+        event="wave.closed",
+        event_id="a-event",
+        body='{"organisation": "Northwind Research"}',
+    )
+    session.add(delivery)
+    session.commit()
+    return delivery
 
 
 @pytest.fixture

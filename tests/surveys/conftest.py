@@ -160,3 +160,48 @@ def build() -> Callable[..., QuestionnaireDefinition]:
 @pytest.fixture
 def definition(build: Callable[..., QuestionnaireDefinition]) -> QuestionnaireDefinition:
     return build()
+
+
+ASKED = {"item": "complained", "op": "eq", "value": "yes"}
+
+
+def question(code: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "short_text", "code": code, "label": texts(code, code), **extra}
+
+
+def section(code: str, *items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"code": code, "title": texts(code, code), "items": list(items), **extra}
+
+
+def page_logic_questionnaire() -> QuestionnaireDefinition:
+    """Five sections: a question, instructions only, instructions with conditional questions, a
+    conditional section, a last question (condition: complained = yes)."""
+    return QuestionnaireDefinition.model_validate(
+        {
+            "title": texts("Survey", "调查"),
+            "languages": ["zh-CN", "en"],
+            "sections": [
+                section(
+                    "about",
+                    {
+                        "type": "single_choice",
+                        "code": "complained",
+                        "label": texts("Complained?", "投诉过?"),
+                        "options": options("yes", "no"),
+                    },
+                ),
+                section(
+                    "welcome",
+                    {"type": "instruction", "code": "hello", "label": texts("Hi", "您好")},
+                ),
+                section(
+                    "complaint",
+                    {"type": "instruction", "code": "sorry", "label": texts("Sorry", "抱歉")},
+                    question("what", condition=ASKED),
+                    question("when", condition=ASKED),
+                ),
+                section("by_section", question("how"), condition=ASKED),
+                section("end", question("more")),
+            ],
+        }
+    )

@@ -91,7 +91,35 @@ def test_semantic_problems_block_the_import(data):
 
 
 def test_deeply_nested_json_is_refused_cleanly():
-    assert problem_codes(b"[" * 100_000 + b"]" * 100_000) == ["import.not_json"]
+    assert problem_codes(b"[" * 100_000 + b"]" * 100_000) == ["import.too_deep"]
+    (problem,) = import_json(b'{"title":\n' + b"[" * 65 + b"]" * 65 + b"}").problems
+    assert problem.where == (("line", 2),)
+    assert "64" in problem.message("en") and "64 层" in problem.message("zh-CN")
+
+
+def test_brackets_inside_texts_are_not_nesting(data):
+    data["title"]["en"] = "[[[{{{" * 20 + ' \\" ' + "]]]" * 20
+    assert import_json(json.dumps(data).encode()).ok
+
+
+def test_a_5000_digit_number_is_a_clear_problem_not_a_crash(data):
+    text = json.dumps(data).replace('"points": 5', '"points": ' + "9" * 5000, 1)
+    assert "9" * 5000 in text
+    result = import_json(text.encode())
+    assert [p.code for p in result.problems] == ["import.number_too_long"]
+    assert "digits" in result.problems[0].message("en")
+    assert "位数过多" in result.problems[0].message("zh-CN")
+
+
+def test_a_long_number_inside_a_text_is_only_text(data):
+    data["title"]["en"] = "Order " + "1" * 200
+    assert import_json(json.dumps(data).encode()).ok
+
+
+def test_a_huge_string_is_a_clear_problem(data):
+    data["title"]["en"] = "x" * 4_000_000
+    codes = problem_codes(json.dumps(data).encode())
+    assert codes == ["text.too_long"]
 
 
 def test_schema_version_is_checked(data):

@@ -238,6 +238,21 @@ def test_model_syntax_error_message_carries_the_parser_detail(build):
     assert problem.message("zh_CN").startswith("结构模型存在语法错误")
 
 
+@pytest.mark.parametrize(
+    ("model", "expected", "chinese"),
+    [
+        ("VAL ~ SAT\nind := " + "(" * 300 + "1" + ")" * 300, "model.expression_too_deep", "20 层"),
+        ("VAL ~ SAT\ntotal := " + " + ".join(["1"] * 1500), "model.expression_too_long", "200"),
+        ("VAL ~ SAT\n" + "#\n" * 30_000, "model.too_long", "50000"),
+    ],
+)
+def test_a_model_beyond_the_parser_limits_is_a_translated_problem(build, model, expected, chinese):
+    (problem,) = validate_definition(build(lambda d: d.update(model=model)))
+    assert problem.code == expected
+    assert "at most" in problem.message("en")
+    assert chinese in problem.message("zh-CN")
+
+
 def test_every_message_has_english_and_chinese_and_renders(build):
     for code, languages in MESSAGES.items():
         assert set(languages) == {"en", "zh-CN"}, code

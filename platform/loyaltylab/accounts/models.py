@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, UniqueConstraint, false
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -89,6 +89,8 @@ class Membership(SQLModel, table=True):
     # Set for a client-role member of a research organisation: it sees only the studies this
     # company commissioned, as the company's own members do (None everywhere else).
     client_organisation_id: int | None = client_company_field()
+    case_handler: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Granted by an owner to a client-role member: works on the company's follow-up cases."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 

@@ -8,14 +8,18 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 from analysis.trends import NPS_MEASURE
 from loyaltylab import i18n
+from loyaltylab.actions import service as actions
 from loyaltylab.dashboard.charts import Series, trend_chart
-from loyaltylab.dashboard.service import breakdowns, build_dashboard
+from loyaltylab.dashboard.service import breakdowns, build_dashboard, fielded_waves
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import OrgDep
+from loyaltylab.deps import OrgContext, OrgDep
+from loyaltylab.followup import service as followup
 from loyaltylab.studies import service as studies
+from loyaltylab.studies.models import Study
 from loyaltylab.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,9 +74,31 @@ def _blocks(dashboard: Any) -> list[dict[str, Any]]:
 
 @router.get("/studies/{study_id}/dashboard", response_class=HTMLResponse)
 def dashboard_page(
-    request: Request, session: SessionDep, ctx: OrgDep, study_id: int, segment: str = ""
+    request: Request,
+    session: SessionDep,
+    ctx: OrgDep,
+    study_id: int,
+    segment: str = "",
+    plan: str = "",
 ) -> HTMLResponse:
+    """``plan``: a construct the importance-performance map's link chose for a new action."""
     study = studies.get_visible_study(session, ctx, study_id)
+    values = {"construct_code": plan} if plan else None
+    return dashboard_response(request, session, ctx, study, segment=segment, action_values=values)
+
+
+def dashboard_response(
+    request: Request,
+    session: Session,
+    ctx: OrgContext,
+    study: Study,
+    *,
+    segment: str = "",
+    action_values: dict[str, str] | None = None,
+    action_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The dashboard, with the action-plan form's input and problems when it was refused."""
     owner = ctx.organisation_id == study.organisation_id and ctx.role.can_edit
     language = "zh-CN" if i18n.get_locale().startswith("zh") else "en"
     options = breakdowns(session, study, language=language)
@@ -85,6 +111,7 @@ def dashboard_page(
         language=language,
         not_stated=i18n.gettext("Not stated"),
     )
+    waves = fielded_waves(session, study)
     return render(
         request,
         "dashboard/study.html",
@@ -97,5 +124,13 @@ def dashboard_page(
             "segment": chosen,
             "alpha": SIGNIFICANCE,
             "researcher": owner,
+            "actions": actions.outcomes(
+                actions.list_actions(session, study), dashboard.results, waves
+            ),
+            "action_waves": [(str(wave.id), wave.name) for wave in waves],
+            "action_values": action_values or {},
+            "action_errors": action_errors or {},
+            "case_figures": followup.case_figures(session, study, waves),
         },
+        status_code=status_code,
     )

@@ -8,13 +8,19 @@ from itertools import pairwise
 import pandas as pd
 from sqlmodel import Session, select
 
+from analysis.drivers import derived_importance, importance_performance
+from analysis.errors import AnalysisError
 from analysis.pipeline import GroupInvariance, invariance_across
-from analysis.trends import trend_indices
+from analysis.pls import fit_pls, rescaled_weights
+from analysis.syntax import measurement_syntax, parse_model
+from analysis.trends import respondent_indices, trend_indices
+from loyaltylab.analysis_settings.schemas import AnalysisSettings
 from loyaltylab.fieldwork.data import responses_dataframe
 from loyaltylab.fieldwork.export import ATTRIBUTE_PREFIX, contact_attributes
 from loyaltylab.fieldwork.models import Contact, Wave, WaveStatus
 from loyaltylab.fieldwork.monitoring import wave_progress
 from loyaltylab.fieldwork.service import definition_for
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
 from surveys.definition import (
     DropdownItem,
@@ -27,6 +33,7 @@ from surveys.definition import (
 from surveys.versions import diff_definitions
 
 OPEN_TEXTS_SHOWN = 50
+NPS_OUTCOME = "__likelihood_to_recommend"
 MAX_SEGMENTS = 12
 """A contact attribute with more distinct values is not offered as a breakdown."""
 
@@ -84,9 +91,16 @@ class Dashboard:
     invariance_constructs: dict[str, list[str]] = field(default_factory=dict)
     open_texts: list[tuple[str, str, str]] = field(default_factory=list)
     """(wave, item label, answer) of the latest waves, when the viewer may read them."""
+    index_method: str = "mean"
+    """``"pls"``: the indices weight the items by the PLS model (ACSI method); ``"mean"``:
+    item means; ``"pls_failed"``: PLS was chosen but its model could not be estimated."""
+    priorities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The latest wave's importance-performance map: ``construct, importance, performance,
+    quadrant`` (importance: r with the likelihood to recommend); empty without an NPS item."""
+    priorities_wave: str | None = None
 
 
-def _fielded_waves(session: Session, study: Study) -> list[Wave]:
+def fielded_waves(session: Session, study: Study) -> list[Wave]:
     return list(
         session.exec(
             select(Wave)
@@ -109,7 +123,7 @@ def breakdowns(session: Session, study: Study, *, language: str) -> list[Breakdo
         if 1 < len(seen) <= MAX_SEGMENTS
     ]
     asked: dict[str, Breakdown] = {}
-    for wave in _fielded_waves(session, study):
+    for wave in fielded_waves(session, study):
         definition = definition_for(session, wave.questionnaire_version_id)
         for _section, _index, item in definition.items():
             if isinstance(item, SingleChoiceItem | DropdownItem) and item.code not in asked:
@@ -209,12 +223,82 @@ def _invariance_data(
         for code, items in (common or {}).items()
     }
     constructs = {code: items for code, items in constructs.items() if len(items) >= 2}
-    frame = data[["wave"]].copy()
-    for item in (item for members in constructs.values() for item in members):
+    items = [item for members in constructs.values() for item in members]
+    return constructs, pd.concat([data[["wave"]], _recoded(data, items, ranges, reverse)], axis=1)
+
+
+def _recoded(
+    data: pd.DataFrame, items: list[str], ranges: dict[str, tuple[float, float]], reverse: set[str]
+) -> pd.DataFrame:
+    """The items as numbers (anything else missing), reverse-keyed ones turned."""
+    frame = pd.DataFrame(index=data.index)
+    for item in items:
         values = pd.to_numeric(data[item], errors="coerce")
         low, high = ranges[item]
         frame[item] = low + high - values if item in reverse else values
-    return constructs, frame
+    return frame
+
+
+def _without_missing_codes(
+    session: Session,
+    data: pd.DataFrame,
+    constructs: dict[str, list[str]],
+    settings: AnalysisSettings,
+) -> None:
+    """Answers with their questionnaire's missing-value codes ("don't know" = 9) as missing."""
+    items = [item for members in constructs.values() for item in members]
+    for version_id in data["questionnaire_version_id"].unique():
+        version = session.get(QuestionnaireVersion, int(version_id))
+        codes = settings.missing_codes.get(version.questionnaire_id) if version else None
+        if not codes:
+            continue
+        rows = data["questionnaire_version_id"] == version_id
+        answers = data.loc[rows, items].apply(pd.to_numeric, errors="coerce")
+        data.loc[rows, items] = data.loc[rows, items].mask(answers.isin(codes))
+
+
+def _acsi_weights(
+    data: pd.DataFrame,
+    constructs: dict[str, list[str]],
+    ranges: dict[str, tuple[float, float]],
+    reverse: set[str],
+    structural_model: str,
+    settings: AnalysisSettings,
+) -> dict[str, dict[str, float]] | None:
+    """Each construct's items weighted as the ACSI method does: the rescaled outer weights of
+    the study's PLS model, fitted once on every wave's complete answers so that a change in an
+    index is a change in the answers, not in the weights. None when the model has no paths
+    or cannot be estimated on these answers."""
+    spec = parse_model(structural_model) if structural_model.strip() else None
+    in_paths = {
+        name
+        for outcome, predictors in (spec.regressions if spec else {}).items()
+        for name in (outcome, *predictors)
+    }
+    blocks = {
+        code: [item for item in items if item in ranges]
+        for code, items in constructs.items()
+        if code in in_paths
+    }
+    blocks = {code: items for code, items in blocks.items() if items}
+    if len(blocks) < 2:
+        return None
+    items = [item for members in blocks.values() for item in members]
+    answers = _recoded(data, items, ranges, reverse).dropna()
+    try:
+        result = fit_pls(
+            answers,
+            measurement_syntax(blocks) + "\n" + structural_model,
+            scheme=settings.pls_scheme,
+            consistent=settings.consistent,
+        )
+    except (AnalysisError, ValueError):
+        return None
+    table = rescaled_weights(result)
+    return {
+        construct: dict(zip(block["item"], block["rescaled"], strict=True))
+        for construct, block in table.groupby("construct", sort=False)
+    }
 
 
 def _open_texts(data: pd.DataFrame, definitions: dict, names: dict, language: str) -> list:
@@ -244,7 +328,7 @@ def build_dashboard(
 ) -> Dashboard:
     """Indices and NPS per wave (by the groups of ``segment``, where ``not_stated`` names the
     responses without a value), response rates, comparability warnings and invariance."""
-    waves = _fielded_waves(session, study)
+    waves = fielded_waves(session, study)
     names = {wave.id: wave.name for wave in waves}
     rates = []
     for wave in waves:
@@ -283,6 +367,13 @@ def build_dashboard(
                 construct.code, construct.name.get(language) or construct.code
             )
     constructs = {code: items for code, items in constructs.items() if items}
+    settings = AnalysisSettings.of(study.analysis_settings)
+    _without_missing_codes(session, data, constructs, settings)
+    index_method, weights = "mean", None
+    if settings.is_pls:
+        latest = definition_for(session, waves[-1].questionnaire_version_id)
+        weights = _acsi_weights(data, constructs, ranges, reverse, latest.model, settings)
+        index_method = "pls" if weights else "pls_failed"
     data["wave"] = data["wave_id"].map(names)
     if segment is not None:
         data["segment"] = _groups(data, session, study, segment, not_stated)
@@ -297,6 +388,7 @@ def build_dashboard(
         nps=nps,
         segment="segment" if segment is not None else None,
         order=[wave.name for wave in waves],
+        weights=weights,
     )
     segments = []
     if segment is not None:
@@ -305,6 +397,9 @@ def build_dashboard(
         rest = sorted(present - set(known) - {not_stated})
         segments = known + rest + ([not_stated] if not_stated in present else [])
     compared, frame = _invariance_data(data, definitions, ranges, reverse)
+    priorities_wave, priorities = _priorities(
+        data, [wave.name for wave in waves], constructs, ranges, reverse, nps
+    )
     return Dashboard(
         waves=[wave.name for wave in waves],
         results=results,
@@ -322,7 +417,37 @@ def build_dashboard(
         ),
         invariance_constructs=compared,
         open_texts=_open_texts(data, definitions, names, language) if with_open_text else [],
+        index_method=index_method,
+        priorities=priorities,
+        priorities_wave=priorities_wave,
     )
 
 
-__all__ = ["Breakdown", "Dashboard", "breakdowns", "build_dashboard"]
+def _priorities(
+    data: pd.DataFrame,
+    order: list[str],
+    constructs: dict[str, list[str]],
+    ranges: dict[str, tuple[float, float]],
+    reverse: set[str],
+    nps: str | None,
+) -> tuple[str | None, pd.DataFrame]:
+    """The latest wave's importance-performance map: performance is the construct's mean
+    0-100 index, importance its correlation with the likelihood to recommend."""
+    fielded = [wave for wave in order if (data["wave"] == wave).any()]
+    if nps is None or len(constructs) < 2 or not fielded:
+        return None, pd.DataFrame()
+    latest = data[data["wave"] == fielded[-1]]
+    scores = respondent_indices(
+        latest, constructs=constructs, scale_ranges=ranges, reverse=sorted(reverse & set(ranges))
+    )
+    scores[NPS_OUTCOME] = pd.to_numeric(latest[nps], errors="coerce")
+    importance = derived_importance(scores, outcome=NPS_OUTCOME, drivers=list(constructs))
+    importance = importance.dropna()
+    if len(importance) < 2:
+        return None, pd.DataFrame()
+    return fielded[-1], importance_performance(
+        scores, importance=importance, scale_min=0.0, scale_max=100.0
+    )
+
+
+__all__ = ["Breakdown", "Dashboard", "breakdowns", "build_dashboard", "fielded_waves"]

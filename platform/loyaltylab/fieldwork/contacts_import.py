@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
+
+from analysis.files import FileRejected, check_size, check_xlsx, decode_text, sniff_delimiter
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -22,11 +23,24 @@ MAX_CELL_CHARS = 500
 MAX_ID_CHARS = 100
 MAX_NAME_CHARS = 200
 MAX_XLSX_UNPACKED = 60 * 1024 * 1024
+PREVIEW_ROWS = 6
 ID_COLUMNS = ("external_id", "id", "customer_id", "customer id", "客户编号", "编号")
 EMAIL_COLUMNS = ("email", "e-mail", "mail", "邮箱", "电子邮件")
 PHONE_COLUMNS = ("phone", "mobile", "telephone", "电话", "手机")
 NAME_COLUMNS = ("name", "full name", "full_name", "姓名", "称呼")
 LANGUAGE_COLUMNS = ("language", "lang", "locale", "语言")
+CHANNEL_COLUMNS = ("channel", "preferred channel", "渠道", "联系方式")
+CHANNEL_NAMES = {
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "邮件": "email",
+    "邮箱": "email",
+    "电子邮件": "email",
+    "sms": "sms",
+    "text": "sms",
+    "短信": "sms",
+}
 LANGUAGE_NAMES = {
     "english": "en",
     "英文": "en",
@@ -48,7 +62,7 @@ class ContactFileRejected(Exception):
     """The whole file is refused; ``reason`` is one of the codes below, ``params`` its details.
 
     ``too_large``, ``not_a_table``, ``unreadable``, ``too_many_rows``, ``too_many_columns``,
-    ``no_id_column``, ``empty``, ``duplicate_column``.
+    ``no_id_column``, ``empty``, ``duplicate_column``, ``wrong_encoding``, ``encoding_unsure``.
     """
 
     def __init__(self, reason: str, **params: Any) -> None:
@@ -57,13 +71,22 @@ class ContactFileRejected(Exception):
         self.params = params
 
 
+class EncodingUnsure(ContactFileRejected):
+    """The CSV file's text encoding is not certain: the user picks one, seeing the first rows
+    as each plausible encoding reads them (``previews``: encoding -> rows, most likely first)."""
+
+    def __init__(self, previews: dict[str, list[list[Any]]]) -> None:
+        super().__init__("encoding_unsure")
+        self.previews = previews
+
+
 @dataclass(frozen=True)
 class RowProblem:
     row: int
     """The row number as a spreadsheet shows it (the header is row 1)."""
     code: str
-    """``missing_id``, ``duplicate_id``, ``bad_email``, ``bad_phone``, ``bad_language`` or
-    ``too_long``."""
+    """``missing_id``, ``duplicate_id``, ``bad_email``, ``bad_phone``, ``bad_language``,
+    ``bad_channel``, ``sms_without_phone`` or ``too_long``."""
     column: str = ""
     value: str = ""
 
@@ -71,8 +94,8 @@ class RowProblem:
 @dataclass
 class ContactFile:
     rows: list[dict[str, Any]] = field(default_factory=list)
-    """``external_id``, ``email``, ``phone``, ``name``, ``language``, ``attributes``: ready for
-    ``add_contacts``."""
+    """``external_id``, ``email``, ``phone``, ``name``, ``language``, ``channel``,
+    ``attributes``: ready for ``add_contacts``."""
     problems: list[RowProblem] = field(default_factory=list)
     attribute_names: list[str] = field(default_factory=list)
 
@@ -81,36 +104,45 @@ class ContactFile:
         return not self.problems and bool(self.rows)
 
 
-def read_contacts(content: bytes, filename: str) -> ContactFile:
-    """Parse a contact list; raise :class:`ContactFileRejected` for a file refused outright."""
-    if len(content) > MAX_BYTES:
-        raise ContactFileRejected("too_large", max_mb=MAX_BYTES // (1024 * 1024))
-    name = filename.lower()
-    if content.startswith(b"PK\x03\x04"):
-        table = _xlsx_table(content)
-    elif name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise ContactFileRejected("not_a_table")
-    else:
-        table = _csv_table(content)
-    return _contacts(table)
+def read_contacts(content: bytes, filename: str, *, encoding: str | None = None) -> ContactFile:
+    """Parse a contact list; raise :class:`ContactFileRejected` for a file refused outright.
 
-
-def _csv_table(content: bytes) -> list[list[Any]]:
-    if b"\x00" in content[:4096]:
-        raise ContactFileRejected("not_a_table")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ContactFileRejected("not_a_table")
-    sample = text[:8192]
+    A CSV file is read in ``encoding`` when given, else in the encoding detected; when the
+    detection is unsure, :class:`EncodingUnsure` carries a preview in each plausible one.
+    """
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+        check_size(len(content), MAX_BYTES)
+        if content.startswith(b"PK\x03\x04"):
+            check_xlsx(content, max_unpacked=MAX_XLSX_UNPACKED)
+            return _contacts(_xlsx_table(content))
+        if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
+            raise ContactFileRejected("not_a_table")
+        decoded = decode_text(content, encoding=encoding)
+    except FileRejected as refused:
+        raise _rejection(refused) from None
+    if not decoded.certain:
+        raise EncodingUnsure(
+            {
+                candidate: _csv_table(content.decode(candidate))[:PREVIEW_ROWS]
+                for candidate in (decoded.encoding, *decoded.alternatives)
+            }
+        )
+    return _contacts(_csv_table(decoded.text))
+
+
+def _rejection(refused: FileRejected) -> ContactFileRejected:
+    if refused.reason in ("too_large", "unpacks_too_large"):
+        return ContactFileRejected("too_large", max_mb=MAX_BYTES // (1024 * 1024))
+    if refused.reason in ("wrong_encoding", "unknown_encoding"):
+        return ContactFileRejected("wrong_encoding", encoding=refused.params["encoding"])
+    if refused.reason == "damaged":
+        return ContactFileRejected("unreadable")
+    return ContactFileRejected("not_a_table")
+
+
+def _csv_table(text: str) -> list[list[Any]]:
+    dialect = csv.excel()
+    dialect.delimiter = sniff_delimiter(text[:8192])
     table = []
     try:
         for row in csv.reader(io.StringIO(text, newline=""), dialect):
@@ -125,15 +157,7 @@ def _xlsx_table(content: bytes) -> list[list[Any]]:
     from openpyxl import load_workbook
 
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            # A zip bomb is refused before anything is inflated.
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
-                raise ContactFileRejected("too_large", max_mb=MAX_BYTES // (1024 * 1024))
-            if "xl/workbook.xml" not in archive.namelist():
-                raise ContactFileRejected("not_a_table")
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except ContactFileRejected:
-        raise
     except Exception:  # openpyxl raises many kinds of errors on a damaged file
         raise ContactFileRejected("unreadable") from None
     try:
@@ -212,7 +236,8 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
     phone_index = _column(header, PHONE_COLUMNS)
     name_index = _column(header, NAME_COLUMNS)
     language_index = _column(header, LANGUAGE_COLUMNS)
-    special = {id_index, email_index, phone_index, name_index, language_index}
+    channel_index = _column(header, CHANNEL_COLUMNS)
+    special = {id_index, email_index, phone_index, name_index, language_index, channel_index}
     attributes = [(i, column) for i, column in enumerate(header) if column and i not in special]
     result = ContactFile(attribute_names=[column for _i, column in attributes])
     first_row: dict[str, int] = {}
@@ -227,6 +252,14 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
             language = normalise_language(written)
             if language is None:
                 problems.append(RowProblem(number, "bad_language", header[language_index], written))
+        channel = None
+        if channel_index is not None and cells[channel_index]:
+            written = cells[channel_index]
+            channel = CHANNEL_NAMES.get(written.lower())
+            if channel is None:
+                problems.append(RowProblem(number, "bad_channel", header[channel_index], written))
+            elif channel == "sms" and (phone_index is None or not cells[phone_index]):
+                problems.append(RowProblem(number, "sms_without_phone", header[channel_index]))
         if name_index is not None and len(cells[name_index]) > MAX_NAME_CHARS:
             problems.append(RowProblem(number, "too_long", header[name_index]))
         external_id = cells[id_index]
@@ -243,6 +276,7 @@ def _contacts(table: list[list[Any]]) -> ContactFile:
                 "phone": cells[phone_index] if phone_index is not None else None,
                 "name": cells[name_index] if name_index is not None else None,
                 "language": language,
+                "channel": channel,
                 "attributes": {column: _typed(cells[i]) for i, column in attributes if cells[i]},
             }
         )

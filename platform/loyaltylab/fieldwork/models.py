@@ -49,6 +49,10 @@ def _json(*, server_default: str | None = None) -> Column:
     return Column(JsonColumnType, nullable=False, server_default=server_default)
 
 
+DEFAULT_EVENT_DELAY_MINUTES = 60
+DEFAULT_EVENT_COOLDOWN_DAYS = 90
+
+
 class WaveStatus(StrEnum):
     draft = "draft"
     open = "open"
@@ -62,6 +66,13 @@ class Channel(StrEnum):
     """A contact's personal single-use link."""
     phone = "phone"
     """A telephone interview entered by a researcher."""
+
+
+class ContactChannel(StrEnum):
+    """How a contact prefers to get invitations and reminders."""
+
+    email = "email"
+    sms = "sms"
 
 
 class ResponseStatus(StrEnum):
@@ -108,6 +119,18 @@ class Wave(SQLModel, table=True):
     )
     """The researcher's own e-mail texts: kind (``invitation``, ``reminder``) -> language ->
     ``{"subject": ..., "body": ...}``; what is missing is the platform's default text."""
+    event_delay_minutes: int = Field(
+        default=DEFAULT_EVENT_DELAY_MINUTES,
+        ge=0,
+        sa_column_kwargs={"server_default": str(DEFAULT_EVENT_DELAY_MINUTES)},
+    )
+    """How long after a reported event (a closed complaint) its invitation is sent."""
+    event_cooldown_days: int = Field(
+        default=DEFAULT_EVENT_COOLDOWN_DAYS,
+        ge=0,
+        sa_column_kwargs={"server_default": str(DEFAULT_EVENT_COOLDOWN_DAYS)},
+    )
+    """An event-triggered invitation reaches a contact at most once in this many days."""
     created_at: datetime = _now()
 
 
@@ -132,6 +155,9 @@ class Contact(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=20)
     """The language the contact is written to and first shown the questionnaire in (a BCP-47
     tag as the file gives it, e.g. ``en`` or ``zh-CN``); None: the questionnaire's first."""
+    channel: str | None = Field(default=None, max_length=10)
+    """A :class:`ContactChannel` from the contact file's ``channel`` column; None: e-mail when
+    there is an address, else SMS."""
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
     opted_out_at: datetime | None = _moment()
     """Set when the contact follows the opt-out link of an e-mail: no further invitations."""
@@ -152,11 +178,52 @@ class WaveInvitation(SQLModel, table=True):
     expires_at: datetime | None = _moment()
     emailed_at: datetime | None = _moment()
     """When the invitation e-mail went out (None: not e-mailed, e.g. a link handed out)."""
+    texted_at: datetime | None = _moment()
+    """When the invitation SMS went out."""
     reminded_at: datetime | None = _moment()
-    """When the latest reminder e-mail went out."""
+    """When the latest reminder (e-mail or SMS) went out."""
     used_at: datetime | None = _moment()
     """Set, once, by the conditional update that completes the invitation's response."""
     response_id: int | None = Field(default=None, index=True)
+
+
+class EventStatus(StrEnum):
+    scheduled = "scheduled"
+    """The invitation goes out at ``send_at``."""
+    sent = "sent"
+    cooled_down = "cooled_down"
+    """Not sent: the contact had an event-triggered invitation within the cool-down."""
+    opted_out = "opted_out"
+    """Not sent: the contact has opted out of the study's e-mails."""
+    cancelled = "cancelled"
+    """Scheduled, but at sending time it could not go out (``reason`` says why)."""
+
+
+class ContactEvent(SQLModel, table=True):
+    """Something the CRM reported about a contact (``complaint_closed``) that sends them a
+    wave's invitation after the wave's delay; the caller's ``event_id`` makes it idempotent."""
+
+    __tablename__ = "contact_event"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "event_id", name="uq_contact_event_org_event_id"),
+        Index("ix_contact_event_status_send_at", "status", "send_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    wave_id: int = Field(foreign_key="wave.id", index=True, ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
+    event: str = Field(max_length=64)
+    event_id: str = Field(max_length=200)
+    status: EventStatus = Field(sa_column=_enum(EventStatus))
+    reason: str = Field(default="", max_length=40)
+    """Why a scheduled invitation was cancelled (``wave_closed``, ``answered``, ...)."""
+    received_at: datetime = _now()
+    send_at: datetime | None = _moment()
+    sent_at: datetime | None = _moment()
+    invitation_id: int | None = Field(
+        default=None, foreign_key="wave_invitation.id", ondelete="SET NULL"
+    )
 
 
 class InvitationLink(SQLModel, table=True):

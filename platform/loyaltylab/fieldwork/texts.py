@@ -17,6 +17,22 @@ REJECTIONS = {
     "no_id_column": N_("The first row must name the columns, one of them %(expected)s."),
     "empty": N_("The file has no contacts."),
     "duplicate_column": N_("The column %(column)s appears twice."),
+    "wrong_encoding": N_(
+        "The file is not text in the encoding %(encoding)s: choose another encoding, or "
+        "let it be detected."
+    ),
+    "encoding_unsure": N_(
+        "The file's text encoding could not be told for certain, so nothing was imported. "
+        "Check the preview below, choose the encoding in which the names read correctly and "
+        "upload the file again."
+    ),
+}
+# The encodings a contact list can be read in (analysis.files.ENCODINGS), named for the user.
+ENCODING_LABELS = {
+    "utf-8": N_("UTF-8 (Unicode)"),
+    "gb18030": N_("Simplified Chinese (GB18030, GBK)"),
+    "cp1252": N_("Western European (Windows-1252, Latin-1)"),
+    "big5": N_("Traditional Chinese (Big5)"),
 }
 ROW_PROBLEMS = {
     "missing_id": N_("Row %(row)s: the id is missing."),
@@ -24,6 +40,8 @@ ROW_PROBLEMS = {
     "bad_email": N_("Row %(row)s: %(value)s is not an e-mail address."),
     "bad_phone": N_("Row %(row)s: %(value)s is not a phone number."),
     "bad_language": N_("Row %(row)s: %(value)s is not a language (write en, zh-CN or Chinese)."),
+    "bad_channel": N_("Row %(row)s: %(value)s is not a channel (write email or sms)."),
+    "sms_without_phone": N_("Row %(row)s: the contact prefers SMS but has no phone number."),
     "too_long": N_("Row %(row)s: the value in column %(column)s is too long."),
 }
 FLAG_LABELS = {

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from loyaltylab import i18n
 from loyaltylab.fieldwork import service, texts
 from loyaltylab.fieldwork.models import QuotaSource, Wave
+from loyaltylab.guards import whole_number
 from loyaltylab.timeutil import from_local, local
 
 FIELD_LABELS = {
@@ -69,9 +70,10 @@ def _quotas(attribute: str, text: str) -> tuple[str | None, dict[str, int]]:
                 )
             attribute_name = name.strip()
         cell = cell.strip()
-        if not cell or not count.strip().isdigit() or int(count) < 1:
+        number = whole_number(count)
+        if not cell or not number:
             raise Unreadable(texts.QUOTA_SYNTAX)
-        quotas[cell] = int(count)
+        quotas[cell] = number
     return attribute_name, quotas
 
 
@@ -100,11 +102,11 @@ class WaveForm(BaseModel):
                 errors[field] = i18n.gettext(str(problem))
                 return None
 
-        version_id = int(self.version_id) if self.version_id.strip().isdigit() else None
+        version_id = whole_number(self.version_id)
         if version_id is None:
             errors["version_id"] = i18n.gettext(texts.CHOOSE_VERSION)
         target = self.target.strip()
-        if target and not target.isdigit():
+        if target and whole_number(target) is None:
             errors["target"] = i18n.gettext(texts.TARGET_NUMBER)
         source = (
             QuotaSource(self.quota_source)
@@ -122,7 +124,7 @@ class WaveForm(BaseModel):
             "name": self.name,
             "opens_at": read_field("opens_at", _moment, self.opens_at, time_zone),
             "closes_at": read_field("closes_at", _moment, self.closes_at, time_zone),
-            "target": int(target) if target.isdigit() else None,
+            "target": whole_number(target),
             "quota_source": source,
             "quota_attribute": attribute,
             "quotas": quotas,

@@ -15,6 +15,7 @@ slow stops at its next progress call instead of overwriting the failure.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -168,6 +169,15 @@ class JobQueue:
         self._task = self.huey.task(name="loyaltylab.run_job")(self.run)
         # Every minute, in each consumer started with periodic tasks (the sweep is idempotent).
         self.huey.periodic_task(crontab(), name="loyaltylab.sweep_stuck_jobs")(self.sweep)
+        self.huey.periodic_task(crontab(), name="loyaltylab.send_event_invitations")(
+            self.send_event_invitations
+        )
+        self._deliver_webhook = self.huey.task(name="loyaltylab.deliver_webhook")(
+            self.deliver_webhook
+        )
+        self.huey.periodic_task(crontab(), name="loyaltylab.requeue_webhooks")(
+            self.requeue_webhooks
+        )
         self._engine: Engine | None = None
 
     @property
@@ -237,6 +247,57 @@ class JobQueue:
     def sweep(self, now: datetime | None = None) -> list[int]:
         """The periodic task: fail the jobs that have run too long."""
         return sweep_stuck_jobs(self.engine, self.settings, now=now)
+
+    def send_event_invitations(self, now: datetime | None = None) -> list[int]:
+        """The periodic task: e-mail the event-triggered invitations that are due."""
+        from loyaltylab.fieldwork.events import send_due_invitations
+
+        return send_due_invitations(self.engine, self.settings, now=now)
+
+    def enqueue_webhook(self, delivery_id: int, *, delay: float = 0) -> None:
+        """Send a webhook delivery now, or after ``delay`` seconds (a retry's backoff)."""
+        if delay > 0:
+            self._deliver_webhook.schedule((delivery_id,), delay=delay)
+        else:
+            self._deliver_webhook(delivery_id)
+
+    def deliver_webhook(self, delivery_id: int) -> None:
+        """The huey task: one attempt at a delivery; a failure schedules the next one."""
+        from loyaltylab.webhooks.delivery import attempt_delivery
+
+        attempt_delivery(self.engine, self.settings, delivery_id, retry=self.enqueue_webhook)
+
+    def requeue_webhooks(self, now: datetime | None = None) -> list[int]:
+        """The periodic task: queue again the deliveries whose attempt is long overdue (the
+        process died between its commit and the hand-over, or the queue lost the task)."""
+        from loyaltylab.webhooks.delivery import claim_overdue_deliveries
+
+        overdue = claim_overdue_deliveries(self.engine, now=now)
+        for delivery_id in overdue:
+            self.enqueue_webhook(delivery_id)
+        return overdue
+
+
+_process_queue: JobQueue | None = None
+_process_queue_guard = threading.Lock()
+
+
+def use_queue(queue: JobQueue | None) -> None:
+    """Make ``queue`` the one :func:`process_queue` returns (a worker's, a test's); None
+    forgets it."""
+    global _process_queue
+    with _process_queue_guard:
+        _process_queue = queue
+
+
+def process_queue() -> JobQueue:
+    """The queue for work handed over after a commit where no queue is passed around (webhook
+    deliveries): the one given to :func:`use_queue`, else one made from the settings, once."""
+    global _process_queue
+    with _process_queue_guard:
+        if _process_queue is None:
+            _process_queue = JobQueue(get_settings())
+        return _process_queue
 
 
 def cancel(session: Session, job: Job) -> None:

@@ -28,13 +28,14 @@ def worker(
 
     Once a minute it also marks failed the jobs left running by a worker that died.
     """
-    from loyaltylab.jobs.queue import JobQueue
+    from loyaltylab.jobs.queue import JobQueue, use_queue
     from loyaltylab.logging_setup import configure_logging
     from loyaltylab.settings import get_settings
 
     configure_logging()
     settings = get_settings()
     job_queue = JobQueue(settings, name=queue)
+    use_queue(job_queue)  # what its jobs enqueue (a report's webhook) goes to the same queue
     where = "Redis" if settings.redis_url else "the SQLite queue"
     typer.echo(f"LoyaltyLab worker: {workers} thread(s) on {where}, queue {queue!r}")
     job_queue.huey.create_consumer(
@@ -62,8 +63,10 @@ def sweep_jobs() -> None:
 
 def embedded_consumer(settings: Settings) -> Consumer | None:
     """Threads consuming the SQLite queue inside ``serve``; None when Redis workers do the work."""
-    from loyaltylab.jobs.queue import JobQueue, start_consumer
+    from loyaltylab.jobs.queue import JobQueue, start_consumer, use_queue
 
     if settings.redis_url:
         return None
-    return start_consumer(JobQueue(settings), workers=EMBEDDED_WORKERS)
+    queue = JobQueue(settings)
+    use_queue(queue)
+    return start_consumer(queue, workers=EMBEDDED_WORKERS)

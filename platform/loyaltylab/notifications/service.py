@@ -19,6 +19,7 @@ from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import schedule
+from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.i18n import N_
 from loyaltylab.jobs.queue import JobQueue
@@ -31,6 +32,8 @@ from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
+from loyaltylab.webhooks import service as webhooks
+from loyaltylab.webhooks.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 READY_SUBJECT = N_("The report of wave %(wave)s of %(study)s is ready")
@@ -74,7 +77,20 @@ def report_language(session: Session, study: Study, wave: Wave) -> str:
 
 
 def report_closed_wave(session: Session, wave: Wave, queue: JobQueue) -> Report | None:
-    """Start the client's report of a wave that has just closed (None: no client, or no data)."""
+    """What follows a wave's closing: the ``wave.closed`` webhook, and the start of the
+    client's report (returned; None: no client, or no data)."""
+    webhooks.emit(
+        session,
+        organisation_id=wave.organisation_id,
+        event=WebhookEvent.wave_closed,
+        payload={
+            "wave_id": wave.id,
+            "study_id": wave.study_id,
+            "name": wave.name,
+            "closes_at": wave.closes_at,
+            "completes": sum(fieldwork.completes_by_cell(session, wave.id).values()),
+        },
+    )
     study = session.get(Study, wave.study_id)
     if study is None or study.client_organisation_id is None:
         return None

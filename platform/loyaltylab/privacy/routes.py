@@ -20,6 +20,7 @@ from loyaltylab.errors import NotFound
 from loyaltylab.fieldwork.models import Contact
 from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.fieldwork.service import find_contacts
+from loyaltylab.guards import whole_number
 from loyaltylab.privacy.service import erase_contact
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
@@ -79,7 +80,8 @@ def save_privacy(
 ) -> Response:
     study = studies.get_editable_study(session, ctx, study_id)
     months = retention_months.strip()
-    if months and not (months.isdigit() and 1 <= int(months) <= MAX_RETENTION_MONTHS):
+    number = whole_number(months, maximum=MAX_RETENTION_MONTHS)
+    if months and not number:  # empty: no retention limit; 0 or beyond the maximum: refused
         values = {"release_open_text": release_open_text == "1", "retention_months": months}
         errors = {
             "retention_months": i18n.gettext(
@@ -89,7 +91,7 @@ def save_privacy(
         }
         return _page(request, session, study, values=values, errors=errors, status_code=400)
     study.release_open_text = release_open_text == "1"
-    study.retention_months = int(months) if months else None
+    study.retention_months = number
     session.add(study)
     audit.record(
         session,

@@ -18,6 +18,7 @@ from loyaltylab import i18n
 from surveys import library
 from surveys.conditions import Condition
 from surveys.definition import (
+    CONTACT_PERMISSION,
     Construct,
     Item,
     QuestionnaireDefinition,
@@ -174,6 +175,8 @@ def item_data(form: FormData, item_type: str, languages: list[str]) -> Parsed:
         data["high_label"] = field_texts(form, "high_label", languages)
     if item_type in OPTION_TYPES:
         data["options"] = _options(form, languages)
+    if item_type == "single_choice":
+        data["role"] = CONTACT_PERMISSION if _checked(form, "contact_permission") else None
     if item_type == "multiple_choice":
         data["min_selections"] = _number(form, "min_selections", errors, integer=True)
         data["max_selections"] = _number(form, "max_selections", errors, integer=True)

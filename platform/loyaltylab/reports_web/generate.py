@@ -23,6 +23,8 @@ from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import Report, ReportFile
 from loyaltylab.timeutil import utcnow
+from loyaltylab.webhooks import service as webhooks
+from loyaltylab.webhooks.models import WebhookEvent
 from reports.exports import reproducibility_bundle
 from reports.render import render
 from reports.run import make_report
@@ -103,6 +105,19 @@ def generate_report(engine: Engine, job_id: int, progress: JobProgress) -> None:
             notifications.notify_report_ready(session, report, progress.settings)
             if report.notify_client
             else []
+        )
+        webhooks.emit(
+            session,
+            organisation_id=report.organisation_id,
+            event=WebhookEvent.report_ready,
+            payload={
+                "report_id": report.id,
+                "study_id": report.study_id,
+                "wave_ids": list(report.wave_ids),
+                "title": report.title,
+                "formats": sorted(kind for kind in files if kind in formats),
+                "generated_at": report.generated_at,
+            },
         )
         complete(session, job_id)
         session.commit()

@@ -286,6 +286,16 @@ def download(
             "content-disposition": f'inline; filename="{name}"',
         }
     else:
+        # Into the study's organisation's log: it is its data, whoever downloads it.
+        audit.record(
+            session,
+            ctx,
+            "export.report",
+            object_type="report",
+            object_id=report.id,
+            organisation_id=study.organisation_id,
+            format=kind,
+        )
         headers["content-disposition"] = f'attachment; filename="{name}"'
     return Response(stored.content, media_type=MEDIA_TYPES[kind], headers=headers)
 
@@ -394,14 +404,25 @@ def cancel(request: Request, session: SessionDep, ctx: OrgDep, report_id: int) -
 
 
 def _export_data(
-    session: Session, ctx: OrgContext, study_id: int, wave: int | None
+    session: Session, ctx: OrgContext, study_id: int, wave: int | None, file_format: str
 ) -> tuple[object, list[Wave], str]:
+    """The study's data to export, its waves and the file name's stem; the export is recorded
+    in the audit log."""
     study = service.owned_study(session, ctx, study_id)
     waves = (
         [service.study_wave(session, study, wave)] if wave else service.study_waves(session, study)
     )
     if not waves:
         raise NotFound("Not found.")
+    audit.record(
+        session,
+        ctx,
+        "export.data",
+        object_type="study",
+        object_id=study.id,
+        format=file_format,
+        waves=[item.id for item in waves],
+    )
     version = session.get(QuestionnaireVersion, waves[-1].questionnaire_version_id)
     stem = f"study-{study.id}-" + (f"wave-{wave}" if wave else "all-waves")
     return questionnaires.definition_of(version), waves, stem
@@ -422,7 +443,7 @@ def _attachment(content: bytes, kind: str, filename: str) -> Response:
 def export_csv(
     session: SessionDep, ctx: OrgDep, study_id: int, wave: int | None = None
 ) -> Response:
-    _definition, waves, stem = _export_data(session, ctx, study_id, wave)
+    _definition, waves, stem = _export_data(session, ctx, study_id, wave, "csv")
     return _attachment(csv_bytes(service.export_frame(session, waves)), "csv", f"{stem}.csv")
 
 
@@ -430,7 +451,7 @@ def export_csv(
 def export_xlsx(
     session: SessionDep, ctx: OrgDep, study_id: int, wave: int | None = None
 ) -> Response:
-    definition, waves, stem = _export_data(session, ctx, study_id, wave)
+    definition, waves, stem = _export_data(session, ctx, study_id, wave, "xlsx")
     content = xlsx_bytes(
         service.export_frame(session, waves),
         definition=definition,
@@ -443,7 +464,7 @@ def export_xlsx(
 def export_sav(
     session: SessionDep, ctx: OrgDep, study_id: int, wave: int | None = None
 ) -> Response:
-    definition, waves, stem = _export_data(session, ctx, study_id, wave)
+    definition, waves, stem = _export_data(session, ctx, study_id, wave, "sav")
     data = service.export_frame(session, waves)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.sav"
@@ -462,7 +483,7 @@ def export_sav(
 def export_codebook(
     session: SessionDep, ctx: OrgDep, study_id: int, wave: int | None = None
 ) -> Response:
-    definition, waves, stem = _export_data(session, ctx, study_id, wave)
+    definition, waves, stem = _export_data(session, ctx, study_id, wave, "codebook")
     book = codebook(
         service.export_frame(session, waves),
         definition=definition,

@@ -14,8 +14,11 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, func, select
 
+from analysis.errors import AnalysisError
+from analysis.pls import pls_model
 from analysis.syntax import measurement_syntax, parse_model
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.analysis_settings.schemas import CBSEM, AnalysisSettings
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork.data import responses_dataframe
@@ -155,13 +158,6 @@ def report_file(session: Session, report: Report, kind: str) -> ReportFile:
 # --- the data --------------------------------------------------------------------------------
 
 
-def _versions_definition(session: Session, version_id: int) -> QuestionnaireDefinition:
-    version = session.get(QuestionnaireVersion, version_id)
-    if version is None:
-        raise NotFound("Not found.")
-    return questionnaires.definition_of(version)
-
-
 def full_model(definition: QuestionnaireDefinition) -> str:
     """lavaan syntax: a factor per construct with two or more items, then the structural model."""
     measured = {
@@ -186,8 +182,15 @@ def _scale(definition: QuestionnaireDefinition) -> tuple[int, int]:
 
 
 def analysis_options(
-    definition: QuestionnaireDefinition, *, bootstrap: int, several_waves: bool
+    definition: QuestionnaireDefinition,
+    *,
+    bootstrap: int,
+    several_waves: bool,
+    settings: AnalysisSettings,
+    questionnaire_id: int,
 ) -> dict[str, Any]:
+    """The report's options: the questionnaire's model, scale and NPS item, the resamples the
+    researcher asked for, and the study's analysis settings (PLS brings its own resamples)."""
     scale_min, scale_max = _scale(definition)
     return {
         "model": full_model(definition),
@@ -199,7 +202,7 @@ def analysis_options(
         "seed": ReportRequest.seed,
         "nps": _nps_code(definition),
         "wave": "wave" if several_waves else None,
-    }
+    } | settings.analysis_options(questionnaire_id)
 
 
 def _flat(value: Any) -> Any:
@@ -333,15 +336,50 @@ def _bootstrap(value: str) -> int:
 def _snapshot(session: Session, report: Report, waves: Sequence[Wave]) -> None:
     """Fix the version, the responses and the options the report will analyse."""
     version_id = waves[-1].questionnaire_version_id
-    definition = _versions_definition(session, version_id)
-    options = analysis_options(definition, bootstrap=report.bootstrap, several_waves=len(waves) > 1)
+    version = session.get(QuestionnaireVersion, version_id)
+    if version is None:
+        raise NotFound("Not found.")
+    study = session.get(Study, report.study_id)
+    settings = AnalysisSettings.of(study.analysis_settings if study else None)
+    # A report made by PLS carries the settings' resamples; made again by CB-SEM it asks for
+    # none (the researcher asks for indirect-effect resamples on the report form).
+    requested = 0 if report.options.get("estimator") == "pls" else report.bootstrap
+    options = analysis_options(
+        questionnaires.definition_of(version),
+        bootstrap=requested,
+        several_waves=len(waves) > 1,
+        settings=settings,
+        questionnaire_id=version.questionnaire_id,
+    )
     if not options["model"]:
         raise InvalidInput(
             "The questionnaire has no construct with two or more items, so there is no model "
             "to analyse.",
             field="wave_ids",
         )
-    if report.bootstrap and not parse_model(options["model"]).defined:
+    if settings.is_pls:
+        try:
+            pls_model(parse_model(options["model"]))
+        except AnalysisError as error:
+            raise InvalidInput(
+                "PLS-SEM cannot estimate the questionnaire's model (%(reason)s): give every "
+                "construct a path in the model, or choose CB-SEM in the study's analysis "
+                "settings.",
+                field="wave_ids",
+                reason=str(error),
+            ) from None
+    if options["estimator"] == "WLSMV" and options["bootstrap"]:
+        raise InvalidInput(
+            "With the WLSMV estimator the report has robust standard errors instead of "
+            "bootstrap intervals: set the resamples to 0, or choose ML or MLR in the study's "
+            "analysis settings.",
+            field="bootstrap",
+        )
+    if (
+        settings.method == CBSEM
+        and options["bootstrap"]
+        and not parse_model(options["model"]).defined
+    ):
         raise InvalidInput(
             "The model defines no indirect effect, so there is nothing to bootstrap: set the "
             "resamples to 0, or define the effect in the questionnaire's model "

@@ -49,15 +49,10 @@ from loyaltylab.fieldwork.service import (
 )
 from loyaltylab.timeutil import as_utc
 from surveys.answers import RawValue, validate_answers
-from surveys.conditions import evaluate
 from surveys.definition import (
-    InstructionItem,
-    Item,
-    MatrixItem,
-    MatrixRow,
     QuestionnaireDefinition,
-    shown_rows,
 )
+from surveys.pages import first_page, shown_pages, walk
 from surveys.problems import Problem
 
 SUBMISSION_KEY_LENGTH = 32
@@ -169,54 +164,6 @@ def response_by_resume_token(session: Session, wave_id: int, token: str) -> Resp
     ).first()
 
 
-def _walk(
-    definition: QuestionnaireDefinition, answers: Mapping[str, Any]
-) -> tuple[list[int], dict[str, Any]]:
-    """Display logic in questionnaire order: the shown sections and the answers that count.
-
-    An answer to a question that is hidden (e.g. after an earlier answer changed) never counts.
-    A section is shown when its condition holds and it has a question to show: one whose
-    questions are all hidden is skipped, instructions and all (a section of instructions
-    only is shown).
-    """
-    context: dict[str, Any] = {}
-    shown = []
-    for index, section in enumerate(definition.sections):
-        section_visible = evaluate(section.condition, context)
-        questions = visible_questions = 0
-        for item in section.items:
-            if isinstance(item, InstructionItem):
-                continue
-            questions += 1
-            visible = section_visible and evaluate(item.condition, context)
-            rows = shown_rows(item, context) if isinstance(item, MatrixItem) else [item]
-            # A matrix whose rows are all hidden is not shown either.
-            visible = visible and bool(rows)
-            visible_questions += visible
-            for code in (row.code for row in rows):
-                if visible and code in answers:
-                    context[code] = answers[code]
-        if section_visible and (visible_questions or not questions):
-            shown.append(index)
-    return shown, context
-
-
-def shown_pages(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> list[int]:
-    """Indexes of the sections shown for ``answers`` (the pages a respondent goes through)."""
-    return _walk(definition, answers)[0]
-
-
-def item_shown(item: Item | MatrixRow, answers: Mapping[str, Any]) -> bool:
-    """Whether an item (or a matrix row) of a shown page is displayed, given the answers that
-    count so far."""
-    return evaluate(item.condition, answers)
-
-
-def first_page(definition: QuestionnaireDefinition, answers: Mapping[str, Any]) -> int:
-    pages = shown_pages(definition, answers)
-    return pages[0] if pages else 0
-
-
 def resume_page(definition: QuestionnaireDefinition, response: Response) -> int:
     """The page a returning respondent continues on: the furthest page reached that is still
     shown (a changed answer may have hidden the page they were on)."""
@@ -299,7 +246,7 @@ def save_page(
         values = {code: raw.get(code) for code in on_page}
         return PageResult(errors=errors, values=values, answers=check.answers)
     answers = {c: v for c, v in known.items() if c not in on_page} | page_answers
-    pages, answers = _walk(definition, answers)
+    pages, answers = walk(definition, answers)
     position = pages.index(page)
     now = utcnow()
     store_answers(response, definition, answers)

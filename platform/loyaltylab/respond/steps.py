@@ -33,12 +33,16 @@ from loyaltylab.fieldwork.models import (
     WaveInvitation,
 )
 from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.followup import service as followup
 from loyaltylab.respond import form as questions
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.studies.models import Study
 from loyaltylab.web import redirect, render
+from loyaltylab.webhooks import service as webhooks
+from loyaltylab.webhooks.models import WebhookEvent
 from surveys.definition import QuestionnaireDefinition, text_for
+from surveys.pages import item_shown, shown_pages
 
 SESSION_LANGUAGE = "respond_lang"
 STATUS_CODES = {
@@ -294,7 +298,7 @@ def _page_context(
     definition: QuestionnaireDefinition = context["definition"]
     response = access.response
     known = service.answers_of(response, definition)
-    pages = respondent.shown_pages(definition, known)
+    pages = shown_pages(definition, known)
     if posted is not None:
         on_page = service.page_codes(definition, page)
         known = {code: value for code, value in known.items() if code not in on_page} | posted
@@ -305,8 +309,8 @@ def _page_context(
         values=extra.get("values") or known,
         errors=errors,
         seed=f"{response.id}:{definition.sections[page].code}",
-        shown=lambda item: respondent.item_shown(item, known),
-        row_shown=lambda row: respondent.item_shown(row, known),
+        shown=lambda item: item_shown(item, known),
+        row_shown=lambda row: item_shown(row, known),
     )
     summary = []
     if errors:
@@ -344,7 +348,7 @@ def show_page(request: Request, session: Session, access: Access, page: int) -> 
         return redirect(f"{access.base}/done")
     definition = service.definition_for(session, access.wave.questionnaire_version_id)
     known = service.answers_of(response, definition)
-    if page not in respondent.shown_pages(definition, known) or page > response.current_page:
+    if page not in shown_pages(definition, known) or page > response.current_page:
         return redirect(f"{access.base}/page/{respondent.resume_page(definition, response)}")
     welcome = WELCOME_BACK in request.query_params
     context = _page_context(request, session, access, page, welcome=welcome)
@@ -400,6 +404,10 @@ def submit_page(
         respondent.set_language(session, response, switch_to)
         return redirect(f"{access.base}/page/{page}")
     if result.ok:
+        if result.outcome == respondent.DONE:
+            # In the completing transaction: a case exists only for a committed response.
+            followup.check_response(session, response, request.app.state.settings)
+            _announce_completion(session, access, response)
         return _go(access, result.outcome)
     session.rollback()
     session.refresh(response)
@@ -409,6 +417,25 @@ def submit_page(
         request, session, access, page, posted=result.answers, errors=errors, values=result.values
     )
     return _page(request, "respond/page.html", context, status_code=400)
+
+
+def _announce_completion(session: Session, access: Access, response: SurveyResponse) -> None:
+    """The ``response.completed`` webhook, in the completion's transaction (one query when
+    nobody subscribed); the job queue sends it once this commits."""
+    webhooks.emit(
+        session,
+        organisation_id=access.wave.organisation_id,
+        event=WebhookEvent.response_completed,
+        payload={
+            "response_id": response.id,
+            "wave_id": access.wave.id,
+            "study_id": access.wave.study_id,
+            "channel": access.channel.value,
+            "language": response.language,
+            "contact_external_id": access.contact.external_id if access.contact else None,
+            "submitted_at": response.submitted_at,
+        },
+    )
 
 
 def _autosaved(unsaved: set[str] | None) -> JSONResponse:

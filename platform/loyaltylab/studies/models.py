@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
@@ -40,6 +41,12 @@ class Study(SQLModel, table=True):
     retention_months: int | None = Field(default=None, ge=1)
     """Months after a contact's last response (or creation) before their personal data is
     removed by ``loyaltylab apply-retention``; None keeps it."""
+    analysis_settings: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """How the study's reports analyse the answers: method, estimator, PLS options and missing-
+    value codes per questionnaire (:class:`loyaltylab.analysis_settings.schemas.AnalysisSettings`
+    as a dict; empty: the defaults)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 

@@ -14,6 +14,7 @@ from loyaltylab.accounts.schemas import clean_name
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgDep
 from loyaltylab.errors import InvalidInput
+from loyaltylab.guards import whole_number
 from loyaltylab.i18n import N_
 from loyaltylab.notifications import service as notifications
 from loyaltylab.studies import service
@@ -83,9 +84,8 @@ def _form_errors(
     problems: list[InvalidInput] = []
     client_id = None
     if form.client and not form.new_client.strip():
-        if form.client.isdigit():
-            client_id = int(form.client)
-        else:
+        client_id = whole_number(form.client)
+        if client_id is None:
             problems.append(
                 InvalidInput("Choose a client organisation from the list.", field="client")
             )

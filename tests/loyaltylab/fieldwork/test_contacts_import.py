@@ -11,7 +11,9 @@ from openpyxl import Workbook
 from loyaltylab.fieldwork.contacts_import import (
     MAX_BYTES,
     MAX_COLUMNS,
+    MAX_XLSX_UNPACKED,
     ContactFileRejected,
+    EncodingUnsure,
     read_contacts,
 )
 
@@ -39,6 +41,7 @@ def test_a_good_csv_file() -> None:
         "phone": "+86 138 0000 0000",
         "name": None,
         "language": None,
+        "channel": None,
         "attributes": {"tier": "gold", "region": "north", "spend": 1250.5},
     }
     assert parsed.rows[1]["email"] == "" and parsed.rows[1]["attributes"]["spend"] == 80
@@ -54,6 +57,7 @@ def test_a_semicolon_separated_gbk_file_from_chinese_excel() -> None:
             "phone": None,
             "name": None,
             "language": None,
+            "channel": None,
             "attributes": {"等级": "金卡"},
         }
     ]
@@ -88,6 +92,7 @@ def test_a_good_xlsx_file() -> None:
             "phone": None,
             "name": None,
             "language": None,
+            "channel": None,
             "attributes": {"tier": "silver", "tenure": 3},
         }
     ]
@@ -142,4 +147,43 @@ def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("word/document.xml", "<x/>")
     with pytest.raises(ContactFileRejected, match="not_a_table"):
+        read_contacts(buffer.getvalue(), "contacts.xlsx")
+
+
+def test_a_windows_1252_csv_keeps_its_accents() -> None:
+    content = (
+        "external_id,name,email,city\n"
+        "C1,Zoé Martin,zoe@example.com,Montréal\n"
+        "C2,François Côté,fc@example.com,Québec\n"
+    ).encode("cp1252")
+    parsed = read_contacts(content, "contacts.csv")
+    assert parsed.ok
+    assert [row["name"] for row in parsed.rows] == ["Zoé Martin", "François Côté"]
+    assert parsed.rows[0]["attributes"] == {"city": "Montréal"}
+
+
+def test_an_unsure_encoding_is_asked_with_a_preview_in_each_candidate() -> None:
+    content = "external_id,name\nC1,張偉\n".encode("big5")
+    with pytest.raises(EncodingUnsure) as unsure:
+        read_contacts(content, "contacts.csv")
+    previews = unsure.value.previews
+    assert {"big5", "gb18030"} <= set(previews)
+    assert previews["big5"] == [["external_id", "name"], ["C1", "張偉"]]
+    assert previews["gb18030"][1][1] != "張偉"
+    chosen = read_contacts(content, "contacts.csv", encoding="big5")
+    assert chosen.rows[0]["name"] == "張偉"
+
+
+def test_a_wrongly_chosen_encoding_is_refused() -> None:
+    with pytest.raises(ContactFileRejected) as refused:
+        read_contacts("external_id,name\nC1,张伟\n".encode("gb18030"), "c.csv", encoding="utf-8")
+    assert (refused.value.reason, refused.value.params) == ("wrong_encoding", {"encoding": "utf-8"})
+
+
+def test_an_xlsx_zip_bomb_is_refused_unopened() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<x/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (MAX_XLSX_UNPACKED + 1))
+    with pytest.raises(ContactFileRejected, match="too_large"):
         read_contacts(buffer.getvalue(), "contacts.xlsx")

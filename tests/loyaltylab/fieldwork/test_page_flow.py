@@ -1,71 +1,15 @@
-"""Which pages a respondent goes through, where a returning one continues, and which language a
-contact's list gives (the fieldwork service's rules without a database)."""
+"""Where a returning respondent continues (the respondent flow's rule, without a database)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import Response
 from loyaltylab.respond import service as respondent
-from surveys.definition import QuestionnaireDefinition
-from tests.surveys.conftest import options, texts
+from tests.surveys.conftest import page_logic_questionnaire
 
-ASKED = {"item": "complained", "op": "eq", "value": "yes"}
-
-
-def question(code: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "short_text", "code": code, "label": texts(code, code), **extra}
-
-
-def section(code: str, *items: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"code": code, "title": texts(code, code), "items": list(items), **extra}
-
-
-DEFINITION = QuestionnaireDefinition.model_validate(
-    {
-        "title": texts("Survey", "调查"),
-        "languages": ["zh-CN", "en"],
-        "sections": [
-            section(
-                "about",
-                {
-                    "type": "single_choice",
-                    "code": "complained",
-                    "label": texts("Complained?", "投诉过?"),
-                    "options": options("yes", "no"),
-                },
-            ),
-            section(
-                "welcome", {"type": "instruction", "code": "hello", "label": texts("Hi", "您好")}
-            ),
-            section(
-                "complaint",
-                {"type": "instruction", "code": "sorry", "label": texts("Sorry", "抱歉")},
-                question("what", condition=ASKED),
-                question("when", condition=ASKED),
-            ),
-            section("by_section", question("how"), condition=ASKED),
-            section("end", question("more")),
-        ],
-    }
-)
-
-
-@pytest.mark.parametrize(
-    ("answers", "pages"),
-    [
-        ({}, [0, 1, 4]),  # unanswered: the conditional questions are hidden
-        ({"complained": "no"}, [0, 1, 4]),
-        ({"complained": "yes"}, [0, 1, 2, 3, 4]),
-    ],
-)
-def test_a_page_with_no_question_to_show_is_skipped(answers, pages):
-    # "welcome" has instructions only and is shown; "complaint" has questions, all hidden.
-    assert respondent.shown_pages(DEFINITION, answers) == pages
-    assert respondent.first_page(DEFINITION, answers) == 0
+DEFINITION = page_logic_questionnaire()
 
 
 def response_at(page: int, answers: dict[str, Any]) -> Response:

@@ -1,15 +1,16 @@
 """Researcher pages of fieldwork: waves, contacts, monitoring and telephone interviews.
 
 Thin routes over :mod:`loyaltylab.fieldwork.service`, one module per sub-domain: waves,
-contacts, invitations (e-mail), phone, responses. Clients of a study may read its
+contacts, invitations (e-mail), phone, responses, events (the wave's event-triggered
+invitations). Clients of a study may read its
 waves; only editors of the study's organisation change anything. Every wave is loaded through
 its study (:mod:`loyaltylab.fieldwork.loading`), so another organisation gets 404.
 """
 
 from fastapi import APIRouter
 
-from loyaltylab.fieldwork.routes import contacts, invitations, phone, responses, waves
+from loyaltylab.fieldwork.routes import contacts, events, invitations, phone, responses, waves
 
 router = APIRouter()
-for pages in (invitations, responses, waves, contacts, phone):
+for pages in (invitations, responses, waves, contacts, phone, events):
     router.include_router(pages.router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
@@ -10,11 +12,19 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep
+from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import service, texts
-from loyaltylab.fieldwork.contacts_import import ContactFileRejected, read_contacts
+from loyaltylab.fieldwork.contacts_import import MAX_BYTES as MAX_CONTACT_BYTES
+from loyaltylab.fieldwork.contacts_import import (
+    ContactFileRejected,
+    EncodingUnsure,
+    read_contacts,
+)
 from loyaltylab.fieldwork.models import (
     Contact,
+    ContactChannel,
 )
+from loyaltylab.i18n import N_
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
@@ -23,6 +33,7 @@ router = APIRouter()
 
 
 CONTACTS_SHOWN = 200
+CHANNEL_LABELS = {ContactChannel.email: N_("E-mail"), ContactChannel.sms: N_("SMS")}
 
 
 @router.get("/studies/{study_id}/contacts", response_class=HTMLResponse)
@@ -40,8 +51,11 @@ def _contacts_page(
     *,
     problems: list[str],
     error: str,
+    previews: dict[str, list[list[Any]]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """``previews``: the first rows of an upload as each plausible encoding reads it, shown
+    when the encoding could not be told for certain."""
     total = session.exec(select(func.count(Contact.id)).where(Contact.study_id == study.id)).one()
     contacts = session.exec(
         select(Contact)
@@ -58,9 +72,16 @@ def _contacts_page(
             "total": total,
             "contacts": contacts,
             "attribute_names": names,
+            "channel_labels": {
+                channel: i18n.gettext(label) for channel, label in CHANNEL_LABELS.items()
+            },
             "problems": problems,
             "error": error,
-            "max_mb": 5,
+            "max_mb": MAX_CONTACT_BYTES // (1024 * 1024),
+            "encodings": {
+                code: i18n.gettext(label) for code, label in texts.ENCODING_LABELS.items()
+            },
+            "previews": previews or {},
         },
         status_code=status_code,
     )
@@ -71,13 +92,28 @@ async def upload_contacts(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> Response:
     study = studies.get_editable_study(session, ctx, study_id)
-    file = (await request.form()).get("file")
+    form = await request.form()
+    file = form.get("file")
+    encoding = form.get("encoding") or None
     if not isinstance(file, StarletteUploadFile) or not file.filename:
         error = i18n.gettext("Choose a CSV or XLSX file to upload.")
         return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
-    content = await file.read(5 * 1024 * 1024 + 1)
+    if encoding is not None and encoding not in texts.ENCODING_LABELS:
+        raise InvalidInput("The submitted data was incomplete or invalid.")
+    content = await file.read(MAX_CONTACT_BYTES + 1)
     try:
-        parsed = read_contacts(content, file.filename)
+        parsed = read_contacts(content, file.filename, encoding=encoding)
+    except EncodingUnsure as exc:
+        error = texts.rejection(exc.reason)
+        return _contacts_page(
+            request,
+            session,
+            study,
+            problems=[],
+            error=error,
+            previews=exc.previews,
+            status_code=400,
+        )
     except ContactFileRejected as exc:
         error = texts.rejection(exc.reason, **exc.params)
         return _contacts_page(request, session, study, problems=[], error=error, status_code=400)

@@ -18,14 +18,22 @@ from sqlmodel import Session, select
 
 from loyaltylab import i18n
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.fieldwork import mail_texts, service
+from loyaltylab.fieldwork.invitation_mail import (
+    mail_contacts,
+    mail_recipient,
+    opt_out_url,
+    personal_link,
+    wave_languages,
+)
 from loyaltylab.fieldwork.loading import editable_wave
-from loyaltylab.fieldwork.mail_texts import KINDS, MailText, Recipient
+from loyaltylab.fieldwork.mail_texts import KINDS, MailText
 from loyaltylab.fieldwork.models import Contact, Wave
-from loyaltylab.mail import OutboxMessage, deliver_all, queue_mail
+from loyaltylab.mail import OutboxMessage, deliver_all
 from loyaltylab.respond.texts import LANGUAGE_NAMES
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
@@ -42,42 +50,6 @@ SENT_MESSAGES = {
 SAMPLE_LINK_TOKEN = "example-personal-link"
 
 
-def _link(settings: Settings, token: str) -> str:
-    return settings.absolute_url(f"/i/{token}")
-
-
-def _opt_out_url(settings: Settings, contact: Contact) -> str:
-    token = service.opt_out_token(contact, secret=settings.secret_key)
-    return settings.absolute_url(f"/o/{token}")
-
-
-def _languages(session: Session, wave: Wave) -> list[str]:
-    return service.definition_for(session, wave.questionnaire_version_id).languages
-
-
-def _recipient(
-    settings: Settings,
-    ctx: OrgContext,
-    wave: Wave,
-    study: Study,
-    contact: Contact,
-    *,
-    language: str,
-    link: str,
-) -> Recipient:
-    closes = None
-    if wave.closes_at is not None:
-        closes = mail_texts.closing_time(wave.closes_at, language, ctx.organisation.time_zone)
-    return Recipient(
-        name=contact.name,
-        company=study.company_in(language),
-        organisation=ctx.organisation.name,
-        link=link,
-        opt_out=_opt_out_url(settings, contact),
-        closes=closes,
-    )
-
-
 def _send(
     request: Request,
     session: Session,
@@ -91,30 +63,9 @@ def _send(
 ) -> int:
     """Mail a new personal link to every contact who should get this kind of e-mail (see
     :func:`loyaltylab.fieldwork.service.contacts_to_mail`), in their language."""
-    languages = _languages(session, wave)
-    issued = service.issue_invitations(session, wave, service.contacts_to_mail(session, wave, kind))
-    messages = []
-    for item in issued:
-        contact = item.contact
-        language = service.preferred_language(contact.language, languages)
-        recipient = _recipient(
-            settings, ctx, wave, study, contact, language=language, link=_link(settings, item.token)
-        )
-        text = mail_texts.compose(
-            mail_texts.wave_text(wave.mail_texts, kind, language), recipient, language
-        )
-        messages.append(
-            queue_mail(
-                session,
-                to=contact.email,
-                subject=text.subject,
-                body=text.body,
-                organisation_id=wave.organisation_id,
-                sender_name=ctx.organisation.name,
-                unsubscribe_url=recipient.opt_out,
-            )
-        )
-    service.record_mailing(session, [item.invitation for item in issued], kind)
+    contacts = service.contacts_to_mail(session, wave, kind)
+    mailed = mail_contacts(session, settings, ctx.organisation, wave, study, contacts, kind=kind)
+    messages = [message for _contact, message in mailed]
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
         background.add_task(
@@ -130,9 +81,18 @@ def download_links(
     """A new personal link for every contact who has not answered nor opted out, as CSV, to
     send by other means; links sent before keep working."""
     wave, _study = editable_wave(session, ctx, wave_id)
-    languages = _languages(session, wave)
+    languages = wave_languages(session, wave)
     issued = service.issue_invitations(
         session, wave, service.contacts_to_invite(session, wave, invited=None)
+    )
+    audit.record(
+        session,
+        ctx,
+        "export.links",
+        object_type="wave",
+        object_id=wave.id,
+        format="csv",
+        contacts=len(issued),
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -143,7 +103,7 @@ def download_links(
         row = [contact.external_id, contact.name, contact.email, contact.phone, language]
         writer.writerow(
             [neutralise(value or "") for value in row]
-            + [_link(settings, item.token), _opt_out_url(settings, contact)]
+            + [personal_link(settings, item.token), opt_out_url(settings, contact)]
         )
     return Response(
         buffer.getvalue().encode("utf-8-sig"),
@@ -276,7 +236,7 @@ def _emails_page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> HTMLResponse:
-    languages = _languages(session, wave)
+    languages = wave_languages(session, wave)
     previews: dict[str, dict[str, tuple[Contact, MailText] | None]] = {}
     samples = {
         language: _sample_contact(session, study, language, languages) for language in languages
@@ -289,14 +249,14 @@ def _emails_page(
                 previews[kind][language] = None
                 continue
             sample = samples[language]
-            recipient = _recipient(
+            recipient = mail_recipient(
                 settings,
-                ctx,
+                ctx.organisation,
                 wave,
                 study,
                 sample,
                 language=language,
-                link=_link(settings, SAMPLE_LINK_TOKEN),
+                link=personal_link(settings, SAMPLE_LINK_TOKEN),
             )
             previews[kind][language] = (sample, mail_texts.compose(text, recipient, language))
     return render(
@@ -326,7 +286,7 @@ def emails_page(
     request: Request, session: SessionDep, ctx: EditorDep, settings: SettingsDep, wave_id: int
 ) -> HTMLResponse:
     wave, study = editable_wave(session, ctx, wave_id)
-    texts = _stored_texts(wave, _languages(session, wave))
+    texts = _stored_texts(wave, wave_languages(session, wave))
     return _emails_page(request, session, ctx, settings, wave, study, texts=texts, errors={})
 
 
@@ -339,7 +299,7 @@ async def save_emails(
     wave, study = editable_wave(session, ctx, wave_id)
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     action = form.get("action", "save")
-    languages = _languages(session, wave)
+    languages = wave_languages(session, wave)
     if action.startswith("reset-") and action.removeprefix("reset-") in KINDS:
         kind = action.removeprefix("reset-")
         service.set_mail_texts(

@@ -22,6 +22,7 @@ from loyaltylab.fieldwork.models import (
     Wave,
 )
 from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.guards import whole_number
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond import steps as respondent_steps
 from loyaltylab.studies.models import Study
@@ -109,8 +110,9 @@ def phone_begin(
 ) -> Response:
     wave, study = editable_wave(session, ctx, wave_id)
     contact = None
-    if contact_id.isdigit():
-        contact = session.get(Contact, int(contact_id))
+    if contact_id.strip():
+        number = whole_number(contact_id)
+        contact = session.get(Contact, number) if number is not None else None
         if contact is None or contact.study_id != study.id:
             raise NotFound("Not found.")
     try:

@@ -22,6 +22,7 @@ from loyaltylab.fieldwork.export import raw_frame
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import Channel, Contact, ResponseStatus
 from loyaltylab.fieldwork.models import Response as SurveyResponse
+from loyaltylab.guards import whole_number
 from loyaltylab.web import flash, redirect, render, ui_text
 from reports.exports import csv_bytes, neutralise, xlsx_bytes
 from surveys.definition import (
@@ -191,7 +192,7 @@ def set_exclusion(
     filter and page."""
     wave, _study = editable_wave(session, ctx, wave_id)
     target = f"/waves/{wave.id}/responses" + (f"?{back}" if back and "//" not in back else "")
-    response_ids = [int(value) for value in ids if value.isdigit()]
+    response_ids = [number for value in ids if (number := whole_number(value)) is not None]
     if excluded not in ("0", "1"):
         raise InvalidInput("This action is not allowed here.")
     if not response_ids:

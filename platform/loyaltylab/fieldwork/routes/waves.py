@@ -14,11 +14,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
 
 from loyaltylab import i18n
+from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, SettingsDep
 from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork import events, service, texts
 from loyaltylab.fieldwork import schedule as schedules
-from loyaltylab.fieldwork import service, texts
 from loyaltylab.fieldwork.charts import completes_chart
 from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import (
@@ -29,6 +30,7 @@ from loyaltylab.fieldwork.models import (
     WaveStatus,
 )
 from loyaltylab.fieldwork.monitoring import wave_progress
+from loyaltylab.fieldwork.poster import poster_pdf
 from loyaltylab.fieldwork.wave_form import FIELD_LABELS, QUOTA_SOURCES, WaveForm
 from loyaltylab.i18n import N_
 from loyaltylab.notifications import service as notifications
@@ -37,6 +39,8 @@ from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service as reports
 from loyaltylab.reports_web.routes import QueueDep
 from loyaltylab.settings import Settings
+from loyaltylab.sms import service as texting
+from loyaltylab.sms.gateways import gateway_from_url
 from loyaltylab.studies import service as studies
 from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
@@ -249,6 +253,7 @@ def show_wave(
 ) -> HTMLResponse:
     wave, study = visible_wave(session, ctx, wave_id)
     progress = wave_progress(session, wave, time_zone=_time_zone(ctx))
+    code = settings.sms_country_code
     opted_out = session.exec(
         select(func.count(Contact.id)).where(
             Contact.study_id == study.id, Contact.opted_out_at.is_not(None)
@@ -267,9 +272,16 @@ def show_wave(
             "contacts": _contact_count(session, study),
             "opted_out": opted_out,
             "to_invite": len(service.contacts_to_mail(session, wave, "invitation")),
+            "to_text": len(
+                texting.contacts_to_text(session, wave, "invitation", country_code=code)
+            ),
+            "texted": bool(texting.contacts_to_text(session, wave, "reminder", country_code=code)),
+            "sms_gateway": gateway_from_url(settings.sms_url).name,
             "refresh": REFRESH_SECONDS if wave.status == WaveStatus.open else None,
             "smtp": bool(settings.smtp_url),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
+            "can_edit": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
+            "events": events.event_counts(session, wave),
         },
     )
     response.headers["cache-control"] = "no-store"
@@ -321,6 +333,27 @@ def wave_qr_png(session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id
 @router.get("/waves/{wave_id}/qr.svg")
 def wave_qr_svg(session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id: int) -> Response:
     return _qr(session, ctx, settings, wave_id, "svg")
+
+
+@router.get("/waves/{wave_id}/poster.pdf")
+def wave_poster(
+    session: SessionDep, ctx: EditorDep, settings: SettingsDep, wave_id: int
+) -> Response:
+    """The wave's printable A4 QR poster, in the questionnaire's languages (audited: it
+    publishes the link)."""
+    wave, _study = editable_wave(session, ctx, wave_id)
+    definition = service.definition_for(session, wave.questionnaire_version_id)
+    pdf = poster_pdf(
+        definition,
+        url=settings.absolute_url(f"/s/{wave.public_slug}"),
+        organisation=ctx.organisation.name,
+    )
+    audit.record(session, ctx, "wave.poster", object_type="wave", object_id=wave.id, format="pdf")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="wave-{wave.id}-poster.pdf"'},
+    )
 
 
 def _qr(session: Session, ctx: OrgContext, settings: Settings, wave_id: int, kind: str) -> Response:

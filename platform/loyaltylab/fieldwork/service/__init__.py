@@ -13,8 +13,10 @@ from loyaltylab.fieldwork.service.consent import (
 from loyaltylab.fieldwork.service.contacts import (
     add_contacts,
     contact_by_opt_out_token,
+    contact_channel,
     contacts_to_invite,
     contacts_to_mail,
+    contacts_to_text,
     find_contacts,
     opt_out,
     opt_out_token,
@@ -42,6 +44,7 @@ from loyaltylab.fieldwork.service.errors import (
     WaveNotYetOpen,
 )
 from loyaltylab.fieldwork.service.invitations import (
+    SHORT_LINK_TOKEN_BYTES,
     IssuedInvitation,
     check_invitation,
     invitation_by_token,
@@ -88,6 +91,7 @@ __all__ = [
     "QUOTA_ATTRIBUTE_MAX_LENGTH",
     "QUOTA_CELL_MAX_LENGTH",
     "QUOTA_ITEM_TYPES",
+    "SHORT_LINK_TOKEN_BYTES",
     "WAVE_NAME_MAX_LENGTH",
     "FieldworkError",
     "InvalidTransition",
@@ -113,9 +117,11 @@ __all__ = [
     "completes_by_cell",
     "consent_texts",
     "contact_by_opt_out_token",
+    "contact_channel",
     "contact_has_attribute",
     "contacts_to_invite",
     "contacts_to_mail",
+    "contacts_to_text",
     "create_wave",
     "definition_cache",
     "definition_for",

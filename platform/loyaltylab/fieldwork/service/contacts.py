@@ -14,11 +14,13 @@ from sqlmodel import Session, select
 
 from loyaltylab.fieldwork.models import (
     Contact,
+    ContactChannel,
     Wave,
     WaveInvitation,
     utcnow,
 )
 from loyaltylab.fieldwork.service.errors import FieldworkError
+from loyaltylab.guards import whole_number
 
 
 def contacts_to_invite(session: Session, wave: Wave, *, invited: bool | None) -> list[Contact]:
@@ -35,17 +37,40 @@ def contacts_to_invite(session: Session, wave: Wave, *, invited: bool | None) ->
 
 
 def contacts_to_mail(session: Session, wave: Wave, kind: str) -> list[Contact]:
-    """Who gets the wave's ``invitation`` or ``reminder`` e-mail: contacts with an e-mail
-    address who have not answered nor opted out and, for the invitation, were never e-mailed
-    it, for a reminder, were invited (by e-mail or a link handed out)."""
+    """Who gets the wave's ``invitation`` or ``reminder`` e-mail: contacts reached by e-mail
+    (:func:`contact_channel`) who have not answered nor opted out and, for the invitation, were
+    never sent it, for a reminder, were invited (by e-mail, SMS or a link handed out)."""
+    return _contacts_to_send(session, wave, kind, ContactChannel.email)
+
+
+def contacts_to_text(session: Session, wave: Wave, kind: str) -> list[Contact]:
+    """:func:`contacts_to_mail` for the contacts reached by SMS."""
+    return _contacts_to_send(session, wave, kind, ContactChannel.sms)
+
+
+def contact_channel(contact: Contact) -> ContactChannel | None:
+    """How invitations reach the contact: the channel they prefer when they have its address,
+    else e-mail, else SMS; None when they have neither an e-mail address nor a phone."""
+    if contact.channel == ContactChannel.sms and contact.phone:
+        return ContactChannel.sms
+    if contact.email:
+        return ContactChannel.email
+    if contact.phone:
+        return ContactChannel.sms
+    return None
+
+
+def _contacts_to_send(
+    session: Session, wave: Wave, kind: str, channel: ContactChannel
+) -> list[Contact]:
     if kind not in ("invitation", "reminder"):
-        raise ValueError(f"unknown kind of e-mail {kind!r}")
+        raise ValueError(f"unknown kind of message {kind!r}")
     return [
         contact
         for contact, invitation in _open_invitations(session, wave)
-        if contact.email
+        if contact_channel(contact) == channel
         and (
-            (invitation is None or invitation.emailed_at is None)
+            (invitation is None or (invitation.emailed_at or invitation.texted_at) is None)
             if kind == "invitation"
             else invitation is not None
         )
@@ -72,11 +97,20 @@ def _open_invitations(session: Session, wave: Wave) -> list[tuple[Contact, WaveI
     ]
 
 
-def record_mailing(session: Session, invitations: Iterable[WaveInvitation], kind: str) -> None:
-    """Note that the invitations' ``invitation`` (or ``reminder``) e-mails went out now."""
+def record_mailing(
+    session: Session,
+    invitations: Iterable[WaveInvitation],
+    kind: str,
+    *,
+    channel: ContactChannel = ContactChannel.email,
+) -> None:
+    """Note that the invitations' ``invitation`` (or ``reminder``) e-mails, or SMS, went out
+    now."""
     now = utcnow()
     for invitation in invitations:
-        if kind == "invitation":
+        if kind == "invitation" and channel == ContactChannel.sms:
+            invitation.texted_at = invitation.texted_at or now
+        elif kind == "invitation":
             invitation.emailed_at = invitation.emailed_at or now
         else:
             invitation.reminded_at = now
@@ -108,8 +142,8 @@ def add_contacts(
 ) -> list[Contact]:
     """Insert or update contacts by ``external_id``; a contact keeps its pseudonym for good.
 
-    Each row has ``external_id`` and optionally ``email``, ``phone``, ``name``, ``language``
-    and ``attributes``; what a row leaves out keeps its earlier value.
+    Each row has ``external_id`` and optionally ``email``, ``phone``, ``name``, ``language``,
+    ``channel`` and ``attributes``; what a row leaves out keeps its earlier value.
     """
     rows = list(rows)
     ids = [str(row["external_id"]).strip() for row in rows]
@@ -135,6 +169,7 @@ def add_contacts(
         contact.phone = row.get("phone") or contact.phone
         contact.name = row.get("name") or contact.name
         contact.language = row.get("language") or contact.language
+        contact.channel = row.get("channel") or contact.channel
         contact.attributes = {**contact.attributes, **dict(row.get("attributes") or {})}
         session.add(contact)
         result.append(contact)
@@ -159,10 +194,11 @@ def _opt_out_mac(contact: Contact, secret: str) -> str:
 
 def contact_by_opt_out_token(session: Session, token: str, *, secret: str) -> Contact | None:
     """The contact of an opt-out token; None for a tampered or unknown one."""
-    contact_id, _, mac = token.partition(".")
-    if not contact_id.isdigit() or len(token) > 100:
+    written_id, _, mac = token.partition(".")
+    contact_id = whole_number(written_id)
+    if contact_id is None or len(token) > 100:
         return None
-    contact = session.get(Contact, int(contact_id))
+    contact = session.get(Contact, contact_id)
     if contact is None or not hmac.compare_digest(mac, _opt_out_mac(contact, secret)):
         return None
     return contact

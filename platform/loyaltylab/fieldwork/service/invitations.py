@@ -21,6 +21,10 @@ from loyaltylab.fieldwork.models import (
 from loyaltylab.fieldwork.service.errors import FieldworkError, LinkExpired, LinkUsed
 from loyaltylab.timeutil import as_utc
 
+LINK_TOKEN_BYTES = 32
+SHORT_LINK_TOKEN_BYTES = 12
+"""96 random bits (16 characters): still unguessable, and short enough for an SMS."""
+
 
 def token_hash(token: str) -> str:
     """Only hashes of tokens are stored: a leaked database yields no usable link."""
@@ -48,8 +52,12 @@ def issue_invitations(
     contacts: Sequence[Contact],
     *,
     expires_at: datetime | None = None,
+    token_bytes: int = LINK_TOKEN_BYTES,
 ) -> list[IssuedInvitation]:
     """A new personal link for each contact who has not answered nor opted out.
+
+    ``token_bytes``: the link's randomness; :data:`SHORT_LINK_TOKEN_BYTES` for an SMS, where
+    every character counts.
 
     The first link creates the contact's invitation; a later one (a reminder, a download of
     links) is one more way into it: every link stays valid and leads to the same response.
@@ -82,7 +90,7 @@ def issue_invitations(
     session.flush()
     issued = []
     for invitation, contact in invitations:
-        token = secrets.token_urlsafe(32)
+        token = secrets.token_urlsafe(token_bytes)
         session.add(
             InvitationLink(
                 organisation_id=wave.organisation_id,

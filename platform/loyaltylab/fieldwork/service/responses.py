@@ -17,6 +17,7 @@ from loyaltylab.fieldwork.models import (
     ResponseStatus,
     Wave,
 )
+from loyaltylab.guards import whole_number
 
 
 def list_responses(
@@ -80,9 +81,9 @@ def _search(text: str) -> Any:
             for column in (Contact.external_id, Contact.name, Contact.email)
         ),
     ]
-    number = text.removeprefix("#")
-    if number.isdigit() and len(number) < 12:
-        conditions.append(Response.id == int(number))
+    number = whole_number(text.removeprefix("#"))
+    if number is not None:
+        conditions.append(Response.id == number)
     return or_(*conditions)
 
 

@@ -1,5 +1,5 @@
-"""What the designer's pages share: the questionnaire and study lookups (another tenant's
-answer 404), the page contexts and the way a refused change is shown again.
+"""What the designer's pages share: the questionnaire and study lookups (another
+organisation's get 404), the page contexts and the way a refused change is shown again.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OrgDep, load_owned
 from loyaltylab.errors import NotFound
+from loyaltylab.guards import whole_number
 from loyaltylab.questionnaires import service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.studies.models import Study
@@ -196,4 +197,4 @@ def uploaded_file(form: FormData) -> tuple[bytes, str] | None:
 
 
 def version_number(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else None
+    return whole_number(raw)

@@ -13,6 +13,7 @@ from loyaltylab import i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext
 from loyaltylab.errors import NotFound
+from loyaltylab.guards import whole_number
 from loyaltylab.i18n import N_
 from loyaltylab.questionnaires import forms, service
 from loyaltylab.questionnaires.models import Questionnaire
@@ -319,7 +320,7 @@ def move_item(
         return back_to_designer(questionnaire, code)
     # A drag and drop (designer.js) moves several places at once.
     steps = forms.field_text(form, "steps")
-    count = min(int(steps), MAX_MOVE_STEPS) if steps.isdigit() else 1
+    count = min(whole_number(steps) or 1, MAX_MOVE_STEPS)
 
     def move() -> Response:
         for _ in range(count):

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext
 from loyaltylab.errors import NotFound
+from loyaltylab.guards import whole_number
 from loyaltylab.i18n import N_
 from loyaltylab.questionnaires import forms, logic, service
 from loyaltylab.questionnaires.models import Questionnaire
@@ -141,10 +142,10 @@ def save_condition(
             clauses.append(logic.Clause())
         return page(focus=len(clauses) - 1)
     if action.startswith("drop-"):
-        number = action.removeprefix("drop-")
-        if number.isdigit() and int(number) < len(clauses):
-            del clauses[int(number)]
-            return page(focus=min(int(number), len(clauses) - 1) if clauses else 0)
+        number = whole_number(action.removeprefix("drop-"))
+        if number is not None and number < len(clauses):
+            del clauses[number]
+            return page(focus=min(number, len(clauses) - 1) if clauses else 0)
         return page()
     if action == "refresh":
         return page()

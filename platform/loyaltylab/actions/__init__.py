@@ -1,0 +1,1 @@
+"""Action plans: improvements planned on a construct, judged by its index in the next wave."""

@@ -1,0 +1,92 @@
+"""Action plans, made and followed on the study's dashboard by its researchers and client."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from loyaltylab.actions import service
+from loyaltylab.dashboard.routes import dashboard_response
+from loyaltylab.dashboard.service import fielded_waves
+from loyaltylab.db import SessionDep
+from loyaltylab.deps import OrgDep
+from loyaltylab.errors import InvalidInput
+from loyaltylab.fieldwork.service import definition_for
+from loyaltylab.studies import service as studies
+from loyaltylab.web import flash, form_errors, redirect
+
+router = APIRouter(include_in_schema=False)
+FormStr = Annotated[str, Form()]
+
+
+@router.post("/studies/{study_id}/actions")
+def create_action(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgDep,
+    study_id: int,
+    construct_code: FormStr = "",
+    description: FormStr = "",
+    owner: FormStr = "",
+    due_on: FormStr = "",
+    baseline_wave: FormStr = "",
+) -> Response:
+    study = studies.get_visible_study(session, ctx, study_id)
+    waves = fielded_waves(session, study)
+    constructs = {
+        defined.code: defined.name
+        for version_id in {wave.questionnaire_version_id for wave in waves}
+        for defined in definition_for(session, version_id).constructs
+    }
+    try:
+        service.create_action(
+            session,
+            ctx,
+            study,
+            constructs=constructs,
+            waves=waves,
+            construct=construct_code,
+            description=description,
+            owner=owner,
+            due_on=due_on,
+            baseline_wave_id=baseline_wave,
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        values = {
+            "construct_code": construct_code,
+            "description": description,
+            "owner": owner,
+            "due_on": due_on,
+            "baseline_wave": baseline_wave,
+        }
+        study = studies.get_visible_study(session, ctx, study_id)
+        return dashboard_response(
+            request,
+            session,
+            ctx,
+            study,
+            action_values=values,
+            action_errors=form_errors(exc),
+            status_code=400,
+        )
+    flash(request, "The action has been added to the plan.", "success")
+    return redirect(f"/studies/{study.id}/dashboard#actions")
+
+
+@router.post("/studies/{study_id}/actions/{action_id}/status")
+def set_action_status(
+    request: Request,
+    session: SessionDep,
+    ctx: OrgDep,
+    study_id: int,
+    action_id: int,
+    status: FormStr = "",
+) -> Response:
+    study = studies.get_visible_study(session, ctx, study_id)
+    action = service.get_action(session, study, action_id)
+    service.set_status(session, action, status)
+    flash(request, "The action's status has been changed.", "success")
+    return redirect(f"/studies/{study.id}/dashboard#actions")

@@ -1,0 +1,1 @@
+"""The study's analysis settings: how its reports and dashboard analyse the answers."""

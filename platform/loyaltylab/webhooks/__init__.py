@@ -1,0 +1,1 @@
+"""Webhooks: organisations subscribe a URL to events and receive signed JSON deliveries."""
