@@ -18,9 +18,19 @@ from loyaltylab.accounts.models import Membership, Organisation, Role, User, Use
 from loyaltylab.db import SessionDep
 from loyaltylab.errors import LoginRequired, NotFound, PermissionDenied
 from loyaltylab.jobs.queue import JobQueue
-from loyaltylab.settings import Settings, get_settings
+from loyaltylab.settings import Settings
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+def app_settings(request: Request) -> Settings:
+    """The settings the application was built with (``create_app(settings)``).
+
+    Read from the app rather than overriding ``get_settings``: FastAPI re-resolves the whole
+    dependency tree of a route on every request once an override is installed.
+    """
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 def job_queue(request: Request) -> JobQueue:

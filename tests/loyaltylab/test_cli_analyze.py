@@ -120,7 +120,8 @@ def test_bad_inputs_exit_2_with_one_line(survey, tmp_path, model_file):
     empty.write_bytes(b"not a workbook")
     cases = [
         ((tmp_path / "absent.csv", "--model", model_file), "does not exist"),
-        ((gbk, "--model", model_file), "not UTF-8"),
+        # Read as GB18030 (its header is found), so the missing items are what is wrong.
+        ((gbk, "--model", model_file), "not in the data"),
         ((empty, "--model", model_file), "not an Excel"),
         ((tmp_path / "data.json", "--model", model_file), "unsupported file type"),
         ((data, "--model", tmp_path / "absent.lavaan"), "model file"),

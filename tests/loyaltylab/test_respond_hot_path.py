@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from starlette.routing import Match
 
 from loyaltylab.accounts.models import Organisation
+from loyaltylab.app import health_router
 from loyaltylab.db import TurnTakingSession, serialized_writes
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Response, ResponseStatus, SubmissionKey
@@ -154,12 +155,18 @@ def test_every_sqlite_connection_runs_wal_with_normal_sync(engine):
         }
 
 
-def test_respondent_routes_come_early_and_no_other_route_matches_them(app: FastAPI):
+def test_health_checks_and_respondent_routes_come_early_and_no_other_route_matches_them(
+    app: FastAPI,
+):
     routes = app.router.routes
-    [position] = [
-        i for i, r in enumerate(routes) if getattr(r, "original_router", None) is respond.router
+    [health, position] = [
+        i
+        for i, r in enumerate(routes)
+        if getattr(r, "original_router", None) in (health_router, respond.router)
     ]
-    assert position <= 2  # behind at most the OpenAPI route and the /static mount
+    # Behind at most the /static and /api/v1 mounts: every route before them is a
+    # failed match each of their requests pays for.
+    assert (health, position) in ((1, 2), (2, 3))
     assert app.url_path_for("static", path="app.css") == "/static/app.css"
     others = routes[:position] + routes[position + 1 :]
     for path in ("/s/abc", "/s/abc/start", "/s/abc/page/0", "/i/abc/done", "/i/abc/language"):
@@ -223,3 +230,13 @@ def test_the_version_cache_is_bounded_and_keeps_the_recently_used(session, study
     again = fieldwork.definition_for(session, versions[1].id)
     assert again.title["en"] == "V1"
     assert session.get(QuestionnaireVersion, versions[1].id) is not None
+
+
+def test_templates_are_not_checked_for_changes_outside_development(settings):
+    from loyaltylab.app import create_app
+    from loyaltylab.web import templates
+
+    create_app(settings.model_copy(update={"env": "development"}))
+    assert templates.env.auto_reload is True
+    create_app(settings.model_copy(update={"env": "test"}))
+    assert templates.env.auto_reload is False

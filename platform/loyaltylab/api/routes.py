@@ -36,7 +36,7 @@ from loyaltylab.privacy.service import erase_contact
 from loyaltylab.reports_web.models import FILE_KINDS, Report
 from loyaltylab.reports_web.routes import EXTENSIONS, MEDIA_TYPES
 from loyaltylab.reports_web.service import report_file
-from loyaltylab.settings import Settings, get_settings
+from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
 
@@ -490,7 +490,6 @@ def create_api_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     api.state.settings = settings
     api.state.engine = engine
-    api.dependency_overrides[get_settings] = lambda: settings
     api.add_exception_handler(DomainError, problems.handle_domain_error)  # type: ignore[arg-type]
     api.add_exception_handler(StarletteHTTPException, problems.handle_http_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, problems.handle_validation_error)  # type: ignore[arg-type]

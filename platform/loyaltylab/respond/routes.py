@@ -22,7 +22,6 @@ import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from sqlmodel import Session
-from starlette.routing import Mount
 
 from loyaltylab.db import TurnTakingSession
 from loyaltylab.fieldwork import service
@@ -182,17 +181,8 @@ class RespondentBodyLimit:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the respondent pages on the app, ahead of the other routers.
-
-    The router tries routes in order; respondents are the traffic that scales, and behind the
-    ~100 researcher routes every respondent request paid ~1 ms for the failed matches. They go
-    right after the ``/static`` mount (so ``url_for("static")`` still finds it first). No other
-    route lives under ``/s/`` or ``/i/``, so going earlier changes no other match.
-    """
+    """Mount the respondent pages on the app (``create_app`` includes them ahead of the
+    researcher routes: see ``_include_routers``)."""
     app.include_router(router)
-    routes = app.router.routes
-    respondent_pages = routes.pop()
-    mounts = [index for index, route in enumerate(routes) if isinstance(route, Mount)]
-    routes.insert(mounts[0] + 1 if mounts else 0, respondent_pages)
     app.add_exception_handler(service.FieldworkError, handle_fieldwork_error)  # type: ignore[arg-type]
     app.add_middleware(RespondentBodyLimit)
