@@ -26,6 +26,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.accounts.models import timestamp_column
 from loyaltylab.settings import LOOPBACK_HOSTS, Settings
 from loyaltylab.timeutil import utcnow

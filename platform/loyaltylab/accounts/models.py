@@ -10,6 +10,7 @@ from sqlalchemy import Column, DateTime, UniqueConstraint, false
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.timeutil import DEFAULT_TIME_ZONE, utcnow
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.accounts.models import enum_column, timestamp_column
 from loyaltylab.timeutil import utcnow
 

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.accounts.models import timestamp_column
 from loyaltylab.timeutil import utcnow
 

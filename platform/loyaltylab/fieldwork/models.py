@@ -15,7 +15,8 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-import loyaltylab.questionnaires.models  # noqa: F401  (registers questionnaire_version, a foreign key target)
+import loyaltylab.questionnaires.models
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.timeutil import utcnow
 
 # JSONB on PostgreSQL for small documents queried by key; the answer arrays stay plain JSON so

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.timeutil import utcnow
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.accounts.models import timestamp_column
 from loyaltylab.timeutil import utcnow
 

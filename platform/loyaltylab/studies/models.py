@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.accounts.models import timestamp_column
 from loyaltylab.timeutil import utcnow
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
+import loyaltylab.tables  # noqa: F401 (constraint names: before any table is defined)
 from loyaltylab.accounts.models import enum_column, timestamp_column
 from loyaltylab.timeutil import utcnow
 

@@ -1,6 +1,6 @@
 """constraint names follow the metadata's naming convention
 
-The models now name every constraint by one rule (``loyaltylab.NAMING_CONVENTION``), so that a
+The models now name every constraint by one rule (``loyaltylab.tables``), so that a
 later migration can name the constraint it alters or drops. On PostgreSQL the constraints that
 0001-0010 and 0006 created without a name carry the server's own names (``study_pkey``,
 ``wave_study_id_fkey``, ``membership_user_id_organisation_id_key``): rename them to the rule's.
