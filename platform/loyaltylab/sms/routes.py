@@ -12,14 +12,16 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
-from loyaltylab.fieldwork.loading import editable_wave
+from loyaltylab.deps import EditorDep, OrgContext
+from loyaltylab.fieldwork.models import Wave
+from loyaltylab.fieldwork.routes.sending import add_send_routes
 from loyaltylab.i18n import N_
 from loyaltylab.settings import Settings
 from loyaltylab.sms import service
 from loyaltylab.sms.gateways import TwilioGateway, gateway_from_url
 from loyaltylab.sms.models import SmsMessage
-from loyaltylab.web import flash, redirect, render
+from loyaltylab.studies.models import Study
+from loyaltylab.web import render
 
 router = APIRouter()
 OUTBOX_SHOWN = 200
@@ -36,10 +38,10 @@ def _text(
     ctx: OrgContext,
     settings: Settings,
     background: BackgroundTasks,
-    wave_id: int,
+    wave: Wave,
+    study: Study,
     kind: str,
-) -> Response:
-    wave, study = editable_wave(session, ctx, wave_id)
+) -> int:
     gateway = gateway_from_url(settings.sms_url)
     messages = service.text_wave(
         session,
@@ -56,32 +58,19 @@ def _text(
         background.add_task(
             service.deliver_all, request.app.state.engine, [m.id for m in messages], gateway
         )
-    flash(request, SENT_MESSAGES[kind], "success", count=len(messages))
-    return redirect(f"/waves/{wave.id}")
+    return len(messages)
 
 
-@router.post("/waves/{wave_id}/invitations/sms")
-def text_invitations(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    return _text(request, session, ctx, settings, background, wave_id, "invitation")
-
-
-@router.post("/waves/{wave_id}/invitations/sms-remind")
-def text_reminders(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    return _text(request, session, ctx, settings, background, wave_id, "reminder")
+add_send_routes(
+    router,
+    channel="sms",
+    paths={
+        "invitation": "/waves/{wave_id}/invitations/sms",
+        "reminder": "/waves/{wave_id}/invitations/sms-remind",
+    },
+    send=_text,
+    sent_messages=SENT_MESSAGES,
+)
 
 
 @router.get("/outbox/sms", response_class=HTMLResponse)
