@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import EditorDep, OrgContext
-from loyaltylab.fieldwork.models import Wave
-from loyaltylab.fieldwork.routes.sending import add_send_routes
+from loyaltylab.deps import EditorDep
+from loyaltylab.fieldwork.routes.sending import Sending, add_send_routes
 from loyaltylab.i18n import N_
 from loyaltylab.settings import Settings
 from loyaltylab.sms import service
 from loyaltylab.sms.gateways import TwilioGateway, gateway_from_url
 from loyaltylab.sms.models import SmsMessage
-from loyaltylab.studies.models import Study
 from loyaltylab.web import render
 
 router = APIRouter()
@@ -32,31 +30,23 @@ SENT_MESSAGES = {
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def _text(
-    request: Request,
-    session: Session,
-    ctx: OrgContext,
-    settings: Settings,
-    background: BackgroundTasks,
-    wave: Wave,
-    study: Study,
-    kind: str,
-) -> int:
+def _text(sending: Sending, kind: str) -> int:
+    settings = sending.settings
     gateway = gateway_from_url(settings.sms_url)
     messages = service.text_wave(
-        session,
-        wave,
-        study,
+        sending.session,
+        sending.wave,
+        sending.study,
         kind=kind,
-        organisation=ctx.organisation.name,
+        organisation=sending.ctx.organisation.name,
         link_for=lambda token: settings.absolute_url(f"/i/{token}"),
         country_code=settings.sms_country_code,
         gateway_name=gateway.name,
     )
     if messages:
         # After the response: the session dependency has committed the messages by then.
-        background.add_task(
-            service.deliver_all, request.app.state.engine, [m.id for m in messages], gateway
+        sending.background.add_task(
+            service.deliver_all, sending.request.app.state.engine, [m.id for m in messages], gateway
         )
     return len(messages)
 

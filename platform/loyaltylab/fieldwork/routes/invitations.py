@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, select
 
@@ -34,7 +34,7 @@ from loyaltylab.fieldwork.invitation_mail import (
 from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.fieldwork.mail_texts import KINDS, MailText
 from loyaltylab.fieldwork.models import Contact, Wave
-from loyaltylab.fieldwork.routes.sending import add_send_routes
+from loyaltylab.fieldwork.routes.sending import Sending, add_send_routes
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.respond.texts import LANGUAGE_NAMES
 from loyaltylab.settings import Settings
@@ -52,24 +52,17 @@ SENT_MESSAGES = {
 SAMPLE_LINK_TOKEN = "example-personal-link"
 
 
-def _send(
-    request: Request,
-    session: Session,
-    ctx: OrgContext,
-    settings: Settings,
-    background: BackgroundTasks,
-    wave: Wave,
-    study: Study,
-    kind: str,
-) -> int:
+def _send(sending: Sending, kind: str) -> int:
     """Mail a new personal link to every contact who should get this kind of e-mail (see
     :func:`loyaltylab.fieldwork.service.contacts_to_mail`), in their language."""
+    session, settings, wave = sending.session, sending.settings, sending.wave
     contacts = service.contacts_to_mail(session, wave, kind)
-    mailed = mail_contacts(session, settings, ctx.organisation, wave, study, contacts, kind=kind)
+    organisation, study = sending.ctx.organisation, sending.study
+    mailed = mail_contacts(session, settings, organisation, wave, study, contacts, kind=kind)
     messages = [message for _contact, message in mailed]
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
-        background.add_task(job_queue(request).send_mail, [m.id for m in messages])
+        sending.background.add_task(job_queue(sending.request).send_mail, [m.id for m in messages])
     return len(messages)
 
 

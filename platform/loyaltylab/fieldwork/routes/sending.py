@@ -5,6 +5,7 @@ page saying how many went out. Only the channel's way of sending differs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
@@ -20,7 +21,21 @@ from loyaltylab.web import flash, redirect
 
 KINDS = ("invitation", "reminder")
 
-Send = Callable[[Request, Session, OrgContext, Settings, BackgroundTasks, Wave, Study, str], int]
+
+@dataclass(frozen=True)
+class Sending:
+    """The request sending a wave's messages, and what a channel sends them with."""
+
+    request: Request
+    session: Session
+    ctx: OrgContext
+    settings: Settings
+    background: BackgroundTasks
+    wave: Wave
+    study: Study
+
+
+Send = Callable[[Sending, str], int]
 """Send one kind of message (``invitation`` or ``reminder``) to the wave's contacts who should
 get it; how many were sent. It only records them: the delivery runs after the response."""
 
@@ -54,7 +69,7 @@ def _send_route(kind: str, send: Send, sent_message: str) -> Callable[..., Respo
         wave_id: int,
     ) -> Response:
         wave, study = editable_wave(session, ctx, wave_id)
-        count = send(request, session, ctx, settings, background, wave, study, kind)
+        count = send(Sending(request, session, ctx, settings, background, wave, study), kind)
         flash(request, sent_message, "success", count=count)
         return redirect(f"/waves/{wave.id}")
 
