@@ -335,17 +335,14 @@ def test_owners_give_and_take_the_case_handler_right(
     session: Session,
     owner: User,
     organisation: Organisation,
-    client_organisation: Organisation,
+    managed_client: Organisation,
     make_member: Callable,
     login: Callable,
     csrf: Callable,
 ) -> None:
-    client_organisation.managing_organisation_id = organisation.id
-    session.add(client_organisation)
-    session.commit()
     member = make_member(organisation, email="agent@contoso.example", role=Role.client)
     membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
-    membership.client_organisation_id = client_organisation.id
+    membership.client_organisation_id = managed_client.id
     session.add(membership)
     session.commit()
     browser = _signed_in(app, login, owner.email)
@@ -358,9 +355,7 @@ def test_owners_give_and_take_the_case_handler_right(
     assert given.status_code == 303
     session.refresh(membership)
     assert membership.case_handler
-    assert [u.email for u in service.case_handlers(session, client_organisation.id)] == [
-        member.email
-    ]
+    assert [u.email for u in service.case_handlers(session, managed_client.id)] == [member.email]
     own = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
     refused = browser.post(
         f"/org/members/{own.id}/case-handler", data={"csrf_token": token, "case_handler": "1"}
