@@ -170,8 +170,9 @@ def is_respondent_request(request: Request) -> bool:
 
 
 def respondent_status_page(request: Request, reason: str) -> HTMLResponse:
-    """The status page for a link whose wave is not found (an unknown link): the language is
-    the respondent's choice in this browser, else the browser's."""
+    """The status page outside a step (the link is unknown, or a step left a rule to the
+    app's domain-error handler): in the language the respondent chose in this browser, else
+    the browser's."""
     return status_page(request, None, None, reason)
 
 
