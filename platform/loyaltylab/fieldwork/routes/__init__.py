@@ -1,10 +1,10 @@
 """Researcher pages of fieldwork: waves, contacts, monitoring and telephone interviews.
 
 Thin routes over :mod:`loyaltylab.fieldwork.service`, one module per sub-domain: waves,
-contacts, invitations (e-mail), phone, responses, events (the wave's event-triggered
-invitations). Clients of a study may read its
-waves; only editors of the study's organisation change anything. Every wave is loaded through
-its study (:mod:`loyaltylab.fieldwork.loading`), so another organisation gets 404.
+contacts, invitations (e-mail; ``sending`` makes the invitation and reminder routes of each
+channel), phone, responses, events (the wave's event-triggered invitations). Clients of a study
+may read its waves; only editors of the study's organisation change anything. Every wave is
+loaded through its study (:mod:`loyaltylab.fieldwork.loading`), so another organisation gets 404.
 """
 
 from fastapi import APIRouter
