@@ -54,6 +54,17 @@ def test_each_app_has_one_handler_for_the_family_and_none_for_a_subclass(app: Fa
     assert _domain_handlers(api) == [DomainError]
     assert app.exception_handlers[DomainError] is not api.exception_handlers[DomainError]
 
+    # The API renders the same family its own way: a fieldwork rule is a 409 problem.
+    def fail() -> None:
+        raise QuotaFull()
+
+    api.add_api_route("/test-only/refused", fail)
+    client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    refused = client.get(f"{API_PREFIX}/test-only/refused", headers={"Accept-Language": "en"})
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["detail"] == "This action is not allowed here."
+
 
 @pytest.mark.parametrize(
     ("error", "status", "english", "chinese"),
