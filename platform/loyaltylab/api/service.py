@@ -212,14 +212,6 @@ def record_call(
 # --- objects of the key's organisation -----------------------------------------------------
 
 
-def owned(session: Session, model: type[Any], object_id: int, organisation_id: int) -> Any:
-    """An object of the organisation; NotFound for a missing one and another tenant's alike."""
-    found = session.get(model, object_id)
-    if found is None or found.organisation_id != organisation_id:
-        raise NotFound(NOT_FOUND)
-    return found
-
-
 def studies(session: Session, organisation_id: int) -> list[Study]:
     return list(
         session.exec(

@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from loyaltylab import access
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
-from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.i18n import N_
 from loyaltylab.settings import Settings
 from loyaltylab.sms import service
@@ -39,7 +39,7 @@ def _text(
     wave_id: int,
     kind: str,
 ) -> Response:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     gateway = gateway_from_url(settings.sms_url)
     messages = service.text_wave(
         session,
