@@ -32,24 +32,30 @@ from loyaltylab.deps import OrgContext
 from loyaltylab.errors import NotFound, PermissionDenied
 from loyaltylab.fieldwork.models import Contact, Wave
 from loyaltylab.followup.models import FollowUpCase
+from loyaltylab.i18n import N_
 from loyaltylab.reports_web.models import Report
 from loyaltylab.studies.models import Study
 
-NOT_FOUND = "Not found."
+NOT_FOUND = N_("Not found.")
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
 RowT = TypeVar("RowT")
 
 
-def found(session: Session, statement: SelectOfScalar[RowT] | Select[RowT]) -> RowT:
-    """The statement's first row, else NotFound: a loader's last step.
+def found(
+    session: Session,
+    statement: SelectOfScalar[RowT] | Select[RowT],
+    *,
+    message: str = NOT_FOUND,
+) -> RowT:
+    """The statement's first row, else NotFound (with ``message``): a loader's last step.
 
     Also for an object reached through one the policy loaded, by the parent's key in the same
     WHERE (a response of this wave, a rule of this wave), never by a check after loading.
     """
     row = session.exec(statement).first()
     if row is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound(message)
     return row
 
 
