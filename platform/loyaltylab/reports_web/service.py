@@ -1,9 +1,9 @@
-"""Reports and exports: snapshots, the data they analyse, and who may see what.
+"""Reports and exports: snapshots and the data they analyse.
 
-The owning organisation reads every report; the commissioning client reads the reports shared
-with it once they are generated. Creating, regenerating, cancelling and sharing need an editor
-of the owning organisation. Data exports (raw answers) and the reproducibility bundle are for
-members of the owning organisation only.
+Who may see what is :mod:`loyaltylab.access`: the owning organisation reads every report; the
+commissioning client reads the reports shared with it once they are generated. Creating,
+regenerating, cancelling and sharing need an editor of the owning organisation. Data exports
+(raw answers) and the reproducibility bundle are for the study's team only.
 """
 
 from __future__ import annotations
