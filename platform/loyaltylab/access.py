@@ -209,14 +209,14 @@ def editable_contact(session: Session, ctx: OrgContext, contact_id: int) -> tupl
 # --- follow-up cases ------------------------------------------------------------------------------
 
 
-def is_case_handler(ctx: OrgContext) -> bool:
+def _is_case_handler(ctx: OrgContext) -> bool:
     return ctx.role is Role.client and bool(ctx.membership.case_handler)
 
 
 def require_case_reader(ctx: OrgContext) -> None:
     """The case list: the research team and the client's case handlers; other client users
     are told they may not (a single case is simply not found for them)."""
-    if ctx.role is Role.client and not is_case_handler(ctx):
+    if ctx.role is Role.client and not _is_case_handler(ctx):
         raise PermissionDenied("Only case handlers can open follow-up cases.")
 
 
@@ -224,7 +224,7 @@ def case_readable(ctx: OrgContext) -> ColumnElement[bool]:
     """The research organisation's cases for its team; the company's cases for its handlers."""
     if ctx.role is not Role.client:
         return FollowUpCase.organisation_id == ctx.organisation_id
-    if not is_case_handler(ctx):
+    if not _is_case_handler(ctx):
         return false()
     return FollowUpCase.client_organisation_id == ctx.organisation_id
 

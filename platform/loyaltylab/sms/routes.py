@@ -7,7 +7,7 @@ import hmac
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -87,8 +87,7 @@ def text_reminders(
 @router.get("/outbox/sms", response_class=HTMLResponse)
 def sms_outbox(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResponse:
     messages = session.exec(
-        select(SmsMessage)
-        .where(SmsMessage.organisation_id == ctx.organisation_id)
+        access.owned(SmsMessage, ctx.organisation_id)
         .order_by(col(SmsMessage.id).desc())
         .limit(OUTBOX_SHOWN)
     ).all()

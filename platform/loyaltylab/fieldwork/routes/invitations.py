@@ -343,8 +343,7 @@ async def save_emails(
 @router.get("/outbox", response_class=HTMLResponse)
 def outbox(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResponse:
     messages = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.organisation_id == ctx.organisation_id)
+        access.owned(OutboxMessage, ctx.organisation_id)
         .order_by(OutboxMessage.id.desc())
         .limit(OUTBOX_SHOWN)
     ).all()
