@@ -350,8 +350,7 @@ def share_reports(
     study_id: int,
     share_reports: Annotated[str, Form()] = "",
 ) -> Response:
-    study = access.team_study(session, ctx, study_id)
-    ctx.require_editor()
+    study = access.editable_study(session, ctx, study_id)
     try:
         service.set_share_reports(session, study, enabled=share_reports == "1")
     except InvalidInput as exc:
