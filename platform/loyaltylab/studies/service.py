@@ -89,8 +89,13 @@ def study_problems(
             )
         )
     if client_organisation_id is not None:
-        client = session.get(Organisation, client_organisation_id)
-        if client is None or client.managing_organisation_id != ctx.organisation_id:
+        client = session.exec(
+            select(Organisation).where(
+                Organisation.id == client_organisation_id,
+                Organisation.managing_organisation_id == ctx.organisation_id,
+            )
+        ).first()
+        if client is None:
             problems.append(
                 InvalidInput("Choose a client organisation from the list.", field="client")
             )
