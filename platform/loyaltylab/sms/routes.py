@@ -7,10 +7,11 @@ import hmac
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from loyaltylab import access
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep
 from loyaltylab.fieldwork.routes.sending import Sending, add_send_routes
@@ -66,8 +67,7 @@ add_send_routes(
 @router.get("/outbox/sms", response_class=HTMLResponse)
 def sms_outbox(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResponse:
     messages = session.exec(
-        select(SmsMessage)
-        .where(SmsMessage.organisation_id == ctx.organisation_id)
+        access.owned(SmsMessage, ctx.organisation_id)
         .order_by(col(SmsMessage.id).desc())
         .limit(OUTBOX_SHOWN)
     ).all()

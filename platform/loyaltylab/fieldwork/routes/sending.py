@@ -11,9 +11,9 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from loyaltylab import access
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
-from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
@@ -68,7 +68,7 @@ def _send_route(kind: str, send: Send, sent_message: str) -> Callable[..., Respo
         background: BackgroundTasks,
         wave_id: int,
     ) -> Response:
-        wave, study = editable_wave(session, ctx, wave_id)
+        wave, study = access.editable_wave(session, ctx, wave_id)
         count = send(Sending(request, session, ctx, settings, background, wave, study), kind)
         flash(request, sent_message, "success", count=count)
         return redirect(f"/waves/{wave.id}")
