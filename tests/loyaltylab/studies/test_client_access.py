@@ -122,10 +122,10 @@ def other_client_study(session: Session, organisation: Organisation) -> dict[str
     version = publish(session, study_d, FIELDWORK_QUESTIONNAIRE)
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name="D-1"),
         study_id=study_d.id,
         organisation_id=organisation.id,
         version_id=version.id,
-        name="D-1",
     )
     session.commit()
     return {"study": study_d, "wave": wave}
