@@ -36,10 +36,17 @@ CROSSCHECKS = Path(__file__).resolve().parent / "crosscheck"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests and the cross-checks against reference libraries are slow by nature:
-    ``make test-fast`` (``-m "not slow"``) leaves them out with the tests marked slow."""
+    ``make test-fast`` (``-m "not slow"``) leaves them out with the tests marked slow.
+
+    The modules holding slow tests run first: pytest-xdist hands tests out in this order, so a
+    test of a minute and more (a browser walking every page, a report job) no longer starts
+    when the other worker has nothing left to do and keeps the whole run waiting. A module
+    stays together, so its module-scoped fixtures are still made once."""
     for item in items:
         if item.get_closest_marker("browser") or CROSSCHECKS in item.path.parents:
             item.add_marker(pytest.mark.slow)
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
 
 
 # Schemas are named per run and worker, so concurrent runs on one server never collide.
