@@ -59,14 +59,14 @@ test: setup $(CROSSCHECK_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
-	LOYALTYLAB_REQUIRE_CROSSCHECK=1 $(VENV)/bin/pytest -n auto --dist loadgroup -p no:cacheprovider
+	LOYALTYLAB_REQUIRE_CROSSCHECK=1 $(VENV)/bin/pytest -n auto -p no:cacheprovider
 
 # The suite without the tests marked slow (browser, live servers and subprocesses, bootstraps,
 # cross-checks): a minute or two while working; `make test` before pushing.
 test-fast: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -n auto --dist loadgroup -p no:cacheprovider -m "not slow"
+	$(VENV)/bin/pytest -n auto -p no:cacheprovider -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check .

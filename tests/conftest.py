@@ -34,39 +34,19 @@ DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 CROSSCHECKS = Path(__file__).resolve().parent / "crosscheck"
 
 
-# tryfirst: pytest-xdist reads the xdist_group marks in its own collection hook.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests and the cross-checks against reference libraries are slow by nature:
     ``make test-fast`` (``-m "not slow"``) leaves them out with the tests marked slow.
 
-    How pytest-xdist shares the tests out (``make test`` runs ``--dist loadgroup``):
-
-    - the tests of a module that share a module- or class-scoped fixture (an analysis, the
-      rendered reports, a live server) form one group, run by one worker: handed out one by
-      one, both workers made the fixture, twice the work for the most expensive ones;
-    - the modules holding slow tests come first: a test of a minute and more (a browser
-      walking every page, a report job) no longer starts when the other worker has nothing
-      left to do and keeps the whole run waiting. A module stays together, in its order.
-    """
+    The modules holding slow tests run first: pytest-xdist hands tests out in this order, so a
+    test of a minute and more (a browser walking every page, a report job) no longer starts
+    when the other worker has nothing left to do and keeps the whole run waiting. A module
+    stays together, so its module-scoped fixtures are still made once."""
     for item in items:
         if item.get_closest_marker("browser") or CROSSCHECKS in item.path.parents:
             item.add_marker(pytest.mark.slow)
-        if _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_modules)
-
-
-def _shares_a_module_fixture(item: pytest.Item) -> bool:
-    fixture_info = getattr(item, "_fixtureinfo", None)  # doctests have none
-    if fixture_info is None:
-        return False
-    return any(
-        definition.scope in ("module", "class")
-        for definitions in fixture_info.name2fixturedefs.values()
-        for definition in definitions
-    )
 
 
 # Schemas are named per run and worker, so concurrent runs on one server never collide.
