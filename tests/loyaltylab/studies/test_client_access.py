@@ -157,6 +157,7 @@ def _request(
     return browser.get(url, follow_redirects=False)
 
 
+@pytest.mark.slow
 def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
     client_user: TestClient,
     client_allowed: frozenset[str],
