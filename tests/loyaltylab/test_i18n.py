@@ -60,10 +60,11 @@ def test_catalog_has_no_stale_entries(extracted: Catalog, locale: str) -> None:
 
 def test_check_reports_missing_empty_fuzzy_and_broken_placeholders() -> None:
     template = Catalog()
-    for msgid in ("Save", "Cancel", "Edit", "Join %(name)s", "Remove"):
+    for msgid in ("Save", "Cancel", "Edit", "Join %(name)s", "Remove", "Page 1 of 4"):
         template.add(msgid)
     catalog = Catalog(locale="zh_CN")
     catalog.add("Save", "保存")
+    catalog.add("Page 1 of 4", "第 1 页,共 4 页")
     catalog.add("Cancel", "")
     catalog.add("Edit", "编辑", flags=["fuzzy"])
     catalog.add("Join %(name)s", "加入 %(org)s", flags=["python-format"])
@@ -72,6 +73,7 @@ def test_check_reports_missing_empty_fuzzy_and_broken_placeholders() -> None:
     assert "fuzzy: 'Edit'" in found
     assert "missing: 'Remove'" in found
     assert any("Join %(name)s" in problem and "placeholder" in problem for problem in found)
+    assert "half-width punctuation in Chinese ['页,']: 'Page 1 of 4'" in found
     assert not any("'Save'" in problem for problem in found)
 
 
