@@ -34,7 +34,6 @@ from loyaltylab.middleware import BodySizeLimitMiddleware
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond import steps
 
-RESPONDENT_PREFIXES = ("/s/", "/i/")
 MAX_RESPONDENT_BODY = 256 * 1024
 
 router = APIRouter(include_in_schema=False)
@@ -47,8 +46,8 @@ the database."""
 _respondent_threads = anyio.CapacityLimiter(RESPONDENT_THREADS)
 
 
-class LinkInvalid(service.FieldworkError):
-    reason = "invalid"
+class LinkInvalid(service.FieldworkError, reason="invalid"):
+    """No wave has this public link, or no invitation this personal one."""
 
 
 def public_access(request: Request, session: Session, key: str) -> steps.Access:
@@ -75,10 +74,6 @@ def personal_access(request: Request, session: Session, key: str) -> steps.Acces
         contact=session.get(Contact, invitation.contact_id),
         response=respondent.response_for_invitation(session, invitation.id),
     )
-
-
-async def handle_fieldwork_error(request: Request, exc: service.FieldworkError) -> Response:
-    return steps.status_page(request, None, None, exc.reason)
 
 
 Resolver = Callable[[Request, Session, str], steps.Access]
@@ -174,7 +169,7 @@ class RespondentBodyLimit:
         self.limited = BodySizeLimitMiddleware(app, max_body_bytes=MAX_RESPONDENT_BODY)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(RESPONDENT_PREFIXES):
+        if scope["type"] == "http" and scope["path"].startswith(steps.RESPONDENT_PREFIXES):
             await self.limited(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -182,7 +177,8 @@ class RespondentBodyLimit:
 
 def install(app: FastAPI) -> None:
     """Mount the respondent pages on the app (``create_app`` includes them ahead of the
-    researcher routes: see ``_include_routers``)."""
+    researcher routes: see ``_include_routers``). A fieldwork rule a step does not turn into a
+    page itself (a link that is invalid, used or expired) reaches the app's one domain-error
+    handler, which shows :func:`steps.respondent_status_page`."""
     app.include_router(router)
-    app.add_exception_handler(service.FieldworkError, handle_fieldwork_error)  # type: ignore[arg-type]
     app.add_middleware(RespondentBodyLimit)

@@ -39,10 +39,7 @@ DRAFT_WAVE = "2027-Q1 (draft)"
 
 
 @pytest.fixture
-def waves(session: Session, study: Study, client_organisation: Organisation, organisation):
-    client_organisation.managing_organisation_id = organisation.id
-    session.add(client_organisation)
-    session.commit()
+def waves(session: Session, study: Study, managed_client: Organisation):
     return fielded_waves(session, study, names=("2026-Q2", "2026-Q3"), completes=60)
 
 
