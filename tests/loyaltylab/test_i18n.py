@@ -187,3 +187,23 @@ def test_keyed_check_reports_missing_texts_and_changed_placeholders() -> None:
     found = i18n_tools.keyed_problems(source, catalog)
     assert "missing: 'next'" in found
     assert "placeholders differ from the English text: 'progress'" in found
+
+
+def test_chinese_labels_before_a_value_take_the_full_width_colon(
+    researcher, session, wave, followup_case, alert_rule
+) -> None:
+    """A label and its value are one msgid, so Chinese gets ``截止时间：`` and not ``截止时间:``."""
+    wave.target = 4
+    session.add(wave)
+    session.commit()
+    pages = {
+        "/cases": ["截止时间：", "处理人：尚未分配"],
+        f"/waves/{wave.id}/alerts": ["预警：0"],
+        f"/waves/{wave.id}": ["目标完成度：0%"],
+    }
+    for path, expected in pages.items():
+        page = researcher.get(path, headers=ZH)
+        assert page.status_code == 200, path
+        for text in expected:
+            assert text in page.text, (path, text)
+        assert not re.search(r"[\u4e00-\u9fff]: ", page.text), path
