@@ -158,6 +158,7 @@ def _pdf_images(content: bytes, tmp_path: Path) -> int:
     return len(listing.strip().splitlines()) - 2  # two header lines
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "estimator", "stated", "sheet"),
     [

@@ -135,6 +135,7 @@ def test_a_report_reaches_the_client_once_shared_and_leaves_when_unshared(
     assert refused.status_code == 404
 
 
+@pytest.mark.slow
 def test_auto_share_shares_new_reports_and_tells_the_client_when_ready(
     app: FastAPI,
     session: Session,

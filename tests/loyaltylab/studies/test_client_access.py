@@ -138,6 +138,7 @@ def _request(browser: TestClient, endpoint: Any, url: str, form: dict[str, str],
     return browser.get(url, follow_redirects=False)
 
 
+@pytest.mark.slow
 def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
     client_user: TestClient,
     client_allowed: frozenset[str],

@@ -545,6 +545,7 @@ def test_completing_a_survey_sends_response_completed(
     assert data["submitted_at"].startswith(str(response.submitted_at.year))
 
 
+@pytest.mark.slow
 def test_a_closed_wave_sends_wave_closed_and_then_its_report_report_ready(
     session: Session, engine: Engine, study: Study, receiver: Receiver, queue: JobQueue
 ) -> None:
