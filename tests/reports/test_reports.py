@@ -461,7 +461,7 @@ def test_a_robust_fit_is_labelled_in_the_report_language_and_the_methods_name_th
         for block in methods.blocks
         if isinstance(block, Paragraph) and block.text.startswith("测量不变性")
     )
-    assert "以 MLR 估计、剔除有缺失回答的个案（列表删除）" in invariance
+    assert "以 MLR 估计、按列表删除法剔除有缺失回答的个案" in invariance
     assert "最大似然" not in invariance
 
 
