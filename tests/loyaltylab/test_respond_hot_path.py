@@ -11,15 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.routing import Match
 
 from loyaltylab.accounts.models import Organisation
-from loyaltylab.app import health_router
+from loyaltylab.app import HEALTH_ROUTES, SESSION_COOKIE
 from loyaltylab.db import TurnTakingSession, serialized_writes
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Response, ResponseStatus, SubmissionKey
+from loyaltylab.middleware import EdgeMiddleware
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.respond import routes as respond
@@ -159,21 +161,59 @@ def test_health_checks_and_respondent_routes_come_early_and_no_other_route_match
     app: FastAPI,
 ):
     routes = app.router.routes
-    [health, position] = [
-        i
-        for i, r in enumerate(routes)
-        if getattr(r, "original_router", None) in (health_router, respond.router)
-    ]
+    lean = [*HEALTH_ROUTES, *respond.ROUTES]
+    first = routes.index(HEALTH_ROUTES[0])
     # Behind at most the /static and /api/v1 mounts: every route before them is a
     # failed match each of their requests pays for.
-    assert (health, position) in ((1, 2), (2, 3))
+    assert first <= 2 and routes[first : first + len(lean)] == lean
+    # Plain routes: no FastAPI dependency resolution or parameter parsing per request.
+    assert not any(isinstance(route, APIRoute) for route in lean)
     assert app.url_path_for("static", path="app.css") == "/static/app.css"
-    others = routes[:position] + routes[position + 1 :]
+    others = routes[: first + len(HEALTH_ROUTES)] + routes[first + len(lean) :]
     for path in ("/s/abc", "/s/abc/start", "/s/abc/page/0", "/i/abc/done", "/i/abc/language"):
         for method in ("GET", "POST"):
             scope = {"type": "http", "path": path, "method": method, "root_path": ""}
             matching = [r for r in others if r.matches(dict(scope))[0] != Match.NONE]
             assert matching == [], (method, path)
+
+
+def middleware_layers(app: FastAPI) -> list[type]:
+    """The classes a request passes from the server to the router."""
+    layers = []
+    layer = app.middleware_stack or app.build_middleware_stack()
+    while layer is not app.router:
+        layers.append(type(layer))
+        layer = layer.app
+    return layers
+
+
+def test_a_request_passes_one_middleware_layer_of_ours(app: FastAPI, client):
+    assert client.get("/healthz").text == "ok"
+    layers = middleware_layers(app)
+    ours = [layer for layer in layers if layer.__module__.startswith("loyaltylab")]
+    assert ours == [EdgeMiddleware]
+    # FastAPI's own: the error and telemetry wrappers, its body limit, the exception handlers
+    # and the exit stack. Before, our eight layers sat among them.
+    assert len(layers) <= 6
+
+
+def sets_session_cookie(response: httpx.Response) -> bool:
+    return any(
+        value.startswith(SESSION_COOKIE + "=") for value in response.headers.get_list("set-cookie")
+    )
+
+
+def test_the_session_cookie_is_signed_again_only_when_the_session_changes(client, wave, respondent):
+    slug = wave.public_slug
+    person = respondent(client, f"/s/{slug}")
+    assert sets_session_cookie(person.get())  # a new session: its CSRF token
+    chosen = person.post("/language", {"language": "en", "next": f"/s/{slug}"})
+    assert chosen.status_code == 303 and sets_session_cookie(chosen)  # kept until consent
+    unchanged = [person.get(), person.post("/start", {"consent": "yes"})]
+    unchanged += [person.get("/page/0"), person.get("/page/0")]
+    assert [response.status_code for response in unchanged] == [200, 303, 200, 200]
+    assert not any(sets_session_cookie(response) for response in unchanged)
+    assert "Cookie" in unchanged[-1].headers["vary"]  # read, so caches must tell sessions apart
 
 
 def edited(title: str, extra_code: str | None = None) -> dict:

@@ -15,29 +15,32 @@ committed). On SQLite the write transactions of one process take turns
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlmodel import Session
+from starlette.routing import Route
 
 from loyaltylab.db import TurnTakingSession
+from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
     Wave,
 )
-from loyaltylab.middleware import BodySizeLimitMiddleware
+from loyaltylab.guards import refuse_unusable, whole_number
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond import steps
+from loyaltylab.security import CSRF_HEADER, require_csrf
 
 RESPONDENT_PREFIXES = ("/s/", "/i/")
 MAX_RESPONDENT_BODY = 256 * 1024
-
-router = APIRouter(include_in_schema=False)
+RESPONDENT_BODY_LIMITS = dict.fromkeys(RESPONDENT_PREFIXES, MAX_RESPONDENT_BODY)
+"""256 KB for respondent posts (the app-wide limit is far larger)."""
 
 RESPONDENT_THREADS = 4
 """Respondent steps running at once per process; the rest wait in arrival order. With anyio's
@@ -113,7 +116,6 @@ async def _run(
     key: str,
     handler: Callable[..., Response],
     *args: Any,
-    form: bool = False,
 ) -> Response:
     """One trip to a worker thread per request (a dependency per step would be one trip each).
 
@@ -121,68 +123,97 @@ async def _run(
     arrival order. More threads only queue on the GIL, and a writer holding the write turn then
     waits behind every one of them.
     """
-    if form:
-        args = (*args, await request.form())
     step = functools.partial(_step, request, resolve, key, handler, args)
     return await anyio.to_thread.run_sync(step, limiter=_respondent_threads)
 
 
-def _register(prefix: str, resolve: Resolver) -> None:
-    @router.get(prefix)
-    async def entry(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, steps.entry)
-
-    @router.post(prefix + "/start")
-    async def start(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, steps.start, form=True)
-
-    @router.get(prefix + "/page/{page}")
-    async def show_page(request: Request, key: str, page: int) -> Response:
-        return await _run(request, resolve, key, steps.show_page, page)
-
-    @router.post(prefix + "/page/{page}")
-    async def save_page(request: Request, key: str, page: int) -> Response:
-        return await _run(request, resolve, key, steps.submit_page, page, form=True)
-
-    @router.get(prefix + "/done")
-    async def done(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, steps.done)
-
-    @router.get(prefix + "/saved")
-    async def saved(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, steps.saved)
-
-    @router.post(prefix + "/language")
-    async def switch_language(request: Request, key: str) -> Response:
-        return await _run(request, resolve, key, steps.switch_language, form=True)
+def _page_number(text: str) -> int:
+    number = whole_number(text)
+    if number is None:
+        raise InvalidInput("The submitted data was incomplete or invalid.")
+    return number
 
 
-_register("/s/{key}", public_access)
-_register("/i/{key}", personal_access)
+def _endpoint(
+    resolve: Resolver,
+    handler: Callable[..., Response],
+    *,
+    posted: bool = False,
+    page: bool = False,
+    token: bool = False,
+) -> Callable[[Request], Awaitable[Response]]:
+    """A respondent step as a plain Starlette endpoint: the checks FastAPI's app-wide
+    dependencies make on every other route (CSRF on a post, unusable input) made here, with
+    nothing else to resolve, then the step in a worker thread.
+
+    The step's arguments follow the path: the page number, the resume token, and the posted
+    form last.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        form = await request.form() if posted else None
+        if posted:
+            require_csrf(request.session, header=request.headers.get(CSRF_HEADER), form=form)
+        params = request.path_params
+        refuse_unusable(
+            params,
+            request.query_params.multi_items(),
+            form,
+            integer_path_params=INTEGER_PATH_PARAMS,
+        )
+        args: list[Any] = []
+        if page:
+            args.append(_page_number(params["page"]))
+        if token:
+            args.append(params["token"])
+        if form is not None:
+            args.append(form)
+        return await _run(request, resolve, params["key"], handler, *args)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
 
 
-@router.get("/s/{key}/resume/{token}")
-async def resume(request: Request, key: str, token: str) -> Response:
-    return await _run(request, public_access, key, steps.resume, token)
+INTEGER_PATH_PARAMS = frozenset({"page"})
 
 
-class RespondentBodyLimit:
-    """256 KB for respondent posts (the app-wide limit is far larger)."""
+def _routes(prefix: str, resolve: Resolver) -> list[Route]:
+    return [
+        Route(prefix, _endpoint(resolve, steps.entry), methods=["GET"]),
+        Route(prefix + "/start", _endpoint(resolve, steps.start, posted=True), methods=["POST"]),
+        Route(
+            prefix + "/page/{page}", _endpoint(resolve, steps.show_page, page=True), methods=["GET"]
+        ),
+        Route(
+            prefix + "/page/{page}",
+            _endpoint(resolve, steps.submit_page, page=True, posted=True),
+            methods=["POST"],
+        ),
+        Route(prefix + "/done", _endpoint(resolve, steps.done), methods=["GET"]),
+        Route(prefix + "/saved", _endpoint(resolve, steps.saved), methods=["GET"]),
+        Route(
+            prefix + "/language",
+            _endpoint(resolve, steps.switch_language, posted=True),
+            methods=["POST"],
+        ),
+    ]
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.limited = BodySizeLimitMiddleware(app, max_body_bytes=MAX_RESPONDENT_BODY)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(RESPONDENT_PREFIXES):
-            await self.limited(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+ROUTES = [
+    *_routes("/s/{key}", public_access),
+    *_routes("/i/{key}", personal_access),
+    Route(
+        "/s/{key}/resume/{token}",
+        _endpoint(public_access, steps.resume, token=True),
+        methods=["GET"],
+    ),
+]
+"""The respondent pages: plain Starlette routes (FastAPI's dependency resolution and
+parameter parsing cost each request more than the rest of the framework together)."""
 
 
 def install(app: FastAPI) -> None:
-    """Mount the respondent pages on the app (``create_app`` includes them ahead of the
-    researcher routes: see ``_include_routers``)."""
-    app.include_router(router)
+    """Mount the respondent pages on the app (``create_app`` puts them ahead of the researcher
+    routes: see ``_include_routers``)."""
+    app.router.routes.extend(ROUTES)
     app.add_exception_handler(service.FieldworkError, handle_fieldwork_error)  # type: ignore[arg-type]
-    app.add_middleware(RespondentBodyLimit)
