@@ -407,9 +407,7 @@ def submit_page(
         return redirect(f"{access.base}/page/{page}")
     if result.ok:
         if result.outcome == respondent.DONE:
-            # In the completing transaction: a case exists only for a committed response.
-            followup.check_response(session, response, request.app.state.settings)
-            _announce_completion(session, access, response)
+            _after_completion(request, session, access, response)
         return _go(access, result.outcome)
     session.rollback()
     session.refresh(response)
@@ -421,9 +419,31 @@ def submit_page(
     return _page(request, "respond/page.html", context, status_code=400)
 
 
+# What a completion sets off: the wave's alert rules, the organisation's webhooks. Asked in one
+# query, as most waves have neither.
+_COMPLETION_WORK = select(
+    followup.has_rules(bindparam("wave_id")),
+    webhooks.has_subscriptions(bindparam("organisation_id")),
+)
+
+
+def _after_completion(
+    request: Request, session: Session, access: Access, response: SurveyResponse
+) -> None:
+    """Alerts and follow-up case, and the ``response.completed`` webhook: in the completing
+    transaction, so a case or a delivery exists only for a committed response."""
+    rules, subscribed = session.exec(
+        _COMPLETION_WORK,
+        params={"wave_id": access.wave.id, "organisation_id": access.wave.organisation_id},
+    ).one()
+    if rules:
+        followup.check_response(session, response, request.app.state.settings)
+    if subscribed:
+        _announce_completion(session, access, response)
+
+
 def _announce_completion(session: Session, access: Access, response: SurveyResponse) -> None:
-    """The ``response.completed`` webhook, in the completion's transaction (one query when
-    nobody subscribed); the job queue sends it once this commits."""
+    """The ``response.completed`` webhook; the job queue sends it once this commits."""
     webhooks.emit(
         session,
         organisation_id=access.wave.organisation_id,

@@ -82,6 +82,8 @@ from loyaltylab.fieldwork.service.waves import (
     update_wave,
     wave_by_slug,
     wave_problems,
+    wave_snapshot,
+    wave_snapshots,
 )
 
 __all__ = [
@@ -146,4 +148,6 @@ __all__ = [
     "variable_codes",
     "wave_by_slug",
     "wave_problems",
+    "wave_snapshot",
+    "wave_snapshots",
 ]
