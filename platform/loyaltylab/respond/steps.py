@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -39,7 +40,7 @@ from loyaltylab.respond import form as questions
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.studies.models import Study
-from loyaltylab.web import redirect, render
+from loyaltylab.web import redirect, render, templates
 from loyaltylab.webhooks import service as webhooks
 from loyaltylab.webhooks.models import WebhookEvent
 from surveys.definition import QuestionnaireDefinition, text_for
@@ -305,15 +306,26 @@ def _page_context(
         on_page = service.page_codes(definition, page)
         known = {code: value for code, value in known.items() if code not in on_page} | posted
     errors: dict[str, str] = context["errors"]
-    entries = questions.page_entries(
-        definition.sections[page],
-        t=context["t"],
-        values=extra.get("values") or known,
-        errors=errors,
-        seed=f"{response.id}:{definition.sections[page].code}",
-        shown=lambda item: item_shown(item, known),
-        row_shown=lambda row: item_shown(row, known),
-    )
+    values = extra.get("values") or known
+    section = definition.sections[page]
+    fixed_questions = None
+    entries: list[questions.Entry] = []
+    if (
+        not errors
+        and questions.is_fixed(section)
+        and not service.page_codes(definition, page) & set(values)
+    ):
+        fixed_questions = _fixed_questions(definition, page, context)
+    else:
+        entries = questions.page_entries(
+            section,
+            t=context["t"],
+            values=values,
+            errors=errors,
+            seed=f"{response.id}:{section.code}",
+            shown=lambda item: item_shown(item, known),
+            row_shown=lambda row: item_shown(row, known),
+        )
     summary = []
     if errors:
         variables = {variable.code: variable.label for variable in definition.variables()}
@@ -322,9 +334,10 @@ def _page_context(
         )
     position = pages.index(page)
     context.update(
-        section=definition.sections[page],
+        section=section,
         page=page,
         entries=entries,
+        fixed_questions=fixed_questions,
         summary=summary,
         position=position + 1,
         total=len(pages),
@@ -336,6 +349,24 @@ def _page_context(
         page_form=PAGE_FORM,
     )
     return context
+
+
+def _fixed_questions(
+    definition: QuestionnaireDefinition, page: int, context: dict[str, Any]
+) -> Markup:
+    """A page's questions as HTML, for a page not answered yet that shows the same to everyone
+    (:func:`questions.is_fixed`): written once per published version, page and language
+    instead of on every request (building and writing them was most of a page's time)."""
+    memo = service.definition_memo(definition)
+    key = ("questions", page, context["language"])
+    html = memo.get(key)
+    if html is None:
+        entries = questions.page_entries(
+            definition.sections[page], t=context["t"], values={}, errors={}, seed=""
+        )
+        template = templates.get_template("respond/_questions.html")
+        html = memo[key] = Markup(template.render(entries=entries, ui=context["ui"]))
+    return html
 
 
 PAGE_FORM = "r-page"
