@@ -18,19 +18,19 @@ _FIT_ROWS = (
     ("CFI", "cfi", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
     ("TLI", "tli", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
     ("RMSEA", "rmsea", "≤ .06 / ≤ .08", (0.06, 0.08, False)),
-    ("RMSEA 90% CI", "rmsea_ci", "", None),
+    ("fit_rmsea_ci", "rmsea_ci", "", None),
     ("SRMR", "srmr", "≤ .08", (0.08, 0.08, False)),
     ("AIC", "aic", "", None),
     ("BIC", "bic", "", None),
 )
 _ROBUST_ROWS = (
-    ("χ² scaled", "chisq_scaled", "", None),
-    ("p scaled", "pvalue_scaled", "", None),
-    ("scaling_factor", "chisq_scaling_factor", "", None),
-    ("CFI robust", "cfi_robust", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
-    ("TLI robust", "tli_robust", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
-    ("RMSEA robust", "rmsea_robust", "≤ .06 / ≤ .08", (0.06, 0.08, False)),
-    ("RMSEA robust 90% CI", "rmsea_ci_robust", "", None),
+    ("fit_chisq_scaled", "chisq_scaled", "", None),
+    ("fit_p_scaled", "pvalue_scaled", "", None),
+    ("fit_scaling_factor", "chisq_scaling_factor", "", None),
+    ("fit_cfi_robust", "cfi_robust", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
+    ("fit_tli_robust", "tli_robust", "≥ .95 / ≥ .90", (0.95, 0.90, True)),
+    ("fit_rmsea_robust", "rmsea_robust", "≤ .06 / ≤ .08", (0.06, 0.08, False)),
+    ("fit_rmsea_ci_robust", "rmsea_ci_robust", "", None),
 )
 _SE_NAMES = {
     "standard": "se_standard",
@@ -143,7 +143,10 @@ def fit_table(ctx: ReportContext, fits: list[tuple[str, Mapping[str, float]]]) -
         columns += [Column(label), Column(ctx.t("verdict"))]
     rows = []
     for name, key, threshold, rule in specs:
-        row: list[object] = [ctx.t(name) if name == "scaling_factor" else name, threshold]
+        # Names with words in them are catalog keys ("fit_..."); symbols (χ², CFI) are the same in
+        # every language.
+        label = ctx.t(name) if name.startswith("fit_") else name
+        row: list[object] = [label, threshold]
         for _label, fit in fits:
             row += [_fit_value(fit, key), ctx.t(verdict(fit.get(key), rule)) if rule else ""]
         rows.append(row)

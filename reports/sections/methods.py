@@ -63,6 +63,8 @@ def methods(ctx: ReportContext) -> Section:
                 ctx.t(
                     "methods_invariance",
                     list=ctx.join(compared),
+                    estimator=str(ctx.result.get("estimator") or "ML"),
+                    missing=ctx.missing_text(),
                     needed=max(values["needed"] for values in tested.values()),
                 )
             )

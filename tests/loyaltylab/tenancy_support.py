@@ -90,10 +90,10 @@ PUBLIC_ROUTES = frozenset(
 
 
 # /sms/inbound: the SMS gateway posts replies there, authenticated by its signature or token
-# (tests/loyaltylab/test_sms.py), not by a browser session.
+# (tests/loyaltylab/sms/test_sms.py), not by a browser session.
 PUBLIC_MOUNTS = frozenset({"/static", "/sms"})
 # Applications of their own that sessions never reach: the API takes organisation keys, and
-# tests/loyaltylab/test_api.py walks its routes the same way with a second organisation's key.
+# tests/loyaltylab/api/test_api.py walks its routes the same way with a second organisation's key.
 KEY_MOUNTS = frozenset({"/api/v1"})
 
 

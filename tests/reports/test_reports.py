@@ -443,3 +443,23 @@ def test_apa_number_format(value: float, fmt: str, printed: str) -> None:
 
 def test_significance_stars() -> None:
     assert [stars(p) for p in (0.0005, 0.005, 0.03, 0.2)] == ["***", "**", "*", ""]
+
+
+def test_a_robust_fit_is_labelled_in_the_report_language_and_the_methods_name_the_estimator() -> (
+    None
+):
+    data = simulated.two_waves()
+    request = ReportRequest(model=simulated.MODEL, language="zh", wave="wave", estimator="MLR")
+    document = build_report(data, analyse(data, request), request)
+    fit = _table(document, "fit")
+    labels = [row[0] for row in fit.formatted_rows()]
+    assert {"校正 χ²", "χ² 校正因子", "稳健 CFI", "稳健 RMSEA 90% 置信区间"} <= set(labels)
+    assert not [label for label in labels if "robust" in label or "scaled" in label]
+    methods = next(section for section in document.sections if section.key == "methods")
+    invariance = next(
+        block.text
+        for block in methods.blocks
+        if isinstance(block, Paragraph) and block.text.startswith("测量不变性")
+    )
+    assert "以 MLR 估计、剔除有缺失回答的个案(列表删除)" in invariance
+    assert "最大似然" not in invariance

@@ -210,7 +210,7 @@ def test_every_stage_of_the_analysis_is_labelled_as_analysis() -> None:
     from analysis.pipeline import analyze
     from loyaltylab.reports_web.generate import _stage
 
-    data = pd.read_csv(Path(__file__).parents[1] / "analysis" / "data" / "loyalty_segments.csv")
+    data = pd.read_csv(Path(__file__).parents[2] / "analysis" / "data" / "loyalty_segments.csv")
     stages: list[str] = []
     analyze(
         data,

@@ -691,7 +691,7 @@ def test_no_generated_request_fails_or_gets_an_answer_its_schema_does_not_allow(
 
 # --- the documentation's CRM script ----------------------------------------------------------
 
-CRM_SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "crm_sync.py"
+CRM_SCRIPT = Path(__file__).resolve().parents[3] / "docs" / "examples" / "crm_sync.py"
 
 
 def test_the_crm_example_pushes_customers_and_complaint_events_to_a_live_server(
