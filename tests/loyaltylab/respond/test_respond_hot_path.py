@@ -3,6 +3,7 @@ and the cache of parsed questionnaire versions."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 import threading
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, select
 from starlette.routing import Match
 
@@ -24,6 +25,7 @@ from loyaltylab.fieldwork.models import Response, ResponseStatus, SubmissionKey
 from loyaltylab.middleware import EdgeMiddleware
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.respond import form as questions_form
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
@@ -280,3 +282,107 @@ def test_templates_are_not_checked_for_changes_outside_development(settings):
     assert templates.env.auto_reload is True
     create_app(settings.model_copy(update={"env": "test"}))
     assert templates.env.auto_reload is False
+
+
+TOKENS = re.compile(r'(name="(?:csrf_token|submission_key)" value=")[^"]+|data-autosave-key="[^"]+')
+
+
+def page_without_tokens(person, page: int) -> str:
+    return TOKENS.sub(r"\1", person.get(f"/page/{page}").text)
+
+
+def test_a_page_the_same_for_everyone_is_written_once_as_it_would_be_each_time(
+    client, session, wave, respondent, monkeypatch
+):
+    definition = fieldwork.definition_for(session, wave.questionnaire_version_id)
+    # Page 2 has a question shown only for some answers; page 1's condition is the page's own.
+    assert [questions_form.is_fixed(s) for s in definition.sections] == [True, True, False]
+    memo = fieldwork.definition_memo(definition)
+    person = respondent(client, f"/s/{wave.public_slug}")
+    person.consent()
+    person.answer(0, {"complained": "yes", "visits": "3"})
+    assert ("questions", 1, "zh-CN") not in memo
+    written_once = page_without_tokens(person, 1)
+    assert ("questions", 1, "zh-CN") in memo
+    assert page_without_tokens(person, 1) == written_once  # from the memo
+    monkeypatch.setattr(questions_form, "is_fixed", lambda section: False)
+    assert page_without_tokens(person, 1) == written_once  # as written each time
+    monkeypatch.undo()
+    assert 'name="ch1"' in written_once and "checked" not in written_once
+    # Once answered, the page is written with the answers, not taken from the memo.
+    person.answer(1, {"ch1": "2", "ch2": "3"}, action="back")
+    assert 'value="2" checked' in person.get("/page/1").text
+
+
+def test_a_draft_keeps_nothing_written_from_it(session, study):
+    published = publish(session, study, edited("Published"))
+    draft = questionnaires.get_draft(session, study.organisation_id, published.questionnaire_id)
+    session.commit()
+    first = fieldwork.definition_memo(fieldwork.definition_for(session, draft.id))
+    first["questions"] = "written"
+    assert fieldwork.definition_memo(fieldwork.definition_for(session, draft.id)) == {}
+
+
+def sql_statements_of(engine, call) -> list[str]:
+    """The kinds of SQL statement (SELECT, INSERT...) that ``call`` runs, in order."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_each_respondent_step_runs_a_few_statements(client, engine, wave, respondent):
+    person = respondent(client, f"/s/{wave.public_slug}")
+    steps = {
+        "consent page": person.get,
+        "consent": lambda: person.post("/start", {"consent": "yes"}),
+        "page": lambda: person.get("/page/0"),
+        "answer": lambda: person.post("/page/0", {**ABOUT_NO, "action": "next"}),
+        "last page": lambda: person.get("/page/2"),
+        "complete": lambda: person.post("/page/2", {**LOYALTY, "action": "next"}),
+        "thank-you page": lambda: person.get("/done"),
+    }
+    ran = {name: sql_statements_of(engine, step) for name, step in steps.items()}
+    # The wave as a row (no ORM object), the response; the submission key first of the writes,
+    # its outcome last; one query asks whether a completion has alert rules or webhooks.
+    page_read = ["SELECT", "SELECT"]
+    answer = ["SELECT", "SELECT", "INSERT", "SELECT", "SELECT", "UPDATE", "UPDATE"]
+    assert ran == {
+        "consent page": ["SELECT", "SELECT"],  # the wave, who runs the study
+        "consent": ["SELECT", "INSERT", "INSERT", "UPDATE"],
+        "page": page_read,
+        "answer": answer,
+        "last page": page_read,
+        "complete": [*answer, "SELECT"],
+        "thank-you page": page_read,
+    }
+
+
+def test_pages_are_read_on_the_event_loop_and_posts_in_a_worker_thread(
+    client, engine, wave, respondent, monkeypatch
+):
+    ran_on: list[str] = []
+    step = respond._step
+
+    def noting_where(*args):
+        try:
+            asyncio.get_running_loop()
+            ran_on.append("event loop")
+        except RuntimeError:  # a worker thread runs no loop
+            ran_on.append("worker thread")
+        return step(*args)
+
+    monkeypatch.setattr(respond, "_step", noting_where)
+    person = respondent(client, f"/s/{wave.public_slug}")
+    person.consent()
+    person.get("/page/0")
+    # PostgreSQL reads wait for the network: there every step goes to a thread.
+    read = "event loop" if engine.dialect.name == "sqlite" else "worker thread"
+    assert ran_on == [read, "worker thread", read]
