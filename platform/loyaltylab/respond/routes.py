@@ -6,10 +6,15 @@ so a repeated submit is rolled back and redirected where the first one led. Answ
 validated and display logic evaluated on the server; a page with problems is shown again with
 an error summary and nothing is written.
 
-Each request makes one trip to a worker thread, which opens the session, finds the link, runs
-the step and commits before the response is returned (so nothing is acknowledged that was not
-committed). On SQLite the write transactions of one process take turns
+Each step opens the session, finds the link, runs and commits before the response is returned
+(so nothing is acknowledged that was not committed): a post in one trip to a worker thread, a
+page that only reads on the event loop when the database is SQLite (see :func:`_run`). On
+SQLite the write transactions of one process take turns
 (:class:`loyaltylab.db.TurnTakingSession`) instead of sleeping in SQLite's busy handler.
+
+The routes are plain Starlette routes that make the app-wide checks themselves (CSRF on every
+post, unusable input): FastAPI's dependency resolution cost each request more than its step's
+queries.
 """
 
 from __future__ import annotations
