@@ -21,17 +21,18 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
-# (label, pattern of the figure in the script's output, unit, whether higher is better)
+# (label, pattern of the figure in the script's output, unit)
 IN_PROCESS = [
-    ("respondent CPU", r"respondent CPU\s+([\d.]+) ms", "ms/request", False),
-    ("/healthz CPU", r"/healthz CPU\s+([\d.]+) ms", "ms/request", False),
+    ("respondent CPU", r"respondent CPU\s+([\d.]+) ms", "ms/request"),
+    ("/healthz CPU", r"/healthz CPU\s+([\d.]+) ms", "ms/request"),
 ]
 OVER_HTTP = [
-    ("server CPU", r"server CPU\s+([\d.]+) ms", "ms/request", False),
-    ("/healthz rate", r"/healthz\s+([\d.]+) requests/s", "requests/s", True),
-    ("completes", r"completes/s\s+([\d.]+)", "per s", True),
-    ("latency p50", r"latency p50\s+([\d.]+) ms", "ms", False),
-    ("latency p99", r"latency p99\s+([\d.]+) ms", "ms", False),
+    ("server CPU", r"server CPU\s+([\d.]+) ms", "ms/request"),
+    ("server /healthz", r"/healthz CPU\s+([\d.]+) ms per request \(server\)", "ms/request"),
+    ("/healthz rate", r"/healthz\s+([\d.]+) requests/s", "requests/s"),
+    ("completes", r"completes/s\s+([\d.]+)", "per s"),
+    ("latency p50", r"latency p50\s+([\d.]+) ms", "ms"),
+    ("latency p99", r"latency p99\s+([\d.]+) ms", "ms"),
 ]
 
 
@@ -46,7 +47,7 @@ def measure(tree: Path, script: str, options: list[str], figures: list) -> dict[
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     found = {}
-    for label, pattern, _unit, _higher in figures:
+    for label, pattern, _unit in figures:
         match = re.search(pattern, done.stdout)
         if match:
             found[label] = float(match.group(1))
@@ -86,7 +87,7 @@ def main() -> None:
     print(f"medians of {args.repeats} alternating runs")
     print(f"{'figure':16} {'before':>10} {'after':>10} {'after/before':>13}  unit")
     for _script, _options, figures in runs:
-        for label, _pattern, unit, _higher in figures:
+        for label, _pattern, unit in figures:
             before = results["before"].get(label)
             after = results["after"].get(label)
             if not before or not after:

@@ -395,10 +395,12 @@ def main() -> None:
             warm = drive(
                 base, "respond", slug, layout, args.warm_up, args.concurrency, args.clients
             )
+            health_cpu = cpu_seconds(workers)
             health = drive(
                 base, "healthz", slug, layout, args.healthz, args.concurrency, args.clients
             )
             server_cpu = cpu_seconds(workers)
+            health_cpu = server_cpu - health_cpu
             run = drive(
                 base, "respond", slug, layout, args.respondents, args.concurrency, args.clients
             )
@@ -451,6 +453,7 @@ def main() -> None:
     print(f"ratio            {ratio:8.2f} of the bare /healthz request rate")
     if workers:
         print(f"server CPU       {server_cpu / requests * 1000:8.2f} ms per request (all workers)")
+        print(f"/healthz CPU     {health_cpu / health.done * 1000:8.3f} ms per request (server)")
     print(f"client CPU       {run.cpu / requests * 1000:8.2f} ms per request (all clients)")
     print(f"server errors    {errors:8d}")
     print(
