@@ -1,13 +1,12 @@
-"""Request dependencies: who is signed in, in which organisation, and scoped object loading.
+"""Request dependencies: who is signed in, in which organisation and with which role.
 
-Every org-owned object is loaded through :func:`load_owned` (or a dependency built on it), so a
-member of another organisation gets 404, never someone else's data.
+What that member may read and change is :mod:`loyaltylab.access`, the one access policy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session, SQLModel
@@ -16,7 +15,7 @@ from loyaltylab import i18n
 from loyaltylab.accounts import service as accounts
 from loyaltylab.accounts.models import Membership, Organisation, Role, User, UserSession
 from loyaltylab.db import SessionDep
-from loyaltylab.errors import LoginRequired, NotFound, PermissionDenied
+from loyaltylab.errors import LoginRequired, PermissionDenied
 from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.settings import Settings
 
@@ -47,8 +46,6 @@ QueueDep = Annotated[JobQueue, Depends(job_queue)]
 
 SESSION_TOKEN = "sid"
 SESSION_ORG = "org"
-
-ModelT = TypeVar("ModelT", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -194,11 +191,3 @@ def owner_context(ctx: OrgDep) -> OrgContext:
 
 
 OwnerDep = Annotated[OrgContext, Depends(owner_context)]
-
-
-def load_owned(session: Session, model: type[ModelT], object_id: Any, ctx: OrgContext) -> ModelT:
-    """Load an object of the acting organisation, or raise NotFound (also for other tenants)."""
-    obj = session.get(model, object_id)
-    if obj is None or getattr(obj, "organisation_id", None) != ctx.organisation_id:
-        raise NotFound("Not found.")
-    return obj

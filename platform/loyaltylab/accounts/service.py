@@ -586,8 +586,14 @@ def pending_invitations(session: Session, organisation_id: int) -> list[Invitati
 
 
 def _member(session: Session, organisation_id: int, membership_id: int) -> Membership:
-    membership = session.get(Membership, membership_id)
-    if membership is None or membership.organisation_id != organisation_id:
+    # In the WHERE as in loyaltylab.access, which this module (below the request context) does
+    # not import.
+    membership = session.exec(
+        select(Membership).where(
+            Membership.id == membership_id, Membership.organisation_id == organisation_id
+        )
+    ).first()
+    if membership is None:
         raise NotFound("Not found.")
     return membership
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from loyaltylab import access
 from loyaltylab.actions import service
 from loyaltylab.dashboard.routes import dashboard_response
 from loyaltylab.dashboard.service import fielded_waves
@@ -14,7 +15,6 @@ from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgDep
 from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork.service import definition_for
-from loyaltylab.studies import service as studies
 from loyaltylab.web import flash, form_errors, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ def create_action(
     due_on: FormStr = "",
     baseline_wave: FormStr = "",
 ) -> Response:
-    study = studies.get_visible_study(session, ctx, study_id)
+    study = access.readable_study(session, ctx, study_id)
     waves = fielded_waves(session, study)
     constructs = {
         defined.code: defined.name
@@ -62,7 +62,7 @@ def create_action(
             "due_on": due_on,
             "baseline_wave": baseline_wave,
         }
-        study = studies.get_visible_study(session, ctx, study_id)
+        study = access.readable_study(session, ctx, study_id)
         return dashboard_response(
             request,
             session,
@@ -85,7 +85,7 @@ def set_action_status(
     action_id: int,
     status: FormStr = "",
 ) -> Response:
-    study = studies.get_visible_study(session, ctx, study_id)
+    study = access.readable_study(session, ctx, study_id)
     action = service.get_action(session, study, action_id)
     service.set_status(session, action, status)
     flash(request, "The action's status has been changed.", "success")

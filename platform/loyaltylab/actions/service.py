@@ -15,9 +15,10 @@ from datetime import date
 import pandas as pd
 from sqlmodel import Session, select
 
+from loyaltylab import access
 from loyaltylab.actions.models import ActionStatus, ImprovementAction
 from loyaltylab.deps import OrgContext
-from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.studies.models import Study
 
@@ -92,10 +93,12 @@ def create_action(
 
 
 def get_action(session: Session, study: Study, action_id: int) -> ImprovementAction:
-    action = session.get(ImprovementAction, action_id)
-    if action is None or action.study_id != study.id:
-        raise NotFound("Not found.")
-    return action
+    return access.found(
+        session,
+        select(ImprovementAction).where(
+            ImprovementAction.id == action_id, ImprovementAction.study_id == study.id
+        ),
+    )
 
 
 def set_status(session: Session, action: ImprovementAction, status: str) -> None:

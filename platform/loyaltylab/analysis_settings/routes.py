@@ -8,12 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.analysis_settings import schemas, service
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext
-from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, form_errors, redirect, render
 
@@ -64,7 +63,7 @@ def _page(
 def settings_page(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> HTMLResponse:
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     return _page(request, session, ctx, study)
 
 
@@ -72,7 +71,7 @@ def settings_page(
 async def save_settings(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> Response:
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     problems = service.save_settings(
         session, study, form, service.questionnaire_scales(session, ctx, study)

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loyaltylab import access
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.api import problems, schemas, service
 from loyaltylab.api.auth import STATE_KEY, ReadKey, WriteKey
@@ -56,11 +57,11 @@ def _organisation(session: SessionDep, key: ApiKey) -> Organisation:
 
 
 def _study(session: SessionDep, key: ApiKey, study_id: int) -> Study:
-    return service.owned(session, Study, study_id, key.organisation_id)
+    return access.load_owned(session, Study, study_id, key.organisation_id)
 
 
 def _wave(session: SessionDep, key: ApiKey, wave_id: int) -> Wave:
-    return service.owned(session, Wave, wave_id, key.organisation_id)
+    return access.load_owned(session, Wave, wave_id, key.organisation_id)
 
 
 def _study_out(study: Study) -> schemas.StudyOut:
@@ -234,7 +235,7 @@ def download_report_file(
     report_id: Id,
     kind: Annotated[Literal[FILE_KINDS], Path()],  # type: ignore[valid-type]
 ) -> Response:
-    report = service.owned(session, Report, report_id, key.organisation_id)
+    report = access.load_owned(session, Report, report_id, key.organisation_id)
     stored = report_file(session, report, kind)
     name = f"report-{report.id}-{report.language}.{EXTENSIONS.get(kind, kind)}"
     return Response(

@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from loyaltylab import access
 from loyaltylab.api.models import ApiKey, ApiScope
 from loyaltylab.audit import service as audit
 from loyaltylab.audit.models import AuditEvent
@@ -117,9 +118,7 @@ def revoke_key(session: Session, ctx: OrgContext, key_id: int) -> ApiKey:
     """Revoke a key of the owner's organisation at once (audited; a second revoke keeps the
     first's time)."""
     ctx.require_owner()
-    key = session.get(ApiKey, key_id)
-    if key is None or key.organisation_id != ctx.organisation_id:
-        raise NotFound(NOT_FOUND)
+    key = access.load_owned(session, ApiKey, key_id, ctx.organisation_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
@@ -210,14 +209,6 @@ def record_call(
 
 
 # --- objects of the key's organisation -----------------------------------------------------
-
-
-def owned(session: Session, model: type[Any], object_id: int, organisation_id: int) -> Any:
-    """An object of the organisation; NotFound for a missing one and another tenant's alike."""
-    found = session.get(model, object_id)
-    if found is None or found.organisation_id != organisation_id:
-        raise NotFound(NOT_FOUND)
-    return found
 
 
 def studies(session: Session, organisation_id: int) -> list[Study]:

@@ -11,14 +11,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from analysis.trends import NPS_MEASURE
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.actions import service as actions
 from loyaltylab.dashboard.charts import Series, trend_chart
 from loyaltylab.dashboard.service import breakdowns, build_dashboard, fielded_waves
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OrgDep
 from loyaltylab.followup import service as followup
-from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import render
 
@@ -82,7 +81,7 @@ def dashboard_page(
     plan: str = "",
 ) -> HTMLResponse:
     """``plan``: a construct the importance-performance map's link chose for a new action."""
-    study = studies.get_visible_study(session, ctx, study_id)
+    study = access.readable_study(session, ctx, study_id)
     values = {"construct_code": plan} if plan else None
     return dashboard_response(request, session, ctx, study, segment=segment, action_values=values)
 
@@ -99,7 +98,7 @@ def dashboard_response(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The dashboard, with the action-plan form's input and problems when it was refused."""
-    owner = ctx.organisation_id == study.organisation_id and ctx.role.can_edit
+    owner = access.may_edit(ctx, study)
     language = i18n.html_lang()
     options = breakdowns(session, study, language=language)
     chosen = next((option for option in options if option.key == segment), None)

@@ -7,14 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.accounts.models import Membership, Role
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, OwnerDep, SettingsDep
-from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork.events import Outcome
-from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.fieldwork.service import definition_for
 from loyaltylab.followup import service
@@ -60,7 +59,7 @@ def _alerts_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    wave, study = visible_wave(session, ctx, wave.id)
+    wave, study = access.readable_wave(session, ctx, wave.id)
     definition = definition_for(session, wave.questionnaire_version_id)
     return render(
         request,
@@ -72,7 +71,7 @@ def _alerts_page(
             "counts": service.alert_counts(session, wave.id),
             "targets": service.rule_targets(definition),
             "names": _target_names(definition),
-            "editor": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
+            "editor": access.may_edit(ctx, wave),
             "values": values
             or {"nps_threshold": service.DETRACTOR_MAX, "sla_hours": DEFAULT_SLA_HOURS},
             "errors": errors or {},
@@ -91,7 +90,7 @@ def _target_names(definition: QuestionnaireDefinition) -> dict[str, str]:
 
 @router.get("/waves/{wave_id}/alerts", response_class=HTMLResponse)
 def alert_rules(request: Request, session: SessionDep, ctx: OrgDep, wave_id: int) -> HTMLResponse:
-    wave, _study = visible_wave(session, ctx, wave_id)
+    wave, _study = access.readable_wave(session, ctx, wave_id)
     return _alerts_page(request, session, ctx, wave)
 
 
@@ -113,7 +112,7 @@ def add_alert_rule(
     words: FormStr = "",
     sla_hours: FormStr = "",
 ) -> Response:
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     targets = {
         "nps": (nps_item, nps_threshold),
         "construct": (construct_code, construct_threshold),
@@ -169,7 +168,7 @@ def add_alert_rule(
 def delete_alert_rule(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, rule_id: int
 ) -> Response:
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     service.delete_rule(session, wave, rule_id)
     audit.record(
         session,
@@ -230,7 +229,7 @@ def _case_page(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def show_case(request: Request, session: SessionDep, ctx: OrgDep, case_id: int) -> HTMLResponse:
-    case = service.get_case(session, ctx, case_id)
+    case = access.readable_case(session, ctx, case_id)
     return _case_page(request, session, ctx, case)
 
 
@@ -245,7 +244,7 @@ def update_case(
     note: FormStr = "",
     followup_wave: FormStr = "",
 ) -> Response:
-    case = service.get_case(session, ctx, case_id)
+    case = access.readable_case(session, ctx, case_id)
     try:
         sent = service.update_case(
             session,
@@ -264,7 +263,7 @@ def update_case(
             "note": note,
             "followup_wave": followup_wave,
         }
-        case = service.get_case(session, ctx, case_id)
+        case = access.readable_case(session, ctx, case_id)
         return _case_page(
             request, session, ctx, case, values=values, errors=form_errors(exc), status_code=400
         )
@@ -304,9 +303,13 @@ def set_case_handler(
     membership_id: int,
     case_handler: FormStr = "",
 ) -> Response:
-    membership = session.get(Membership, membership_id)
-    if membership is None or membership.organisation_id != ctx.membership.organisation_id:
-        raise NotFound("Not found.")
+    # The membership's organisation, not the company a client-role member acts for.
+    membership = access.found(
+        session,
+        access.owned(Membership, ctx.membership.organisation_id).where(
+            Membership.id == membership_id
+        ),
+    )
     if membership.role != Role.client:
         raise InvalidInput("Only client members can handle follow-up cases.")
     membership.case_handler = case_handler == "1"

@@ -20,10 +20,10 @@ from sqlalchemy import Exists, exists, func, or_
 from sqlmodel import Session, select
 
 import languages
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.accounts.models import Membership, Role, User
 from loyaltylab.deps import OrgContext
-from loyaltylab.errors import InvalidInput, NotFound, PermissionDenied
+from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import events
 from loyaltylab.fieldwork.events import EventOutcome
 from loyaltylab.fieldwork.models import Contact, Response, ResponseStatus, Wave, WaveStatus
@@ -267,9 +267,9 @@ def _known(code: str, offered: list[str], field: str) -> str:
 
 def delete_rule(session: Session, wave: Wave, rule_id: int) -> None:
     """Remove a rule; the alerts and cases it raised stay (they are the record of what happened)."""
-    rule = session.get(AlertRule, rule_id)
-    if rule is None or rule.wave_id != wave.id:
-        raise NotFound("Not found.")
+    rule = access.found(
+        session, select(AlertRule).where(AlertRule.id == rule_id, AlertRule.wave_id == wave.id)
+    )
     for alert in session.exec(select(Alert).where(Alert.rule_id == rule.id)).all():
         session.delete(alert)
     session.delete(rule)
@@ -471,35 +471,19 @@ def _mail_assignee(
     )
 
 
-# --- who sees which case --------------------------------------------------------------------------
-
-
-def is_case_handler(ctx: OrgContext) -> bool:
-    return ctx.role is Role.client and bool(ctx.membership.case_handler)
-
-
-def require_case_reader(ctx: OrgContext) -> None:
-    """The research team and the client's case handlers; other client users are refused."""
-    if ctx.role is Role.client and not is_case_handler(ctx):
-        raise PermissionDenied("Only case handlers can open follow-up cases.")
-
-
-def _visible(ctx: OrgContext) -> Any:
-    if ctx.role is Role.client:
-        return FollowUpCase.client_organisation_id == ctx.organisation_id
-    return FollowUpCase.organisation_id == ctx.organisation_id
+# --- the cases a member works on (who: loyaltylab.access) ------------------------------------
 
 
 def list_cases(
     session: Session, ctx: OrgContext, *, status: str = "", study_id: int | None = None
 ) -> list[tuple[FollowUpCase, Study, Wave, User | None]]:
-    require_case_reader(ctx)
+    access.require_case_reader(ctx)
     query = (
         select(FollowUpCase, Study, Wave, User)
         .join(Study, Study.id == FollowUpCase.study_id)
         .join(Wave, Wave.id == FollowUpCase.wave_id)
         .outerjoin(User, User.id == FollowUpCase.assignee_id)
-        .where(_visible(ctx))
+        .where(access.case_readable(ctx))
     )
     if status in {s.value for s in CaseStatus}:
         query = query.where(FollowUpCase.status == status)
@@ -507,22 +491,6 @@ def list_cases(
         query = query.where(FollowUpCase.study_id == study_id)
     order = (FollowUpCase.status == CaseStatus.closed, FollowUpCase.due_at, FollowUpCase.id)
     return list(session.exec(query.order_by(*order)).all())
-
-
-def get_case(session: Session, ctx: OrgContext, case_id: int) -> FollowUpCase:
-    """A case the member may work on; another tenant's (or a client user's without the
-    case-handler right) is not found."""
-    case = session.get(FollowUpCase, case_id)
-    if case is None or (ctx.role is Role.client and not is_case_handler(ctx)):
-        raise NotFound("Not found.")
-    visible = (
-        case.client_organisation_id == ctx.organisation_id
-        if ctx.role is Role.client
-        else case.organisation_id == ctx.organisation_id
-    )
-    if not visible:
-        raise NotFound("Not found.")
-    return case
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import select
 
-from loyaltylab import i18n, timeutil
+from loyaltylab import access, i18n, timeutil
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OwnerDep
@@ -28,9 +27,7 @@ def _page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> HTMLResponse:
-    studies = session.exec(
-        select(Study).where(Study.organisation_id == ctx.organisation_id).order_by(Study.name)
-    ).all()
+    studies = session.exec(access.owned(Study, ctx.organisation_id).order_by(Study.name)).all()
     return render(
         request,
         "organisation/settings.html",

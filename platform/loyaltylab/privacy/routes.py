@@ -12,17 +12,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import EditorDep, OrgContext
-from loyaltylab.errors import NotFound
-from loyaltylab.fieldwork.models import Contact
+from loyaltylab.deps import EditorDep
 from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.fieldwork.service import find_contacts
 from loyaltylab.guards import whole_number
 from loyaltylab.privacy.service import erase_contact
-from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 
@@ -65,7 +62,7 @@ def _page(
 def privacy_page(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int, q: str = ""
 ) -> HTMLResponse:
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     return _page(request, session, study, q=q)
 
 
@@ -78,7 +75,7 @@ def save_privacy(
     release_open_text: Annotated[str, Form()] = "",
     retention_months: Annotated[str, Form()] = "",
 ) -> Response:
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     months = retention_months.strip()
     number = whole_number(months, maximum=MAX_RETENTION_MONTHS)
     if months and not number:  # empty: no retention limit; 0 or beyond the maximum: refused
@@ -106,19 +103,11 @@ def save_privacy(
     return redirect(f"/studies/{study.id}/privacy")
 
 
-def _editable_contact(session: Session, ctx: OrgContext, contact_id: int) -> tuple[Contact, Study]:
-    ctx.require_editor()
-    contact = session.get(Contact, contact_id)
-    if contact is None or contact.organisation_id != ctx.organisation_id:
-        raise NotFound("Not found.")
-    return contact, studies.get_editable_study(session, ctx, contact.study_id)
-
-
 @router.get("/contacts/{contact_id}/erase", response_class=HTMLResponse)
 def confirm_erase(
     request: Request, session: SessionDep, ctx: EditorDep, contact_id: int
 ) -> HTMLResponse:
-    contact, study = _editable_contact(session, ctx, contact_id)
+    contact, study = access.editable_contact(session, ctx, contact_id)
     responses = session.exec(
         select(func.count(SurveyResponse.id)).where(SurveyResponse.contact_id == contact.id)
     ).one()
@@ -137,7 +126,7 @@ def erase(
     contact_id: int,
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    contact, study = _editable_contact(session, ctx, contact_id)
+    contact, study = access.editable_contact(session, ctx, contact_id)
     if confirm != "erase":
         flash(request, "Tick the box to confirm the erasure.", "error")
         return redirect(f"/contacts/{contact.id}/erase")

@@ -21,6 +21,7 @@ from typing import Literal
 from sqlalchemy import JSON, column, table
 from sqlmodel import Session, col, select
 
+from loyaltylab import access
 from loyaltylab.errors import InvalidQuestionnaire, NotFound
 from loyaltylab.questionnaires.models import (
     Questionnaire,
@@ -91,16 +92,6 @@ def _study(session: Session, organisation_id: int, study_id: int) -> _StudyNames
     return _StudyNames(row[0] or "", row[1] or "", dict(row[2] or {}))
 
 
-def get_questionnaire(
-    session: Session, organisation_id: int, questionnaire_id: int
-) -> Questionnaire:
-    """The organisation's questionnaire, else NotFound."""
-    questionnaire = session.get(Questionnaire, questionnaire_id)
-    if questionnaire is None or questionnaire.organisation_id != organisation_id:
-        raise NotFound("Not found.")
-    return questionnaire
-
-
 def list_questionnaires(
     session: Session, organisation_id: int, *, study_id: int | None = None
 ) -> list[Questionnaire]:
@@ -115,7 +106,7 @@ def list_versions(
     session: Session, organisation_id: int, questionnaire_id: int
 ) -> list[QuestionnaireVersion]:
     """Every version of the questionnaire, oldest first."""
-    get_questionnaire(session, organisation_id, questionnaire_id)
+    access.load_owned(session, Questionnaire, questionnaire_id, organisation_id)
     query = (
         select(QuestionnaireVersion)
         .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
@@ -286,7 +277,7 @@ def save_definition(
     InvalidQuestionnaire
         With every problem; nothing is saved.
     """
-    questionnaire = get_questionnaire(session, organisation_id, questionnaire_id)
+    questionnaire = access.load_owned(session, Questionnaire, questionnaire_id, organisation_id)
     _check(definition)
     draft = get_draft(session, organisation_id, questionnaire_id)
     draft.definition = _store(definition)
@@ -443,7 +434,7 @@ def add_from_library(
     NotFound
         When ``entry_code`` is not in the library.
     """
-    questionnaire = get_questionnaire(session, organisation_id, questionnaire_id)
+    questionnaire = access.load_owned(session, Questionnaire, questionnaire_id, organisation_id)
     study = _study(session, organisation_id, questionnaire.study_id)
     added: list[str] = []
 
@@ -656,7 +647,7 @@ def import_into(
     session: Session, organisation_id: int, questionnaire_id: int, *, data: bytes, filename: str
 ) -> QuestionnaireVersion:
     """Replace the draft of an existing questionnaire with an imported file, all or nothing."""
-    get_questionnaire(session, organisation_id, questionnaire_id)
+    access.load_owned(session, Questionnaire, questionnaire_id, organisation_id)
     definition = _read_upload(data, filename)
     return save_definition(session, organisation_id, questionnaire_id, definition)
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Session
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import OrgContext, OrgDep, QueueDep, SettingsDep, job_queue
@@ -30,7 +30,6 @@ from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web import service
 from loyaltylab.reports_web.models import FILE_KINDS, REPORT_FORMATS, Report
-from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 from reports.exports import codebook, csv_bytes, write_sav, xlsx_bytes
@@ -131,14 +130,14 @@ def _reports_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     rows = service.list_reports(session, ctx, study)
-    owner = service.owns(ctx, study)
+    owner = access.is_study_team(ctx, study)
     return render(
         request,
         "reports/list.html",
         {
             "study": study,
             "reports": [(report, _job_state(report, job)) for report, job in rows],
-            "editable": service.can_edit(ctx, study),
+            "editable": access.may_edit(ctx, study),
             "owner": owner,
             "client_name": service.client_name(session, study) if owner else "",
             "waves": service.study_waves(session, study) if owner else [],
@@ -156,7 +155,7 @@ def _reports_page(
 
 @router.get("/studies/{study_id}/reports", response_class=HTMLResponse)
 def list_reports(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
-    study = studies.get_visible_study(session, ctx, study_id)
+    study = access.readable_study(session, ctx, study_id)
     defaults = {"language": language_for(i18n.get_locale()), "formats": ["pdf"], "bootstrap": "0"}
     return _reports_page(request, session, ctx, study, values=defaults, errors={})
 
@@ -174,7 +173,7 @@ def create_report(
     wave_ids: Annotated[list[str], Form()] = [],  # noqa: B006
     bootstrap: Annotated[str, Form()] = "0",
 ) -> Response:
-    study = studies.get_visible_study(session, ctx, study_id)
+    study = access.readable_study(session, ctx, study_id)
     try:
         report = service.create_report(
             session,
@@ -210,14 +209,14 @@ def create_report(
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_page(request: Request, session: SessionDep, ctx: OrgDep, report_id: int) -> HTMLResponse:
-    report, study = service.visible_report(session, ctx, report_id)
+    report, study = access.readable_report(session, ctx, report_id)
     notifications.mark_read(session, ctx, report.id)
     job = session.get(Job, report.job_id) if report.job_id else None
     state = _job_state(report, job)
-    waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
+    waves = service.report_waves(session, report)
     sizes = service.file_sizes(session, report)
     downloads = [(fmt, FORMAT_LABELS[fmt], sizes[fmt]) for fmt in report.formats if fmt in sizes]
-    owner = service.owns(ctx, study)
+    owner = access.is_study_team(ctx, study)
     return render(
         request,
         "reports/detail.html",
@@ -231,7 +230,7 @@ def report_page(request: Request, session: SessionDep, ctx: OrgDep, report_id: i
             "has_view": "html" in sizes,
             "bundle_size": sizes.get("bundle") if owner else None,
             "owner": owner,
-            "editable": service.can_edit(ctx, study),
+            "editable": access.may_edit(ctx, study),
             "client_name": service.client_name(session, study) if owner else "",
             "language_label": i18n.gettext(LANGUAGE_LABELS.get(report.language, "English")),
             "refresh_seconds": REFRESH_SECONDS,
@@ -241,14 +240,14 @@ def report_page(request: Request, session: SessionDep, ctx: OrgDep, report_id: i
 
 @router.get("/reports/{report_id}/status.json")
 def report_status(session: SessionDep, ctx: OrgDep, report_id: int) -> JSONResponse:
-    report, _study = service.visible_report(session, ctx, report_id)
+    report, _study = access.readable_report(session, ctx, report_id)
     job = session.get(Job, report.job_id) if report.job_id else None
     return JSONResponse(_job_state(report, job), headers={"cache-control": "no-store"})
 
 
 @router.get("/reports/{report_id}/view", response_class=HTMLResponse)
 def view_report(request: Request, session: SessionDep, ctx: OrgDep, report_id: int) -> HTMLResponse:
-    report, study = service.visible_report(session, ctx, report_id)
+    report, study = access.readable_report(session, ctx, report_id)
     if "html" not in service.file_sizes(session, report):
         raise NotFound("Not found.")
     return render(request, "reports/view.html", {"study": study, "report": report})
@@ -258,8 +257,8 @@ def view_report(request: Request, session: SessionDep, ctx: OrgDep, report_id: i
 def download(
     session: SessionDep, ctx: OrgDep, report_id: int, kind: str, download: bool = False
 ) -> Response:
-    report, study = service.visible_report(session, ctx, report_id)
-    if kind not in FILE_KINDS or (kind == "bundle" and not service.owns(ctx, study)):
+    report, study = access.readable_report(session, ctx, report_id)
+    if kind not in FILE_KINDS or (kind == "bundle" and not access.is_study_team(ctx, study)):
         raise NotFound("Not found.")
     stored = service.report_file(session, report, kind)
     name = f"report-{report.id}-{report.language}.{EXTENSIONS.get(kind, kind)}"
@@ -289,7 +288,7 @@ def download(
 def regenerate(
     request: Request, session: SessionDep, ctx: OrgDep, queue: QueueDep, report_id: int
 ) -> Response:
-    report, _study = service.editable_report(session, ctx, report_id)
+    report, _study = access.editable_report(session, ctx, report_id)
     try:
         service.regenerate(session, ctx, report, queue)
     except InvalidInput as exc:
@@ -314,7 +313,7 @@ def share(
     report_id: int,
     shared: Annotated[str, Form()] = "",
 ) -> Response:
-    report, study = service.editable_report(session, ctx, report_id)
+    report, study = access.editable_report(session, ctx, report_id)
     try:
         tell_now = service.share(session, report, study, shared=shared == "1")
     except InvalidInput as exc:
@@ -351,8 +350,7 @@ def share_reports(
     study_id: int,
     share_reports: Annotated[str, Form()] = "",
 ) -> Response:
-    study = service.owned_study(session, ctx, study_id)
-    ctx.require_editor()
+    study = access.editable_study(session, ctx, study_id)
     try:
         service.set_share_reports(session, study, enabled=share_reports == "1")
     except InvalidInput as exc:
@@ -376,7 +374,7 @@ def share_reports(
 
 @router.post("/reports/{report_id}/cancel")
 def cancel(request: Request, session: SessionDep, ctx: OrgDep, report_id: int) -> Response:
-    report, _study = service.editable_report(session, ctx, report_id)
+    report, _study = access.editable_report(session, ctx, report_id)
     job = service.cancel(session, report)
     if job is not None and job.cancel_requested:
         flash(request, "The report generation is being cancelled.", "success")
@@ -391,7 +389,7 @@ def _export_data(
 ) -> tuple[object, list[Wave], str]:
     """The study's data to export, its waves and the file name's stem; the export is recorded
     in the audit log."""
-    study = service.owned_study(session, ctx, study_id)
+    study = access.team_study(session, ctx, study_id)
     waves = (
         [service.study_wave(session, study, wave)] if wave else service.study_waves(session, study)
     )

@@ -1,9 +1,9 @@
-"""Reports and exports: snapshots, the data they analyse, and who may see what.
+"""Reports and exports: snapshots and the data they analyse.
 
-The owning organisation reads every report; the commissioning client reads the reports shared
-with it once they are generated. Creating, regenerating, cancelling and sharing need an editor
-of the owning organisation. Data exports (raw answers) and the reproducibility bundle are for
-members of the owning organisation only.
+Who may see what is :mod:`loyaltylab.access`: the owning organisation reads every report; the
+commissioning client reads the reports shared with it once they are generated. Creating,
+regenerating, cancelling and sharing need an editor of the owning organisation. Data exports
+(raw answers) and the reproducibility bundle are for the study's team only.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 from analysis.errors import AnalysisError
 from analysis.pls import pls_model
 from analysis.syntax import measurement_syntax, parse_model
+from loyaltylab import access
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.analysis_settings.schemas import CBSEM, AnalysisSettings
 from loyaltylab.deps import OrgContext
@@ -35,8 +36,6 @@ from loyaltylab.jobs.models import Job, JobKind, JobStatus
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.reports_web.models import REPORT_FORMATS, Report, ReportFile
-from loyaltylab.studies import service as studies
-from loyaltylab.studies.access import is_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
 from reports.build import Fieldwork, ReportRequest
@@ -47,46 +46,7 @@ MAX_BOOTSTRAP = 5000
 MIN_ITEMS_PER_CONSTRUCT = 2
 
 
-# --- access ----------------------------------------------------------------------------------
-
-
-owns = is_study_team
-
-
-def can_edit(ctx: OrgContext, study: Study) -> bool:
-    return owns(ctx, study) and ctx.role.can_edit
-
-
-def reaches_client(report: Report) -> bool:
-    """Shared with the commissioning client and generated: what the client's users see."""
-    return report.shared_at is not None and report.generated_at is not None
-
-
-def visible_report(session: Session, ctx: OrgContext, report_id: int) -> tuple[Report, Study]:
-    """A report of a study the member may see; for the client's users, a shared report."""
-    report = session.get(Report, report_id)
-    if report is None:
-        raise NotFound("Not found.")
-    study = studies.get_visible_study(session, ctx, report.study_id)
-    if not owns(ctx, study) and not reaches_client(report):
-        raise NotFound("Not found.")
-    return report, study
-
-
-def editable_report(session: Session, ctx: OrgContext, report_id: int) -> tuple[Report, Study]:
-    report, study = visible_report(session, ctx, report_id)
-    if not owns(ctx, study):
-        raise NotFound("Not found.")
-    ctx.require_editor()
-    return report, study
-
-
-def owned_study(session: Session, ctx: OrgContext, study_id: int) -> Study:
-    """The study, for members of its organisation; 404 for clients and other organisations."""
-    study = studies.get_visible_study(session, ctx, study_id)
-    if not owns(ctx, study):
-        raise NotFound("Not found.")
-    return study
+# --- the study's reports -------------------------------------------------------------------
 
 
 def client_name(session: Session, study: Study) -> str:
@@ -104,10 +64,15 @@ def study_waves(session: Session, study: Study) -> list[Wave]:
 
 
 def study_wave(session: Session, study: Study, wave_id: int) -> Wave:
-    wave = session.get(Wave, wave_id)
-    if wave is None or wave.study_id != study.id:
-        raise NotFound("Not found.")
-    return wave
+    return access.found(session, select(Wave).where(Wave.id == wave_id, Wave.study_id == study.id))
+
+
+def report_waves(session: Session, report: Report) -> list[Wave]:
+    """The report's waves that still exist, in the report's order."""
+    waves = session.exec(
+        select(Wave).where(Wave.id.in_(report.wave_ids), Wave.study_id == report.study_id)
+    ).all()
+    return sorted(waves, key=lambda wave: report.wave_ids.index(wave.id))
 
 
 def list_reports(
@@ -116,12 +81,11 @@ def list_reports(
     """The study's reports the member may see, newest first, with their latest jobs."""
     query = (
         select(Report, Job)
+        .join(Study, Study.id == Report.study_id)
         .outerjoin(Job, Job.id == Report.job_id)
-        .where(Report.study_id == study.id)
+        .where(Report.study_id == study.id, access.report_readable(ctx))
         .order_by(Report.created_at.desc(), Report.id.desc())
     )
-    if not owns(ctx, study):
-        query = query.where(Report.shared_at.is_not(None), Report.generated_at.is_not(None))
     return [(report, job) for report, job in session.exec(query).all()]
 
 
@@ -239,8 +203,7 @@ def analysis_frame(
     session: Session, report: Report, definition: QuestionnaireDefinition
 ) -> pd.DataFrame:
     """The snapshot's responses, with the columns the analysis reads (numbers for items)."""
-    waves = [session.get(Wave, wave_id) for wave_id in report.wave_ids]
-    data = export_frame(session, [wave for wave in waves if wave is not None])
+    data = export_frame(session, report_waves(session, report))
     data = data[data["response_id"].isin(report.response_ids)]
     items = [code for items in definition.construct_items().values() for code in items]
     nps = report.options.get("nps")
@@ -273,7 +236,7 @@ def report_request(
     study = session.get(Study, report.study_id)
     client_id = study.client_organisation_id if study else None
     client = session.get(Organisation, client_id) if client_id else None
-    waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
+    waves = report_waves(session, report)
     wave_filter = Response.wave_id.in_(report.wave_ids)
     complete = Response.status == ResponseStatus.complete
     total, completes, first, last = session.exec(
@@ -425,7 +388,7 @@ def create_report(
     wave_ids: Sequence[str],
     bootstrap: str,
 ) -> Report:
-    if not can_edit(ctx, study):
+    if not access.may_edit(ctx, study):
         raise NotFound("Not found.")
     if language not in LANGUAGES:
         raise InvalidInput("Choose the report language.", field="language")
@@ -486,7 +449,7 @@ def regenerate(session: Session, ctx: OrgContext, report: Report, queue: jobs.Jo
     current = session.get(Job, report.job_id) if report.job_id else None
     if current is not None and current.status.active:
         raise InvalidInput("This report is being generated already.", field="form")
-    waves = [w for w in (session.get(Wave, i) for i in report.wave_ids) if w is not None]
+    waves = report_waves(session, report)
     if not waves:
         raise InvalidInput("The waves of this report no longer exist.", field="form")
     _snapshot(session, report, waves)

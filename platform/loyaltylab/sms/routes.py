@@ -7,13 +7,13 @@ import hmac
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from loyaltylab import access
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
-from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.i18n import N_
 from loyaltylab.settings import Settings
 from loyaltylab.sms import service
@@ -39,7 +39,7 @@ def _text(
     wave_id: int,
     kind: str,
 ) -> Response:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     gateway = gateway_from_url(settings.sms_url)
     messages = service.text_wave(
         session,
@@ -87,8 +87,7 @@ def text_reminders(
 @router.get("/outbox/sms", response_class=HTMLResponse)
 def sms_outbox(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResponse:
     messages = session.exec(
-        select(SmsMessage)
-        .where(SmsMessage.organisation_id == ctx.organisation_id)
+        access.owned(SmsMessage, ctx.organisation_id)
         .order_by(col(SmsMessage.id).desc())
         .limit(OUTBOX_SHOWN)
     ).all()

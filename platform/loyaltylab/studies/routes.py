@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.accounts.schemas import clean_name
 from loyaltylab.db import SessionDep
@@ -18,7 +18,6 @@ from loyaltylab.guards import whole_number
 from loyaltylab.i18n import N_
 from loyaltylab.notifications import service as notifications
 from loyaltylab.studies import service
-from loyaltylab.studies.access import is_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, form_errors, redirect, render
 
@@ -205,8 +204,8 @@ def create_study(
 
 @router.get("/studies/{study_id}", response_class=HTMLResponse)
 def show_study(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
-    study = service.get_visible_study(session, ctx, study_id)
-    team = is_study_team(ctx, study)
+    study = access.readable_study(session, ctx, study_id)
+    team = access.is_study_team(ctx, study)
     client = (
         session.get(Organisation, study.client_organisation_id)
         if study.client_organisation_id
@@ -229,7 +228,7 @@ def show_study(request: Request, session: SessionDep, ctx: OrgDep, study_id: int
 def edit_study(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> HTMLResponse:
-    study = service.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     values = StudyForm.of(study, service.privacy_notes(session, study)).model_dump()
     return _form_page(request, session, ctx, study=study, values=values, errors={})
 
@@ -242,5 +241,5 @@ def update_study(
     study_id: int,
     form: Annotated[StudyForm, Form()],
 ) -> Response:
-    study = service.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     return _submit(request, session, ctx, study, form, done_message=N_("The study has been saved."))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from loyaltylab.accounts.models import Organisation, OrganisationKind, Role
+from loyaltylab import access
+from loyaltylab.accounts.models import Organisation, OrganisationKind
 from loyaltylab.accounts.schemas import EMAIL_PATTERN, clean_name
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput, NotFound
@@ -16,40 +17,14 @@ from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Response, ResponseStatus, Wave, WaveStatus
 from loyaltylab.i18n import N_
 from loyaltylab.questionnaires import service as questionnaires
-from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.timeutil import utcnow
 
 PRIVACY_NOTE_MAX_LENGTH = 4000
 
 
-def _visibility(ctx: OrgContext):
-    """Researchers see their organisation's studies; clients the studies commissioned by theirs."""
-    if ctx.role is Role.client:
-        return Study.client_organisation_id == ctx.organisation_id
-    return or_(
-        Study.organisation_id == ctx.organisation_id,
-        Study.client_organisation_id == ctx.organisation_id,
-    )
-
-
 def list_studies(session: Session, ctx: OrgContext) -> list[Study]:
-    return list(session.exec(select(Study).where(_visibility(ctx)).order_by(Study.name)).all())
-
-
-def get_visible_study(session: Session, ctx: OrgContext, study_id: int) -> Study:
-    study = session.exec(select(Study).where(Study.id == study_id, _visibility(ctx))).first()
-    if study is None:
-        raise NotFound("Not found.")
-    return study
-
-
-def get_editable_study(session: Session, ctx: OrgContext, study_id: int) -> Study:
-    ctx.require_editor()
-    study = session.get(Study, study_id)
-    if study is None or study.organisation_id != ctx.organisation_id:
-        raise NotFound("Not found.")
-    return study
+    return list(session.exec(access.readable_studies(ctx).order_by(Study.name)).all())
 
 
 def client_organisations(session: Session, ctx: OrgContext) -> list[Organisation]:
@@ -114,8 +89,13 @@ def study_problems(
             )
         )
     if client_organisation_id is not None:
-        client = session.get(Organisation, client_organisation_id)
-        if client is None or client.managing_organisation_id != ctx.organisation_id:
+        client = session.exec(
+            select(Organisation).where(
+                Organisation.id == client_organisation_id,
+                Organisation.managing_organisation_id == ctx.organisation_id,
+            )
+        ).first()
+        if client is None:
             problems.append(
                 InvalidInput("Choose a client organisation from the list.", field="client")
             )
@@ -242,7 +222,8 @@ class StudyOverview:
 def study_overview(session: Session, ctx: OrgContext, study: Study) -> StudyOverview:
     """The study's questionnaires and waves, in workflow order, and the next step: for its
     research team (the commissioning client sees the dashboard and shared reports instead)."""
-    require_study_team(ctx, study)
+    if not access.is_study_team(ctx, study):
+        raise NotFound("Not found.")
     summaries = []
     for questionnaire in questionnaires.list_questionnaires(
         session, ctx.organisation_id, study_id=study.id

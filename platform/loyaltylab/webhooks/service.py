@@ -24,7 +24,8 @@ from sqlalchemy import Exists, exists
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
-from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab import access
+from loyaltylab.errors import InvalidInput
 from loyaltylab.i18n import N_
 from loyaltylab.timeutil import utcnow
 from loyaltylab.webhooks.models import (
@@ -271,10 +272,13 @@ def get_subscription(
     session: Session, organisation_id: int, subscription_id: int
 ) -> WebhookSubscription:
     """The organisation's subscription; another organisation's is not found (404)."""
-    subscription = session.get(WebhookSubscription, subscription_id)
-    if subscription is None or subscription.organisation_id != organisation_id:
-        raise NotFound("This webhook does not exist.")
-    return subscription
+    return access.found(
+        session,
+        access.owned(WebhookSubscription, organisation_id).where(
+            WebhookSubscription.id == subscription_id
+        ),
+        message=N_("This webhook does not exist."),
+    )
 
 
 def delivery_log(
@@ -302,9 +306,13 @@ def redeliver(
     session: Session, subscription: WebhookSubscription, delivery_id: int
 ) -> WebhookDelivery:
     """Send a delivery's event again, as a new delivery with the same event id and body."""
-    original = session.get(WebhookDelivery, delivery_id)
-    if original is None or original.subscription_id != subscription.id:
-        raise NotFound("This delivery does not exist.")
+    original = access.found(
+        session,
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == subscription.id
+        ),
+        message=N_("This delivery does not exist."),
+    )
     again = WebhookDelivery(
         organisation_id=original.organisation_id,
         subscription_id=subscription.id,

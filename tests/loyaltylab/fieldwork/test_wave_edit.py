@@ -336,3 +336,36 @@ def test_another_organisation_gets_404_and_a_client_403(
         assert posted.status_code == status
         assert f'href="{edit}"' not in browser.get(f"/waves/{draft.id}").text
     assert _fresh(session, draft).name == "2026-Q3"
+
+
+def test_a_wave_fields_only_its_own_studys_published_versions(
+    session: Session, study: Study, version: QuestionnaireVersion
+) -> None:
+    sibling = Study(organisation_id=study.organisation_id, name="Another study")
+    session.add(sibling)
+    session.commit()
+    sibling_version = publish(session, sibling, FIELDWORK_QUESTIONNAIRE)
+    other = Organisation(name="Fabrikam", kind=OrganisationKind.research)
+    session.add(other)
+    session.commit()
+    for study_id, organisation_id, version_id in (
+        (study.id, study.organisation_id, sibling_version.id),
+        (study.id, other.id, version.id),
+        (study.id, study.organisation_id, version.id + sibling_version.id + 1),
+    ):
+        with pytest.raises(fieldwork.FieldworkError):
+            fieldwork.create_wave(
+                session,
+                study_id=study_id,
+                organisation_id=organisation_id,
+                version_id=version_id,
+                name="2027-Q1",
+            )
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        version_id=version.id,
+        name="2027-Q1",
+    )
+    assert wave.questionnaire_version_id == version.id

@@ -54,7 +54,7 @@ def test_other_organisations_see_nothing(session, organisation, study, questionn
     session.add(other)
     session.commit()
     with pytest.raises(NotFound):
-        service.get_questionnaire(session, other.id, questionnaire.id)
+        service.list_versions(session, other.id, questionnaire.id)
     with pytest.raises(NotFound):
         service.publish(session, other.id, questionnaire.id, user_id=None)
     with pytest.raises(NotFound):

@@ -2,9 +2,9 @@
 
 Thin routes over :mod:`loyaltylab.fieldwork.service`, one module per sub-domain: waves,
 contacts, invitations (e-mail), phone, responses, events (the wave's event-triggered
-invitations). Clients of a study may read its
-waves; only editors of the study's organisation change anything. Every wave is loaded through
-its study (:mod:`loyaltylab.fieldwork.loading`), so another organisation gets 404.
+invitations). Waves are the study team's (the commissioning client follows the dashboard
+instead); only editors of the study's organisation change anything. Every wave is loaded with
+its study through :mod:`loyaltylab.access`, so another organisation gets 404.
 """
 
 from fastapi import APIRouter

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep
 from loyaltylab.errors import InvalidInput
@@ -26,7 +26,6 @@ from loyaltylab.fieldwork.models import (
 )
 from loyaltylab.i18n import N_
 from loyaltylab.sms import service as texting
-from loyaltylab.studies import service as studies
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render
 
@@ -41,7 +40,7 @@ CHANNEL_LABELS = {ContactChannel.email: N_("E-mail"), ContactChannel.sms: N_("SM
 def list_contacts(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> HTMLResponse:
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     return _contacts_page(request, session, study, problems=[], error="")
 
 
@@ -100,7 +99,7 @@ def _contacts_page(
 async def upload_contacts(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int
 ) -> Response:
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     form = await request.form()
     file = form.get("file")
     encoding = form.get("encoding") or None

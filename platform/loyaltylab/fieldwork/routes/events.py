@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from loyaltylab import access
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep
 from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import events
-from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.web import flash, redirect
 
 router = APIRouter()
@@ -31,7 +31,7 @@ def save_event_settings(
     delay_minutes: Annotated[str, Form()] = "",
     cooldown_days: Annotated[str, Form()] = "",
 ) -> Response:
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     delay, cooldown = _whole_number(delay_minutes), _whole_number(cooldown_days)
     try:
         if delay is None or cooldown is None:

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, select
 
 import languages
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.accounts.models import Organisation
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
@@ -31,7 +31,6 @@ from loyaltylab.fieldwork.invitation_mail import (
     personal_link,
     wave_languages,
 )
-from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.fieldwork.mail_texts import KINDS, MailText
 from loyaltylab.fieldwork.models import Contact, Wave
 from loyaltylab.mail import OutboxMessage
@@ -79,7 +78,7 @@ def download_links(
 ) -> Response:
     """A new personal link for every contact who has not answered nor opted out, as CSV, to
     send by other means; links sent before keep working."""
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     languages = wave_languages(session, wave)
     issued = service.issue_invitations(
         session, wave, service.contacts_to_invite(session, wave, invited=None)
@@ -147,7 +146,7 @@ def _send_and_report(
     wave_id: int,
     kind: str,
 ) -> Response:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     count = _send(request, session, settings, background, ctx, wave, study, kind=kind)
     flash(request, SENT_MESSAGES[kind], "success", count=count)
     return redirect(f"/waves/{wave.id}")
@@ -284,7 +283,7 @@ def _emails_page(
 def emails_page(
     request: Request, session: SessionDep, ctx: EditorDep, settings: SettingsDep, wave_id: int
 ) -> HTMLResponse:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     texts = _stored_texts(wave, wave_languages(session, wave))
     return _emails_page(request, session, ctx, settings, wave, study, texts=texts, errors={})
 
@@ -295,7 +294,7 @@ async def save_emails(
 ) -> Response:
     """``action``: ``preview`` shows the typed texts as contacts would get them, ``save``
     stores them, ``reset-<kind>`` goes back to the platform's texts of that kind."""
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     action = form.get("action", "save")
     languages = wave_languages(session, wave)
@@ -344,8 +343,7 @@ async def save_emails(
 @router.get("/outbox", response_class=HTMLResponse)
 def outbox(request: Request, session: SessionDep, ctx: EditorDep) -> HTMLResponse:
     messages = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.organisation_id == ctx.organisation_id)
+        access.owned(OutboxMessage, ctx.organisation_id)
         .order_by(OutboxMessage.id.desc())
         .limit(OUTBOX_SHOWN)
     ).all()

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, select
 
+from loyaltylab import access
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext
-from loyaltylab.errors import NotFound
 from loyaltylab.fieldwork import service, texts
-from loyaltylab.fieldwork.loading import editable_wave
 from loyaltylab.fieldwork.models import (
     Channel,
     Contact,
@@ -35,10 +34,15 @@ def _phone_access(
     session: Session, ctx: OrgContext, wave_id: int, response_id: int
 ) -> respondent_steps.Access:
     """The respondent form's access for a phone interview: its pages are reused as they are."""
-    wave, _study = editable_wave(session, ctx, wave_id)
-    response = session.get(SurveyResponse, response_id)
-    if response is None or response.wave_id != wave.id or response.channel != Channel.phone:
-        raise NotFound("Not found.")
+    wave, _study = access.editable_wave(session, ctx, wave_id)
+    response = access.found(
+        session,
+        select(SurveyResponse).where(
+            SurveyResponse.id == response_id,
+            SurveyResponse.wave_id == wave.id,
+            SurveyResponse.channel == Channel.phone,
+        ),
+    )
     contact = session.get(Contact, response.contact_id) if response.contact_id else None
     return respondent_steps.Access(
         wave=wave,
@@ -54,7 +58,7 @@ def _phone_access(
 def phone_start(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, q: str = ""
 ) -> HTMLResponse:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     return _phone_page(request, session, wave, study, q=q, errors={})
 
 
@@ -108,13 +112,15 @@ def phone_begin(
     contact_id: Annotated[str, Form()] = "",
     submission_key: Annotated[str, Form()] = "",
 ) -> Response:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     contact = None
     if contact_id.strip():
-        number = whole_number(contact_id)
-        contact = session.get(Contact, number) if number is not None else None
-        if contact is None or contact.study_id != study.id:
-            raise NotFound("Not found.")
+        contact = access.found(
+            session,
+            select(Contact).where(
+                Contact.id == whole_number(contact_id), Contact.study_id == study.id
+            ),
+        )
     try:
         claim = respondent.claim_submission(
             session, submission_key, organisation_id=wave.organisation_id

@@ -9,17 +9,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep
-from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import service, texts
 from loyaltylab.fieldwork.data import wave_flags
 from loyaltylab.fieldwork.export import raw_frame
-from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import Channel, Contact, ResponseStatus
 from loyaltylab.fieldwork.models import Response as SurveyResponse
 from loyaltylab.guards import whole_number
@@ -77,7 +76,7 @@ class Listing:
 def list_responses(
     request: Request, session: SessionDep, ctx: OrgDep, wave_id: int, page: int = 1
 ) -> HTMLResponse:
-    wave, study = visible_wave(session, ctx, wave_id)
+    wave, study = access.readable_wave(session, ctx, wave_id)
     listing = Listing.of(request.query_params)
     flags = wave_flags(session, wave)
     flagged_ids = frozenset(response_id for response_id, raised in flags.items() if raised)
@@ -152,10 +151,13 @@ def show_response(
 ) -> HTMLResponse:
     """Every answer of one response: raw data, the research organisation's (never a
     client's, like the raw exports)."""
-    wave, study = editable_wave(session, ctx, wave_id)
-    response = session.get(SurveyResponse, response_id)
-    if response is None or response.wave_id != wave.id:
-        raise NotFound("Not found.")
+    wave, study = access.editable_wave(session, ctx, wave_id)
+    response = access.found(
+        session,
+        select(SurveyResponse).where(
+            SurveyResponse.id == response_id, SurveyResponse.wave_id == wave.id
+        ),
+    )
     definition = service.definition_for(session, response.questionnaire_version_id)
     contact = session.get(Contact, response.contact_id) if response.contact_id else None
     return render(
@@ -190,7 +192,7 @@ def set_exclusion(
 ) -> Response:
     """Exclude (with the reason) or include again the ticked responses; back to the same
     filter and page."""
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     target = f"/waves/{wave.id}/responses" + (f"?{back}" if back and "//" not in back else "")
     response_ids = [number for value in ids if (number := whole_number(value)) is not None]
     if excluded not in ("0", "1"):
@@ -228,7 +230,7 @@ def export_xlsx(session: SessionDep, ctx: EditorDep, wave_id: int) -> Response:
 
 def _export(session: Session, ctx: OrgContext, wave_id: int, kind: str) -> Response:
     # Raw data (contact attributes, open text) is the research organisation's, never a client's.
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     frame = raw_frame(session, wave)
     audit.record(
         session, ctx, "export.responses", object_type="wave", object_id=wave.id, format=kind

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
 
-from loyaltylab import i18n, workflows
+from loyaltylab import access, i18n, workflows
 from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, OrgDep, QueueDep, SettingsDep
@@ -21,7 +21,6 @@ from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import events, service, texts
 from loyaltylab.fieldwork import schedule as schedules
 from loyaltylab.fieldwork.charts import completes_chart
-from loyaltylab.fieldwork.loading import editable_wave, visible_wave
 from loyaltylab.fieldwork.models import (
     Contact,
     Frequency,
@@ -40,8 +39,6 @@ from loyaltylab.reports_web import service as reports
 from loyaltylab.settings import Settings
 from loyaltylab.sms import service as texting
 from loyaltylab.sms.gateways import gateway_from_url
-from loyaltylab.studies import service as studies
-from loyaltylab.studies.access import require_study_team
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect, render, ui_text
 
@@ -82,8 +79,7 @@ def _labels() -> dict[str, str]:
 
 @router.get("/studies/{study_id}/waves", response_class=HTMLResponse)
 def list_waves(request: Request, session: SessionDep, ctx: OrgDep, study_id: int) -> HTMLResponse:
-    study = studies.get_visible_study(session, ctx, study_id)
-    require_study_team(ctx, study)
+    study = access.team_study(session, ctx, study_id)
     return _waves_page(request, session, study, values={}, errors={})
 
 
@@ -135,7 +131,7 @@ WaveFormDep = Annotated[WaveForm, Form()]
 def create_wave(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int, form: WaveFormDep
 ) -> Response:
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     values, errors = form.check(
         session, study_id=study.id, organisation_id=ctx.organisation_id, time_zone=_time_zone(ctx)
     )
@@ -154,7 +150,7 @@ def create_wave(
 def edit_wave_page(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int
 ) -> HTMLResponse:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     form = WaveForm.of(wave, _time_zone(ctx))
     return _edit_page(request, session, wave, study, form=form, errors={})
 
@@ -193,7 +189,7 @@ def _edit_page(
 def edit_wave(
     request: Request, session: SessionDep, ctx: EditorDep, wave_id: int, form: WaveFormDep
 ) -> Response:
-    wave, study = editable_wave(session, ctx, wave_id)
+    wave, study = access.editable_wave(session, ctx, wave_id)
     if wave.status != WaveStatus.draft and not form.version_id:
         # The form of an opened wave shows its version without a field for it.
         form.version_id = str(wave.questionnaire_version_id)
@@ -211,7 +207,7 @@ def edit_wave(
             session.rollback()
             errors = texts.wave_errors(invalid.problems)
     if errors:
-        wave, study = editable_wave(session, ctx, wave_id)
+        wave, study = access.editable_wave(session, ctx, wave_id)
         return _edit_page(request, session, wave, study, form=form, errors=errors, status_code=400)
     flash(request, "The wave has been saved.", "success")
     return redirect(f"/waves/{wave.id}")
@@ -226,7 +222,7 @@ def set_schedule(
     frequency: Annotated[str, Form()] = "",
 ) -> Response:
     """Set or remove the study's schedule; the next wave is prepared at once (as a draft)."""
-    study = studies.get_editable_study(session, ctx, study_id)
+    study = access.editable_study(session, ctx, study_id)
     if frequency and frequency not in FREQUENCIES:
         raise InvalidInput("This action is not allowed here.")
     schedules.set_schedule(
@@ -250,7 +246,7 @@ def set_schedule(
 def show_wave(
     request: Request, session: SessionDep, ctx: OrgDep, settings: SettingsDep, wave_id: int
 ) -> HTMLResponse:
-    wave, study = visible_wave(session, ctx, wave_id)
+    wave, study = access.readable_wave(session, ctx, wave_id)
     progress = wave_progress(session, wave, time_zone=_time_zone(ctx))
     code = settings.sms_country_code
     opted_out = session.exec(
@@ -280,7 +276,7 @@ def show_wave(
             "smtp": bool(settings.smtp_url),
             "undelivered": undelivered_count(session, ctx.organisation_id),
             "generating": reports.reports_in_progress(session, study, wave_id=wave.id),
-            "can_edit": ctx.role.can_edit and wave.organisation_id == ctx.organisation_id,
+            "can_edit": access.may_edit(ctx, wave),
             "events": events.event_counts(session, wave),
         },
     )
@@ -309,7 +305,7 @@ def change_status(
     wave_id: int,
     action: Annotated[str, Form()] = "",
 ) -> Response:
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     transitions = {"open": service.open_wave, "close": service.close_wave}
     if action not in transitions:
         raise InvalidInput("This action is not allowed here.")
@@ -341,7 +337,7 @@ def wave_poster(
 ) -> Response:
     """The wave's printable A4 QR poster, in the questionnaire's languages (audited: it
     publishes the link)."""
-    wave, _study = editable_wave(session, ctx, wave_id)
+    wave, _study = access.editable_wave(session, ctx, wave_id)
     definition = service.definition_for(session, wave.questionnaire_version_id)
     pdf = poster_pdf(
         definition,
@@ -357,7 +353,7 @@ def wave_poster(
 
 
 def _qr(session: Session, ctx: OrgContext, settings: Settings, wave_id: int, kind: str) -> Response:
-    wave, _study = visible_wave(session, ctx, wave_id)
+    wave, _study = access.readable_wave(session, ctx, wave_id)
     code = segno.make(settings.absolute_url(f"/s/{wave.public_slug}"), error="m")
     buffer = io.BytesIO()
     code.save(buffer, kind=kind, scale=8, border=2)

@@ -51,14 +51,16 @@ def _fieldable_version(
     session: Session, *, study_id: int, organisation_id: int, version_id: int
 ) -> QuestionnaireVersion:
     """A published version of one of the study's questionnaires, or FieldworkError."""
-    version = session.get(QuestionnaireVersion, version_id)
-    questionnaire = session.get(Questionnaire, version.questionnaire_id) if version else None
-    if (
-        version is None
-        or questionnaire is None
-        or questionnaire.study_id != study_id
-        or questionnaire.organisation_id != organisation_id
-    ):
+    version = session.exec(
+        select(QuestionnaireVersion)
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(
+            QuestionnaireVersion.id == version_id,
+            Questionnaire.study_id == study_id,
+            Questionnaire.organisation_id == organisation_id,
+        )
+    ).first()
+    if version is None:
         raise FieldworkError("the questionnaire version does not belong to this study")
     if version.status != VersionStatus.published:
         raise FieldworkError("only a published questionnaire version can be fielded")

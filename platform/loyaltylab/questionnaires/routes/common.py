@@ -11,9 +11,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from loyaltylab import i18n
+from loyaltylab import access, i18n
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import OrgContext, OrgDep, load_owned
+from loyaltylab.deps import OrgContext, OrgDep
 from loyaltylab.errors import InvalidQuestionnaire, NotFound
 from loyaltylab.guards import whole_number
 from loyaltylab.questionnaires import service
@@ -31,20 +31,22 @@ from surveys.problems import Problem
 LANGUAGE_NAMES = {"en": "English", "zh-CN": "简体中文"}
 
 
-def owned_study(session: SessionDep, ctx: OrgDep, study_id: int) -> Study:
-    return load_owned(session, Study, study_id, ctx)
+def study_dependency(session: SessionDep, ctx: OrgDep, study_id: int) -> Study:
+    return access.load_owned(session, Study, study_id, ctx.organisation_id)
 
 
-def owned_questionnaire(session: SessionDep, ctx: OrgDep, questionnaire_id: int) -> Questionnaire:
-    return service.get_questionnaire(session, ctx.organisation_id, questionnaire_id)
+def questionnaire_dependency(
+    session: SessionDep, ctx: OrgDep, questionnaire_id: int
+) -> Questionnaire:
+    return access.load_owned(session, Questionnaire, questionnaire_id, ctx.organisation_id)
 
 
 async def form_data(request: Request) -> FormData:
     return await request.form()
 
 
-StudyDep = Annotated[Study, Depends(owned_study)]
-QuestionnaireDep = Annotated[Questionnaire, Depends(owned_questionnaire)]
+StudyDep = Annotated[Study, Depends(study_dependency)]
+QuestionnaireDep = Annotated[Questionnaire, Depends(questionnaire_dependency)]
 FormDep = Annotated[FormData, Depends(form_data)]
 
 
