@@ -386,3 +386,19 @@ def test_pages_are_read_on_the_event_loop_and_posts_in_a_worker_thread(
     # PostgreSQL reads wait for the network: there every step goes to a thread.
     read = "event loop" if engine.dialect.name == "sqlite" else "worker thread"
     assert ran_on == [read, "worker thread", read]
+
+
+def test_the_wave_is_shared_while_its_row_is_unchanged_and_a_closed_wave_is_seen_closed(
+    client, session, wave, respondent
+):
+    shared = fieldwork.wave_snapshot(session, slug=wave.public_slug)
+    assert fieldwork.wave_snapshot(session, wave_id=wave.id) is shared
+    assert shared not in session  # belongs to no session: nothing flushes a change of it
+    person = respondent(client, f"/s/{wave.public_slug}")
+    assert person.get().status_code == 200
+    fieldwork.close_wave(session, wave)
+    session.commit()
+    assert person.get().status_code == 410  # the very next request
+    closed = fieldwork.wave_snapshot(session, slug=wave.public_slug)
+    assert closed is not shared and closed.status == "closed"
+    assert fieldwork.wave_snapshot(session, slug="no-such-link") is None

@@ -399,9 +399,6 @@ class _WaveSnapshots:
                 self._entries.popitem(last=False)
         return wave
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 wave_snapshots = _WaveSnapshots(WAVE_SNAPSHOTS)
 
