@@ -84,7 +84,6 @@ from loyaltylab.fieldwork.service.waves import (
     wave_by_slug,
     wave_problems,
     wave_snapshot,
-    wave_snapshots,
 )
 
 __all__ = [
@@ -151,5 +150,4 @@ __all__ = [
     "wave_by_slug",
     "wave_problems",
     "wave_snapshot",
-    "wave_snapshots",
 ]
