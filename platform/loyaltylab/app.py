@@ -22,9 +22,11 @@ from loyaltylab.api.routes import API_PREFIX, create_api_app
 from loyaltylab.db import make_engine
 from loyaltylab.deps import optional_user
 from loyaltylab.errors import DomainError, LoginRequired, Throttled
+from loyaltylab.fieldwork.service.errors import FieldworkError
 from loyaltylab.guards import refuse_unusable_input
 from loyaltylab.middleware import EdgeMiddleware, SessionCookie
 from loyaltylab.respond.routes import RESPONDENT_BODY_LIMITS
+from loyaltylab.respond.steps import is_respondent_request, respondent_status_page
 from loyaltylab.security import CSRF_HEADER, require_csrf
 from loyaltylab.settings import Settings, get_settings
 from loyaltylab.web import redirect, render, templates
@@ -73,11 +75,16 @@ def _error_page(request: Request, status_code: int, message: str) -> Response:
 
 
 async def handle_domain_error(request: Request, exc: DomainError) -> Response:
-    message = i18n.gettext(exc.message, **exc.params) if exc.message else ""
+    """The one handler of the domain errors (``loyaltylab.errors``) for the web pages, their
+    subclasses included: a login for a visitor who must sign in, the respondent's status page
+    for a fieldwork rule on a respondent link (in the respondent's language, without the
+    researchers' layout), else the error page (JSON for a caller asking for it)."""
     if isinstance(exc, LoginRequired) and not _wants_json(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(f"/login?next={quote(target)}")
-    response = _error_page(request, exc.status_code, message)
+    if isinstance(exc, FieldworkError) and is_respondent_request(request):
+        return respondent_status_page(request, exc.reason)
+    response = _error_page(request, exc.status_code, exc.text())
     if isinstance(exc, Throttled):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

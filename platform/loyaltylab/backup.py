@@ -32,7 +32,10 @@ POSTGRES_HELP = (
 
 
 class BackupError(ValueError):
-    """A backup or restore that cannot be done; the message says why, for the operator."""
+    """A backup or restore that cannot be done; the message says why, for the operator.
+
+    Not a domain error (``loyaltylab.errors``): only the command line raises and prints it,
+    in English, for the operator; no web request backs up or restores."""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,18 @@
-r"""The one family of domain errors, mapped to responses by one handler (``app.py``: an HTML page,
-or JSON under ``/api``).
+r"""The one family of domain errors, mapped to responses by one handler per application:
+``app.handle_domain_error`` for the web pages (an HTML page, JSON for a caller asking for it, a
+respondent's status page on the respondent links) and ``api.problems.handle_domain_error`` for
+the ``/api/v1`` application (RFC 9457 problem details). No handler is registered for a subclass.
 
 Services raise these; routes never build error responses by hand. Messages are English msgids
-translated when rendered. Each domain's own errors subclass one of these (fieldwork's rules are
-:class:`Conflict`\ s, a refused questionnaire is :class:`InvalidQuestionnaire`), so an error a
+translated when rendered (:meth:`DomainError.text`). Each domain's own errors subclass one of
+these (fieldwork's rules are :class:`Conflict`\ s, a refused questionnaire is
+:class:`InvalidQuestionnaire`, a refused contact file is an :class:`InvalidInput`), so an error a
 route does not catch still reaches the user as a clear page, never a 500.
+
+Exceptions that never reach a user stay outside the family: a job's cancellation
+(``jobs.queue.JobCancelled``, control flow inside the worker), a gateway's refusal of a text
+message (``sms.gateways.SmsError``, kept on the message for the outbox page) and a refused backup
+(``backup.BackupError``, for the operator at the command line).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from loyaltylab import i18n
 from surveys.problems import Problem
 
 
@@ -22,6 +31,10 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.params = params
+
+    def text(self) -> str:
+        """The message in the request's language (empty when there is none)."""
+        return i18n.gettext(self.message, **self.params) if self.message else ""
 
 
 class NotFound(DomainError):

@@ -9,6 +9,7 @@ company's name in each language (``{"en": "Fabrikam Coffee", "zh-CN": "Fabrikam�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +32,10 @@ from surveys.definition import (
 )
 
 COMPANY_PLACEHOLDER = "[Co.]"
+_PLACEHOLDER = re.compile(re.escape(COMPANY_PLACEHOLDER))
+_LATIN = re.compile(r"[A-Za-z0-9]")
+# The CJK unified ideographs (with extension A and the compatibility block).
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 CompanyName = str | Mapping[str, str]
 """One name for every language, or a name per language tag."""
 LIBRARY_LANGUAGES = ("zh-CN", "en")
@@ -158,12 +163,27 @@ def company_in(company_name: CompanyName, language: str) -> str:
 
 def localise(texts: Texts, *, company_name: CompanyName, languages: Sequence[str]) -> Texts:
     """``texts`` restricted to ``languages`` with ``[Co.]`` replaced by the company name (in
-    each language)."""
+    each language, see :func:`with_company`)."""
     return {
-        language: texts[language].replace(COMPANY_PLACEHOLDER, company_in(company_name, language))
+        language: with_company(texts[language], company_in(company_name, language))
         for language in languages
         if language in texts
     }
+
+
+def with_company(text: str, company: str) -> str:
+    """``[Co.]`` in ``text`` replaced by ``company``, set off by a space where a Latin letter or
+    digit of the name meets a Chinese character, as Chinese typesetting has it: "Contoso 顾客调查",
+    "关于 Contoso 的调查", but "Fabrikam咖啡顾客调查"."""
+
+    def spaced(match: re.Match[str]) -> str:
+        before = text[match.start() - 1 : match.start()]
+        after = text[match.end() : match.end() + 1]
+        lead = " " if _LATIN.fullmatch(company[:1]) and _HAN.fullmatch(before) else ""
+        trail = " " if _LATIN.fullmatch(company[-1:]) and _HAN.fullmatch(after) else ""
+        return f"{lead}{company}{trail}"
+
+    return _PLACEHOLDER.sub(spaced, text)
 
 
 def _localise_tree(value: Any, *, company_name: CompanyName, languages: Sequence[str]) -> Any:

@@ -297,6 +297,18 @@ def researcher_membership(
 
 
 @pytest.fixture
+def managed_client(
+    session: Session, organisation: Organisation, client_organisation: Organisation
+) -> Organisation:
+    """The client company, managed by the research organisation (whose client-role members
+    may then represent it)."""
+    client_organisation.managing_organisation_id = organisation.id
+    session.add(client_organisation)
+    session.commit()
+    return client_organisation
+
+
+@pytest.fixture
 def tenant_a(
     request: pytest.FixtureRequest,
     owner: User,

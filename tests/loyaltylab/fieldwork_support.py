@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from loyaltylab.fieldwork import service as fieldwork
-from loyaltylab.fieldwork.models import Wave
+from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, Wave, WaveStatus
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
 from loyaltylab.studies.models import Study
@@ -180,6 +180,37 @@ TRACKER_QUESTIONNAIRE: dict[str, Any] = {
 
 
 FORM_FIELD = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
+
+
+def fielded_wave(
+    session: Session, study: Study, version_id: int, name: str, rows: list[list[Any]]
+) -> Wave:
+    """A closed wave of the published version with one complete web response per row of
+    answer values (in the order of the questionnaire's variables)."""
+    wave = fieldwork.create_wave(
+        session,
+        study_id=study.id,
+        organisation_id=study.organisation_id,
+        version_id=version_id,
+        name=name,
+    )
+    fieldwork.open_wave(session, wave)
+    for values in rows:
+        session.add(
+            Response(
+                organisation_id=study.organisation_id,
+                wave_id=wave.id,
+                questionnaire_version_id=version_id,
+                channel=Channel.web,
+                language="en",
+                status=ResponseStatus.complete,
+                answer_values=values,
+            )
+        )
+    wave.status = WaveStatus.closed
+    session.add(wave)
+    session.commit()
+    return wave
 
 
 class Respondent:

@@ -10,10 +10,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from loyaltylab.deps import OrgContext
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, Wave
 from loyaltylab.jobs.models import Job, JobStatus
+from loyaltylab.jobs.queue import JobQueue
 from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.reports_web import service as reports
+from loyaltylab.reports_web.models import Report
 from loyaltylab.studies.models import Study
 from surveys.simulate import Respondent, simulate_responses
 
@@ -83,6 +87,26 @@ def fielded_waves(
         waves.append(wave)
     session.commit()
     return waves
+
+
+def queued_report(
+    session: Session, ctx: OrgContext, study: Study, queue: JobQueue, *, bootstrap: str = "0"
+) -> Report:
+    """A committed XLSX report of the first of :func:`fielded_waves`, its job on ``queue``."""
+    waves = fielded_waves(session, study)
+    report = reports.create_report(
+        session,
+        ctx,
+        study,
+        queue,
+        title="Loyalty report",
+        language="en",
+        formats=["xlsx"],
+        wave_ids=[str(waves[0].id)],
+        bootstrap=bootstrap,
+    )
+    session.commit()  # the job reaches the queue only now
+    return report
 
 
 def wait_for_job(

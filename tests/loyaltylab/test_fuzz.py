@@ -90,6 +90,7 @@ def test_the_fuzzed_routes_read_path_query_and_form_parameters() -> None:
     )
 
 
+@pytest.mark.slow
 @seed(20261206)
 @settings(
     max_examples=EXAMPLES,

@@ -144,6 +144,7 @@ def test_anonymous_users_are_sent_to_log_in_or_get_401(
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_another_organisation_cannot_read_or_change_anything(
     app: FastAPI,
     engine: Engine,
@@ -184,6 +185,7 @@ def test_another_organisation_cannot_read_or_change_anything(
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_every_state_changing_route_rejects_a_missing_or_forged_csrf_token(
     tenant_a: dict[str, Any],
     app: FastAPI,

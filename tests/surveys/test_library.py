@@ -66,7 +66,7 @@ def test_a_construct_entry_becomes_a_matrix_with_its_construct():
     assert isinstance(matrix, MatrixItem)
     assert [row.code for row in matrix.rows] == ["atl1", "atl2", "atl3", "atl4"]
     assert [row.reverse for row in matrix.rows] == [False, False, False, True]
-    assert matrix.rows[0].label == {"zh-CN": "与其他品牌相比,我更偏爱Contoso。"}
+    assert matrix.rows[0].label == {"zh-CN": "与其他品牌相比,我更偏爱 Contoso。"}
     assert [c.code for c in insert.constructs] == ["ATL"]
 
 
@@ -153,6 +153,23 @@ def test_agree_scale_of_every_length_and_the_starters_of_new_items():
     nps = library.starter_fields("nps", languages=["en", "zh-CN"])
     assert nps["low_label"] == {"en": "Not at all likely", "zh-CN": "完全不可能"}
     assert library.starter_fields("short_text", languages=["en"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "company", "filled"),
+    [
+        ("[Co.]顾客调查", "Contoso", "Contoso 顾客调查"),
+        ("感谢您参与本次关于[Co.]的调查。", "Contoso", "感谢您参与本次关于 Contoso 的调查。"),
+        ("[Co.]顾客调查", "Fabrikam咖啡", "Fabrikam咖啡顾客调查"),
+        ("您对[Co.]的体验", "7-Eleven", "您对 7-Eleven 的体验"),
+        ("[Co.] customer survey", "Contoso", "Contoso customer survey"),
+        ("(Your experience with [Co.])", "Contoso", "(Your experience with Contoso)"),
+    ],
+)
+def test_a_latin_company_name_is_spaced_from_chinese_text(
+    text: str, company: str, filled: str
+) -> None:
+    assert library.with_company(text, company) == filled
 
 
 def test_the_company_is_named_in_each_language_s_own_words() -> None:

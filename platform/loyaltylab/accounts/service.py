@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 import languages
 from loyaltylab import i18n
@@ -710,3 +711,21 @@ def set_locale(session: Session, user: User, locale: str) -> None:
     user.locale = locale
     session.add(user)
     session.flush()
+
+
+def client_users(client_organisation_id: int) -> SelectOfScalar[User]:
+    """The query of a company's client users, in id order: its own members, and the
+    client-role members of research organisations who represent it (callers narrow it)."""
+    return (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            or_(
+                Membership.organisation_id == client_organisation_id,
+                Membership.client_organisation_id == client_organisation_id,
+            ),
+            Membership.role == Role.client,
+        )
+        .distinct()
+        .order_by(User.id)
+    )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from loyaltylab import access
 from loyaltylab.actions import service
@@ -21,17 +22,23 @@ router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
 
 
+class ActionForm(BaseModel):
+    """The fields of the dashboard's new-action form, as submitted."""
+
+    construct_code: str = ""
+    description: str = ""
+    owner: str = ""
+    due_on: str = ""
+    baseline_wave: str = ""
+
+
 @router.post("/studies/{study_id}/actions")
 def create_action(
     request: Request,
     session: SessionDep,
     ctx: OrgDep,
     study_id: int,
-    construct_code: FormStr = "",
-    description: FormStr = "",
-    owner: FormStr = "",
-    due_on: FormStr = "",
-    baseline_wave: FormStr = "",
+    form: Annotated[ActionForm, Form()],
 ) -> Response:
     study = access.readable_study(session, ctx, study_id)
     waves = fielded_waves(session, study)
@@ -47,28 +54,21 @@ def create_action(
             study,
             constructs=constructs,
             waves=waves,
-            construct=construct_code,
-            description=description,
-            owner=owner,
-            due_on=due_on,
-            baseline_wave_id=baseline_wave,
+            construct=form.construct_code,
+            description=form.description,
+            owner=form.owner,
+            due_on=form.due_on,
+            baseline_wave_id=form.baseline_wave,
         )
     except InvalidInput as exc:
         session.rollback()
-        values = {
-            "construct_code": construct_code,
-            "description": description,
-            "owner": owner,
-            "due_on": due_on,
-            "baseline_wave": baseline_wave,
-        }
         study = access.readable_study(session, ctx, study_id)
         return dashboard_response(
             request,
             session,
             ctx,
             study,
-            action_values=values,
+            action_values=form.model_dump(),
             action_errors=form_errors(exc),
             status_code=400,
         )

@@ -42,10 +42,7 @@ def api_key(
     now = utcnow()
     engine = request.app.state.engine
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            key = service.key_for_token(session, credentials.credentials.strip(), now=now)
-        except service.KeyRefused as refused:
-            raise LoginRequired(str(refused)) from None
+        key = service.key_for_token(session, credentials.credentials.strip(), now=now)
     setattr(request.state, STATE_KEY, key)
     retry_after = service.count_call(
         engine, key.id, now=now, limit=request.app.state.settings.api_calls_per_minute

@@ -103,13 +103,14 @@ def problem(
 
 
 async def handle_domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    """The API's rendering of the one family of domain errors (``loyaltylab.errors``), the web
+    pages' being ``app.handle_domain_error``."""
     headers = {}
     if isinstance(exc, LoginRequired):
         headers["WWW-Authenticate"] = 'Bearer realm="LoyaltyLab API"'
     if isinstance(exc, Throttled):
         headers["Retry-After"] = str(exc.retry_after)
-    detail = i18n.gettext(exc.message, **exc.params) if exc.message else ""
-    return problem(request, exc.status_code, detail, headers=headers)
+    return problem(request, exc.status_code, exc.text(), headers=headers)
 
 
 async def handle_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

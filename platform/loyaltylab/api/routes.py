@@ -22,7 +22,6 @@ from loyaltylab.accounts.models import Organisation
 from loyaltylab.api import problems, schemas, service
 from loyaltylab.api.auth import STATE_KEY, ReadKey, WriteKey
 from loyaltylab.api.models import ApiKey
-from loyaltylab.audit import service as audit
 from loyaltylab.db import SessionDep
 from loyaltylab.errors import DomainError
 from loyaltylab.fieldwork import events
@@ -306,18 +305,7 @@ def erase(
     e-mails go; the audit log keeps the random pseudonym only."""
     study = _study(session, key, study_id)
     contact = service.contact_by_external_id(session, study, external_id)
-    pseudonym = contact.pseudonym
-    erasure = erase_contact(session, contact)
-    audit.record(
-        session,
-        service.actor(key),
-        "contact.erase",
-        object_type="contact",
-        object_id=erasure.contact_id,
-        pseudonym=pseudonym,
-        study=study.id,
-        responses=erasure.responses,
-    )
+    erasure = erase_contact(session, contact, by=service.actor(key), study_id=study.id)
     return schemas.ErasureOut(external_id=external_id, responses_erased=erasure.responses)
 
 

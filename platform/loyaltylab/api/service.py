@@ -25,7 +25,7 @@ from loyaltylab.api.models import ApiKey, ApiScope
 from loyaltylab.audit import service as audit
 from loyaltylab.audit.models import AuditEvent
 from loyaltylab.deps import OrgContext
-from loyaltylab.errors import InvalidInput, NotFound
+from loyaltylab.errors import InvalidInput, LoginRequired, NotFound
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import (
     Contact,
@@ -144,8 +144,9 @@ def key_state(key: ApiKey, now: datetime) -> str:
     return "active"
 
 
-class KeyRefused(Exception):
-    """Why a bearer token does not authenticate (the message is an English msgid)."""
+class KeyRefused(LoginRequired):
+    """Why a bearer token does not authenticate (the message is an English msgid): the caller
+    gets a 401 problem saying so."""
 
 
 def key_for_token(session: Session, token: str, *, now: datetime) -> ApiKey:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.files import FileRejected, check_size, check_xlsx, decode_text, sniff_delimiter
+from loyaltylab.errors import InvalidInput
+from loyaltylab.i18n import N_
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -58,17 +60,38 @@ _INTEGER = re.compile(r"^-?\d{1,15}$")
 _DECIMAL = re.compile(r"^-?\d{1,15}\.\d+$")
 
 
-class ContactFileRejected(Exception):
-    """The whole file is refused; ``reason`` is one of the codes below, ``params`` its details.
+# Why a whole file is refused (the stable code) -> what the uploader reads.
+REJECTIONS = {
+    "too_large": N_("The file is larger than %(max_mb)s MB."),
+    "not_a_table": N_("This is not a CSV or XLSX file."),
+    "unreadable": N_("The XLSX file is damaged or not really an XLSX file."),
+    "too_many_rows": N_("The file has more than %(max_rows)s rows."),
+    "too_many_columns": N_("The file has more than %(max_columns)s columns."),
+    "no_id_column": N_("The first row must name the columns, one of them %(expected)s."),
+    "empty": N_("The file has no contacts."),
+    "duplicate_column": N_("The column %(column)s appears twice."),
+    "wrong_encoding": N_(
+        "The file is not text in the encoding %(encoding)s: choose another encoding, or "
+        "let it be detected."
+    ),
+    "encoding_unsure": N_(
+        "The file's text encoding could not be told for certain, so nothing was imported. "
+        "Check the preview below, choose the encoding in which the names read correctly and "
+        "upload the file again."
+    ),
+}
 
-    ``too_large``, ``not_a_table``, ``unreadable``, ``too_many_rows``, ``too_many_columns``,
-    ``no_id_column``, ``empty``, ``duplicate_column``, ``wrong_encoding``, ``encoding_unsure``.
-    """
+
+class ContactFileRejected(InvalidInput):
+    """The whole file is refused: ``reason`` is a code of :data:`REJECTIONS`, the message its
+    text and ``params`` its details. The contacts page shows it above the upload form."""
 
     def __init__(self, reason: str, **params: Any) -> None:
-        super().__init__(reason)
+        super().__init__(REJECTIONS[reason], **params)
         self.reason = reason
-        self.params = params
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class EncodingUnsure(ContactFileRejected):

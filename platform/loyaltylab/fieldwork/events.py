@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from loyaltylab.accounts.models import Organisation
-from loyaltylab.errors import DomainError, InvalidInput
+from loyaltylab.errors import Conflict, InvalidInput
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.invitation_mail import mail_contacts
 from loyaltylab.fieldwork.models import (
@@ -77,10 +77,8 @@ class EventOutcome:
         return self.event.send_at if self.event.status is EventStatus.scheduled else None
 
 
-class WaveNotTakingEvents(DomainError):
+class WaveNotTakingEvents(Conflict):
     """Events reach only an open wave: its invitations must lead somewhere."""
-
-    status_code = 409
 
 
 SCHEDULED_INVITATION = "invitation"

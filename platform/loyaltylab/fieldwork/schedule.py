@@ -28,7 +28,8 @@ from loyaltylab.fieldwork.models import (
     WaveStatus,
     utcnow,
 )
-from loyaltylab.questionnaires.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from loyaltylab.questionnaires import service as questionnaires
+from loyaltylab.questionnaires.models import QuestionnaireVersion
 
 MONTHS = {Frequency.monthly: 1, Frequency.quarterly: 3, Frequency.yearly: 12}
 
@@ -129,20 +130,15 @@ def _version_to_field(
     session: Session, study_id: int, latest: Wave | None
 ) -> QuestionnaireVersion | None:
     """The newest published version of the latest wave's questionnaire (else the study's)."""
-    query = (
-        select(QuestionnaireVersion)
-        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
-        .where(
-            Questionnaire.study_id == study_id,
-            QuestionnaireVersion.status == VersionStatus.published,
-        )
-        .order_by(QuestionnaireVersion.id.desc())
+    previous = latest and session.get(QuestionnaireVersion, latest.questionnaire_version_id)
+    return next(
+        (
+            version
+            for version in questionnaires.published_versions(session, study_id)
+            if previous is None or version.questionnaire_id == previous.questionnaire_id
+        ),
+        None,
     )
-    if latest is not None:
-        previous = session.get(QuestionnaireVersion, latest.questionnaire_version_id)
-        if previous is not None:
-            query = query.where(Questionnaire.id == previous.questionnaire_id)
-    return session.exec(query).first()
 
 
 def _panel(session: Session, study_id: int, latest: Wave | None) -> list[Contact]:

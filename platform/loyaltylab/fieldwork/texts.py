@@ -1,4 +1,5 @@
-"""The words of fieldwork pages for the domain's stable codes (rejections, row problems, flags)."""
+"""The words of fieldwork pages for the domain's stable codes (row problems, flags, wave rules);
+a refused contact file carries its own (``contacts_import.REJECTIONS``)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,6 @@ from typing import Any
 from loyaltylab.fieldwork.contacts_import import RowProblem
 from loyaltylab.i18n import N_, gettext
 
-REJECTIONS = {
-    "too_large": N_("The file is larger than %(max_mb)s MB."),
-    "not_a_table": N_("This is not a CSV or XLSX file."),
-    "unreadable": N_("The XLSX file is damaged or not really an XLSX file."),
-    "too_many_rows": N_("The file has more than %(max_rows)s rows."),
-    "too_many_columns": N_("The file has more than %(max_columns)s columns."),
-    "no_id_column": N_("The first row must name the columns, one of them %(expected)s."),
-    "empty": N_("The file has no contacts."),
-    "duplicate_column": N_("The column %(column)s appears twice."),
-    "wrong_encoding": N_(
-        "The file is not text in the encoding %(encoding)s: choose another encoding, or "
-        "let it be detected."
-    ),
-    "encoding_unsure": N_(
-        "The file's text encoding could not be told for certain, so nothing was imported. "
-        "Check the preview below, choose the encoding in which the names read correctly and "
-        "upload the file again."
-    ),
-}
 # The encodings a contact list can be read in (analysis.files.ENCODINGS), named for the user.
 ENCODING_LABELS = {
     "utf-8": N_("UTF-8 (Unicode)"),
@@ -96,10 +78,6 @@ WAVE_RULES = {
         "Each quota value must be an answer of the question %(attribute)s: %(answers)s."
     ),
 }
-
-
-def rejection(reason: str, **params: Any) -> str:
-    return gettext(REJECTIONS.get(reason, REJECTIONS["not_a_table"]), **params)
 
 
 def row_problem(problem: RowProblem) -> str:

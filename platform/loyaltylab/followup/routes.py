@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from loyaltylab import access, i18n
 from loyaltylab.accounts.models import Membership, Role
@@ -24,7 +25,6 @@ from surveys.definition import QuestionnaireDefinition
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
-FormList = Annotated[list[str], Form()]
 
 KIND_LABELS = {
     AlertKind.nps: N_("Likelihood to recommend at or below"),
@@ -94,6 +94,32 @@ def alert_rules(request: Request, session: SessionDep, ctx: OrgDep, wave_id: int
     return _alerts_page(request, session, ctx, wave)
 
 
+class AlertRuleForm(BaseModel):
+    """The fields of the new alert rule form, as submitted: each kind has its own target (and
+    threshold) fields."""
+
+    kind: str = ""
+    nps_item: str = ""
+    nps_threshold: str = ""
+    construct_code: str = ""
+    construct_threshold: str = ""
+    choice_item: str = ""
+    choice_values: list[str] = []
+    text_item: str = ""
+    words: str = ""
+    sla_hours: str = ""
+
+    def target(self) -> tuple[str, str]:
+        """The chosen kind's target and threshold."""
+        targets = {
+            "nps": (self.nps_item, self.nps_threshold),
+            "construct": (self.construct_code, self.construct_threshold),
+            "choice": (self.choice_item, ""),
+            "words": (self.text_item, ""),
+        }
+        return targets.get(self.kind, ("", ""))
+
+
 @router.post("/waves/{wave_id}/alerts", response_class=HTMLResponse)
 def add_alert_rule(
     request: Request,
@@ -101,52 +127,31 @@ def add_alert_rule(
     ctx: EditorDep,
     settings: SettingsDep,
     wave_id: int,
-    kind: FormStr = "",
-    nps_item: FormStr = "",
-    nps_threshold: FormStr = "",
-    construct_code: FormStr = "",
-    construct_threshold: FormStr = "",
-    choice_item: FormStr = "",
-    choice_values: FormList = [],  # noqa: B006  (FastAPI copies form defaults)
-    text_item: FormStr = "",
-    words: FormStr = "",
-    sla_hours: FormStr = "",
+    form: Annotated[AlertRuleForm, Form()],
 ) -> Response:
     wave, _study = access.editable_wave(session, ctx, wave_id)
-    targets = {
-        "nps": (nps_item, nps_threshold),
-        "construct": (construct_code, construct_threshold),
-        "choice": (choice_item, ""),
-        "words": (text_item, ""),
-    }
-    target, threshold = targets.get(kind, ("", ""))
+    target, threshold = form.target()
     try:
         rule = service.create_rule(
             session,
             wave,
-            kind=kind,
+            kind=form.kind,
             target=target,
             threshold=threshold,
-            values=choice_values,
-            words=words,
-            sla_hours=sla_hours,
+            values=form.choice_values,
+            words=form.words,
+            sla_hours=form.sla_hours,
         )
     except InvalidInput as exc:
         session.rollback()
-        values = {
-            "kind": kind,
-            "nps_item": nps_item,
-            "nps_threshold": nps_threshold,
-            "construct_code": construct_code,
-            "construct_threshold": construct_threshold,
-            "choice_item": choice_item,
-            "choice_values": choice_values,
-            "text_item": text_item,
-            "words": words,
-            "sla_hours": sla_hours,
-        }
         return _alerts_page(
-            request, session, ctx, wave, values=values, errors=form_errors(exc), status_code=400
+            request,
+            session,
+            ctx,
+            wave,
+            values=form.model_dump(),
+            errors=form_errors(exc),
+            status_code=400,
         )
     raised = service.check_wave(session, wave, settings, rule)
     audit.record(
@@ -233,16 +238,22 @@ def show_case(request: Request, session: SessionDep, ctx: OrgDep, case_id: int) 
     return _case_page(request, session, ctx, case)
 
 
+class CaseForm(BaseModel):
+    """The fields of a case's form, as submitted."""
+
+    status: str = ""
+    assignee: str = ""
+    note: str = ""
+    followup_wave: str = ""
+
+
 @router.post("/cases/{case_id}", response_class=HTMLResponse)
 def update_case(
     request: Request,
     session: SessionDep,
     ctx: OrgDep,
     case_id: int,
-    status: FormStr = "",
-    assignee: FormStr = "",
-    note: FormStr = "",
-    followup_wave: FormStr = "",
+    form: Annotated[CaseForm, Form()],
 ) -> Response:
     case = access.readable_case(session, ctx, case_id)
     try:
@@ -250,22 +261,22 @@ def update_case(
             session,
             ctx,
             case,
-            status=status,
-            assignee_id=assignee,
-            note=note,
-            followup_wave_id=followup_wave,
+            status=form.status,
+            assignee_id=form.assignee,
+            note=form.note,
+            followup_wave_id=form.followup_wave,
         )
     except InvalidInput as exc:
         session.rollback()
-        values = {
-            "status": status,
-            "assignee": assignee,
-            "note": note,
-            "followup_wave": followup_wave,
-        }
         case = access.readable_case(session, ctx, case_id)
         return _case_page(
-            request, session, ctx, case, values=values, errors=form_errors(exc), status_code=400
+            request,
+            session,
+            ctx,
+            case,
+            values=form.model_dump(),
+            errors=form_errors(exc),
+            status_code=400,
         )
     if sent is None:
         flash(request, "The case has been saved.", "success")

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Exists, exists, func, or_
+from sqlalchemy import Exists, exists, func
 from sqlmodel import Session, select
 
 import languages
 from loyaltylab import access, i18n
-from loyaltylab.accounts.models import Membership, Role, User
+from loyaltylab.accounts import service as accounts
+from loyaltylab.accounts.models import Membership, User
 from loyaltylab.deps import OrgContext
 from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import events
@@ -403,27 +404,13 @@ def _open_case(
 
 
 def case_handlers(session: Session, client_organisation_id: int | None) -> list[User]:
-    """The company's client users an owner made case handlers: its own members and the
-    client-role members of research organisations who represent it."""
+    """The company's client users an owner made case handlers (and still active)."""
     if client_organisation_id is None:
         return []
-    return list(
-        session.exec(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                or_(
-                    Membership.organisation_id == client_organisation_id,
-                    Membership.client_organisation_id == client_organisation_id,
-                ),
-                Membership.role == Role.client,
-                Membership.case_handler.is_(True),
-                User.is_active.is_(True),
-            )
-            .distinct()
-            .order_by(User.id)
-        ).all()
+    query = accounts.client_users(client_organisation_id).where(
+        Membership.case_handler.is_(True), User.is_active.is_(True)
     )
+    return list(session.exec(query).all())
 
 
 def _least_busy(session: Session, handlers: list[User]) -> User | None:

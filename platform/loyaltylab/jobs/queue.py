@@ -53,7 +53,10 @@ TIMED_OUT_ERROR = N_(
 
 
 class JobCancelled(Exception):
-    """Raised inside a running job once someone asked to cancel it."""
+    """Raised inside a running job once someone asked to cancel it.
+
+    Not a domain error (``loyaltylab.errors``): control flow inside the worker, which catches it
+    and marks the job cancelled; no request sees it."""
 
 
 class JobProgress:

@@ -5,12 +5,13 @@ in :mod:`loyaltylab.workflows`.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 import languages
 from loyaltylab import i18n
-from loyaltylab.accounts.models import Membership, Role, User
+from loyaltylab.accounts import service as accounts
+from loyaltylab.accounts.models import User
 from loyaltylab.deps import OrgContext
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.i18n import N_
@@ -30,25 +31,10 @@ SHARED_LINK = N_("Read it and download it here:")
 
 
 def client_users(session: Session, study: Study) -> list[User]:
-    """The client users of the study's company: its own members, and the client-role members
-    of research organisations who represent it."""
+    """The client users of the study's company (:func:`accounts.service.client_users`)."""
     if study.client_organisation_id is None:
         return []
-    return list(
-        session.exec(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                or_(
-                    Membership.organisation_id == study.client_organisation_id,
-                    Membership.client_organisation_id == study.client_organisation_id,
-                ),
-                Membership.role == Role.client,
-            )
-            .distinct()
-            .order_by(User.id)
-        ).all()
-    )
+    return list(session.exec(accounts.client_users(study.client_organisation_id)).all())
 
 
 def notify_report_ready(

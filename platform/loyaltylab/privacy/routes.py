@@ -130,19 +130,7 @@ def erase(
     if confirm != "erase":
         flash(request, "Tick the box to confirm the erasure.", "error")
         return redirect(f"/contacts/{contact.id}/erase")
-    pseudonym = contact.pseudonym
-    erasure = erase_contact(session, contact)
-    # The log names the random pseudonym only: it must not keep what was erased.
-    audit.record(
-        session,
-        ctx,
-        "contact.erase",
-        object_type="contact",
-        object_id=erasure.contact_id,
-        pseudonym=pseudonym,
-        study=study.id,
-        responses=erasure.responses,
-    )
+    erasure = erase_contact(session, contact, by=ctx, study_id=study.id)
     flash(
         request,
         "The contact and %(count)s responses have been erased.",

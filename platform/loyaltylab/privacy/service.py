@@ -16,6 +16,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import column, delete, func, table
 from sqlmodel import Session, select
 
+from loyaltylab.audit import service as audit
+from loyaltylab.deps import OrgContext
 from loyaltylab.fieldwork.models import Contact, Response, WaveInvitation
 
 ANONYMISED_PREFIX = "~anon-"
@@ -32,8 +34,13 @@ class Erasure:
     messages: int
 
 
-def erase_contact(session: Session, contact: Contact) -> Erasure:
-    """Delete ``contact``, their responses, invitations and the e-mails queued to them."""
+def erase_contact(
+    session: Session, contact: Contact, *, by: OrgContext | audit.Actor, study_id: int
+) -> Erasure:
+    """Delete ``contact``, their responses, invitations and the e-mails queued to them, and log
+    the erasure ``by`` whom (a member, or an API key)."""
+    # The log names the random pseudonym only: it must not keep what was erased.
+    pseudonym = contact.pseudonym
     responses = session.exec(
         select(func.count(Response.id)).where(Response.contact_id == contact.id)
     ).one()
@@ -43,6 +50,16 @@ def erase_contact(session: Session, contact: Contact) -> Erasure:
     contact_id = contact.id
     session.delete(contact)
     session.flush()
+    audit.record(
+        session,
+        by,
+        "contact.erase",
+        object_type="contact",
+        object_id=contact_id,
+        pseudonym=pseudonym,
+        study=study_id,
+        responses=responses,
+    )
     return Erasure(contact_id=contact_id, responses=responses, messages=messages)
 
 

@@ -40,10 +40,9 @@ from loyaltylab.respond import service as respondent
 from loyaltylab.respond import steps
 from loyaltylab.security import CSRF_HEADER, require_csrf
 
-RESPONDENT_PREFIXES = ("/s/", "/i/")
 URLENCODED = "application/x-www-form-urlencoded"
 MAX_RESPONDENT_BODY = 256 * 1024
-RESPONDENT_BODY_LIMITS = dict.fromkeys(RESPONDENT_PREFIXES, MAX_RESPONDENT_BODY)
+RESPONDENT_BODY_LIMITS = dict.fromkeys(steps.RESPONDENT_PREFIXES, MAX_RESPONDENT_BODY)
 """256 KB for respondent posts (the app-wide limit is far larger)."""
 
 RESPONDENT_THREADS = 4
@@ -54,8 +53,8 @@ the database."""
 _respondent_threads = anyio.CapacityLimiter(RESPONDENT_THREADS)
 
 
-class LinkInvalid(service.FieldworkError):
-    reason = "invalid"
+class LinkInvalid(service.FieldworkError, reason="invalid"):
+    """No wave has this public link, or no invitation this personal one."""
 
 
 def public_access(request: Request, session: Session, key: str) -> steps.Access:
@@ -82,10 +81,6 @@ def personal_access(request: Request, session: Session, key: str) -> steps.Acces
         contact=session.get(Contact, invitation.contact_id),
         response=respondent.response_for_invitation(session, invitation.id),
     )
-
-
-async def handle_fieldwork_error(request: Request, exc: service.FieldworkError) -> Response:
-    return steps.status_page(request, None, None, exc.reason)
 
 
 Resolver = Callable[[Request, Session, str], steps.Access]
@@ -249,6 +244,7 @@ parameter parsing cost each request more than the rest of the framework together
 
 def install(app: FastAPI) -> None:
     """Mount the respondent pages on the app (``create_app`` puts them ahead of the researcher
-    routes: see ``_include_routers``)."""
+    routes: see ``_include_routers``). A fieldwork rule a step does not turn into a page itself
+    (a link that is invalid, used or expired) reaches the app's one domain-error handler, which
+    shows :func:`steps.respondent_status_page`."""
     app.router.routes.extend(ROUTES)
-    app.add_exception_handler(service.FieldworkError, handle_fieldwork_error)  # type: ignore[arg-type]

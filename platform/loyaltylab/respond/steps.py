@@ -47,6 +47,8 @@ from surveys.definition import QuestionnaireDefinition, text_for
 from surveys.pages import item_shown, shown_pages
 
 SESSION_LANGUAGE = "respond_lang"
+RESPONDENT_PREFIXES = ("/s/", "/i/")
+"""The paths of the respondent links: the public link and the personal invitation."""
 STATUS_CODES = {
     "closed": 410,
     "not_open": 403,
@@ -164,6 +166,17 @@ def status_page(
     return _page(request, "respond/status.html", context, status_code=STATUS_CODES[reason])
 
 
+def is_respondent_request(request: Request) -> bool:
+    return request.url.path.startswith(RESPONDENT_PREFIXES)
+
+
+def respondent_status_page(request: Request, reason: str) -> HTMLResponse:
+    """The status page outside a step (the link is unknown, or a step left a rule to the
+    app's domain-error handler): in the language the respondent chose in this browser, else
+    the browser's."""
+    return status_page(request, None, None, reason)
+
+
 def _browser_language(request: Request) -> str:
     accept = request.headers.get("accept-language", "").lower()
     first = accept.split(",")[0].split(";")[0]
@@ -199,10 +212,8 @@ def entry(request: Request, session: Session, access: Access) -> Response:
     return _consent_page(request, session, access)
 
 
-class LinkCompleted(service.FieldworkError):
+class LinkCompleted(service.FieldworkError, reason="completed"):
     """The public link's survey was completed in this browser."""
-
-    reason = "completed"
 
 
 WELCOME_BACK = "welcome"

@@ -33,7 +33,10 @@ TIMEOUT_SECONDS = 15.0
 
 
 class SmsError(Exception):
-    """The gateway refused or failed to take the message; ``str()`` says why."""
+    """The gateway refused or failed to take the message; ``str()`` says why.
+
+    Not a domain error (``loyaltylab.errors``): it never reaches a response; the delivery keeps
+    it on the message, which the SMS outbox page shows."""
 
 
 class SmsGateway(Protocol):

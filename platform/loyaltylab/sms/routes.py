@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col
 from starlette.applications import Starlette
@@ -13,13 +13,14 @@ from starlette.routing import Route
 
 from loyaltylab import access
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
+from loyaltylab.deps import EditorDep
+from loyaltylab.fieldwork.routes.sending import Sending, add_send_routes
 from loyaltylab.i18n import N_
 from loyaltylab.settings import Settings
 from loyaltylab.sms import service
 from loyaltylab.sms.gateways import TwilioGateway, gateway_from_url
 from loyaltylab.sms.models import SmsMessage
-from loyaltylab.web import flash, redirect, render
+from loyaltylab.web import render
 
 router = APIRouter()
 OUTBOX_SHOWN = 200
@@ -30,58 +31,37 @@ SENT_MESSAGES = {
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def _text(
-    request: Request,
-    session: Session,
-    ctx: OrgContext,
-    settings: Settings,
-    background: BackgroundTasks,
-    wave_id: int,
-    kind: str,
-) -> Response:
-    wave, study = access.editable_wave(session, ctx, wave_id)
+def _text(sending: Sending, kind: str) -> int:
+    settings = sending.settings
     gateway = gateway_from_url(settings.sms_url)
     messages = service.text_wave(
-        session,
-        wave,
-        study,
+        sending.session,
+        sending.wave,
+        sending.study,
         kind=kind,
-        organisation=ctx.organisation.name,
+        organisation=sending.ctx.organisation.name,
         link_for=lambda token: settings.absolute_url(f"/i/{token}"),
         country_code=settings.sms_country_code,
         gateway_name=gateway.name,
     )
     if messages:
         # After the response: the session dependency has committed the messages by then.
-        background.add_task(
-            service.deliver_all, request.app.state.engine, [m.id for m in messages], gateway
+        sending.background.add_task(
+            service.deliver_all, sending.request.app.state.engine, [m.id for m in messages], gateway
         )
-    flash(request, SENT_MESSAGES[kind], "success", count=len(messages))
-    return redirect(f"/waves/{wave.id}")
+    return len(messages)
 
 
-@router.post("/waves/{wave_id}/invitations/sms")
-def text_invitations(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    return _text(request, session, ctx, settings, background, wave_id, "invitation")
-
-
-@router.post("/waves/{wave_id}/invitations/sms-remind")
-def text_reminders(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    return _text(request, session, ctx, settings, background, wave_id, "reminder")
+add_send_routes(
+    router,
+    channel="sms",
+    paths={
+        "invitation": "/waves/{wave_id}/invitations/sms",
+        "reminder": "/waves/{wave_id}/invitations/sms-remind",
+    },
+    send=_text,
+    sent_messages=SENT_MESSAGES,
+)
 
 
 @router.get("/outbox/sms", response_class=HTMLResponse)

@@ -158,6 +158,7 @@ def _pdf_images(content: bytes, tmp_path: Path) -> int:
     return len(listing.strip().splitlines()) - 2  # two header lines
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "estimator", "stated", "sheet"),
     [
@@ -319,6 +320,11 @@ def test_a_researcher_chooses_pls_in_the_browser(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert width <= 0
+    # The PLSc checkbox stands apart from the scheme select above it, as fields do.
+    select = page.locator("#f-pls_scheme").bounding_box()
+    checkbox = page.locator("#f-consistent").bounding_box()
+    assert select is not None and checkbox is not None
+    assert checkbox["y"] - (select["y"] + select["height"]) >= 12
     page.screenshot(path=str(Path("/tmp") / f"analysis-settings-{locale}.png"), full_page=True)
     page.locator("#f-resamples").fill("500")
     page.locator("#f-pls_scheme").select_option("centroid")

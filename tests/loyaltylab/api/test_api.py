@@ -654,6 +654,7 @@ def test_the_latest_analysis_and_report_files(
 EXAMPLES_PER_OPERATION = 25
 
 
+@pytest.mark.slow
 def test_no_generated_request_fails_or_gets_an_answer_its_schema_does_not_allow(
     app: FastAPI, data: dict[str, Any], write_key: str
 ) -> None:

@@ -27,14 +27,11 @@ def test_exports_and_role_changes_are_recorded_and_shown_to_owners_only(
     wave: Any,
     owner: Any,
     organisation: Organisation,
-    client_organisation: Organisation,
+    managed_client: Organisation,
     make_member: Callable,
     login: Callable,
     csrf: Callable,
 ) -> None:
-    client_organisation.managing_organisation_id = organisation.id
-    session.add(client_organisation)
-    session.commit()
     researcher = make_member(organisation, email="r@northwind.example", role=Role.researcher)
     membership = session.exec(select(Membership).where(Membership.user_id == researcher.id)).one()
     browser = TestClient(app, base_url="https://testserver")
@@ -43,7 +40,7 @@ def test_exports_and_role_changes_are_recorded_and_shown_to_owners_only(
     token = csrf(browser, "/org/members")
     changed = browser.post(
         f"/org/members/{membership.id}/role",
-        data={"role": f"client:{client_organisation.id}", "csrf_token": token},
+        data={"role": f"client:{managed_client.id}", "csrf_token": token},
         follow_redirects=False,
     )
     assert changed.status_code == 303

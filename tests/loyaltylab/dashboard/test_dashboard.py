@@ -21,37 +21,10 @@ from loyaltylab.dashboard.service import build_dashboard
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Channel, Response, ResponseStatus, WaveStatus
 from loyaltylab.studies.models import Study
-from tests.loyaltylab.fieldwork_support import TRACKER_QUESTIONNAIRE, publish
+from tests.loyaltylab.fieldwork_support import TRACKER_QUESTIONNAIRE, fielded_wave, publish
 from tests.loyaltylab.reports_support import fielded_waves
 
 SECRET_COMMENT = "The manager Mr Zhang was rude"
-
-
-def _wave(session: Session, study: Study, version_id: int, name: str, rows: list[list]) -> Any:
-    wave = fieldwork.create_wave(
-        session,
-        study_id=study.id,
-        organisation_id=study.organisation_id,
-        version_id=version_id,
-        name=name,
-    )
-    fieldwork.open_wave(session, wave)
-    for values in rows:
-        session.add(
-            Response(
-                organisation_id=study.organisation_id,
-                wave_id=wave.id,
-                questionnaire_version_id=version_id,
-                channel=Channel.web,
-                language="en",
-                status=ResponseStatus.complete,
-                answer_values=values,
-            )
-        )
-    wave.status = WaveStatus.closed
-    session.add(wave)
-    session.commit()
-    return wave
 
 
 @pytest.fixture
@@ -60,8 +33,8 @@ def tracked_study(session: Session, study: Study) -> Study:
     rng = np.random.default_rng(7)
     first = [[int(rng.integers(1, 4)), 3, 6, None] for _ in range(40)]
     second = [[int(rng.integers(3, 6)), 1, 10, SECRET_COMMENT] for _ in range(40)]
-    _wave(session, study, version.id, "2026-Q1", first)
-    _wave(session, study, version.id, "2026-Q2", second)
+    fielded_wave(session, study, version.id, "2026-Q1", first)
+    fielded_wave(session, study, version.id, "2026-Q2", second)
     return study
 
 
@@ -132,7 +105,7 @@ def test_a_segment_breakdown_uses_contact_attributes(
         organisation_id=study.organisation_id,
         rows=[{"external_id": str(i), "attributes": {"tier": t}} for i, t in enumerate("gs")],
     )
-    wave = _wave(session, study, version.id, "W1", [])
+    wave = fielded_wave(session, study, version.id, "W1", [])
     for contact, score in zip(contacts, (5, 1), strict=True):
         session.add(
             Response(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, func, select
@@ -44,6 +45,12 @@ def _post(client: TestClient, csrf: Callable, page: str, url: str, **kwargs) -> 
 def _upload(client: TestClient, csrf: Callable, study: Study, content: bytes, name: str):
     page = f"/studies/{study.id}/contacts"
     return _post(client, csrf, page, page, files={"file": (name, content, "text/csv")})
+
+
+@pytest.fixture
+def contacts(researcher: TestClient, csrf: Callable, study: Study) -> None:
+    """The study's contacts of CONTACTS_CSV, uploaded on the contacts page."""
+    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
 
 
 def _complete(
@@ -179,13 +186,12 @@ def test_contact_upload_good_bad_and_refused(
 def test_invitation_links_outbox_and_reminders(
     researcher: TestClient,
     csrf: Callable,
-    study: Study,
+    contacts: None,
     wave: Wave,
     session: Session,
     respondent: Callable,
     app,
 ) -> None:
-    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
     page = f"/waves/{wave.id}"
     download = _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/links")
     assert download.content.startswith(b"\xef\xbb\xbf")
@@ -231,13 +237,12 @@ def test_invitation_links_outbox_and_reminders(
 def test_both_links_of_a_reminded_contact_lead_to_the_same_response(
     researcher: TestClient,
     csrf: Callable,
-    study: Study,
+    contacts: None,
     wave: Wave,
     session: Session,
     respondent: Callable,
     app,
 ) -> None:
-    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
     page = f"/waves/{wave.id}"
     _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
     _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/remind")
@@ -267,11 +272,10 @@ def urlpath(link: str) -> str:
 def test_phone_entry_reuses_the_respondent_form(
     researcher: TestClient,
     csrf: Callable,
-    study: Study,
+    contacts: None,
     wave: Wave,
     session: Session,
 ) -> None:
-    _upload(researcher, csrf, study, CONTACTS_CSV, "c.csv")
     search = researcher.get(f"/waves/{wave.id}/phone?q=C2")
     assert "C2" in search.text
     contact = session.exec(select(Contact).where(Contact.external_id == "C2")).one()

@@ -28,7 +28,7 @@ from loyaltylab.studies.models import Study
 from loyaltylab.webhooks.models import WebhookDelivery, WebhookSubscription
 from surveys.definition import QuestionnaireDefinition
 from surveys.library import create_from_template
-from tests.loyaltylab.fieldwork_support import Respondent, open_wave, publish
+from tests.loyaltylab.fieldwork_support import Respondent, fielded_wave, open_wave, publish
 from tests.loyaltylab.followup_support import QUESTIONNAIRE
 
 
@@ -37,15 +37,22 @@ def loop_wave(session: Session, study: Study) -> Wave:
     return open_wave(session, study, QUESTIONNAIRE, "2026-Q3")
 
 
-@pytest.fixture
-def handler(session: Session, client_organisation: Organisation, make_member: Callable) -> User:
-    """A client user of the study's company with the case-handler right."""
-    user = make_member(client_organisation, email="cases@contoso.example", role=Role.client)
+def _case_handler(
+    session: Session, make_member: Callable, company: Organisation, email: str
+) -> User:
+    """A client user of ``company`` with the case-handler right."""
+    user = make_member(company, email=email, role=Role.client)
     membership = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
     membership.case_handler = True
     session.add(membership)
     session.commit()
     return user
+
+
+@pytest.fixture
+def handler(session: Session, client_organisation: Organisation, make_member: Callable) -> User:
+    """The case handler of the study's company."""
+    return _case_handler(session, make_member, client_organisation, "cases@contoso.example")
 
 
 def _answer(client: TestClient, wave: Wave, **answers: Any) -> None:
@@ -66,6 +73,27 @@ def _add_rule(browser: TestClient, csrf: Callable, wave: Wave, **fields: Any) ->
     return browser.post(
         f"/waves/{wave.id}/alerts", data={"csrf_token": token, **fields}, follow_redirects=False
     )
+
+
+@pytest.fixture
+def researcher(app: FastAPI, owner: User, login: Callable) -> TestClient:
+    """The study's owner, signed in."""
+    return _signed_in(app, login, owner.email)
+
+
+@pytest.fixture
+def nps_rule(researcher: TestClient, loop_wave: Wave, csrf: Callable) -> None:
+    """The researcher's rule on the wave: a detractor (0-6 on ltr) raises an alert."""
+    _add_rule(researcher, csrf, loop_wave, kind="nps", nps_item="ltr")
+
+
+@pytest.fixture
+def detractor_case(
+    client: TestClient, session: Session, loop_wave: Wave, handler: User, nps_rule: None
+) -> FollowUpCase:
+    """The case of a detractor who may be contacted, assigned to the case handler."""
+    _answer(client, loop_wave, ltr="1", may_contact="yes")
+    return session.exec(select(FollowUpCase)).one()
 
 
 # --- matching ---
@@ -112,12 +140,11 @@ def test_a_detractor_who_may_be_contacted_gets_a_case_for_the_case_handler(
     client: TestClient,
     session: Session,
     loop_wave: Wave,
-    owner: User,
+    researcher: TestClient,
     handler: User,
     login: Callable,
     csrf: Callable,
 ) -> None:
-    researcher = _signed_in(app, login, owner.email)
     added = _add_rule(
         researcher, csrf, loop_wave, kind="nps", nps_item="ltr", nps_threshold="6", sla_hours="48"
     )
@@ -154,9 +181,8 @@ def test_a_rule_added_later_checks_the_responses_already_in(
     client: TestClient,
     session: Session,
     loop_wave: Wave,
-    owner: User,
+    researcher: TestClient,
     handler: User,
-    login: Callable,
     csrf: Callable,
 ) -> None:
     _answer(client, loop_wave, ltr="8", complain="yes", may_contact="yes")
@@ -167,7 +193,6 @@ def test_a_rule_added_later_checks_the_responses_already_in(
         complain="no",
         may_contact="yes",
     )
-    researcher = _signed_in(app, login, owner.email)
     added = _add_rule(
         researcher,
         csrf,
@@ -214,17 +239,14 @@ def test_a_rule_added_later_checks_the_responses_already_in(
     ],
 )
 def test_bad_rules_are_refused_on_the_form(
-    app: FastAPI,
     session: Session,
     loop_wave: Wave,
-    owner: User,
-    login: Callable,
+    researcher: TestClient,
     csrf: Callable,
     fields: dict[str, str],
     field: str,
     message: str,
 ) -> None:
-    researcher = _signed_in(app, login, owner.email)
     refused = _add_rule(researcher, csrf, loop_wave, **fields)
     assert refused.status_code == 400
     assert message in refused.text
@@ -232,15 +254,12 @@ def test_bad_rules_are_refused_on_the_form(
 
 
 def test_the_construct_rule_and_the_words_rule_raise_alerts(
-    app: FastAPI,
     client: TestClient,
     session: Session,
     loop_wave: Wave,
-    owner: User,
-    login: Callable,
+    researcher: TestClient,
     csrf: Callable,
 ) -> None:
-    researcher = _signed_in(app, login, owner.email)
     _add_rule(
         researcher, csrf, loop_wave, kind="construct", construct_code="SAT", construct_threshold="2"
     )
@@ -256,21 +275,15 @@ def test_the_construct_rule_and_the_words_rule_raise_alerts(
 
 def test_cases_are_hidden_from_other_tenants_and_clients_without_the_right(
     app: FastAPI,
-    client: TestClient,
     session: Session,
     loop_wave: Wave,
-    owner: User,
-    handler: User,
+    detractor_case: FollowUpCase,
     client_organisation: Organisation,
     make_member: Callable,
     login: Callable,
     csrf: Callable,
 ) -> None:
-    researcher = _signed_in(app, login, owner.email)
-    _add_rule(researcher, csrf, loop_wave, kind="nps", nps_item="ltr")
-    _answer(client, loop_wave, ltr="0", may_contact="yes")
-    case = session.exec(select(FollowUpCase)).one()
-
+    case = detractor_case
     plain = make_member(client_organisation, email="reader@contoso.example", role=Role.client)
     reader = _signed_in(app, login, plain.email)
     assert reader.get(f"/cases/{case.id}").status_code == 404
@@ -280,11 +293,7 @@ def test_cases_are_hidden_from_other_tenants_and_clients_without_the_right(
     other_company = Organisation(name="Fabrikam", kind=OrganisationKind.client)
     session.add(other_company)
     session.commit()
-    stranger = make_member(other_company, email="cases@fabrikam.example", role=Role.client)
-    membership = session.exec(select(Membership).where(Membership.user_id == stranger.id)).one()
-    membership.case_handler = True
-    session.add(membership)
-    session.commit()
+    stranger = _case_handler(session, make_member, other_company, "cases@fabrikam.example")
     outsider = _signed_in(app, login, stranger.email)
     assert outsider.get(f"/cases/{case.id}").status_code == 404
     assert f"/cases/{case.id}" not in outsider.get("/cases").text
@@ -299,18 +308,13 @@ def test_cases_are_hidden_from_other_tenants_and_clients_without_the_right(
 
 def test_the_case_handler_closes_the_case_with_a_note(
     app: FastAPI,
-    client: TestClient,
     session: Session,
-    loop_wave: Wave,
-    owner: User,
+    detractor_case: FollowUpCase,
     handler: User,
     login: Callable,
     csrf: Callable,
 ) -> None:
-    researcher = _signed_in(app, login, owner.email)
-    _add_rule(researcher, csrf, loop_wave, kind="nps", nps_item="ltr")
-    _answer(client, loop_wave, ltr="1", may_contact="yes")
-    case = session.exec(select(FollowUpCase)).one()
+    case = detractor_case
     reader = _signed_in(app, login, handler.email)
     token = csrf(reader, f"/cases/{case.id}")
     refused = reader.post(f"/cases/{case.id}", data={"csrf_token": token, "status": "solved"})
@@ -331,17 +335,14 @@ def test_owners_give_and_take_the_case_handler_right(
     session: Session,
     owner: User,
     organisation: Organisation,
-    client_organisation: Organisation,
+    managed_client: Organisation,
     make_member: Callable,
     login: Callable,
     csrf: Callable,
 ) -> None:
-    client_organisation.managing_organisation_id = organisation.id
-    session.add(client_organisation)
-    session.commit()
     member = make_member(organisation, email="agent@contoso.example", role=Role.client)
     membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
-    membership.client_organisation_id = client_organisation.id
+    membership.client_organisation_id = managed_client.id
     session.add(membership)
     session.commit()
     browser = _signed_in(app, login, owner.email)
@@ -354,9 +355,7 @@ def test_owners_give_and_take_the_case_handler_right(
     assert given.status_code == 303
     session.refresh(membership)
     assert membership.case_handler
-    assert [u.email for u in service.case_handlers(session, client_organisation.id)] == [
-        member.email
-    ]
+    assert [u.email for u in service.case_handlers(session, managed_client.id)] == [member.email]
     own = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
     refused = browser.post(
         f"/org/members/{own.id}/case-handler", data={"csrf_token": token, "case_handler": "1"}
@@ -375,33 +374,6 @@ def test_owners_give_and_take_the_case_handler_right(
 # --- dashboard: case figures and action plans ---
 
 
-def _fielded(session: Session, study: Study, version_id: int, name: str, rows: list[list]) -> Wave:
-    wave = Wave(
-        organisation_id=study.organisation_id,
-        study_id=study.id,
-        questionnaire_version_id=version_id,
-        name=name,
-        status=WaveStatus.closed,
-        public_slug=f"slug-{name}",
-    )
-    session.add(wave)
-    session.flush()
-    for values in rows:
-        session.add(
-            Response(
-                organisation_id=study.organisation_id,
-                wave_id=wave.id,
-                questionnaire_version_id=version_id,
-                channel=Channel.web,
-                language="en",
-                status=ResponseStatus.complete,
-                answer_values=values,
-            )
-        )
-    session.commit()
-    return wave
-
-
 def test_an_action_shows_the_index_before_and_after_with_welchs_test(
     app: FastAPI, session: Session, study: Study, owner: User, login: Callable, csrf: Callable
 ) -> None:
@@ -414,8 +386,8 @@ def test_an_action_shows_the_index_before_and_after_with_welchs_test(
     after_rows = [
         [int(rng.integers(2, 6)), int(rng.integers(1, 4)), None, 8, None, None] for _ in range(35)
     ]
-    first = _fielded(session, study, version.id, "2026-Q1", before_rows)
-    _fielded(session, study, version.id, "2026-Q2", after_rows)
+    first = fielded_wave(session, study, version.id, "2026-Q1", before_rows)
+    fielded_wave(session, study, version.id, "2026-Q2", after_rows)
     browser = _signed_in(app, login, owner.email)
     token = csrf(browser, f"/studies/{study.id}/dashboard")
     refused = browser.post(
@@ -477,7 +449,7 @@ def test_an_action_shows_the_index_before_and_after_with_welchs_test(
 
 def test_an_action_without_a_later_wave_is_pending(session: Session, study: Study) -> None:
     version = publish(session, study, QUESTIONNAIRE)
-    wave = _fielded(session, study, version.id, "2026-Q1", [[3, 3, None, 5, None, None]] * 3)
+    wave = fielded_wave(session, study, version.id, "2026-Q1", [[3, 3, None, 5, None, None]] * 3)
     from loyaltylab.actions import service as actions
     from loyaltylab.dashboard.service import build_dashboard, fielded_waves
 
@@ -498,7 +470,7 @@ def test_case_figures_count_open_cases_time_to_close_and_the_deadline(
     session: Session, study: Study
 ) -> None:
     version = publish(session, study, QUESTIONNAIRE)
-    wave = _fielded(session, study, version.id, "2026-Q1", [[3, 3, None, 2, None, "yes"]] * 4)
+    wave = fielded_wave(session, study, version.id, "2026-Q1", [[3, 3, None, 2, None, "yes"]] * 4)
     responses = session.exec(select(Response).where(Response.wave_id == wave.id)).all()
     start = service.utcnow()
     # Closed after 10 h and 30 h with a 24 h deadline; one in progress; one open.
@@ -535,8 +507,8 @@ def test_closing_a_case_sends_the_complaint_handling_survey_once(
     session: Session,
     study: Study,
     loop_wave: Wave,
-    owner: User,
     handler: User,
+    nps_rule: None,
     login: Callable,
     csrf: Callable,
 ) -> None:
@@ -549,8 +521,6 @@ def test_closing_a_case_sends_the_complaint_handling_survey_once(
     )
     (issued,) = fieldwork.issue_invitations(session, loop_wave, [contact])
     session.commit()
-    researcher = _signed_in(app, login, owner.email)
-    _add_rule(researcher, csrf, loop_wave, kind="nps", nps_item="ltr")
     respondent = Respondent(TestClient(app, base_url="https://testserver"), f"/i/{issued.token}")
     respondent.consent()
     assert respondent.answer(0, {"ltr": "4", "may_contact": "yes"}).status_code == 303

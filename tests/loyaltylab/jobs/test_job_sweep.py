@@ -36,7 +36,7 @@ from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings, get_settings
 from loyaltylab.studies.models import Study
 from loyaltylab.workflows import job_queue
-from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
+from tests.loyaltylab.reports_support import queued_report, wait_for_job
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 LIMIT = 30 * 60
@@ -162,25 +162,6 @@ def test_the_sweep_command(
 # --- a report's job ----------------------------------------------------------------------------
 
 
-def _report(
-    session: Session, ctx: OrgContext, study: Study, queue: JobQueue, *, bootstrap: str = "0"
-) -> Report:
-    waves = fielded_waves(session, study)
-    report = service.create_report(
-        session,
-        ctx,
-        study,
-        queue,
-        title="Loyalty report",
-        language="en",
-        formats=["xlsx"],
-        wave_ids=[str(waves[0].id)],
-        bootstrap=bootstrap,
-    )
-    session.commit()
-    return report
-
-
 @pytest.mark.slow
 def test_a_worker_that_was_only_slow_does_not_overwrite_the_failure(
     session: Session,
@@ -193,7 +174,7 @@ def test_a_worker_that_was_only_slow_does_not_overwrite_the_failure(
     queue = job_queue(settings, name="slow", sqlite_path=tmp_path / "slow.db")
     consumer = start_consumer(queue, workers=1)
     try:
-        report = _report(session, ctx, study, queue, bootstrap="400")
+        report = queued_report(session, ctx, study, queue, bootstrap="400")
         running = wait_for_job(engine, report.job_id, lambda job: job.stage.startswith("boot"))
         assert running.status is JobStatus.running
         assert queue.sweep(now=datetime.now(UTC) + timedelta(seconds=LIMIT + 60)) == [report.job_id]
@@ -222,7 +203,7 @@ def _die_and_sweep(session: Session, report: Report, queue: JobQueue) -> Job:
 def test_a_given_up_report_says_why_in_the_readers_language(
     researcher: TestClient, session: Session, ctx: OrgContext, study: Study, idle_queue: JobQueue
 ) -> None:
-    report = _report(session, ctx, study, idle_queue)
+    report = queued_report(session, ctx, study, idle_queue)
     _die_and_sweep(session, report, idle_queue)
     expected = {
         "en": ("The report could not be generated", "after running for more than 45 minutes"),
@@ -248,7 +229,7 @@ NOTICE = {
 def test_pages_say_a_report_is_being_generated_until_it_ends(
     researcher: TestClient, session: Session, ctx: OrgContext, study: Study, idle_queue: JobQueue
 ) -> None:
-    report = _report(session, ctx, study, idle_queue)
+    report = queued_report(session, ctx, study, idle_queue)
     [wave_id] = report.wave_ids
     pages = [f"/waves/{wave_id}", f"/studies/{study.id}/reports"]
     for language, notice in NOTICE.items():

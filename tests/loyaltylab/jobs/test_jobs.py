@@ -12,34 +12,16 @@ from loyaltylab.deps import OrgContext
 from loyaltylab.jobs.models import JobStatus
 from loyaltylab.jobs.queue import JobQueue, start_consumer
 from loyaltylab.reports_web import service
-from loyaltylab.reports_web.models import Report
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.workflows import job_queue
-from tests.loyaltylab.reports_support import fielded_waves, wait_for_job
-
-
-def _create(session: Session, ctx: OrgContext, study: Study, queue: JobQueue, **options) -> Report:
-    waves = fielded_waves(session, study)
-    report = service.create_report(
-        session,
-        ctx,
-        study,
-        queue,
-        title="",
-        language="en",
-        formats=["xlsx"],
-        wave_ids=[str(waves[0].id)],
-        **{"bootstrap": "0", **options},
-    )
-    session.commit()  # the job reaches the queue only now
-    return report
+from tests.loyaltylab.reports_support import queued_report, wait_for_job
 
 
 def test_a_report_job_reports_progress_and_saves_its_files(
     session: Session, engine: Engine, ctx: OrgContext, study: Study, queue: JobQueue
 ) -> None:
-    report = _create(session, ctx, study, queue)
+    report = queued_report(session, ctx, study, queue)
     seen = []
     final = wait_for_job(
         engine,
@@ -61,7 +43,7 @@ def test_a_report_job_reports_progress_and_saves_its_files(
 def test_a_running_bootstrap_job_can_be_cancelled(
     session: Session, engine: Engine, ctx: OrgContext, study: Study, queue: JobQueue
 ) -> None:
-    report = _create(session, ctx, study, queue, bootstrap="400")
+    report = queued_report(session, ctx, study, queue, bootstrap="400")
     running = wait_for_job(engine, report.job_id, lambda job: job.stage.startswith("bootstrap"))
     assert running.status is JobStatus.running
     job = service.cancel(session, report)
@@ -84,7 +66,7 @@ def test_a_queued_job_cancelled_before_a_consumer_takes_it_never_runs(
     settings: Settings,
 ) -> None:
     idle = job_queue(settings, name="idle", sqlite_path=tmp_path / "idle.db")
-    report = _create(session, ctx, study, idle)
+    report = queued_report(session, ctx, study, idle)
     assert len(idle.huey) == 1  # enqueued on commit, waiting for a consumer
     service.cancel(session, report)
     session.commit()

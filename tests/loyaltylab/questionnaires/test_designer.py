@@ -95,7 +95,8 @@ def test_start_from_a_template_gives_a_complete_publishable_questionnaire(
     designer = editor.get(response.headers["location"])
     assert "Overall, I am satisfied with Contoso." in designer.text  # texts in the UI language
     assert (
-        "总体而言,我对Contoso感到满意" in editor.get(response.headers["location"], headers=ZH).text
+        "总体而言,我对 Contoso 感到满意"
+        in editor.get(response.headers["location"], headers=ZH).text
     )
     assert "ready to publish" in designer.text
     assert "Contoso" in designer.text

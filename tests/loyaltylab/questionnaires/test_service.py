@@ -34,7 +34,7 @@ def test_template_questionnaire_is_created_as_a_draft_with_the_company_name(
     assert definition.sections[0].items[0].rows[0].label["en"] == (
         "Overall, I am satisfied with Contoso."
     )
-    assert questionnaire.title == "Contoso顾客调查"
+    assert questionnaire.title == "Contoso 顾客调查"
     assert service.publication_problems(session, organisation.id, questionnaire.id) == []
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Role
@@ -31,6 +32,7 @@ def _open_wave_closing(session, study):
     return wave
 
 
+@pytest.mark.slow
 def test_scheduled_close_generates_the_report_and_tells_the_client(
     engine,
     session,

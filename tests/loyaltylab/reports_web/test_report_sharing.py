@@ -39,10 +39,7 @@ DRAFT_WAVE = "2027-Q1 (draft)"
 
 
 @pytest.fixture
-def waves(session: Session, study: Study, client_organisation: Organisation, organisation):
-    client_organisation.managing_organisation_id = organisation.id
-    session.add(client_organisation)
-    session.commit()
+def waves(session: Session, study: Study, managed_client: Organisation):
     return fielded_waves(session, study, names=("2026-Q2", "2026-Q3"), completes=60)
 
 
@@ -138,6 +135,7 @@ def test_a_report_reaches_the_client_once_shared_and_leaves_when_unshared(
     assert refused.status_code == 404
 
 
+@pytest.mark.slow
 def test_auto_share_shares_new_reports_and_tells_the_client_when_ready(
     app: FastAPI,
     session: Session,

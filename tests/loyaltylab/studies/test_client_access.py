@@ -78,22 +78,19 @@ def client_user(
     app: FastAPI,
     client_kind: str,
     study: Study,
-    client_organisation: Organisation,
+    managed_client: Organisation,
     organisation: Organisation,
     session: Session,
     make_member: Callable[..., Any],
     login: Callable[..., None],
 ) -> TestClient:
     """A signed-in user of company C, as either kind of client user."""
-    client_organisation.managing_organisation_id = organisation.id
-    session.add(client_organisation)
-    session.commit()
     if client_kind == CLIENT_KINDS[0]:
-        make_member(client_organisation, email="viewer@contoso.example", role=Role.client)
+        make_member(managed_client, email="viewer@contoso.example", role=Role.client)
     else:
         user = make_member(organisation, email="viewer@contoso.example", role=Role.client)
         membership = session.exec(select(Membership).where(Membership.user_id == user.id)).one()
-        membership.client_organisation_id = client_organisation.id
+        membership.client_organisation_id = managed_client.id
         session.add(membership)
         session.commit()
     browser = TestClient(app, base_url="https://testserver")
@@ -141,6 +138,7 @@ def _request(browser: TestClient, endpoint: Any, url: str, form: dict[str, str],
     return browser.get(url, follow_redirects=False)
 
 
+@pytest.mark.slow
 def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
     client_user: TestClient,
     client_allowed: frozenset[str],

@@ -125,15 +125,22 @@ def queue(app: FastAPI, settings: Settings, tmp_path: Path) -> Iterator[JobQueue
 
 
 def subscribe(
-    session: Session, organisation: Organisation, url: str, events: list[str] | None = None
+    session: Session,
+    organisation: Organisation,
+    url: str,
+    events: list[str] | None = None,
+    *,
+    allow_private: bool = True,
 ) -> WebhookSubscription:
+    """A committed subscription (to a private address too, unless ``allow_private`` is off:
+    the test receivers listen on this machine)."""
     subscription = webhooks.create_subscription(
         session,
         organisation_id=organisation.id,
         url=url,
         events=events or ["response.completed"],
         created_by=None,
-        allow_private=True,
+        allow_private=allow_private,
     )
     session.commit()
     return subscription
@@ -327,14 +334,7 @@ def test_private_targets_are_refused_when_saved(
     session: Session, organisation: Organisation, url: str
 ) -> None:
     with pytest.raises(webhooks.UnsafeTarget):
-        webhooks.create_subscription(
-            session,
-            organisation_id=organisation.id,
-            url=url,
-            events=["wave.closed"],
-            created_by=None,
-            allow_private=False,
-        )
+        subscribe(session, organisation, url, ["wave.closed"], allow_private=False)
 
 
 @pytest.mark.parametrize(
@@ -342,14 +342,7 @@ def test_private_targets_are_refused_when_saved(
 )
 def test_malformed_urls_are_refused(session: Session, organisation: Organisation, url: str) -> None:
     with pytest.raises(InvalidInput):
-        webhooks.create_subscription(
-            session,
-            organisation_id=organisation.id,
-            url=url,
-            events=["wave.closed"],
-            created_by=None,
-            allow_private=True,
-        )
+        subscribe(session, organisation, url, ["wave.closed"])
 
 
 def test_public_addresses_are_allowed() -> None:
@@ -552,6 +545,7 @@ def test_completing_a_survey_sends_response_completed(
     assert data["submitted_at"].startswith(str(response.submitted_at.year))
 
 
+@pytest.mark.slow
 def test_a_closed_wave_sends_wave_closed_and_then_its_report_report_ready(
     session: Session, engine: Engine, study: Study, receiver: Receiver, queue: JobQueue
 ) -> None:

@@ -111,20 +111,17 @@ async def upload_contacts(
     content = await file.read(MAX_CONTACT_BYTES + 1)
     try:
         parsed = read_contacts(content, file.filename, encoding=encoding)
-    except EncodingUnsure as exc:
-        error = texts.rejection(exc.reason)
+    except ContactFileRejected as refused:
+        previews = refused.previews if isinstance(refused, EncodingUnsure) else None
         return _contacts_page(
             request,
             session,
             study,
             problems=[],
-            error=error,
-            previews=exc.previews,
+            error=refused.text(),
+            previews=previews,
             status_code=400,
         )
-    except ContactFileRejected as exc:
-        error = texts.rejection(exc.reason, **exc.params)
-        return _contacts_page(request, session, study, problems=[], error=error, status_code=400)
     if not parsed.ok:
         problems = [texts.row_problem(problem) for problem in parsed.problems]
         error = i18n.ngettext(

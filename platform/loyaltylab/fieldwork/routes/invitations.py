@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, select
 
@@ -33,6 +33,7 @@ from loyaltylab.fieldwork.invitation_mail import (
 )
 from loyaltylab.fieldwork.mail_texts import KINDS, MailText
 from loyaltylab.fieldwork.models import Contact, Wave
+from loyaltylab.fieldwork.routes.sending import Sending, add_send_routes
 from loyaltylab.mail import OutboxMessage
 from loyaltylab.respond.texts import LANGUAGE_NAMES
 from loyaltylab.settings import Settings
@@ -50,26 +51,30 @@ SENT_MESSAGES = {
 SAMPLE_LINK_TOKEN = "example-personal-link"
 
 
-def _send(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    background: BackgroundTasks,
-    ctx: OrgContext,
-    wave: Wave,
-    study: Study,
-    *,
-    kind: str,
-) -> int:
+def _send(sending: Sending, kind: str) -> int:
     """Mail a new personal link to every contact who should get this kind of e-mail (see
     :func:`loyaltylab.fieldwork.service.contacts_to_mail`), in their language."""
+    session, settings, wave = sending.session, sending.settings, sending.wave
     contacts = service.contacts_to_mail(session, wave, kind)
-    mailed = mail_contacts(session, settings, ctx.organisation, wave, study, contacts, kind=kind)
+    organisation, study = sending.ctx.organisation, sending.study
+    mailed = mail_contacts(session, settings, organisation, wave, study, contacts, kind=kind)
     messages = [message for _contact, message in mailed]
     if settings.smtp_url and messages:
         # After the response: the session dependency has committed the outbox rows by then.
-        background.add_task(job_queue(request).send_mail, [m.id for m in messages])
+        sending.background.add_task(job_queue(sending.request).send_mail, [m.id for m in messages])
     return len(messages)
+
+
+add_send_routes(
+    router,
+    channel="email",
+    paths={
+        "invitation": "/waves/{wave_id}/invitations/email",
+        "reminder": "/waves/{wave_id}/invitations/remind",
+    },
+    send=_send,
+    sent_messages=SENT_MESSAGES,
+)
 
 
 @router.post("/waves/{wave_id}/invitations/links")
@@ -111,45 +116,6 @@ def download_links(
             "cache-control": "no-store",
         },
     )
-
-
-@router.post("/waves/{wave_id}/invitations/email")
-def email_invitations(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    return _send_and_report(request, session, ctx, settings, background, wave_id, "invitation")
-
-
-@router.post("/waves/{wave_id}/invitations/remind")
-def email_reminders(
-    request: Request,
-    session: SessionDep,
-    ctx: EditorDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    wave_id: int,
-) -> Response:
-    return _send_and_report(request, session, ctx, settings, background, wave_id, "reminder")
-
-
-def _send_and_report(
-    request: Request,
-    session: Session,
-    ctx: OrgContext,
-    settings: Settings,
-    background: BackgroundTasks,
-    wave_id: int,
-    kind: str,
-) -> Response:
-    wave, study = access.editable_wave(session, ctx, wave_id)
-    count = _send(request, session, settings, background, ctx, wave, study, kind=kind)
-    flash(request, SENT_MESSAGES[kind], "success", count=count)
-    return redirect(f"/waves/{wave.id}")
 
 
 # --- the texts of a wave's e-mails -----------------------------------------------------------
