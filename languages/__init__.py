@@ -19,6 +19,7 @@ the web app all use it.
 from __future__ import annotations
 
 import io
+import re
 import string
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -36,6 +37,7 @@ __all__ = [
     "SUPPORTED_LOCALES",
     "KeyCatalog",
     "bcp47",
+    "half_width_punctuation",
     "locale_of",
     "placeholders",
     "text_in",
@@ -136,3 +138,18 @@ def _keys(locale_dir: Path, domain: str) -> frozenset[tuple[str | None, str]]:
 def placeholders(template: str) -> set[str]:
     """The ``{name}`` fields of a ``str.format`` template (for the catalog checks)."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+# Chinese characters: the CJK ideographs, extension A and the compatibility ideographs.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HALF_WIDTH_NEXT_TO_HAN = re.compile(rf"[{_HAN}] ?[,;:!?()]|[,;:!?(] ?[{_HAN}]")
+
+
+def half_width_punctuation(text: str) -> list[str]:
+    """The ASCII punctuation written against a Chinese character in ``text``, each in context.
+
+    Chinese text takes the full-width marks (，；：！？（）): ``满意,但`` or ``第 1 页,共 4 页``
+    looks like a typo to a Chinese reader. ASCII stays right between Latin letters or digits
+    (``9, 99``, ``(Dijkstra & Henseler, 2015)``).
+    """
+    return [match.group() for match in _HALF_WIDTH_NEXT_TO_HAN.finditer(text)]

@@ -140,7 +140,8 @@ def simulate_contacts(count: int, *, seed: int) -> list[dict[str, Any]]:
     for number, tier in enumerate(tiers, start=1):
         level = {"gold": 2, "silver": 1, "bronze": 0}[str(tier)]
         tenure = int(min(15, rng.gamma(2.0 + level, 1.2)))
-        spend = round(float(rng.lognormal(math.log(1500 * 2.2**level), 0.5)), -1)
+        # Whole yuan, rounded to tens: shown as 7910 on the contacts page, not 7910.0.
+        spend = round(int(rng.lognormal(math.log(1500 * 2.2**level), 0.5)), -1)
         name, language = _person(number)
         contacts.append(
             {

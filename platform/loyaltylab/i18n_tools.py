@@ -159,6 +159,11 @@ def problems(template: Catalog, catalog: Catalog) -> list[str]:
             found.append(f"untranslated: {message.id!r}")
     for message, errors in catalog.check():
         found.extend(f"{error}: {message.id!r}" for error in errors)
+    for message in catalog:
+        texts = [message.string] if isinstance(message.string, str) else message.string or ()
+        marks = [mark for text in texts for mark in languages.half_width_punctuation(text)]
+        if message.id and marks:
+            found.append(f"half-width punctuation in Chinese {marks}: {message.id!r}")
     return found
 
 

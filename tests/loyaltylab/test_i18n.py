@@ -60,10 +60,11 @@ def test_catalog_has_no_stale_entries(extracted: Catalog, locale: str) -> None:
 
 def test_check_reports_missing_empty_fuzzy_and_broken_placeholders() -> None:
     template = Catalog()
-    for msgid in ("Save", "Cancel", "Edit", "Join %(name)s", "Remove"):
+    for msgid in ("Save", "Cancel", "Edit", "Join %(name)s", "Remove", "Page 1 of 4"):
         template.add(msgid)
     catalog = Catalog(locale="zh_CN")
     catalog.add("Save", "保存")
+    catalog.add("Page 1 of 4", "第 1 页,共 4 页")
     catalog.add("Cancel", "")
     catalog.add("Edit", "编辑", flags=["fuzzy"])
     catalog.add("Join %(name)s", "加入 %(org)s", flags=["python-format"])
@@ -72,6 +73,7 @@ def test_check_reports_missing_empty_fuzzy_and_broken_placeholders() -> None:
     assert "fuzzy: 'Edit'" in found
     assert "missing: 'Remove'" in found
     assert any("Join %(name)s" in problem and "placeholder" in problem for problem in found)
+    assert "half-width punctuation in Chinese ['页,']: 'Page 1 of 4'" in found
     assert not any("'Save'" in problem for problem in found)
 
 
@@ -185,3 +187,23 @@ def test_keyed_check_reports_missing_texts_and_changed_placeholders() -> None:
     found = i18n_tools.keyed_problems(source, catalog)
     assert "missing: 'next'" in found
     assert "placeholders differ from the English text: 'progress'" in found
+
+
+def test_chinese_labels_before_a_value_take_the_full_width_colon(
+    researcher, session, wave, followup_case, alert_rule
+) -> None:
+    """A label and its value are one msgid, so Chinese gets ``截止时间：`` and not ``截止时间:``."""
+    wave.target = 4
+    session.add(wave)
+    session.commit()
+    pages = {
+        "/cases": ["截止时间：", "处理人：尚未分配"],
+        f"/waves/{wave.id}/alerts": ["预警：0"],
+        f"/waves/{wave.id}": ["目标完成度：0%"],
+    }
+    for path, expected in pages.items():
+        page = researcher.get(path, headers=ZH)
+        assert page.status_code == 200, path
+        for text in expected:
+            assert text in page.text, (path, text)
+        assert not re.search(r"[\u4e00-\u9fff]: ", page.text), path

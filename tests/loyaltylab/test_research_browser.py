@@ -65,6 +65,15 @@ def no_sideways_scrolling(page) -> None:
         .slice(0, 5).map(e => `${e.tagName}.${e.className}: ${e.textContent.slice(0, 40)}`)"""
     )
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone: {culprits}"
+    # A button with a long label must wrap inside its card, not run over the card's edge
+    # (which the card's own padding can hide from the page's width).
+    sticking_out = page.evaluate(
+        """() => [...document.querySelectorAll(".card .button")]
+        .filter(b => b.getBoundingClientRect().right
+                     > b.closest(".card").getBoundingClientRect().right)
+        .map(b => b.textContent.trim())"""
+    )
+    assert sticking_out == [], f"{page.url}: buttons run out of their card: {sticking_out}"
 
 
 def answer_page(page) -> None:

@@ -280,14 +280,14 @@ def test_the_chinese_report_shows_the_chinese_invariance_strings() -> None:
     rows = table.formatted_rows()
     assert [row[0] for row in rows] == ["形态不变", "度量不变", "尺度不变"]
     assert [row[-1] for row in rows] == ["是", "是", "否"]
-    assert table.note.startswith("度量不变成立但尺度不变不成立:构念之间的关系可以在各轮次之间比较")
+    assert table.note.startswith("度量不变成立但尺度不变不成立：构念之间的关系可以在各轮次之间比较")
     assert "轮次 1 (n = 300)、轮次 2 (n = 300)" in table.note and "Cheung & Rensvold" in table.note
     assert _table(document, "invariance_group").title == "按segment分组的测量不变性"
     html = render(document, "html").decode("utf-8")
     assert "各轮次间的测量不变性" in html and "尺度不变" in html
     few = _simulated_report(simulated.two_waves(n=(300, 40)), "zh")
     assert _table(few, "wave").note.endswith(
-        "未检验各轮次之间的测量不变性:轮次 2 只有 40 份完整回答(构念题项全部作答),"
+        "未检验各轮次之间的测量不变性：轮次 2 只有 40 份完整回答（构念题项全部作答），"
         "检验要求每轮至少 50 份。"
     )
 
@@ -461,5 +461,19 @@ def test_a_robust_fit_is_labelled_in_the_report_language_and_the_methods_name_th
         for block in methods.blocks
         if isinstance(block, Paragraph) and block.text.startswith("测量不变性")
     )
-    assert "以 MLR 估计、剔除有缺失回答的个案(列表删除)" in invariance
+    assert "以 MLR 估计、剔除有缺失回答的个案（列表删除）" in invariance
     assert "最大似然" not in invariance
+
+
+def test_construct_correlations_line_up_as_numbers_in_every_format(
+    data: pd.DataFrame, result: dict
+) -> None:
+    document = build_report(data, result, report_request("en"))
+    table = _table(document, "correlations")
+    assert table is not None and "***" in "".join(table.formatted_rows()[1])
+    # Left-aligned text, the first correlation touched the SD column beside it in the PDF.
+    assert all(column.fmt != "text" for column in table.columns[1:])
+    html = render(document, "html").decode("utf-8")
+    figure = html[html.index(f'id="table-{table.number}"') :]
+    figure = figure[: figure.index("</figure>")]
+    assert '<td class="text">' in figure and '<td class="coef">—</td>' in figure

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
+from importlib import resources
 
 import pytest
 
 from analysis.syntax import measurement_syntax, parse_model
+from languages import half_width_punctuation
 from surveys import library
 from surveys.definition import MatrixItem
 from surveys.validation import validate_definition
@@ -40,9 +44,29 @@ def test_library_wording_is_faithful_to_the_domain_notes():
     labels = {i.code: i.label for c in library.constructs() for i in c.items}
     assert labels["sat1"] == {
         "en": "Overall, I am satisfied with [Co.].",
-        "zh-CN": "总体而言,我对[Co.]感到满意。",
+        "zh-CN": "总体而言，我对[Co.]感到满意。",
     }
     assert labels["ch5"]["zh-CN"] == "[Co.]对我的投诉推诿逃避。"
+
+
+def _chinese_texts(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "zh-CN" and isinstance(inner, str):
+                yield inner
+            else:
+                yield from _chinese_texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _chinese_texts(inner)
+
+
+@pytest.mark.parametrize("name", ["scales.json", "templates.json"])
+def test_library_chinese_uses_full_width_punctuation(name):
+    content = json.loads(resources.files(library).joinpath(name).read_text("utf-8"))
+    texts = list(_chinese_texts(content))
+    assert len(texts) > 10
+    assert [text for text in texts if half_width_punctuation(text)] == []
 
 
 def test_nps_item_and_demographics_block():
@@ -66,7 +90,7 @@ def test_a_construct_entry_becomes_a_matrix_with_its_construct():
     assert isinstance(matrix, MatrixItem)
     assert [row.code for row in matrix.rows] == ["atl1", "atl2", "atl3", "atl4"]
     assert [row.reverse for row in matrix.rows] == [False, False, False, True]
-    assert matrix.rows[0].label == {"zh-CN": "与其他品牌相比,我更偏爱 Contoso。"}
+    assert matrix.rows[0].label == {"zh-CN": "与其他品牌相比，我更偏爱 Contoso。"}
     assert [c.code for c in insert.constructs] == ["ATL"]
 
 
@@ -149,7 +173,7 @@ def test_agree_scale_of_every_length_and_the_starters_of_new_items():
         "anchors": [{"en": anchor["en"]} for anchor in seven.anchors]
     }
     matrix = library.starter_fields("matrix", languages=["zh-CN", "en"])
-    assert matrix["label"]["zh-CN"] == "您在多大程度上同意以下说法?"
+    assert matrix["label"]["zh-CN"] == "您在多大程度上同意以下说法？"
     nps = library.starter_fields("nps", languages=["en", "zh-CN"])
     assert nps["low_label"] == {"en": "Not at all likely", "zh-CN": "完全不可能"}
     assert library.starter_fields("short_text", languages=["en"]) == {}

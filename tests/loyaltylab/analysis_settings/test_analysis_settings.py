@@ -124,7 +124,7 @@ def test_settings_are_saved_shown_again_and_validated_in_the_readers_language(
 
     researcher.headers["Accept-Language"] = "zh-CN"
     chinese = _post(researcher, csrf, study, method="cbsem", estimator="GLS")
-    assert chinese.status_code == 400 and "请选择估计方法:ML、MLR 或 WLSMV。" in chinese.text
+    assert chinese.status_code == 400 and "请选择估计方法：ML、MLR 或 WLSMV。" in chinese.text
 
     other = Organisation(name="Elsewhere Research", kind=OrganisationKind.research)
     session.add(other)
@@ -310,7 +310,7 @@ def test_a_researcher_chooses_pls_in_the_browser(
     page.locator("form[action='/login'] button[type=submit]").click()
     page.goto(f"/studies/{study.id}")
     page.get_by_role("link", name="Analysis settings" if english else "分析设置").click()
-    page.get_by_label("PLS-SEM (composites)" if english else "PLS-SEM(组合构念)").check()
+    page.get_by_label("PLS-SEM (composites)" if english else "PLS-SEM（组合构念）").check()
     page.locator("#f-resamples").fill("50000")
     page.locator("form[action$='/analysis'] button[type=submit]").click()
     expect(page.locator(".error-summary")).to_contain_text(

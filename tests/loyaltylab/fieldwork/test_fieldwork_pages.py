@@ -528,3 +528,17 @@ def test_a_windows_1252_contact_list_is_imported_with_its_accents(
     assert (contact.name, contact.attributes["city"]) == ("Zoé Martin", "Montréal")
     page = researcher.get(f"/studies/{study.id}/contacts", headers={"accept-language": "zh-CN"})
     assert "Montréal" in page.text and "CSV 文件的文本编码" in page.text
+
+
+def test_the_contact_list_names_languages_and_labels_its_cells_for_the_phone(
+    researcher: TestClient, csrf: Callable, study: Study
+) -> None:
+    content = b"external_id,language,tier\nC1,zh-CN,gold\nC2,en,silver\n"
+    assert _upload(researcher, csrf, study, content, "contacts.csv").status_code == 303
+    page = researcher.get(f"/studies/{study.id}/contacts").text
+    # The language by its name, not its stored tag; on a phone (rows as blocks) each value
+    # that cannot be read alone carries its column's heading.
+    assert '<td data-label="Language">中文</td>' in page
+    assert '<td data-label="Language">English</td>' in page
+    assert ">zh-CN<" not in page
+    assert '<td data-label="tier">gold</td>' in page

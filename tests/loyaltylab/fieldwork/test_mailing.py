@@ -21,6 +21,7 @@ from loyaltylab.mail import OutboxMessage, deliver_all
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from tests.loyaltylab.forms_support import page_forms, submit
+from tests.web_support import csrf_from
 
 CONTACTS = (
     "external_id,name,email,language,tier\n"
@@ -245,3 +246,25 @@ def test_language_tags_of_contact_files_meet_the_questionnaire_s(session: Sessio
     assert fieldwork.preferred_language("ZH-cn", languages) == "zh-CN"
     assert fieldwork.preferred_language("fr", languages) == "zh-CN"
     assert fieldwork.preferred_language(None, languages) == "zh-CN"
+
+
+def test_a_closed_wave_sends_no_invitation_nor_reminder(
+    researcher: TestClient, study: Study, bilingual: Wave, session: Session
+) -> None:
+    _upload(researcher, study)
+    fieldwork.close_wave(session, bilingual)
+    session.commit()
+    wave_page = f"/waves/{bilingual.id}"
+    page = researcher.get(wave_page).text
+    assert "The wave is closed: no invitations or reminders go out." in page
+    assert not [action for action in page_forms(page) if "/invitations/email" in action]
+    token = csrf_from(researcher, wave_page)
+    for kind in ("email", "remind"):
+        refused = researcher.post(
+            f"/waves/{bilingual.id}/invitations/{kind}",
+            data={"csrf_token": token},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 303 and refused.headers["location"] == wave_page
+    assert _mails(session) == {}
+    assert "The wave is closed" in researcher.get(wave_page).text

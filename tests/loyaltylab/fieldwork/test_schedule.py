@@ -152,7 +152,7 @@ def test_schedule_form_on_the_waves_page(
     names = session.exec(select(Wave.name).where(Wave.study_id == study.id)).all()
     assert len(names) == 2 and "2026-Q3" in names  # plus the coming quarter's draft
     zh = client.get(page, headers={"Accept-Language": "zh-CN"})
-    assert "调查周期:每季度" in zh.text
+    assert "调查周期：每季度" in zh.text
     removed = client.post(
         f"/studies/{study.id}/schedule",
         data={"frequency": "", "csrf_token": csrf(client, page)},

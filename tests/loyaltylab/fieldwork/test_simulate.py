@@ -143,6 +143,7 @@ def test_contacts_have_tiers_regions_tenure_and_spend() -> None:
     assert len({c["external_id"] for c in contacts}) == 300
     attributes = pd.DataFrame([c["attributes"] for c in contacts])
     assert set(attributes["tier"]) == {"gold", "silver", "bronze"}
+    assert all(isinstance(c["attributes"]["spend"], int) for c in contacts)  # 7910, not 7910.0
     spend = attributes.groupby("tier")["spend"].median()
     assert spend["gold"] > spend["silver"] > spend["bronze"]
     languages = [c["language"] for c in contacts]

@@ -31,7 +31,7 @@ TEXTS = {
     "zh_CN": {
         "add": "添加规则",
         "start": "开始答卷",
-        "consent": "我已阅读以上内容,同意参与本次调查。",
+        "consent": "我已阅读以上内容，同意参与本次调查。",
         "may_contact": "可以",
         "submit": "提交",
         "status": "状态",

@@ -95,7 +95,7 @@ def test_start_from_a_template_gives_a_complete_publishable_questionnaire(
     designer = editor.get(response.headers["location"])
     assert "Overall, I am satisfied with Contoso." in designer.text  # texts in the UI language
     assert (
-        "总体而言,我对 Contoso 感到满意"
+        "总体而言，我对 Contoso 感到满意"
         in editor.get(response.headers["location"], headers=ZH).text
     )
     assert "ready to publish" in designer.text
@@ -203,7 +203,7 @@ def test_new_rating_items_start_on_the_agree_scale_in_every_language(
     assert '<option value="7" selected>' in likert_form
     matrix_form = editor.get(f"{base}/items/new?section=0&type=matrix").text
     assert "非常同意</textarea>" in matrix_form and "Strongly agree</textarea>" in matrix_form
-    assert "您在多大程度上同意以下说法?" in matrix_form
+    assert "您在多大程度上同意以下说法？" in matrix_form
     nps_form = editor.get(f"{base}/items/new?section=0&type=nps").text
     assert 'value="完全不可能"' in nps_form and 'value="Extremely likely"' in nps_form
 

@@ -146,6 +146,14 @@ def _job_id(engine: Engine, report_id: int) -> int:
         return session.get(Report, report_id).job_id
 
 
+def test_the_new_report_form_spaces_its_fields(
+    researcher: TestClient, study: Study, waves: list[Any]
+) -> None:
+    # Without the stacked layout each label sat on the control above it.
+    page = researcher.get(f"/studies/{study.id}/reports").text
+    assert f'<form method="post" action="/studies/{study.id}/reports" class="stack"' in page
+
+
 def test_the_form_refuses_bad_choices_in_the_readers_language(
     researcher: TestClient, csrf: Callable, study: Study, waves: list[Any], consumer: JobQueue
 ) -> None:

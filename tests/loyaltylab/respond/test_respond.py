@@ -220,16 +220,16 @@ def test_a_page_whose_questions_are_all_hidden_is_skipped_and_not_counted(
     wave = open_wave(session, study, item_logic_only(), "Item logic")
     person = respondent(client, f"/s/{wave.public_slug}")
     person.consent()
-    assert "第 1 页,共 2 页" in person.get("/page/0").text  # the complaint page is not counted
+    assert "第 1 页，共 2 页" in person.get("/page/0").text  # the complaint page is not counted
     assert person.answer(0, ABOUT_NO).headers["location"].endswith("/page/2")
-    assert "第 2 页,共 2 页" in person.get("/page/2").text
+    assert "第 2 页，共 2 页" in person.get("/page/2").text
     assert person.get("/page/1").status_code == 200  # redirected back to page 2
     # Someone who complained sees it, and it counts.
     other = respondent(TestClient(client.app, base_url="https://testserver"), person.base)
     other.consent()
     assert other.answer(0, {"complained": "yes"}).headers["location"].endswith("/page/1")
     page = other.get("/page/1")
-    assert "第 2 页,共 3 页" in page.text and 'name="ch1"' in page.text
+    assert "第 2 页，共 3 页" in page.text and 'name="ch1"' in page.text
 
 
 def test_the_error_summary_names_each_question_and_opens_the_page(

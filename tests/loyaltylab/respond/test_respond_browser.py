@@ -95,7 +95,7 @@ def journey_questionnaire() -> dict[str, Any]:
                         "code": "agree",
                         "label": texts(
                             "How much do you agree with the following statements?",
-                            "您在多大程度上同意以下说法?",
+                            "您在多大程度上同意以下说法？",
                         ),
                         "required": True,
                         "scale": scale,
@@ -207,13 +207,13 @@ def test_phone_in_chinese_with_javascript(chromium, shoot, live, session):
     expect(page.get_by_text("Northwind Research")).to_be_visible()
     expect(page.get_by_role("link", name="li.wei@northwind.example")).to_be_visible()
     shoot(page, "phone-zh-01-consent")
-    page.get_by_label("我已阅读以上内容,同意参与本次调查。").check()
+    page.get_by_label("我已阅读以上内容，同意参与本次调查。").check()
     page.get_by_role("button", name="开始答卷").click()
-    expect(page.get_by_text("第 1 页,共 3 页")).to_be_visible()  # the complaint page is empty
+    expect(page.get_by_text("第 1 页，共 3 页")).to_be_visible()  # the complaint page is empty
     page.get_by_label("选项no").check()
     page.get_by_role("button", name="下一页").click()
     expect(page.get_by_role("heading", name="您的体验")).to_be_visible()
-    expect(page.get_by_text("第 2 页,共 3 页")).to_be_visible()
+    expect(page.get_by_text("第 2 页，共 3 页")).to_be_visible()
     shoot(page, "phone-zh-02-ratings")
     check_phone_rating_rows(page)
 
@@ -249,7 +249,7 @@ def test_phone_in_chinese_with_javascript(chromium, shoot, live, session):
     page.get_by_role("button", name="下一页").click()
     page.get_by_label("建议").fill("<script>alert(1)</script> 离家近")
     page.get_by_role("button", name="提交").click()
-    expect(page.get_by_role("heading", name="感谢您的参与!")).to_be_visible()
+    expect(page.get_by_role("heading", name="感谢您的参与！")).to_be_visible()
     shoot(page, "phone-zh-06-thanks")
     page.goto(live)
     expect(page.get_by_role("heading", name="您已完成本次调查")).to_be_visible()

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, func, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from languages import locale_of
 from loyaltylab import access, i18n
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep
@@ -79,6 +80,14 @@ def _contacts_page(
             "total": total,
             "contacts": contacts,
             "attribute_names": names,
+            # The language a contact is written to, by name (中文), not as its stored tag (zh-CN).
+            "language_names": {
+                contact.language: i18n.LOCALE_NAMES.get(
+                    locale_of(contact.language) or "", contact.language
+                )
+                for contact in contacts
+                if contact.language
+            },
             "channel_labels": {
                 channel: i18n.gettext(label) for channel, label in CHANNEL_LABELS.items()
             },

@@ -14,7 +14,8 @@ from sqlmodel import Session
 from loyaltylab import access
 from loyaltylab.db import SessionDep
 from loyaltylab.deps import EditorDep, OrgContext, SettingsDep
-from loyaltylab.fieldwork.models import Wave
+from loyaltylab.fieldwork.models import Wave, WaveStatus
+from loyaltylab.i18n import N_
 from loyaltylab.settings import Settings
 from loyaltylab.studies.models import Study
 from loyaltylab.web import flash, redirect
@@ -69,6 +70,10 @@ def _send_route(kind: str, send: Send, sent_message: str) -> Callable[..., Respo
         wave_id: int,
     ) -> Response:
         wave, study = access.editable_wave(session, ctx, wave_id)
+        if wave.status == WaveStatus.closed:
+            # Its links would only say that the survey has closed.
+            flash(request, N_("The wave is closed: no invitations or reminders go out."), "error")
+            return redirect(f"/waves/{wave.id}")
         count = send(Sending(request, session, ctx, settings, background, wave, study), kind)
         flash(request, sent_message, "success", count=count)
         return redirect(f"/waves/{wave.id}")
