@@ -19,8 +19,12 @@ Prints the layout, completes per second, requests per complete, p50/p99 latency 
 acknowledged (thank-you page seen) versus stored complete responses, the CPU time the server
 workers and the clients spent per request, the ``/healthz`` rate and the load average.
 
+The server runs in production mode (``--env development`` for the reloading one) and serves this
+checkout, or ``--tree`` another one: ``bench/compare.py`` drives two checkouts in turn with the
+same load generator.
+
 Usage: ``python bench/ingest.py [--respondents 1000] [--concurrency 50] [--pages 1]
-[--clients N]``
+[--clients N] [--tree CHECKOUT] [--env production]``
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import asyncio
 import multiprocessing
 import os
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -48,7 +53,6 @@ sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "platform"), str(Path(__file__).parent)]
 
 FIELDS = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
 ITEMS = 30
@@ -313,7 +317,22 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--healthz", type=int, default=5000, help="requests to /healthz")
+    parser.add_argument(
+        "--warm-up", type=int, default=40, help="respondents before the measured ones"
+    )
+    parser.add_argument(
+        "--tree", type=Path, default=ROOT, help="the checkout whose app is served (default: this)"
+    )
+    parser.add_argument(
+        "--env",
+        default="production",
+        choices=("production", "development"),
+        help="LOYALTYLAB_ENV of the server (development reloads changed templates)",
+    )
     args = parser.parse_args()
+    tree = args.tree.resolve()
+    # The served checkout's packages; the seeding helpers are this script's.
+    sys.path[:0] = [str(tree / "platform"), str(tree), str(Path(__file__).parent)]
 
     from seed import open_wave, rating_definition
     from sqlalchemy import func
@@ -335,9 +354,10 @@ def main() -> None:
         log = open(Path(directory) / "server.log", "w")  # noqa: SIM115 (lives as long as the server)
         env = {
             **os.environ,
-            "PYTHONPATH": str(ROOT / "platform"),
+            "PYTHONPATH": os.pathsep.join([str(tree / "platform"), str(tree)]),
+            "LOYALTYLAB_ENV": args.env,
             "LOYALTYLAB_DATABASE_URL": url,
-            "LOYALTYLAB_SECRET_KEY": "bench-" + "k" * 40,
+            "LOYALTYLAB_SECRET_KEY": secrets.token_urlsafe(32),
             "LOYALTYLAB_BASE_URL": f"http://127.0.0.1:{port}",
             "LOYALTYLAB_VAR_DIR": directory,
         }
@@ -356,7 +376,7 @@ def main() -> None:
                 "warning",
             ],
             env=env,
-            cwd=ROOT,
+            cwd=tree,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -370,10 +390,17 @@ def main() -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             workers = worker_pids(server.pid)
+            # Every worker compiles its templates and fills its caches on its first
+            # respondents: not what a request costs once the server runs.
+            warm = drive(
+                base, "respond", slug, layout, args.warm_up, args.concurrency, args.clients
+            )
+            health_cpu = cpu_seconds(workers)
             health = drive(
                 base, "healthz", slug, layout, args.healthz, args.concurrency, args.clients
             )
             server_cpu = cpu_seconds(workers)
+            health_cpu = server_cpu - health_cpu
             run = drive(
                 base, "respond", slug, layout, args.respondents, args.concurrency, args.clients
             )
@@ -390,6 +417,7 @@ def main() -> None:
                 select(func.count()).where(Response.status == ResponseStatus.complete)
             ).one()
         engine.dispose()
+    stored -= warm.done  # the warm-up's, acknowledged too
 
     elapsed = run.ended - run.began
     requests = len(run.latencies)
@@ -404,6 +432,7 @@ def main() -> None:
         f"load             {args.respondents} respondents, {args.concurrency} in flight, "
         f"{args.clients} client processes, {args.workers} server workers"
     )
+    print(f"server           {tree} ({args.env})")
     print(f"completes/s      {run.done / elapsed:8.1f}   ({requests / elapsed:.0f} requests/s)")
     print(f"requests/complete {per_complete:7.1f}")
     print(f"latency p50      {statistics.median(latencies) * 1000:8.1f} ms")
@@ -424,6 +453,7 @@ def main() -> None:
     print(f"ratio            {ratio:8.2f} of the bare /healthz request rate")
     if workers:
         print(f"server CPU       {server_cpu / requests * 1000:8.2f} ms per request (all workers)")
+        print(f"/healthz CPU     {health_cpu / health.done * 1000:8.3f} ms per request (server)")
     print(f"client CPU       {run.cpu / requests * 1000:8.2f} ms per request (all clients)")
     print(f"server errors    {errors:8d}")
     print(

@@ -93,7 +93,8 @@ def main() -> None:
         SQLModel.metadata.create_all(app.state.engine)
         with Session(app.state.engine) as session:
             slug = open_wave(session, definition_with_matrices()).public_slug
-        with TestClient(app, base_url="https://testserver") as client:
+        # The site's own name: another Host is refused.
+        with TestClient(app, base_url="https://bench.example") as client:
             consent = client.get(f"/s/{slug}", headers={"accept-language": "zh-CN"})
             form = dict(FIELDS.findall(consent.text))
             client.post(f"/s/{slug}/start", data={**form, "consent": "yes"})

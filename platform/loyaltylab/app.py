@@ -6,34 +6,28 @@ import logging
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import Receive, Scope
 from threadpoolctl import threadpool_limits
 
 from loyaltylab import i18n, workflows
 from loyaltylab.api.routes import API_PREFIX, create_api_app
 from loyaltylab.db import make_engine
 from loyaltylab.deps import optional_user
-from loyaltylab.errors import CsrfFailed, DomainError, LoginRequired, Throttled
+from loyaltylab.errors import DomainError, LoginRequired, Throttled
 from loyaltylab.fieldwork.service.errors import FieldworkError
 from loyaltylab.guards import refuse_unusable_input
-from loyaltylab.middleware import (
-    AllowedHostsMiddleware,
-    BodySizeLimitMiddleware,
-    ClientAddressMiddleware,
-    RequestLogMiddleware,
-    SecurityHeadersMiddleware,
-    UnhandledErrorMiddleware,
-)
+from loyaltylab.middleware import EdgeMiddleware, SessionCookie
+from loyaltylab.respond.routes import RESPONDENT_BODY_LIMITS
 from loyaltylab.respond.steps import is_respondent_request, respondent_status_page
-from loyaltylab.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
+from loyaltylab.security import CSRF_HEADER, require_csrf
 from loyaltylab.settings import Settings, get_settings
 from loyaltylab.web import redirect, render, templates
 
@@ -50,39 +44,17 @@ SERVER_OPTIONS = {"proxy_headers": False}
 logger = logging.getLogger("loyaltylab")
 
 
-class LocaleMiddleware:
-    """Sets the UI language for the request from the session, else Accept-Language."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            session = scope.get("session") or {}
-            accept = next(
-                (v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), ""
-            )
-            i18n.set_locale(
-                i18n.negotiate_locale(
-                    user_locale=session.get(i18n.SESSION_KEY), cookie=None, accept_language=accept
-                )
-            )
-        await self.app(scope, receive, send)
-
-
 async def verify_csrf(request: Request) -> None:
     """Every state-changing request carries the session's CSRF token (form field or header)."""
     if request.method not in UNSAFE_METHODS:
         return
-    submitted = request.headers.get(CSRF_HEADER)
-    if submitted is None:
+    header = request.headers.get(CSRF_HEADER)
+    form = None
+    if header is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             form = await request.form()
-            value = form.get(CSRF_FIELD)
-            submitted = value if isinstance(value, str) else None
-    if not csrf_matches(request.session, submitted):
-        raise CsrfFailed("This form has expired. Please reload the page and try again.")
+    require_csrf(request.session, header=header, form=form)
 
 
 def _wants_json(request: Request) -> bool:
@@ -137,7 +109,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error_response(scope: Scope, receive: Receive) -> Response:
-    """The branded 500 page (JSON for the API), for :class:`UnhandledErrorMiddleware`."""
+    """The branded 500 page (JSON for the API), for :class:`EdgeMiddleware`."""
     request = Request(scope, receive)
     message = i18n.gettext(
         "Something went wrong on our side. Please try again; if it happens again, tell us the "
@@ -174,26 +146,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, handle_validation_error)
 
-    # Added innermost first: the request passes log -> headers -> size limit -> allowed hosts ->
-    # client address -> session -> locale -> unhandled errors; every refusal and error page so
-    # passes the headers and the request id.
-    app.add_middleware(UnhandledErrorMiddleware, error_response=server_error_response)
-    app.add_middleware(LocaleMiddleware)
+    # One layer of our own (request id and log, Host, client address, size limit, session and
+    # language, security headers, the 500 page); FastAPI adds its few around and inside it.
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age,
-        same_site="lax",
-        https_only=settings.https,
+        EdgeMiddleware,
+        session=SessionCookie(
+            settings.secret_key,
+            name=SESSION_COOKIE,
+            max_age=settings.session_max_age,
+            https_only=settings.https,
+        ),
+        hosts=settings.accepted_hosts,
+        exempt_paths=HEALTH_CHECKS,
+        trusted=settings.trusted_proxy_networks,
+        max_body_bytes=settings.max_body_bytes,
+        limits_by_prefix=RESPONDENT_BODY_LIMITS,
+        https=settings.https,
+        error_response=server_error_response,
     )
-    app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_networks)
-    app.add_middleware(
-        AllowedHostsMiddleware, hosts=settings.accepted_hosts, exempt_paths=HEALTH_CHECKS
-    )
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
-    app.add_middleware(RequestLogMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(API_PREFIX, create_api_app(settings, app.state.engine), name="api")
@@ -225,7 +195,7 @@ def _include_routers(app: FastAPI) -> None:
     from loyaltylab.studies.routes import router as studies_router
     from loyaltylab.webhooks.routes import router as webhooks_router
 
-    app.include_router(health_router)
+    app.router.routes.extend(HEALTH_ROUTES)
     install_respondent_pages(app)
     app.include_router(pages_router)
     app.include_router(accounts_router)
@@ -246,15 +216,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(api_pages_router)
 
 
-health_router = APIRouter(include_in_schema=False)
-
-
-@health_router.get("/healthz")
-def healthz() -> PlainTextResponse:
+async def healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-@health_router.get("/readyz")
 def readyz(request: Request) -> PlainTextResponse:
     try:
         with request.app.state.engine.connect() as connection:
@@ -263,3 +228,8 @@ def readyz(request: Request) -> PlainTextResponse:
         logger.exception("readiness check failed")
         return PlainTextResponse("database unreachable", status_code=503)
     return PlainTextResponse("ok")
+
+
+# Plain Starlette routes: no dependencies to solve (the app's CSRF and input checks have nothing
+# to check here). healthz answers on the event loop; readyz waits for the database in a thread.
+HEALTH_ROUTES = [Route("/healthz", healthz), Route("/readyz", readyz)]

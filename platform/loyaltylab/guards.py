@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import get_args
+from collections.abc import Container, Iterable, Mapping
+from typing import Any, get_args
 
 from fastapi import Request
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import FormData
 
 from loyaltylab.errors import InvalidInput, NotFound
 from loyaltylab.i18n import N_
@@ -49,18 +51,39 @@ async def refuse_unusable_input(request: Request) -> None:
     404; NUL characters anywhere in the path, query or form fields and unconvertible numbers a
     clear 400."""
     integer_path_params, integer_query_params = _integer_params(request.scope.get("route"))
-    for name, value in request.path_params.items():
+    content_type = request.headers.get("content-type", "")
+    form = None
+    if request.method == "POST" and content_type.startswith(FORM_CONTENT_TYPES):
+        form = await request.form()  # parsed once: the route's Form() parameters reuse it
+    refuse_unusable(
+        request.path_params,
+        request.query_params.multi_items(),
+        form,
+        integer_path_params=integer_path_params,
+        integer_query_params=integer_query_params,
+    )
+
+
+def refuse_unusable(
+    path_params: Mapping[str, Any],
+    query: Iterable[tuple[str, str]],
+    form: FormData | None,
+    *,
+    integer_path_params: Container[str] = frozenset(),
+    integer_query_params: Container[str] = frozenset(),
+) -> None:
+    """What :func:`refuse_unusable_input` checks, for a route that has no dependencies (the
+    respondent pages): raises NotFound or InvalidInput."""
+    for name, value in path_params.items():
         if not isinstance(value, str):
             continue
         if "\x00" in value or (name in integer_path_params and names_no_database_row(value)):
             raise NotFound("This page does not exist.")
-    for name, value in request.query_params.multi_items():
+    for name, value in query:
         _refuse_unusable_text(name, value)
         if name in integer_query_params and names_no_database_row(value):
             raise NotFound("This page does not exist.")
-    content_type = request.headers.get("content-type", "")
-    if request.method == "POST" and content_type.startswith(FORM_CONTENT_TYPES):
-        form = await request.form()  # parsed once: the route's Form() parameters reuse it
+    if form is not None:
         for name, field in form.multi_items():
             _refuse_unusable_text(name, field if isinstance(field, str) else "")
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from loyaltylab.errors import CsrfFailed
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -96,3 +99,16 @@ def csrf_token(session: dict[str, Any]) -> str:
 def csrf_matches(session: dict[str, Any], submitted: str | None) -> bool:
     expected = session.get(CSRF_SESSION_KEY)
     return bool(expected and submitted) and hmac.compare_digest(expected, submitted)
+
+
+def require_csrf(
+    session: dict[str, Any], *, header: str | None, form: Mapping[str, Any] | None
+) -> None:
+    """Raise CsrfFailed unless the request carries the session's CSRF token: in the
+    ``X-CSRF-Token`` header, else in the form's ``csrf_token`` field."""
+    submitted = header
+    if submitted is None and form is not None:
+        value = form.get(CSRF_FIELD)
+        submitted = value if isinstance(value, str) else None
+    if not csrf_matches(session, submitted):
+        raise CsrfFailed("This form has expired. Please reload the page and try again.")

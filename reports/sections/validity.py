@@ -119,7 +119,8 @@ def _correlation_table(ctx: ReportContext) -> Table | None:
         "correlations",
         ctx.t("tab_corr"),
         [Column(ctx.t("construct")), Column(ctx.t("mean"), "dec2"), Column(ctx.t("sd"), "dec2")]
-        + [Column(str(j + 1)) for j in range(len(order))],
+        # Right-aligned as the numbers they are (stars and all), not left against the SD column.
+        + [Column(str(j + 1), "coef") for j in range(len(order))],
         rows,
         note=ctx.t("note_corr"),
     )

@@ -34,7 +34,7 @@ def test_extraction_sees_every_kind_of_msgid(extracted: Catalog) -> None:
         "This invitation has expired. Ask for a new one.": "accounts/service.py",  # NotFound
         "Only owners can do this.": "deps.py",  # PermissionDenied
         "Too many failed attempts. Try again in %(seconds)s seconds.": "accounts/service.py",
-        "This form has expired. Please reload the page and try again.": "app.py",  # CsrfFailed
+        "This form has expired. Please reload the page and try again.": "security.py",  # CsrfFailed
         "This page does not exist.": "app.py",  # i18n.gettext
         "Researcher": "i18n.py",  # N_ in the role labels
     }

@@ -461,5 +461,19 @@ def test_a_robust_fit_is_labelled_in_the_report_language_and_the_methods_name_th
         for block in methods.blocks
         if isinstance(block, Paragraph) and block.text.startswith("测量不变性")
     )
-    assert "以 MLR 估计、剔除有缺失回答的个案（列表删除）" in invariance
+    assert "以 MLR 估计、按列表删除法剔除有缺失回答的个案" in invariance
     assert "最大似然" not in invariance
+
+
+def test_construct_correlations_line_up_as_numbers_in_every_format(
+    data: pd.DataFrame, result: dict
+) -> None:
+    document = build_report(data, result, report_request("en"))
+    table = _table(document, "correlations")
+    assert table is not None and "***" in "".join(table.formatted_rows()[1])
+    # Left-aligned text, the first correlation touched the SD column beside it in the PDF.
+    assert all(column.fmt != "text" for column in table.columns[1:])
+    html = render(document, "html").decode("utf-8")
+    figure = html[html.index(f'id="table-{table.number}"') :]
+    figure = figure[: figure.index("</figure>")]
+    assert '<td class="text">' in figure and '<td class="coef">—</td>' in figure

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Exists, exists, func
 from sqlmodel import Session, select
 
 import languages
@@ -150,6 +150,12 @@ def may_contact(definition: QuestionnaireDefinition, answers: Mapping[str, Any])
 
 
 # --- rules --------------------------------------------------------------------------------------
+
+
+def has_rules(wave_id: Any) -> Exists:
+    """Whether the wave has alert rules, as a clause: the respondent flow asks it together with
+    the other completion checks, in one query (most waves have no rules)."""
+    return exists().where(AlertRule.wave_id == wave_id)
 
 
 def rules_of(session: Session, wave_id: int) -> list[AlertRule]:

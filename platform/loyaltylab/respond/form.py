@@ -128,6 +128,21 @@ class Entry:
     rows: list[Question] = field(default_factory=list)
 
 
+def is_fixed(section: Section) -> bool:
+    """Whether a section shows the same questions in the same order to everyone: no randomised
+    order and no display condition on any of its items or matrix rows."""
+    if section.randomize:
+        return False
+    for item in section.items:
+        if item.condition is not None:
+            return False
+        if isinstance(item, MatrixItem) and (
+            item.randomize or any(row.condition is not None for row in item.rows)
+        ):
+            return False
+    return True
+
+
 def page_entries(
     section: Section,
     *,

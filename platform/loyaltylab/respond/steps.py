@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -39,7 +40,7 @@ from loyaltylab.respond import form as questions
 from loyaltylab.respond import service as respondent
 from loyaltylab.respond.texts import LANGUAGE_NAMES, text
 from loyaltylab.studies.models import Study
-from loyaltylab.web import redirect, render
+from loyaltylab.web import redirect, render, templates
 from loyaltylab.webhooks import service as webhooks
 from loyaltylab.webhooks.models import WebhookEvent
 from surveys.definition import QuestionnaireDefinition, text_for
@@ -316,15 +317,26 @@ def _page_context(
         on_page = service.page_codes(definition, page)
         known = {code: value for code, value in known.items() if code not in on_page} | posted
     errors: dict[str, str] = context["errors"]
-    entries = questions.page_entries(
-        definition.sections[page],
-        t=context["t"],
-        values=extra.get("values") or known,
-        errors=errors,
-        seed=f"{response.id}:{definition.sections[page].code}",
-        shown=lambda item: item_shown(item, known),
-        row_shown=lambda row: item_shown(row, known),
-    )
+    values = extra.get("values") or known
+    section = definition.sections[page]
+    fixed_questions = None
+    entries: list[questions.Entry] = []
+    if (
+        not errors
+        and questions.is_fixed(section)
+        and not service.page_codes(definition, page) & set(values)
+    ):
+        fixed_questions = _fixed_questions(definition, page, context)
+    else:
+        entries = questions.page_entries(
+            section,
+            t=context["t"],
+            values=values,
+            errors=errors,
+            seed=f"{response.id}:{section.code}",
+            shown=lambda item: item_shown(item, known),
+            row_shown=lambda row: item_shown(row, known),
+        )
     summary = []
     if errors:
         variables = {variable.code: variable.label for variable in definition.variables()}
@@ -333,9 +345,10 @@ def _page_context(
         )
     position = pages.index(page)
     context.update(
-        section=definition.sections[page],
+        section=section,
         page=page,
         entries=entries,
+        fixed_questions=fixed_questions,
         summary=summary,
         position=position + 1,
         total=len(pages),
@@ -347,6 +360,24 @@ def _page_context(
         page_form=PAGE_FORM,
     )
     return context
+
+
+def _fixed_questions(
+    definition: QuestionnaireDefinition, page: int, context: dict[str, Any]
+) -> Markup:
+    """A page's questions as HTML, for a page not answered yet that shows the same to everyone
+    (:func:`questions.is_fixed`): written once per published version, page and language
+    instead of on every request (building and writing them was most of a page's time)."""
+    memo = service.definition_memo(definition)
+    key = ("questions", page, context["language"])
+    html = memo.get(key)
+    if html is None:
+        entries = questions.page_entries(
+            definition.sections[page], t=context["t"], values={}, errors={}, seed=""
+        )
+        template = templates.get_template("respond/_questions.html")
+        html = memo[key] = Markup(template.render(entries=entries, ui=context["ui"]))
+    return html
 
 
 PAGE_FORM = "r-page"
@@ -418,9 +449,7 @@ def submit_page(
         return redirect(f"{access.base}/page/{page}")
     if result.ok:
         if result.outcome == respondent.DONE:
-            # In the completing transaction: a case exists only for a committed response.
-            followup.check_response(session, response, request.app.state.settings)
-            _announce_completion(session, access, response)
+            _after_completion(request, session, access, response)
         return _go(access, result.outcome)
     session.rollback()
     session.refresh(response)
@@ -432,9 +461,31 @@ def submit_page(
     return _page(request, "respond/page.html", context, status_code=400)
 
 
+# What a completion sets off: the wave's alert rules, the organisation's webhooks. Asked in one
+# query, as most waves have neither.
+_COMPLETION_WORK = select(
+    followup.has_rules(bindparam("wave_id")),
+    webhooks.has_subscriptions(bindparam("organisation_id")),
+)
+
+
+def _after_completion(
+    request: Request, session: Session, access: Access, response: SurveyResponse
+) -> None:
+    """Alerts and follow-up case, and the ``response.completed`` webhook: in the completing
+    transaction, so a case or a delivery exists only for a committed response."""
+    rules, subscribed = session.exec(
+        _COMPLETION_WORK,
+        params={"wave_id": access.wave.id, "organisation_id": access.wave.organisation_id},
+    ).one()
+    if rules:
+        followup.check_response(session, response, request.app.state.settings)
+    if subscribed:
+        _announce_completion(session, access, response)
+
+
 def _announce_completion(session: Session, access: Access, response: SurveyResponse) -> None:
-    """The ``response.completed`` webhook, in the completion's transaction (one query when
-    nobody subscribed); the job queue sends it once this commits."""
+    """The ``response.completed`` webhook; the job queue sends it once this commits."""
     webhooks.emit(
         session,
         organisation_id=access.wave.organisation_id,

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Exists, exists
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
@@ -70,6 +71,16 @@ def sign(secret: str, timestamp: int, body: str) -> str:
     """
     digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def has_subscriptions(organisation_id: Any) -> Exists:
+    """Whether the organisation has an active subscription, as a clause: the respondent flow
+    asks it together with its other completion checks, in one query, before building an
+    event's payload for :func:`emit`."""
+    return exists().where(
+        WebhookSubscription.organisation_id == organisation_id,
+        col(WebhookSubscription.active).is_(True),
+    )
 
 
 def emit(session: Session, *, organisation_id: int, event: str, payload: dict[str, Any]) -> None:

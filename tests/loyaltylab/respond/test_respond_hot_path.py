@@ -3,6 +3,7 @@ and the cache of parsed questionnaire versions."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 import threading
@@ -11,17 +12,20 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func
+from fastapi.routing import APIRoute
+from sqlalchemy import event, func
 from sqlmodel import Session, select
 from starlette.routing import Match
 
 from loyaltylab.accounts.models import Organisation
-from loyaltylab.app import health_router
+from loyaltylab.app import HEALTH_ROUTES, SESSION_COOKIE
 from loyaltylab.db import TurnTakingSession, serialized_writes
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.fieldwork.models import Response, ResponseStatus, SubmissionKey
+from loyaltylab.middleware import EdgeMiddleware
 from loyaltylab.questionnaires import service as questionnaires
 from loyaltylab.questionnaires.models import QuestionnaireVersion
+from loyaltylab.respond import form as questions_form
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
@@ -159,21 +163,59 @@ def test_health_checks_and_respondent_routes_come_early_and_no_other_route_match
     app: FastAPI,
 ):
     routes = app.router.routes
-    [health, position] = [
-        i
-        for i, r in enumerate(routes)
-        if getattr(r, "original_router", None) in (health_router, respond.router)
-    ]
+    lean = [*HEALTH_ROUTES, *respond.ROUTES]
+    first = routes.index(HEALTH_ROUTES[0])
     # Behind at most the /static and /api/v1 mounts: every route before them is a
     # failed match each of their requests pays for.
-    assert (health, position) in ((1, 2), (2, 3))
+    assert first <= 2 and routes[first : first + len(lean)] == lean
+    # Plain routes: no FastAPI dependency resolution or parameter parsing per request.
+    assert not any(isinstance(route, APIRoute) for route in lean)
     assert app.url_path_for("static", path="app.css") == "/static/app.css"
-    others = routes[:position] + routes[position + 1 :]
+    others = routes[: first + len(HEALTH_ROUTES)] + routes[first + len(lean) :]
     for path in ("/s/abc", "/s/abc/start", "/s/abc/page/0", "/i/abc/done", "/i/abc/language"):
         for method in ("GET", "POST"):
             scope = {"type": "http", "path": path, "method": method, "root_path": ""}
             matching = [r for r in others if r.matches(dict(scope))[0] != Match.NONE]
             assert matching == [], (method, path)
+
+
+def middleware_layers(app: FastAPI) -> list[type]:
+    """The classes a request passes from the server to the router."""
+    layers = []
+    layer = app.middleware_stack or app.build_middleware_stack()
+    while layer is not app.router:
+        layers.append(type(layer))
+        layer = layer.app
+    return layers
+
+
+def test_a_request_passes_one_middleware_layer_of_ours(app: FastAPI, client):
+    assert client.get("/healthz").text == "ok"
+    layers = middleware_layers(app)
+    ours = [layer for layer in layers if layer.__module__.startswith("loyaltylab")]
+    assert ours == [EdgeMiddleware]
+    # FastAPI's own: the error and telemetry wrappers, its body limit, the exception handlers
+    # and the exit stack. Before, our eight layers sat among them.
+    assert len(layers) <= 6
+
+
+def sets_session_cookie(response: httpx.Response) -> bool:
+    return any(
+        value.startswith(SESSION_COOKIE + "=") for value in response.headers.get_list("set-cookie")
+    )
+
+
+def test_the_session_cookie_is_signed_again_only_when_the_session_changes(client, wave, respondent):
+    slug = wave.public_slug
+    person = respondent(client, f"/s/{slug}")
+    assert sets_session_cookie(person.get())  # a new session: its CSRF token
+    chosen = person.post("/language", {"language": "en", "next": f"/s/{slug}"})
+    assert chosen.status_code == 303 and sets_session_cookie(chosen)  # kept until consent
+    unchanged = [person.get(), person.post("/start", {"consent": "yes"})]
+    unchanged += [person.get("/page/0"), person.get("/page/0")]
+    assert [response.status_code for response in unchanged] == [200, 303, 200, 200]
+    assert not any(sets_session_cookie(response) for response in unchanged)
+    assert "Cookie" in unchanged[-1].headers["vary"]  # read, so caches must tell sessions apart
 
 
 def edited(title: str, extra_code: str | None = None) -> dict:
@@ -240,3 +282,123 @@ def test_templates_are_not_checked_for_changes_outside_development(settings):
     assert templates.env.auto_reload is True
     create_app(settings.model_copy(update={"env": "test"}))
     assert templates.env.auto_reload is False
+
+
+TOKENS = re.compile(r'(name="(?:csrf_token|submission_key)" value=")[^"]+|data-autosave-key="[^"]+')
+
+
+def page_without_tokens(person, page: int) -> str:
+    return TOKENS.sub(r"\1", person.get(f"/page/{page}").text)
+
+
+def test_a_page_the_same_for_everyone_is_written_once_as_it_would_be_each_time(
+    client, session, wave, respondent, monkeypatch
+):
+    definition = fieldwork.definition_for(session, wave.questionnaire_version_id)
+    # Page 2 has a question shown only for some answers; page 1's condition is the page's own.
+    assert [questions_form.is_fixed(s) for s in definition.sections] == [True, True, False]
+    memo = fieldwork.definition_memo(definition)
+    person = respondent(client, f"/s/{wave.public_slug}")
+    person.consent()
+    person.answer(0, {"complained": "yes", "visits": "3"})
+    assert ("questions", 1, "zh-CN") not in memo
+    written_once = page_without_tokens(person, 1)
+    assert ("questions", 1, "zh-CN") in memo
+    assert page_without_tokens(person, 1) == written_once  # from the memo
+    monkeypatch.setattr(questions_form, "is_fixed", lambda section: False)
+    assert page_without_tokens(person, 1) == written_once  # as written each time
+    monkeypatch.undo()
+    assert 'name="ch1"' in written_once and "checked" not in written_once
+    # Once answered, the page is written with the answers, not taken from the memo.
+    person.answer(1, {"ch1": "2", "ch2": "3"}, action="back")
+    assert 'value="2" checked' in person.get("/page/1").text
+
+
+def test_a_draft_keeps_nothing_written_from_it(session, study):
+    published = publish(session, study, edited("Published"))
+    draft = questionnaires.get_draft(session, study.organisation_id, published.questionnaire_id)
+    session.commit()
+    first = fieldwork.definition_memo(fieldwork.definition_for(session, draft.id))
+    first["questions"] = "written"
+    assert fieldwork.definition_memo(fieldwork.definition_for(session, draft.id)) == {}
+
+
+def sql_statements_of(engine, call) -> list[str]:
+    """The kinds of SQL statement (SELECT, INSERT...) that ``call`` runs, in order."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_each_respondent_step_runs_a_few_statements(client, engine, wave, respondent):
+    person = respondent(client, f"/s/{wave.public_slug}")
+    steps = {
+        "consent page": person.get,
+        "consent": lambda: person.post("/start", {"consent": "yes"}),
+        "page": lambda: person.get("/page/0"),
+        "answer": lambda: person.post("/page/0", {**ABOUT_NO, "action": "next"}),
+        "last page": lambda: person.get("/page/2"),
+        "complete": lambda: person.post("/page/2", {**LOYALTY, "action": "next"}),
+        "thank-you page": lambda: person.get("/done"),
+    }
+    ran = {name: sql_statements_of(engine, step) for name, step in steps.items()}
+    # The wave as a row (no ORM object), the response; the submission key first of the writes,
+    # its outcome last; one query asks whether a completion has alert rules or webhooks.
+    page_read = ["SELECT", "SELECT"]
+    answer = ["SELECT", "SELECT", "INSERT", "SELECT", "SELECT", "UPDATE", "UPDATE"]
+    assert ran == {
+        "consent page": ["SELECT", "SELECT"],  # the wave, who runs the study
+        "consent": ["SELECT", "INSERT", "INSERT", "UPDATE"],
+        "page": page_read,
+        "answer": answer,
+        "last page": page_read,
+        "complete": [*answer, "SELECT"],
+        "thank-you page": page_read,
+    }
+
+
+def test_pages_are_read_on_the_event_loop_and_posts_in_a_worker_thread(
+    client, engine, wave, respondent, monkeypatch
+):
+    ran_on: list[str] = []
+    step = respond._step
+
+    def noting_where(*args):
+        try:
+            asyncio.get_running_loop()
+            ran_on.append("event loop")
+        except RuntimeError:  # a worker thread runs no loop
+            ran_on.append("worker thread")
+        return step(*args)
+
+    monkeypatch.setattr(respond, "_step", noting_where)
+    person = respondent(client, f"/s/{wave.public_slug}")
+    person.consent()
+    person.get("/page/0")
+    # PostgreSQL reads wait for the network: there every step goes to a thread.
+    read = "event loop" if engine.dialect.name == "sqlite" else "worker thread"
+    assert ran_on == [read, "worker thread", read]
+
+
+def test_the_wave_is_shared_while_its_row_is_unchanged_and_a_closed_wave_is_seen_closed(
+    client, session, wave, respondent
+):
+    shared = fieldwork.wave_snapshot(session, slug=wave.public_slug)
+    assert fieldwork.wave_snapshot(session, wave_id=wave.id) is shared
+    assert shared not in session  # belongs to no session: nothing flushes a change of it
+    person = respondent(client, f"/s/{wave.public_slug}")
+    assert person.get().status_code == 200
+    fieldwork.close_wave(session, wave)
+    session.commit()
+    assert person.get().status_code == 410  # the very next request
+    closed = fieldwork.wave_snapshot(session, slug=wave.public_slug)
+    assert closed is not shared and closed.status == "closed"
+    assert fieldwork.wave_snapshot(session, slug="no-such-link") is None

@@ -27,6 +27,7 @@ from loyaltylab.fieldwork.service.definitions import (
     answers_of,
     definition_cache,
     definition_for,
+    definition_memo,
     page_codes,
     store_answers,
     variable_codes,
@@ -83,6 +84,7 @@ from loyaltylab.fieldwork.service.waves import (
     update_wave,
     wave_by_slug,
     wave_problems,
+    wave_snapshot,
 )
 
 __all__ = [
@@ -126,6 +128,7 @@ __all__ = [
     "create_wave",
     "definition_cache",
     "definition_for",
+    "definition_memo",
     "find_contacts",
     "find_responses",
     "invitation_by_token",
@@ -148,4 +151,5 @@ __all__ = [
     "variable_codes",
     "wave_by_slug",
     "wave_problems",
+    "wave_snapshot",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
@@ -29,6 +29,8 @@ class _Layout:
 
     codes: tuple[str, ...]
     codes_by_page: dict[int, frozenset[str]]
+    memo: dict[Any, Any] = field(default_factory=dict)
+    """What callers derive from the definition and keep with it (:func:`definition_memo`)."""
 
 
 def _derive(definition: QuestionnaireDefinition) -> _Layout:
@@ -143,3 +145,10 @@ def store_answers(
 def page_codes(definition: QuestionnaireDefinition, page: int) -> set[str]:
     """The variable codes asked on a page."""
     return set(definition_cache.layout(definition).codes_by_page.get(page, ()))
+
+
+def definition_memo(definition: QuestionnaireDefinition) -> dict[Any, Any]:
+    """A dictionary kept with a cached (published, so frozen) definition for what callers
+    derive from it, such as a page's questions as HTML; for a definition not in the cache (a
+    draft) a new, empty one on every call, so nothing derived from a draft is kept."""
+    return definition_cache.layout(definition).memo

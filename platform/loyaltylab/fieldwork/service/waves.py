@@ -5,12 +5,15 @@ closed).
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Row, bindparam, func, update
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, select
 
 from loyaltylab.fieldwork.models import (
@@ -345,12 +348,68 @@ def is_accepting(wave: Wave, now: datetime | None = None) -> bool:
 
 # The respondent flow's lookups run on every request: built once, only their values bound.
 _WAVE_BY_SLUG = select(Wave).where(Wave.public_slug == bindparam("slug"))
+_WAVE_ROW_BY_SLUG = sql_select(Wave.__table__).where(
+    Wave.__table__.c.public_slug == bindparam("slug")
+)
+_WAVE_ROW_BY_ID = sql_select(Wave.__table__).where(Wave.__table__.c.id == bindparam("id"))
+WAVE_SNAPSHOTS = 512
 
 
 def wave_by_slug(session: Session, slug: str) -> Wave | None:
     if not slug or len(slug) > 64:
         return None
     return session.exec(_WAVE_BY_SLUG, params={"slug": slug}).first()
+
+
+class _WaveSnapshots:
+    """The waves respondents are answering, kept as built from their row, most recently used
+    last, bounded; a wave is built again whenever its row differs from the one it was built
+    from."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, int], tuple[Row[Any], Wave]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, database: str, row: Row[Any]) -> Wave:
+        key = (database, row.id)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == row:
+                self._entries.move_to_end(key)
+                return entry[1]
+        wave = Wave(**row._mapping)
+        with self._lock:
+            self._entries[key] = (row, wave)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return wave
+
+
+wave_snapshots = _WaveSnapshots(WAVE_SNAPSHOTS)
+
+
+def wave_snapshot(
+    session: Session, *, slug: str | None = None, wave_id: int | None = None
+) -> Wave | None:
+    """The wave of a public link (``slug``) or of an id as the respondent flow reads it: a
+    snapshot belonging to no session and shared by the process's requests. Never change it or
+    add it to a session (load the wave with ``session.get`` for that).
+
+    Every call reads the wave's row in the caller's transaction (a Core query: no ORM object is
+    built while the row is unchanged), so a wave closed a moment ago is seen closed; building
+    the ORM object and its session state was the most expensive part of a respondent step.
+    """
+    if slug is not None:
+        if not slug or len(slug) > 64:
+            return None
+        row = session.connection().execute(_WAVE_ROW_BY_SLUG, {"slug": slug}).first()
+    else:
+        row = session.connection().execute(_WAVE_ROW_BY_ID, {"id": wave_id}).first()
+    if row is None:
+        return None
+    return wave_snapshots.of(str(session.get_bind().url), row)
 
 
 def check_accepting(wave: Wave, now: datetime | None = None) -> None:
