@@ -69,10 +69,10 @@ def open_wave(session: Session, definition: QuestionnaireDefinition) -> Wave:
     session.flush()
     wave = service.create_wave(
         session,
+        service.WaveSettings(name="2026-Q3"),
         study_id=study.id,
         organisation_id=organisation.id,
         version_id=version.id,
-        name="2026-Q3",
     )
     service.open_wave(session, wave)
     session.commit()

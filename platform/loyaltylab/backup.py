@@ -95,6 +95,19 @@ def summarise(path: Path) -> DatabaseSummary:
     return DatabaseSummary(revision=rows[0][0], responses=responses, size=path.stat().st_size)
 
 
+def _copy(source: sqlite3.Connection, target: Path, *, journal_mode: str) -> None:
+    """Copy ``source``'s database into ``target`` and close both; the copy is left in
+    ``journal_mode``."""
+    copy = sqlite3.connect(target)
+    try:
+        # pages=-1: the whole database in one step, under one read transaction (a snapshot).
+        source.backup(copy, pages=-1)
+        copy.execute(f"PRAGMA journal_mode={journal_mode}")
+    finally:
+        copy.close()
+        source.close()
+
+
 def backup(database_url: str, target: Path, *, force: bool = False) -> DatabaseSummary:
     """Copy the live database to ``target``; the summary of the copy."""
     source_path = sqlite_path(database_url)
@@ -106,16 +119,8 @@ def backup(database_url: str, target: Path, *, force: bool = False) -> DatabaseS
     partial.unlink(missing_ok=True)
     # Read-write like the app (a read-only connection cannot join a WAL database whose -shm the
     # app has not created); the backup only reads. The timeout waits out a checkpoint.
-    source = sqlite3.connect(source_path, timeout=30)
-    copy = sqlite3.connect(partial)
-    try:
-        # pages=-1: the whole database in one step, under one read transaction (a snapshot).
-        source.backup(copy, pages=-1)
-        # A self-contained file: no -wal beside it to lose when it is copied elsewhere.
-        copy.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        copy.close()
-        source.close()
+    # A self-contained file: no -wal beside it to lose when it is copied elsewhere.
+    _copy(sqlite3.connect(source_path, timeout=30), partial, journal_mode="DELETE")
     try:
         summary = summarise(partial)
     except BackupError:
@@ -153,13 +158,6 @@ def restore(backup_file: Path, database_url: str, *, force: bool = False) -> Dat
                 "Back it up first, then run restore again with --force."
             )
     target_path.parent.mkdir(parents=True, exist_ok=True)
-    source = _connect_read_only(backup_file)
-    target = sqlite3.connect(target_path)
-    try:
-        # Through SQLite, not a file copy: the target's WAL and locks are honoured.
-        source.backup(target, pages=-1)
-        target.execute("PRAGMA journal_mode=WAL")
-    finally:
-        target.close()
-        source.close()
+    # Through SQLite, not a file copy: the target's WAL and locks are honoured.
+    _copy(_connect_read_only(backup_file), target_path, journal_mode="WAL")
     return summary

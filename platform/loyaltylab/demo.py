@@ -213,13 +213,15 @@ def _waves(session: Session, study: Study, version: QuestionnaireVersion) -> lis
         if wave is None:
             wave = fieldwork.create_wave(
                 session,
+                fieldwork.WaveSettings(
+                    name=name,
+                    opens_at=opens_at,
+                    closes_at=closes_at,
+                    target=INVITED_COMPLETES + PUBLIC_COMPLETES,
+                ),
                 study_id=study.id,
                 organisation_id=study.organisation_id,
                 version_id=version.id,
-                name=name,
-                opens_at=opens_at,
-                closes_at=closes_at,
-                target=INVITED_COMPLETES + PUBLIC_COMPLETES,
             )
             fieldwork.open_wave(session, wave)
             _field(session, wave, definition, contacts, wave_index=index)

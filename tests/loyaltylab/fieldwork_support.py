@@ -131,10 +131,10 @@ def open_wave(session: Session, study: Study, data: dict[str, Any], name: str) -
     """An open wave (no quotas) fielding questionnaire ``data``, published for it."""
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name=name),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=publish(session, study, data).id,
-        name=name,
     )
     fieldwork.open_wave(session, wave)
     session.commit()
@@ -189,10 +189,10 @@ def fielded_wave(
     answer values (in the order of the questionnaire's variables)."""
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name=name),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version_id,
-        name=name,
     )
     fieldwork.open_wave(session, wave)
     for values in rows:

@@ -50,10 +50,10 @@ def fielded_waves(
     for index, name in enumerate(names):
         wave = fieldwork.create_wave(
             session,
+            fieldwork.WaveSettings(name=name),
             study_id=study.id,
             organisation_id=study.organisation_id,
             version_id=version.id,
-            name=name,
         )
         respondents = [Respondent(person=i, tier=TIERS[i % 3]) for i in range(completes)]
         simulated = simulate_responses(definition, respondents, seed=11, wave_index=index)

@@ -59,10 +59,10 @@ def demo(engine, settings, tmp_path: Path) -> dict[str, object]:
         closed = session.exec(select(Wave).order_by(Wave.id)).first()
         wave = fieldwork.create_wave(
             session,
+            fieldwork.WaveSettings(name="2026-Q4"),
             study_id=closed.study_id,
             organisation_id=closed.organisation_id,
             version_id=closed.questionnaire_version_id,
-            name="2026-Q4",
         )
         fieldwork.open_wave(session, wave)
         session.commit()

@@ -117,7 +117,9 @@ def parse_codes(text: str, *, field: str) -> tuple[float, ...]:
     return tuple(dict.fromkeys(codes))
 
 
-def _choice(value: str, choices: Mapping[str, str], message: str, *, field: str) -> str:
+def _choice(form: Mapping[str, str], field: str, choices: Mapping[str, str], message: str) -> str:
+    """The form's ``field`` if it is one of ``choices``; else ``message`` at the field."""
+    value = form.get(field, "")
     if value not in choices:
         raise InvalidInput(message, field=field)
     return value
@@ -142,25 +144,19 @@ def parse_settings(
             problems.append(problem)
             return None
 
-    method = checked(
-        _choice, form.get("method", ""), METHODS, N_("Choose CB-SEM or PLS-SEM."), field="method"
-    )
+    method = checked(_choice, form, "method", METHODS, N_("Choose CB-SEM or PLS-SEM."))
     estimator, scheme, resamples = defaults.estimator, defaults.pls_scheme, defaults.resamples
     if method == CBSEM:
         estimator = checked(
-            _choice,
-            form.get("estimator", ""),
-            ESTIMATORS,
-            N_("Choose the estimator: ML, MLR or WLSMV."),
-            field="estimator",
+            _choice, form, "estimator", ESTIMATORS, N_("Choose the estimator: ML, MLR or WLSMV.")
         )
     elif method == PLS:
         scheme = checked(
             _choice,
-            form.get("pls_scheme", ""),
+            form,
+            "pls_scheme",
             PLS_SCHEMES,
             N_("Choose the inner weighting scheme: path, centroid or factorial."),
-            field="pls_scheme",
         )
         resamples = checked(_resamples, form.get("resamples", ""))
     codes = {

@@ -12,9 +12,10 @@ passed are closed by :func:`close_due_waves`. Services flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import Protocol
 
 from sqlmodel import Session, select
 
@@ -180,30 +181,35 @@ def prepare_next_wave(
     ).first()
     if not is_due(session, schedule, now=now) or taken is not None:
         return None
-    fields: dict[str, Any] = {
-        "study_id": study_id,
-        "organisation_id": schedule.organisation_id,
-        "version_id": version.id,
-        "name": period.name,
-        "opens_at": period.start,
-        "closes_at": period.end,
-        "target": latest.target if latest else None,
-        "mail_texts": latest.mail_texts if latest else None,
-    }
-    quotas: dict[str, Any] = {}
+    without_quotas = service.WaveSettings(
+        name=period.name,
+        opens_at=period.start,
+        closes_at=period.end,
+        target=latest.target if latest else None,
+    )
+    settings = without_quotas
     if latest is not None:
-        quotas = {
-            "quota_source": latest.quota_source,
-            "quota_attribute": latest.quota_attribute,
-            "quotas": latest.quotas,
-        }
+        settings = replace(
+            without_quotas,
+            quota_source=latest.quota_source,
+            quota_attribute=latest.quota_attribute,
+            quotas=latest.quotas,
+        )
+    create = partial(
+        service.create_wave,
+        session,
+        study_id=study_id,
+        organisation_id=schedule.organisation_id,
+        version_id=version.id,
+        mail_texts=latest.mail_texts if latest else None,
+    )
     try:
-        wave = service.create_wave(session, **fields, **quotas)
+        wave = create(settings)
     except service.InvalidWave as error:
         if set(error.problems) != {"quotas"}:
             raise
         # The new version no longer asks the quota question: the researcher sets new quotas.
-        wave = service.create_wave(session, **fields)
+        wave = create(without_quotas)
     # Links are (re)issued with fresh tokens when the invitations are mailed or downloaded.
     service.issue_invitations(
         session, wave, _panel(session, study_id, latest), expires_at=period.end

@@ -1,5 +1,6 @@
-"""The new-wave and edit-wave form: its fields as typed, read into the service's keywords with
-every problem found at once (each at its field)."""
+"""The new-wave and edit-wave form: its fields as typed, read into the questionnaire version and
+the service's :class:`~loyaltylab.fieldwork.service.WaveSettings` with every problem found at once
+(each at its field)."""
 
 from __future__ import annotations
 
@@ -89,10 +90,10 @@ class WaveForm(BaseModel):
     quota_attribute: str = ""
     quotas: str = ""
 
-    def read(self, time_zone: str) -> tuple[dict[str, Any], dict[str, str]]:
-        """The keywords of ``service.create_wave`` / ``update_wave`` and the fields that
-        cannot be read (field -> message, in the reader's language). A field that cannot be
-        read is None among the keywords."""
+    def read(self, time_zone: str) -> tuple[int | None, service.WaveSettings, dict[str, str]]:
+        """The version id, the settings of ``service.create_wave`` / ``update_wave`` and the
+        fields that cannot be read (field -> message, in the reader's language). A field that
+        cannot be read is None (the version id, a time) or empty (the quotas)."""
         errors: dict[str, str] = {}
 
         def read_field(field: str, reader: Any, *args: Any) -> Any:
@@ -119,17 +120,16 @@ class WaveForm(BaseModel):
         )
         if source == QuotaSource.contact and attribute:
             attribute = attribute.lower()  # contact files' column names are read in lower case
-        values = {
-            "version_id": version_id,
-            "name": self.name,
-            "opens_at": read_field("opens_at", _moment, self.opens_at, time_zone),
-            "closes_at": read_field("closes_at", _moment, self.closes_at, time_zone),
-            "target": whole_number(target),
-            "quota_source": source,
-            "quota_attribute": attribute,
-            "quotas": quotas,
-        }
-        return values, errors
+        settings = service.WaveSettings(
+            name=self.name,
+            opens_at=read_field("opens_at", _moment, self.opens_at, time_zone),
+            closes_at=read_field("closes_at", _moment, self.closes_at, time_zone),
+            target=whole_number(target),
+            quota_source=source,
+            quota_attribute=attribute,
+            quotas=quotas,
+        )
+        return version_id, settings, errors
 
     def check(
         self,
@@ -139,36 +139,43 @@ class WaveForm(BaseModel):
         organisation_id: int,
         time_zone: str,
         wave: Wave | None = None,
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        """The service's keywords and every problem of the form, each at its field: what
-        cannot be read, then the wave rules the rest breaks."""
-        values, errors = self.read(time_zone)
+    ) -> tuple[int | None, service.WaveSettings, dict[str, str]]:
+        """The version id, the settings and every problem of the form, each at its field:
+        what cannot be read, then the wave rules the rest breaks."""
+        version_id, settings, errors = self.read(time_zone)
         problems = service.wave_problems(
-            session, study_id=study_id, organisation_id=organisation_id, wave=wave, **values
+            session,
+            settings,
+            study_id=study_id,
+            organisation_id=organisation_id,
+            version_id=version_id,
+            wave=wave,
         )
-        attribute = values["quota_attribute"]
+        attribute = settings.quota_attribute or ""
         if (
             "quotas" not in problems
-            and values["quotas"]
+            and settings.quotas
             and attribute
-            and values["quota_source"] == QuotaSource.contact
+            and settings.quota_source == QuotaSource.contact
             and not service.contact_has_attribute(session, study_id, attribute)
         ):
             problems["quotas"] = "no contact has the quota attribute"
         answers: list[str] = []
-        if values["quota_source"] == QuotaSource.answer and values["version_id"] is not None:
+        if settings.quota_source == QuotaSource.answer and version_id is not None:
             try:
-                definition = service.definition_for(session, values["version_id"])
+                definition = service.definition_for(session, version_id)
             except LookupError:
                 definition = None
             if definition is not None:
-                answers = service.quota_answers(definition, values["quota_attribute"] or "") or []
-        messages = texts.wave_errors(
-            problems, attribute=values["quota_attribute"] or "", answers=", ".join(answers)
-        )
+                answers = service.quota_answers(definition, attribute) or []
+        messages = texts.wave_errors(problems, attribute=attribute, answers=", ".join(answers))
         found = messages | errors
         # In the order of the form's fields, as the error summary lists them.
-        return values, {field: found[field] for field in FIELD_LABELS if field in found}
+        return (
+            version_id,
+            settings,
+            {field: found[field] for field in FIELD_LABELS if field in found},
+        )
 
     @classmethod
     def of(cls, wave: Wave, time_zone: str) -> WaveForm:

@@ -284,6 +284,15 @@ def download(
     return Response(stored.content, media_type=MEDIA_TYPES[kind], headers=headers)
 
 
+def _refused(
+    request: Request, session: Session, refusal: InvalidInput, *, back_to: str
+) -> Response:
+    """A refused change: nothing of it is kept, and its message shows on the page it came from."""
+    session.rollback()
+    flash(request, refusal.message, "error")
+    return redirect(back_to)
+
+
 @router.post("/reports/{report_id}/regenerate")
 def regenerate(
     request: Request, session: SessionDep, ctx: OrgDep, queue: QueueDep, report_id: int
@@ -292,9 +301,7 @@ def regenerate(
     try:
         service.regenerate(session, ctx, report, queue)
     except InvalidInput as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(f"/reports/{report_id}")
+        return _refused(request, session, exc, back_to=f"/reports/{report_id}")
     flash(
         request,
         "The report is being generated again with the responses as they are now.",
@@ -317,9 +324,7 @@ def share(
     try:
         tell_now = service.share(session, report, study, shared=shared == "1")
     except InvalidInput as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(f"/reports/{report.id}")
+        return _refused(request, session, exc, back_to=f"/reports/{report.id}")
     audit.record(
         session,
         ctx,
@@ -354,9 +359,7 @@ def share_reports(
     try:
         service.set_share_reports(session, study, enabled=share_reports == "1")
     except InvalidInput as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(f"/studies/{study.id}/reports")
+        return _refused(request, session, exc, back_to=f"/studies/{study.id}/reports")
     audit.record(
         session,
         ctx,

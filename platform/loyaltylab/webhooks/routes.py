@@ -33,53 +33,45 @@ def _event_options() -> list[tuple[str, str]]:
     return [(event.value, i18n.gettext(service.EVENT_LABELS[event])) for event in WebhookEvent]
 
 
-def _list_page(
+def _page(
     request: Request,
     session: SessionDep,
     ctx: OrgContext,
+    subscription: WebhookSubscription | None = None,
     *,
     form: dict[str, object] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return render(
-        request,
-        "webhooks/list.html",
-        {
-            "subscriptions": service.list_subscriptions(session, ctx.organisation_id),
-            "event_options": _event_options(),
-            "form": form or {"url": "", "description": "", "events": []},
-            "errors": errors or {},
-        },
-        status_code=status_code,
-    )
-
-
-def _detail_page(
-    request: Request,
-    session: SessionDep,
-    subscription: WebhookSubscription,
-    *,
-    form: dict[str, object] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return render(
-        request,
-        "webhooks/detail.html",
-        {
+    """The webhooks list (no ``subscription``) or one webhook's page, with its form as
+    submitted (``form``) or else as stored."""
+    if subscription is None:
+        template = "webhooks/list.html"
+        stored: dict[str, object] = {"url": "", "description": "", "events": []}
+        context: dict[str, object] = {
+            "subscriptions": service.list_subscriptions(session, ctx.organisation_id)
+        }
+    else:
+        template = "webhooks/detail.html"
+        stored = {
+            "url": subscription.url,
+            "description": subscription.description,
+            "events": subscription.events,
+            "active": subscription.active,
+        }
+        context = {
             "subscription": subscription,
-            "event_options": _event_options(),
-            "form": form
-            or {
-                "url": subscription.url,
-                "description": subscription.description,
-                "events": subscription.events,
-                "active": subscription.active,
-            },
-            "errors": errors or {},
             "log": service.delivery_log(session, subscription),
             "error_labels": {code: i18n.gettext(label) for code, label in ERROR_LABELS.items()},
+        }
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "event_options": _event_options(),
+            "form": form or stored,
+            "errors": errors or {},
         },
         status_code=status_code,
     )
@@ -92,7 +84,7 @@ def _field_errors(problem: InvalidInput) -> dict[str, str]:
 
 @router.get("/org/webhooks", response_class=HTMLResponse)
 def webhooks_page(request: Request, session: SessionDep, ctx: OwnerDep) -> HTMLResponse:
-    return _list_page(request, session, ctx)
+    return _page(request, session, ctx)
 
 
 @router.post("/org/webhooks", response_class=HTMLResponse)
@@ -117,7 +109,7 @@ def create_webhook(
     except InvalidInput as problem:
         form = {"url": url, "description": description, "events": events}
         errors = _field_errors(problem)
-        return _list_page(request, session, ctx, form=form, errors=errors, status_code=400)
+        return _page(request, session, ctx, form=form, errors=errors, status_code=400)
     audit.record(session, ctx, "webhook.create", object_type="webhook", object_id=subscription.id)
     flash(
         request, "The webhook has been added. Copy its signing secret to your receiver.", "success"
@@ -130,7 +122,7 @@ def webhook_page(
     request: Request, session: SessionDep, ctx: OwnerDep, subscription_id: int
 ) -> HTMLResponse:
     subscription = service.get_subscription(session, ctx.organisation_id, subscription_id)
-    return _detail_page(request, session, subscription)
+    return _page(request, session, ctx, subscription)
 
 
 @router.post("/org/webhooks/{subscription_id}", response_class=HTMLResponse)
@@ -165,9 +157,7 @@ def update_webhook(
             "active": active == "true",
         }
         errors = _field_errors(problem)
-        return _detail_page(
-            request, session, subscription, form=form, errors=errors, status_code=400
-        )
+        return _page(request, session, ctx, subscription, form=form, errors=errors, status_code=400)
     audit.record(session, ctx, "webhook.update", object_type="webhook", object_id=subscription.id)
     flash(request, "The webhook has been saved.", "success")
     return redirect(f"/org/webhooks/{subscription.id}")

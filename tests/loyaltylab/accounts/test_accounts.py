@@ -432,30 +432,56 @@ def owner_client(app: FastAPI, owner: User, login: Callable) -> TestClient:
     return signed_in
 
 
+@pytest.fixture
+def invited(
+    owner_client: TestClient, csrf: Callable, session: Session, settings: Settings
+) -> Callable[[str, str], str]:
+    """``invited(email, role)`` -> the path of the invitation link the owner's invitation
+    mailed to ``email``."""
+
+    def invitation_path(email: str, role: str) -> str:
+        assert invite(owner_client, csrf, email, role).status_code == 303
+        (link,) = outbox_links(session, email.lower(), "/invite/")
+        assert link.startswith(settings.base_url + "/invite/")
+        return link.removeprefix(settings.base_url)
+
+    return invitation_path
+
+
+@pytest.fixture
+def outsider(
+    app: FastAPI, make_member: Callable, login: Callable, session: Session
+) -> Callable[[str, str, str], tuple[User, TestClient]]:
+    """``outsider(organisation_name, email, ip)`` -> a member of another, new organisation
+    and a client signed in as them."""
+
+    def signed_in_outsider(organisation_name: str, email: str, ip: str) -> tuple[User, TestClient]:
+        elsewhere = Organisation(name=organisation_name)
+        session.add(elsewhere)
+        session.commit()
+        member = make_member(elsewhere, email=email)
+        client = new_client(app, ip)
+        login(client, email)
+        return member, client
+
+    return signed_in_outsider
+
+
 def test_an_invitation_link_creates_an_account_with_the_role_once(
     app: FastAPI,
-    make_member: Callable,
-    login: Callable,
+    invited: Callable,
+    outsider: Callable,
     owner_client: TestClient,
     organisation: Organisation,
     csrf: Callable,
     session: Session,
     settings: Settings,
 ) -> None:
-    response = invite(owner_client, csrf, "Grace@Example.org", "researcher")
-    assert response.status_code == 303
-    (link,) = outbox_links(session, "grace@example.org", "/invite/")
-    assert link.startswith(settings.base_url + "/invite/")
-    assert link in owner_client.get("/org/members").text  # shown once to copy
-    path = link.removeprefix(settings.base_url)
+    path = invited("Grace@Example.org", "researcher")
+    assert settings.base_url + path in owner_client.get("/org/members").text  # shown once to copy
 
     # Someone signed in elsewhere sees which organisation invites them, not their own.
-    stranger_org = Organisation(name="Stranger Lab")
-    session.add(stranger_org)
-    session.commit()
-    make_member(stranger_org, email="stranger@example.org")
-    stranger = new_client(app, "192.0.2.19")
-    login(stranger, "stranger@example.org")
+    _, stranger = outsider("Stranger Lab", "stranger@example.org", "192.0.2.19")
     shown = stranger.get(path).text
     assert organisation.name in shown and "Join Stranger Lab" not in shown
 
@@ -476,24 +502,14 @@ def test_an_invitation_link_creates_an_account_with_the_role_once(
 
 
 def test_an_invitation_cannot_be_accepted_by_another_signed_in_account(
-    app: FastAPI,
-    make_member: Callable,
-    login: Callable,
-    owner_client: TestClient,
+    invited: Callable,
+    outsider: Callable,
     organisation: Organisation,
     csrf: Callable,
     session: Session,
-    settings: Settings,
 ) -> None:
-    invite(owner_client, csrf, "grace@example.org", "owner")
-    (link,) = outbox_links(session, "grace@example.org", "/invite/")
-    path = link.removeprefix(settings.base_url)
-    other_org = Organisation(name="Other Lab")
-    session.add(other_org)
-    session.commit()
-    intruder = make_member(other_org, email="intruder@example.org")
-    signed_in = new_client(app, "192.0.2.30")
-    login(signed_in, intruder.email)
+    path = invited("grace@example.org", "owner")
+    intruder, signed_in = outsider("Other Lab", "intruder@example.org", "192.0.2.30")
     refused = post_form(signed_in, csrf, path, path)
     assert refused.status_code == 400
     assert "grace@example.org" in refused.text
@@ -509,20 +525,14 @@ def test_an_invitation_cannot_be_accepted_by_another_signed_in_account(
 
 
 def test_an_expired_invitation_is_refused(
-    app: FastAPI,
-    owner_client: TestClient,
-    csrf: Callable,
-    session: Session,
-    settings: Settings,
+    app: FastAPI, invited: Callable, csrf: Callable, session: Session
 ) -> None:
-    invite(owner_client, csrf, "late@example.org", "researcher")
-    (link,) = outbox_links(session, "late@example.org", "/invite/")
+    path = invited("late@example.org", "researcher")
     invitation = session.exec(select(Invitation)).one()
     invitation.expires_at = utcnow() - timedelta(minutes=1)
     session.add(invitation)
     session.commit()
     invitee = new_client(app, "192.0.2.22")
-    path = link.removeprefix(settings.base_url)
     assert invitee.get(path).status_code == 404
     token = csrf(invitee, "/login")
     response = invitee.post(path, data={"name": "L", "password": PASSWORD, "csrf_token": token})

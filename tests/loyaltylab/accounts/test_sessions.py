@@ -122,13 +122,20 @@ def test_wrong_current_passwords_are_throttled_like_sign_ins(
     assert throttled.status_code == 429
 
 
+@pytest.fixture
 def member_browser(
-    app: FastAPI, organisation: Organisation, make_member: Callable, login: Callable, role: Role
-) -> TestClient:
-    make_member(organisation, email="member@northwind.example", role=role)
-    client = browser(app, PHONE, "192.0.2.60")
-    login(client, "member@northwind.example")
-    return client
+    app: FastAPI, organisation: Organisation, make_member: Callable, login: Callable
+) -> Callable[[Role], TestClient]:
+    """``member_browser(role)`` -> a phone signed in as member@northwind.example, a new member
+    of the organisation with ``role``."""
+
+    def signed_in_member(role: Role) -> TestClient:
+        make_member(organisation, email="member@northwind.example", role=role)
+        client = browser(app, PHONE, "192.0.2.60")
+        login(client, "member@northwind.example")
+        return client
+
+    return signed_in_member
 
 
 def membership_id(session: Session, email: str) -> int:
@@ -141,12 +148,12 @@ def test_removal_from_the_organisation_ends_the_members_sessions(
     app: FastAPI,
     signed_in: TestClient,
     organisation: Organisation,
-    make_member: Callable,
+    member_browser: Callable,
     login: Callable,
     csrf: Callable,
     session: Session,
 ) -> None:
-    member = member_browser(app, organisation, make_member, login, Role.researcher)
+    member = member_browser(Role.researcher)
     # Also a member elsewhere: the session would otherwise go on, in the other organisation.
     elsewhere = Organisation(name="Elsewhere Lab")
     session.add(elsewhere)
@@ -169,16 +176,14 @@ def test_removal_from_the_organisation_ends_the_members_sessions(
 
 
 def test_a_new_role_ends_the_members_sessions_but_not_the_owners_own(
-    app: FastAPI,
     signed_in: TestClient,
     owner: User,
-    organisation: Organisation,
-    make_member: Callable,
+    member_browser: Callable,
     login: Callable,
     csrf: Callable,
     session: Session,
 ) -> None:
-    member = member_browser(app, organisation, make_member, login, Role.owner)
+    member = member_browser(Role.owner)
     target = membership_id(session, "member@northwind.example")
     action = f"/org/members/{target}/role"
     assert post(signed_in, csrf, "/org/members", action, role="researcher").status_code == 303
@@ -213,15 +218,14 @@ def test_one_session_is_ended_from_the_account_page_and_others_are_not_found(
     app: FastAPI,
     signed_in: TestClient,
     owner: User,
-    organisation: Organisation,
-    make_member: Callable,
+    member_browser: Callable,
     login: Callable,
     csrf: Callable,
     session: Session,
 ) -> None:
     phone = browser(app, PHONE, "192.0.2.51")
     login(phone, owner.email)
-    other = member_browser(app, organisation, make_member, login, Role.researcher)
+    other = member_browser(Role.researcher)
     sessions = {
         record.user_agent: record.id
         for record in session.exec(select(UserSession)).all()

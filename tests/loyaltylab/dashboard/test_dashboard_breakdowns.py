@@ -53,10 +53,10 @@ def study_with_segments(session: Session, study: Study) -> Study:
     )
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name="W1"),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="W1",
     )
     fieldwork.open_wave(session, wave)
     invitations = fieldwork.issue_invitations(session, wave, contacts)

@@ -42,6 +42,12 @@ def _post(client: TestClient, csrf: Callable, page: str, url: str, **kwargs) -> 
     return client.post(url, data=data, follow_redirects=False, **kwargs)
 
 
+def _invitations(client: TestClient, csrf: Callable, wave: Wave, action: str) -> object:
+    """Press a button of the wave page's invitations card: ``links``, ``email`` or ``remind``."""
+    page = f"/waves/{wave.id}"
+    return _post(client, csrf, page, f"{page}/invitations/{action}")
+
+
 def _upload(client: TestClient, csrf: Callable, study: Study, content: bytes, name: str):
     page = f"/studies/{study.id}/contacts"
     return _post(client, csrf, page, page, files={"file": (name, content, "text/csv")})
@@ -192,8 +198,7 @@ def test_invitation_links_outbox_and_reminders(
     respondent: Callable,
     app,
 ) -> None:
-    page = f"/waves/{wave.id}"
-    download = _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/links")
+    download = _invitations(researcher, csrf, wave, "links")
     assert download.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert [row["external_id"] for row in rows] == ["C1", "C2", "C3"]
@@ -210,7 +215,7 @@ def test_invitation_links_outbox_and_reminders(
         .values(used_at=utcnow())
     )
     session.commit()
-    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
+    _invitations(researcher, csrf, wave, "email")
     outbox = researcher.get("/outbox").text
     # C1 answered, C3 has no e-mail: only C2 is mailed, with a working personal link
     mailed = session.exec(select(OutboxMessage)).all()
@@ -220,9 +225,9 @@ def test_invitation_links_outbox_and_reminders(
     assert fieldwork.invitation_by_token(session, token) is not None
     assert "c2@example.com" in outbox and "Northwind Research" in outbox
     # a second click mails nobody again: C2 has had the invitation
-    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
+    _invitations(researcher, csrf, wave, "email")
     assert len(session.exec(select(OutboxMessage)).all()) == 1
-    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/remind")
+    _invitations(researcher, csrf, wave, "remind")
     reminders = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()[1:]
     # C2 has no language: the questionnaire's first, Chinese
     assert [m.to for m in reminders] == ["c2@example.com"] and "提醒" in reminders[0].subject
@@ -243,9 +248,8 @@ def test_both_links_of_a_reminded_contact_lead_to_the_same_response(
     respondent: Callable,
     app,
 ) -> None:
-    page = f"/waves/{wave.id}"
-    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/email")
-    _post(researcher, csrf, page, f"/waves/{wave.id}/invitations/remind")
+    _invitations(researcher, csrf, wave, "email")
+    _invitations(researcher, csrf, wave, "remind")
     to_c2 = session.exec(
         select(OutboxMessage).where(OutboxMessage.to == "c2@example.com").order_by(OutboxMessage.id)
     ).all()

@@ -48,13 +48,12 @@ def fielded(session: Session, study, version):
     )
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(
+            name="2026-Q3", opens_at=at(2026, 7), closes_at=at(2026, 10), target=300
+        ),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="2026-Q3",
-        opens_at=at(2026, 7),
-        closes_at=at(2026, 10),
-        target=300,
     )
     fieldwork.issue_invitations(session, wave, contacts[:3])
     session.commit()

@@ -44,15 +44,17 @@ def contacts(session: Session, study: Study) -> None:
 def draft(session: Session, study: Study, version: QuestionnaireVersion, contacts: None) -> Wave:
     created = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(
+            name="2026-Q3",
+            opens_at=datetime(2026, 7, 1, 9, 0, tzinfo=UTC),
+            closes_at=datetime(2026, 9, 30, 18, 0, tzinfo=UTC),
+            target=400,
+            quota_attribute="tier",
+            quotas={"gold": 200, "silver": 150},
+        ),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="2026-Q3",
-        opens_at=datetime(2026, 7, 1, 9, 0, tzinfo=UTC),
-        closes_at=datetime(2026, 9, 30, 18, 0, tzinfo=UTC),
-        target=400,
-        quota_attribute="tier",
-        quotas={"gold": 200, "silver": 150},
     )
     session.commit()
     return created
@@ -155,15 +157,7 @@ def test_a_version_change_loses_to_a_concurrent_opening(
             opening.commit()
         with pytest.raises(fieldwork.InvalidWave) as refused:
             fieldwork.update_wave(
-                editing,
-                stale,
-                version_id=other.id,
-                name=stale.name,
-                opens_at=None,
-                closes_at=None,
-                target=None,
-                quota_attribute=None,
-                quotas={},
+                editing, stale, fieldwork.WaveSettings(name=stale.name), version_id=other.id
             )
         assert refused.value.problems == {"version_id": fieldwork.VersionFrozen.reason}
         editing.rollback()
@@ -174,10 +168,10 @@ def test_a_version_change_loses_to_a_concurrent_opening(
 def sibling(session: Session, study: Study, version: QuestionnaireVersion) -> Wave:
     created = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name="2026-Q2"),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="2026-Q2",
     )
     session.commit()
     return created
@@ -356,16 +350,16 @@ def test_a_wave_fields_only_its_own_studys_published_versions(
         with pytest.raises(fieldwork.FieldworkError):
             fieldwork.create_wave(
                 session,
+                fieldwork.WaveSettings(name="2027-Q1"),
                 study_id=study_id,
                 organisation_id=organisation_id,
                 version_id=version_id,
-                name="2027-Q1",
             )
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name="2027-Q1"),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="2027-Q1",
     )
     assert wave.questionnaire_version_id == version.id

@@ -434,10 +434,10 @@ def test_built_conditions_decide_what_respondents_are_asked(
     version = service.latest_published(session, organisation.id, questionnaire.id)
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name="2026-Q4"),
         study_id=study.id,
         organisation_id=organisation.id,
         version_id=version.id,
-        name="2026-Q4",
     )
     fieldwork.open_wave(session, wave)
     session.commit()

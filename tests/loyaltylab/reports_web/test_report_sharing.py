@@ -191,10 +191,10 @@ def test_what_the_client_sees_has_no_fieldwork_and_every_link_opens(
     _report(session, study, waves[-1], UNSHARED_TITLE, generated=True)
     fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name=DRAFT_WAVE),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=waves[-1].questionnaire_version_id,
-        name=DRAFT_WAVE,
     )
     session.commit()
     pseudonyms = [c.pseudonym for c in session.exec(select(Contact)).all()]

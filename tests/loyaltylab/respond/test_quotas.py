@@ -20,13 +20,15 @@ LOYALTY = {"nps": "9", "attn": "app"}
 def _answer_quota_wave(session: Session, study: Study, version: QuestionnaireVersion) -> Wave:
     wave = service.create_wave(
         session,
+        service.WaveSettings(
+            name="Complainers",
+            quota_source=QuotaSource.answer,
+            quota_attribute="complained",
+            quotas={"yes": 1, "no": 2},
+        ),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="Complainers",
-        quota_source=QuotaSource.answer,
-        quota_attribute="complained",
-        quotas={"yes": 1, "no": 2},
     )
     service.open_wave(session, wave)
     session.commit()

@@ -337,10 +337,10 @@ def test_link_messages_say_what_happened(client, session, study, version, wave, 
     assert "个人链接" not in finished.text
     draft = service.create_wave(
         session,
+        service.WaveSettings(name="Next quarter"),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="Next quarter",
     )
     session.commit()
     not_yet = client.get(f"/s/{draft.public_slug}")
@@ -365,10 +365,10 @@ def test_the_consent_page_names_who_runs_the_survey_and_says_things_once(
     session.commit()
     wave = service.create_wave(
         session,
+        service.WaveSettings(name="Library"),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="Library",
     )
     service.open_wave(session, wave)
     session.commit()

@@ -121,19 +121,17 @@ def test_wave_rules(session, study, version):
     with pytest.raises(service.FieldworkError):
         service.create_wave(
             session,
+            service.WaveSettings(name="x", quotas={"gold": 5}),
             study_id=study.id,
             organisation_id=study.organisation_id,
             version_id=version.id,
-            name="x",
-            quotas={"gold": 5},
         )
     wave = service.create_wave(
         session,
+        service.WaveSettings(name="2026-Q4", opens_at=utcnow().replace(year=2030)),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="2026-Q4",
-        opens_at=utcnow().replace(year=2030),
     )
     assert len(wave.public_slug) >= 20 and not service.is_accepting(wave)
     with pytest.raises(service.InvalidTransition):

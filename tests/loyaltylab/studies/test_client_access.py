@@ -122,18 +122,37 @@ def other_client_study(session: Session, organisation: Organisation) -> dict[str
     version = publish(session, study_d, FIELDWORK_QUESTIONNAIRE)
     wave = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name="D-1"),
         study_id=study_d.id,
         organisation_id=organisation.id,
         version_id=version.id,
-        name="D-1",
     )
     session.commit()
     return {"study": study_d, "wave": wave}
 
 
-def _request(browser: TestClient, endpoint: Any, url: str, form: dict[str, str], csrf: Callable):
+def _path_values(
+    endpoint: Any, request: pytest.FixtureRequest, ids: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The fixtures' values of ``endpoint``'s path parameters, ``ids`` replacing those it names
+    (the fixtures are made here: before a test takes the data's footprint)."""
+    values = path_values(endpoint, request)
+    assert not isinstance(values, str), values
+    return values | {name: value for name, value in (ids or {}).items() if name in values}
+
+
+def _request(
+    browser: TestClient,
+    endpoint: Any,
+    values: dict[str, str],
+    tenant: dict[str, Organisation],
+    csrf: Callable,
+):
+    """``endpoint`` requested by ``browser`` at the path ``values``, with a form the tenant's
+    organisations could post."""
+    url = endpoint_url(endpoint, values)
     if endpoint.method in UNSAFE_METHODS:
-        data = {**form, "csrf_token": csrf(browser, "/studies")}
+        data = {**form_data(endpoint, tenant), "csrf_token": csrf(browser, "/studies")}
         return browser.request(endpoint.method, url, data=data, follow_redirects=False)
     return browser.get(url, follow_redirects=False)
 
@@ -155,12 +174,9 @@ def test_a_client_reaches_only_the_allowed_routes_of_its_own_study(
     for endpoint in sorted(ENDPOINTS, key=walking_order):
         if endpoint.is_public or endpoint.path.startswith(ROLE_INDEPENDENT_PREFIXES):
             continue
-        values = path_values(endpoint, request)
-        assert not isinstance(values, str), values
+        values = _path_values(endpoint, request)
         before = footprint(engine, ids)
-        response = _request(
-            client_user, endpoint, endpoint_url(endpoint, values), form_data(endpoint, tenant), csrf
-        )
+        response = _request(client_user, endpoint, values, tenant, csrf)
         status = response.status_code
         if endpoint.label in client_allowed:
             allowed_seen.add(endpoint.label)
@@ -196,12 +212,8 @@ def test_a_client_reaches_nothing_of_another_clients_study(
         params = set(endpoint.path_params)
         if endpoint.is_public or not params & d_ids.keys():
             continue
-        values = path_values(endpoint, request)
-        assert not isinstance(values, str), values
-        values |= {name: value for name, value in d_ids.items() if name in params}
-        response = _request(
-            client_user, endpoint, endpoint_url(endpoint, values), form_data(endpoint, tenant), csrf
-        )
+        values = _path_values(endpoint, request, d_ids)
+        response = _request(client_user, endpoint, values, tenant, csrf)
         checked += 1
         if response.status_code not in (403, 404):
             problems.append(f"{endpoint.label} with D's ids: {response.status_code}")

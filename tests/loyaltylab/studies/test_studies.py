@@ -29,6 +29,12 @@ def submit(browser: TestClient, csrf: Callable, page: str, action: str, /, **dat
     )
 
 
+def new_study(browser: TestClient, csrf: Callable, session: Session, /, **data: str) -> Study:
+    """The study the new-study form creates from ``data``."""
+    assert submit(browser, csrf, "/studies/new", "/studies", **data).status_code == 303
+    return session.exec(select(Study)).one()
+
+
 def test_a_researcher_creates_views_and_edits_a_study(
     researcher_client: TestClient, csrf: Callable, session: Session, organisation: Organisation
 ) -> None:
@@ -61,11 +67,10 @@ def test_a_researcher_creates_views_and_edits_a_study(
 def test_the_company_is_named_in_each_language_of_the_list_and_the_questionnaire(
     researcher_client: TestClient, csrf: Callable, session: Session
 ) -> None:
-    submit(
-        researcher_client, csrf, "/studies/new", "/studies",
+    study = new_study(
+        researcher_client, csrf, session,
         name="Coffee 2026", company_name_en="Fabrikam Coffee", company_name_zh="Fabrikam咖啡",
     )  # fmt: skip
-    study = session.exec(select(Study)).one()
     english = researcher_client.get("/studies").text
     assert "Fabrikam Coffee" in english and "Fabrikam咖啡" not in english
     chinese = researcher_client.get("/studies", headers={"Accept-Language": "zh-CN"}).text
@@ -113,11 +118,10 @@ def test_the_study_page_goes_questionnaires_waves_reports_with_the_next_step(
     session: Session,
     organisation: Organisation,
 ) -> None:
-    submit(
-        researcher_client, csrf, "/studies/new", "/studies",
+    study = new_study(
+        researcher_client, csrf, session,
         name="Retail", company_name_en="Contoso", new_client="Contoso Retail Group",
     )  # fmt: skip
-    study = session.exec(select(Study)).one()
     page = researcher_client.get(f"/studies/{study.id}").text
     parts = ("questionnaires", "waves", "reports")
     positions = [page.index(f'id="{part}-title"') for part in parts]
@@ -139,8 +143,7 @@ def test_the_study_page_goes_questionnaires_waves_reports_with_the_next_step(
 def test_the_respondents_contact_and_privacy_note_are_edited_on_the_study_form(
     researcher_client: TestClient, csrf: Callable, session: Session
 ) -> None:
-    submit(researcher_client, csrf, "/studies/new", "/studies", name="Loyalty")
-    study = session.exec(select(Study)).one()
+    study = new_study(researcher_client, csrf, session, name="Loyalty")
     edit, action = f"/studies/{study.id}/edit", f"/studies/{study.id}"
     refused = submit(
         researcher_client, csrf, edit, action,

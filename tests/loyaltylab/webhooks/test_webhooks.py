@@ -124,6 +124,17 @@ def queue(app: FastAPI, settings: Settings, tmp_path: Path) -> Iterator[JobQueue
     job_queue.close()
 
 
+def emit_committed(
+    session: Session,
+    organisation: Organisation,
+    event: str = "response.completed",
+    payload: dict[str, object] | None = None,
+) -> None:
+    """Emit ``event`` and commit: a delivery leaves only once its event is committed."""
+    webhooks.emit(session, organisation_id=organisation.id, event=event, payload=payload or {})
+    session.commit()
+
+
 def subscribe(
     session: Session,
     organisation: Organisation,
@@ -267,10 +278,7 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_succeeds(
 ) -> None:
     receiver.script = [500, 503]
     subscription = subscribe(session, organisation, receiver.url)
-    webhooks.emit(
-        session, organisation_id=organisation.id, event="response.completed", payload={"n": 1}
-    )
-    session.commit()
+    emit_committed(session, organisation, payload={"n": 1})
     receiver.wait_for(3)
     wait_until(lambda: deliveries(engine)[0].status is DeliveryStatus.succeeded)
     [delivery] = deliveries(engine)
@@ -298,8 +306,7 @@ def test_attempts_stop_at_the_limit_and_the_delivery_fails(
 ) -> None:
     receiver.script = [500] * 10
     subscribe(session, organisation, receiver.url)
-    webhooks.emit(session, organisation_id=organisation.id, event="response.completed", payload={})
-    session.commit()
+    emit_committed(session, organisation)
     [delivery] = deliveries(engine)
     limited = settings.model_copy(update={"webhook_max_attempts": 3})
     retries: list[tuple[int, float]] = []
@@ -361,8 +368,7 @@ def test_a_name_that_now_resolves_inside_is_refused_at_delivery(
     """DNS rebinding: saved while allowed, ``localhost`` resolves to loopback when sent."""
     port = receiver.server.server_address[1]
     subscribe(session, organisation, f"http://localhost:{port}/hook")
-    webhooks.emit(session, organisation_id=organisation.id, event="response.completed", payload={})
-    session.commit()
+    emit_committed(session, organisation)
     [delivery] = deliveries(engine)
     strict = settings.model_copy(update={"webhooks_allow_private": False})
     retries: list[int] = []
@@ -416,8 +422,7 @@ def test_an_owner_adds_a_webhook_and_redelivers_from_the_log(
     assert "CRM &lt;b&gt;prod&lt;/b&gt;" in page and subscription.secret in page
 
     receiver.script = [500]
-    webhooks.emit(session, organisation_id=organisation.id, event="report.ready", payload={})
-    session.commit()
+    emit_committed(session, organisation, "report.ready")
     receiver.wait_for(2)
     wait_until(lambda: deliveries(engine)[0].status is DeliveryStatus.succeeded)
     log = owner_client.get(f"/org/webhooks/{subscription.id}").text
@@ -492,8 +497,7 @@ def test_another_organisations_webhook_is_not_found(
     csrf: Callable,
 ) -> None:
     subscription = subscribe(session, organisation, "http://127.0.0.1:9/hook")
-    webhooks.emit(session, organisation_id=organisation.id, event="response.completed", payload={})
-    session.commit()
+    emit_committed(session, organisation)
     [delivery] = deliveries(engine)
     other = Organisation(name="Rival Research", kind=OrganisationKind.research)
     session.add(other)

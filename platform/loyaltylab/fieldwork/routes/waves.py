@@ -132,15 +132,19 @@ def create_wave(
     request: Request, session: SessionDep, ctx: EditorDep, study_id: int, form: WaveFormDep
 ) -> Response:
     study = access.editable_study(session, ctx, study_id)
-    values, errors = form.check(
+    version_id, settings, errors = form.check(
         session, study_id=study.id, organisation_id=ctx.organisation_id, time_zone=_time_zone(ctx)
     )
-    if errors:
+    if errors or version_id is None:
         return _waves_page(
             request, session, study, values=form.model_dump(), errors=errors, status_code=400
         )
     wave = service.create_wave(
-        session, study_id=study.id, organisation_id=ctx.organisation_id, **values
+        session,
+        settings,
+        study_id=study.id,
+        organisation_id=ctx.organisation_id,
+        version_id=version_id,
     )
     flash(request, "The wave has been created.", "success")
     return redirect(f"/waves/{wave.id}")
@@ -193,16 +197,16 @@ def edit_wave(
     if wave.status != WaveStatus.draft and not form.version_id:
         # The form of an opened wave shows its version without a field for it.
         form.version_id = str(wave.questionnaire_version_id)
-    values, errors = form.check(
+    version_id, settings, errors = form.check(
         session,
         study_id=study.id,
         organisation_id=ctx.organisation_id,
         time_zone=_time_zone(ctx),
         wave=wave,
     )
-    if not errors:
+    if not errors and version_id is not None:
         try:
-            service.update_wave(session, wave, **values)
+            service.update_wave(session, wave, settings, version_id=version_id)
         except service.InvalidWave as invalid:  # a concurrent "open" froze the version
             session.rollback()
             errors = texts.wave_errors(invalid.problems)

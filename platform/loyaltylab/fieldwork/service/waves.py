@@ -8,6 +8,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -101,22 +102,40 @@ def contact_has_attribute(session: Session, study_id: int, attribute: str) -> bo
     )
 
 
+@dataclass(frozen=True)
+class WaveSettings:
+    """What a researcher sets for a wave besides its questionnaire version, as the wave form
+    reads it; :func:`wave_problems` checks it as a whole. Normalised once here (name and quota
+    attribute stripped, quota cells as text) so that checking and storing see the same values.
+    """
+
+    name: str
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    target: int | None = None
+    quota_source: QuotaSource = QuotaSource.contact
+    quota_attribute: str | None = None
+    quotas: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Frozen: the normalised values are set through object.__setattr__.
+        object.__setattr__(self, "name", self.name.strip())
+        object.__setattr__(self, "quota_source", QuotaSource(self.quota_source))
+        object.__setattr__(self, "quota_attribute", (self.quota_attribute or "").strip() or None)
+        object.__setattr__(self, "quotas", {str(cell): n for cell, n in self.quotas.items()})
+
+
 def wave_problems(
     session: Session,
+    settings: WaveSettings,
     *,
     study_id: int,
     organisation_id: int,
     version_id: int | None,
-    name: str,
-    opens_at: datetime | None,
-    closes_at: datetime | None,
-    target: int | None,
-    quota_source: QuotaSource = QuotaSource.contact,
-    quota_attribute: str | None,
-    quotas: Mapping[str, int] | None,
     wave: Wave | None = None,
 ) -> dict[str, str]:
-    """Every rule a wave's fields break, as field -> rule id (empty: the fields are fine).
+    """Every rule a wave's settings and version break, as field -> rule id (empty: they are
+    fine).
 
     The rules hold when a wave is created and whenever it is edited (``wave``: the wave being
     edited; its own name is no clash). ``version_id`` None skips the version's rules (the form
@@ -124,7 +143,7 @@ def wave_problems(
     and its answers.
     """
     problems: dict[str, str] = {}
-    name = name.strip()
+    name = settings.name
     if not name:
         problems["name"] = "a wave needs a name"
     elif len(name) > WAVE_NAME_MAX_LENGTH:
@@ -151,17 +170,18 @@ def wave_problems(
                 definition = definition_for(session, version_id)
             except FieldworkError as error:
                 problems["version_id"] = str(error)
+    opens_at, closes_at = settings.opens_at, settings.closes_at
     if opens_at and closes_at and as_utc(closes_at) <= as_utc(opens_at):
         problems["closes_at"] = "a wave must close after it opens"
-    if target is not None and target < 1:
+    if settings.target is not None and settings.target < 1:
         problems["target"] = "the target sample size must be positive"
     quota_problem = _quota_problem(
         session,
         study_id=study_id,
         definition=definition,
-        source=quota_source,
-        attribute=(quota_attribute or "").strip() or None,
-        quotas={str(value): count for value, count in (quotas or {}).items()},
+        source=settings.quota_source,
+        attribute=settings.quota_attribute,
+        quotas=dict(settings.quotas),
         wave=wave,
     )
     if quota_problem:
@@ -213,39 +233,28 @@ def _raise_problems(problems: Mapping[str, str]) -> None:
 
 def create_wave(
     session: Session,
+    settings: WaveSettings | None = None,
     *,
     study_id: int,
     organisation_id: int,
     version_id: int,
-    name: str,
-    opens_at: datetime | None = None,
-    closes_at: datetime | None = None,
-    target: int | None = None,
-    quota_source: QuotaSource = QuotaSource.contact,
-    quota_attribute: str | None = None,
-    quotas: Mapping[str, int] | None = None,
     mail_texts: Mapping[str, Any] | None = None,
+    **setting_fields: Any,
 ) -> Wave:
     """A draft wave fielding a published version of one of the study's questionnaires.
 
-    Raises :class:`InvalidWave` with every rule the fields break (see :func:`wave_problems`).
+    ``setting_fields``: instead of ``settings``, its fields as keywords (the shared test
+    fixtures still name their wave this way). Raises :class:`InvalidWave` with every rule the
+    settings break (see :func:`wave_problems`).
     """
-    fields = {
-        "name": name,
-        "opens_at": opens_at,
-        "closes_at": closes_at,
-        "target": target,
-        "quota_source": QuotaSource(quota_source),
-        "quota_attribute": (quota_attribute or "").strip() or None,
-        "quotas": dict(quotas or {}),
-    }
+    settings = settings or WaveSettings(**setting_fields)
     _raise_problems(
         wave_problems(
             session,
+            settings,
             study_id=study_id,
             organisation_id=organisation_id,
             version_id=version_id,
-            **fields,
         )
     )
     wave = Wave(
@@ -254,47 +263,29 @@ def create_wave(
         questionnaire_version_id=version_id,
         public_slug=secrets.token_urlsafe(16),
         mail_texts=dict(mail_texts or {}),
-        **{**fields, "name": name.strip()},
+        **asdict(settings),
     )
     session.add(wave)
     session.flush()
     return wave
 
 
-def update_wave(
-    session: Session,
-    wave: Wave,
-    *,
-    version_id: int,
-    name: str,
-    opens_at: datetime | None,
-    closes_at: datetime | None,
-    target: int | None,
-    quota_source: QuotaSource = QuotaSource.contact,
-    quota_attribute: str | None,
-    quotas: Mapping[str, int] | None,
-) -> Wave:
-    """Change a wave's fields under the rules of :func:`create_wave`; the public link stays.
+def update_wave(session: Session, wave: Wave, settings: WaveSettings, *, version_id: int) -> Wave:
+    """Change a wave's settings and version under the rules of :func:`create_wave`; the public
+    link stays.
 
     The questionnaire version changes only while the wave is a draft (responses record the
     version they answered, but a wave's data must stay one version). Quotas may change at any
     time, but not move to another attribute or question once responses were counted on the
     first. Raises :class:`InvalidWave` before changing anything.
     """
-    quota_attribute = (quota_attribute or "").strip() or None
     _raise_problems(
         wave_problems(
             session,
+            settings,
             study_id=wave.study_id,
             organisation_id=wave.organisation_id,
             version_id=version_id,
-            name=name,
-            opens_at=opens_at,
-            closes_at=closes_at,
-            target=target,
-            quota_source=QuotaSource(quota_source),
-            quota_attribute=quota_attribute,
-            quotas=quotas,
             wave=wave,
         )
     )
@@ -308,12 +299,8 @@ def update_wave(
         if still_draft != 1:
             raise InvalidWave({"version_id": VersionFrozen.reason})
     wave.questionnaire_version_id = version_id
-    wave.name = name.strip()
-    wave.opens_at, wave.closes_at = opens_at, closes_at
-    wave.target = target
-    wave.quota_source = QuotaSource(quota_source)
-    wave.quota_attribute = quota_attribute
-    wave.quotas = {str(value): count for value, count in (quotas or {}).items()}
+    for name, value in asdict(settings).items():
+        setattr(wave, name, value)
     session.add(wave)
     session.flush()
     return wave

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from loyaltylab import access, i18n
 from loyaltylab.db import SessionDep
-from loyaltylab.deps import OrgContext, OrgDep
+from loyaltylab.deps import EditorDep, OrgContext, OrgDep
 from loyaltylab.errors import InvalidQuestionnaire, NotFound
 from loyaltylab.guards import whole_number
 from loyaltylab.questionnaires import service
@@ -48,6 +48,16 @@ async def form_data(request: Request) -> FormData:
 StudyDep = Annotated[Study, Depends(study_dependency)]
 QuestionnaireDep = Annotated[Questionnaire, Depends(questionnaire_dependency)]
 FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def draft_dependency(
+    session: SessionDep, ctx: EditorDep, questionnaire: QuestionnaireDep
+) -> QuestionnaireDefinition:
+    """The definition an editing route starts from (an editor's only: others get 403)."""
+    return service.draft_definition(session, ctx.organisation_id, questionnaire.id)
+
+
+DraftDep = Annotated[QuestionnaireDefinition, Depends(draft_dependency)]
 
 
 def language_name(tag: str) -> str:

@@ -17,6 +17,7 @@ from loyaltylab.questionnaires import forms, service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.questionnaires.routes.common import (
     LANGUAGE_NAMES,
+    DraftDep,
     FormDep,
     QuestionnaireDep,
     StudyDep,
@@ -157,9 +158,9 @@ def save_details(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     form: FormDep,
 ) -> Response:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     details, errors = forms.parse_details(form, definition)
     removed = [tag for tag in definition.languages if tag not in details.languages]
     added = [tag for tag in details.languages if tag not in definition.languages]
@@ -221,9 +222,9 @@ def save_model(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     form: FormDep,
 ) -> Response:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     constructs = forms.parse_constructs(form, definition.languages)
     model = forms.field_text(form, "model")
     changed = forms.with_constructs(definition, constructs, model)

@@ -18,6 +18,7 @@ from loyaltylab.i18n import N_
 from loyaltylab.questionnaires import forms, service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.questionnaires.routes.common import (
+    DraftDep,
     FormDep,
     QuestionnaireDep,
     apply_change,
@@ -94,10 +95,10 @@ def new_item(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     section: str = "",
     type: str = "likert",
 ) -> HTMLResponse:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     index = _section_index(definition, section)
     item_type = type if type in ITEM_TYPES else "likert"
     values = forms.new_item_values(item_type, definition.languages)
@@ -112,9 +113,9 @@ def add_item(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     form: FormDep,
 ) -> Response:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     index = _section_index(definition, forms.field_text(form, "section"))
     item_type = forms.field_text(form, "type")
     if item_type not in ITEM_TYPES:
@@ -191,9 +192,9 @@ def edit_item(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     code: str,
 ) -> HTMLResponse:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     part = find_part(definition, code)
     if isinstance(part, Section):
         return _section_page(request, session, ctx, questionnaire, part)
@@ -209,10 +210,10 @@ def save_item(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     code: str,
     form: FormDep,
 ) -> Response:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     part = find_part(definition, code)
     if isinstance(part, Section):
         return _save_section(request, session, ctx, questionnaire, definition, part, form)
@@ -281,9 +282,9 @@ def confirm_delete(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     code: str,
 ) -> HTMLResponse:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     context = designer_context(session, ctx, questionnaire, part=find_part(definition, code))
     return render(request, "designer/delete.html", context)
 
@@ -334,9 +335,9 @@ def add_section(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     form: FormDep,
 ) -> Response:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     title = forms.field_texts(form, "title", definition.languages)
 
     def add() -> Response:
@@ -374,9 +375,9 @@ def add_from_library(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     form: FormDep,
 ) -> Response:
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     raw_section = forms.field_text(form, "section")
     section = _section_index(definition, raw_section) if raw_section else None
     entry = forms.field_text(form, "entry")

@@ -15,6 +15,7 @@ from loyaltylab.i18n import N_
 from loyaltylab.questionnaires import forms, logic, service
 from loyaltylab.questionnaires.models import Questionnaire
 from loyaltylab.questionnaires.routes.common import (
+    DraftDep,
     FormDep,
     QuestionnaireDep,
     back_to_designer,
@@ -115,12 +116,12 @@ def save_condition(
     session: SessionDep,
     questionnaire: QuestionnaireDep,
     ctx: EditorDep,
+    definition: DraftDep,
     code: str,
     form: FormDep,
 ) -> Response:
     """Save (or remove) the condition; the builder's own buttons (add or remove a row, show a
     question's answers) show the page again with the rows as submitted, saving nothing."""
-    definition = service.draft_definition(session, ctx.organisation_id, questionnaire.id)
     _conditional(definition, code)
     action = forms.field_text(form, "action")
     clauses = logic.clauses_from_form(form)
