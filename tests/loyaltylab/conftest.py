@@ -53,12 +53,10 @@ def version(session: Session, study: Study) -> QuestionnaireVersion:
 def wave(session: Session, study: Study, version: QuestionnaireVersion) -> Wave:
     created = fieldwork.create_wave(
         session,
+        fieldwork.WaveSettings(name="2026-Q3", quota_attribute="tier", quotas={"gold": 1}),
         study_id=study.id,
         organisation_id=study.organisation_id,
         version_id=version.id,
-        name="2026-Q3",
-        quota_attribute="tier",
-        quotas={"gold": 1},
     )
     fieldwork.open_wave(session, created)
     session.commit()

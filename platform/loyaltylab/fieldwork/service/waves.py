@@ -233,21 +233,17 @@ def _raise_problems(problems: Mapping[str, str]) -> None:
 
 def create_wave(
     session: Session,
-    settings: WaveSettings | None = None,
+    settings: WaveSettings,
     *,
     study_id: int,
     organisation_id: int,
     version_id: int,
     mail_texts: Mapping[str, Any] | None = None,
-    **setting_fields: Any,
 ) -> Wave:
     """A draft wave fielding a published version of one of the study's questionnaires.
 
-    ``setting_fields``: instead of ``settings``, its fields as keywords (the shared test
-    fixtures still name their wave this way). Raises :class:`InvalidWave` with every rule the
-    settings break (see :func:`wave_problems`).
+    Raises :class:`InvalidWave` with every rule the settings break (see :func:`wave_problems`).
     """
-    settings = settings or WaveSettings(**setting_fields)
     _raise_problems(
         wave_problems(
             session,
