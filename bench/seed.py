@@ -67,13 +67,11 @@ def open_wave(session: Session, definition: QuestionnaireDefinition) -> Wave:
     )
     session.add(version)
     session.flush()
-    wave = service.create_wave(
-        session,
-        service.WaveSettings(name="2026-Q3"),
-        study_id=study.id,
-        organisation_id=organisation.id,
-        version_id=version.id,
-    )
+    where = {"study_id": study.id, "organisation_id": organisation.id, "version_id": version.id}
+    if hasattr(service, "WaveSettings"):
+        wave = service.create_wave(session, service.WaveSettings(name="2026-Q3"), **where)
+    else:  # a checkout from before WaveSettings, measured by bench/compare.py as "before"
+        wave = service.create_wave(session, name="2026-Q3", **where)
     service.open_wave(session, wave)
     session.commit()
     return wave
