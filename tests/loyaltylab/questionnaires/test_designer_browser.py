@@ -33,7 +33,7 @@ WORDS = {
     "zh-CN": {
         "created": "问卷已创建。",
         "condition saved": "显示条件已保存。",
-        "shown when": "显示条件:",
+        "shown when": "显示条件：",
     },
 }
 AGREE = {
