@@ -1,6 +1,6 @@
 """The foundation pages in a real browser: headless Chromium against the real app under uvicorn.
 
-Screenshots (desktop and a 390 × 844 phone) go to the session's ``artifacts_dir``
+Screenshots (desktop and a 390 × 844 phone) go to ``LOYALTYLAB_SCREENSHOTS`` when it is set
 (``foundation-*.png``).
 """
 

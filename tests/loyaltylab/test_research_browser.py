@@ -6,15 +6,12 @@ quotas (every form error shown at once first) -> its e-mail texts -> invitations
 in each contact's language -> a contact answers through the invitation's link and finishes
 through the reminder's -> the responses page (search, one response, bulk exclusion with a
 reason) -> the monitoring chart. Then the key pages on a 390 x 844 phone, in Chinese and in
-English, without sideways scrolling. Screenshots go to a temporary directory
-(``LOYALTYLAB_SCREENSHOTS`` names another).
+English, without sideways scrolling. Screenshots go to ``LOYALTYLAB_SCREENSHOTS`` when it is set.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -39,18 +36,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-
-
-@pytest.fixture
-def shots(tmp_path: Path):
-    """``shots(page, name)``: a full-page screenshot, kept for a person to look at."""
-    folder = Path(os.environ.get("LOYALTYLAB_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(page, name: str) -> None:
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-    return save
 
 
 def no_sideways_scrolling(page) -> None:
@@ -98,7 +83,7 @@ def _link(body: str, kind: str) -> str:
 
 
 def test_a_researcher_fields_a_bilingual_study(
-    chromium, live_url, session: Session, organisation, make_member, shots
+    chromium, live_url, session: Session, organisation, make_member, screenshot
 ) -> None:
     from playwright.sync_api import expect
 
@@ -130,7 +115,7 @@ def test_a_researcher_fields_a_bilingual_study(
     expect(summary).to_contain_text("There are 2 problems")
     expect(summary).to_contain_text("Study name: This field is required.")
     expect(summary).to_contain_text("Company surveyed, in English: Use at most 200 characters.")
-    shots(page, "01-study-form-errors")
+    screenshot(page, "01-study-form-errors")
     page.get_by_label("Study name").fill("Fabrikam coffee loyalty 2026")
     page.get_by_label("In English", exact=True).fill("Fabrikam Coffee")
     page.get_by_label("In Chinese", exact=True).fill("Fabrikam咖啡")
@@ -138,7 +123,7 @@ def test_a_researcher_fields_a_bilingual_study(
     page.get_by_role("button", name="Create study").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Fabrikam coffee loyalty 2026")
     expect(page.locator(".facts")).to_contain_text("Fabrikam Group")
-    shots(page, "02-study-new")
+    screenshot(page, "02-study-new")
 
     # The next step leads to the questionnaire, then to publishing it, then to a wave.
     page.locator(".next-step").get_by_role("link", name="Create the questionnaire").click()
@@ -156,7 +141,7 @@ def test_a_researcher_fields_a_bilingual_study(
     )
     page.get_by_role("button", name="Upload").click()
     expect(page.locator(".flash")).to_contain_text("Contacts imported: 3.")
-    shots(page, "03-contacts")
+    screenshot(page, "03-contacts")
 
     # A wave with quotas: every mistake shown at once, each at its field.
     page.get_by_role("link", name="Waves").last.click()
@@ -175,7 +160,7 @@ def test_a_researcher_fields_a_bilingual_study(
     ):
         expect(summary).to_contain_text(text)
     expect(page.locator("#f-quotas-error")).to_be_visible()
-    shots(page, "04-wave-form-errors")
+    screenshot(page, "04-wave-form-errors")
     page.get_by_label("Wave name").fill("2026-Q4")
     page.get_by_label("Target sample size").fill("3")
     page.get_by_label("Contact attribute or question").fill("tier")
@@ -191,7 +176,7 @@ def test_a_researcher_fields_a_bilingual_study(
     previews = page.locator(".fw-preview")
     expect(previews.filter(has_text="Dear Ann Lee,").first).to_be_visible()
     expect(previews.filter(has_text="尊敬的王芳：").first).to_be_visible()
-    shots(page, "05-email-texts")
+    screenshot(page, "05-email-texts")
     page.get_by_role("link", name="Back to the wave").click()
 
     page.get_by_role("button", name=re.compile("E-mail the invitation")).click()
@@ -200,7 +185,7 @@ def test_a_researcher_fields_a_bilingual_study(
     expect(page.locator(".flash")).to_contain_text("Reminders e-mailed: 3.")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Outbox").click()
     expect(page.locator(".fw-mail").first).to_contain_text("Northwind Research")
-    shots(page, "06-outbox")
+    screenshot(page, "06-outbox")
     mails = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     to_wang = [m for m in mails if m.to == "wang@example.cn"]
     to_ann = [m for m in mails if m.to == "ann@example.com"]
@@ -224,7 +209,7 @@ def test_a_researcher_fields_a_bilingual_study(
     answer_page(person)
     person.get_by_role("button", name="下一页").click()
     expect(person).to_have_url(re.compile("/page/1$"))
-    shots(person, "07-respondent-page-2")
+    screenshot(person, "07-respondent-page-2")
     later = phone.new_page()
     later.goto(reminded)  # the reminder's link continues the same response
     # ... where she left it, welcomed back.
@@ -246,7 +231,7 @@ def test_a_researcher_fields_a_bilingual_study(
     expect(page.locator("#match-count")).to_have_text("1 response matches.")
     page.get_by_role("link", name=f"#{answered.id}").click()
     expect(page.locator(".fw-answers")).to_contain_text("How likely are you to recommend")
-    shots(page, "08-response")
+    screenshot(page, "08-response")
     page.get_by_role("link", name="Back to the responses").click()
     expect(page).to_have_url(re.compile(r"q=%E7%8E%8B%E8%8A%B3"))  # the filter is kept
     page.get_by_label("Select every response on this page").check()  # ticks each row's box
@@ -256,13 +241,13 @@ def test_a_researcher_fields_a_bilingual_study(
     expect(page.locator(".flash")).to_contain_text("Responses excluded from analyses: 1.")
     expect(page).to_have_url(re.compile(r"q=%E7%8E%8B%E8%8A%B3"))  # and survives the exclusion
     expect(page.locator(f"#r-{answered.id}")).to_contain_text("test response")
-    shots(page, "09-responses")
+    screenshot(page, "09-responses")
 
     # Monitoring: the completes-per-day chart and where respondents stop.
     page.goto(f"/waves/{answered.wave_id}")
     expect(page.locator("svg.fw-chart rect")).to_have_count(1)
     expect(page.locator(".fw-dropout")).to_be_visible()
-    shots(page, "10-wave")
+    screenshot(page, "10-wave")
 
     # The key pages on a phone, in Chinese and in English.
     study = session.exec(select(Study)).one()
@@ -289,7 +274,7 @@ def test_a_researcher_fields_a_bilingual_study(
         for name, path in key_pages.items():
             small.goto(path)
             no_sideways_scrolling(small)
-            shots(small, f"phone-{language}-{name}")
+            screenshot(small, f"phone-{language}-{name}")
         mobile.close()
     for context_ in (phone, context):
         context_.close()

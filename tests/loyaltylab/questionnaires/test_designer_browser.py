@@ -4,7 +4,8 @@ One journey, on a wide screen in English and on a phone in Chinese: a template -
 introduction and languages -> a rating item (the agree scale's labels in both languages,
 following the number of points) -> the row menu (keyboard, move) and a drag -> an AND/OR
 condition built from the questions' answers, and one on a single matrix row -> the constructs
-page -> preview -> publish. Screenshots go to the session's ``artifacts_dir`` (``designer-*.png``).
+page -> preview -> publish. Screenshots (``designer-*.png``) go to ``LOYALTYLAB_SCREENSHOTS``
+when it is set.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ def test_an_owner_adds_a_webhook_and_texts_a_wave(
     make_member: Callable,
     viewport: dict[str, int],
     chinese: bool,
+    screenshot: Callable,
 ) -> None:
     make_member(organisation, email=OWNER, role=Role.owner)
     wave = open_wave(session, study, FIELDWORK_QUESTIONNAIRE, "2026-Q4")
@@ -110,7 +111,7 @@ def test_an_owner_adds_a_webhook_and_texts_a_wave(
     assert "HTTP 500" in log.inner_text() and "HTTP 200" in log.inner_text()
     assert page.get_by_role("button", name="Redeliver" if not chinese else "重新投递").is_visible()
     _fits(page, viewport["width"])
-    page.screenshot(path=f"/tmp/channels-webhook-{name}.png", full_page=True)
+    screenshot(page, f"channels-webhook-{name}")
 
     page.goto(f"{live_url}/waves/{wave.id}")
     button = page.locator(f"form[action='/waves/{wave.id}/invitations/sms'] button")
@@ -120,10 +121,10 @@ def test_an_owner_adds_a_webhook_and_texts_a_wave(
     page.goto(f"{live_url}/outbox/sms")
     assert "+8613800138000" in page.content()
     _fits(page, viewport["width"])
-    page.screenshot(path=f"/tmp/channels-sms-outbox-{name}.png", full_page=True)
+    screenshot(page, f"channels-sms-outbox-{name}")
     page.goto(f"{live_url}/waves/{wave.id}")
     page.locator(f"a[href='/waves/{wave.id}/poster.pdf']").scroll_into_view_if_needed()
     _fits(page, viewport["width"])
-    page.screenshot(path=f"/tmp/channels-wave-{name}.png", full_page=True)
+    screenshot(page, f"channels-wave-{name}")
     assert errors == []
     context.close()
