@@ -7,15 +7,19 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from loyaltylab import models as _all_tables  # noqa: F401  (registers every table)
 from loyaltylab.accounts.models import Membership, Organisation, Role, User
 from loyaltylab.app import SERVER_OPTIONS
+from loyaltylab.db import without_waiting
 from loyaltylab.security import hash_password
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -79,3 +83,22 @@ def serve_in_thread(application: FastAPI) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=5)
+
+
+@contextmanager
+def sql_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run while the block runs: through ``engine`` and, on SQLite, through
+    the connections the respondent steps try first (:func:`loyaltylab.db.without_waiting`)."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engines = [engine, without_waiting(engine)] if engine.dialect.name == "sqlite" else [engine]
+    for each in engines:
+        event.listen(each, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        for each in engines:
+            event.remove(each, "before_cursor_execute", record)

@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    # NORMAL is the setting for WAL: a commit survives the application crashing, only a power
-    # loss can undo the last commits (never corrupting the file); FULL would fsync every commit.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # NORMAL is the setting for WAL: a commit survives the application crashing, only a
+        # power loss can undo the last commits (never corrupting the file); FULL would fsync
+        # every commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+    )
+    event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    return engine
 
 
 def make_engine(database_url: str) -> Engine:
@@ -33,14 +47,38 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        return _sqlite_engine(url, SQLITE_BUSY_TIMEOUT_MS)
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+_impatient: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_impatient_guard = threading.Lock()
+
+
+def without_waiting(engine: Engine) -> Engine:
+    """The same SQLite database through connections that never wait for a lock: a statement
+    that would have to wait fails at once with SQLITE_BUSY (see :func:`is_busy`).
+
+    For work on the event loop, which must never sleep in SQLite's busy handler: the
+    transaction it would wait for may be one whose commit this very loop has yet to schedule
+    (a request's session ends in a worker thread the loop starts), so the wait could only end
+    at the busy timeout. Such work tries here and, when the database is busy, goes to a thread
+    that waits with ``engine``.
+    """
+    with _impatient_guard:
+        impatient = _impatient.get(engine)
+        if impatient is None:
+            impatient = _impatient[engine] = _sqlite_engine(engine.url, busy_timeout_ms=0)
+    return impatient
+
+
+def is_busy(error: OperationalError) -> bool:
+    """Whether SQLite refused a statement because another connection holds the lock (any
+    SQLITE_BUSY: its extended codes keep the primary code in the low byte)."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 _writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

@@ -7,10 +7,10 @@ validated and display logic evaluated on the server; a page with problems is sho
 an error summary and nothing is written.
 
 Each step opens the session, finds the link, runs and commits before the response is returned
-(so nothing is acknowledged that was not committed): a post in one trip to a worker thread, a
-page that only reads on the event loop when the database is SQLite (see :func:`_run`). On
-SQLite the write transactions of one process take turns
-(:class:`loyaltylab.db.TurnTakingSession`) instead of sleeping in SQLite's busy handler.
+(so nothing is acknowledged that was not committed): on SQLite right on the event loop unless
+the database is busy, otherwise in one trip to a worker thread (see :func:`_run`). In threads
+the write transactions of one process take turns (:class:`loyaltylab.db.TurnTakingSession`)
+instead of sleeping in SQLite's busy handler.
 
 The routes are plain Starlette routes that make the app-wide checks themselves (CSRF on every
 post, unusable input): FastAPI's dependency resolution cost each request more than its step's
@@ -27,11 +27,12 @@ from urllib.parse import parse_qsl
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.routing import Route
 
-from loyaltylab.db import TurnTakingSession
+from loyaltylab.db import TurnTakingSession, is_busy, without_waiting
 from loyaltylab.errors import InvalidInput
 from loyaltylab.fieldwork import service
 from loyaltylab.fieldwork.models import Channel, Contact
@@ -92,13 +93,10 @@ def _step(
     key: str,
     handler: Callable[..., Response],
     args: tuple[Any, ...],
+    session: Session,
 ) -> Response:
-    """In a worker thread: open the session, find the link, run the step, commit.
-
-    The session takes the process's write turn at its first write (claiming the submission
-    key) and gives it back at the commit or rollback.
-    """
-    with TurnTakingSession(request.app.state.engine, expire_on_commit=False) as session:
+    """Find the link, run the step, commit (or roll back, and raise)."""
+    with session:
         try:
             access = resolve(request, session, key)
             result = handler(request, session, access, *args)
@@ -115,22 +113,32 @@ async def _run(
     key: str,
     handler: Callable[..., Response],
     *args: Any,
-    posted: bool,
 ) -> Response:
-    """One trip to a worker thread per posted step (a dependency per step would be one trip
-    each); a step that only reads runs right here when SQLite (in WAL mode) is the database.
+    """On SQLite the step runs right here on the event loop, through connections that never
+    wait for a lock; only when the database is busy does it go to a worker thread, which waits
+    for its turn. On PostgreSQL every step goes to a thread (its statements wait for the network).
 
-    At most ``RESPONDENT_THREADS`` steps run at once in a process; the others wait here, in
-    arrival order. More threads only queue on the GIL, and a writer holding the write turn then
-    waits behind every one of them. A read on SQLite never waits for a writer, and the steps
-    that only read (the pages, GET) cost less CPU than the thread's round trip with its two GIL
-    hand-overs (~0.2 ms of 1.5): they run on the event loop. PostgreSQL reads wait for the
-    network, so there every step goes to a thread.
+    A step costs less CPU than a thread's round trip with its two GIL hand-overs, and the
+    threads' hand-overs grew with the load: running the steps on the loop took a third off the
+    server CPU per respondent request in ``bench/ingest.py``. A busy database fails the loop's
+    attempt before it writes anything (the first write is the one that needs the lock), so the
+    thread runs the whole step again from the start.
+
+    In a thread the session takes the process's write turn at its first write (claiming the
+    submission key) and gives it back at the commit or rollback. At most
+    ``RESPONDENT_THREADS`` steps run in threads at once in a process; the others wait here, in
+    arrival order.
     """
     step = functools.partial(_step, request, resolve, key, handler, args)
-    if not posted and request.app.state.engine.dialect.name == "sqlite":
-        return step()
-    return await anyio.to_thread.run_sync(step, limiter=_respondent_threads)
+    engine = request.app.state.engine
+    if engine.dialect.name == "sqlite":
+        try:
+            return step(Session(without_waiting(engine), expire_on_commit=False))
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+    session = TurnTakingSession(engine, expire_on_commit=False)
+    return await anyio.to_thread.run_sync(step, session, limiter=_respondent_threads)
 
 
 MAX_FORM_FIELDS = 1000
@@ -174,7 +182,7 @@ def _endpoint(
 ) -> Callable[[Request], Awaitable[Response]]:
     """A respondent step as a plain Starlette endpoint: the checks FastAPI's app-wide
     dependencies make on every other route (CSRF on a post, unusable input) made here, with
-    nothing else to resolve, then the step in a worker thread.
+    nothing else to resolve, then the step (:func:`_run`).
 
     The step's arguments follow the path: the page number, the resume token, and the posted
     form last.
@@ -198,7 +206,7 @@ def _endpoint(
             args.append(params["token"])
         if form is not None:
             args.append(form)
-        return await _run(request, resolve, params["key"], handler, *args, posted=posted)
+        return await _run(request, resolve, params["key"], handler, *args)
 
     endpoint.__name__ = handler.__name__
     return endpoint

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from loyaltylab.accounts.models import Membership, Organisation, Role, User, UserSession
 from loyaltylab.app import SESSION_COOKIE
 from loyaltylab.timeutil import utcnow
+from tests.web_support import sql_statements
 
 PASSWORD = "correct horse battery staple"  # conftest's TEST_PASSWORD
 NEW_PASSWORD = "a completely new passphrase"
@@ -302,18 +303,10 @@ def test_respondent_pages_never_read_the_sessions(
 ) -> None:
     """Respondents are the traffic that scales: their pages do not look up researcher sessions,
     even in a browser where a researcher is signed in."""
-    statements: list[str] = []
-
-    def remember(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
     person = browser(app)
     login(person, owner.email)
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with sql_statements(engine) as statements:
         walker = respondent(person, f"/s/{wave.public_slug}")
         assert walker.consent().status_code == 303
         assert walker.get("/page/0").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert statements and not [s for s in statements if "user_session" in s]

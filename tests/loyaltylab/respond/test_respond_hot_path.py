@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.routing import Match
 
@@ -29,6 +29,7 @@ from loyaltylab.respond import form as questions_form
 from loyaltylab.respond import routes as respond
 from loyaltylab.settings import Settings
 from tests.loyaltylab.fieldwork_support import FIELDWORK_QUESTIONNAIRE, publish
+from tests.web_support import sql_statements
 
 FORM = re.compile(r'name="(csrf_token|submission_key)" value="([^"]+)"')
 ABOUT_NO = {"complained": "no", "visits": "3"}
@@ -325,17 +326,9 @@ def test_a_draft_keeps_nothing_written_from_it(session, study):
 
 def sql_statements_of(engine, call) -> list[str]:
     """The kinds of SQL statement (SELECT, INSERT...) that ``call`` runs, in order."""
-    statements: list[str] = []
-
-    def record(_connection, _cursor, statement, *_args) -> None:
-        statements.append(statement.split()[0].upper())
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(engine) as statements:
         call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements
+    return [statement.split()[0].upper() for statement in statements]
 
 
 def test_each_respondent_step_runs_a_few_statements(client, engine, wave, respondent):
@@ -365,9 +358,8 @@ def test_each_respondent_step_runs_a_few_statements(client, engine, wave, respon
     }
 
 
-def test_pages_are_read_on_the_event_loop_and_posts_in_a_worker_thread(
-    client, engine, wave, respondent, monkeypatch
-):
+def where_steps_run(monkeypatch) -> list[str]:
+    """Where each respondent step runs from now on: "event loop" or "worker thread"."""
     ran_on: list[str] = []
     step = respond._step
 
@@ -380,12 +372,47 @@ def test_pages_are_read_on_the_event_loop_and_posts_in_a_worker_thread(
         return step(*args)
 
     monkeypatch.setattr(respond, "_step", noting_where)
+    return ran_on
+
+
+def test_on_sqlite_every_step_runs_on_the_event_loop_and_on_postgresql_in_a_thread(
+    client, engine, wave, respondent, monkeypatch
+):
+    ran_on = where_steps_run(monkeypatch)
     person = respondent(client, f"/s/{wave.public_slug}")
     person.consent()
     person.get("/page/0")
-    # PostgreSQL reads wait for the network: there every step goes to a thread.
-    read = "event loop" if engine.dialect.name == "sqlite" else "worker thread"
-    assert ran_on == [read, "worker thread", read]
+    # PostgreSQL statements wait for the network: there every step goes to a thread.
+    where = "event loop" if engine.dialect.name == "sqlite" else "worker thread"
+    assert ran_on == [where] * 3
+
+
+def test_a_post_meeting_a_busy_sqlite_goes_to_a_thread_that_waits_for_the_lock(
+    client, engine, session, wave, respondent, monkeypatch
+):
+    """The event loop never sleeps in SQLite's busy handler: a step finding the database locked
+    (here by another connection's open write) fails at once on the loop, before writing, and
+    runs again in a worker thread, which waits for the lock and stores the answer once."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    person = respondent(client, f"/s/{wave.public_slug}")
+    person.consent()
+    ran_on = where_steps_run(monkeypatch)
+    blocker = engine.connect()
+    blocker.exec_driver_sql("BEGIN IMMEDIATE")  # holds the write lock
+    release = threading.Timer(0.3, blocker.rollback)
+    release.start()
+    try:
+        posted = person.answer(0, ABOUT_NO)  # reading the page needs no lock (WAL)
+    finally:
+        release.join()
+        blocker.close()
+    assert posted.status_code == 303 and posted.headers["location"].endswith("/page/2")
+    assert ran_on == ["event loop", "event loop", "worker thread"]
+    session.expire_all()
+    [stored] = session.exec(select(Response)).all()
+    assert stored.current_page == 2
+    assert session.exec(select(func.count()).select_from(SubmissionKey)).one() == 2
 
 
 def test_the_wave_is_shared_while_its_row_is_unchanged_and_a_closed_wave_is_seen_closed(
