@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.middleware.sessions import Session
 
+from loyaltylab import middleware
 from loyaltylab.accounts.models import User
 from loyaltylab.app import SESSION_COOKIE, create_app
+from loyaltylab.middleware import SessionCookie
 from loyaltylab.settings import Settings
 
 
@@ -38,6 +42,32 @@ def test_the_session_cookie_is_not_secure_when_base_url_is_http(settings: Settin
         app.state.engine.dispose()
     assert "httponly" in cookie and "samesite=lax" in cookie
     assert "secure" not in cookie.split("; ")
+
+
+def test_a_session_cookie_is_verified_once_and_refused_when_forged_or_too_old(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cookies = SessionCookie("k" * 32, name="session", max_age=600, https_only=False)
+    session = Session()
+    session["csrf"] = "token"
+    value = cookies.header(session).decode().split(";")[0].removeprefix("session=")
+    hmacs = []
+    verify = cookies.signer.verify_signature
+    monkeypatch.setattr(
+        cookies.signer, "verify_signature", lambda *a: hmacs.append(1) or verify(*a)
+    )
+    for _ in range(3):
+        loaded = cookies.load(f"other=1; session={value}")
+        assert loaded == {"csrf": "token"}
+        loaded["csrf"] = "changed"  # each request gets its own copy
+    assert len(hmacs) == 1  # the same cookie again: remembered, no second HMAC
+    tampered = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    assert cookies.load(f"session={tampered}") == {}
+    signed_at = time.time()
+    monkeypatch.setattr(middleware.time, "time", lambda: signed_at + 601)
+    assert cookies.load(f"session={value}") == {}  # remembered, but older than max_age
+    monkeypatch.setattr(middleware.time, "time", lambda: signed_at - 60)
+    assert cookies.load(f"session={value}") == {}  # signed in the future
 
 
 @pytest.mark.parametrize("path", ["/login", "/no-such-page"])

@@ -93,14 +93,19 @@ def _step(
     key: str,
     handler: Callable[..., Response],
     args: tuple[Any, ...],
+    posted: bool,
     session: Session,
 ) -> Response:
-    """Find the link, run the step, commit (or roll back, and raise)."""
+    """Find the link, run the step, and commit a post (or roll back, and raise).
+
+    A page that is only read (GET) writes nothing: its session ends without a commit.
+    """
     with session:
         try:
             access = resolve(request, session, key)
             result = handler(request, session, access, *args)
-            session.commit()
+            if posted:
+                session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -113,6 +118,7 @@ async def _run(
     key: str,
     handler: Callable[..., Response],
     *args: Any,
+    posted: bool,
 ) -> Response:
     """On SQLite the step runs right here on the event loop, through connections that never
     wait for a lock; only when the database is busy does it go to a worker thread, which waits
@@ -129,7 +135,7 @@ async def _run(
     ``RESPONDENT_THREADS`` steps run in threads at once in a process; the others wait here, in
     arrival order.
     """
-    step = functools.partial(_step, request, resolve, key, handler, args)
+    step = functools.partial(_step, request, resolve, key, handler, args, posted)
     engine = request.app.state.engine
     if engine.dialect.name == "sqlite":
         try:
@@ -206,7 +212,7 @@ def _endpoint(
             args.append(params["token"])
         if form is not None:
             args.append(form)
-        return await _run(request, resolve, params["key"], handler, *args)
+        return await _run(request, resolve, params["key"], handler, *args, posted=posted)
 
     endpoint.__name__ = handler.__name__
     return endpoint

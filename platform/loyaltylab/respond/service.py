@@ -45,7 +45,6 @@ from loyaltylab.fieldwork.service import (
     page_codes,
     quota_cell,
     store_answers,
-    wave_snapshot,
 )
 from loyaltylab.security import token_digest
 from loyaltylab.timeutil import as_utc
@@ -236,6 +235,7 @@ def save_page(
     session: Session,
     response: Response,
     *,
+    wave: Wave,
     page: int,
     raw: Mapping[str, RawValue],
     action: PageAction | str,
@@ -247,7 +247,8 @@ def save_page(
     problems nothing is written: the caller rolls back and shows them. Going back and saving
     for later store what is valid on the page without insisting on required answers; an
     autosave stores the valid answers and keeps the stored value of any answer not valid yet
-    (a number half typed), so it never reports problems and never moves.
+    (a number half typed), so it never reports problems and never moves. ``wave`` is the
+    response's wave as the step read it (its quotas).
     """
     action = PageAction(action)
     definition = definition_for(session, response.questionnaire_version_id)
@@ -276,7 +277,6 @@ def save_page(
     position = pages.index(page)
     now = utcnow()
     store_answers(response, definition, answers)
-    wave = wave_snapshot(session, wave_id=response.wave_id)
     if wave.quota_source == QuotaSource.answer and wave.quota_attribute in on_page:
         # The answer puts the respondent in a quota cell: a full one ends the survey here.
         answer = answers.get(wave.quota_attribute)

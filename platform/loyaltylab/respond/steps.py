@@ -436,7 +436,7 @@ def submit_page(
         return _go(access, stored.outcome if stored else "")
     try:
         result = respondent.save_page(
-            session, response, page=page, raw=raw, action=action, claim=claim
+            session, response, wave=access.wave, page=page, raw=raw, action=action, claim=claim
         )
     except service.FieldworkError as error:
         # E.g. the respondent's quota group filled up: say so in the respondent's language.

@@ -344,9 +344,10 @@ def test_each_respondent_step_runs_a_few_statements(client, engine, wave, respon
     }
     ran = {name: sql_statements_of(engine, step) for name, step in steps.items()}
     # The wave as a row (no ORM object), the response; the submission key first of the writes,
-    # its outcome last; one query asks whether a completion has alert rules or webhooks.
+    # the response again under the lock, its outcome last; one query asks whether a completion
+    # has alert rules or webhooks.
     page_read = ["SELECT", "SELECT"]
-    answer = ["SELECT", "SELECT", "INSERT", "SELECT", "SELECT", "UPDATE", "UPDATE"]
+    answer = ["SELECT", "SELECT", "INSERT", "SELECT", "UPDATE", "UPDATE"]
     assert ran == {
         "consent page": ["SELECT", "SELECT"],  # the wave, who runs the study
         "consent": ["SELECT", "INSERT", "INSERT", "UPDATE"],

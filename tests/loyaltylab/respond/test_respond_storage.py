@@ -62,7 +62,7 @@ def complete(engine, response_id: int, key: str) -> str:
             for raw, page in pages:
                 response.current_page = page
                 outcome = respondent.save_page(
-                    session, response, page=page, raw=raw, action="next", claim=claim
+                    session, response, wave=wave, page=page, raw=raw, action="next", claim=claim
                 ).outcome
             session.commit()
             return outcome
