@@ -372,6 +372,9 @@ def main() -> None:
                 "--port",
                 str(port),
                 "--no-access-log",
+                # As ``loyaltylab serve`` (SERVER_OPTIONS): the app reads forwarded headers
+                # itself, from trusted proxies only.
+                "--no-proxy-headers",
                 "--log-level",
                 "warning",
             ],

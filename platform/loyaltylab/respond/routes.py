@@ -125,8 +125,9 @@ async def _run(
     for its turn. On PostgreSQL every step goes to a thread (its statements wait for the network).
 
     A step costs less CPU than a thread's round trip with its two GIL hand-overs, and the
-    threads' hand-overs grew with the load: running the steps on the loop took a third off the
-    server CPU per respondent request in ``bench/ingest.py``. A busy database fails the loop's
+    hand-overs grew with the load: running the posts on the loop too took about a fifth off the
+    server CPU per respondent request in ``bench/ingest.py``. (The price: a WAL checkpoint that
+    a commit sets off now holds up this process's other requests while it syncs the file.) A busy database fails the loop's
     attempt before it writes anything (the first write is the one that needs the lock), so the
     thread runs the whole step again from the start.
 
