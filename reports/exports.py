@@ -106,13 +106,23 @@ def codebook(data: pd.DataFrame, *, definition: Any = None, language: str = "en"
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with a byte-order mark (Excel detects the encoding), formula cells neutralised."""
+    """UTF-8 with a byte-order mark (Excel detects the encoding), formula cells neutralised,
+    whole numbers written as such (a column of whole numbers with gaps is stored as floats:
+    "12", not "12.0")."""
     safe = frame.copy()
     for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
+        if pd.api.types.is_float_dtype(safe[column]) and _whole(safe[column]):
+            safe[column] = safe[column].astype("Int64")
+        elif not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
     safe.columns = [neutralise(str(column)) for column in safe.columns]
     return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _whole(series: pd.Series) -> bool:
+    """Every value is a whole number that a 64-bit integer holds exactly."""
+    values = series.dropna()
+    return bool(values.mod(1).eq(0).all() and values.abs().lt(2**53).all())
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

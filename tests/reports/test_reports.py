@@ -319,6 +319,13 @@ def test_csv_export_has_bom_and_neutralises_formulas() -> None:
     assert back["score"].tolist() == [-1.5, 2.0, 3.0]
 
 
+def test_csv_export_writes_whole_numbers_with_gaps_as_whole_numbers() -> None:
+    frame = pd.DataFrame({"tenure": [12, None, 3], "spend": [12.5, None, 3.0]})
+    assert frame["tenure"].dtype == "float64"  # a gap makes pandas store floats
+    lines = csv_bytes(frame).decode("utf-8-sig").splitlines()
+    assert lines == ["tenure,spend", "12,12.5", ",", "3,3.0"]
+
+
 def test_xlsx_export_keeps_text_literal(data: pd.DataFrame) -> None:
     from openpyxl import load_workbook
 
