@@ -59,14 +59,18 @@ class LinkInvalid(service.FieldworkError, reason="invalid"):
 
 
 def public_access(request: Request, session: Session, key: str) -> steps.Access:
-    wave = service.wave_snapshot(session, slug=key)
-    if wave is None:
+    # A browser holds a resume cookie per wave it answers through a public link (named after
+    # the wave, which this very query finds): only a token of this wave's responses matches.
+    tokens = [
+        value for name, value in request.cookies.items() if name.startswith(steps.RESUME_COOKIE)
+    ]
+    link = respondent.public_link(session, key, tokens)
+    if link is None:
         raise LinkInvalid()
-    access = steps.Access(wave=wave, base=f"/s/{key}", channel=Channel.web, key=key)
-    token = request.cookies.get(access.resume_cookie)
-    if token:
-        access.response = respondent.response_by_resume_token(session, wave.id, token)
-    return access
+    wave, response = link
+    return steps.Access(
+        wave=wave, base=f"/s/{key}", channel=Channel.web, key=key, response=response
+    )
 
 
 def personal_access(request: Request, session: Session, key: str) -> steps.Access:

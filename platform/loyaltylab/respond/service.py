@@ -11,13 +11,13 @@ transaction: a repeated submit hits the UNIQUE key, the caller rolls back, and
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import and_, bindparam, insert, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -34,6 +34,7 @@ from loyaltylab.fieldwork.models import (
     utcnow,
 )
 from loyaltylab.fieldwork.service import (
+    WAVE_COLUMNS,
     FieldworkError,
     LinkUsed,
     RepeatedSubmission,
@@ -46,6 +47,7 @@ from loyaltylab.fieldwork.service import (
     page_codes,
     quota_cell,
     store_answers,
+    wave_of_row,
 )
 from loyaltylab.security import token_digest
 from loyaltylab.timeutil import as_utc
@@ -202,6 +204,40 @@ def start_response(
 def _stored(session: Session, query: Any, params: dict[str, Any]) -> StoredResponse | None:
     row = session.connection().execute(query, params).first()
     return None if row is None else StoredResponse(*row)
+
+
+_RESPONSE = Response.__table__.c
+_PUBLIC_LINK = (
+    sql_select(*WAVE_COLUMNS, *(_RESPONSE[name] for name in _STORED_COLUMNS))
+    .select_from(
+        Wave.__table__.outerjoin(
+            Response.__table__,
+            and_(
+                _RESPONSE.wave_id == Wave.__table__.c.id,
+                _RESPONSE.resume_token_hash.in_(bindparam("hashes", expanding=True)),
+            ),
+        )
+    )
+    .where(Wave.__table__.c.public_slug == bindparam("slug"))
+)
+
+
+def public_link(
+    session: Session, slug: str, tokens: Iterable[str]
+) -> tuple[Wave, StoredResponse | None] | None:
+    """The wave of a public link and the response of that wave which one of the browser's
+    resume ``tokens`` names, in one query (every step of a public link reads both); None for
+    an unknown link."""
+    if not slug or len(slug) > 64:
+        return None
+    hashes = [token_digest(token) for token in tokens if token and len(token) <= 100]
+    row = session.connection().execute(_PUBLIC_LINK, {"slug": slug, "hashes": hashes}).first()
+    if row is None:
+        return None
+    split = len(WAVE_COLUMNS)
+    wave = wave_of_row(session, tuple(row[:split]))
+    response = None if row[split] is None else StoredResponse(*row[split:])
+    return wave, response
 
 
 def response_for_invitation(session: Session, invitation_id: int) -> StoredResponse | None:

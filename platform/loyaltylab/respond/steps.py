@@ -59,6 +59,8 @@ STATUS_CODES = {
     "invalid": 404,
 }
 RESUME_COOKIE_AGE = 90 * 24 * 3600
+RESUME_COOKIE = "loyaltylab_resume_"
+"""The start of a public link's resume cookie's name; the wave's id follows."""
 
 
 @dataclass
@@ -76,7 +78,7 @@ class Access:
 
     @property
     def resume_cookie(self) -> str:
-        return f"loyaltylab_resume_{self.wave.id}"
+        return f"{RESUME_COOKIE}{self.wave.id}"
 
 
 def resume_token(request: Request, submission_key: str) -> str:

@@ -71,6 +71,7 @@ from loyaltylab.fieldwork.service.waves import (
     QUOTA_ATTRIBUTE_MAX_LENGTH,
     QUOTA_CELL_MAX_LENGTH,
     QUOTA_ITEM_TYPES,
+    WAVE_COLUMNS,
     WAVE_NAME_MAX_LENGTH,
     WaveSettings,
     check_accepting,
@@ -83,6 +84,7 @@ from loyaltylab.fieldwork.service.waves import (
     set_mail_texts,
     update_wave,
     wave_by_slug,
+    wave_of_row,
     wave_problems,
     wave_snapshot,
 )
@@ -94,6 +96,7 @@ __all__ = [
     "QUOTA_CELL_MAX_LENGTH",
     "QUOTA_ITEM_TYPES",
     "SHORT_LINK_TOKEN_BYTES",
+    "WAVE_COLUMNS",
     "WAVE_NAME_MAX_LENGTH",
     "FieldworkError",
     "InvalidTransition",
@@ -150,6 +153,7 @@ __all__ = [
     "update_wave",
     "variable_codes",
     "wave_by_slug",
+    "wave_of_row",
     "wave_problems",
     "wave_snapshot",
 ]

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, select
 
@@ -344,10 +344,10 @@ def is_accepting(wave: Wave, now: datetime | None = None) -> bool:
 
 # The respondent flow's lookups run on every request: built once, only their values bound.
 _WAVE_BY_SLUG = select(Wave).where(Wave.public_slug == bindparam("slug"))
-_WAVE_ROW_BY_SLUG = sql_select(Wave.__table__).where(
+_WAVE_ROW_BY_SLUG = sql_select(*Wave.__table__.c).where(
     Wave.__table__.c.public_slug == bindparam("slug")
 )
-_WAVE_ROW_BY_ID = sql_select(Wave.__table__).where(Wave.__table__.c.id == bindparam("id"))
+_WAVE_ROW_BY_ID = sql_select(*Wave.__table__.c).where(Wave.__table__.c.id == bindparam("id"))
 WAVE_SNAPSHOTS = 512
 
 
@@ -357,6 +357,12 @@ def wave_by_slug(session: Session, slug: str) -> Wave | None:
     return session.exec(_WAVE_BY_SLUG, params={"slug": slug}).first()
 
 
+WAVE_COLUMNS = tuple(Wave.__table__.c)
+"""The wave table's columns in the order :func:`wave_of_row` takes their values."""
+_WAVE_NAMES = tuple(column.name for column in WAVE_COLUMNS)
+_WAVE_ID = _WAVE_NAMES.index("id")
+
+
 class _WaveSnapshots:
     """The waves respondents are answering, kept as built from their row, most recently used
     last, bounded; a wave is built again whenever its row differs from the one it was built
@@ -364,19 +370,19 @@ class _WaveSnapshots:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, int], tuple[Row[Any], Wave]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, int], tuple[tuple[Any, ...], Wave]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def of(self, database: str, row: Row[Any]) -> Wave:
-        key = (database, row.id)
+    def of(self, database: Any, values: tuple[Any, ...]) -> Wave:
+        key = (database, values[_WAVE_ID])
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == row:
+            if entry is not None and entry[0] == values:
                 self._entries.move_to_end(key)
                 return entry[1]
-        wave = Wave(**row._mapping)
+        wave = Wave(**dict(zip(_WAVE_NAMES, values, strict=True)))
         with self._lock:
-            self._entries[key] = (row, wave)
+            self._entries[key] = (values, wave)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -384,6 +390,11 @@ class _WaveSnapshots:
 
 
 wave_snapshots = _WaveSnapshots(WAVE_SNAPSHOTS)
+
+
+def wave_of_row(session: Session, values: tuple[Any, ...]) -> Wave:
+    """The shared snapshot of the wave whose row (:data:`WAVE_COLUMNS`) the caller read."""
+    return wave_snapshots.of(session.get_bind().url, values)
 
 
 def wave_snapshot(
@@ -405,7 +416,7 @@ def wave_snapshot(
         row = session.connection().execute(_WAVE_ROW_BY_ID, {"id": wave_id}).first()
     if row is None:
         return None
-    return wave_snapshots.of(str(session.get_bind().url), row)
+    return wave_of_row(session, tuple(row))
 
 
 def check_accepting(wave: Wave, now: datetime | None = None) -> None:
