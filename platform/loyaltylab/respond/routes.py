@@ -127,9 +127,9 @@ async def _run(
     A step costs less CPU than a thread's round trip with its two GIL hand-overs, and the
     hand-overs grew with the load: running the posts on the loop too took about a fifth off the
     server CPU per respondent request in ``bench/ingest.py``. (The price: a WAL checkpoint that
-    a commit sets off now holds up this process's other requests while it syncs the file.) A busy database fails the loop's
-    attempt before it writes anything (the first write is the one that needs the lock), so the
-    thread runs the whole step again from the start.
+    a commit sets off now holds up this process's other requests while it syncs the file.) A
+    busy database fails the loop's attempt before it writes anything (the first write is the
+    one that needs the lock), so the thread runs the whole step again from the start.
 
     In a thread the session takes the process's write turn at its first write (claiming the
     submission key) and gives it back at the commit or rollback. At most

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -64,12 +65,33 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A response as a respondent step reads it: the columns the steps look at, read as one row
+    (building the ORM object and its session state cost a page view more than its query). A
+    step that writes loads the ORM object under the lock (:func:`lock_response`)."""
+
+    id: int
+    questionnaire_version_id: int
+    status: ResponseStatus
+    current_page: int
+    language: str
+    answer_values: list[Any]
+
+    @classmethod
+    def of(cls, response: Response) -> StoredResponse:
+        return cls(**{name: getattr(response, name) for name in _STORED_COLUMNS})
+
+
+_STORED_COLUMNS = tuple(StoredResponse.__dataclass_fields__)
+_STORED_RESPONSE = sql_select(*(Response.__table__.c[name] for name in _STORED_COLUMNS))
 _SUBMISSION_KEY = select(SubmissionKey).where(SubmissionKey.key == bindparam("key"))
-_RESPONSE_OF_INVITATION = select(Response).where(
-    Response.invitation_id == bindparam("invitation_id")
+_RESPONSE_OF_INVITATION = _STORED_RESPONSE.where(
+    Response.__table__.c.invitation_id == bindparam("invitation_id")
 )
-_RESPONSE_BY_RESUME_TOKEN = select(Response).where(
-    Response.resume_token_hash == bindparam("hash"), Response.wave_id == bindparam("wave_id")
+_RESPONSE_BY_RESUME_TOKEN = _STORED_RESPONSE.where(
+    Response.__table__.c.resume_token_hash == bindparam("hash"),
+    Response.__table__.c.wave_id == bindparam("wave_id"),
 )
 _LOCKED_RESPONSE = (
     select(Response)
@@ -177,19 +199,24 @@ def start_response(
     return response
 
 
-def response_for_invitation(session: Session, invitation_id: int) -> Response | None:
-    return session.exec(_RESPONSE_OF_INVITATION, params={"invitation_id": invitation_id}).first()
+def _stored(session: Session, query: Any, params: dict[str, Any]) -> StoredResponse | None:
+    row = session.connection().execute(query, params).first()
+    return None if row is None else StoredResponse(*row)
 
 
-def response_by_resume_token(session: Session, wave_id: int, token: str) -> Response | None:
+def response_for_invitation(session: Session, invitation_id: int) -> StoredResponse | None:
+    return _stored(session, _RESPONSE_OF_INVITATION, {"invitation_id": invitation_id})
+
+
+def response_by_resume_token(session: Session, wave_id: int, token: str) -> StoredResponse | None:
     if not token or len(token) > 100:
         return None
-    return session.exec(
-        _RESPONSE_BY_RESUME_TOKEN, params={"hash": token_digest(token), "wave_id": wave_id}
-    ).first()
+    return _stored(
+        session, _RESPONSE_BY_RESUME_TOKEN, {"hash": token_digest(token), "wave_id": wave_id}
+    )
 
 
-def resume_page(definition: QuestionnaireDefinition, response: Response) -> int:
+def resume_page(definition: QuestionnaireDefinition, response: Response | StoredResponse) -> int:
     """The page a returning respondent continues on: the furthest page reached that is still
     shown (a changed answer may have hidden the page they were on)."""
     pages = shown_pages(definition, answers_of(response, definition))
@@ -220,6 +247,8 @@ class PageResult:
     again follows them: a question may depend on an earlier one of the same page)."""
     unsaved: set[str] = field(default_factory=set)
     """Autosave only: codes whose answer was not stored (not valid yet); the stored one stays."""
+    response: Response | None = None
+    """The response as read under the lock and changed by the page (the ORM object)."""
 
     @property
     def ok(self) -> bool:
@@ -233,7 +262,7 @@ def lock_response(session: Session, response_id: int) -> Response:
 
 def save_page(
     session: Session,
-    response: Response,
+    response: Response | StoredResponse,
     *,
     wave: Wave,
     page: int,
@@ -258,7 +287,7 @@ def save_page(
     known = answers_of(response, definition)
     pages = shown_pages(definition, known)
     if page not in pages or page > response.current_page:
-        return PageResult(outcome=f"page:{resume_page(definition, response)}")
+        return PageResult(outcome=f"page:{resume_page(definition, response)}", response=response)
     check = validate_answers(definition, raw, sections=[page], known=known)
     on_page = page_codes(definition, page)
     errors = dict(check.errors)
@@ -271,7 +300,7 @@ def save_page(
         page_answers = page_answers | {c: known[c] for c in unsaved if c in known}
     if errors:
         values = {code: raw.get(code) for code in on_page}
-        return PageResult(errors=errors, values=values, answers=check.answers)
+        return PageResult(errors=errors, values=values, answers=check.answers, response=response)
     answers = {c: v for c, v in known.items() if c not in on_page} | page_answers
     pages, answers = walk(definition, answers)
     position = pages.index(page)
@@ -300,7 +329,7 @@ def save_page(
     session.add(response)
     session.flush()
     record_outcome(session, claim, response.id, outcome)
-    return PageResult(outcome=outcome, unsaved=unsaved)
+    return PageResult(outcome=outcome, unsaved=unsaved, response=response)
 
 
 def _complete(session: Session, wave: Wave, response: Response, now: datetime) -> None:
@@ -320,11 +349,12 @@ def _complete(session: Session, wave: Wave, response: Response, now: datetime) -
     response.duration_seconds = (now - as_utc(response.started_at)).total_seconds()
 
 
-def set_language(session: Session, response: Response, language: str) -> bool:
+def set_language(session: Session, response: Response | StoredResponse, language: str) -> bool:
     definition = definition_for(session, response.questionnaire_version_id)
     if language not in definition.languages:
         return False
-    response.language = language
-    session.add(response)
+    stored = response if isinstance(response, Response) else lock_response(session, response.id)
+    stored.language = language
+    session.add(stored)
     session.flush()
     return True

@@ -71,7 +71,8 @@ class Access:
     key: str
     invitation: WaveInvitation | None = None
     contact: Contact | None = None
-    response: SurveyResponse | None = None
+    response: respondent.StoredResponse | None = None
+    """The link's response as the step read it; a step that writes it loads it under the lock."""
 
     @property
     def resume_cookie(self) -> str:
@@ -444,15 +445,15 @@ def submit_page(
         return status_page(request, session, access, error.reason)
     if autosave:
         return _autosaved(result.unsaved)
+    stored = result.response
     if switch_to:
-        respondent.set_language(session, response, switch_to)
+        respondent.set_language(session, stored, switch_to)
         return redirect(f"{access.base}/page/{page}")
     if result.ok:
         if result.outcome == respondent.DONE:
-            _after_completion(request, session, access, response)
+            _after_completion(request, session, access, stored)
         return _go(access, result.outcome)
-    session.rollback()
-    session.refresh(response)
+    session.rollback()  # nothing of a page with problems is kept
     language = response.language
     errors = {code: problem.message(language) for code, problem in result.errors.items()}
     context = _page_context(

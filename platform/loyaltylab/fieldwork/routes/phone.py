@@ -50,7 +50,7 @@ def _phone_access(
         channel=Channel.phone,
         key="",
         contact=contact,
-        response=response,
+        response=respondent.StoredResponse.of(response),
     )
 
 

@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -124,7 +124,13 @@ def variable_codes(definition: QuestionnaireDefinition) -> list[str]:
     return list(definition_cache.layout(definition).codes)
 
 
-def answers_of(response: Response, definition: QuestionnaireDefinition) -> dict[str, Any]:
+class StoredAnswers(Protocol):
+    """A response as read: the ORM object, or the respondent steps' row of it."""
+
+    answer_values: list[Any]
+
+
+def answers_of(response: StoredAnswers, definition: QuestionnaireDefinition) -> dict[str, Any]:
     """A response's answers as variable code -> typed answer (unanswered left out)."""
     codes = definition_cache.layout(definition).codes
     return {
