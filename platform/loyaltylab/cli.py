@@ -122,7 +122,8 @@ def restore(
 
 @app.command()
 def demo() -> None:
-    """Create (or refresh) the demo organisations, users and study. Safe to run again."""
+    """Create (or refresh) the demo organisations, users and studies, and print the logins and
+    the public link of the demo's open wave. Safe to run again."""
     from sqlmodel import Session
 
     from loyaltylab.demo import DEMO_PASSWORDS, generate_demo_report, seed_demo
@@ -149,6 +150,7 @@ def demo() -> None:
     typer.echo("Demo logins:")
     for email, role in summary.users:
         typer.echo(f"  {role:<10} {email:<34} password: {DEMO_PASSWORDS[role]}")
+    typer.echo(f"Try the respondent form: {settings.absolute_url(summary.try_path)}")
 
 
 @app.command("schedule-waves")

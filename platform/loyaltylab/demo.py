@@ -1,8 +1,11 @@
-"""The demo: a research agency, its client, three users and a loyalty study. Idempotent.
+"""The demo: a research agency, its client, three users, a loyalty study and a short survey
+to try. Idempotent.
 
-The study has a published satisfaction -> value -> loyalty questionnaire, 300 customers and two
-closed quarterly waves of simulated answers (:mod:`surveys.simulate`, fixed seed), so
-that every page, analysis and report has data to show.
+The loyalty study has a published satisfaction -> value -> loyalty questionnaire, 300 customers
+and two closed quarterly waves of simulated answers (:mod:`surveys.simulate`, fixed seed), so
+that every page, analysis and report has data to show. The short survey is the agency's own (no
+client sees it): a bilingual satisfaction and NPS questionnaire with one open wave, whose public
+link lets anyone try the respondent form.
 """
 
 from __future__ import annotations
@@ -57,6 +60,33 @@ DEMO_WAVES = (
     ("2026-Q2", datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)),
     ("2026-Q3", datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC)),
 )
+TRY_STUDY_NAME = "Quick satisfaction survey (try the respondent form)"
+"""The agency's own study with an open wave: not commissioned by the demo client."""
+TRY_COMPANY_NAMES = {"en": "Fabrikam Coffee", "zh-CN": "Fabrikam咖啡"}
+TRY_TITLE = {
+    "zh-CN": "Fabrikam咖啡满意度快速调查",
+    "en": "Fabrikam Coffee quick satisfaction survey",
+}
+TRY_INTRODUCTION = {
+    "zh-CN": "这是LoyaltyLab的演示问卷：两页简短的问题，约需两分钟。您的回答仅用于演示。",
+    "en": "A LoyaltyLab demo questionnaire: two short pages, about two minutes. "
+    "Your answers are only used for the demo.",
+}
+TRY_SECTIONS = (
+    (
+        "experience",
+        {"zh-CN": "您对Fabrikam咖啡的体验", "en": "Your experience with Fabrikam Coffee"},
+        ("SAT",),
+    ),
+    (
+        "recommend",
+        {"zh-CN": "推荐与建议", "en": "Recommending and improving"},
+        ("nps", "improve"),
+    ),
+)
+"""The short questionnaire's pages (code, title, library entries): satisfaction, then the NPS
+and a comment."""
+TRY_WAVE = "Open demo wave"
 INVITED_COMPLETES = 240
 """Of the 300 customers invited to a wave, this many answer their personal link."""
 PUBLIC_COMPLETES = 360
@@ -74,6 +104,8 @@ class DemoSummary:
     """Name and number of complete responses of each demo wave."""
     report_job_id: int | None = None
     """The job of the client report of the latest wave, when this run queued it."""
+    try_path: str = ""
+    """The path of the public link of the short survey's open wave (``/s/...``)."""
 
 
 def _organisation(session: Session, name: str, **values: object) -> Organisation:
@@ -149,7 +181,82 @@ def seed_demo(session: Session, queue: JobQueue | None = None) -> DemoSummary:
         summary.waves = _waves(session, study, version)
     if queue is not None:
         summary.report_job_id = _client_report(session, study, queue)
+    summary.try_path = _try_wave(session, research, published_by=users[Role.owner])
     return summary
+
+
+def _try_wave(session: Session, research: Organisation, *, published_by: User) -> str:
+    """The agency's short bilingual survey with its open wave, unless they exist; the path of
+    the wave's public link.
+
+    The study has no client organisation: the demo client's studies, dashboard and reports stay
+    those of the loyalty study.
+    """
+    study = session.exec(
+        select(Study).where(Study.organisation_id == research.id, Study.name == TRY_STUDY_NAME)
+    ).first()
+    if study is None:
+        study = Study(
+            organisation_id=research.id,
+            name=TRY_STUDY_NAME,
+            company_name=TRY_COMPANY_NAMES["en"],
+            company_names=TRY_COMPANY_NAMES,
+            contact_name="Li Wei",
+            contact_email="research@northwind.example",
+            description=(
+                "A short satisfaction and NPS questionnaire in Chinese and English with an open "
+                "wave: open its public link to answer it as a respondent would."
+            ),
+        )
+        session.add(study)
+        session.flush()
+    wave = session.exec(
+        select(Wave).where(Wave.study_id == study.id, Wave.name == TRY_WAVE)
+    ).first()
+    if wave is None:
+        version = _short_questionnaire(session, study, published_by=published_by)
+        wave = fieldwork.create_wave(
+            session,
+            fieldwork.WaveSettings(name=TRY_WAVE),
+            study_id=study.id,
+            organisation_id=study.organisation_id,
+            version_id=version.id,
+        )
+        fieldwork.open_wave(session, wave)
+    return f"/s/{wave.public_slug}"
+
+
+def _short_questionnaire(
+    session: Session, study: Study, *, published_by: User
+) -> QuestionnaireVersion:
+    """The study's short questionnaire from the library, published (the first questionnaire of
+    the study when it has one: publishing a published version changes nothing)."""
+    existing = questionnaires.list_questionnaires(session, study.organisation_id, study_id=study.id)
+    if existing:
+        questionnaire = existing[0]
+    else:
+        questionnaire = questionnaires.create_questionnaire(
+            session, organisation_id=study.organisation_id, study_id=study.id, template=None
+        )
+        questionnaires.save_details(
+            session,
+            study.organisation_id,
+            questionnaire.id,
+            title=TRY_TITLE,
+            introduction=TRY_INTRODUCTION,
+            languages=list(TRY_TITLE),
+        )
+        for section, (code, title, entries) in enumerate(TRY_SECTIONS):
+            questionnaires.add_section(
+                session, study.organisation_id, questionnaire.id, title=title, code=code
+            )
+            for entry in entries:
+                questionnaires.add_from_library(
+                    session, study.organisation_id, questionnaire.id, entry, section=section
+                )
+    return questionnaires.publish(
+        session, study.organisation_id, questionnaire.id, user_id=published_by.id
+    )
 
 
 def _client_report(session: Session, study: Study, queue: JobQueue) -> int | None:

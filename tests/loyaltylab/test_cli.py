@@ -83,13 +83,18 @@ def test_demo_is_idempotent_and_prints_working_logins(cli_env: dict[str, str]) -
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Organisation)).one() == 2
         assert session.exec(select(func.count()).select_from(Membership)).one() == 3
-        assert session.exec(select(func.count()).select_from(Study)).one() == 1
-        assert session.exec(select(func.count()).select_from(Wave)).one() == 2
+        # The loyalty study with its two closed waves, and the short survey with its open wave.
+        assert session.exec(select(func.count()).select_from(Study)).one() == 2
+        assert session.exec(select(func.count()).select_from(Wave)).one() == 3
+        (slug,) = session.exec(select(Wave.public_slug).where(Wave.status == "open")).all()
         completes = select(func.count()).where(Response.status == ResponseStatus.complete)
         assert session.exec(completes).one() == 1200
         owner = session.exec(select(User).where(User.email == "owner@northwind.example")).one()
         assert verify_password(owner.password_hash, DEMO_PASSWORDS["owner"])
     engine.dispose()
+    # The default base URL, which `make run` serves on.
+    link = f"Try the respondent form: http://127.0.0.1:8000/s/{slug}\n"
+    assert link in first.stdout and link in second.stdout
 
 
 def test_demo_refused_in_production(cli_env: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from loyaltylab.db import make_engine
-from loyaltylab.demo import seed_demo
+from loyaltylab.demo import STUDY_NAME, seed_demo
 from loyaltylab.fieldwork.models import Wave
 from loyaltylab.migrate import upgrade
 from loyaltylab.reports_web.models import Report
@@ -45,8 +45,8 @@ def test_down_to_0001_and_up_again_keeps_every_row(empty_database_url: str) -> N
     engine = make_engine(empty_database_url)
     with Session(engine) as session:
         seed_demo(session)
-        study = session.exec(select(Study)).one()
-        wave = session.exec(select(Wave)).first()
+        study = session.exec(select(Study).where(Study.name == STUDY_NAME)).one()
+        wave = session.exec(select(Wave).where(Wave.study_id == study.id)).first()
         # The report a closed wave makes for the client (no researcher created it).
         session.add(
             Report(
@@ -72,5 +72,6 @@ def test_down_to_0001_and_up_again_keeps_every_row(empty_database_url: str) -> N
     with Session(engine) as session:
         (report,) = session.exec(select(Report)).all()
         assert report.shared_at is not None  # made for the client: shared
-        assert session.exec(select(Study)).one().share_reports is False
+        study = session.exec(select(Study).where(Study.name == STUDY_NAME)).one()
+        assert study.share_reports is False
     engine.dispose()

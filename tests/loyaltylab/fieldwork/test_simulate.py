@@ -9,9 +9,10 @@ from sqlmodel import Session, func, select
 
 from analysis.pipeline import AnalysisResult, analyze
 from analysis.syntax import measurement_syntax
-from loyaltylab.demo import CARELESS, DEMO_WAVES, seed_demo
+from loyaltylab.demo import CARELESS, DEMO_WAVES, STUDY_NAME, seed_demo
 from loyaltylab.fieldwork.data import responses_dataframe, wave_flags
 from loyaltylab.fieldwork.models import Channel, Response, Wave, WaveInvitation, WaveStatus
+from loyaltylab.studies.models import Study
 from surveys.definition import AttentionCheckItem, Option, QuestionnaireDefinition
 from surveys.library import create_from_template
 from surveys.quality import quality_flags
@@ -166,7 +167,8 @@ def test_demo_waves_hold_analysable_answers_with_flags(session: Session) -> None
     session.commit()
     seed_demo(session)  # a second run adds nothing
     session.commit()
-    waves = session.exec(select(Wave).order_by(Wave.name)).all()
+    study_id = session.exec(select(Study.id).where(Study.name == STUDY_NAME)).one()
+    waves = session.exec(select(Wave).where(Wave.study_id == study_id).order_by(Wave.name)).all()
     assert [(w.name, w.status) for w in waves] == [
         (name, WaveStatus.closed) for name, _opens, _closes in DEMO_WAVES
     ]

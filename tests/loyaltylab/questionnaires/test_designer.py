@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from loyaltylab.accounts.models import Membership, Organisation, OrganisationKind, Role
-from loyaltylab.demo import seed_demo
+from loyaltylab.demo import STUDY_NAME, seed_demo
 from loyaltylab.fieldwork import service as fieldwork
 from loyaltylab.questionnaires import service
+from loyaltylab.studies.models import Study
 from surveys.conditions import Comparison
 from surveys.definition import QuestionnaireDefinition
 
@@ -669,7 +670,8 @@ def test_demo_study_gets_one_published_bilingual_questionnaire(session):
     research = session.exec(
         select(Organisation).where(Organisation.name == "Northwind Research")
     ).one()
-    (questionnaire,) = service.list_questionnaires(session, research.id)
+    study = session.exec(select(Study).where(Study.name == STUDY_NAME)).one()
+    (questionnaire,) = service.list_questionnaires(session, research.id, study_id=study.id)
     version = service.latest_published(session, research.id, questionnaire.id)
     assert version is not None and version.number == 1
     definition = service.definition_of(version)
