@@ -117,6 +117,24 @@ def _organisation(session: Session, name: str, **values: object) -> Organisation
     return org
 
 
+def _study(session: Session, research: Organisation, name: str, **values: object) -> Study:
+    """The agency's demo study of this name, created (with the agency's contact) if missing."""
+    study = session.exec(
+        select(Study).where(Study.organisation_id == research.id, Study.name == name)
+    ).first()
+    if study is None:
+        study = Study(
+            organisation_id=research.id,
+            name=name,
+            contact_name="Li Wei",
+            contact_email="research@northwind.example",
+            **values,
+        )
+        session.add(study)
+        session.flush()
+    return study
+
+
 def _user(
     session: Session, *, email: str, name: str, role: Role, organisation: Organisation
 ) -> User:
@@ -158,24 +176,17 @@ def seed_demo(session: Session, queue: JobQueue | None = None) -> DemoSummary:
             session, email=email, name=name, role=role, organisation=organisations[org_name]
         )
         summary.users.append((email, role.value))
-    study = session.exec(
-        select(Study).where(Study.organisation_id == research.id, Study.name == STUDY_NAME)
-    ).first()
-    if study is None:
-        study = Study(
-            organisation_id=research.id,
-            client_organisation_id=client.id,
-            name=STUDY_NAME,
-            company_name=COMPANY_NAME,
-            contact_name="Li Wei",
-            contact_email="research@northwind.example",
-            description=(
-                "Quarterly satisfaction and loyalty assessment of Contoso's retail customers: "
-                "satisfaction, perceived value, trust and loyalty, with NPS."
-            ),
-        )
-        session.add(study)
-        session.flush()
+    study = _study(
+        session,
+        research,
+        STUDY_NAME,
+        client_organisation_id=client.id,
+        company_name=COMPANY_NAME,
+        description=(
+            "Quarterly satisfaction and loyalty assessment of Contoso's retail customers: "
+            "satisfaction, perceived value, trust and loyalty, with NPS."
+        ),
+    )
     version = _questionnaire(session, study, published_by=users[Role.owner])
     if version is not None:
         summary.waves = _waves(session, study, version)
@@ -192,24 +203,17 @@ def _try_wave(session: Session, research: Organisation, *, published_by: User) -
     The study has no client organisation: the demo client's studies, dashboard and reports stay
     those of the loyalty study.
     """
-    study = session.exec(
-        select(Study).where(Study.organisation_id == research.id, Study.name == TRY_STUDY_NAME)
-    ).first()
-    if study is None:
-        study = Study(
-            organisation_id=research.id,
-            name=TRY_STUDY_NAME,
-            company_name=TRY_COMPANY_NAMES["en"],
-            company_names=TRY_COMPANY_NAMES,
-            contact_name="Li Wei",
-            contact_email="research@northwind.example",
-            description=(
-                "A short satisfaction and NPS questionnaire in Chinese and English with an open "
-                "wave: open its public link to answer it as a respondent would."
-            ),
-        )
-        session.add(study)
-        session.flush()
+    study = _study(
+        session,
+        research,
+        TRY_STUDY_NAME,
+        company_name=TRY_COMPANY_NAMES["en"],
+        company_names=TRY_COMPANY_NAMES,
+        description=(
+            "A short satisfaction and NPS questionnaire in Chinese and English with an open "
+            "wave: open its public link to answer it as a respondent would."
+        ),
+    )
     wave = session.exec(
         select(Wave).where(Wave.study_id == study.id, Wave.name == TRY_WAVE)
     ).first()

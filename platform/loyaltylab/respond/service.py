@@ -385,12 +385,11 @@ def _complete(session: Session, wave: Wave, response: Response, now: datetime) -
     response.duration_seconds = (now - as_utc(response.started_at)).total_seconds()
 
 
-def set_language(session: Session, response: Response | StoredResponse, language: str) -> bool:
+def set_language(session: Session, response: Response, language: str) -> bool:
     definition = definition_for(session, response.questionnaire_version_id)
     if language not in definition.languages:
         return False
-    stored = response if isinstance(response, Response) else lock_response(session, response.id)
-    stored.language = language
-    session.add(stored)
+    response.language = language
+    session.add(response)
     session.flush()
     return True

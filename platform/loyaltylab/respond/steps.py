@@ -551,7 +551,8 @@ def done(request: Request, session: Session, access: Access) -> Response:
 def switch_language(request: Request, session: Session, access: Access, form: FormData) -> Response:
     language = str(form.get("language", ""))
     if access.response is not None:
-        respondent.set_language(session, access.response, language)
+        stored = respondent.lock_response(session, access.response.id)
+        respondent.set_language(session, stored, language)
     else:
         request.session[SESSION_LANGUAGE] = language
     target = str(form.get("next", ""))

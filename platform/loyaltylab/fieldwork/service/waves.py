@@ -342,25 +342,13 @@ def is_accepting(wave: Wave, now: datetime | None = None) -> bool:
     )
 
 
-# The respondent flow's lookups run on every request: built once, only their values bound.
-_WAVE_BY_SLUG = select(Wave).where(Wave.public_slug == bindparam("slug"))
-_WAVE_ROW_BY_SLUG = sql_select(*Wave.__table__.c).where(
-    Wave.__table__.c.public_slug == bindparam("slug")
-)
-_WAVE_ROW_BY_ID = sql_select(*Wave.__table__.c).where(Wave.__table__.c.id == bindparam("id"))
-WAVE_SNAPSHOTS = 512
-
-
-def wave_by_slug(session: Session, slug: str) -> Wave | None:
-    if not slug or len(slug) > 64:
-        return None
-    return session.exec(_WAVE_BY_SLUG, params={"slug": slug}).first()
-
-
 WAVE_COLUMNS = tuple(Wave.__table__.c)
 """The wave table's columns in the order :func:`wave_of_row` takes their values."""
 _WAVE_NAMES = tuple(column.name for column in WAVE_COLUMNS)
 _WAVE_ID = _WAVE_NAMES.index("id")
+# The respondent flow reads a wave on every request: the query is built once.
+_WAVE_ROW_BY_ID = sql_select(*WAVE_COLUMNS).where(Wave.__table__.c.id == bindparam("id"))
+WAVE_SNAPSHOTS = 512
 
 
 class _WaveSnapshots:
@@ -397,26 +385,18 @@ def wave_of_row(session: Session, values: tuple[Any, ...]) -> Wave:
     return wave_snapshots.of(session.get_bind().url, values)
 
 
-def wave_snapshot(
-    session: Session, *, slug: str | None = None, wave_id: int | None = None
-) -> Wave | None:
-    """The wave of a public link (``slug``) or of an id as the respondent flow reads it: a
-    snapshot belonging to no session and shared by the process's requests. Never change it or
-    add it to a session (load the wave with ``session.get`` for that).
+def wave_snapshot(session: Session, *, wave_id: int) -> Wave | None:
+    """The wave of ``wave_id`` as the respondent flow reads it: a snapshot belonging to no
+    session and shared by the process's requests. Never change it or add it to a session (load
+    the wave with ``session.get`` for that). A public link's step reads its wave with its
+    response instead (``respond.service.public_link``), through :func:`wave_of_row`.
 
     Every call reads the wave's row in the caller's transaction (a Core query: no ORM object is
     built while the row is unchanged), so a wave closed a moment ago is seen closed; building
     the ORM object and its session state was the most expensive part of a respondent step.
     """
-    if slug is not None:
-        if not slug or len(slug) > 64:
-            return None
-        row = session.connection().execute(_WAVE_ROW_BY_SLUG, {"slug": slug}).first()
-    else:
-        row = session.connection().execute(_WAVE_ROW_BY_ID, {"id": wave_id}).first()
-    if row is None:
-        return None
-    return wave_of_row(session, tuple(row))
+    row = session.connection().execute(_WAVE_ROW_BY_ID, {"id": wave_id}).first()
+    return None if row is None else wave_of_row(session, tuple(row))
 
 
 def check_accepting(wave: Wave, now: datetime | None = None) -> None:
