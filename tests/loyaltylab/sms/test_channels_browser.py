@@ -75,8 +75,7 @@ def test_an_owner_adds_a_webhook_and_texts_a_wave(
     _log_in(page, live_url, chinese=chinese)
 
     page.goto(f"{live_url}/org/settings")
-    # Chinese has no plural: the page is "Webhook", as every other webhook text there.
-    page.get_by_role("link", name="Webhook" if chinese else "Webhooks", exact=True).click()
+    page.get_by_role("link", name="管理 Webhook" if chinese else "Manage webhooks").click()
     page.wait_for_url("**/org/webhooks")
     page.fill("#f-url", "http://127.0.0.1:9/crm-hook")
     page.fill("#f-description", "CRM <prod>")
